@@ -1,0 +1,45 @@
+# risklane: the one binary and its checks. `make help` lists the targets.
+GO        ?= go
+BIN       ?= bin/risklane
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1x
+
+.PHONY: help build test demo bench fuzz vet check clean
+
+help:
+	@echo "build  - build $(BIN)"
+	@echo "demo   - run the whole pipeline on the embedded demo data"
+	@echo "test   - run every test (tests needing Python XGBoost or ../shared/data skip when absent)"
+	@echo "bench  - run the benchmark suite"
+	@echo "fuzz   - run every fuzz target for FUZZTIME each"
+	@echo "check  - gofmt, go vet"
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/risklane
+
+demo: build
+	./$(BIN) demo
+
+test:
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+check: vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Each fuzz target runs alone: go test -fuzz takes one target per package at a time.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,75 @@
+// Command risklane ranks customs declarations for inspection: it ingests
+// declarations, builds fraud-signal features, trains and scores
+// gradient-boosted trees, and writes risk-ranked consignments.
+//
+// Each subcommand lives in its own file of this folder and registers itself
+// with the root command in an init function.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK         = 0
+	exitFailure    = 1 // the run failed: bad input, missing file, model mismatch
+	exitUsage      = 2 // the command line is wrong
+	exitRejectRate = 3 // too many rows were rejected (--max-reject-rate)
+)
+
+// exitError carries a specific exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+var rootCmd = &cobra.Command{
+	Use:   "risklane",
+	Short: "Rank customs declarations for inspection",
+	Long: `risklane finds the customs declarations most likely to be fraudulent
+(undervalued, misclassified, wrong origin) and ranks them for inspection.
+
+It ingests declarations (CSV, Parquet, Arrow IPC) through a profile that maps
+the source columns onto a canonical schema, trains gradient-boosted trees,
+scores them through leaves, and writes risk-ranked consignments.`,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	if err := rootCmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "risklane:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		if isUsageError(err) {
+			os.Exit(exitUsage)
+		}
+		os.Exit(exitFailure)
+	}
+}
+
+// usageError marks an error in the command line itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func isUsageError(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+func init() {
+	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{msg: fmt.Sprintf("%v (see 'risklane %s --help')", err, c.Name())}
+	})
+}

@@ -1,0 +1,53 @@
+// Package xgb holds a gradient-boosted tree ensemble in XGBoost's own terms
+// and reads and writes it in XGBoost's file formats: the JSON schema that
+// XGBoost 1.0 and later write with save_model (and its UBJSON twin), and the
+// legacy binary layout that github.com/dmitryikh/leaves loads.
+//
+// Every reader validates what it reads before anything else sees it: risklane
+// never hands leaves a file it has not checked itself.
+package xgb
+
+// Objectives risklane trains and scores.
+const (
+	BinaryLogistic  = "binary:logistic"
+	RegSquaredError = "reg:squarederror"
+)
+
+// Tree is one regression tree as parallel node arrays, indexed by node id,
+// exactly as XGBoost's JSON model stores them. Node 0 is the root.
+//
+// A row goes to Left[n] when its feature SplitIndex[n] is < SplitCondition[n]
+// (compared in float32, as XGBoost does), to Right[n] otherwise, and follows
+// DefaultLeft[n] when the feature is missing (NaN). A node is a leaf when
+// Left[n] == -1; its output is then SplitCondition[n] (already scaled by the
+// learning rate).
+type Tree struct {
+	Left           []int32
+	Right          []int32
+	Parent         []int32 // -1 for the root (XGBoost writes 2147483647)
+	SplitIndex     []int32
+	SplitCondition []float32
+	DefaultLeft    []bool
+	BaseWeight     []float32 // node weight before scaling; leaf value / eta for leaves
+	LossChange     []float32 // gain of the split; 0 for leaves
+	SumHessian     []float32 // cover
+}
+
+// NumNodes returns the number of nodes in the tree.
+func (t *Tree) NumNodes() int { return len(t.Left) }
+
+// IsLeaf reports whether node n is a leaf.
+func (t *Tree) IsLeaf(n int) bool { return t.Left[n] == -1 }
+
+// Model is a gbtree ensemble with one output group.
+type Model struct {
+	Objective string
+	// BaseScore is the global bias in the output space of the objective
+	// (a probability for binary:logistic), as XGBoost's learner_model_param
+	// stores it. The margin starts at logit(BaseScore) for binary:logistic and
+	// at BaseScore for reg:squarederror.
+	BaseScore    float32
+	NumFeature   int
+	FeatureNames []string // optional; len == NumFeature when present
+	Trees        []Tree
+}

@@ -1,0 +1,100 @@
+// Package decl defines the canonical declaration schema: the Arrow columns that
+// every stage of risklane reads and writes, whatever the source format was.
+//
+// One row is one item of a customs declaration. Profiles (package
+// risklane/datasets/profile) map a source's columns onto these names.
+package decl
+
+import "github.com/apache/arrow-go/v18/arrow"
+
+// Canonical column names.
+const (
+	DeclarationID    = "declaration_id"
+	Date             = "date"
+	OfficeID         = "office_id"
+	ImporterID       = "importer_id"
+	DeclarantID      = "declarant_id"
+	SellerID         = "seller_id"
+	HSCode           = "hs_code"
+	OriginCountry    = "origin_country"
+	DepartureCountry = "departure_country"
+	Quantity         = "quantity"
+	NetMassKg        = "net_mass_kg"
+	GrossWeightKg    = "gross_weight_kg"
+	FOBValue         = "fob_value"
+	CIFValue         = "cif_value"
+	TaxRate          = "tax_rate"
+	TotalTaxes       = "total_taxes"
+	Illicit          = "illicit"
+	Revenue          = "revenue"
+)
+
+// Column describes one canonical column.
+type Column struct {
+	Name string
+	Type arrow.DataType
+	// Required columns must be present in every source and non-empty in every row.
+	Required bool
+	// Label columns are outcomes of inspection; they are never model inputs.
+	Label bool
+}
+
+// Columns lists the canonical columns in schema order. Extra categorical
+// attributes named by a profile follow them, as strings.
+var Columns = []Column{
+	{Name: DeclarationID, Type: arrow.BinaryTypes.String, Required: true},
+	{Name: Date, Type: arrow.FixedWidthTypes.Date32, Required: true},
+	{Name: OfficeID, Type: arrow.BinaryTypes.String},
+	{Name: ImporterID, Type: arrow.BinaryTypes.String},
+	{Name: DeclarantID, Type: arrow.BinaryTypes.String},
+	{Name: SellerID, Type: arrow.BinaryTypes.String},
+	{Name: HSCode, Type: arrow.BinaryTypes.String, Required: true},
+	{Name: OriginCountry, Type: arrow.BinaryTypes.String},
+	{Name: DepartureCountry, Type: arrow.BinaryTypes.String},
+	{Name: Quantity, Type: arrow.PrimitiveTypes.Float64},
+	{Name: NetMassKg, Type: arrow.PrimitiveTypes.Float64},
+	{Name: GrossWeightKg, Type: arrow.PrimitiveTypes.Float64},
+	{Name: FOBValue, Type: arrow.PrimitiveTypes.Float64},
+	{Name: CIFValue, Type: arrow.PrimitiveTypes.Float64},
+	{Name: TaxRate, Type: arrow.PrimitiveTypes.Float64},
+	{Name: TotalTaxes, Type: arrow.PrimitiveTypes.Float64},
+	{Name: Illicit, Type: arrow.PrimitiveTypes.Int8, Label: true},
+	{Name: Revenue, Type: arrow.PrimitiveTypes.Float64, Label: true},
+}
+
+// Schema returns the canonical Arrow schema followed by the given extra
+// string attributes. Every field is nullable: optional columns and unlabelled
+// rows are nulls, and required columns are enforced by validation, not by the
+// Arrow type.
+func Schema(extra ...string) *arrow.Schema {
+	fields := make([]arrow.Field, 0, len(Columns)+len(extra))
+	for _, c := range Columns {
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: true})
+	}
+	for _, e := range extra {
+		fields = append(fields, arrow.Field{Name: e, Type: arrow.BinaryTypes.String, Nullable: true})
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// Lookup returns the canonical column with the given name.
+func Lookup(name string) (Column, bool) {
+	for _, c := range Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Extras returns the names of the fields of s that are not canonical columns,
+// in schema order.
+func Extras(s *arrow.Schema) []string {
+	var out []string
+	for _, f := range s.Fields() {
+		if _, ok := Lookup(f.Name); !ok {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}

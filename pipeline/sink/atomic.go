@@ -1,0 +1,80 @@
+// Package sink writes Arrow record batches to Parquet, CSV or Arrow IPC files,
+// always under a temporary name in the destination folder that is renamed to
+// the final name only when the file is complete. A crashed or aborted run
+// therefore never leaves a half-written output under the final name.
+package sink
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// AtomicFile is a file being written under a temporary name next to its
+// final path. Commit syncs and renames it; Abort removes it.
+type AtomicFile struct {
+	*os.File
+	final string
+	done  bool
+}
+
+// CreateAtomic opens a temporary file in the folder of path.
+func CreateAtomic(path string) (*AtomicFile, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create output %s: %w", path, err)
+	}
+	return &AtomicFile{File: f, final: path}, nil
+}
+
+// Commit flushes the file to disk and renames it to its final path.
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return fmt.Errorf("output %s: already closed", a.final)
+	}
+	a.done = true
+	tmp := a.Name()
+	if err := a.Sync(); err != nil {
+		a.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", a.final, err)
+	}
+	if err := a.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", a.final, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", a.final, err)
+	}
+	if err := os.Rename(tmp, a.final); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output %s: %w", a.final, err)
+	}
+	return nil
+}
+
+// Abort closes and removes the temporary file. It is safe to call after
+// Commit, where it does nothing, so callers can defer it.
+func (a *AtomicFile) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.Close()
+	os.Remove(a.Name())
+}
+
+// WriteFileAtomic writes data to path through a temporary file.
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return f.Commit()
+}

@@ -98,3 +98,27 @@ func Extras(s *arrow.Schema) []string {
 	}
 	return out
 }
+
+// RoleKey is the Arrow field-metadata key that marks the role of an extra
+// column. Extra columns are model inputs unless marked RoleLabel.
+const RoleKey = "risklane.role"
+
+// RoleLabel marks an extra column that is an outcome of inspection (for
+// example a fraud type or a severity), never a model input.
+const RoleLabel = "label"
+
+// LabelField returns a nullable string field marked as a label.
+func LabelField(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true,
+		Metadata: arrow.NewMetadata([]string{RoleKey}, []string{RoleLabel})}
+}
+
+// IsLabel reports whether f is a label: a canonical label column or an extra
+// column whose metadata marks it as one.
+func IsLabel(f arrow.Field) bool {
+	if c, ok := Lookup(f.Name); ok {
+		return c.Label
+	}
+	v, ok := f.Metadata.GetValue(RoleKey)
+	return ok && v == RoleLabel
+}

@@ -67,13 +67,21 @@ var Columns = []Column{
 // rows are nulls, and required columns are enforced by validation, not by the
 // Arrow type.
 func Schema(extra ...string) *arrow.Schema {
+	fields := make([]arrow.Field, len(extra))
+	for i, e := range extra {
+		fields[i] = arrow.Field{Name: e, Type: arrow.BinaryTypes.String, Nullable: true}
+	}
+	return SchemaFields(fields)
+}
+
+// SchemaFields returns the canonical Arrow schema followed by the given extra
+// fields (strings; use LabelField for extra labels).
+func SchemaFields(extra []arrow.Field) *arrow.Schema {
 	fields := make([]arrow.Field, 0, len(Columns)+len(extra))
 	for _, c := range Columns {
 		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: true})
 	}
-	for _, e := range extra {
-		fields = append(fields, arrow.Field{Name: e, Type: arrow.BinaryTypes.String, Nullable: true})
-	}
+	fields = append(fields, extra...)
 	return arrow.NewSchema(fields, nil)
 }
 

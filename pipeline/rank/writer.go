@@ -1,0 +1,171 @@
+package rank
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+
+	"github.com/parquet-go/parquet-go"
+
+	"risklane/pipeline/sink"
+)
+
+// Row is one line of the ranked file, in the column order DESIGN.md gives.
+type Row struct {
+	// Rank is 1-based: rank 1 is inspected first.
+	Rank          int64  `parquet:"rank"`
+	DeclarationID string `parquet:"declaration_id"`
+	// Score is the model's probability that the declaration is illicit.
+	Score float32 `parquet:"score"`
+	// ExpectedRevenue is Score times the revenue the model expects an
+	// inspection to raise.
+	ExpectedRevenue float64 `parquet:"expected_revenue"`
+	Lane            Lane    `parquet:"lane,dict"`
+	// Reasons are sentences for an officer, separated by "; ". Empty on green
+	// rows.
+	Reasons string `parquet:"reasons"`
+	ModelID string `parquet:"model_id,dict"`
+	RunID   string `parquet:"run_id,dict"`
+}
+
+// Header is the column names of the ranked file.
+var Header = []string{"rank", "declaration_id", "score", "expected_revenue", "lane", "reasons", "model_id", "run_id"}
+
+// RowGroupRows is the number of rows per Parquet row group. The writer holds
+// one row group in memory, so this bounds its memory whatever the file size.
+const RowGroupRows = 1 << 18
+
+// File describes a written output file, for the run manifest.
+type File struct {
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Writer writes a ranked file atomically: under a temporary name that Commit
+// renames, so a killed run leaves the previous file (or none) in place.
+type Writer struct {
+	path   string
+	format sink.Format
+	file   *sink.AtomicFile
+	out    *bufio.Writer
+	sum    hash.Hash
+	count  *countingWriter
+	pq     *parquet.GenericWriter[Row]
+	csv    *csv.Writer
+	rec    []string
+	rows   int64
+	closed bool
+}
+
+// Create starts a ranked file at path: Parquet for .parquet, CSV for .csv.
+func Create(path string) (*Writer, error) {
+	format, err := sink.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	if format != sink.Parquet && format != sink.CSV {
+		return nil, fmt.Errorf("%s: the ranked file is written as .parquet or .csv", path)
+	}
+	af, err := sink.CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{path: path, format: format, file: af, sum: sha256.New()}
+	w.count = &countingWriter{w: io.MultiWriter(af, w.sum)}
+	w.out = bufio.NewWriterSize(w.count, 1<<20)
+	switch format {
+	case sink.Parquet:
+		w.pq = parquet.NewGenericWriter[Row](w.out,
+			&parquet.WriterConfig{CreatedBy: "risklane"}, // no library version: same rows, same bytes
+			parquet.Compression(&parquet.Snappy),
+			parquet.MaxRowsPerRowGroup(RowGroupRows),
+		)
+	case sink.CSV:
+		w.csv = csv.NewWriter(w.out)
+		w.rec = make([]string, len(Header))
+		if err := w.csv.Write(Header); err != nil {
+			af.Abort()
+			return nil, fmt.Errorf("output %s: %w", path, err)
+		}
+	}
+	return w, nil
+}
+
+// Write appends rows in rank order.
+func (w *Writer) Write(rows []Row) error {
+	if w.pq != nil {
+		if _, err := w.pq.Write(rows); err != nil {
+			return fmt.Errorf("output %s: %w", w.path, err)
+		}
+	} else {
+		for i := range rows {
+			r := &rows[i]
+			w.rec[0] = strconv.FormatInt(r.Rank, 10)
+			w.rec[1] = r.DeclarationID
+			w.rec[2] = strconv.FormatFloat(float64(r.Score), 'g', -1, 32)
+			w.rec[3] = strconv.FormatFloat(r.ExpectedRevenue, 'f', -1, 64)
+			w.rec[4] = string(r.Lane)
+			w.rec[5] = r.Reasons
+			w.rec[6] = r.ModelID
+			w.rec[7] = r.RunID
+			if err := w.csv.Write(w.rec); err != nil {
+				return fmt.Errorf("output %s: %w", w.path, err)
+			}
+		}
+	}
+	w.rows += int64(len(rows))
+	return nil
+}
+
+// Commit finishes the file, renames it to its final name and describes it.
+func (w *Writer) Commit() (File, error) {
+	if w.closed {
+		return File{}, fmt.Errorf("output %s: already closed", w.path)
+	}
+	w.closed = true
+	var err error
+	if w.pq != nil {
+		err = w.pq.Close()
+	} else {
+		w.csv.Flush()
+		err = w.csv.Error()
+	}
+	if err == nil {
+		err = w.out.Flush()
+	}
+	if err != nil {
+		w.file.Abort()
+		return File{}, fmt.Errorf("output %s: %w", w.path, err)
+	}
+	if err := w.file.Commit(); err != nil {
+		return File{}, err
+	}
+	return File{Path: w.path, Format: string(w.format), Rows: w.rows, Bytes: w.count.n,
+		SHA256: hex.EncodeToString(w.sum.Sum(nil))}, nil
+}
+
+// Abort discards the file; the final path keeps what it held. Safe after
+// Commit, so callers can defer it.
+func (w *Writer) Abort() {
+	w.closed = true
+	w.file.Abort()
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

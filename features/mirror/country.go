@@ -1,0 +1,88 @@
+package mirror
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"strconv"
+	"strings"
+)
+
+// countriesCSV maps ISO 3166 alpha-3 and alpha-2 codes to UN M49 numeric
+// codes for the economies that trade statistics and declarations name most
+// often. Comtrade keeps its own numbers for five of them (France 251, India
+// 699, Norway 579, Switzerland 757, USA 842) and files Taiwan as 490 "Other
+// Asia, nes"; the comtrade column holds those.
+//
+//go:embed countries.csv
+var countriesCSV string
+
+var (
+	countryByCode = map[string]string{} // ISO2 or numeric code -> ISO3
+	countryISO3   = map[string]bool{}
+)
+
+func init() {
+	rows, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
+	if err != nil {
+		panic("mirror: embedded countries.csv: " + err.Error())
+	}
+	for _, r := range rows[1:] {
+		iso3, iso2, m49, ct := r[0], r[1], r[2], r[3]
+		countryISO3[iso3] = true
+		countryByCode[iso2] = iso3
+		countryByCode[m49] = iso3
+		if ct != "" {
+			countryByCode[ct] = iso3
+		}
+	}
+}
+
+// Country normalises a country as trade statistics and declarations write
+// it (ISO3 "CHN", ISO2 "CN", M49 or Comtrade numeric "156", "842", with or
+// without leading zeros) to the key the gap table uses: the ISO3 code when
+// the built-in table knows the country, otherwise the code as given, upper
+// case (numbers without leading zeros). Files that name countries
+// consistently pair up whatever the table covers.
+func Country(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if isDigits(s) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return s
+		}
+		s = strconv.Itoa(n)
+		if iso3, ok := countryByCode[s]; ok {
+			return iso3
+		}
+		return s
+	}
+	u := strings.ToUpper(s)
+	if countryISO3[u] {
+		return u
+	}
+	if iso3, ok := countryByCode[u]; ok {
+		return iso3
+	}
+	return u
+}
+
+// isWorldPartner reports whether a partner is the World aggregate: code 0,
+// "WLD" in the legacy bulk files, "W00" in the current API.
+func isWorldPartner(key string) bool {
+	return key == "0" || key == "WLD" || key == "W00"
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -204,7 +204,7 @@ type Summary struct {
 	// aggregate and World rows checked against the HS6 sums, and rows
 	// outside this reporter's mirror (other reporters' trade, re-exports,
 	// special flows, breakdown detail rows).
-	Read, Used, Rejected           int
+	Read, Used, Rejected            int
 	HS6Rows, CheckRows, OutsideRows int
 	// Flow counts by status.
 	Ranked, Small, ImportOnly, ExportOnly int
@@ -428,7 +428,7 @@ func (b *Builder) add(rec *Record) {
 
 func (b *Builder) reject(rec *Record, reason string) {
 	b.rejects = append(b.rejects, Reject{File: rec.File, Line: rec.Line,
-		Value: fmt.Sprintf("%s %s from %s, HS %s, %s", rec.Reporter, rec.Flow, rec.Partner, rec.HS, periodString(rec.Year, rec.Month)),
+		Value:  fmt.Sprintf("%s %s from %s, HS %s, %s", rec.Reporter, rec.Flow, rec.Partner, rec.HS, periodString(rec.Year, rec.Month)),
 		Reason: reason})
 	b.sum.Rejected++
 }
@@ -750,7 +750,9 @@ func (b *Builder) misclassifications(flows []FlowGap, minCents Cents) []Misclass
 		if len(bs) == 0 {
 			continue
 		}
-		sort.Slice(as, func(i, j int) bool { return flows[as[i]].ValueGap > flows[as[j]].ValueGap || flows[as[i]].ValueGap == flows[as[j]].ValueGap && flows[as[i]].HS < flows[as[j]].HS })
+		sort.Slice(as, func(i, j int) bool {
+			return flows[as[i]].ValueGap > flows[as[j]].ValueGap || flows[as[i]].ValueGap == flows[as[j]].ValueGap && flows[as[i]].HS < flows[as[j]].HS
+		})
 		used := make([]bool, len(bs))
 		for _, ai := range as {
 			a := &flows[ai]

@@ -68,14 +68,14 @@ func TestHandWorkedFlows(t *testing.T) {
 	g := handWorked(t)
 	nan := math.NaN()
 	for _, w := range []struct {
-		partner, hs                              string
-		status                                   Status
-		rank                                     int
-		impCIF, impFOB, expFOB, gap, revenue     Cents
-		relGap, logRatio, z, uvRatio, rate       float64
-		impKg, expKg, qtyGap                     float64
+		partner, hs                             string
+		status                                  Status
+		rank                                    int
+		impCIF, impFOB, expFOB, gap, revenue    Cents
+		relGap, logRatio, z, uvRatio, rate      float64
+		impKg, expKg, qtyGap                    float64
 		fobReported, undervalued, misclassified bool
-		peer                                     string
+		peer                                    string
 	}{
 		{"CHN", "851712", StatusRanked, 1, 11000000, 10000000, 15000000, 5000000, 1375000, 1.0 / 3, 0.405465, 1.5390, 1.5, 25, 1000, 1000, 0, false, true, false, ""},
 		{"IND", "100630", StatusRanked, 2, 20000000, 19000000, 23000000, 4000000, 1540000, 0.173913, 0.191055, 0.3455, 1.052632, 35, 400000, 460000, 60000, true, false, false, ""},
@@ -141,7 +141,7 @@ func TestHandWorkedRevenue(t *testing.T) {
 func TestHandWorkedRollups(t *testing.T) {
 	g := handWorked(t)
 	for _, w := range []struct {
-		partner, hs                       string
+		partner, hs                      string
 		impCIF, impFOB, expFOB, gap, rev Cents
 	}{
 		{"CHN", "8517", 12234567, 11122334, 16200000, 5077666, 1383543},

@@ -1,0 +1,3 @@
+// Package pricecluster finds undervalued declarations by k-means clustering
+// of unit values per product (BACUDA series 12).
+package pricecluster

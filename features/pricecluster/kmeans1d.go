@@ -1,0 +1,201 @@
+package pricecluster
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// line is one-dimensional data prepared for fast k-means: sorted, shifted by
+// its median (so that prefix sums keep their precision), with prefix sums.
+// In one dimension every nearest-centre partition of sorted points is a run
+// of consecutive intervals, so a partition is just k+1 bounds.
+type line struct {
+	x      []float64 // sorted ascending, minus shift
+	prefix []float64 // prefix[i] = x[0] + ... + x[i-1]
+	shift  float64
+}
+
+// line prepares sorted (ascending) values, reusing the scratch buffers.
+func (s *scratch) line(sorted []float64) line {
+	n := len(sorted)
+	shift := sorted[n/2]
+	s.xs = grow(s.xs, n)
+	s.prefix = grow(s.prefix, n+1)
+	s.prefix[0] = 0
+	for i, v := range sorted {
+		s.xs[i] = v - shift
+		s.prefix[i+1] = s.prefix[i] + s.xs[i]
+	}
+	return line{x: s.xs, prefix: s.prefix, shift: shift}
+}
+
+func (l line) mean(lo, hi int) float64 {
+	return (l.prefix[hi] - l.prefix[lo]) / float64(hi-lo)
+}
+
+// bounds writes the partition that assigns every point to its nearest of the
+// ascending centres c: cluster j holds x[b[j]:b[j+1]]. A point exactly
+// half-way goes to the lower centre.
+func (l line) bounds(c []float64, b []int) {
+	n := len(l.x)
+	b[0] = 0
+	for j := 1; j < len(c); j++ {
+		mid := (c[j-1] + c[j]) / 2
+		lo := b[j-1]
+		b[j] = lo + sort.Search(n-lo, func(i int) bool { return l.x[lo+i] > mid })
+	}
+	b[len(c)] = n
+}
+
+// lloyd runs Lloyd iterations from the ascending centres c until the
+// partition b stops changing.
+func (l line) lloyd(c []float64, b []int, maxIter int) {
+	k := len(c)
+	prev := make([]int, k+1)
+	l.bounds(c, b)
+	for range maxIter {
+		copy(prev, b)
+		empty := false
+		for j := range k {
+			if b[j+1] > b[j] {
+				c[j] = l.mean(b[j], b[j+1])
+			} else {
+				empty = true
+			}
+		}
+		if empty {
+			l.relocate(c, b)
+		}
+		l.bounds(c, b)
+		if slices.Equal(prev, b) {
+			return
+		}
+	}
+}
+
+// relocate moves each empty cluster's centre to the point farthest from the
+// centre of its own cluster; in one dimension that point is one end of a
+// cluster's interval.
+func (l line) relocate(c []float64, b []int) {
+	k := len(c)
+	used := make([]bool, len(l.x))
+	for j := range k {
+		if b[j+1] > b[j] {
+			continue
+		}
+		far, fd := -1, -1.0
+		for i := range k {
+			if b[i+1] <= b[i] {
+				continue
+			}
+			for _, p := range [2]int{b[i], b[i+1] - 1} {
+				if d := math.Abs(l.x[p] - c[i]); d > fd && !used[p] {
+					far, fd = p, d
+				}
+			}
+		}
+		if far >= 0 {
+			used[far] = true
+			c[j] = l.x[far]
+		}
+	}
+	slices.Sort(c)
+}
+
+// cost returns the inertia of partition b around centres c, and writes each
+// cluster's standard deviation into spread when it is not nil.
+func (l line) cost(c []float64, b []int, spread []float64) float64 {
+	var total float64
+	for j := range c {
+		var s float64
+		for _, v := range l.x[b[j]:b[j+1]] {
+			d := v - c[j]
+			s += d * d
+		}
+		total += s
+		if spread != nil {
+			spread[j] = 0
+			if m := b[j+1] - b[j]; m > 0 {
+				spread[j] = math.Sqrt(s / float64(m))
+			}
+		}
+	}
+	return total
+}
+
+// silhouette computes the exact mean silhouette coefficient of partition b
+// in O(n): the summed distance from x[i] to an interval follows from prefix
+// sums, and the nearest other cluster of a point is always an adjacent
+// interval (the mean distance to an interval wholly on one side is the
+// distance to its mean, and interval means are ordered).
+func (l line) silhouette(b []int) float64 {
+	k := len(b) - 1
+	n := len(l.x)
+	var total float64
+	for j := range k {
+		lo, hi := b[j], b[j+1]
+		m := hi - lo
+		if m <= 1 {
+			continue
+		}
+		left, right := math.NaN(), math.NaN()
+		for jj := j - 1; jj >= 0; jj-- {
+			if b[jj+1] > b[jj] {
+				left = l.mean(b[jj], b[jj+1])
+				break
+			}
+		}
+		for jj := j + 1; jj < k; jj++ {
+			if b[jj+1] > b[jj] {
+				right = l.mean(b[jj], b[jj+1])
+				break
+			}
+		}
+		for i := lo; i < hi; i++ {
+			v := l.x[i]
+			below := v*float64(i-lo) - (l.prefix[i] - l.prefix[lo])
+			above := (l.prefix[hi] - l.prefix[i+1]) - v*float64(hi-i-1)
+			a := (below + above) / float64(m-1)
+			bb := math.Inf(1)
+			if !math.IsNaN(left) {
+				bb = v - left
+			}
+			if !math.IsNaN(right) {
+				bb = min(bb, right-v)
+			}
+			if mx := max(a, bb); mx > 0 && !math.IsInf(bb, 1) {
+				total += (bb - a) / mx
+			}
+		}
+	}
+	return total / float64(n)
+}
+
+// fit1D is one k-means solution on a line.
+type fit1D struct {
+	centres []float64 // ascending, in the line's shifted units
+	bounds  []int
+	inertia float64
+}
+
+// best1D runs opt.Restarts starts of greedy k-means++ and sorted Lloyd and
+// keeps the lowest inertia (the first on ties). It reports false when the
+// line has fewer than k distinct values.
+func (s *scratch) best1D(l line, k int, opt KMeansOptions, rng *rand.Rand) (fit1D, bool) {
+	best := fit1D{inertia: math.Inf(1)}
+	c := make([]float64, k)
+	b := make([]int, k+1)
+	for range opt.Restarts {
+		if !s.kmeansPP(l.x, 1, k, rng, c) {
+			return fit1D{}, false
+		}
+		slices.Sort(c)
+		l.lloyd(c, b, opt.MaxIter)
+		if in := l.cost(c, b, nil); in < best.inertia {
+			best = fit1D{centres: slices.Clone(c), bounds: slices.Clone(b), inertia: in}
+		}
+	}
+	return best, true
+}

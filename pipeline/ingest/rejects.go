@@ -1,0 +1,86 @@
+package ingest
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"risklane/pipeline/sink"
+)
+
+// RejectFile is a RejectSink writing a CSV file with the header
+// file,line,column,value,reason. It is written under a temporary name and
+// appears under its final name only on Commit.
+type RejectFile struct {
+	path string
+	af   *sink.AtomicFile
+	buf  *bufio.Writer
+	w    *csv.Writer
+	n    int64
+}
+
+// CreateRejectFile starts a rejects file at path.
+func CreateRejectFile(path string) (*RejectFile, error) {
+	af, err := sink.CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &RejectFile{path: path, af: af, buf: bufio.NewWriterSize(af, 64<<10)}
+	f.w = csv.NewWriter(f.buf)
+	if err := f.w.Write([]string{"file", "line", "column", "value", "reason"}); err != nil {
+		af.Abort()
+		return nil, fmt.Errorf("rejects %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Reject writes one rejected row. A value that is not valid UTF-8 is written
+// with each invalid byte as \xNN, so the rejects file itself stays UTF-8.
+func (f *RejectFile) Reject(r Reject) error {
+	f.n++
+	rec := []string{r.File, strconv.FormatInt(r.Line, 10), r.Column, escapeInvalid(r.Value), r.Reason}
+	if err := f.w.Write(rec); err != nil {
+		return fmt.Errorf("rejects %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Count returns the number of rows written so far.
+func (f *RejectFile) Count() int64 { return f.n }
+
+// Commit completes the file and gives it its final name.
+func (f *RejectFile) Commit() error {
+	f.w.Flush()
+	if err := f.w.Error(); err != nil {
+		f.af.Abort()
+		return fmt.Errorf("rejects %s: %w", f.path, err)
+	}
+	if err := f.buf.Flush(); err != nil {
+		f.af.Abort()
+		return fmt.Errorf("rejects %s: %w", f.path, err)
+	}
+	return f.af.Commit()
+}
+
+// Abort discards the file. It is safe to defer Abort and call Commit.
+func (f *RejectFile) Abort() { f.af.Abort() }
+
+func escapeInvalid(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			out = fmt.Appendf(out, `\x%02X`, s[i])
+			i++
+			continue
+		}
+		out = append(out, s[i:i+size]...)
+		i += size
+	}
+	return string(out)
+}

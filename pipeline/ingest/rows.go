@@ -1,0 +1,474 @@
+package ingest
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"risklane/datasets/profile"
+	"risklane/pipeline/decl"
+)
+
+// convKind is how a canonical column is converted; chosen once per column.
+type convKind uint8
+
+const (
+	convString convKind = iota
+	convHS
+	convNumber
+	convDate
+	convIllicit
+)
+
+// nCanon is the number of canonical columns.
+var nCanon = len(decl.Columns)
+
+// Canonical column positions used by the row checks.
+var (
+	idxDeclID  = canonIndex(decl.DeclarationID)
+	idxDate    = canonIndex(decl.Date)
+	idxHS      = canonIndex(decl.HSCode)
+	idxIllicit = canonIndex(decl.Illicit)
+	idxRevenue = canonIndex(decl.Revenue)
+	massGroup  = []int{canonIndex(decl.Quantity), canonIndex(decl.NetMassKg), canonIndex(decl.GrossWeightKg)}
+	valueGroup = []int{canonIndex(decl.FOBValue), canonIndex(decl.CIFValue)}
+)
+
+func canonIndex(name string) int {
+	for i, c := range decl.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	panic("ingest: no canonical column " + name)
+}
+
+func kindOf(i int) convKind {
+	switch {
+	case i == idxHS:
+		return convHS
+	case i == idxIllicit:
+		return convIllicit
+	case decl.Columns[i].Type.ID() == arrow.DATE32:
+		return convDate
+	case decl.Columns[i].Type.ID() == arrow.FLOAT64:
+		return convNumber
+	}
+	return convString
+}
+
+// boundCol is one mapped column of one file.
+type boundCol struct {
+	canon int    // index into decl.Columns, or -1 for an extra
+	extra int    // index into the extras, for extras
+	src   int    // source column index
+	name  string // source column name, for rejects
+	kind  convKind
+}
+
+// plan is how the rows of one file become canonical rows.
+type plan struct {
+	cols      []boundCol
+	canonName []string // source column name of each canonical column, "" if unmapped
+	read      []int    // source columns to read
+}
+
+func newPlan(b *profile.Binding, names []string) *plan {
+	p := &plan{canonName: make([]string, nCanon)}
+	for i, s := range b.Source {
+		if s < 0 {
+			continue
+		}
+		p.cols = append(p.cols, boundCol{canon: i, src: s, name: names[s], kind: kindOf(i)})
+		p.canonName[i] = names[s]
+		p.read = append(p.read, s)
+	}
+	for j, e := range b.Extras {
+		p.cols = append(p.cols, boundCol{canon: -1, extra: j, src: e.Source, name: names[e.Source], kind: convString})
+		p.read = append(p.read, e.Source)
+	}
+	return p
+}
+
+// rowWriter validates rows and appends the accepted ones to Arrow builders.
+type rowWriter struct {
+	prof     *profile.Profile
+	formula  *profile.Formula
+	maxField int
+	num      numberParser
+	dates    *dateParser
+	dateDesc string
+	illDesc  string
+	positive map[string]bool
+	negative map[string]bool
+
+	rb      *array.RecordBuilder
+	str     []*array.BinaryBuilder // per canonical index, nil if not a string column
+	flt     []*array.Float64Builder
+	date    *array.Date32Builder
+	ill     *array.Int8Builder
+	extras  []*array.BinaryBuilder
+	hasCol  []bool // canonical column mapped in the current file
+	nextras int
+
+	// The row being staged: nothing is appended until the whole row passed.
+	text     [][]byte
+	num64    []float64
+	valid    []bool
+	extraTxt [][]byte
+	extraOK  []bool
+	arena    []byte
+	hsBuf    []byte
+
+	seen map[string]int64 // declaration_id -> first line, with UniqueIDs
+}
+
+func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField int) *rowWriter {
+	w := &rowWriter{
+		prof:     p,
+		formula:  p.Formula(),
+		maxField: maxField,
+		num:      numberParser{dec: p.DecimalSep(), thou: p.ThousandsSep()},
+		dates:    newDateParser(p.DateLayouts),
+		dateDesc: fmt.Sprintf("not a date in the profile's layout (%s)", strings.Join(p.DateLayouts, " or ")),
+		positive: map[string]bool{},
+		negative: map[string]bool{},
+		rb:       array.NewRecordBuilder(memory.DefaultAllocator, schema),
+		str:      make([]*array.BinaryBuilder, nCanon),
+		flt:      make([]*array.Float64Builder, nCanon),
+		hasCol:   make([]bool, nCanon),
+		text:     make([][]byte, nCanon),
+		num64:    make([]float64, nCanon),
+		valid:    make([]bool, nCanon),
+	}
+	for _, v := range p.Illicit.Positive {
+		w.positive[strings.TrimSpace(v)] = true
+	}
+	for _, v := range p.Illicit.Negative {
+		w.negative[strings.TrimSpace(v)] = true
+	}
+	w.illDesc = fmt.Sprintf("illicit value is not one of %s (1) or %s (0)",
+		quoteValues(p.Illicit.Positive, "1"), quoteValues(p.Illicit.Negative, "0"))
+	for i := range decl.Columns {
+		switch b := w.rb.Field(i).(type) {
+		case *array.StringBuilder:
+			w.str[i] = b.BinaryBuilder
+		case *array.Float64Builder:
+			w.flt[i] = b
+		case *array.Date32Builder:
+			w.date = b
+		case *array.Int8Builder:
+			w.ill = b
+		}
+	}
+	w.nextras = schema.NumFields() - nCanon
+	for j := 0; j < w.nextras; j++ {
+		w.extras = append(w.extras, w.rb.Field(nCanon+j).(*array.StringBuilder).BinaryBuilder)
+	}
+	w.extraTxt = make([][]byte, w.nextras)
+	w.extraOK = make([]bool, w.nextras)
+	return w
+}
+
+func quoteValues(vals []string, def string) string {
+	if len(vals) == 0 {
+		return fmt.Sprintf("%q", def)
+	}
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// startFile resets the per-file state.
+func (w *rowWriter) startFile(p *plan) {
+	for i := range w.hasCol {
+		w.hasCol[i] = p.canonName[i] != ""
+	}
+	if w.prof.UniqueIDs {
+		w.seen = map[string]int64{}
+	}
+}
+
+// rejection is a rejected row, described for the rejects file.
+type rejection struct {
+	column string
+	value  []byte
+	reason string
+}
+
+// row stages the current row of src; if it is valid it is appended and nil
+// is returned, else the reason it was rejected.
+func (w *rowWriter) row(src source, p *plan) *rejection {
+	if prob, raw := src.problem(); prob != "" {
+		return &rejection{value: raw, reason: prob}
+	}
+	for i := range w.valid {
+		w.valid[i] = false
+	}
+	for j := range w.extraOK {
+		w.extraOK[j] = false
+	}
+	w.arena = w.arena[:0]
+	for k := range p.cols {
+		c := &p.cols[k]
+		v := src.cell(c.src)
+		if v.kind == kindText {
+			if len(v.text) > w.maxField {
+				return &rejection{column: c.name, value: v.text,
+					reason: fmt.Sprintf("field is %d bytes, longer than the %d-byte limit", len(v.text), w.maxField)}
+			}
+			if !utf8.Valid(v.text) {
+				return &rejection{column: c.name, value: v.text, reason: "invalid UTF-8"}
+			}
+			v.text = trimSpace(v.text)
+			if len(v.text) == 0 {
+				continue // null
+			}
+		} else if v.kind == kindNull {
+			continue
+		}
+		if reason := w.convert(c, v); reason != "" {
+			return &rejection{column: c.name, value: w.rawValue(v), reason: reason}
+		}
+	}
+
+	for _, i := range []int{idxDeclID, idxDate, idxHS} {
+		if !w.valid[i] {
+			return &rejection{column: p.canonName[i], reason: "missing " + decl.Columns[i].Name}
+		}
+	}
+	if r := w.needOne(p, massGroup, "no quantity, net mass or gross weight"); r != nil {
+		return r
+	}
+	if r := w.needOne(p, valueGroup, "no FOB or CIF value"); r != nil {
+		return r
+	}
+	if w.formula != nil && !w.hasCol[idxRevenue] {
+		w.num64[idxRevenue], w.valid[idxRevenue] = w.formula.Eval(w.num64, w.valid)
+		if w.valid[idxRevenue] && w.num64[idxRevenue] < 0 {
+			return &rejection{reason: fmt.Sprintf("the revenue formula gives a negative value (%g)", w.num64[idxRevenue])}
+		}
+	}
+	if w.seen != nil {
+		id := w.text[idxDeclID]
+		if first, dup := w.seen[string(id)]; dup {
+			return &rejection{column: p.canonName[idxDeclID], value: id,
+				reason: fmt.Sprintf("duplicate declaration_id (first on line %d)", first)}
+		}
+		w.seen[string(id)] = src.line()
+	}
+	w.append()
+	return nil
+}
+
+func (w *rowWriter) needOne(p *plan, group []int, reason string) *rejection {
+	first := ""
+	for _, i := range group {
+		if w.valid[i] {
+			return nil
+		}
+		if first == "" {
+			first = p.canonName[i]
+		}
+	}
+	return &rejection{column: first, reason: reason}
+}
+
+// rawValue is the source text of a value, for the rejects file.
+func (w *rowWriter) rawValue(v cell) []byte {
+	if v.kind == kindText {
+		return v.text
+	}
+	return formatCell(nil, v)
+}
+
+// convert stages one non-null value.
+func (w *rowWriter) convert(c *boundCol, v cell) string {
+	switch c.kind {
+	case convString:
+		t := v.text
+		if v.kind != kindText {
+			start := len(w.arena)
+			w.arena = formatCell(w.arena, v)
+			t = w.arena[start:]
+		}
+		if c.canon < 0 {
+			w.extraTxt[c.extra], w.extraOK[c.extra] = t, true
+		} else {
+			w.text[c.canon], w.valid[c.canon] = t, true
+		}
+		return ""
+	case convNumber:
+		var f float64
+		switch v.kind {
+		case kindText:
+			var reason string
+			if f, reason = w.num.parse(v.text); reason != "" {
+				return reason
+			}
+		case kindFloat:
+			if math.IsNaN(v.f) {
+				return "" // how pandas writes a missing number
+			}
+			if math.IsInf(v.f, 0) {
+				return reasonNotFinite
+			}
+			f = v.f
+		case kindInt:
+			f = float64(v.i)
+		default:
+			return reasonNotNumber
+		}
+		if f < 0 {
+			return "negative value"
+		}
+		w.num64[c.canon], w.valid[c.canon] = f+0, true // +0 turns -0 into 0
+		return ""
+	case convDate:
+		switch v.kind {
+		case kindDays:
+			if v.i < int64(daysFromCivil(minYear, 1, 1)) || v.i > int64(daysFromCivil(maxYear, 12, 31)) {
+				return fmt.Sprintf("date outside %d..%d", minYear, maxYear)
+			}
+			w.num64[c.canon] = float64(v.i)
+		case kindText:
+			d, reason := w.dates.parse(v.text)
+			if reason != "" {
+				return w.dateDesc
+			}
+			w.num64[c.canon] = float64(d)
+		default:
+			return w.dateDesc
+		}
+		w.valid[c.canon] = true
+		return ""
+	case convIllicit:
+		var x float64
+		switch v.kind {
+		case kindText:
+			s := bytesString(v.text)
+			switch {
+			case w.positive[s]:
+				x = 1
+			case w.negative[s]:
+				x = 0
+			default:
+				f, reason := w.num.parse(v.text)
+				if reason != "" {
+					return w.illDesc
+				}
+				x = f
+			}
+		case kindFloat:
+			if math.IsNaN(v.f) {
+				return ""
+			}
+			x = v.f
+		case kindInt, kindBool:
+			x = float64(v.i)
+		default:
+			return w.illDesc
+		}
+		if x != 0 && x != 1 {
+			return w.illDesc
+		}
+		w.num64[c.canon], w.valid[c.canon] = x, true
+		return ""
+	case convHS:
+		return w.hsCode(c, v)
+	}
+	return ""
+}
+
+// hsCode stages an HS code: digits only (dots and spaces inside, as in
+// 8703.23.29, are dropped), 6 to 10 of them, with a dropped leading zero
+// restored when the profile asks for it.
+func (w *rowWriter) hsCode(c *boundCol, v cell) string {
+	const reason = "HS code must have 6 to 10 digits"
+	w.hsBuf = w.hsBuf[:0]
+	switch v.kind {
+	case kindText:
+		for _, ch := range v.text {
+			switch {
+			case ch >= '0' && ch <= '9':
+				w.hsBuf = append(w.hsBuf, ch)
+			case ch == '.' || ch == ' ':
+			default:
+				return reason
+			}
+		}
+	case kindInt:
+		if v.i < 0 {
+			return reason
+		}
+		w.hsBuf = strconv.AppendInt(w.hsBuf, v.i, 10)
+	case kindFloat:
+		if v.f < 0 || v.f != math.Trunc(v.f) || v.f >= 1e10 {
+			return reason
+		}
+		w.hsBuf = strconv.AppendInt(w.hsBuf, int64(v.f), 10)
+	default:
+		return reason
+	}
+	if pad := w.prof.HSCodePad; pad > 0 && len(w.hsBuf) == pad-1 {
+		w.hsBuf = append(w.hsBuf, 0)
+		copy(w.hsBuf[1:], w.hsBuf)
+		w.hsBuf[0] = '0'
+	}
+	if len(w.hsBuf) < 6 || len(w.hsBuf) > 10 {
+		return reason
+	}
+	w.text[c.canon], w.valid[c.canon] = w.hsBuf, true
+	return ""
+}
+
+// append adds the staged row to the builders.
+func (w *rowWriter) append() {
+	for i := range decl.Columns {
+		switch {
+		case w.str[i] != nil:
+			if w.valid[i] {
+				w.str[i].Append(w.text[i])
+			} else {
+				w.str[i].AppendNull()
+			}
+		case w.flt[i] != nil:
+			if w.valid[i] {
+				w.flt[i].Append(w.num64[i])
+			} else {
+				w.flt[i].AppendNull()
+			}
+		case i == idxDate:
+			w.date.Append(arrow.Date32(w.num64[i]))
+		case i == idxIllicit:
+			if w.valid[i] {
+				w.ill.Append(int8(w.num64[i]))
+			} else {
+				w.ill.AppendNull()
+			}
+		}
+	}
+	for j, b := range w.extras {
+		if w.extraOK[j] {
+			b.Append(w.extraTxt[j])
+		} else {
+			b.AppendNull()
+		}
+	}
+}
+
+// rows is the number of rows staged in the builders.
+func (w *rowWriter) rows() int { return w.date.Len() }
+
+// flush returns the staged rows as a record batch and empties the builders.
+func (w *rowWriter) flush() arrow.RecordBatch { return w.rb.NewRecordBatch() }
+
+func (w *rowWriter) release() { w.rb.Release() }

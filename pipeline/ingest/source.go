@@ -1,0 +1,588 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"risklane/pipeline/decl"
+)
+
+// cellKind says how a source value arrived: as text (CSV, string columns) or
+// already typed (Parquet, Arrow).
+type cellKind uint8
+
+const (
+	kindNull cellKind = iota
+	kindText
+	kindFloat
+	kindInt
+	kindBool
+	kindDays
+)
+
+// cell is one source value. Text views source memory and is valid until the
+// source moves to the next row.
+type cell struct {
+	kind cellKind
+	text []byte
+	f    float64
+	i    int64 // kindInt, kindBool (0/1), kindDays
+}
+
+// source yields the rows of one input file.
+type source interface {
+	// names lists the source columns; labels (may be nil) marks those whose
+	// metadata says they are labels.
+	names() []string
+	labels() []bool
+	// start begins reading the given columns (indices into names).
+	start(cols []int) error
+	next() bool
+	// line is the current row's position: the physical line where a CSV
+	// record starts (the header is line 1), or the 1-based row number.
+	line() int64
+	cell(col int) cell
+	// problem is why the whole current row is unusable (wrong field count,
+	// broken quoting), with its raw text; "" if none.
+	problem() (string, []byte)
+	err() error
+	close() error
+}
+
+type format uint8
+
+const (
+	formatCSV format = iota
+	formatParquet
+	formatArrowFile
+	formatArrowStream
+)
+
+func (f format) String() string {
+	return [...]string{"CSV", "Parquet", "Arrow IPC file", "Arrow IPC stream"}[f]
+}
+
+// sniff decides a file's format from its first bytes, falling back on its
+// name, and reports whether a CSV is gzip-compressed.
+func sniff(path string, f *os.File) (format, bool, error) {
+	var head [8]byte
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return 0, false, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, false, err
+	}
+	h := head[:n]
+	switch {
+	case bytes.HasPrefix(h, []byte("PAR1")):
+		return formatParquet, false, nil
+	case bytes.HasPrefix(h, []byte("ARROW1")):
+		return formatArrowFile, false, nil
+	case bytes.HasPrefix(h, []byte{0xff, 0xff, 0xff, 0xff}):
+		return formatArrowStream, false, nil
+	case bytes.HasPrefix(h, []byte{0x1f, 0x8b}):
+		return formatCSV, true, nil
+	}
+	name := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
+	switch filepath.Ext(name) {
+	case ".parquet", ".pq":
+		return 0, false, errors.New("not a Parquet file (it does not start with PAR1); check that the file is complete, or rename it if it is a CSV")
+	case ".arrow", ".ipc", ".feather":
+		return 0, false, errors.New("not an Arrow IPC file or stream; check that the file is complete, or rename it if it is a CSV")
+	case ".arrows":
+		return 0, false, errors.New("not an Arrow IPC stream; check that the file is complete")
+	}
+	return formatCSV, false, nil
+}
+
+// openSource opens a file and reads its header or schema. Errors here are
+// structural: they name the file and say what to do.
+func openSource(path string, comma byte, maxRecord func(ncols int) int) (source, format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, 0, errors.New("is a directory, not a file")
+	}
+	fm, gz, err := sniff(path, f)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	var src source
+	switch fm {
+	case formatCSV:
+		src, err = openCSV(path, f, gz, comma, maxRecord)
+	case formatParquet:
+		src, err = openParquet(f)
+	case formatArrowFile:
+		src, err = openArrowFile(f)
+	case formatArrowStream:
+		src, err = openArrowStream(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return src, fm, nil
+}
+
+// csvSource reads a CSV file, optionally gzip-compressed.
+type csvSource struct {
+	f      *os.File
+	gz     *gzip.Reader
+	sc     *csvScanner
+	header []string
+	prob   string
+}
+
+func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) int) (*csvSource, error) {
+	c := &csvSource{f: f}
+	var r io.Reader = f
+	if gz {
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		c.gz = z
+		r = z
+	}
+	// The header is read with a generous limit: its column count fixes the
+	// limit for the data records.
+	c.sc = newCSVScanner(r, comma, maxRecord(0))
+	c.sc.skipBOM()
+	if !c.sc.next() {
+		if c.sc.err != nil {
+			return nil, c.sc.err
+		}
+		return nil, errors.New("the file is empty: a CSV input needs a header line naming its columns")
+	}
+	if c.sc.problem != "" {
+		return nil, fmt.Errorf("header line %d: %s", c.sc.recLine, c.sc.problem)
+	}
+	for _, h := range c.sc.fields {
+		c.header = append(c.header, string(trimSpace(h)))
+	}
+	if len(c.header) == 1 && comma != ';' && strings.Contains(c.header[0], ";") {
+		return nil, fmt.Errorf("the header has a single column %q; if the file is separated by semicolons, set delimiter: \";\" in the profile", c.header[0])
+	}
+	c.sc.maxRecord = maxRecord(len(c.header))
+	return c, nil
+}
+
+// skipBOM drops a UTF-8 byte-order mark at the start of the input, which
+// spreadsheet programs write and which would otherwise stick to the first
+// column name.
+func (s *csvScanner) skipBOM() {
+	for s.end-s.pos < 3 && s.fill() {
+	}
+	if bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xef\xbb\xbf")) {
+		s.pos += 3
+	}
+}
+
+func (c *csvSource) names() []string   { return c.header }
+func (c *csvSource) labels() []bool    { return nil }
+func (c *csvSource) start([]int) error { return nil }
+func (c *csvSource) line() int64       { return c.sc.recLine }
+func (c *csvSource) cell(col int) cell { return cell{kind: kindText, text: c.sc.fields[col]} }
+
+func (c *csvSource) next() bool {
+	if !c.sc.next() {
+		return false
+	}
+	c.prob = c.sc.problem
+	if c.prob == "" && len(c.sc.fields) != len(c.header) {
+		c.prob = fmt.Sprintf("wrong field count: %d fields, the header has %d", len(c.sc.fields), len(c.header))
+	}
+	return true
+}
+
+func (c *csvSource) problem() (string, []byte) { return c.prob, c.sc.raw }
+
+func (c *csvSource) err() error {
+	if c.sc.err != nil {
+		return fmt.Errorf("reading near line %d: %w", c.sc.line, c.sc.err)
+	}
+	return nil
+}
+
+func (c *csvSource) close() error {
+	if c.gz != nil {
+		c.gz.Close()
+	}
+	return c.f.Close()
+}
+
+// batchSource reads a typed file (Parquet, Arrow IPC) one record batch at a
+// time and hands out its rows.
+type batchSource struct {
+	schema    *arrow.Schema
+	nextBatch func() (arrow.RecordBatch, error) // nil, nil at the end
+	closeFn   func() error
+	open      func(cols []int) error // optional: start reading only cols
+
+	cols    []int // schema index -> batch column index, -1 if not read
+	getters []func(int) cell
+	cur     arrow.RecordBatch
+	row, n  int
+	rowNo   int64
+	e       error
+	done    bool
+}
+
+func (b *batchSource) names() []string {
+	out := make([]string, b.schema.NumFields())
+	for i, f := range b.schema.Fields() {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func (b *batchSource) labels() []bool {
+	out := make([]bool, b.schema.NumFields())
+	for i, f := range b.schema.Fields() {
+		v, ok := f.Metadata.GetValue(decl.RoleKey)
+		out[i] = ok && v == decl.RoleLabel
+	}
+	return out
+}
+
+func (b *batchSource) start(cols []int) error {
+	b.cols = make([]int, b.schema.NumFields())
+	for i := range b.cols {
+		b.cols[i] = i
+	}
+	b.getters = make([]func(int) cell, b.schema.NumFields())
+	for _, c := range cols {
+		if err := checkType(b.schema.Field(c).Type); err != nil {
+			return fmt.Errorf("column %q: %v", b.schema.Field(c).Name, err)
+		}
+	}
+	if b.open != nil {
+		return b.open(cols)
+	}
+	return nil
+}
+
+func (b *batchSource) next() bool {
+	for !b.done && (b.cur == nil || b.row+1 >= b.n) {
+		rec, err := b.nextBatch()
+		if err != nil {
+			b.e = err
+			b.done = true
+			return false
+		}
+		if rec == nil {
+			b.done = true
+			return false
+		}
+		b.cur, b.n, b.row = rec, int(rec.NumRows()), -1
+		for i := range b.getters {
+			b.getters[i] = nil
+		}
+	}
+	if b.done {
+		return false
+	}
+	b.row++
+	b.rowNo++
+	return true
+}
+
+func (b *batchSource) line() int64               { return b.rowNo }
+func (b *batchSource) problem() (string, []byte) { return "", nil }
+func (b *batchSource) err() error                { return b.e }
+func (b *batchSource) close() error              { return b.closeFn() }
+
+func (b *batchSource) cell(col int) cell {
+	g := b.getters[col]
+	if g == nil {
+		g = getter(b.cur.Column(b.cols[col]))
+		b.getters[col] = g
+	}
+	return g(b.row)
+}
+
+// checkType refuses column types that cannot become a declaration value.
+func checkType(dt arrow.DataType) error {
+	switch t := dt.(type) {
+	case *arrow.DictionaryType:
+		return checkType(t.ValueType)
+	case *arrow.TimestampType:
+		if t.TimeZone != "" {
+			if _, err := loadZone(t.TimeZone); err != nil {
+				return fmt.Errorf("time zone %q: %v", t.TimeZone, err)
+			}
+		}
+		return nil
+	}
+	switch dt.ID() {
+	case arrow.NULL, arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
+		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64,
+		arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY,
+		arrow.BINARY_VIEW, arrow.DATE32, arrow.DATE64, arrow.DECIMAL128, arrow.DECIMAL256:
+		return nil
+	}
+	return fmt.Errorf("type %s cannot hold a declaration value; convert it to a string, number or date column", dt)
+}
+
+var zones = map[string]*time.Location{}
+
+func loadZone(name string) (*time.Location, error) {
+	if z, ok := zones[name]; ok {
+		return z, nil
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones[name] = z
+	return z, nil
+}
+
+// getter returns a function reading row i of arr as a cell. Types were
+// checked by checkType.
+func getter(arr arrow.Array) func(int) cell {
+	nullable := arr.NullN() > 0
+	wrap := func(f func(int) cell) func(int) cell {
+		if !nullable {
+			return f
+		}
+		return func(i int) cell {
+			if arr.IsNull(i) {
+				return cell{}
+			}
+			return f(i)
+		}
+	}
+	switch a := arr.(type) {
+	case *array.Null:
+		return func(int) cell { return cell{} }
+	case *array.Dictionary:
+		inner := getter(a.Dictionary())
+		return wrap(func(i int) cell { return inner(a.GetValueIndex(i)) })
+	case *array.Boolean:
+		return wrap(func(i int) cell {
+			if a.Value(i) {
+				return cell{kind: kindBool, i: 1}
+			}
+			return cell{kind: kindBool}
+		})
+	case *array.Int8:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Int16:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Int32:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Int64:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: a.Value(i)} })
+	case *array.Uint8:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Uint16:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Uint32:
+		return wrap(func(i int) cell { return cell{kind: kindInt, i: int64(a.Value(i))} })
+	case *array.Uint64:
+		return wrap(func(i int) cell {
+			v := a.Value(i)
+			if v > math.MaxInt64 {
+				return cell{kind: kindFloat, f: float64(v)}
+			}
+			return cell{kind: kindInt, i: int64(v)}
+		})
+	case *array.Float32:
+		return wrap(func(i int) cell { return cell{kind: kindFloat, f: float64(a.Value(i))} })
+	case *array.Float64:
+		return wrap(func(i int) cell { return cell{kind: kindFloat, f: a.Value(i)} })
+	case *array.Date32:
+		return wrap(func(i int) cell { return cell{kind: kindDays, i: int64(a.Value(i))} })
+	case *array.Date64:
+		return wrap(func(i int) cell {
+			return cell{kind: kindDays, i: floorDiv(int64(a.Value(i)), 86_400_000)}
+		})
+	case *array.Timestamp:
+		t := a.DataType().(*arrow.TimestampType)
+		zone := time.UTC
+		if t.TimeZone != "" {
+			zone, _ = loadZone(t.TimeZone)
+		}
+		return wrap(func(i int) cell {
+			tm := a.Value(i).ToTime(t.Unit).In(zone)
+			return cell{kind: kindDays, i: int64(daysFromCivil(tm.Year(), int(tm.Month()), tm.Day()))}
+		})
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return wrap(func(i int) cell { return cell{kind: kindFloat, f: a.Value(i).ToFloat64(scale)} })
+	case *array.Decimal256:
+		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return wrap(func(i int) cell { return cell{kind: kindFloat, f: a.Value(i).ToFloat64(scale)} })
+	case interface{ Value(int) string }:
+		return wrap(func(i int) cell { return cell{kind: kindText, text: stringBytes(a.Value(i))} })
+	case interface{ Value(int) []byte }:
+		return wrap(func(i int) cell { return cell{kind: kindText, text: a.Value(i)} })
+	}
+	return func(int) cell { return cell{} }
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// formatCell renders a typed value as text, for string columns fed from
+// typed sources and for the rejects file.
+func formatCell(dst []byte, v cell) []byte {
+	switch v.kind {
+	case kindText:
+		return append(dst, v.text...)
+	case kindFloat:
+		if v.f == math.Trunc(v.f) && math.Abs(v.f) < 1e15 {
+			return strconv.AppendInt(dst, int64(v.f), 10)
+		}
+		return strconv.AppendFloat(dst, v.f, 'g', -1, 64)
+	case kindInt:
+		return strconv.AppendInt(dst, v.i, 10)
+	case kindBool:
+		return strconv.AppendBool(dst, v.i != 0)
+	case kindDays:
+		return arrow.Date32(v.i).ToTime().AppendFormat(dst, "2006-01-02")
+	}
+	return dst
+}
+
+// Parquet input: read through pqarrow, a record batch at a time, with a
+// buffered column stream so that memory does not grow with row-group size.
+func openParquet(f *os.File) (*batchSource, error) {
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Parquet file (%v); check that it was copied completely", err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 14}, memory.DefaultAllocator)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("Parquet schema: %v", err)
+	}
+	schema, err := fr.Schema()
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("Parquet schema: %v", err)
+	}
+	b := &batchSource{schema: schema, closeFn: pf.Close}
+	b.open = func(cols []int) error { return startParquet(b, fr, cols) }
+	return b, nil
+}
+
+// startParquet opens pqarrow's record reader on the needed columns only.
+func startParquet(b *batchSource, fr *pqarrow.FileReader, cols []int) error {
+	var leaves []int
+	for i := range b.cols {
+		b.cols[i] = -1
+	}
+	for n, c := range cols {
+		sf := fr.Manifest.Fields[c]
+		if !sf.IsLeaf() {
+			return fmt.Errorf("column %q is nested (%s); only flat columns can be read", b.schema.Field(c).Name, b.schema.Field(c).Type)
+		}
+		leaves = append(leaves, sf.ColIndex)
+		b.cols[c] = n
+	}
+	if len(leaves) == 0 {
+		return errors.New("no columns to read")
+	}
+	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
+	if err != nil {
+		return fmt.Errorf("Parquet: %v", err)
+	}
+	closeFile := b.closeFn
+	b.closeFn = func() error {
+		rr.Release()
+		return closeFile()
+	}
+	b.nextBatch = func() (arrow.RecordBatch, error) {
+		if rr.Next() {
+			return rr.RecordBatch(), nil
+		}
+		if err := rr.Err(); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("Parquet: %v", err)
+		}
+		return nil, nil
+	}
+	return nil
+}
+
+func openArrowFile(f *os.File) (*batchSource, error) {
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC file (%v); check that it was copied completely", err)
+	}
+	i := 0
+	return &batchSource{
+		schema: r.Schema(),
+		nextBatch: func() (arrow.RecordBatch, error) {
+			if i >= r.NumRecords() {
+				return nil, nil
+			}
+			rec, err := r.RecordBatch(i)
+			i++
+			if err != nil {
+				return nil, fmt.Errorf("Arrow record batch %d: %v", i, err)
+			}
+			return rec, nil
+		},
+		closeFn: func() error {
+			r.Close()
+			return f.Close()
+		},
+	}, nil
+}
+
+func openArrowStream(f *os.File) (*batchSource, error) {
+	r, err := ipc.NewReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC stream (%v); check that it was copied completely", err)
+	}
+	return &batchSource{
+		schema: r.Schema(),
+		nextBatch: func() (arrow.RecordBatch, error) {
+			if r.Next() {
+				return r.RecordBatch(), nil
+			}
+			if err := r.Err(); err != nil && err != io.EOF {
+				return nil, fmt.Errorf("Arrow stream: %v", err)
+			}
+			return nil, nil
+		},
+		closeFn: func() error {
+			r.Release()
+			return f.Close()
+		},
+	}, nil
+}

@@ -50,4 +50,9 @@ type Model struct {
 	NumFeature   int
 	FeatureNames []string // optional; len == NumFeature when present
 	Trees        []Tree
+	// Attributes are the learner attributes XGBoost keeps with a model, such
+	// as best_iteration after early stopping. The file formats carry them
+	// through unchanged; scoring ignores them and uses every tree, as
+	// XGBoost's Booster.predict does.
+	Attributes map[string]string
 }

@@ -9,9 +9,10 @@ import (
 
 // countriesCSV maps ISO 3166 alpha-3 and alpha-2 codes to UN M49 numeric
 // codes for the economies that trade statistics and declarations name most
-// often. Comtrade keeps its own numbers for five of them (France 251, India
-// 699, Norway 579, Switzerland 757, USA 842) and files Taiwan as 490 "Other
-// Asia, nes"; the comtrade column holds those.
+// often. Comtrade keeps its own numbers for six of them (France 251, India
+// 699, Italy 381, Norway 579, Switzerland 757, USA 842: each including
+// dependent territories) and files Taiwan as 490 "Other Asia, nes"; the
+// comtrade column holds those. Both numbers map to the country.
 //
 //go:embed countries.csv
 var countriesCSV string

@@ -340,6 +340,10 @@ func (b *Builder) Read(r io.Reader, name string) error {
 	b.sum.Read += rd.Read()
 	b.sum.Rejected += len(rd.Rejects())
 	b.rejects = append(b.rejects, rd.Rejects()...)
+	// Duplicates were rejected as they came, malformed rows as the reader
+	// met them: put the file's rejects back in line order.
+	mine := b.rejects[before:]
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Line < mine[j].Line })
 	b.files = append(b.files, FileSummary{Name: name, Layout: rd.Layout(), Read: rd.Read(),
 		Rejected: len(b.rejects) - before})
 	return rd.Err()

@@ -289,9 +289,7 @@ func (s *Signals) WriteJSON(w io.Writer) error {
 		}
 		return a.HS < b.HS
 	})
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(doc)
+	return json.NewEncoder(w).Encode(doc)
 }
 
 // ReadSignals loads a dictionary saved by WriteJSON.

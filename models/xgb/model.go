@@ -28,7 +28,7 @@ type Tree struct {
 	SplitIndex     []int32
 	SplitCondition []float32
 	DefaultLeft    []bool
-	BaseWeight     []float32 // node weight before scaling; leaf value / eta for leaves
+	BaseWeight     []float32 // node weight: unscaled for split nodes and a lone root; XGBoost stores leaves made by a split eta-scaled (= the leaf value)
 	LossChange     []float32 // gain of the split; 0 for leaves
 	SumHessian     []float32 // cover
 }

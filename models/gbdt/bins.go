@@ -1,0 +1,261 @@
+package gbdt
+
+import (
+	"math"
+)
+
+// binned is the quantised training matrix: one uint8 bin code per cell,
+// stored column by column (see BenchmarkHistogramLayout for why), with the
+// float32 cut points that map bins back to split thresholds.
+//
+// Bin b of feature f holds the values v with cuts[f][b-1] <= v < cuts[f][b]
+// (bin 0 everything below cuts[f][0]), exactly as XGBoost's
+// HistogramCuts::SearchBin assigns them. The last cut lies above the largest
+// training value. A missing value gets code nBins[f], which fits in a uint8
+// because features with missing values get at most 255 value bins.
+type binned struct {
+	rows    int
+	codes   [][]uint8
+	cuts    [][]float32
+	minVal  []float32 // below every training value: the threshold that sends all values right
+	nBins   []int
+	missing []bool // the feature has missing training values
+}
+
+// threshold returns the float32 split condition that sends exactly the
+// values of bins 0..bin to the left: float32(x) < threshold(f, bin). bin -1
+// sends every value right.
+func (b *binned) threshold(f, bin int) float32 {
+	if bin < 0 {
+		return b.minVal[f]
+	}
+	return b.cuts[f][bin]
+}
+
+// quantise cuts every column of m into at most maxBin bins.
+func quantise(m *Matrix, maxBin, threads int) *binned {
+	nf := len(m.Cols)
+	b := &binned{
+		rows:    m.Rows,
+		codes:   make([][]uint8, nf),
+		cuts:    make([][]float32, nf),
+		minVal:  make([]float32, nf),
+		nBins:   make([]int, nf),
+		missing: make([]bool, nf),
+	}
+	scratch := make(chan *sortScratch, threads)
+	for range threads {
+		scratch <- &sortScratch{}
+	}
+	parallelFor(threads, nf, func(f int) {
+		s := <-scratch
+		b.quantiseColumn(f, m.Cols[f], maxBin, s)
+		scratch <- s
+	})
+	return b
+}
+
+// sortScratch holds one goroutine's sort buffers, reused across columns.
+type sortScratch struct {
+	keys, tmp []uint64
+	summary   []entry
+}
+
+func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch) {
+	// Sort (value, row) pairs once: the sorted order gives both the
+	// quantiles and, in one more pass, every row's bin.
+	keys := s.keys[:0]
+	for i, x := range col {
+		v := float32(x)
+		if v != v {
+			continue
+		}
+		keys = append(keys, uint64(orderedBits(v))<<32|uint64(i))
+	}
+	s.keys = keys
+	if cap(s.tmp) < len(keys) {
+		s.tmp = make([]uint64, len(keys))
+	}
+	keys = radixSortHigh32(keys, s.tmp[:len(keys)])
+
+	codes := make([]uint8, len(col))
+	b.codes[f] = codes
+	b.missing[f] = len(keys) < len(col)
+	if len(keys) == 0 {
+		// An all-missing column has no bins and can never be split on.
+		return
+	}
+	limit := maxBin
+	if b.missing[f] {
+		limit = min(limit, 255)
+	}
+
+	lo, hi := fromOrderedBits(uint32(keys[0]>>32)), fromOrderedBits(uint32(keys[len(keys)-1]>>32))
+
+	// XGBoost's cut points, for a summary it holds exactly: prune the
+	// summary to max_bin*8 entries, then to the bins wanted plus one, and
+	// cut at every entry but the first.
+	summary := s.summary[:0]
+	var rank float32
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && uint32(keys[j]>>32) == uint32(keys[i]>>32) {
+			j++
+		}
+		w := float32(j - i)
+		summary = append(summary, entry{rmin: rank, rmax: rank + w, wmin: w, value: fromOrderedBits(uint32(keys[i] >> 32))})
+		rank += w
+		i = j
+	}
+	s.summary = summary
+	intermediate := min(len(keys), maxBin*8)
+	wanted := min(intermediate, limit)
+	pruned := prune(prune(summary, intermediate), wanted+1)
+	var cuts []float32
+	for i := 1; i < min(len(pruned), wanted); i++ {
+		if v := pruned[i].value; len(cuts) == 0 || v > cuts[len(cuts)-1] {
+			cuts = append(cuts, v)
+		}
+	}
+	cuts = append(cuts, above(hi))
+	b.cuts[f] = cuts
+	b.minVal[f] = below(lo)
+	nb := len(cuts)
+	b.nBins[f] = nb
+
+	for i := range codes {
+		codes[i] = uint8(nb) // missing, unless overwritten below
+	}
+	bin := 0
+	for _, k := range keys {
+		v := fromOrderedBits(uint32(k >> 32))
+		for bin < nb-1 && v >= cuts[bin] {
+			bin++
+		}
+		codes[uint32(k)] = uint8(bin)
+	}
+}
+
+// xgbEps is XGBoost's 1e-5f, widened to double as its cut arithmetic does.
+const xgbEps = float64(float32(1e-5))
+
+// above returns XGBoost's last cut, max + (|max| + 1e-5) computed in double
+// and stored as float32, which lies above every training value; near
+// float32's limit it saturates.
+func above(hi float32) float32 {
+	v := float32(float64(hi) + (math.Abs(float64(hi)) + xgbEps))
+	if math.IsInf(float64(v), 1) {
+		if hi < math.MaxFloat32 {
+			return math.MaxFloat32
+		}
+		return float32(math.Inf(1))
+	}
+	return v
+}
+
+// below returns XGBoost's minimum value, min - |min| - 1e-5 computed in
+// double and stored as float32.
+func below(lo float32) float32 {
+	v := float32(float64(lo) - math.Abs(float64(lo)) - xgbEps)
+	if math.IsInf(float64(v), -1) {
+		if lo > -math.MaxFloat32 {
+			return -math.MaxFloat32
+		}
+		return float32(math.Inf(-1))
+	}
+	return v
+}
+
+// entry is one value of a quantile summary with its rank bounds, as in
+// XGBoost's WQSummary (ranks are float32 counts there too).
+type entry struct {
+	rmin, rmax, wmin float32
+	value            float32
+}
+
+// prune keeps at most maxsize entries of an exact summary, choosing them at
+// evenly spaced ranks with the arithmetic of XGBoost's WQSummary::SetPrune,
+// so that the same data gets the same cut points.
+func prune(src []entry, maxsize int) []entry {
+	if len(src) <= maxsize {
+		return src
+	}
+	last := len(src) - 1
+	begin := src[0].rmax
+	span := src[last].rmin - begin
+	n := float32(maxsize - 1)
+	out := make([]entry, 1, maxsize)
+	out[0] = src[0]
+	i, taken := 1, 0
+	for k := 1; k < maxsize-1; k++ {
+		dx2 := 2 * ((float32(k)*span)/n + begin)
+		for i < last && dx2 >= src[i+1].rmax+src[i+1].rmin {
+			i++
+		}
+		if i == last {
+			break
+		}
+		pick := i + 1
+		if dx2 < (src[i].rmin+src[i].wmin)+(src[i+1].rmax-src[i+1].wmin) {
+			pick = i
+		}
+		if pick != taken {
+			out = append(out, src[pick])
+			taken = pick
+		}
+	}
+	if taken != last {
+		out = append(out, src[last])
+	}
+	return out
+}
+
+// orderedBits maps a float32 to a uint32 whose unsigned order is the float
+// order (with -0 folded onto +0, as float comparison treats them).
+func orderedBits(v float32) uint32 {
+	if v == 0 {
+		v = 0
+	}
+	u := math.Float32bits(v)
+	if u&0x80000000 != 0 {
+		return ^u
+	}
+	return u | 0x80000000
+}
+
+func fromOrderedBits(u uint32) float32 {
+	if u&0x80000000 != 0 {
+		return math.Float32frombits(u &^ 0x80000000)
+	}
+	return math.Float32frombits(^u)
+}
+
+// radixSortHigh32 sorts keys by their upper 32 bits (LSD, 8 bits a pass,
+// stable), using tmp as the second buffer; it returns the sorted slice,
+// which is either keys or tmp.
+func radixSortHigh32(keys, tmp []uint64) []uint64 {
+	if len(keys) < 2 {
+		return keys
+	}
+	for shift := 32; shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[uint8(k>>shift)]++
+		}
+		if count[uint8(keys[0]>>shift)] == len(keys) {
+			continue // every key has this byte: the pass would not move anything
+		}
+		pos := 0
+		for i, c := range count {
+			count[i] = pos
+			pos += c
+		}
+		for _, k := range keys {
+			d := uint8(k >> shift)
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
+}

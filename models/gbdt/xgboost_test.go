@@ -1,0 +1,294 @@
+package gbdt
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"risklane/internal/testenv"
+	"risklane/models/xgb"
+)
+
+// writeCSV writes the columns of X and, when y is not nil, a last column
+// "label", with NaN as "nan" (which numpy reads as missing).
+func writeCSV(t testing.TB, path string, X *Matrix, y []float64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for j := range X.Cols {
+		if j > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, "f%d", j)
+	}
+	if y != nil {
+		w.WriteString(",label")
+	}
+	w.WriteByte('\n')
+	buf := make([]byte, 0, 32)
+	for i := range X.Rows {
+		for j, c := range X.Cols {
+			if j > 0 {
+				w.WriteByte(',')
+			}
+			if math.IsNaN(c[i]) {
+				w.WriteString("nan")
+			} else {
+				w.Write(strconv.AppendFloat(buf[:0], c[i], 'g', -1, 64))
+			}
+		}
+		if y != nil {
+			w.WriteByte(',')
+			w.Write(strconv.AppendFloat(buf[:0], y[i], 'g', -1, 64))
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runPython runs script with args and fails the test with its output on error.
+func runPython(t testing.TB, python, script string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(python, append([]string{"-c", script}, args...)...)
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=2")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// xgbParams translates p into XGBoost's parameters.
+func xgbParams(p Params, baseScore float64) map[string]any {
+	return map[string]any{
+		"objective": p.Objective, "tree_method": "hist", "max_depth": p.MaxDepth, "eta": p.Eta,
+		"max_bin": p.MaxBin, "lambda": p.Lambda, "alpha": p.Alpha, "gamma": p.Gamma,
+		"min_child_weight": p.MinChildWeight, "base_score": baseScore, "nthread": 2, "seed": 0,
+	}
+}
+
+// trainScript runs a JSON list of jobs {"dir", "params", "rounds"}: each
+// trains XGBoost on dir/train.csv (label last) and writes dir/model.json and
+// the margins of dir/test.csv, one per line, to dir/margin.txt. One Python
+// process serves all jobs: importing xgboost is the slow part.
+const trainScript = `
+import sys, json, numpy as np, xgboost as xgb
+for job in json.loads(sys.argv[1]):
+    d = job["dir"]
+    tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
+    te = np.loadtxt(d + "/test.csv", delimiter=",", skiprows=1, ndmin=2)
+    dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
+    bst = xgb.train(job["params"], dtrain, job["rounds"])
+    bst.save_model(d + "/model.json")
+    m = bst.predict(xgb.DMatrix(te, missing=np.nan), output_margin=True)
+    np.savetxt(d + "/margin.txt", m, fmt="%.9g")
+`
+
+// xgbJob is one job of trainScript.
+type xgbJob struct {
+	Dir    string         `json:"dir"`
+	Params map[string]any `json:"params"`
+	Rounds int            `json:"rounds"`
+}
+
+// runXGBoost runs the jobs in one Python process.
+func runXGBoost(t testing.TB, python string, jobs []xgbJob) {
+	t.Helper()
+	spec, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPython(t, python, trainScript, string(spec))
+}
+
+// xgbJSONTree is the part of a tree in XGBoost's JSON model we compare.
+type xgbJSONTree struct {
+	Left       []int32   `json:"left_children"`
+	Right      []int32   `json:"right_children"`
+	SplitIndex []int32   `json:"split_indices"`
+	Cond       []float64 `json:"split_conditions"`
+	Default    []int     `json:"default_left"`
+	BaseWeight []float64 `json:"base_weights"`
+	Loss       []float64 `json:"loss_changes"`
+	Hess       []float64 `json:"sum_hessian"`
+}
+
+func readXGBTrees(t testing.TB, path string) []xgbJSONTree {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Learner struct {
+			GradientBooster struct {
+				Model struct {
+					Trees []xgbJSONTree `json:"trees"`
+				} `json:"model"`
+			} `json:"gradient_booster"`
+		} `json:"learner"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Learner.GradientBooster.Model.Trees
+}
+
+func readFloats(t testing.TB, path string) []float64 {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, s := range strings.Fields(string(data)) {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// fewValued returns data whose columns have few distinct values (so that
+// XGBoost's quantile sketch is exact and both trainers see the same bins),
+// with missing values in two columns.
+func fewValued(n int, seed uint64) (*Matrix, []float64, []float64) {
+	r := rand.New(rand.NewPCG(seed, 11))
+	X := &Matrix{Rows: n, Cols: make([][]float64, 5)}
+	for f := range X.Cols {
+		X.Cols[f] = make([]float64, n)
+	}
+	y := make([]float64, n)
+	yr := make([]float64, n)
+	for i := range n {
+		a := float64(r.IntN(30))
+		b := math.Round(r.NormFloat64()*4) / 4
+		c := float64(r.IntN(5)) * 0.1
+		d := float64(r.IntN(200)) - 100
+		e := float64(r.IntN(3))
+		z := 0.15*a - 2 + b*c*2
+		if r.Float64() < 0.1 {
+			a = math.NaN()
+			z += 1.5
+		}
+		if r.Float64() < 0.2 {
+			d = math.NaN()
+		} else if d > 40 {
+			z -= 1
+		}
+		for f, v := range []float64{a, b, c, d, e} {
+			X.Cols[f][i] = v
+		}
+		if r.Float64() < 1/(1+math.Exp(-z)) {
+			y[i] = 1
+		}
+		yr[i] = z + r.NormFloat64()*0.5
+	}
+	return X, y, yr
+}
+
+// With exact bins, risklane must grow XGBoost's trees: same structure,
+// features, thresholds and default directions, and the same leaf values,
+// gains and covers up to float rounding.
+func TestTreesMatchXGBoost(t *testing.T) {
+	python := testenv.Python(t, "xgboost", "numpy")
+	X, y, yr := fewValued(600, 1)
+	cases := []struct {
+		name   string
+		labels []float64
+		edit   func(*Params)
+	}{
+		{"logistic", y, func(p *Params) {}},
+		{"logistic regularised", y, func(p *Params) { p.Lambda, p.Alpha, p.Gamma, p.MinChildWeight = 2, 0.3, 0.5, 3 }},
+		// 32 bins: fewer than f3's distinct values, so the cut points come
+		// from pruning the summary; with 600 rows XGBoost's sketch is exact.
+		{"logistic 32 bins", y, func(p *Params) { p.MaxBin = 32 }},
+		{"squared error", yr, func(p *Params) { p.Objective = xgb.RegSquaredError; p.BaseScore = 0.25 }},
+	}
+	type run struct {
+		model *xgb.Model
+		dir   string
+	}
+	runs := make([]run, len(cases))
+	var jobs []xgbJob
+	for i, tc := range cases {
+		p := DefaultParams()
+		p.NumRounds, p.MaxDepth, p.Eta = 4, 4, 0.3
+		p.EvalTrain = false
+		tc.edit(&p)
+		model, _, err := Train(X, tc.labels, nil, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		writeCSV(t, filepath.Join(dir, "train.csv"), X, tc.labels)
+		writeCSV(t, filepath.Join(dir, "test.csv"), X, nil)
+		runs[i] = run{model, dir}
+		jobs = append(jobs, xgbJob{dir, xgbParams(p, float64(model.BaseScore)), p.NumRounds})
+	}
+	runXGBoost(t, python, jobs)
+	for i, tc := range cases {
+		model, dir := runs[i].model, runs[i].dir
+		t.Run(tc.name, func(t *testing.T) {
+			want := readXGBTrees(t, filepath.Join(dir, "model.json"))
+			if len(want) != len(model.Trees) {
+				t.Fatalf("%d trees, XGBoost has %d", len(model.Trees), len(want))
+			}
+			for k, w := range want {
+				g := &model.Trees[k]
+				if len(w.Left) != g.NumNodes() {
+					t.Fatalf("tree %d: %d nodes, XGBoost has %d", k, g.NumNodes(), len(w.Left))
+				}
+				for n := range w.Left {
+					at := fmt.Sprintf("tree %d node %d", k, n)
+					if g.Left[n] != w.Left[n] || g.Right[n] != w.Right[n] {
+						t.Fatalf("%s: children %d,%d, XGBoost %d,%d", at, g.Left[n], g.Right[n], w.Left[n], w.Right[n])
+					}
+					if !g.IsLeaf(n) && (g.SplitIndex[n] != w.SplitIndex[n] || g.SplitCondition[n] != float32(w.Cond[n]) || g.DefaultLeft[n] != (w.Default[n] == 1)) {
+						t.Fatalf("%s: split f%d < %v (default left %v), XGBoost f%d < %v (%d)", at, g.SplitIndex[n], g.SplitCondition[n], g.DefaultLeft[n], w.SplitIndex[n], w.Cond[n], w.Default[n])
+					}
+					for _, v := range []struct {
+						what      string
+						got, want float64
+						tol       float64
+					}{
+						{"leaf/threshold", float64(g.SplitCondition[n]), w.Cond[n], 1e-5},
+						{"base weight", float64(g.BaseWeight[n]), w.BaseWeight[n], 1e-5},
+						{"gain", float64(g.LossChange[n]), w.Loss[n], 1e-3},
+						{"cover", float64(g.SumHessian[n]), w.Hess[n], 1e-5},
+					} {
+						if math.Abs(v.got-v.want) > v.tol*math.Max(1, math.Abs(v.want)) {
+							t.Errorf("%s: %s %v, XGBoost %v", at, v.what, v.got, v.want)
+						}
+					}
+				}
+			}
+			// And XGBoost's own predictor agrees with the margins we compute.
+			xm := readFloats(t, filepath.Join(dir, "margin.txt"))
+			gm := predictMargins(t, model, X)
+			for i := range xm {
+				if math.Abs(float64(gm[i])-xm[i]) > 1e-5 {
+					t.Fatalf("row %d: margin %v, XGBoost %v", i, gm[i], xm[i])
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,301 @@
+package scorer_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dmitryikh/leaves"
+
+	"risklane/models/scorer"
+	"risklane/models/xgb"
+	"risklane/models/xgb/xgbtest"
+)
+
+// oneSplit is a hand-made model: one split on feature 0 at threshold t,
+// missing values going right, leaves -1 (left) and +1 (right), base margin 0.
+func oneSplit(t float32) *xgb.Model {
+	return &xgb.Model{
+		Objective:  xgb.RegSquaredError,
+		BaseScore:  0,
+		NumFeature: 1,
+		Trees: []xgb.Tree{{
+			Left:           []int32{1, -1, -1},
+			Right:          []int32{2, -1, -1},
+			Parent:         []int32{-1, 0, 0},
+			SplitIndex:     []int32{0, 0, 0},
+			SplitCondition: []float32{t, -1, 1},
+			DefaultLeft:    []bool{false, false, false},
+			BaseWeight:     make([]float32, 3),
+			LossChange:     make([]float32, 3),
+			SumHessian:     make([]float32, 3),
+		}},
+	}
+}
+
+// XGBoost sends a value left when float32(value) < threshold. leaves, fed
+// the plain value, compares value <= threshold in float64; the cases marked
+// leavesDiffers are where that goes the wrong way, and prove that the
+// scorer's compensation is needed (if leaves ever changes, this test says
+// so). The expected sides are worked out by hand from XGBoost's rule.
+func TestComparisonLikeXGBoost(t *testing.T) {
+	f32 := func(x float64) float32 { return float32(x) }
+	for _, c := range []struct {
+		threshold     float32
+		value         float64
+		left          bool
+		leavesDiffers bool
+	}{
+		{1, 0.5, true, false},
+		{1, 1, false, true},                    // equal: XGBoost goes right, leaves left
+		{1, 0.99999999999, false, true},        // rounds to float32 1
+		{1, 0.9999999, true, false},            // float32 0.99999988
+		{1, 1.0000000001, false, false},        // rounds to 1
+		{f32(0.1), 0.1, false, true},           // float32(0.1) is 0.10000000149
+		{f32(0.1), 0.1000000005, false, true},  // still float32(0.1)
+		{f32(0.1), 0.09999999, true, false},    // float32 0.099999994
+		{0, 0, false, true},                    // 0 < 0 is false
+		{0, math.Copysign(0, -1), false, true}, // -0 < 0 is false
+		{0, -1e-45, true, false},               // the smallest negative float32
+		{0, -1e-46, false, true},               // rounds to -0
+		{1e-45, 0, true, false},                // 0 < the smallest positive float32
+		{-math.MaxFloat32, math.Inf(-1), true, false},
+		{math.MaxFloat32, math.Inf(1), false, false},
+		{math.MaxFloat32, 1e300, false, false}, // float32 overflows to +Inf
+		{-math.MaxFloat32, -1e300, true, false},
+		{f32(1234.5677), 1234.5677, false, true}, // rounds up to the float32 threshold
+		{1, math.NaN(), false, false},            // missing: default direction (right)
+	} {
+		t.Run(fmt.Sprintf("%v<%v", c.value, c.threshold), func(t *testing.T) {
+			m := oneSplit(c.threshold)
+			want := 1.0
+			if c.left {
+				want = -1
+			}
+			if got := m.PredictMargin([]float64{c.value}); got != want {
+				t.Errorf("reference predictor: %v, want %v", got, want)
+			}
+			s, err := scorer.New(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make([]float64, 1)
+			if err := s.PredictMargin([]float64{c.value}, 1, out, 1); err != nil {
+				t.Fatal(err)
+			}
+			if out[0] != want {
+				t.Errorf("scorer: %v, want %v", out[0], want)
+			}
+			leafOut := make([]int32, 1)
+			if err := s.PredictLeaves([]float64{c.value}, 1, leafOut, 1); err != nil {
+				t.Fatal(err)
+			}
+			if wantLeaf := map[bool]int32{true: 1, false: 2}[c.left]; leafOut[0] != wantLeaf {
+				t.Errorf("leaf %d, want %d", leafOut[0], wantLeaf)
+			}
+
+			var bin bytes.Buffer
+			if err := xgb.WriteLegacyBinary(&bin, m); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := raw.PredictSingle([]float64{c.value}, 0)
+			if differs := plain != want; differs != c.leavesDiffers {
+				t.Errorf("leaves on the plain value gives %v (XGBoost %v): expected it to differ: %v", plain, want, c.leavesDiffers)
+			}
+		})
+	}
+}
+
+// A random model, no Python: the scorer (leaves) and the reference
+// predictor are two implementations that must agree, whatever the thread
+// count.
+func TestScorerMatchesReference(t *testing.T) {
+	const nfeat, nrows = 12, 3000
+	for _, objective := range []string{xgb.BinaryLogistic, xgb.RegSquaredError} {
+		t.Run(objective, func(t *testing.T) {
+			m := xgbtest.RandomModel(3, objective, 40, 6, nfeat)
+			rows := xgbtest.Rows(4, nrows, nfeat, 0.1)
+			s, err := scorer.New(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := make([]float64, nrows)
+			refMargin := make([]float64, nrows)
+			refLeaf := make([]int32, nrows*len(m.Trees))
+			for r := range nrows {
+				row := rows[r*nfeat : (r+1)*nfeat]
+				ref[r] = m.Predict(row)
+				refMargin[r] = m.PredictMargin(row)
+				for k := range m.Trees {
+					refLeaf[r*len(m.Trees)+k] = int32(m.Trees[k].Leaf(row))
+				}
+			}
+			var first []float64
+			for _, threads := range []int{1, 2, 7, 0} {
+				pred, margin := make([]float64, nrows), make([]float64, nrows)
+				leaf := make([]int32, nrows*s.NumTrees())
+				if err := s.Predict(rows, nrows, pred, threads); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.PredictMargin(rows, nrows, margin, threads); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.PredictLeaves(rows, nrows, leaf, threads); err != nil {
+					t.Fatal(err)
+				}
+				xgbtest.Compare(t, fmt.Sprintf("prediction, %d threads", threads), pred, ref, 1e-5)
+				xgbtest.Compare(t, fmt.Sprintf("margin, %d threads", threads), margin, refMargin, 1e-5)
+				if !reflect.DeepEqual(leaf, refLeaf) {
+					t.Errorf("%d threads: leaf ids differ from the reference", threads)
+				}
+				if first == nil {
+					first = pred
+				} else if !reflect.DeepEqual(pred, first) {
+					t.Errorf("%d threads: predictions differ from 1 thread", threads)
+				}
+			}
+		})
+	}
+}
+
+func TestScorerArguments(t *testing.T) {
+	s, err := scorer.New(oneSplit(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NumFeature() != 1 || s.NumTrees() != 1 {
+		t.Fatalf("NumFeature %d, NumTrees %d", s.NumFeature(), s.NumTrees())
+	}
+	for _, c := range []struct {
+		rows  []float64
+		nrows int
+		out   int
+		want  string
+	}{
+		{[]float64{1, 2}, 3, 3, "2 values for 3 rows of 1 features (want 3)"},
+		{[]float64{1, 2}, 2, 1, "output has room for 1 values, need 2"},
+		{nil, -1, 0, "nrows -1 is negative"},
+	} {
+		err := s.Predict(c.rows, c.nrows, make([]float64, c.out), 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	if err := s.Predict(nil, 0, nil, 2); err != nil {
+		t.Errorf("no rows: %v", err)
+	}
+
+	bad := oneSplit(1)
+	bad.Trees[0].Right[0] = 7
+	if _, err := scorer.New(bad); err == nil || !strings.Contains(err.Error(), "tree 0 node 0: right child 7 out of range") {
+		t.Errorf("invalid model: %v", err)
+	}
+	empty := oneSplit(1)
+	empty.Trees = nil
+	if _, err := scorer.New(empty); err == nil || !strings.Contains(err.Error(), "no trees") {
+		t.Errorf("empty model: %v", err)
+	}
+}
+
+// The acceptance test: models trained by Python XGBoost (with NaNs,
+// 100 trees of depth 6, on 30 features) and saved as JSON and UBJSON are
+// scored by risklane through leaves exactly as XGBoost scores them on 10,000
+// rows; and the JSON and legacy binary risklane writes from them load in
+// Python XGBoost and predict the same.
+func TestScoresLikePythonXGBoost(t *testing.T) {
+	py := xgbtest.Python(t)
+	const nfeat, nrows = 30, 10000
+	names := make([]string, nfeat)
+	for j := range names {
+		names[j] = fmt.Sprintf("feature_%02d", j)
+	}
+	train := xgbtest.Rows(100, nrows, nfeat, 0.1)
+	rows := xgbtest.Rows(200, nrows, nfeat, 0.1)
+	dir := t.TempDir()
+	for _, objective := range []string{xgb.BinaryLogistic, xgb.RegSquaredError} {
+		t.Run(objective, func(t *testing.T) {
+			stem := filepath.Join(dir, strings.ReplaceAll(objective, ":", "-"))
+			params := map[string]any{"objective": objective, "max_depth": 6, "eta": 0.1, "tree_method": "hist", "max_bin": 256}
+			xgbtest.Train(t, py, params, 100, train, xgbtest.Labels(7, train, nrows, nfeat, objective), nfeat, names,
+				stem+".json", stem+".ubj")
+
+			m, err := xgb.ReadFile(stem + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Trees) != 100 || m.NumFeature != nfeat || !reflect.DeepEqual(m.FeatureNames, names) {
+				t.Fatalf("read %d trees, %d features, names %v", len(m.Trees), m.NumFeature, m.FeatureNames)
+			}
+			u, err := xgb.ReadFile(stem + ".ubj")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(u, m) {
+				t.Fatal("the UBJSON file reads differently from the JSON file")
+			}
+			files := []string{
+				stem + ".json",
+				xgbtest.WriteFile(t, stem+"-risklane.json", m),
+				xgbtest.WriteFile(t, stem+"-risklane.model", m),
+			}
+			preds := xgbtest.Predict(t, py, rows, nfeat, files...)
+			want := preds[0]
+
+			s, err := scorer.New(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pred, margin := make([]float64, nrows), make([]float64, nrows)
+			leaf := make([]int32, nrows*s.NumTrees())
+			if err := s.Predict(rows, nrows, pred, 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PredictMargin(rows, nrows, margin, 2); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PredictLeaves(rows, nrows, leaf, 2); err != nil {
+				t.Fatal(err)
+			}
+			xgbtest.Compare(t, "risklane (leaves) vs XGBoost prediction", pred, want.Pred, 1e-5)
+			xgbtest.Compare(t, "risklane (leaves) vs XGBoost margin", margin, want.Margin, 1e-5)
+			if !reflect.DeepEqual(leaf, want.Leaf) {
+				t.Error("leaf ids differ from XGBoost's pred_leaf")
+			}
+			ref := make([]float64, nrows)
+			for r := range nrows {
+				ref[r] = m.Predict(rows[r*nfeat : (r+1)*nfeat])
+			}
+			xgbtest.Compare(t, "reference predictor vs XGBoost", ref, want.Pred, 1e-6)
+
+			// risklane's JSON holds the very same float32 numbers, so XGBoost
+			// predicts bit for bit the same from it; the legacy binary stores
+			// base_score as a margin, which costs float32 rounding.
+			xgbtest.Compare(t, "XGBoost on risklane's JSON vs risklane", preds[1].Pred, pred, 1e-5)
+			xgbtest.Compare(t, "XGBoost on risklane's JSON vs XGBoost on its own", preds[1].Pred, want.Pred, 0)
+			xgbtest.Compare(t, "XGBoost on risklane's legacy binary vs risklane", preds[2].Pred, pred, 1e-5)
+		})
+	}
+}
+
+func TestNextFloat32(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-45, -1e-45, 1e-46, 1e-40, -1e-40,
+		math.MaxFloat32, -math.MaxFloat32, 1e300, -1e300, math.Inf(1), math.Inf(-1), 1234.5678, 3.4e38, -3.4e38} {
+		got := scorer.NextFloat32(x)
+		want := float64(math.Nextafter32(float32(x), float32(math.Inf(1))))
+		if got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Errorf("NextFloat32(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if !math.IsNaN(scorer.NextFloat32(math.NaN())) {
+		t.Error("NaN does not stay NaN")
+	}
+}

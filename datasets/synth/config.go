@@ -54,7 +54,7 @@ func DefaultConfig() Config {
 		NumSellers:         3000,
 		NumOffices:         12,
 		UnderdeclaredFlows: 20,
-		BatchSize:          64 * 1024,
+		BatchSize:          16 * 1024,
 	}
 }
 

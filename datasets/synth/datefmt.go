@@ -108,23 +108,14 @@ func (d *DATEWriter) Flush() error {
 	return d.w.Flush()
 }
 
-// WriteDATE drains g into w in the DATE format.
+// WriteDATE drains g into w in the DATE format, generating and formatting
+// on two goroutines (see Stream).
 func WriteDATE(w io.Writer, g *Generator) error {
 	dw := NewDATEWriter(w)
-	for {
-		rec, err := g.Next()
-		if err == io.EOF {
-			return dw.Flush()
-		}
-		if err != nil {
-			return err
-		}
-		err = dw.Write(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
+	if err := Stream(g, dw.Write); err != nil {
+		return err
 	}
+	return dw.Flush()
 }
 
 // appendCSVField appends s, quoted if it holds a comma, quote or line break.

@@ -3,6 +3,7 @@ package synth
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -517,5 +518,26 @@ func TestWriteOutputsAtomically(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(dir, "x.csv"))
 	if !strings.HasPrefix(string(data), "declaration_id,date,") {
 		t.Errorf("CSV starts %.40q", data)
+	}
+}
+
+func TestStreamStopsOnWriteError(t *testing.T) {
+	g := mustNew(t, smallConfig(100_000))
+	calls := 0
+	boom := errors.New("disk full")
+	err := Stream(g, func(arrow.RecordBatch) error {
+		calls++
+		if calls == 2 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls != 2 {
+		t.Errorf("Stream returned %v after %d writes, want the write error after 2", err, calls)
+	}
+	g = mustNew(t, smallConfig(25_000))
+	n := int64(0)
+	if err := Stream(g, func(rec arrow.RecordBatch) error { n += rec.NumRows(); return nil }); err != nil || n != 25_000 {
+		t.Errorf("Stream wrote %d rows, err %v", n, err)
 	}
 }

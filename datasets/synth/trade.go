@@ -192,10 +192,11 @@ func truncNormal(r *rand.Rand, sd, limit float64) float64 {
 // declared_import_cif is the reporter's recorded import (the Trade Value of
 // the flow-1 row of TradeStatistics), true_import_cif the true CIF value of
 // the same shipments, underdeclared_cif their difference, duty_rate the
-// flow's ad-valorem duty as a fraction (0.25 for 25%), and duty_lost the
-// duty the under-declaration removed: the sum of the revenue of the flow's
-// rows, equal to underdeclared_cif * duty_rate up to the rounding of each
-// row's duty to the cent. Only undervaluation touches a planted flow: no row
+// flow's ad-valorem duty in percent (25 for 25%, as tax_rate in the
+// declarations and the tariff table), and duty_lost the duty the
+// under-declaration removed: the sum of the revenue of the flow's rows, equal
+// to underdeclared_cif * duty_rate / 100 up to the rounding of each row's
+// duty to the cent. Only undervaluation touches a planted flow: no row
 // is misclassified or misdeclared into or out of one.
 func (g *Generator) Truth(w io.Writer) error {
 	if err := g.requireDone("the truth file"); err != nil {
@@ -217,7 +218,7 @@ func (g *Generator) Truth(w io.Writer) error {
 			}
 			rec := []string{g.rep.iso, g.ctab[o].iso, g.cat.hs6Str[h], strconv.Itoa(g.year0 + y),
 				formatCents(a.declCIF), formatCents(a.trueCIF), formatCents(a.trueCIF - a.declCIF),
-				strconv.FormatFloat(g.cat.ratePct[h]/100, 'f', -1, 64), formatCents(a.revenue)}
+				strconv.FormatFloat(g.cat.ratePct[h], 'f', -1, 64), formatCents(a.revenue)}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -231,7 +232,7 @@ func (g *Generator) Truth(w io.Writer) error {
 type PlantedFlow struct {
 	Partner string // ISO3
 	HS6     string
-	// DutyRate is the ad-valorem duty as a fraction.
+	// DutyRate is the ad-valorem duty in percent.
 	DutyRate float64
 }
 
@@ -242,7 +243,7 @@ func (g *Generator) PlantedFlows() []PlantedFlow {
 	for pair, p := range g.planted {
 		if p {
 			h, o := pair/g.numOrig, pair%g.numOrig
-			out = append(out, PlantedFlow{g.ctab[o].iso, g.cat.hs6Str[h], g.cat.ratePct[h] / 100})
+			out = append(out, PlantedFlow{g.ctab[o].iso, g.cat.hs6Str[h], g.cat.ratePct[h]})
 		}
 	}
 	sort.Slice(out, func(a, b int) bool {
@@ -252,6 +253,28 @@ func (g *Generator) PlantedFlows() []PlantedFlow {
 		return out[a].HS6 < out[b].HS6
 	})
 	return out
+}
+
+// Tariffs writes the catalogue's tariff table, a CSV with columns hs,rate:
+// every HS6 code with its MFN ad-valorem duty in percent, sorted by code.
+// Preferential partners pay 0 on every code, which the table does not show.
+func (g *Generator) Tariffs(w io.Writer) error {
+	idx := make([]int, g.cat.numCodes)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return g.cat.hs6[idx[a]] < g.cat.hs6[idx[b]] })
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"hs", "rate"}); err != nil {
+		return err
+	}
+	for _, h := range idx {
+		if err := cw.Write([]string{g.cat.hs6Str[h], strconv.FormatFloat(g.cat.ratePct[h], 'f', -1, 64)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 func formatCents(c int64) string {

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"sort"
@@ -155,6 +156,24 @@ func TestTradeAndTruthReconcile(t *testing.T) {
 		t.Errorf("years in the statistics: %v", years)
 	}
 
+	var tbuf bytes.Buffer
+	if err := mustNew(t, cfg).Tariffs(&tbuf); err != nil {
+		t.Fatal(err)
+	}
+	header, trows := readCSV(t, tbuf.Bytes())
+	tariff := map[string]float64{}
+	for _, r := range trows {
+		tariff[r["hs"]] = parseFloat(t, r["rate"])
+	}
+	if strings.Join(header, ",") != "hs,rate" || len(tariff) != cfg.NumHS {
+		t.Errorf("tariff table header %v, %d codes", header, len(tariff))
+	}
+	for i, h := range tb.hs {
+		if r := tariff[h[:6]]; tb.fraud[i] == FraudNone && !countryPref(tb.origin[i]) && tb.taxRate[i] != r {
+			t.Fatalf("row %d: clean row of %s from %s declares %v%%, the tariff says %v%%", i, h, tb.origin[i], tb.taxRate[i], r)
+		}
+	}
+
 	truth := parseTruth(t, truthPath, cfg.Reporter)
 	planted := map[flowKey]bool{}
 	for _, r := range truth {
@@ -174,8 +193,11 @@ func TestTradeAndTruthReconcile(t *testing.T) {
 		for _, n := range kinds[k] {
 			rows += n
 		}
-		if d := math.Abs(float64(r.under)*r.rate - float64(r.lostC)); d > float64(rows) {
-			t.Errorf("%v: duty_lost %d cents vs underdeclared*rate %.0f (%d rows)", k, r.lostC, float64(r.under)*r.rate, rows)
+		if d := math.Abs(float64(r.under)*r.rate/100 - float64(r.lostC)); d > float64(rows) {
+			t.Errorf("%v: duty_lost %d cents vs underdeclared*rate %.0f (%d rows)", k, r.lostC, float64(r.under)*r.rate/100, rows)
+		}
+		if r.rate != tariff[k.hs6] || r.rate <= 0 {
+			t.Errorf("%v: duty_rate %v, tariff table %v", k, r.rate, tariff[k.hs6])
 		}
 		if kinds[k][FraudMisclassification]+kinds[k][FraudOrigin] > 0 {
 			t.Errorf("%v: planted flow has other fraud %v", k, kinds[k])
@@ -237,7 +259,7 @@ func TestMirrorAnalysisFindsPlantedFlows(t *testing.T) {
 			t.Errorf("planted flow %v ranks %d of %d, outside the top 5%% (%d)", r.key, rank[r.key], len(gaps), top)
 		}
 		g := 1.10*float64(td.exports[r.key]) - float64(td.imports[r.key])
-		estimate += g * r.rate
+		estimate += g * r.rate / 100
 		lost += float64(r.lostC)
 		// The partner's weight matches what customs recorded: equal weights,
 		// unequal values is the undervaluation signature.

@@ -74,7 +74,7 @@ func newConfig(p Params) (config, error) {
 	if c.maxBin < 2 || c.maxBin > 256 {
 		return c, fmt.Errorf("gbdt: MaxBin is %d; it must be between 2 and 256 (bins are stored as uint8)", p.MaxBin)
 	}
-	if !(p.Eta > 0) || math.IsInf(p.Eta, 0) {
+	if !(float32(p.Eta) > 0) || p.Eta > math.MaxFloat32 {
 		return c, fmt.Errorf("gbdt: Eta is %v; it must be a positive number (XGBoost's default is 0.3)", p.Eta)
 	}
 	c.eta = float32(p.Eta)
@@ -82,8 +82,8 @@ func newConfig(p Params) (config, error) {
 		name string
 		val  float64
 	}{{"Lambda", p.Lambda}, {"Alpha", p.Alpha}, {"Gamma", p.Gamma}, {"MinChildWeight", p.MinChildWeight}} {
-		if !(v.val >= 0) || math.IsInf(v.val, 0) {
-			return c, fmt.Errorf("gbdt: %s is %v; it must be a finite number >= 0", v.name, v.val)
+		if !(v.val >= 0) || v.val > math.MaxFloat32 {
+			return c, fmt.Errorf("gbdt: %s is %v; it must be a number >= 0 within float32's range", v.name, v.val)
 		}
 	}
 	c.lambda = float64(float32(p.Lambda))
@@ -117,7 +117,7 @@ func newConfig(p Params) (config, error) {
 	switch {
 	case p.ScalePosWeight == 0:
 		c.scalePos = 1
-	case !(p.ScalePosWeight > 0) || math.IsInf(p.ScalePosWeight, 0):
+	case !(p.ScalePosWeight > 0) || p.ScalePosWeight > math.MaxFloat32:
 		return c, fmt.Errorf("gbdt: ScalePosWeight is %v; it must be a positive number (0 means 1)", p.ScalePosWeight)
 	default:
 		c.scalePos = float32(p.ScalePosWeight)

@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"math"
 	"slices"
 
 	"risklane/models/xgb"
@@ -250,7 +251,8 @@ func (t *trainer) evaluate(level []*node) {
 		if t.bins.nBins[f] == 0 {
 			return
 		}
-		s := c.bestFeatureSplit(n.hist.feature(f), t.bins.nBins[f], t.bins.missing[f], n.sum, n.gain)
+		nb := t.bins.nBins[f]
+		s := c.bestFeatureSplit(n.hist.feature(f), nb, t.bins.missing[f], n.sum, n.gain, finite(t.bins.cuts[f][nb-1]), finite(t.bins.minVal[f]))
 		s.feature = f
 		cand[tk.n][tk.k] = s
 	})
@@ -263,6 +265,8 @@ func (t *trainer) evaluate(level []*node) {
 		}
 	}
 }
+
+func finite(v float32) bool { return !math.IsInf(float64(v), 0) }
 
 type rowRange struct{ lo, hi int }
 

@@ -37,7 +37,7 @@ func synthetic(n, nf int, seed uint64) (*Matrix, []float64) {
 	y := make([]float64, n)
 	for i := range y {
 		at := func(f int) float64 { return m.Cols[f%nf][i] }
-		z := math.Sin(at(0)*1.5) + at(4)*at(8)*0.8 - 1
+		z := math.Sin(at(0)*1.5) + at(4)*at(7)*0.3 - 1
 		if at(1) > 7 {
 			z += 1.5
 		}

@@ -67,10 +67,19 @@ func (c *config) leafValue(s gradSum) float32 { return c.weight(s) * c.eta }
 // HistEvaluator::EnumerateSplit does: forward with missing values going
 // right, then, when the node has missing values for the feature, backward
 // with them going left. The first candidate with the highest gain wins.
-func (c *config) bestFeatureSplit(h *featureHist, nBins int, hasMissing bool, parent gradSum, parentGain float32) split {
+//
+// Two candidates need a threshold beyond every value: all values left (the
+// last cut) and all values right (the minimum value). When a feature reaches
+// float32's limit that threshold would be infinite, which no model file can
+// hold; allLeft and allRight say whether each is allowed.
+func (c *config) bestFeatureSplit(h *featureHist, nBins int, hasMissing bool, parent gradSum, parentGain float32, allLeft, allRight bool) split {
 	best := split{}
 	var left gradSum
-	for b := range nBins {
+	last := nBins
+	if !allLeft {
+		last--
+	}
+	for b := range last {
 		s := h[b]
 		if s.h == 0 && s.g == 0 {
 			continue // an empty bin repeats the previous candidate
@@ -92,7 +101,11 @@ func (c *config) bestFeatureSplit(h *featureHist, nBins int, hasMissing bool, pa
 		return best
 	}
 	var right gradSum
-	for b := nBins - 1; b >= 0; b-- {
+	first := 0
+	if !allRight {
+		first = 1
+	}
+	for b := nBins - 1; b >= first; b-- {
 		s := h[b]
 		if s.h == 0 && s.g == 0 {
 			continue

@@ -153,6 +153,9 @@ func (t *trainer) run() (*xgb.Model, *Report, error) {
 		t.gradients()
 		m := t.sampleRows()
 		tb, leaves := t.growTree(m)
+		if err := checkFinite(&tb.tree, round); err != nil {
+			return nil, nil, err
+		}
 		trees = append(trees, tb.tree)
 		t.updateTrainMargins(tb, leaves)
 		if c.evalTrain {
@@ -194,6 +197,23 @@ func (t *trainer) run() (*xgb.Model, *Report, error) {
 	}
 	rep.Gain, rep.Cover, rep.Splits = importance(trees, t.featNames)
 	return model, rep, nil
+}
+
+// checkFinite refuses a tree with an infinite or NaN value, which no model
+// file can hold: it only arises when labels, Eta or ScalePosWeight push the
+// float32 arithmetic XGBoost uses beyond its range.
+func checkFinite(tr *xgb.Tree, round int) error {
+	for n := range tr.NumNodes() {
+		for _, v := range []struct {
+			what string
+			v    float32
+		}{{"value", tr.SplitCondition[n]}, {"weight", tr.BaseWeight[n]}, {"gain", tr.LossChange[n]}, {"cover", tr.SumHessian[n]}} {
+			if f := float64(v.v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("gbdt: round %d: node %d has %s %v: training overflowed float32 (rescale the labels, or lower Eta or ScalePosWeight)", round, n, v.what, v.v)
+			}
+		}
+	}
+	return nil
 }
 
 func importance(trees []xgb.Tree, names []string) (gain, cover map[string]float64, splits map[string]int) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"risklane/internal/testenv"
@@ -62,11 +63,33 @@ func writeCSV(t testing.TB, path string, X *Matrix, y []float64) {
 	}
 }
 
-// runPython runs script with args and fails the test with its output on error.
+var probe struct {
+	sync.Mutex
+	python string
+}
+
+// xgboostPython is testenv.Python(t, "xgboost", "numpy"), probed once per
+// test binary: importing xgboost takes seconds on a busy machine.
+func xgboostPython(t testing.TB) string {
+	t.Helper()
+	probe.Lock()
+	defer probe.Unlock()
+	if probe.python == "" {
+		probe.python = testenv.Python(t, "xgboost", "numpy")
+	}
+	return probe.python
+}
+
+// runPython runs script with args and fails the test with its output on
+// error. OpenMP threads wait passively: spinning ones make XGBoost many times
+// slower on a busy machine (34 s instead of 0.9 s measured here).
 func runPython(t testing.TB, python, script string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(python, append([]string{"-c", script}, args...)...)
-	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=2")
+	cmd.Env = os.Environ()
+	if os.Getenv("OMP_WAIT_POLICY") == "" {
+		cmd.Env = append(cmd.Env, "OMP_WAIT_POLICY=PASSIVE")
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
@@ -88,16 +111,20 @@ func xgbParams(p Params, baseScore float64) map[string]any {
 // the margins of dir/test.csv, one per line, to dir/margin.txt. One Python
 // process serves all jobs: importing xgboost is the slow part.
 const trainScript = `
-import sys, json, numpy as np, xgboost as xgb
+import sys, json, time, numpy as np, xgboost as xgb
 for job in json.loads(sys.argv[1]):
     d = job["dir"]
+    t0 = time.perf_counter()
     tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
     te = np.loadtxt(d + "/test.csv", delimiter=",", skiprows=1, ndmin=2)
+    t1 = time.perf_counter()
     dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
     bst = xgb.train(job["params"], dtrain, job["rounds"])
+    t2 = time.perf_counter()
     bst.save_model(d + "/model.json")
     m = bst.predict(xgb.DMatrix(te, missing=np.nan), output_margin=True)
     np.savetxt(d + "/margin.txt", m, fmt="%.9g")
+    print("%s: load %.2fs, train %.2fs" % (d, t1 - t0, t2 - t1))
 `
 
 // xgbJob is one job of trainScript.
@@ -114,7 +141,7 @@ func runXGBoost(t testing.TB, python string, jobs []xgbJob) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runPython(t, python, trainScript, string(spec))
+	t.Log(strings.TrimSpace(runPython(t, python, trainScript, string(spec))))
 }
 
 // xgbJSONTree is the part of a tree in XGBoost's JSON model we compare.
@@ -209,7 +236,7 @@ func fewValued(n int, seed uint64) (*Matrix, []float64, []float64) {
 // features, thresholds and default directions, and the same leaf values,
 // gains and covers up to float rounding.
 func TestTreesMatchXGBoost(t *testing.T) {
-	python := testenv.Python(t, "xgboost", "numpy")
+	python := xgboostPython(t)
 	X, y, yr := fewValued(600, 1)
 	cases := []struct {
 		name   string

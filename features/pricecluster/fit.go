@@ -304,19 +304,13 @@ func (f *fitter) fit(j job, all []int32) Group {
 	}
 	slices.Sort(f.sorted)
 	g := Group{Level: j.level, Basis: j.basis, Code: j.code, N: len(all), FitRows: n, Quantiles: quantiles(f.sorted)}
-	distinct := 1
-	for i := 1; i < n; i++ {
-		if f.sorted[i] != f.sorted[i-1] {
-			distinct++
-		}
-	}
 	rng := rand.New(rand.NewPCG(f.cfg.Seed, groupSeed(j)))
 	opt := KMeansOptions{Restarts: f.cfg.Restarts, MaxIter: f.cfg.MaxIter}
 	kmax := min(f.cfg.KMax, n-1)
 	if f.cfg.ValueMass {
 		f.fitND(&g, rows, kmax, opt, rng)
 	} else {
-		f.fit1D(&g, min(kmax, distinct), opt, rng)
+		f.fit1D(&g, min(kmax, distinct(f.sorted)), opt, rng)
 	}
 	g.setLow(f.cfg)
 	return g
@@ -329,10 +323,7 @@ func (f *fitter) fit1D(g *Group, kmax int, opt KMeansOptions, rng *rand.Rand) {
 	best := fit1D{centres: []float64{l.mean(0, n)}, bounds: []int{0, n}}
 	bestSil := math.Inf(-1)
 	for k := f.cfg.KMin; k <= kmax; k++ {
-		fit, ok := f.s.best1D(l, k, opt, rng)
-		if !ok {
-			break
-		}
+		fit := best1D(l, k, opt, rng)
 		if sil := l.silhouette(fit.bounds); sil > bestSil {
 			best, bestSil = fit, sil
 		}
@@ -367,6 +358,10 @@ func point(dst []float64, value, mass, qty float64) bool {
 	return true
 }
 
+// minScale is the smallest standard deviation a ValueMass dimension is
+// scaled by (the same bound ReadModel checks).
+const minScale = 1 / maxMagnitude
+
 // fitND clusters the rows in the three standardised ValueMass dimensions.
 func (f *fitter) fitND(g *Group, rows []int32, kmax int, opt KMeansOptions, rng *rand.Rand) {
 	const dim = 3
@@ -383,7 +378,9 @@ func (f *fitter) fitND(g *Group, rows []int32, kmax int, opt KMeansOptions, rng 
 			col[i] = f.pts[i*dim+d]
 		}
 		mean, sd := stat.PopMeanStdDev(col, nil)
-		if !(sd > 0) || math.IsInf(sd, 0) {
+		// A dimension that varies by less than minScale log units carries
+		// no information; dividing by its spread would only blow up noise.
+		if !(sd >= minScale) || math.IsInf(sd, 0) {
 			sd = 1
 		}
 		g.Mean[d], g.Scale[d] = mean, sd

@@ -89,12 +89,12 @@ func kmeans1D(x []float64, k int, opt KMeansOptions, rng *rand.Rand) (KMeansResu
 	for i, o := range order {
 		sorted[i] = x[o]
 	}
-	var s scratch
-	l := s.line(sorted)
-	fit, ok := s.best1D(l, k, opt, rng)
-	if !ok {
+	if distinct(sorted) < k {
 		return KMeansResult{}, ErrTooFewPoints
 	}
+	var s scratch
+	l := s.line(sorted)
+	fit := best1D(l, k, opt, rng)
 	res := KMeansResult{Centres: make([]float64, k), Labels: make([]int32, n), Inertia: fit.inertia}
 	for j := range k {
 		res.Centres[j] = fit.centres[j] + l.shift
@@ -113,6 +113,7 @@ type scratch struct {
 	dist          []float64
 	counts        []int
 	xs, prefix    []float64
+	prefix2       []float64
 	order         []int32
 }
 

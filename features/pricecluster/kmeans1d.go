@@ -8,13 +8,16 @@ import (
 )
 
 // line is one-dimensional data prepared for fast k-means: sorted, shifted by
-// its median (so that prefix sums keep their precision), with prefix sums.
-// In one dimension every nearest-centre partition of sorted points is a run
-// of consecutive intervals, so a partition is just k+1 bounds.
+// its median (so that prefix sums keep their precision), with prefix sums of
+// the values and of their squares. In one dimension every nearest-centre
+// partition of sorted points is a run of consecutive intervals, so a
+// partition is just k+1 bounds, and the sum of squared distances of an
+// interval to any point follows from the prefix sums in O(1).
 type line struct {
-	x      []float64 // sorted ascending, minus shift
-	prefix []float64 // prefix[i] = x[0] + ... + x[i-1]
-	shift  float64
+	x       []float64 // sorted ascending, minus shift
+	prefix  []float64 // prefix[i] = x[0] + ... + x[i-1]
+	prefix2 []float64 // prefix2[i] = x[0]^2 + ... + x[i-1]^2
+	shift   float64
 }
 
 // line prepares sorted (ascending) values, reusing the scratch buffers.
@@ -23,12 +26,83 @@ func (s *scratch) line(sorted []float64) line {
 	shift := sorted[n/2]
 	s.xs = grow(s.xs, n)
 	s.prefix = grow(s.prefix, n+1)
-	s.prefix[0] = 0
+	s.prefix2 = grow(s.prefix2, n+1)
+	s.prefix[0], s.prefix2[0] = 0, 0
 	for i, v := range sorted {
-		s.xs[i] = v - shift
-		s.prefix[i+1] = s.prefix[i] + s.xs[i]
+		d := v - shift
+		s.xs[i] = d
+		s.prefix[i+1] = s.prefix[i] + d
+		s.prefix2[i+1] = s.prefix2[i] + d*d
 	}
-	return line{x: s.xs, prefix: s.prefix, shift: shift}
+	return line{x: s.xs, prefix: s.prefix, prefix2: s.prefix2, shift: shift}
+}
+
+// sse returns the sum of squared distances of x[lo:hi] to c. Rounding can
+// make the prefix-sum form slightly negative; it is clamped at 0.
+func (l line) sse(lo, hi int, c float64) float64 {
+	if hi <= lo {
+		return 0
+	}
+	s1 := l.prefix[hi] - l.prefix[lo]
+	s2 := l.prefix2[hi] - l.prefix2[lo]
+	return max(0, s2-2*c*s1+float64(hi-lo)*c*c)
+}
+
+// potential returns the k-means cost of the ascending centres c, writing
+// their partition into b.
+func (l line) potential(c []float64, b []int) float64 {
+	l.bounds(c, b)
+	var p float64
+	for j, cj := range c {
+		p += l.sse(b[j], b[j+1], cj)
+	}
+	return p
+}
+
+// sample returns the point at cumulative squared distance u (0 <= u < the
+// potential) under the ascending centres c with partition b: a point drawn
+// with probability proportional to its squared distance to its nearest
+// centre, as k-means++ draws, in O(k + log n).
+func (l line) sample(c []float64, b []int, u float64) float64 {
+	for j, cj := range c {
+		lo, hi := b[j], b[j+1]
+		w := l.sse(lo, hi, cj)
+		if u >= w {
+			u -= w
+			continue
+		}
+		i := lo + sort.Search(hi-lo, func(i int) bool { return l.sse(lo, lo+i+1, cj) > u })
+		return l.x[min(i, hi-1)]
+	}
+	return l.x[len(l.x)-1]
+}
+
+// kmeansPP chooses k ascending centres by greedy k-means++ (as in
+// scikit-learn: 2+ln k candidates per step, the one that lowers the
+// potential most wins), evaluating each candidate with prefix sums in
+// O(k log n) instead of O(n). The line must have at least k distinct values.
+func (l line) kmeansPP(k int, rng *rand.Rand, c []float64) {
+	trials := 2 + int(math.Log(float64(k)))
+	var b, bc [maxK + 1]int
+	var cand, best [maxK]float64
+	c[0] = l.x[rng.IntN(len(l.x))]
+	for m := 1; m < k; m++ {
+		cur := c[:m]
+		pot := l.potential(cur, b[:m+1])
+		bestPot := math.Inf(1)
+		for range trials {
+			p := l.sample(cur, b[:m+1], rng.Float64()*pot)
+			at, _ := slices.BinarySearch(cur, p)
+			copy(cand[:at], cur[:at])
+			cand[at] = p
+			copy(cand[at+1:m+1], cur[at:])
+			if tp := l.potential(cand[:m+1], bc[:m+2]); tp < bestPot {
+				bestPot = tp
+				best = cand
+			}
+		}
+		copy(c[:m+1], best[:m+1])
+	}
 }
 
 func (l line) mean(lo, hi int) float64 {
@@ -181,21 +255,32 @@ type fit1D struct {
 }
 
 // best1D runs opt.Restarts starts of greedy k-means++ and sorted Lloyd and
-// keeps the lowest inertia (the first on ties). It reports false when the
-// line has fewer than k distinct values.
-func (s *scratch) best1D(l line, k int, opt KMeansOptions, rng *rand.Rand) (fit1D, bool) {
+// keeps the lowest inertia (the first on ties). The line must have at least
+// k distinct values.
+func best1D(l line, k int, opt KMeansOptions, rng *rand.Rand) fit1D {
 	best := fit1D{inertia: math.Inf(1)}
 	c := make([]float64, k)
 	b := make([]int, k+1)
 	for range opt.Restarts {
-		if !s.kmeansPP(l.x, 1, k, rng, c) {
-			return fit1D{}, false
-		}
-		slices.Sort(c)
+		l.kmeansPP(k, rng, c)
 		l.lloyd(c, b, opt.MaxIter)
 		if in := l.cost(c, b, nil); in < best.inertia {
 			best = fit1D{centres: slices.Clone(c), bounds: slices.Clone(b), inertia: in}
 		}
 	}
-	return best, true
+	return best
+}
+
+// distinct counts the distinct values of sorted x.
+func distinct(sorted []float64) int {
+	if len(sorted) == 0 {
+		return 0
+	}
+	d := 1
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] != sorted[i-1] {
+			d++
+		}
+	}
+	return d
 }

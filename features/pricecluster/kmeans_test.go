@@ -14,58 +14,80 @@ import (
 	"risklane/internal/testenv"
 )
 
+// skCase is one clustering problem for scikit-learn.
+type skCase struct {
+	x      []float64
+	dim, k int
+}
+
+// skResult is scikit-learn's answer to an skCase.
+type skResult struct {
+	inertia, silhouette float64
+	labels              []int32
+}
+
 // sklearnKMeans runs scikit-learn's KMeans (k-means++, 10 starts, Lloyd) and
-// silhouette_score on the points and returns its inertia, labels and the
-// silhouette of its own partition.
-func sklearnKMeans(t *testing.T, py string, x []float64, dim, k int) (float64, []int32, float64) {
+// silhouette_score on every case in one Python process (its start-up costs
+// more than the clustering).
+func sklearnKMeans(t *testing.T, py string, cases []skCase) []skResult {
 	t.Helper()
-	var b strings.Builder
-	for i := 0; i < len(x); i += dim {
-		for d := range dim {
-			if d > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatFloat(x[i+d], 'g', -1, 64))
-		}
-		b.WriteByte('\n')
-	}
-	path := filepath.Join(t.TempDir(), "points.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script := `
+	dir := t.TempDir()
+	args := []string{"-c", `
 import sys, numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
-x = np.loadtxt(sys.argv[1], delimiter=",", ndmin=2)
-km = KMeans(n_clusters=int(sys.argv[2]), init="k-means++", n_init=10, algorithm="lloyd", random_state=0).fit(x)
-print(repr(km.inertia_))
-print(repr(silhouette_score(x, km.labels_)))
-print(" ".join(str(l) for l in km.labels_))
-`
-	out, err := exec.Command(py, "-c", script, path, strconv.Itoa(k)).CombinedOutput()
+for path, k in zip(sys.argv[1::2], sys.argv[2::2]):
+    x = np.loadtxt(path, delimiter=",", ndmin=2)
+    km = KMeans(n_clusters=int(k), init="k-means++", n_init=10, algorithm="lloyd", random_state=0).fit(x)
+    print(repr(km.inertia_), repr(silhouette_score(x, km.labels_)))
+    print(" ".join(str(l) for l in km.labels_))
+`}
+	for i, c := range cases {
+		var b strings.Builder
+		for j := 0; j < len(c.x); j += c.dim {
+			for d := range c.dim {
+				if d > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strconv.FormatFloat(c.x[j+d], 'g', -1, 64))
+			}
+			b.WriteByte('\n')
+		}
+		path := filepath.Join(dir, fmt.Sprintf("points%d.csv", i))
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path, strconv.Itoa(c.k))
+	}
+	out, err := exec.Command(py, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 3 {
+	if len(lines) != 2*len(cases) {
 		t.Fatalf("python printed:\n%s", out)
 	}
-	inertia, err1 := strconv.ParseFloat(lines[0], 64)
-	sil, err2 := strconv.ParseFloat(lines[1], 64)
-	if err1 != nil || err2 != nil {
-		t.Fatalf("python printed:\n%s", out)
-	}
-	f := strings.Fields(lines[2])
-	labels := make([]int32, len(f))
-	for i, s := range f {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatal(err)
+	res := make([]skResult, len(cases))
+	for i := range cases {
+		f := strings.Fields(lines[2*i])
+		if len(f) != 2 {
+			t.Fatalf("python printed %q", lines[2*i])
 		}
-		labels[i] = int32(v)
+		var err1, err2 error
+		res[i].inertia, err1 = strconv.ParseFloat(f[0], 64)
+		res[i].silhouette, err2 = strconv.ParseFloat(f[1], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("python printed %q", lines[2*i])
+		}
+		for _, s := range strings.Fields(lines[2*i+1]) {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res[i].labels = append(res[i].labels, int32(v))
+		}
 	}
-	return inertia, labels, sil
+	return res
 }
 
 // samePartition reports whether two labellings split the points the same
@@ -109,7 +131,7 @@ func TestKMeansAgainstScikitLearn(t *testing.T) {
 	for i := range lognormalMix {
 		lognormalMix[i] = math.Log(math.Exp(rng.NormFloat64()*0.7+3) * (1 + 0.5*float64(rng.IntN(3))))
 	}
-	for _, tc := range []struct {
+	cases := []struct {
 		name      string
 		x         []float64
 		dim, k    int
@@ -121,9 +143,15 @@ func TestKMeansAgainstScikitLearn(t *testing.T) {
 		{"1-D uniform", blobs(rng, 2000, 1, []float64{0}, 3), 1, 5, false},
 		{"2-D separated", blobs(rng, 2000, 2, []float64{0, 0, 10, 0, 0, 10}, 1), 2, 3, true},
 		{"3-D overlapping", blobs(rng, 2000, 3, []float64{0, 0, 0, 2, 1, 0, 0, 2, 1, 1, 1, 3}, 1), 3, 5, false},
-	} {
+	}
+	var sk []skCase
+	for _, tc := range cases {
+		sk = append(sk, skCase{tc.x, tc.dim, tc.k})
+	}
+	skRes := sklearnKMeans(t, py, sk)
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want, wantLabels, wantSil := sklearnKMeans(t, py, tc.x, tc.dim, tc.k)
+			want, wantLabels, wantSil := skRes[i].inertia, skRes[i].labels, skRes[i].silhouette
 			check := func(path string, res KMeansResult) {
 				t.Logf("%s: inertia %.8g, scikit-learn %.8g", path, res.Inertia, want)
 				if rel := math.Abs(res.Inertia-want) / want; rel > 0.01 {

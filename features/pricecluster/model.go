@@ -388,9 +388,14 @@ func ReadModel(r io.Reader, name string) (*Model, error) {
 	return m, nil
 }
 
-func finite(xs ...float64) bool {
+// maxMagnitude bounds every number of a loaded model. Log unit values of
+// float64 prices lie within about +-1500; the bound keeps Apply's arithmetic
+// (differences, interpolation) far from overflow whatever the file says.
+const maxMagnitude = 1e6
+
+func sane(xs ...float64) bool {
 	for _, x := range xs {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+		if !(math.Abs(x) <= maxMagnitude) {
 			return false
 		}
 	}
@@ -437,8 +442,8 @@ func (m *Model) check() error {
 			return bad("k = %d with %d centres, %d sizes, %d spreads", g.K, len(g.Centres), len(g.Sizes), len(g.Spreads))
 		case g.NumLow < 0 || g.NumLow > g.K-1:
 			return bad("num_low %d with k = %d", g.NumLow, g.K)
-		case !finite(g.Quantiles...) || !finite(g.Centres...) || !finite(g.Spreads...) || !finite(g.Silhouette, g.LowGap):
-			return bad("a number is not finite")
+		case !sane(g.Quantiles...) || !sane(g.Centres...) || !sane(g.Spreads...) || !sane(g.Silhouette, g.LowGap):
+			return bad("a number is not finite or beyond +-%g", maxMagnitude)
 		}
 		seen[key{g.Level, g.Basis, g.Code}] = true
 		for j := 1; j < numQuantiles; j++ {
@@ -455,12 +460,12 @@ func (m *Model) check() error {
 			if len(g.Mean) != 3 || len(g.Scale) != 3 || len(g.Points) != 3*g.K {
 				return bad("%d means, %d scales and %d centre values for 3 dimensions and k = %d", len(g.Mean), len(g.Scale), len(g.Points), g.K)
 			}
-			if !finite(g.Mean...) || !finite(g.Points...) {
-				return bad("a number is not finite")
+			if !sane(g.Mean...) || !sane(g.Points...) {
+				return bad("a number is not finite or beyond +-%g", maxMagnitude)
 			}
 			for _, s := range g.Scale {
-				if !(s > 0) || math.IsInf(s, 0) {
-					return bad("scale %v is not positive", s)
+				if !(s >= minScale && s <= maxMagnitude) {
+					return bad("scale %v is outside [%g, %g]", s, minScale, maxMagnitude)
 				}
 			}
 		}

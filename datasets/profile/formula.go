@@ -163,13 +163,13 @@ const (
 	tokBad
 )
 
-type token struct {
+type ftoken struct {
 	kind tokKind
 	text string
 	pos  int
 }
 
-func (t token) describe() string {
+func (t ftoken) describe() string {
 	switch t.kind {
 	case tokEOF:
 		return "end of formula"
@@ -182,7 +182,7 @@ func (t token) describe() string {
 type formulaParser struct {
 	src  string
 	pos  int
-	tok  token
+	tok  ftoken
 	code []instr
 }
 
@@ -196,14 +196,14 @@ func (p *formulaParser) next() {
 	}
 	start := p.pos
 	if p.pos >= len(p.src) {
-		p.tok = token{kind: tokEOF, pos: start}
+		p.tok = ftoken{kind: tokEOF, pos: start}
 		return
 	}
 	c := p.src[p.pos]
 	switch {
 	case strings.IndexByte("+-*/()", c) >= 0:
 		p.pos++
-		p.tok = token{kind: tokOp, text: p.src[start:p.pos], pos: start}
+		p.tok = ftoken{kind: tokOp, text: p.src[start:p.pos], pos: start}
 	case c >= '0' && c <= '9' || c == '.':
 		for p.pos < len(p.src) && isNumByte(p.src[p.pos]) {
 			// An exponent sign belongs to the number, any other sign ends it.
@@ -213,15 +213,15 @@ func (p *formulaParser) next() {
 			}
 			p.pos++
 		}
-		p.tok = token{kind: tokNum, text: p.src[start:p.pos], pos: start}
+		p.tok = ftoken{kind: tokNum, text: p.src[start:p.pos], pos: start}
 	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
 		for p.pos < len(p.src) && isIdentByte(p.src[p.pos]) {
 			p.pos++
 		}
-		p.tok = token{kind: tokIdent, text: p.src[start:p.pos], pos: start}
+		p.tok = ftoken{kind: tokIdent, text: p.src[start:p.pos], pos: start}
 	default:
 		p.pos++
-		p.tok = token{kind: tokBad, text: p.src[start:p.pos], pos: start}
+		p.tok = ftoken{kind: tokBad, text: p.src[start:p.pos], pos: start}
 	}
 }
 

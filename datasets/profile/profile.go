@@ -399,7 +399,8 @@ func isSnake(s string) bool {
 // SnakeCase turns a source column name into an attribute name: ASCII letters
 // lower-cased, digits kept, every other run of characters one underscore
 // ("Country of Origin Indicator" -> "country_of_origin_indicator"). A name
-// that would not start with a letter gets "x_" in front.
+// that would not start with a letter gets "x_" in front; an empty one is
+// "unnamed".
 func SnakeCase(s string) string {
 	var b strings.Builder
 	sep := false
@@ -420,10 +421,13 @@ func SnakeCase(s string) string {
 		}
 	}
 	out := b.String()
-	if out == "" || out[0] < 'a' || out[0] > 'z' {
-		out = "x_" + out
+	switch {
+	case out == "":
+		return "unnamed"
+	case out[0] < 'a' || out[0] > 'z':
+		return "x_" + out
 	}
-	return strings.TrimSuffix(out, "_")
+	return out
 }
 
 // Binding is a profile applied to one source's columns.

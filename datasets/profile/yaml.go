@@ -141,7 +141,7 @@ func Parse(data []byte, source string) (*Profile, error) {
 	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return fail(errors.New(yaml.FormatError(err, false, false)))
+		return fail(yamlError(err))
 	}
 	var docs []*ast.DocumentNode
 	for _, d := range file.Docs {
@@ -158,7 +158,7 @@ func Parse(data []byte, source string) (*Profile, error) {
 	}
 	var y yamlProfile
 	if err := yaml.NodeToValue(body, &y, yaml.Strict()); err != nil {
-		return fail(errors.New(yaml.FormatError(err, false, false)))
+		return fail(yamlError(err))
 	}
 	loc := func(path ...any) string {
 		if line := lineOf(body, path); line > 0 {
@@ -205,6 +205,20 @@ func Parse(data []byte, source string) (*Profile, error) {
 		return fail(errors.Join(errs...))
 	}
 	return p, nil
+}
+
+// yamlError rewrites go-yaml's "[line:col] message" as "line L, column C:
+// message", the form of risklane's other profile errors.
+func yamlError(err error) error {
+	msg := yaml.FormatError(err, false, false)
+	if strings.HasPrefix(msg, "[") {
+		if end := strings.Index(msg, "] "); end > 0 {
+			if l, c, ok := strings.Cut(msg[1:end], ":"); ok {
+				return fmt.Errorf("line %s, column %s: %s", l, c, msg[end+2:])
+			}
+		}
+	}
+	return errors.New(msg)
 }
 
 // findAnchorOrAlias returns the first anchor or alias node under n. They are

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -10,8 +11,8 @@ import (
 // encoding/csv it never gives up: a record with broken quoting, or longer
 // than maxRecord bytes, is reported as a problem and scanning resumes on the
 // physical line after the one where that record started, so one stray quote
-// cannot swallow the rest of a file. Its memory is one fixed buffer of at
-// least twice maxRecord, whatever the input size.
+// cannot swallow the rest of a file. Its buffer starts small and grows
+// only for long records, to at most twice maxRecord, whatever the input size.
 //
 // As in encoding/csv, "\r\n" counts as "\n" (also inside quoted fields),
 // blank lines are skipped, and a quote may appear in a field only if the
@@ -39,8 +40,7 @@ type csvScanner struct {
 }
 
 func newCSVScanner(r io.Reader, comma byte, maxRecord int) *csvScanner {
-	size := max(1<<20, 2*maxRecord+4096)
-	return &csvScanner{r: r, comma: comma, buf: make([]byte, size), maxRecord: maxRecord, line: 1}
+	return &csvScanner{r: r, comma: comma, buf: make([]byte, min(64<<10, 2*maxRecord+4096)), maxRecord: maxRecord, line: 1}
 }
 
 // fill reads more input after compacting the unconsumed data to the front of
@@ -54,6 +54,18 @@ func (s *csvScanner) fill() bool {
 		copy(s.buf, s.buf[s.pos:s.end])
 		s.end -= s.pos
 		s.pos = 0
+	}
+	if s.end == len(s.buf) {
+		// Only a record longer than the buffer gets here; callers stop
+		// at maxRecord, so the buffer never grows past twice that.
+		size := min(2*len(s.buf), 2*s.maxRecord+4096)
+		if size <= len(s.buf) {
+			s.err = errors.New("internal error: CSV record buffer full")
+			return false
+		}
+		grown := make([]byte, size)
+		copy(grown, s.buf[:s.end])
+		s.buf = grown
 	}
 	n, err := s.r.Read(s.buf[s.end:])
 	s.end += n
@@ -178,6 +190,9 @@ func (s *csvScanner) quoted(firstLine int) bool {
 		return true
 	}
 	fail := func(problem string) bool {
+		if k >= firstLine {
+			problem = "a quoted field runs past the end of this line: " + problem
+		}
 		first := min(firstLine, s.end-s.pos)
 		line := s.buf[s.pos : s.pos+first]
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})

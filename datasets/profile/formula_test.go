@@ -70,21 +70,21 @@ func TestFormulaEval(t *testing.T) {
 
 func TestFormulaErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"":                         "empty",
-		"   ":                      "empty",
-		"1 +":                      "found end of formula",
-		"(1 + 2":                   `expected ")"`,
-		"1 2":                      `unexpected "2"`,
-		"revenue * 2":              `unknown column "revenue"`,
-		"date + 1":                 `unknown column "date"`,
-		"os.Exit(1)":               `unknown column "os"`,
-		"cif_value ^ 2":            `character "^"`,
-		"1e":                       `"1e" is not a number`,
-		"1e999":                    `"1e999" is not a number`,
-		"0x10":                     `unexpected "x10"`,
+		"":              "empty",
+		"   ":           "empty",
+		"1 +":           "found end of formula",
+		"(1 + 2":        `expected ")"`,
+		"1 2":           `unexpected "2"`,
+		"revenue * 2":   `unknown column "revenue"`,
+		"date + 1":      `unknown column "date"`,
+		"os.Exit(1)":    `unknown column "os"`,
+		"cif_value ^ 2": `character "^"`,
+		"1e":            `"1e" is not a number`,
+		"1e999":         `"1e999" is not a number`,
+		"0x10":          `unexpected "x10"`,
 		strings.Repeat("(", 20) + "1" + strings.Repeat(")", 20): "nested more than 16 levels",
-		strings.Repeat("-", 20) + "1":                            "nested more than 16 levels",
-		strings.Repeat("1+", 200) + "1":                          "limit is 256",
+		strings.Repeat("-", 20) + "1":                           "nested more than 16 levels",
+		strings.Repeat("1+", 200) + "1":                         "limit is 256",
 	} {
 		_, err := ParseFormula(src)
 		if err == nil || !strings.Contains(err.Error(), want) {

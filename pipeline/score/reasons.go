@@ -6,6 +6,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -17,86 +18,241 @@ import (
 // sentence an officer reads. Templates are matched on the feature's name
 // (path.Match patterns, first match wins), so a new feature gets a sentence
 // by adding a line to the table, and a feature no line matches still gets the
-// generic one.
+// generic "<feature> = <value> raises the risk".
 type template struct {
 	pattern string
-	say     func(v float64, row *rowView, i int) string
+	say     func(f fact) string
 }
 
-// templates is the table of sentences, by feature name.
+// fact is one feature of one row: its name, its value, and the row's raw
+// columns.
+type fact struct {
+	name string
+	v    float64
+	row  *rowView
+	i    int
+}
+
+// str returns a raw string column of the row ("?" when absent or null).
+func (f fact) str(col string) string { return f.row.str(f.i, col) }
+
+// hs returns the first n digits of the row's HS code.
+func (f fact) hs(n int) string {
+	hs := f.str(decl.HSCode)
+	if len(hs) > n {
+		return hs[:n]
+	}
+	return hs
+}
+
+// hsLevel is the HS level a name ending in 2, 4 or 6 is about.
+func (f fact) hsLevel() int { return int(f.name[len(f.name)-1] - '0') }
+
+func (f fact) origin() string { return f.str(decl.OriginCountry) }
+
+// templates is the table of sentences, by the feature names package features
+// gives (signal features may carry a prefix: hence the leading * on theirs).
+// More specific patterns come first.
 var templates = []template{
-	{"unit_value_ratio_hs6*", func(v float64, row *rowView, i int) string {
-		return relative("unit value", v, "the HS "+row.hs6(i)+" median")
+	// Unit value against its HS reference.
+	{"uv_*_ratio_hs6", func(f fact) string { return relative("unit value", f.v, "the HS "+f.hs(6)+" median") }},
+	{"uv_*_z_hs6_origin", func(f fact) string {
+		return spread(f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
 	}},
-	{"unit_value_ratio_hs4*", func(v float64, row *rowView, i int) string {
-		return relative("unit value", v, "the HS "+row.hsN(i, 4)+" median")
+	{"uv_*_z_hs6", func(f fact) string { return spread(f.v, "the HS "+f.hs(6)+" median") }},
+	{"uv_*_pct_hs6", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
+	{"log_uv_kg", func(f fact) string { return "unit value " + number(math.Exp(f.v)) + " per kg" }},
+	{"log_uv_unit", func(f fact) string { return "unit value " + number(math.Exp(f.v)) + " per unit" }},
+	// Price clusters.
+	{"*uv_low_cluster", func(f fact) string {
+		if f.v >= 0.5 {
+			return "unit value in the lowest price cluster of HS " + f.hs(6)
+		}
+		return "unit value outside the lowest price cluster of HS " + f.hs(6)
 	}},
-	{"unit_value_ratio_hs6_origin*", func(v float64, row *rowView, i int) string {
-		return relative("unit value", v, "the HS "+row.hs6(i)+" median for goods from "+row.str(i, decl.OriginCountry))
+	{"*uv_cluster_rank", func(f fact) string {
+		return "unit value in price cluster " + number(f.v) + " of HS " + f.hs(6) + " (0 is the cheapest)"
 	}},
-	{"*importer*fraud_rate*", rate("importer's past fraud rate")},
-	{"*declarant*fraud_rate*", rate("declarant's past fraud rate")},
-	{"*seller*fraud_rate*", rate("seller's past fraud rate")},
-	{"*office*fraud_rate*", rate("office's past fraud rate")},
-	{"*origin*fraud_rate*", func(v float64, row *rowView, i int) string {
-		return "past fraud rate on goods from " + row.str(i, decl.OriginCountry) + " " + percent(v)
+	{"*uv_log_dist_median", func(f fact) string {
+		return relative("unit value", math.Exp(f.v), "its HS "+f.hs(6)+" price cluster's median")
 	}},
-	{"*hs6*fraud_rate*", func(v float64, row *rowView, i int) string {
-		return "past fraud rate on HS " + row.hs6(i) + " " + percent(v)
+	{"*uv_percentile", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
+	// Mirror statistics.
+	{"*mirror_rel_gap", func(f fact) string {
+		return "partners report " + percent(f.v) + " more HS " + f.hs(6) + " trade from " + f.origin() + " than is declared"
 	}},
-	{"*importer*count*", count("importer seen", "times in the history")},
-	{"tax_ratio*", func(v float64, _ *rowView, _ int) string { return "taxes declared at " + percent(v) + " of the value" }},
+	{"*mirror_uv_ratio", func(f fact) string {
+		return relative("unit value", f.v, "the partner-reported unit value of HS "+f.hs(6)+" from "+f.origin())
+	}},
+	{"*mirror_revenue_share", func(f fact) string {
+		return "the HS " + f.hs(6) + " trade gap with " + f.origin() + " is " + percent(f.v) + " of its revenue"
+	}},
+	// Past fraud rates (smoothed, from the labelled history).
+	{"risk_importer_hs6", func(f fact) string { return "importer's past fraud rate on HS " + f.hs(6) + " " + percent(f.v) }},
+	{"risk_hs6_origin", func(f fact) string {
+		return "past fraud rate on HS " + f.hs(6) + " from " + f.origin() + " " + percent(f.v)
+	}},
+	{"risk_declarant_importer", func(f fact) string { return "past fraud rate of this declarant with this importer " + percent(f.v) }},
+	{"risk_office_importer", func(f fact) string {
+		return "importer's past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v)
+	}},
+	{"risk_importer", func(f fact) string { return "importer's past fraud rate " + percent(f.v) }},
+	{"risk_declarant", func(f fact) string { return "declarant's past fraud rate " + percent(f.v) }},
+	{"risk_seller", func(f fact) string { return "seller's past fraud rate " + percent(f.v) }},
+	{"risk_office", func(f fact) string { return "past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v) }},
+	{"risk_origin", func(f fact) string { return "past fraud rate on goods from " + f.origin() + " " + percent(f.v) }},
+	{"risk_departure", func(f fact) string {
+		return "past fraud rate on goods shipped from " + f.str(decl.DepartureCountry) + " " + percent(f.v)
+	}},
+	{"risk_hs[246]", func(f fact) string { return "past fraud rate on HS " + f.hs(f.hsLevel()) + " " + percent(f.v) }},
+	{"risk_extra_*", func(f fact) string {
+		col := strings.TrimPrefix(f.name, "risk_extra_")
+		return "past fraud rate for " + col + " " + f.str(col) + " " + percent(f.v)
+	}},
+	// How often a key appears in the history (a scored row counts itself).
+	{"freq_importer", seen("importer")},
+	{"freq_declarant", seen("declarant")},
+	{"freq_seller", seen("seller")},
+	{"freq_importer_hs6", seen("importer with this HS code")},
+	{"freq_hs6_origin", seen("this HS code from this origin")},
+	{"freq_declarant_importer", seen("this declarant with this importer")},
+	{"freq_office_importer", seen("this importer at this office")},
+	// Values, taxes, dates.
+	{"log_value", expm1("declared value", "")},
+	{"log_net_mass", expm1("net mass", " kg")},
+	{"log_gross_weight", expm1("gross weight", " kg")},
+	{"log_quantity", expm1("quantity", "")},
+	{"log_duty", expm1("duty at stake", "")},
+	{"log_total_taxes", expm1("total taxes declared", "")},
+	{"cif_fob_ratio", func(f fact) string { return "CIF/FOB ratio " + number(f.v) }},
+	{"tax_rate", func(f fact) string { return "duty rate " + number(f.v) + "%" }},
+	{"tax_to_value", func(f fact) string { return "taxes declared at " + percent(f.v) + " of the value" }},
+	{"hs[246]", func(f fact) string { return "goods declared under HS " + f.hs(f.hsLevel()) }},
+	{"weekday", func(f fact) string {
+		if d := int(f.v); d >= 0 && d < 7 {
+			return "declared on a " + time.Weekday(d).String()
+		}
+		return "day of week " + number(f.v)
+	}},
+	{"month", func(f fact) string {
+		if m := int(f.v); m >= 1 && m <= 12 {
+			return "declared in " + time.Month(m).String()
+		}
+		return "month " + number(f.v)
+	}},
 }
 
-func rate(what string) func(float64, *rowView, int) string {
-	return func(v float64, _ *rowView, _ int) string { return what + " " + percent(v) }
+func seen(what string) func(fact) string {
+	return func(f fact) string {
+		switch before := f.v - 1; {
+		case before <= 0:
+			return what + " never seen before"
+		case before == 1:
+			return what + " seen once before"
+		default:
+			return what + " seen " + number(before) + " times before"
+		}
+	}
 }
 
-func count(before, after string) func(float64, *rowView, int) string {
-	return func(v float64, _ *rowView, _ int) string { return before + " " + number(v) + " " + after }
+func expm1(what, unit string) func(fact) string {
+	return func(f fact) string { return what + " " + number(math.Expm1(f.v)) + unit }
 }
 
 // relative says how far a ratio to a reference is from 1: "unit value 78%
 // below the HS 870323 median".
 func relative(what string, ratio float64, ref string) string {
-	switch {
-	case ratio < 1:
-		return fmt.Sprintf("%s %.0f%% below %s", what, (1-ratio)*100, ref)
-	case ratio > 1:
-		return fmt.Sprintf("%s %.0f%% above %s", what, (ratio-1)*100, ref)
+	switch p := math.Round((ratio - 1) * 100); {
+	case p < 0:
+		return fmt.Sprintf("%s %.0f%% below %s", what, -p, ref)
+	case p > 0:
+		return fmt.Sprintf("%s %.0f%% above %s", what, p, ref)
 	}
 	return what + " at " + ref
 }
 
+// spread phrases a robust z-score.
+func spread(z float64, ref string) string {
+	dir := "below"
+	if z > 0 {
+		dir = "above"
+	}
+	return fmt.Sprintf("unit value %.1f robust deviations %s %s", math.Abs(z), dir, ref)
+}
+
+// ordinal writes a percentile as "3rd", "21st", "100th".
+func ordinal(p float64) string {
+	n := int(math.Round(p))
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return strconv.Itoa(n) + suffix
+}
+
+// percent writes a share as a percentage: one decimal below 10%, none above.
 func percent(v float64) string {
 	p := v * 100
-	if p < 10 && p != math.Trunc(p) {
-		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	if math.Abs(p) < 9.95 {
+		s := strconv.FormatFloat(p, 'f', 1, 64)
+		return strings.TrimSuffix(s, ".0") + "%"
 	}
 	return strconv.FormatFloat(p, 'f', 0, 64) + "%"
 }
 
-// number formats v with at most 4 significant decimals and no exponent for
-// the values features take.
+// number writes v for an officer: thousands separated by commas, at most two
+// decimals below 100, none above.
 func number(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
+	if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(v) >= 1e15 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	if v >= 100 || v == math.Trunc(v) {
+		return sign + group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
+	}
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	return sign + strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// group puts commas between groups of three digits.
+func group(digits string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	pre := len(digits) % 3
+	b.WriteString(digits[:pre])
+	for i := pre; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
 }
 
 // Reasoner writes the reasons of a row from its strongest positive
 // contributions. It is safe for concurrent use.
 type Reasoner struct {
-	// Max is the number of reasons per row.
+	// Max is the number of reasons per row (default 3).
 	Max   int
 	names []string
-	say   []func(float64, *rowView, int) string
+	say   []func(fact) string
 }
 
 // NewReasoner matches every feature name against the template table once.
 func NewReasoner(featureNames []string) *Reasoner {
-	r := &Reasoner{Max: 3, names: featureNames, say: make([]func(float64, *rowView, int) string, len(featureNames))}
+	r := &Reasoner{Max: 3, names: featureNames, say: make([]func(fact) string, len(featureNames))}
 	for f, name := range featureNames {
 		for _, t := range templates {
 			if ok, _ := path.Match(t.pattern, name); ok {
@@ -108,14 +264,14 @@ func NewReasoner(featureNames []string) *Reasoner {
 	return r
 }
 
-// Sentence returns the reason feature f with value v gives for row i of the
-// bound batch.
+// sentence returns the reason feature f, of value v, gives for row i of the
+// batch row is bound to.
 func (r *Reasoner) sentence(row *rowView, i, f int, v float64) string {
 	if math.IsNaN(v) {
 		return r.names[f] + " missing raises the risk"
 	}
 	if s := r.say[f]; s != nil {
-		return s(v, row, i)
+		return s(fact{name: r.names[f], v: v, row: row, i: i})
 	}
 	return r.names[f] + " = " + number(v) + " raises the risk"
 }
@@ -132,19 +288,15 @@ func (r *Reasoner) appendReasons(dst []byte, row *rowView, i int, x []float64, t
 	return dst
 }
 
-// rowView reads the raw columns templates quote (HS code, origin, IDs) from
-// one batch.
+// rowView reads the raw string columns templates quote (HS code, origin,
+// office) from one batch, looking each column up once per batch.
 type rowView struct {
-	schema *arrow.Schema
-	rec    arrow.RecordBatch
-	cols   map[string]*array.String
+	rec  arrow.RecordBatch
+	cols map[string]*array.String
 }
 
 func (v *rowView) bind(rec arrow.RecordBatch) {
 	v.rec = rec
-	if v.schema != rec.Schema() {
-		v.schema = rec.Schema()
-	}
 	clear(v.cols)
 }
 
@@ -155,7 +307,7 @@ func (v *rowView) str(i int, name string) string {
 		if v.cols == nil {
 			v.cols = map[string]*array.String{}
 		}
-		if idx := v.schema.FieldIndices(name); len(idx) > 0 {
+		if idx := v.rec.Schema().FieldIndices(name); len(idx) > 0 {
 			c, _ = v.rec.Column(idx[0]).(*array.String)
 		}
 		v.cols[name] = c
@@ -165,13 +317,3 @@ func (v *rowView) str(i int, name string) string {
 	}
 	return strings.TrimSpace(c.Value(i))
 }
-
-func (v *rowView) hsN(i, n int) string {
-	hs := v.str(i, decl.HSCode)
-	if len(hs) > n {
-		return hs[:n]
-	}
-	return hs
-}
-
-func (v *rowView) hs6(i int) string { return v.hsN(i, 6) }

@@ -1,0 +1,108 @@
+package score
+
+import (
+	"math"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"risklane/pipeline/decl"
+)
+
+// oneRow is a batch of one declaration: HS 870323 from Japan at office
+// ZA01, and an extra attribute mode_of_transport = sea.
+func oneRow(t *testing.T) *rowView {
+	t.Helper()
+	schema := decl.Schema("mode_of_transport")
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for c, f := range schema.Fields() {
+		fb := b.Field(c)
+		switch f.Name {
+		case decl.HSCode:
+			fb.(*array.StringBuilder).Append("8703231900")
+		case decl.OriginCountry:
+			fb.(*array.StringBuilder).Append("JPN")
+		case decl.OfficeID:
+			fb.(*array.StringBuilder).Append("ZA01")
+		case "mode_of_transport":
+			fb.(*array.StringBuilder).Append("sea")
+		default:
+			fb.AppendNull()
+		}
+	}
+	rec := b.NewRecordBatch()
+	t.Cleanup(rec.Release)
+	v := &rowView{}
+	v.bind(rec)
+	return v
+}
+
+// Sentences written out by hand for each kind of feature.
+func TestSentences(t *testing.T) {
+	row := oneRow(t)
+	tests := []struct {
+		name string
+		v    float64
+		want string
+	}{
+		{"uv_kg_ratio_hs6", 0.22, "unit value 78% below the HS 870323 median"},
+		{"uv_unit_ratio_hs6", 1.5, "unit value 50% above the HS 870323 median"},
+		{"uv_kg_ratio_hs6", 1.001, "unit value at the HS 870323 median"},
+		{"uv_kg_z_hs6", -3.24, "unit value 3.2 robust deviations below the HS 870323 median"},
+		{"uv_kg_z_hs6_origin", -2.05, "unit value 2.0 robust deviations below the HS 870323 median for goods from JPN"},
+		{"uv_kg_pct_hs6", 2.6, "unit value at the 3rd percentile of HS 870323"},
+		{"uv_kg_pct_hs6", 11, "unit value at the 11th percentile of HS 870323"},
+		{"uv_kg_pct_hs6", 21, "unit value at the 21st percentile of HS 870323"},
+		{"log_uv_kg", math.Log(12.5), "unit value 12.5 per kg"},
+		{"pricecluster_uv_low_cluster", 1, "unit value in the lowest price cluster of HS 870323"},
+		{"uv_cluster_rank", 0, "unit value in price cluster 0 of HS 870323 (0 is the cheapest)"},
+		{"mirror_rel_gap", 0.4, "partners report 40% more HS 870323 trade from JPN than is declared"},
+		{"risk_importer", 0.34, "importer's past fraud rate 34%"},
+		{"risk_importer", 0.034, "importer's past fraud rate 3.4%"},
+		{"risk_importer", 0.0999, "importer's past fraud rate 10%"},
+		{"risk_importer_hs6", 0.5, "importer's past fraud rate on HS 870323 50%"},
+		{"risk_hs6_origin", 0.12, "past fraud rate on HS 870323 from JPN 12%"},
+		{"risk_hs4", 0.2, "past fraud rate on HS 8703 20%"},
+		{"risk_office", 0.07, "past fraud rate at office ZA01 7%"},
+		{"risk_origin", 0.25, "past fraud rate on goods from JPN 25%"},
+		{"risk_extra_mode_of_transport", 0.3, "past fraud rate for mode_of_transport sea 30%"},
+		{"freq_importer", 1, "importer never seen before"},
+		{"freq_importer", 2, "importer seen once before"},
+		{"freq_declarant", 1235, "declarant seen 1,234 times before"},
+		{"log_value", math.Log1p(1234567), "declared value 1,234,567"},
+		{"log_net_mass", math.Log1p(12.25), "net mass 12.25 kg"},
+		{"tax_rate", 25, "duty rate 25%"},
+		{"tax_to_value", 0.031, "taxes declared at 3.1% of the value"},
+		{"hs2", 87, "goods declared under HS 87"},
+		{"weekday", 0, "declared on a Sunday"},
+		{"month", 12, "declared in December"},
+		{"day_of_month", 31, "day_of_month = 31 raises the risk"},
+		{"some_new_feature", -0.5, "some_new_feature = -0.5 raises the risk"},
+		{"risk_importer", math.NaN(), "risk_importer missing raises the risk"},
+	}
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.name
+	}
+	r := NewReasoner(names)
+	for i, tc := range tests {
+		if got := r.sentence(row, 0, i, tc.v); got != tc.want {
+			t.Errorf("%s = %v: %q, want %q", tc.name, tc.v, got, tc.want)
+		}
+	}
+	x := []float64{0.22, 1.5}
+	if got := string(r.appendReasons(nil, row, 0, x, []int{1, 0})); got != "unit value 50% above the HS 870323 median; unit value 78% below the HS 870323 median" {
+		t.Errorf("joined reasons: %q", got)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 7: "7", 0.5: "0.5", 12.345: "12.35", 99.999: "100", 1234.4: "1,234",
+		-1234567: "-1,234,567", 1e16: "1e+16", 100: "100", 999999: "999,999"} {
+		if got := number(v); got != want {
+			t.Errorf("number(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

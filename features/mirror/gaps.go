@@ -11,13 +11,12 @@ import (
 
 // DefaultCIFFOB is the CIF/FOB ratio used to bring the reporter's imports
 // (valued CIF: cost, insurance and freight to its border) to the FOB basis
-// of the partner's exports. 1.10 is the IMF's standard factor (A Guide to
-// Direction of Trade Statistics, IMF 1993; still the factor DOTS applies to
-// area totals) and the usual choice in the mirror-statistics literature on
-// customs fraud (e.g. Fisman and Wei, "Tax Rates and Tax Evasion: Evidence
-// from Missing Imports in China", JPE 2004, and the WCO/IMF revenue-gap
-// studies). Since 2017 DOTS itself estimates with 1.06: set Config.CIFFOB to
-// a measured ratio when one is known for the route.
+// of the partner's exports. 1.10 is the IMF's standard factor: A Guide to
+// Direction of Trade Statistics (IMF, 1993) sets imports CIF = exports FOB
+// x 1.10, DOTS still applies it to area totals, and mirror-statistics
+// studies adopt it as their default. The DOTS Yearbook 2017 notes that the
+// IMF's own partner estimates have since used 1.06: set Config.CIFFOB to a
+// measured ratio when one is known for the route.
 const DefaultCIFFOB = 1.10
 
 // DutyBase is the value duty is levied on.
@@ -57,8 +56,9 @@ type Config struct {
 	// ValueTolerance (default 0.20, 20%).
 	WeightTolerance, ValueTolerance float64
 	// MisclassTolerance sets the misclassification rule: an export
-	// surplus under one HS6 code and an import surplus under another, same
-	// partner and period, equal within MisclassTolerance (default 0.10).
+	// surplus under one HS6 code and an import surplus under another of the
+	// same chapter, partner and period, equal within MisclassTolerance
+	// (default 0.10).
 	MisclassTolerance float64
 	// OutlierZ is the robust z-score (modified z of Iglewicz and Hoaglin,
 	// 1993) above which a flow's export/import ratio is an outlier.
@@ -174,8 +174,8 @@ type Check struct {
 	Reported, FromHS6 Cents
 }
 
-// Misclassification is a pair of HS6 flows with the same partner and period
-// where the partner's unmatched exports under one code equal (within
+// Misclassification is a pair of HS6 flows of the same partner, chapter and
+// period where the partner's unmatched exports under one code equal (within
 // MisclassTolerance) the reporter's unmatched imports under another.
 type Misclassification struct {
 	Partner                      string
@@ -469,13 +469,17 @@ func Analyze(cfg Config, paths ...string) (*Gaps, error) {
 //   - Undervaluation: net weights agree within WeightTolerance while the
 //     FOB value the partner exported exceeds the reporter's FOB imports by
 //     more than ValueTolerance: the goods arrived, their value did not.
-//   - Misclassification: among all HS6 flows of a partner and period, one
-//     code with an export surplus (the reporter recorded less than half of
-//     what the partner shipped) and another with an import surplus (the
-//     partner shipped less than half of what the reporter recorded), the two
-//     surpluses equal within MisclassTolerance and at least MinValue:
-//     goods shipped as one code were declared as another. Pairs are matched
-//     greedily, largest export surplus first, to the closest import surplus.
+//   - Misclassification: among the HS6 flows of a partner, HS2 chapter and
+//     period (all statuses), one code with an export surplus (the reporter
+//     recorded less than half of what the partner shipped) and another with
+//     an import surplus (the partner shipped less than half of what the
+//     reporter recorded), the two surpluses equal within MisclassTolerance
+//     and at least MinValue, and the declared code's duty rate lower than
+//     the shipped code's when both are known: goods shipped as one code were
+//     declared as a cheaper one. Pairs are matched greedily, largest export
+//     surplus first, to the closest import surplus. The chapter bound keeps
+//     coincidences between unrelated goods out: misclassification swaps
+//     similar goods.
 //   - Ranking: ranked flows whose log export/import ratio is a robust
 //     outlier (modified z-score at least OutlierZ, using the median and
 //     the median absolute deviation over all ranked flows) and whose gap is
@@ -734,13 +738,14 @@ func flowLess(a, b *FlowGap) bool {
 func (b *Builder) misclassifications(flows []FlowGap, minCents Cents) []Misclassification {
 	type group struct {
 		partner     string
+		chapter     string
 		year, month int
 	}
 	exp := map[group][]int{}
 	imp := map[group][]int{}
 	for i := range flows {
 		f := &flows[i]
-		gk := group{f.Partner, f.Year, f.Month}
+		gk := group{f.Partner, f.HS[:2], f.Year, f.Month}
 		switch {
 		case f.ValueGap >= minCents && f.ValueGap > 0 && 2*f.ImportFOB < f.ExportFOB:
 			exp[gk] = append(exp[gk], i)
@@ -763,7 +768,9 @@ func (b *Builder) misclassifications(flows []FlowGap, minCents Cents) []Misclass
 			best := -1
 			var bestDiff Cents
 			for j, bi := range bs {
-				if used[j] {
+				if used[j] || flows[bi].RatePct >= a.RatePct {
+					// NaN rates compare false: unknown rates do not
+					// rule a pair out.
 					continue
 				}
 				sb := -flows[bi].ValueGap

@@ -3,7 +3,6 @@ package mirror
 import (
 	"errors"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 )
@@ -100,7 +99,8 @@ func scanDecimal(s string) bool {
 }
 
 // parseCents parses a non-negative dollar amount exactly into cents, rounding
-// fractions of a cent half away from zero.
+// fractions of a cent half up. It works on the decimal digits, so no input,
+// however long its mantissa or exponent, costs more than a pass over it.
 func parseCents(s string) (Cents, error) {
 	if !scanDecimal(s) {
 		return 0, errNotNumber
@@ -109,28 +109,10 @@ func parseCents(s string) (Cents, error) {
 	if s[0] == '+' || s[0] == '-' {
 		s = s[1:]
 	}
-	mant, exp, ok := decimalParts(s)
-	var c Cents
-	if ok {
-		c, ok = scaleCents(mant, exp+2)
-	}
-	if !ok {
-		// More than 18 significant digits or an extreme exponent: rare
-		// enough to afford exact rational arithmetic.
-		var r big.Rat
-		if _, set := r.SetString(s); !set {
-			return 0, errNotNumber
-		}
-		r.Mul(&r, big.NewRat(100, 1))
-		r.Add(&r, big.NewRat(1, 2))
-		q := new(big.Int).Quo(r.Num(), r.Denom())
-		if !q.IsInt64() || q.Int64() > int64(maxCents) {
-			return 0, errTooLarge
-		}
-		c = Cents(q.Int64())
-	}
-	if c > maxCents {
-		return 0, errTooLarge
+	digits, exp := decimalDigits(s)
+	c, err := centsOf(digits, exp)
+	if err != nil {
+		return 0, err
 	}
 	if neg && c != 0 {
 		return 0, errNegative
@@ -138,71 +120,63 @@ func parseCents(s string) (Cents, error) {
 	return c, nil
 }
 
-// decimalParts splits an unsigned decimal (already validated) into an
-// integer mantissa and a power of ten. It reports false when the mantissa
-// would need more than 18 digits or the exponent is out of a sane range.
-func decimalParts(s string) (mant uint64, exp int, ok bool) {
-	nd := 0
-	frac := false
-	i := 0
-	for ; i < len(s) && s[i] != 'e' && s[i] != 'E'; i++ {
-		ch := s[i]
-		if ch == '.' {
-			frac = true
-			continue
+// decimalDigits splits an unsigned decimal (already validated) into its
+// significant digits, without leading or trailing zeros, and the power of
+// ten they are multiplied by. The exponent saturates far beyond any range
+// that matters.
+func decimalDigits(s string) (digits string, exp int) {
+	mant := s
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e := s[i+1:]
+		sign := 1
+		if e[0] == '+' || e[0] == '-' {
+			if e[0] == '-' {
+				sign = -1
+			}
+			e = e[1:]
 		}
-		if frac {
-			exp--
+		for i := 0; i < len(e) && exp < 1e6; i++ {
+			exp = exp*10 + int(e[i]-'0')
 		}
-		if ch == '0' && nd == 0 {
-			continue
-		}
-		if nd == 18 {
-			return 0, 0, false
-		}
-		mant = mant*10 + uint64(ch-'0')
-		nd++
+		exp *= sign
 	}
-	if i < len(s) {
-		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-		if err != nil || e < -40 || e > 40 {
-			return 0, 0, false
-		}
-		exp += e
-	}
-	return mant, exp, true
+	intPart, frac, _ := strings.Cut(mant, ".")
+	exp -= len(frac)
+	all := intPart + frac
+	all = strings.TrimLeft(all, "0")
+	trimmed := strings.TrimRight(all, "0")
+	exp += len(all) - len(trimmed)
+	return trimmed, exp
 }
 
-// pow10 holds 10^0 .. 10^19.
-var pow10 = func() [20]uint64 {
-	var p [20]uint64
-	p[0] = 1
-	for i := 1; i < len(p); i++ {
-		p[i] = p[i-1] * 10
+// centsOf returns digits * 10^exp dollars in cents, rounded half up.
+func centsOf(digits string, exp int) (Cents, error) {
+	if digits == "" {
+		return 0, nil
 	}
-	return p
-}()
-
-// scaleCents returns mant * 10^shift rounded half up, or false on overflow.
-func scaleCents(mant uint64, shift int) (Cents, bool) {
+	// k is the number of digits before the cents' decimal point.
+	k := len(digits) + exp + 2
 	switch {
-	case mant == 0:
-		return 0, true
-	case shift >= 0:
-		if shift > 18 || mant > uint64(maxCents)/pow10[shift] {
-			return maxCents + 1, true
-		}
-		return Cents(mant * pow10[shift]), true
-	case -shift > 19:
-		return 0, true
-	default:
-		p := pow10[-shift]
-		q, r := mant/p, mant%p
-		if r >= p-r {
-			q++
-		}
-		return Cents(q), true
+	case k > 16:
+		return 0, errTooLarge
+	case k < 0:
+		return 0, nil
 	}
+	var c uint64
+	for i := 0; i < k; i++ {
+		c *= 10
+		if i < len(digits) {
+			c += uint64(digits[i] - '0')
+		}
+	}
+	if k < len(digits) && digits[k] >= '5' {
+		c++
+	}
+	if Cents(c) > maxCents {
+		return 0, errTooLarge
+	}
+	return Cents(c), nil
 }
 
 // parseAmount parses a non-negative quantity or weight.

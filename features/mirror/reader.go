@@ -332,7 +332,6 @@ func (rd *Reader) Next() bool {
 		if err == io.EOF {
 			return false
 		}
-		line, _ := rd.csv.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			rd.read++
@@ -343,6 +342,7 @@ func (rd *Reader) Next() bool {
 			rd.err = fmt.Errorf("%s: %w", rd.name, err)
 			return false
 		}
+		line, _ := rd.csv.FieldPos(0)
 		rd.read++
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			// A blank line inside the file (encoding/csv skips truly

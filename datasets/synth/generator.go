@@ -408,9 +408,6 @@ func (g *Generator) row() {
 	da.declGross += gross10
 	da.declRows++
 	da.revenue += rev
-	if ft == typeUnder {
-		da.undervalued++
-	}
 	ta := g.flows.at(pair, g.yearIdx)
 	ta.trueCIF += cents(cif)
 	ta.trueFOB += cents(fob)

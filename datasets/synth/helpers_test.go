@@ -123,31 +123,28 @@ func smallConfig(rows int64) Config {
 	return cfg
 }
 
-// outputs writes the declarations (in the format of name's extension), the
-// trade statistics and the truth file of cfg into dir and returns the paths.
+// outputs writes the declarations (in the format of name's extension; none
+// for an empty name), the trade statistics and the truth file of cfg into
+// dir and returns the paths.
 func outputs(t testing.TB, cfg Config, dir, name string) (declPath, tradePath, truthPath string) {
 	t.Helper()
 	g := mustNew(t, cfg)
-	declPath = filepath.Join(dir, name)
-	w, err := sink.Create(declPath, g.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	for {
-		rec, err := g.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	write := func(arrow.RecordBatch) error { return nil }
+	if name != "" {
+		declPath = filepath.Join(dir, name)
+		w, err := sink.Create(declPath, g.Schema())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Write(rec); err != nil {
-			t.Fatal(err)
-		}
-		rec.Release()
+		defer w.Abort()
+		write = w.Write
+		defer func() {
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}()
 	}
-	if err := w.Commit(); err != nil {
+	if err := Stream(g, write); err != nil {
 		t.Fatal(err)
 	}
 	var trade, truth bytes.Buffer

@@ -91,12 +91,9 @@ type population struct {
 
 	sellerID []string
 
-	officeID   []string
-	officeMode []uint8
-	officeIdx  [numModes][]int32
-	officeCum  [numModes][]float64
-
-	scale float64 // calibrated multiplier of the propensities
+	officeID  []string
+	officeIdx [numModes][]int32
+	officeCum [numModes][]float64
 }
 
 func buildPopulation(r *rand.Rand, cfg Config, cat *catalogue, ctab []country) *population {
@@ -116,7 +113,6 @@ func (p *population) buildOffices(n int) {
 		for k := 0; k < counts[m]; k++ {
 			p.officeIdx[m] = append(p.officeIdx[m], int32(len(p.officeID)))
 			p.officeID = append(p.officeID, modeOfficePrefix[m]+pad(k+1, 2))
-			p.officeMode = append(p.officeMode, uint8(m))
 			total += 1 / math.Pow(float64(k+1), officeZipf)
 			p.officeCum[m] = append(p.officeCum[m], total)
 		}
@@ -393,11 +389,11 @@ func (p *population) calibrate(rate float64, planted []bool, cat *catalogue, cta
 			hi = mid
 		}
 	}
-	p.scale = (lo + hi) / 2
+	k := (lo + hi) / 2
 	for s, a := range p.declA {
-		p.declP[s] = min(maxFraudProb, p.scale*a)
+		p.declP[s] = min(maxFraudProb, k*a)
 	}
-	return expected(p.scale), nil
+	return expected(k), nil
 }
 
 // pickOffice returns an office of the given mode for a uniform u.

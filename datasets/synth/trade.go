@@ -15,7 +15,7 @@ import (
 // tenths of a kg, so sums are exact.
 type flowAgg struct {
 	declCIF, declNet, declGross          int64
-	declRows, undervalued                int64
+	declRows                             int64
 	revenue                              int64
 	trueCIF, trueFOB, trueNet, trueGross int64
 	trueRows                             int64

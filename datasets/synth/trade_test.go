@@ -122,7 +122,7 @@ func TestTradeAndTruthReconcile(t *testing.T) {
 	cfg.Start = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
 	cfg.LabelRate = 1
 	dir := t.TempDir()
-	_, tradePath, truthPath := outputs(t, cfg, dir, "d.parquet")
+	_, tradePath, truthPath := outputs(t, cfg, dir, "")
 	td := parseTrade(t, tradePath, cfg.Reporter)
 	tb := collect(t, mustNew(t, cfg))
 
@@ -226,7 +226,7 @@ func TestTradeAndTruthReconcile(t *testing.T) {
 // loss closely. This is what risklane's mirror command is tested for.
 func TestMirrorAnalysisFindsPlantedFlows(t *testing.T) {
 	cfg := smallConfig(300_000)
-	_, tradePath, truthPath := outputs(t, cfg, t.TempDir(), "d.parquet")
+	_, tradePath, truthPath := outputs(t, cfg, t.TempDir(), "")
 	td := parseTrade(t, tradePath, cfg.Reporter)
 	truth := parseTruth(t, truthPath, cfg.Reporter)
 

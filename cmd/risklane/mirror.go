@@ -11,7 +11,11 @@ import (
 	"risklane/pipeline/sink"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newMirrorCmd()) }
+
+// newMirrorCmd builds the mirror command; each call has its own flag
+// variables, so tests can run it afresh.
+func newMirrorCmd() *cobra.Command {
 	var (
 		trade     []string
 		reporter  string
@@ -43,8 +47,11 @@ Rows that cannot be used are reported with file, line, column, value and reason;
 read = used + rejected always holds.`,
 		Example: `  risklane mirror --trade comtrade_2023.csv --reporter KEN --tariffs tariffs.csv --out gaps.parquet
   risklane mirror --trade imports.csv.gz --trade partner_exports.csv --reporter KEN --min-value 10000 --out gaps.csv --top 50`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		// Extra arguments are more trade files, so that a shell glob
+		// after --trade (--trade 2023/*.csv) reads every file it expands to.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			trade = append(trade, args...)
 			if len(trade) == 0 {
 				return usageError{msg: "mirror: give at least one --trade file of Comtrade statistics"}
 			}
@@ -137,5 +144,5 @@ read = used + rejected always holds.`,
 	fl.StringVar(&rejects, "rejects", "", "write every rejected row (file,line,column,value,reason) to this CSV")
 	fl.StringVar(&signals, "signals", "", "write the per-declaration signal dictionary (JSON) to this file")
 	fl.IntVar(&maxReject, "show-rejects", 10, "number of rejected rows to print")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }

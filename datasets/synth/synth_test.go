@@ -541,3 +541,29 @@ func TestStreamStopsOnWriteError(t *testing.T) {
 		t.Errorf("Stream wrote %d rows, err %v", n, err)
 	}
 }
+
+// The row loop allocates nothing per row: allocations per batch stay
+// constant (Arrow buffers, a few new flows) when the batch grows eightfold.
+func TestRowLoopDoesNotAllocate(t *testing.T) {
+	allocs := func(batch int) float64 {
+		cfg := smallConfig(1 << 20)
+		cfg.BatchSize = batch
+		g := mustNew(t, cfg)
+		for range 20 { // let the flow table see the common flows first
+			rec, _ := g.Next()
+			rec.Release()
+		}
+		return testing.AllocsPerRun(20, func() {
+			rec, err := g.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Release()
+		})
+	}
+	small, large := allocs(1000), allocs(8000)
+	t.Logf("allocations per batch: %.0f for 1000 rows, %.0f for 8000 rows", small, large)
+	if large > small+0.01*8000 {
+		t.Errorf("allocations grow with the rows: %.0f per 1000-row batch, %.0f per 8000-row batch", small, large)
+	}
+}

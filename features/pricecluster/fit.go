@@ -42,7 +42,9 @@ type Config struct {
 	// max(LowMinGap, LowSpreads*sigma) below the group's median log unit
 	// value, where sigma = IQR/1.349 is the group's robust standard deviation
 	// of log unit value. Defaults 0.5 (a centre below exp(-0.5) = 61% of the
-	// median price) and 2.
+	// median price) and 1.5: on a normal, unimodal group the lowest centre of
+	// 2 or 3 clusters (-0.80 and -1.22 sigma) is not low, so only a separate
+	// cheap mode is flagged.
 	LowMinGap  float64 `json:"low_min_gap"`
 	LowSpreads float64 `json:"low_spreads"`
 	// Seed makes the fit reproducible: every group draws from its own stream
@@ -71,7 +73,7 @@ func (c Config) withDefaults() Config {
 		c.LowMinGap = 0.5
 	}
 	if c.LowSpreads <= 0 {
-		c.LowSpreads = 2
+		c.LowSpreads = 1.5
 	}
 	return c
 }

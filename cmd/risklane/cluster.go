@@ -1,0 +1,419 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/spf13/cobra"
+
+	"risklane/datasets/profile"
+	"risklane/features/pricecluster"
+	"risklane/pipeline/decl"
+	"risklane/pipeline/ingest"
+	"risklane/pipeline/sink"
+)
+
+// clusterSchema is the layout of the per-declaration output, one row per
+// accepted input row in input order.
+var clusterSchema = arrow.NewSchema([]arrow.Field{
+	{Name: decl.DeclarationID, Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: decl.HSCode, Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "group", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "group_level", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "basis", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "unit_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "cluster_rank", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
+	{Name: "low_cluster", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	{Name: "log_dist_median", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "uv_percentile", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}, nil)
+
+// groupsPath names the group table beside the assignments:
+// clusters.parquet -> clusters.groups.parquet.
+func groupsPath(out string) string {
+	ext := filepath.Ext(out)
+	if strings.EqualFold(ext, ".gz") {
+		ext = filepath.Ext(strings.TrimSuffix(out, ext)) + ext
+	}
+	return strings.TrimSuffix(out, ext) + ".groups" + ext
+}
+
+func init() { rootCmd.AddCommand(newClusterCmd()) }
+
+// newClusterCmd builds the cluster command with its own flag variables, so
+// that tests can run it afresh.
+func newClusterCmd() *cobra.Command {
+	var (
+		in        []string
+		prof      string
+		out       string
+		refPrices string
+		modelOut  string
+		rejects   string
+		top       int
+		cfg       pricecluster.Config
+	)
+	cmd := &cobra.Command{
+		Use:   "cluster --in FILE --profile P --out clusters.parquet",
+		Short: "K-means clustering of unit values per HS6: low clusters, reference prices",
+		Long: `cluster groups declarations of the same product by unit value (BACUDA series 12) and
+flags those in unusually cheap clusters: the classic screen for undervaluation.
+
+The unit value is the customs value (CIF, else FOB) per kg of net mass (else gross
+weight); when no mass is given, per unit of quantity. Values per kg and per unit are
+never mixed. Each HS6 code with at least --min-group-rows rows is its own group; rows
+of smaller codes use their HS4 heading (itself fitted when it has that many rows),
+and the rest one global group. In each group k-means (k-means++ seeding, several
+restarts, deterministic for --seed) clusters the log unit values for every k from
+--k-min to --k-max and keeps the k with the highest mean silhouette.
+
+A cluster is low when its centre lies at least max(0.5, 1.5 sigma) below the group's
+median log unit value, sigma being the group's robust spread (IQR/1.349): that is,
+its typical price is at most 61% of the median and clearly apart from the bulk.
+
+Outputs (through atomic writes; format from the file name):
+  --out              one row per declaration: declaration_id, hs_code, group,
+                     group_level, basis, unit_value, cluster_rank (0 = cheapest),
+                     low_cluster, log_dist_median, uv_percentile
+  <out>.groups.<ext> one row per cluster of every group (beside --out)
+  --reference-prices one row per HS6 group: hs6, basis, n, median, p10, p25, p75,
+                     p90, low_threshold (unit values; a valuation database seed)
+  --model            the fitted clusters as JSON, to apply to new declarations`,
+		Example: `  risklane cluster --in ../shared/data/kcs/train.csv --profile kcs --out clusters.parquet --reference-prices prices.csv
+  risklane cluster --in declarations.csv --profile date --out clusters.csv --k-max 4 --seed 7`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			inputs := append(slices.Clone(in), args...)
+			switch {
+			case len(inputs) == 0:
+				return usageError{msg: "cluster: give --in FILE, the declarations to cluster"}
+			case prof == "":
+				return usageError{msg: "cluster: give --profile with one of " + strings.Join(profile.Names(), ", ") + " or a YAML file"}
+			case out == "":
+				return usageError{msg: "cluster: give --out, the per-declaration table to write (.parquet, .csv or .arrow)"}
+			case cfg.KMin < 2 || cfg.KMax < cfg.KMin || cfg.KMax > 20:
+				return usageError{msg: fmt.Sprintf("cluster: --k-min %d and --k-max %d must satisfy 2 <= k-min <= k-max <= 20", cfg.KMin, cfg.KMax)}
+			case cfg.MinGroupRows < 1:
+				return usageError{msg: "cluster: --min-group-rows must be at least 1"}
+			case top < 0:
+				return usageError{msg: "cluster: --top must be 0 or more"}
+			}
+			for _, p := range []string{out, refPrices} {
+				if p == "" {
+					continue
+				}
+				if _, err := sink.FormatOf(p); err != nil {
+					return usageError{msg: "cluster: " + err.Error()}
+				}
+			}
+			p, err := profile.Resolve(prof)
+			if err != nil {
+				return err
+			}
+			return runCluster(c.OutOrStdout(), inputs, p, cfg, clusterOutputs{
+				assignments: out, groups: groupsPath(out), prices: refPrices, model: modelOut, rejects: rejects,
+			}, top)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&in, "in", nil, "declarations file (CSV, Parquet, Arrow); repeat for several")
+	fl.StringVar(&prof, "profile", "", "built-in profile name or a YAML profile file")
+	fl.StringVar(&out, "out", "", "per-declaration assignments: .parquet, .csv or .arrow; the group table goes beside it as NAME.groups.EXT")
+	fl.StringVar(&refPrices, "reference-prices", "", "write reference unit prices per HS6 to this file (.csv for analysts)")
+	fl.StringVar(&modelOut, "model", "", "write the fitted clusters (JSON) to this file")
+	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
+	fl.IntVar(&cfg.KMin, "k-min", 2, "fewest clusters per group")
+	fl.IntVar(&cfg.KMax, "k-max", 5, "most clusters per group")
+	fl.IntVar(&cfg.MinGroupRows, "min-group-rows", 30, "rows an HS6 (or HS4) group needs to be fitted on its own")
+	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed and input give the same clusters")
+	fl.BoolVar(&cfg.ValueMass, "value-mass", false, "cluster on log unit value, log value and log mass together (standardised)")
+	fl.IntVar(&top, "top", 15, "number of suspicious groups to print")
+	return cmd
+}
+
+type clusterOutputs struct {
+	assignments, groups, prices, model, rejects string
+}
+
+// clusterInput holds the columns the clustering needs, and the identifying
+// columns of every batch (retained) for the output.
+type clusterInput struct {
+	ids, hs          []arrow.Array
+	hs6              []int32
+	value, mass, qty []float64
+}
+
+func (in *clusterInput) release() {
+	for _, a := range in.ids {
+		a.Release()
+	}
+	for _, a := range in.hs {
+		a.Release()
+	}
+}
+
+// floats reads a float64 column; nulls become NaN.
+func floats(rec arrow.RecordBatch, name string) *array.Float64 {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	a, _ := rec.Column(idx[0]).(*array.Float64)
+	return a
+}
+
+func valueAt(a *array.Float64, i int) float64 {
+	if a == nil || a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
+}
+
+func (in *clusterInput) add(rec arrow.RecordBatch) error {
+	col := func(name string) (arrow.Array, error) {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("cluster: the input has no %s column", name)
+		}
+		return rec.Column(idx[0]), nil
+	}
+	ids, err := col(decl.DeclarationID)
+	if err != nil {
+		return err
+	}
+	hsArr, err := col(decl.HSCode)
+	if err != nil {
+		return err
+	}
+	hs, ok := hsArr.(*array.String)
+	if !ok {
+		return fmt.Errorf("cluster: column %s is %s, want string", decl.HSCode, hsArr.DataType())
+	}
+	ids.Retain()
+	hs.Retain()
+	in.ids = append(in.ids, ids)
+	in.hs = append(in.hs, hs)
+	cif, fob := floats(rec, decl.CIFValue), floats(rec, decl.FOBValue)
+	net, gross, qty := floats(rec, decl.NetMassKg), floats(rec, decl.GrossWeightKg), floats(rec, decl.Quantity)
+	for i := range int(rec.NumRows()) {
+		code := pricecluster.NoHS6
+		if hs.IsValid(i) {
+			code = pricecluster.ParseHS6(hs.Value(i))
+		}
+		v := valueAt(cif, i)
+		if !(v > 0) {
+			v = valueAt(fob, i)
+		}
+		m := valueAt(net, i)
+		if !(m > 0) {
+			m = valueAt(gross, i)
+		}
+		in.hs6 = append(in.hs6, code)
+		in.value = append(in.value, v)
+		in.mass = append(in.mass, m)
+		in.qty = append(in.qty, valueAt(qty, i))
+	}
+	return nil
+}
+
+func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg pricecluster.Config, outs clusterOutputs, top int) error {
+	var opt ingest.Options
+	var rf *ingest.RejectFile
+	if outs.rejects != "" {
+		var err error
+		if rf, err = ingest.CreateRejectFile(outs.rejects); err != nil {
+			return err
+		}
+		defer rf.Abort()
+		opt.Rejects = rf
+	}
+	r, err := ingest.OpenFiles(inputs, p, opt)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var in clusterInput
+	defer in.release()
+	for r.Next() {
+		if err := in.add(r.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	st := r.Stats()
+	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
+
+	m, err := pricecluster.Fit(in.hs6, in.value, in.mass, in.qty, cfg)
+	if err != nil {
+		return err
+	}
+	var a pricecluster.Assignment
+	if err := m.Apply(in.hs6, in.value, in.mass, in.qty, &a); err != nil {
+		return err
+	}
+
+	if err := writeAssignments(outs.assignments, &in, m, &a); err != nil {
+		return err
+	}
+	mem := memory.DefaultAllocator
+	groups := m.GroupTable(mem)
+	defer groups.Release()
+	if err := pricecluster.WriteTable(outs.groups, groups); err != nil {
+		return err
+	}
+	if outs.prices != "" {
+		ref := m.ReferencePrices(mem)
+		defer ref.Release()
+		if err := pricecluster.WriteTable(outs.prices, ref); err != nil {
+			return err
+		}
+	}
+	if outs.model != "" {
+		f, err := sink.CreateAtomic(outs.model)
+		if err != nil {
+			return err
+		}
+		defer f.Abort()
+		if err := m.WriteJSON(f); err != nil {
+			return fmt.Errorf("output %s: %w", outs.model, err)
+		}
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	if rf != nil {
+		if err := rf.Commit(); err != nil {
+			return err
+		}
+	}
+	clusterReport(w, m, &a, top)
+	for _, o := range []string{outs.assignments, outs.groups, outs.prices, outs.model, outs.rejects} {
+		if o != "" {
+			fmt.Fprintf(w, "wrote %s\n", o)
+		}
+	}
+	return nil
+}
+
+// writeAssignments writes one output batch per input batch.
+func writeAssignments(path string, in *clusterInput, m *pricecluster.Model, a *pricecluster.Assignment) error {
+	w, err := sink.Create(path, clusterSchema)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, clusterSchema)
+	defer b.Release()
+	names := make([]string, len(m.Groups))
+	for i := range m.Groups {
+		names[i] = m.Groups[i].Name()
+	}
+	row := 0
+	for bi, ids := range in.ids {
+		hs := in.hs[bi].(*array.String)
+		for i := range ids.Len() {
+			if s, ok := ids.(*array.String); ok && s.IsValid(i) {
+				b.Field(0).(*array.StringBuilder).Append(s.Value(i))
+			} else {
+				b.Field(0).AppendNull()
+			}
+			if hs.IsValid(i) {
+				b.Field(1).(*array.StringBuilder).Append(hs.Value(i))
+			} else {
+				b.Field(1).AppendNull()
+			}
+			g := a.Group[row]
+			if g < 0 {
+				// No unit value, or (for a model applied to other data) no
+				// group of its basis.
+				for f := 2; f < len(b.Fields()); f++ {
+					b.Field(f).AppendNull()
+				}
+				row++
+				continue
+			}
+			grp := &m.Groups[g]
+			b.Field(2).(*array.StringBuilder).Append(names[g])
+			b.Field(3).(*array.StringBuilder).Append(grp.Level.String())
+			b.Field(4).(*array.StringBuilder).Append(grp.Basis.String())
+			b.Field(5).(*array.Float64Builder).Append(math.Exp(a.LogUV[row]))
+			b.Field(6).(*array.Int8Builder).Append(a.Rank[row])
+			b.Field(7).(*array.BooleanBuilder).Append(a.Low[row] == 1)
+			b.Field(8).(*array.Float64Builder).Append(a.LogDist[row])
+			b.Field(9).(*array.Float64Builder).Append(a.Pctl[row])
+			row++
+		}
+		rec := b.NewRecordBatch()
+		err := w.Write(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return w.Commit()
+}
+
+// clusterReport prints the fit's totals and the HS6 groups with the most
+// declarations in low clusters.
+func clusterReport(w io.Writer, m *pricecluster.Model, a *pricecluster.Assignment, top int) {
+	var levels [3]int
+	var withLow int
+	for i := range m.Groups {
+		levels[m.Groups[i].Level]++
+		if m.Groups[i].NumLow > 0 {
+			withLow++
+		}
+	}
+	var none, low int
+	for i, g := range a.Group {
+		switch {
+		case g < 0:
+			none++
+		case a.Low[i] == 1:
+			low++
+		}
+	}
+	fmt.Fprintf(w, "Fitted %d groups (%d HS6, %d HS4, %d global); %d have a low cluster\n",
+		len(m.Groups), levels[pricecluster.LevelHS6], levels[pricecluster.LevelHS4], levels[pricecluster.LevelAll], withLow)
+	fmt.Fprintf(w, "%d declarations in low clusters (%.2f%%); %d without a unit value (no positive value, or no mass and no quantity)\n",
+		low, 100*float64(low)/float64(max(1, len(a.Group))), none)
+	var sus []*pricecluster.Group
+	for i := range m.Groups {
+		if g := &m.Groups[i]; g.Level == pricecluster.LevelHS6 && g.NumLow > 0 {
+			sus = append(sus, g)
+		}
+	}
+	if top == 0 || len(sus) == 0 {
+		return
+	}
+	slices.SortStableFunc(sus, func(x, y *pricecluster.Group) int {
+		if c := cmp.Compare(y.LowRows(), x.LowRows()); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Code, y.Code)
+	})
+	fmt.Fprintf(w, "\nMost suspicious HS6 groups (most declarations in low clusters):\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "hs6\tper\trows\tk\tmedian\tlow below\tlow rows\tlow share\tlow centres")
+	for _, g := range sus[:min(top, len(sus))] {
+		thr, _ := g.LowThreshold()
+		var centres []string
+		for _, c := range g.Centres[:g.NumLow] {
+			centres = append(centres, fmt.Sprintf("%.4g", math.Exp(c)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.4g\t%.4g\t%d\t%.1f%%\t%s\n", g.Name(), g.Basis, g.N, g.K,
+			math.Exp(g.Median()), math.Exp(thr), g.LowRows(), 100*float64(g.LowRows())/float64(g.FitRows), strings.Join(centres, " "))
+	}
+	tw.Flush()
+}

@@ -1,9 +1,11 @@
 package score
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/models/explain"
 	"risklane/pipeline/decl"
 )
 
@@ -19,8 +22,16 @@ import (
 // (path.Match patterns, first match wins), so a new feature gets a sentence
 // by adding a line to the table, and a feature no line matches still gets the
 // generic "<feature> = <value> raises the risk".
+//
+// Features that say the same thing (a unit value's ratio, robust z-score and
+// percentile against its HS reference, per kg and per unit) share a topic:
+// their contributions are added up and the topic speaks once, so that three
+// reasons are three different things. It speaks through its first feature in
+// the table that has a value and pushed the score up itself (failing that,
+// its first feature with a value): the ratio to the median, the plainest.
 type template struct {
 	pattern string
+	topic   string
 	say     func(f fact) string
 }
 
@@ -55,86 +66,100 @@ func (f fact) origin() string { return f.str(decl.OriginCountry) }
 // More specific patterns come first.
 var templates = []template{
 	// Unit value against its HS reference.
-	{"uv_*_ratio_hs6", func(f fact) string { return relative("unit value", f.v, "the HS "+f.hs(6)+" median") }},
-	{"uv_*_z_hs6_origin", func(f fact) string {
-		return spread(f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
+	{"uv_kg_ratio_hs6", "uv", func(f fact) string {
+		return relative("value per kg", f.v, "the HS "+f.hs(6)+" median")
 	}},
-	{"uv_*_z_hs6", func(f fact) string { return spread(f.v, "the HS "+f.hs(6)+" median") }},
-	{"uv_*_pct_hs6", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
-	{"log_uv_kg", func(f fact) string { return "unit value " + number(math.Exp(f.v)) + " per kg" }},
-	{"log_uv_unit", func(f fact) string { return "unit value " + number(math.Exp(f.v)) + " per unit" }},
+	{"uv_unit_ratio_hs6", "uv", func(f fact) string {
+		return relative("value per unit", f.v, "the HS "+f.hs(6)+" median")
+	}},
+	{"uv_kg_z_hs6_origin", "uv", func(f fact) string {
+		return spread("value per kg", f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
+	}},
+	{"uv_unit_z_hs6_origin", "uv", func(f fact) string {
+		return spread("value per unit", f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
+	}},
+	{"uv_kg_z_hs6", "uv", func(f fact) string { return spread("value per kg", f.v, "the HS "+f.hs(6)+" median") }},
+	{"uv_unit_z_hs6", "uv", func(f fact) string { return spread("value per unit", f.v, "the HS "+f.hs(6)+" median") }},
+	{"uv_kg_pct_hs6", "uv", func(f fact) string {
+		return "value per kg at the " + ordinal(f.v) + " percentile of HS " + f.hs(6)
+	}},
+	{"uv_unit_pct_hs6", "uv", func(f fact) string {
+		return "value per unit at the " + ordinal(f.v) + " percentile of HS " + f.hs(6)
+	}},
+	{"log_uv_kg", "", func(f fact) string { return "value per kg " + number(math.Exp(f.v)) }},
+	{"log_uv_unit", "", func(f fact) string { return "value per unit " + number(math.Exp(f.v)) }},
 	// Price clusters.
-	{"*uv_low_cluster", func(f fact) string {
+	{"*uv_low_cluster", "cluster", func(f fact) string {
 		if f.v >= 0.5 {
 			return "unit value in the lowest price cluster of HS " + f.hs(6)
 		}
 		return "unit value outside the lowest price cluster of HS " + f.hs(6)
 	}},
-	{"*uv_cluster_rank", func(f fact) string {
+	{"*uv_cluster_rank", "cluster", func(f fact) string {
 		return "unit value in price cluster " + number(f.v) + " of HS " + f.hs(6) + " (0 is the cheapest)"
 	}},
-	{"*uv_log_dist_median", func(f fact) string {
+	{"*uv_log_dist_median", "cluster", func(f fact) string {
 		return relative("unit value", math.Exp(f.v), "its HS "+f.hs(6)+" price cluster's median")
 	}},
-	{"*uv_percentile", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
+	{"*uv_percentile", "cluster", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
 	// Mirror statistics.
-	{"*mirror_rel_gap", func(f fact) string {
+	{"*mirror_rel_gap", "mirror", func(f fact) string {
 		return "partners report " + percent(f.v) + " more HS " + f.hs(6) + " trade from " + f.origin() + " than is declared"
 	}},
-	{"*mirror_uv_ratio", func(f fact) string {
+	{"*mirror_uv_ratio", "mirror", func(f fact) string {
 		return relative("unit value", f.v, "the partner-reported unit value of HS "+f.hs(6)+" from "+f.origin())
 	}},
-	{"*mirror_revenue_share", func(f fact) string {
+	{"*mirror_revenue_share", "mirror", func(f fact) string {
 		return "the HS " + f.hs(6) + " trade gap with " + f.origin() + " is " + percent(f.v) + " of its revenue"
 	}},
 	// Past fraud rates (smoothed, from the labelled history).
-	{"risk_importer_hs6", func(f fact) string { return "importer's past fraud rate on HS " + f.hs(6) + " " + percent(f.v) }},
-	{"risk_hs6_origin", func(f fact) string {
+	{"risk_importer_hs6", "", func(f fact) string { return "importer's past fraud rate on HS " + f.hs(6) + " " + percent(f.v) }},
+	{"risk_hs6_origin", "", func(f fact) string {
 		return "past fraud rate on HS " + f.hs(6) + " from " + f.origin() + " " + percent(f.v)
 	}},
-	{"risk_declarant_importer", func(f fact) string { return "past fraud rate of this declarant with this importer " + percent(f.v) }},
-	{"risk_office_importer", func(f fact) string {
+	{"risk_declarant_importer", "", func(f fact) string { return "past fraud rate of this declarant with this importer " + percent(f.v) }},
+	{"risk_office_importer", "", func(f fact) string {
 		return "importer's past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v)
 	}},
-	{"risk_importer", func(f fact) string { return "importer's past fraud rate " + percent(f.v) }},
-	{"risk_declarant", func(f fact) string { return "declarant's past fraud rate " + percent(f.v) }},
-	{"risk_seller", func(f fact) string { return "seller's past fraud rate " + percent(f.v) }},
-	{"risk_office", func(f fact) string { return "past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v) }},
-	{"risk_origin", func(f fact) string { return "past fraud rate on goods from " + f.origin() + " " + percent(f.v) }},
-	{"risk_departure", func(f fact) string {
+	{"risk_importer", "", func(f fact) string { return "importer's past fraud rate " + percent(f.v) }},
+	{"risk_declarant", "", func(f fact) string { return "declarant's past fraud rate " + percent(f.v) }},
+	{"risk_seller", "", func(f fact) string { return "seller's past fraud rate " + percent(f.v) }},
+	{"risk_office", "", func(f fact) string { return "past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v) }},
+	{"risk_origin", "", func(f fact) string { return "past fraud rate on goods from " + f.origin() + " " + percent(f.v) }},
+	{"risk_departure", "", func(f fact) string {
 		return "past fraud rate on goods shipped from " + f.str(decl.DepartureCountry) + " " + percent(f.v)
 	}},
-	{"risk_hs[246]", func(f fact) string { return "past fraud rate on HS " + f.hs(f.hsLevel()) + " " + percent(f.v) }},
-	{"risk_extra_*", func(f fact) string {
+	{"risk_hs[246]", "", func(f fact) string { return "past fraud rate on HS " + f.hs(f.hsLevel()) + " " + percent(f.v) }},
+	{"risk_extra_*", "", func(f fact) string {
 		col := strings.TrimPrefix(f.name, "risk_extra_")
 		return "past fraud rate for " + col + " " + f.str(col) + " " + percent(f.v)
 	}},
 	// How often a key appears in the history (a scored row counts itself).
-	{"freq_importer", seen("importer")},
-	{"freq_declarant", seen("declarant")},
-	{"freq_seller", seen("seller")},
-	{"freq_importer_hs6", seen("importer with this HS code")},
-	{"freq_hs6_origin", seen("this HS code from this origin")},
-	{"freq_declarant_importer", seen("this declarant with this importer")},
-	{"freq_office_importer", seen("this importer at this office")},
+	{"freq_importer", "", seen("importer")},
+	{"freq_declarant", "", seen("declarant")},
+	{"freq_seller", "", seen("seller")},
+	{"freq_importer_hs6", "", seen("importer with this HS code")},
+	{"freq_hs6_origin", "", seen("this HS code from this origin")},
+	{"freq_declarant_importer", "", seen("this declarant with this importer")},
+	{"freq_office_importer", "", seen("this importer at this office")},
 	// Values, taxes, dates.
-	{"log_value", expm1("declared value", "")},
-	{"log_net_mass", expm1("net mass", " kg")},
-	{"log_gross_weight", expm1("gross weight", " kg")},
-	{"log_quantity", expm1("quantity", "")},
-	{"log_duty", expm1("duty at stake", "")},
-	{"log_total_taxes", expm1("total taxes declared", "")},
-	{"cif_fob_ratio", func(f fact) string { return "CIF/FOB ratio " + number(f.v) }},
-	{"tax_rate", func(f fact) string { return "duty rate " + number(f.v) + "%" }},
-	{"tax_to_value", func(f fact) string { return "taxes declared at " + percent(f.v) + " of the value" }},
-	{"hs[246]", func(f fact) string { return "goods declared under HS " + f.hs(f.hsLevel()) }},
-	{"weekday", func(f fact) string {
+	{"log_value", "", expm1("declared value", "")},
+	{"log_net_mass", "", expm1("net mass", " kg")},
+	{"log_gross_weight", "", expm1("gross weight", " kg")},
+	{"log_quantity", "", expm1("quantity", "")},
+	{"log_duty", "", expm1("duty at stake", "")},
+	{"log_total_taxes", "", expm1("total taxes declared", "")},
+	{"cif_fob_ratio", "", func(f fact) string { return "CIF/FOB ratio " + number(f.v) }},
+	{"tax_rate", "", func(f fact) string { return "duty rate " + number(f.v) + "%" }},
+	{"tax_to_value", "", func(f fact) string { return "taxes declared at " + percent(f.v) + " of the value" }},
+	{"hs[246]", "", func(f fact) string { return "goods declared under HS " + f.hs(f.hsLevel()) }},
+	{"weekday", "", func(f fact) string {
 		if d := int(f.v); d >= 0 && d < 7 {
 			return "declared on a " + time.Weekday(d).String()
 		}
 		return "day of week " + number(f.v)
 	}},
-	{"month", func(f fact) string {
+	{"month", "", func(f fact) string {
 		if m := int(f.v); m >= 1 && m <= 12 {
 			return "declared in " + time.Month(m).String()
 		}
@@ -172,12 +197,12 @@ func relative(what string, ratio float64, ref string) string {
 }
 
 // spread phrases a robust z-score.
-func spread(z float64, ref string) string {
+func spread(what string, z float64, ref string) string {
 	dir := "below"
 	if z > 0 {
 		dir = "above"
 	}
-	return fmt.Sprintf("unit value %.1f robust deviations %s %s", math.Abs(z), dir, ref)
+	return fmt.Sprintf("%s %.1f robust deviations %s %s", what, math.Abs(z), dir, ref)
 }
 
 // ordinal writes a percentile as "3rd", "21st", "100th".
@@ -248,18 +273,41 @@ type Reasoner struct {
 	Max   int
 	names []string
 	say   []func(fact) string
+	// topicOf is each feature's topic; members lists each topic's features,
+	// the one that speaks for it first.
+	topicOf []int
+	members [][]int
 }
 
 // NewReasoner matches every feature name against the template table once.
 func NewReasoner(featureNames []string) *Reasoner {
-	r := &Reasoner{Max: 3, names: featureNames, say: make([]func(fact) string, len(featureNames))}
+	r := &Reasoner{Max: 3, names: featureNames, say: make([]func(fact) string, len(featureNames)),
+		topicOf: make([]int, len(featureNames))}
+	rankInTable := make([]int, len(featureNames))
+	topics := map[string]int{}
 	for f, name := range featureNames {
-		for _, t := range templates {
+		rankInTable[f] = len(templates)
+		topic := "feature:" + name
+		for k, t := range templates {
 			if ok, _ := path.Match(t.pattern, name); ok {
-				r.say[f] = t.say
+				r.say[f], rankInTable[f] = t.say, k
+				if t.topic != "" {
+					topic = t.topic
+				}
 				break
 			}
 		}
+		id, ok := topics[topic]
+		if !ok {
+			id = len(r.members)
+			topics[topic] = id
+			r.members = append(r.members, nil)
+		}
+		r.topicOf[f] = id
+		r.members[id] = append(r.members[id], f)
+	}
+	for _, m := range r.members {
+		slices.SortStableFunc(m, func(a, b int) int { return cmp.Compare(rankInTable[a], rankInTable[b]) })
 	}
 	return r
 }
@@ -276,12 +324,43 @@ func (r *Reasoner) sentence(row *rowView, i, f int, v float64) string {
 	return r.names[f] + " = " + number(v) + " raises the risk"
 }
 
-// appendReasons appends the sentences of the features in top, joined by
-// "; ", for row i of the batch row is bound to; x is that row's features.
-func (r *Reasoner) appendReasons(dst []byte, row *rowView, i int, x []float64, top []int) []byte {
-	for k, f := range top {
+// reasonScratch is one goroutine's working space for appendReasons.
+type reasonScratch struct {
+	topic []float64
+	top   []int
+}
+
+// appendReasons appends, joined by "; ", the sentences of the Max topics
+// whose features' contributions (contrib, per feature) add up to the most
+// risk, for row i of the batch row is bound to; x is that row's features.
+func (r *Reasoner) appendReasons(dst []byte, sc *reasonScratch, row *rowView, i int, x, contrib []float64) []byte {
+	if cap(sc.topic) < len(r.members) {
+		sc.topic = make([]float64, len(r.members))
+	}
+	sc.topic = sc.topic[:len(r.members)]
+	clear(sc.topic)
+	for f, c := range contrib {
+		sc.topic[r.topicOf[f]] += c
+	}
+	sc.top = explain.Top(sc.topic, r.Max, sc.top)
+	for k, t := range sc.top {
 		if k > 0 {
 			dst = append(dst, "; "...)
+		}
+		f := -1
+		for _, m := range r.members[t] {
+			if !math.IsNaN(x[m]) && contrib[m] > 0 {
+				f = m
+				break
+			}
+		}
+		for _, m := range r.members[t] {
+			if f < 0 && !math.IsNaN(x[m]) {
+				f = m
+			}
+		}
+		if f < 0 {
+			f = r.members[t][0]
 		}
 		dst = append(dst, r.sentence(row, i, f, x[f])...)
 	}

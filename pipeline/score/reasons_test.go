@@ -47,15 +47,15 @@ func TestSentences(t *testing.T) {
 		v    float64
 		want string
 	}{
-		{"uv_kg_ratio_hs6", 0.22, "unit value 78% below the HS 870323 median"},
-		{"uv_unit_ratio_hs6", 1.5, "unit value 50% above the HS 870323 median"},
-		{"uv_kg_ratio_hs6", 1.001, "unit value at the HS 870323 median"},
-		{"uv_kg_z_hs6", -3.24, "unit value 3.2 robust deviations below the HS 870323 median"},
-		{"uv_kg_z_hs6_origin", -2.05, "unit value 2.0 robust deviations below the HS 870323 median for goods from JPN"},
-		{"uv_kg_pct_hs6", 2.6, "unit value at the 3rd percentile of HS 870323"},
-		{"uv_kg_pct_hs6", 11, "unit value at the 11th percentile of HS 870323"},
-		{"uv_kg_pct_hs6", 21, "unit value at the 21st percentile of HS 870323"},
-		{"log_uv_kg", math.Log(12.5), "unit value 12.5 per kg"},
+		{"uv_kg_ratio_hs6", 0.22, "value per kg 78% below the HS 870323 median"},
+		{"uv_unit_ratio_hs6", 1.5, "value per unit 50% above the HS 870323 median"},
+		{"uv_kg_ratio_hs6", 1.001, "value per kg at the HS 870323 median"},
+		{"uv_kg_z_hs6", -3.24, "value per kg 3.2 robust deviations below the HS 870323 median"},
+		{"uv_unit_z_hs6_origin", -2.05, "value per unit 2.0 robust deviations below the HS 870323 median for goods from JPN"},
+		{"uv_kg_pct_hs6", 2.6, "value per kg at the 3rd percentile of HS 870323"},
+		{"uv_kg_pct_hs6", 11, "value per kg at the 11th percentile of HS 870323"},
+		{"uv_kg_pct_hs6", 21, "value per kg at the 21st percentile of HS 870323"},
+		{"log_uv_kg", math.Log(12.5), "value per kg 12.5"},
 		{"pricecluster_uv_low_cluster", 1, "unit value in the lowest price cluster of HS 870323"},
 		{"uv_cluster_rank", 0, "unit value in price cluster 0 of HS 870323 (0 is the cheapest)"},
 		{"mirror_rel_gap", 0.4, "partners report 40% more HS 870323 trade from JPN than is declared"},
@@ -92,9 +92,37 @@ func TestSentences(t *testing.T) {
 			t.Errorf("%s = %v: %q, want %q", tc.name, tc.v, got, tc.want)
 		}
 	}
-	x := []float64{0.22, 1.5}
-	if got := string(r.appendReasons(nil, row, 0, x, []int{1, 0})); got != "unit value 50% above the HS 870323 median; unit value 78% below the HS 870323 median" {
-		t.Errorf("joined reasons: %q", got)
+}
+
+// Features on one topic add up and speak once, through the topic's first
+// feature in the table that has a value.
+func TestReasonsByTopic(t *testing.T) {
+	row := oneRow(t)
+	r := NewReasoner([]string{"uv_kg_z_hs6", "risk_importer", "uv_kg_ratio_hs6", "freq_importer", "tax_rate"})
+	x := []float64{-3.2, 0.34, 0.22, 5, 25}
+	var sc reasonScratch
+	tests := []struct {
+		contrib []float64
+		x       []float64
+		want    string
+	}{
+		// uv: 0.3 + 0.3 beats the importer's 0.5.
+		{[]float64{0.3, 0.5, 0.3, -0.2, 0.1}, x,
+			"value per kg 78% below the HS 870323 median; importer's past fraud rate 34%; duty rate 25%"},
+		// Without the ratio, or when the ratio itself pulled the score down,
+		// the z-score speaks for the topic.
+		{[]float64{0.3, 0.5, 0.3, -0.2, 0}, []float64{-3.2, 0.34, math.NaN(), 5, 25},
+			"value per kg 3.2 robust deviations below the HS 870323 median; importer's past fraud rate 34%"},
+		{[]float64{0.9, 0.5, -0.1, -0.2, 0}, x,
+			"value per kg 3.2 robust deviations below the HS 870323 median; importer's past fraud rate 34%"},
+		// Topics pulling the score down give no reason.
+		{[]float64{-0.3, 0.1, 0.1, -0.2, 0}, x, "importer's past fraud rate 34%"},
+		{[]float64{0, 0, 0, 0, 0}, x, ""},
+	}
+	for _, tc := range tests {
+		if got := string(r.appendReasons(nil, &sc, row, 0, tc.x, tc.contrib)); got != tc.want {
+			t.Errorf("contributions %v: %q, want %q", tc.contrib, got, tc.want)
+		}
 	}
 }
 

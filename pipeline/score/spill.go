@@ -166,7 +166,7 @@ type explainWorker struct {
 
 	feats   []float64
 	contrib []float64
-	top     []int
+	scratch reasonScratch
 	row     rowView
 	reason  []byte
 	buckets [][]byte // spill records of the current batch, by bucket
@@ -221,8 +221,7 @@ func (w *explainWorker) subBatch(b batch, id func(int) string, i, j int) error {
 			x := w.feats[(t-i)*w.nf : (t-i+1)*w.nf]
 			clear(w.contrib)
 			w.ex.Contributions(x, w.contrib)
-			w.top = explain.Top(w.contrib, w.reasoner.Max, w.top)
-			w.reason = w.reasoner.appendReasons(w.reason, &w.row, t-i, x, w.top)
+			w.reason = w.reasoner.appendReasons(w.reason, &w.scratch, &w.row, t-i, x, w.contrib)
 		case w.lanes.Exploration(r):
 			w.reason = append(w.reason, ExplorationReason...)
 		}

@@ -39,15 +39,20 @@ import (
 	"risklane/models/xgb"
 )
 
-// blockRows is the number of rows a goroutine takes at a time: small enough
-// to spread work evenly, large enough that the per-block cost is noise.
-const blockRows = 256
+// A goroutine takes blocks of up to maxBlockRows rows at a time: small
+// enough to spread work evenly, large enough that the per-block cost is
+// noise. For wide rows a block holds fewer rows, so that its float32-rounded
+// copy stays within blockValues values.
+const (
+	maxBlockRows = 256
+	blockValues  = 1 << 16
+)
 
 // Scorer scores rows with one model. It is safe for concurrent use.
 type Scorer struct {
 	numFeature int
 	numTrees   int
-	logistic   bool
+	blockRows  int
 	ensemble   *leaves.Ensemble // with the sigmoid for binary:logistic
 	raw        *leaves.Ensemble // margins
 
@@ -81,15 +86,14 @@ func New(m *xgb.Model) (*Scorer, error) {
 	if err := xgb.WriteLegacyBinary(&bin, m); err != nil {
 		return nil, err
 	}
-	logistic := m.Objective == xgb.BinaryLogistic
-	ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), logistic)
+	ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), m.Objective == xgb.BinaryLogistic)
 	if err != nil {
 		return nil, fmt.Errorf("leaves refused the model: %w", err)
 	}
 	s := &Scorer{
 		numFeature: m.NumFeature,
 		numTrees:   len(m.Trees),
-		logistic:   logistic,
+		blockRows:  max(1, min(maxBlockRows, blockValues/m.NumFeature)),
 		ensemble:   ens,
 		raw:        ens.EnsembleWithRawPredictions(),
 	}
@@ -149,8 +153,8 @@ func (s *Scorer) predict(ens *leaves.Ensemble, rows []float64, nrows int, out []
 	}
 	nf := s.numFeature
 	var failed atomic.Pointer[error]
-	parallel(nrows, threads, func() func(lo, hi int) {
-		buf := make([]float64, blockRows*nf)
+	parallel(nrows, s.blockRows, threads, func() func(lo, hi int) {
+		buf := make([]float64, s.blockRows*nf)
 		return func(lo, hi int) {
 			b := buf[:(hi-lo)*nf]
 			for i, v := range rows[lo*nf : hi*nf] {
@@ -177,7 +181,7 @@ func (s *Scorer) PredictLeaves(rows []float64, nrows int, out []int32, threads i
 		return err
 	}
 	nf, nt := s.numFeature, s.numTrees
-	parallel(nrows, threads, func() func(lo, hi int) {
+	parallel(nrows, s.blockRows, threads, func() func(lo, hi int) {
 		return func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				s.leavesOf(rows[r*nf:(r+1)*nf], out[r*nt:(r+1)*nt])
@@ -227,7 +231,7 @@ func (s *Scorer) check(rows []float64, nrows, outLen, wantOut int) error {
 
 // parallel runs blocks of blockRows rows on up to threads goroutines; each
 // goroutine builds its own worker (with its own buffers) once.
-func parallel(nrows, threads int, worker func() func(lo, hi int)) {
+func parallel(nrows, blockRows, threads int, worker func() func(lo, hi int)) {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}

@@ -84,7 +84,7 @@ func ReadFile(path string) (*Model, error) {
 		m, err = decodeLegacy(data)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", path, format, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }

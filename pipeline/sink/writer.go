@@ -78,11 +78,20 @@ func CreateFormat(path string, format Format, schema *arrow.Schema) (*Writer, er
 func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error {
 	switch format {
 	case Parquet:
-		props := parquet.NewWriterProperties(
+		opts := []parquet.WriterProperty{
 			parquet.WithCompression(compress.Codecs.Snappy),
 			parquet.WithDictionaryDefault(true),
-			parquet.WithMaxRowGroupLength(1<<20),
-		)
+			parquet.WithMaxRowGroupLength(1 << 20),
+		}
+		// Measured values (masses, amounts) are nearly all distinct: a
+		// dictionary only costs hashing every value before falling back to
+		// plain encoding (a quarter of the write time, and larger files).
+		for _, f := range schema.Fields() {
+			if id := f.Type.ID(); id == arrow.FLOAT32 || id == arrow.FLOAT64 {
+				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+			}
+		}
+		props := parquet.NewWriterProperties(opts...)
 		pw, err := pqarrow.NewFileWriter(schema, out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 		if err != nil {
 			return err

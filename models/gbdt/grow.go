@@ -145,19 +145,24 @@ type histJob struct {
 }
 
 // histJobFor plans the histograms of a split's two children: the child with
-// fewer rows is built, its sibling derived from the parent. Children with
-// fewer than two rows cannot split and need none.
+// fewer rows is built, its sibling derived from the parent. A child that
+// cannot split needs none, unless its sibling is derived from it.
 func (t *trainer) histJobFor(parent, l, r *node) histJob {
 	small, large := l, r
 	if r.rows() < l.rows() {
 		small, large = r, l
 	}
 	switch {
-	case large.rows() < 2:
+	case !t.canSplit(small) && !t.canSplit(large):
 		t.hists.put(parent.hist)
 		parent.hist = nil
 		return histJob{}
-	case small.rows() < 2:
+	case !t.canSplit(large):
+		small.hist = t.hists.get()
+		t.hists.put(parent.hist)
+		parent.hist = nil
+		return histJob{build: small}
+	case !t.canSplit(small):
 		large.hist = parent.hist
 		parent.hist = nil
 		scratch := t.hists.get()
@@ -168,6 +173,13 @@ func (t *trainer) histJobFor(parent, l, r *node) histJob {
 	parent.hist = nil
 	small.hist = t.hists.get()
 	return histJob{build: small, derive: large}
+}
+
+// canSplit reports whether n could have two children of at least
+// MinChildWeight hessian each; the margin keeps float rounding in the
+// children's sums from ever making a split possible that this rules out.
+func (t *trainer) canSplit(n *node) bool {
+	return n.rows() >= 2 && !(n.sum.h < 2*t.c.minChild*(1-1e-9))
 }
 
 // buildHistograms runs the jobs, one task per (job, feature).

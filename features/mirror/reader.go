@@ -105,11 +105,16 @@ type Reject struct {
 	File   string
 	Line   int
 	Column string // as the file's header names it; empty for row-level problems
+	// Value is the cell's text, or for a row-level problem (a duplicate)
+	// the row's reporter, flow, partner, commodity and period.
 	Value  string
 	Reason string
 }
 
 func (r Reject) Error() string {
+	if r.Column == "" && r.Value != "" {
+		return fmt.Sprintf("%s line %d (%s): %s", r.File, r.Line, r.Value, r.Reason)
+	}
 	if r.Column == "" {
 		return fmt.Sprintf("%s line %d: %s", r.File, r.Line, r.Reason)
 	}

@@ -20,7 +20,13 @@ var countriesCSV string
 var (
 	countryByCode = map[string]string{} // ISO2 or numeric code -> ISO3
 	countryISO3   = map[string]bool{}
+	countryInfo   = map[string]countryEntry{} // ISO3 -> ISO numeric and name
 )
+
+type countryEntry struct {
+	numeric int
+	name    string
+}
 
 func init() {
 	rows, err := csv.NewReader(strings.NewReader(countriesCSV)).ReadAll()
@@ -30,6 +36,11 @@ func init() {
 	for _, r := range rows[1:] {
 		iso3, iso2, m49, ct := r[0], r[1], r[2], r[3]
 		countryISO3[iso3] = true
+		n, err := strconv.Atoi(m49)
+		if err != nil {
+			panic("mirror: embedded countries.csv: " + iso3 + ": M49 code " + m49 + " is not a number")
+		}
+		countryInfo[iso3] = countryEntry{numeric: n, name: r[4]}
 		countryByCode[iso2] = iso3
 		countryByCode[m49] = iso3
 		if ct != "" {
@@ -68,6 +79,16 @@ func Country(s string) string {
 		return iso3
 	}
 	return u
+}
+
+// CountryNumeric returns the ISO 3166-1 numeric code (the UN M49 number) and
+// the English name of a country written in any form Country accepts, and
+// false when the built-in table does not know it. Comtrade's own numbers
+// give the ISO number (842 gives 840): maps and other ISO-keyed data
+// (Natural Earth, world-atlas) use those.
+func CountryNumeric(s string) (numeric int, name string, ok bool) {
+	e, ok := countryInfo[Country(s)]
+	return e.numeric, e.name, ok
 }
 
 // isWorldPartner reports whether a partner is the World aggregate: code 0,

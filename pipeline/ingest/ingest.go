@@ -57,7 +57,9 @@ const headerMaxBytes = 1 << 20
 
 // Options tune a Reader. The zero value is usable.
 type Options struct {
-	// BatchSize is the number of rows per record batch (default 65,536).
+	// BatchSize is the number of rows per record batch (default 65,536);
+	// a batch is cut earlier when its text passes 64 MiB, so that memory
+	// stays bounded whatever the field lengths.
 	BatchSize int
 	// MaxFieldBytes is the longest value accepted in a text field (default
 	// 4,096 bytes): a longer one is a corrupt or misaligned row.
@@ -286,8 +288,7 @@ func (r *Reader) Release() { r.Close() }
 func (r *Reader) produce() {
 	defer r.wg.Done()
 	defer close(r.out)
-	w := newRowWriter(r.prof, r.schema, r.opt.MaxFieldBytes)
-	defer w.release()
+	w := newRowWriter(r.prof, r.schema, r.opt.MaxFieldBytes, r.opt.BatchSize)
 	var total Stats
 	files := append([]FileStats(nil), r.files...)
 	send := func(rec arrow.RecordBatch, err error) bool {
@@ -318,7 +319,7 @@ func (r *Reader) produce() {
 			if rej == nil {
 				total.Accepted++
 				fs.Accepted++
-				if w.rows() >= r.opt.BatchSize && !send(w.flush(), nil) {
+				if w.full() && !send(w.flush(), nil) {
 					src.close()
 					return
 				}

@@ -61,6 +61,9 @@ const (
 // "Inf", hexadecimal and underscores, none of which belong in a customs file.
 func (p *numberParser) parse(b []byte) (float64, string) {
 	if p.dec == '.' && p.thou == 0 {
+		if v, ok := fastDecimal(b); ok {
+			return v, ""
+		}
 		for _, c := range b {
 			if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+') {
 				return 0, reasonNotNumber
@@ -113,7 +116,59 @@ func (p *numberParser) parse(b []byte) (float64, string) {
 		return 0, reasonGrouping
 	}
 	p.scratch = s
+	if v, ok := fastDecimal(s); ok {
+		return v, ""
+	}
 	return finite(strconv.ParseFloat(bytesString(s), 64))
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses the common case, [sign] digits [. digits] with at most
+// 15 significant digits and 22 decimals, as an exact integer divided by an
+// exact power of ten: IEEE division rounds that correctly, so the result is
+// the one strconv.ParseFloat gives, without its general machinery. ok is
+// false for anything else, which the caller hands to strconv.
+func fastDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var m uint64
+	sig, frac, digits := 0, 0, 0
+	dot := false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			if m != 0 || c != '0' {
+				sig++
+				if sig > 15 {
+					return 0, false
+				}
+			}
+			m = m*10 + uint64(c-'0')
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac >= len(pow10) {
+		return 0, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func finite(v float64, err error) (float64, string) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/datasets/profile"
 	"risklane/pipeline/decl"
@@ -36,6 +35,7 @@ var (
 	idxHS      = canonIndex(decl.HSCode)
 	idxIllicit = canonIndex(decl.Illicit)
 	idxRevenue = canonIndex(decl.Revenue)
+	required   = []int{idxDeclID, idxDate, idxHS}
 	massGroup  = []int{canonIndex(decl.Quantity), canonIndex(decl.NetMassKg), canonIndex(decl.GrossWeightKg)}
 	valueGroup = []int{canonIndex(decl.FOBValue), canonIndex(decl.CIFValue)}
 )
@@ -108,14 +108,12 @@ type rowWriter struct {
 	positive map[string]bool
 	negative map[string]bool
 
-	rb      *array.RecordBuilder
-	str     []*array.BinaryBuilder // per canonical index, nil if not a string column
-	flt     []*array.Float64Builder
-	date    *array.Date32Builder
-	ill     *array.Int8Builder
-	extras  []*array.BinaryBuilder
-	hasCol  []bool // canonical column mapped in the current file
-	nextras int
+	schema    *arrow.Schema
+	batchRows int
+	cols      []column // output columns: canonical, then extras
+	textBytes int      // string bytes in the current batch
+	hasCol    []bool   // canonical column mapped in the current file
+	nextras   int
 
 	// The row being staged: nothing is appended until the whole row passed.
 	text     [][]byte
@@ -129,23 +127,22 @@ type rowWriter struct {
 	seen map[string]int64 // declaration_id -> first line, with UniqueIDs
 }
 
-func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField int) *rowWriter {
+func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField, batchRows int) *rowWriter {
 	w := &rowWriter{
-		prof:     p,
-		formula:  p.Formula(),
-		maxField: maxField,
-		num:      numberParser{dec: p.DecimalSep(), thou: p.ThousandsSep()},
-		dates:    newDateParser(p.DateLayouts),
-		dateDesc: fmt.Sprintf("not a date in the profile's layout (%s)", strings.Join(p.DateLayouts, " or ")),
-		positive: map[string]bool{},
-		negative: map[string]bool{},
-		rb:       array.NewRecordBuilder(memory.DefaultAllocator, schema),
-		str:      make([]*array.BinaryBuilder, nCanon),
-		flt:      make([]*array.Float64Builder, nCanon),
-		hasCol:   make([]bool, nCanon),
-		text:     make([][]byte, nCanon),
-		num64:    make([]float64, nCanon),
-		valid:    make([]bool, nCanon),
+		prof:      p,
+		formula:   p.Formula(),
+		maxField:  maxField,
+		num:       numberParser{dec: p.DecimalSep(), thou: p.ThousandsSep()},
+		dates:     newDateParser(p.DateLayouts),
+		dateDesc:  fmt.Sprintf("not a date in the profile's layout (%s)", strings.Join(p.DateLayouts, " or ")),
+		positive:  map[string]bool{},
+		negative:  map[string]bool{},
+		schema:    schema,
+		batchRows: batchRows,
+		hasCol:    make([]bool, nCanon),
+		text:      make([][]byte, nCanon),
+		num64:     make([]float64, nCanon),
+		valid:     make([]bool, nCanon),
 	}
 	for _, v := range p.Illicit.Positive {
 		w.positive[strings.TrimSpace(v)] = true
@@ -155,22 +152,23 @@ func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField int) *rowWr
 	}
 	w.illDesc = fmt.Sprintf("illicit value is not one of %s (1) or %s (0)",
 		quoteValues(p.Illicit.Positive, "1"), quoteValues(p.Illicit.Negative, "0"))
-	for i := range decl.Columns {
-		switch b := w.rb.Field(i).(type) {
-		case *array.StringBuilder:
-			w.str[i] = b.BinaryBuilder
-		case *array.Float64Builder:
-			w.flt[i] = b
-		case *array.Date32Builder:
-			w.date = b
-		case *array.Int8Builder:
-			w.ill = b
+	w.cols = make([]column, schema.NumFields())
+	for i, f := range schema.Fields() {
+		c := &w.cols[i]
+		c.dt = f.Type
+		switch f.Type.ID() {
+		case arrow.FLOAT64:
+			c.typ = colFloat
+		case arrow.DATE32:
+			c.typ = colDate
+		case arrow.INT8:
+			c.typ = colInt8
+		default:
+			c.typ = colString
 		}
+		c.reset(batchRows)
 	}
 	w.nextras = schema.NumFields() - nCanon
-	for j := 0; j < w.nextras; j++ {
-		w.extras = append(w.extras, w.rb.Field(nCanon+j).(*array.StringBuilder).BinaryBuilder)
-	}
 	w.extraTxt = make([][]byte, w.nextras)
 	w.extraOK = make([]bool, w.nextras)
 	return w
@@ -217,6 +215,7 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 		w.extraOK[j] = false
 	}
 	w.arena = w.arena[:0]
+	rowUTF8 := src.validUTF8()
 	for k := range p.cols {
 		c := &p.cols[k]
 		v := src.cell(c.src)
@@ -225,7 +224,7 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 				return &rejection{column: c.name, value: v.text,
 					reason: fmt.Sprintf("field is %d bytes, longer than the %d-byte limit", len(v.text), w.maxField)}
 			}
-			if !utf8.Valid(v.text) {
+			if !rowUTF8 && !utf8.Valid(v.text) {
 				return &rejection{column: c.name, value: v.text, reason: "invalid UTF-8"}
 			}
 			v.text = trimSpace(v.text)
@@ -240,7 +239,7 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 		}
 	}
 
-	for _, i := range []int{idxDeclID, idxDate, idxHS} {
+	for _, i := range required {
 		if !w.valid[i] {
 			return &rejection{column: p.canonName[i], reason: "missing " + decl.Columns[i].Name}
 		}
@@ -430,45 +429,59 @@ func (w *rowWriter) hsCode(c *boundCol, v cell) string {
 	return ""
 }
 
-// append adds the staged row to the builders.
+// maxBatchText bounds the text in one batch, so that memory stays bounded
+// even when every field is near the length limit.
+const maxBatchText = 64 << 20
+
+// append adds the staged row to the batch.
 func (w *rowWriter) append() {
-	for i := range decl.Columns {
-		switch {
-		case w.str[i] != nil:
-			if w.valid[i] {
-				w.str[i].Append(w.text[i])
-			} else {
-				w.str[i].AppendNull()
-			}
-		case w.flt[i] != nil:
-			if w.valid[i] {
-				w.flt[i].Append(w.num64[i])
-			} else {
-				w.flt[i].AppendNull()
-			}
-		case i == idxDate:
-			w.date.Append(arrow.Date32(w.num64[i]))
-		case i == idxIllicit:
-			if w.valid[i] {
-				w.ill.Append(int8(w.num64[i]))
-			} else {
-				w.ill.AppendNull()
-			}
+	for i := 0; i < nCanon; i++ {
+		c := &w.cols[i]
+		if !w.valid[i] {
+			c.appendNull()
+			continue
+		}
+		switch c.typ {
+		case colString:
+			c.appendBytes(w.text[i])
+			w.textBytes += len(w.text[i])
+		case colFloat:
+			c.appendFloat(w.num64[i])
+		case colDate:
+			c.appendDate(arrow.Date32(w.num64[i]))
+		case colInt8:
+			c.appendInt8(int8(w.num64[i]))
 		}
 	}
-	for j, b := range w.extras {
+	for j := 0; j < w.nextras; j++ {
+		c := &w.cols[nCanon+j]
 		if w.extraOK[j] {
-			b.Append(w.extraTxt[j])
+			c.appendBytes(w.extraTxt[j])
+			w.textBytes += len(w.extraTxt[j])
 		} else {
-			b.AppendNull()
+			c.appendNull()
 		}
 	}
 }
 
-// rows is the number of rows staged in the builders.
-func (w *rowWriter) rows() int { return w.date.Len() }
+// rows is the number of rows in the current batch.
+func (w *rowWriter) rows() int { return w.cols[0].n }
 
-// flush returns the staged rows as a record batch and empties the builders.
-func (w *rowWriter) flush() arrow.RecordBatch { return w.rb.NewRecordBatch() }
+// full reports whether the current batch should be sent.
+func (w *rowWriter) full() bool { return w.rows() >= w.batchRows || w.textBytes >= maxBatchText }
 
-func (w *rowWriter) release() { w.rb.Release() }
+// flush returns the current batch and starts a new one.
+func (w *rowWriter) flush() arrow.RecordBatch {
+	arrs := make([]arrow.Array, len(w.cols))
+	n := w.rows()
+	for i := range w.cols {
+		arrs[i] = w.cols[i].array()
+		w.cols[i].reset(w.batchRows)
+	}
+	w.textBytes = 0
+	rec := array.NewRecordBatch(w.schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}

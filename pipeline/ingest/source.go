@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -63,6 +64,9 @@ type source interface {
 	// problem is why the whole current row is unusable (wrong field count,
 	// broken quoting), with its raw text; "" if none.
 	problem() (string, []byte)
+	// validUTF8 reports that all text of the current row is known to be
+	// valid UTF-8, so fields need not be checked one by one.
+	validUTF8() bool
 	err() error
 	close() error
 }
@@ -221,6 +225,10 @@ func (c *csvSource) next() bool {
 
 func (c *csvSource) problem() (string, []byte) { return c.prob, c.sc.raw }
 
+// validUTF8 checks the record's whole text at once: its fields are pieces of
+// it cut at ASCII bytes, so they are valid if it is.
+func (c *csvSource) validUTF8() bool { return utf8.Valid(c.sc.raw) }
+
 func (c *csvSource) err() error {
 	if c.sc.err != nil {
 		return fmt.Errorf("reading near line %d: %w", c.sc.line, c.sc.err)
@@ -313,6 +321,7 @@ func (b *batchSource) next() bool {
 
 func (b *batchSource) line() int64               { return b.rowNo }
 func (b *batchSource) problem() (string, []byte) { return "", nil }
+func (b *batchSource) validUTF8() bool           { return false }
 func (b *batchSource) err() error                { return b.e }
 func (b *batchSource) close() error              { return b.closeFn() }
 

@@ -64,7 +64,7 @@ func BenchmarkScore(b *testing.B) {
 	})
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("xgboost/threads=%d", threads), func(b *testing.B) {
-			// Python times itself (best of five after a warm-up); b.N is
+			// Python times itself (median of five after a warm-up); b.N is
 			// not used, so the metric is reported once.
 			rate := speeds()[threads]
 			for b.Loop() {

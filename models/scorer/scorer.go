@@ -200,17 +200,19 @@ func (s *Scorer) leavesOf(row []float64, out []int32) {
 			if n.left < 0 {
 				break
 			}
-			v := row[n.feature&^defaultLeftBit]
-			var right bool
+			// Written so that the compiler can use conditional moves: the
+			// direction depends on the data and mispredicts half the time as
+			// a branch. NaN fails "<" and so goes right, unless the node's
+			// default is left.
+			v := float32(row[n.feature&^defaultLeftBit])
+			var right, missing int32
+			if !(v < n.threshold) {
+				right = 1
+			}
 			if v != v {
-				right = n.feature&defaultLeftBit == 0
-			} else {
-				right = !(float32(v) < n.threshold)
+				missing = 1
 			}
-			i = n.left
-			if right {
-				i++
-			}
+			i = n.left + (right ^ missing&int32(n.feature>>31))
 		}
 		out[t] = i - root
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -257,6 +258,24 @@ func TestUBJSONHostile(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// Binary models of XGBoost 1.0 keep loader settings among the attributes;
+// they are not the model's and are dropped.
+func TestLegacyBinaryAttributes(t *testing.T) {
+	m := smallModel()
+	m.Attributes = map[string]string{"objective": "{}", "metrics": "auc;", "SAVED_PARAM_predictor": "cpu_predictor", "best_iteration": "3"}
+	var buf bytes.Buffer
+	if err := xgb.WriteLegacyBinary(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := xgb.ReadLegacyBinary(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"best_iteration": "3"}; !reflect.DeepEqual(back.Attributes, want) {
+		t.Errorf("attributes %v, want %v", back.Attributes, want)
+	}
 }
 
 func TestReadFileSniffs(t *testing.T) {

@@ -273,7 +273,9 @@ func (g *jsonGBTrees) trees() ([]Tree, error) {
 			return nil, fmt.Errorf("gbtree_model_param.num_trees is %q but the model holds %d trees", s, n)
 		}
 	}
-	if k, _ := optionalInt(g.Param.SizeLeafVector, ""); k > 1 {
+	if k, err := optionalInt(g.Param.SizeLeafVector, "gbtree_model_param.size_leaf_vector"); err != nil {
+		return nil, err
+	} else if k > 1 {
 		return nil, fmt.Errorf("gbtree_model_param.size_leaf_vector is %d: multi-target trees are not supported", k)
 	}
 	if len(g.TreeInfo) != n {
@@ -310,7 +312,9 @@ func (g *jsonGBTrees) trees() ([]Tree, error) {
 }
 
 func (jt *jsonTree) tree() (Tree, error) {
-	if k, _ := optionalInt(jt.Param.SizeLeafVector, ""); k > 1 {
+	if k, err := optionalInt(jt.Param.SizeLeafVector, "tree_param.size_leaf_vector"); err != nil {
+		return Tree{}, fmt.Errorf(": %w", err)
+	} else if k > 1 {
 		return Tree{}, fmt.Errorf(": tree_param.size_leaf_vector is %d: multi-target trees are not supported", k)
 	}
 	n := len(jt.Left)

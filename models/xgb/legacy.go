@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 )
 
 // The legacy binary layout is XGBoost's in-memory structs written as they
@@ -33,7 +34,8 @@ import (
 //	                    sum_hess, base_weight f32, leaf_child_cnt i32)
 //	tree_info           num_trees i32 (the output group of each tree)
 //	attributes          if contain_extra_attrs: u64 count, then pairs of
-//	                    strings
+//	                    strings (1.0 also keeps the objective's settings
+//	                    and the eval metrics there)
 //	eval metrics        if contain_eval_metrics (0.90): u64 count, strings
 //
 // Before 1.0 base_score was stored as a margin; 1.0 stores the probability
@@ -411,9 +413,25 @@ func (b *legacyReader) attributes() (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		attrs[k] = v
+		if !loaderAttribute(k) {
+			attrs[k] = v
+		}
+	}
+	if len(attrs) == 0 {
+		return nil, nil
 	}
 	return attrs, nil
+}
+
+// loaderAttribute reports whether an attribute of a binary model is
+// configuration XGBoost's loader consumes (the objective's settings, eval
+// metrics, saved parameters) rather than an attribute of the model.
+func loaderAttribute(key string) bool {
+	switch key {
+	case "objective", "metrics", "count_poisson_max_delta_step":
+		return true
+	}
+	return strings.HasPrefix(key, "SAVED_PARAM_")
 }
 
 // metrics checks the list of evaluation metric names XGBoost 0.90 appends;

@@ -1,7 +1,7 @@
 // Package xgb holds a gradient-boosted tree ensemble in XGBoost's own terms
 // and reads and writes it in XGBoost's file formats: the JSON schema that
-// XGBoost 1.0 and later write with save_model (and its UBJSON twin), and the
-// legacy binary layout that github.com/dmitryikh/leaves loads.
+// XGBoost 1.0 and later write with save_model (and reads its UBJSON twin), and
+// the legacy binary layout that github.com/dmitryikh/leaves loads.
 //
 // Every reader validates what it reads before anything else sees it: risklane
 // never hands leaves a file it has not checked itself.

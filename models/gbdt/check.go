@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 
 	"risklane/models/xgb"
 )
@@ -184,11 +185,11 @@ func checkData(train *Matrix, y []float64, valid *Matrix, yValid []float64, c co
 			}
 		}
 	}
+	if valid.Rows == 0 {
+		return fmt.Errorf("gbdt: the validation matrix has no rows; pass nil for no validation set")
+	}
 	if len(yValid) != valid.Rows {
 		return fmt.Errorf("gbdt: %d validation labels for %d validation rows", len(yValid), valid.Rows)
-	}
-	if valid.Rows == 0 && c.earlyStop > 0 {
-		return fmt.Errorf("gbdt: the validation matrix has no rows to stop on")
 	}
 	return checkLabels("validation", yValid, c.objective)
 }
@@ -205,6 +206,18 @@ func checkMatrix(which string, m *Matrix) error {
 	}
 	if len(m.Names) != 0 && len(m.Names) != len(m.Cols) {
 		return fmt.Errorf("gbdt: the %s matrix has %d names for %d columns", which, len(m.Names), len(m.Cols))
+	}
+	seen := make(map[string]int, len(m.Names))
+	for j, name := range m.Names {
+		// The model carries the names into XGBoost's files, which refuse
+		// these characters and repeated names.
+		if strings.ContainsAny(name, "[]<") {
+			return fmt.Errorf("gbdt: %s column %d is named %q; XGBoost refuses '[', ']' and '<' in feature names", which, j, name)
+		}
+		if k, ok := seen[name]; ok {
+			return fmt.Errorf("gbdt: %s columns %d and %d are both named %q", which, k, j, name)
+		}
+		seen[name] = j
 	}
 	for j, col := range m.Cols {
 		if len(col) != m.Rows {

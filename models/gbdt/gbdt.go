@@ -97,10 +97,12 @@ type Params struct {
 }
 
 // DefaultParams returns XGBoost's defaults: binary:logistic, 100 rounds
-// (XGBoost's Python default is 10; risklane's workloads want more), eta 0.3,
-// max_depth 6, max_bin 256, lambda 1, alpha 0, gamma 0, min_child_weight 1, no
-// sampling, scale_pos_weight 1, base_score 0.5 (automatic), logloss, no early
-// stopping, seed 0, all cores.
+// (XGBClassifier's n_estimators; xgb.train's num_boost_round is 10), eta 0.3,
+// max_depth 6, max_bin 256, lambda 1, alpha 0, gamma (min_split_loss) 0,
+// min_child_weight 1, subsample and every colsample 1, scale_pos_weight 1,
+// base_score automatic (0.5 for binary:logistic), eval metric by objective
+// (logloss), no early stopping, seed 0, all cores. EvalTrain is on, so the
+// report shows the training metric per round.
 func DefaultParams() Params {
 	return Params{
 		Objective:        xgb.BinaryLogistic,

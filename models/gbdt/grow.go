@@ -2,7 +2,6 @@ package gbdt
 
 import (
 	"math"
-	"slices"
 
 	"risklane/models/xgb"
 )
@@ -116,7 +115,9 @@ func (t *trainer) growTree(m int) (*treeBuilder, []*node) {
 		for i, n := range splitting {
 			l, r := next[2*i], next[2*i+1]
 			if depth+1 < c.depth {
-				jobs = append(jobs, t.histJobFor(n, l, r))
+				if j, ok := t.histJobFor(n, l, r); ok {
+					jobs = append(jobs, j)
+				}
 			} else {
 				t.hists.put(n.hist)
 				n.hist = nil
@@ -147,7 +148,7 @@ type histJob struct {
 // histJobFor plans the histograms of a split's two children: the child with
 // fewer rows is built, its sibling derived from the parent. A child that
 // cannot split needs none, unless its sibling is derived from it.
-func (t *trainer) histJobFor(parent, l, r *node) histJob {
+func (t *trainer) histJobFor(parent, l, r *node) (histJob, bool) {
 	small, large := l, r
 	if r.rows() < l.rows() {
 		small, large = r, l
@@ -156,23 +157,23 @@ func (t *trainer) histJobFor(parent, l, r *node) histJob {
 	case !t.canSplit(small) && !t.canSplit(large):
 		t.hists.put(parent.hist)
 		parent.hist = nil
-		return histJob{}
+		return histJob{}, false
 	case !t.canSplit(large):
 		small.hist = t.hists.get()
 		t.hists.put(parent.hist)
 		parent.hist = nil
-		return histJob{build: small}
+		return histJob{build: small}, true
 	case !t.canSplit(small):
 		large.hist = parent.hist
 		parent.hist = nil
 		scratch := t.hists.get()
 		small.hist = scratch
-		return histJob{build: small, derive: large, scratch: scratch}
+		return histJob{build: small, derive: large, scratch: scratch}, true
 	}
 	large.hist = parent.hist
 	parent.hist = nil
 	small.hist = t.hists.get()
-	return histJob{build: small, derive: large}
+	return histJob{build: small, derive: large}, true
 }
 
 // canSplit reports whether n could have two children of at least
@@ -184,7 +185,6 @@ func (t *trainer) canSplit(n *node) bool {
 
 // buildHistograms runs the jobs, one task per (job, feature).
 func (t *trainer) buildHistograms(jobs []histJob, features []int) {
-	jobs = slices.DeleteFunc(jobs, func(j histJob) bool { return j.build == nil })
 	if len(jobs) == 0 {
 		return
 	}

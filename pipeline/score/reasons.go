@@ -29,11 +29,50 @@ import (
 // reasons are three different things. It speaks through its first feature in
 // the table that has a value and pushed the score up itself (failing that,
 // its first feature with a value): the ratio to the median, the plainest.
+//
+// The same line also says how a rule names the feature when no row is at
+// hand (its Term): package rules prints "value per kg < 1,240" from it.
 type template struct {
 	pattern string
 	topic   string
 	say     func(f fact) string
+	term    func(name string) Term
 }
+
+// Term describes a feature without a particular row, as a rule about many
+// declarations needs it.
+type Term struct {
+	// Phrase names what the feature measures: "value per kg".
+	Phrase string
+	// Value writes a value of the feature in the units an officer knows: a
+	// log unit value as the unit value, a share as a percentage, an HS level
+	// with its leading zeros. It never decreases as v grows, so a threshold
+	// keeps its direction ("log_uv_kg < 7" is "value per kg < 1,097").
+	Value func(v float64) string
+	// Code marks a feature whose values are codes (an HS heading, a weekday)
+	// rather than amounts: a rule names the codes, not a range.
+	Code bool
+}
+
+// TermOf returns the term of the feature called name, from the sentence
+// table, and whether the table knows the feature; an unknown feature is
+// named by its own name and written as a plain number.
+func TermOf(name string) (Term, bool) {
+	for _, t := range templates {
+		if ok, _ := path.Match(t.pattern, name); ok {
+			return t.term(name), true
+		}
+	}
+	return Term{Phrase: name, Value: number}, false
+}
+
+// FormatNumber writes v as the reasons do: thousands separated by commas, at
+// most two decimals below 100, none above.
+func FormatNumber(v float64) string { return number(v) }
+
+// FormatPercent writes a share as a percentage: one decimal below 10%, none
+// above.
+func FormatPercent(v float64) string { return percent(v) }
 
 // fact is one feature of one row: its name, its value, and the row's raw
 // columns.
@@ -68,103 +107,162 @@ var templates = []template{
 	// Unit value against its HS reference.
 	{"uv_kg_ratio_hs6", "uv", func(f fact) string {
 		return relative("value per kg", f.v, "the HS "+f.hs(6)+" median")
-	}},
+	}, fixed("value per kg as a share of its HS6 median", percent)},
 	{"uv_unit_ratio_hs6", "uv", func(f fact) string {
 		return relative("value per unit", f.v, "the HS "+f.hs(6)+" median")
-	}},
+	}, fixed("value per unit as a share of its HS6 median", percent)},
 	{"uv_kg_z_hs6_origin", "uv", func(f fact) string {
 		return spread("value per kg", f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
-	}},
+	}, fixed("value per kg in robust deviations from its HS6 median for its origin", number)},
 	{"uv_unit_z_hs6_origin", "uv", func(f fact) string {
 		return spread("value per unit", f.v, "the HS "+f.hs(6)+" median for goods from "+f.origin())
-	}},
-	{"uv_kg_z_hs6", "uv", func(f fact) string { return spread("value per kg", f.v, "the HS "+f.hs(6)+" median") }},
-	{"uv_unit_z_hs6", "uv", func(f fact) string { return spread("value per unit", f.v, "the HS "+f.hs(6)+" median") }},
+	}, fixed("value per unit in robust deviations from its HS6 median for its origin", number)},
+	{"uv_kg_z_hs6", "uv", func(f fact) string { return spread("value per kg", f.v, "the HS "+f.hs(6)+" median") }, fixed("value per kg in robust deviations from its HS6 median", number)},
+	{"uv_unit_z_hs6", "uv", func(f fact) string { return spread("value per unit", f.v, "the HS "+f.hs(6)+" median") }, fixed("value per unit in robust deviations from its HS6 median", number)},
 	{"uv_kg_pct_hs6", "uv", func(f fact) string {
 		return "value per kg at the " + ordinal(f.v) + " percentile of HS " + f.hs(6)
-	}},
+	}, fixed("percentile of the value per kg in its HS6", number)},
 	{"uv_unit_pct_hs6", "uv", func(f fact) string {
 		return "value per unit at the " + ordinal(f.v) + " percentile of HS " + f.hs(6)
-	}},
-	{"log_uv_kg", "", func(f fact) string { return "value per kg " + number(math.Exp(f.v)) }},
-	{"log_uv_unit", "", func(f fact) string { return "value per unit " + number(math.Exp(f.v)) }},
+	}, fixed("percentile of the value per unit in its HS6", number)},
+	{"log_uv_kg", "", func(f fact) string { return "value per kg " + number(math.Exp(f.v)) }, fixed("value per kg", expNumber)},
+	{"log_uv_unit", "", func(f fact) string { return "value per unit " + number(math.Exp(f.v)) }, fixed("value per unit", expNumber)},
 	// Price clusters.
 	{"*uv_low_cluster", "cluster", func(f fact) string {
 		if f.v >= 0.5 {
 			return "unit value in the lowest price cluster of HS " + f.hs(6)
 		}
 		return "unit value outside the lowest price cluster of HS " + f.hs(6)
-	}},
+	}, code("unit value in the lowest price cluster of its HS6", yesNo)},
 	{"*uv_cluster_rank", "cluster", func(f fact) string {
 		return "unit value in price cluster " + number(f.v) + " of HS " + f.hs(6) + " (0 is the cheapest)"
-	}},
+	}, code("price cluster of its HS6 (0 is the cheapest)", number)},
 	{"*uv_log_dist_median", "cluster", func(f fact) string {
 		return relative("unit value", math.Exp(f.v), "its HS "+f.hs(6)+" price cluster's median")
-	}},
-	{"*uv_percentile", "cluster", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }},
+	}, fixed("unit value as a share of its price cluster's median", func(v float64) string { return percent(math.Exp(v)) })},
+	{"*uv_percentile", "cluster", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }, fixed("percentile of the unit value in its HS6", number)},
 	// Mirror statistics.
 	{"*mirror_rel_gap", "mirror", func(f fact) string {
 		return "partners report " + percent(f.v) + " more HS " + f.hs(6) + " trade from " + f.origin() + " than is declared"
-	}},
+	}, fixed("partner-reported trade above what is declared", percent)},
 	{"*mirror_uv_ratio", "mirror", func(f fact) string {
 		return relative("unit value", f.v, "the partner-reported unit value of HS "+f.hs(6)+" from "+f.origin())
-	}},
+	}, fixed("unit value as a share of the partner-reported unit value", percent)},
 	{"*mirror_revenue_share", "mirror", func(f fact) string {
 		return "the HS " + f.hs(6) + " trade gap with " + f.origin() + " is " + percent(f.v) + " of its revenue"
-	}},
+	}, fixed("trade gap with its origin as a share of its revenue", percent)},
 	// Past fraud rates (smoothed, from the labelled history).
-	{"risk_importer_hs6", "", func(f fact) string { return "importer's past fraud rate on HS " + f.hs(6) + " " + percent(f.v) }},
+	{"risk_importer_hs6", "", func(f fact) string { return "importer's past fraud rate on HS " + f.hs(6) + " " + percent(f.v) }, fixed("importer's past fraud rate on its HS6", percent)},
 	{"risk_hs6_origin", "", func(f fact) string {
 		return "past fraud rate on HS " + f.hs(6) + " from " + f.origin() + " " + percent(f.v)
-	}},
-	{"risk_declarant_importer", "", func(f fact) string { return "past fraud rate of this declarant with this importer " + percent(f.v) }},
+	}, fixed("past fraud rate on its HS6 from its origin", percent)},
+	{"risk_declarant_importer", "", func(f fact) string { return "past fraud rate of this declarant with this importer " + percent(f.v) }, fixed("past fraud rate of the declarant with the importer", percent)},
 	{"risk_office_importer", "", func(f fact) string {
 		return "importer's past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v)
-	}},
-	{"risk_importer", "", func(f fact) string { return "importer's past fraud rate " + percent(f.v) }},
-	{"risk_declarant", "", func(f fact) string { return "declarant's past fraud rate " + percent(f.v) }},
-	{"risk_seller", "", func(f fact) string { return "seller's past fraud rate " + percent(f.v) }},
-	{"risk_office", "", func(f fact) string { return "past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v) }},
-	{"risk_origin", "", func(f fact) string { return "past fraud rate on goods from " + f.origin() + " " + percent(f.v) }},
+	}, fixed("importer's past fraud rate at the office", percent)},
+	{"risk_importer", "", func(f fact) string { return "importer's past fraud rate " + percent(f.v) }, fixed("importer's past fraud rate", percent)},
+	{"risk_declarant", "", func(f fact) string { return "declarant's past fraud rate " + percent(f.v) }, fixed("declarant's past fraud rate", percent)},
+	{"risk_seller", "", func(f fact) string { return "seller's past fraud rate " + percent(f.v) }, fixed("seller's past fraud rate", percent)},
+	{"risk_office", "", func(f fact) string { return "past fraud rate at office " + f.str(decl.OfficeID) + " " + percent(f.v) }, fixed("past fraud rate at the office", percent)},
+	{"risk_origin", "", func(f fact) string { return "past fraud rate on goods from " + f.origin() + " " + percent(f.v) }, fixed("past fraud rate on its origin", percent)},
 	{"risk_departure", "", func(f fact) string {
 		return "past fraud rate on goods shipped from " + f.str(decl.DepartureCountry) + " " + percent(f.v)
+	}, fixed("past fraud rate on its country of departure", percent)},
+	{"risk_hs[246]", "", func(f fact) string { return "past fraud rate on HS " + f.hs(f.hsLevel()) + " " + percent(f.v) }, func(name string) Term {
+		return Term{Phrase: "past fraud rate on its HS" + name[len(name)-1:], Value: percent}
 	}},
-	{"risk_hs[246]", "", func(f fact) string { return "past fraud rate on HS " + f.hs(f.hsLevel()) + " " + percent(f.v) }},
 	{"risk_extra_*", "", func(f fact) string {
 		col := strings.TrimPrefix(f.name, "risk_extra_")
 		return "past fraud rate for " + col + " " + f.str(col) + " " + percent(f.v)
+	}, func(name string) Term {
+		return Term{Phrase: "past fraud rate for its " + strings.TrimPrefix(name, "risk_extra_"), Value: percent}
 	}},
 	// How often a key appears in the history (a scored row counts itself).
-	{"freq_importer", "", seen("importer")},
-	{"freq_declarant", "", seen("declarant")},
-	{"freq_seller", "", seen("seller")},
-	{"freq_importer_hs6", "", seen("importer with this HS code")},
-	{"freq_hs6_origin", "", seen("this HS code from this origin")},
-	{"freq_declarant_importer", "", seen("this declarant with this importer")},
-	{"freq_office_importer", "", seen("this importer at this office")},
+	{"freq_importer", "", seen("importer"), seenTerm("importer")},
+	{"freq_declarant", "", seen("declarant"), seenTerm("declarant")},
+	{"freq_seller", "", seen("seller"), seenTerm("seller")},
+	{"freq_importer_hs6", "", seen("importer with this HS code"), seenTerm("importer with this HS code")},
+	{"freq_hs6_origin", "", seen("this HS code from this origin"), seenTerm("this HS code from this origin")},
+	{"freq_declarant_importer", "", seen("this declarant with this importer"), seenTerm("this declarant with this importer")},
+	{"freq_office_importer", "", seen("this importer at this office"), seenTerm("this importer at this office")},
 	// Values, taxes, dates.
-	{"log_value", "", expm1("declared value", "")},
-	{"log_net_mass", "", expm1("net mass", " kg")},
-	{"log_gross_weight", "", expm1("gross weight", " kg")},
-	{"log_quantity", "", expm1("quantity", "")},
-	{"log_duty", "", expm1("duty at stake", "")},
-	{"log_total_taxes", "", expm1("total taxes declared", "")},
-	{"cif_fob_ratio", "", func(f fact) string { return "CIF/FOB ratio " + number(f.v) }},
-	{"tax_rate", "", func(f fact) string { return "duty rate " + number(f.v) + "%" }},
-	{"tax_to_value", "", func(f fact) string { return "taxes declared at " + percent(f.v) + " of the value" }},
-	{"hs[246]", "", func(f fact) string { return "goods declared under HS " + f.hs(f.hsLevel()) }},
+	{"log_value", "", expm1("declared value", ""), expm1Term("declared value", "")},
+	{"log_net_mass", "", expm1("net mass", " kg"), expm1Term("net mass", " kg")},
+	{"log_gross_weight", "", expm1("gross weight", " kg"), expm1Term("gross weight", " kg")},
+	{"log_quantity", "", expm1("quantity", ""), expm1Term("quantity", "")},
+	{"log_duty", "", expm1("duty at stake", ""), expm1Term("duty at stake", "")},
+	{"log_total_taxes", "", expm1("total taxes declared", ""), expm1Term("total taxes declared", "")},
+	{"cif_fob_ratio", "", func(f fact) string { return "CIF/FOB ratio " + number(f.v) }, fixed("CIF/FOB ratio", number)},
+	{"tax_rate", "", func(f fact) string { return "duty rate " + number(f.v) + "%" }, fixed("duty rate", func(v float64) string { return number(v) + "%" })},
+	{"tax_to_value", "", func(f fact) string { return "taxes declared at " + percent(f.v) + " of the value" }, fixed("taxes declared as a share of the value", percent)},
+	{"hs[246]", "", func(f fact) string { return "goods declared under HS " + f.hs(f.hsLevel()) }, hsTerm},
 	{"weekday", "", func(f fact) string {
 		if d := int(f.v); d >= 0 && d < 7 {
 			return "declared on a " + time.Weekday(d).String()
 		}
 		return "day of week " + number(f.v)
-	}},
+	}, code("day of week", weekdayName)},
 	{"month", "", func(f fact) string {
 		if m := int(f.v); m >= 1 && m <= 12 {
 			return "declared in " + time.Month(m).String()
 		}
 		return "month " + number(f.v)
-	}},
+	}, code("month", monthName)},
+}
+
+// fixed is the term of a feature whose name says everything.
+func fixed(phrase string, value func(float64) string) func(string) Term {
+	return func(string) Term { return Term{Phrase: phrase, Value: value} }
+}
+
+// code is the term of a feature whose values are codes.
+func code(phrase string, value func(float64) string) func(string) Term {
+	return func(string) Term { return Term{Phrase: phrase, Value: value, Code: true} }
+}
+
+// hsTerm names an HS level by its name ("hs4" is "HS4") and writes its codes
+// with their leading zeros.
+func hsTerm(name string) Term {
+	digits := int(name[len(name)-1] - '0')
+	return Term{Phrase: "HS" + name[len(name)-1:], Code: true, Value: func(v float64) string {
+		if v >= 0 && v < 1e9 && v == math.Trunc(v) {
+			return fmt.Sprintf("%0*d", digits, int(v))
+		}
+		return number(v)
+	}}
+}
+
+// seenTerm counts earlier sightings: the feature counts the row itself.
+func seenTerm(what string) func(string) Term {
+	return fixed("times "+what+" seen before", func(v float64) string { return number(v - 1) })
+}
+
+func expm1Term(what, unit string) func(string) Term {
+	return fixed(what, func(v float64) string { return number(math.Expm1(v)) + unit })
+}
+
+func expNumber(v float64) string { return number(math.Exp(v)) }
+
+// yesNo writes a 0/1 flag; the trees split it anywhere between the two.
+func yesNo(v float64) string {
+	if v >= 0.5 {
+		return "yes"
+	}
+	return "no"
+}
+
+func weekdayName(v float64) string {
+	if d := int(v); d >= 0 && d < 7 && float64(d) == v {
+		return time.Weekday(d).String()
+	}
+	return number(v)
+}
+
+func monthName(v float64) string {
+	if m := int(v); m >= 1 && m <= 12 && float64(m) == v {
+		return time.Month(m).String()
+	}
+	return number(v)
 }
 
 func seen(what string) func(fact) string {

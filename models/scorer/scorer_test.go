@@ -167,6 +167,50 @@ func TestScorerMatchesReference(t *testing.T) {
 	}
 }
 
+// Trees XGBoost can produce but random full trees do not: a lone leaf, and
+// a tree whose pruner left deleted nodes behind (nodes 3 and 4 below).
+func TestUnusualTrees(t *testing.T) {
+	m := oneSplit(0.5)
+	m.BaseScore = 0.25
+	m.Trees = append(m.Trees,
+		xgb.Tree{
+			Left: []int32{-1}, Right: []int32{-1}, Parent: []int32{-1}, SplitIndex: []int32{0},
+			SplitCondition: []float32{0.75}, DefaultLeft: []bool{false},
+			BaseWeight: []float32{0}, LossChange: []float32{0}, SumHessian: []float32{1},
+		},
+		xgb.Tree{
+			Left:           []int32{1, -1, -1, -1, -1},
+			Right:          []int32{2, -1, -1, -1, -1},
+			Parent:         []int32{-1, 0, 0, 2, 2},
+			SplitIndex:     []int32{0, 0, 0, xgb.DeletedSplitIndex, xgb.DeletedSplitIndex},
+			SplitCondition: []float32{2, 0.5, -0.5, 9, 9},
+			DefaultLeft:    []bool{true, false, false, true, true},
+			BaseWeight:     make([]float32, 5),
+			LossChange:     make([]float32, 5),
+			SumHessian:     make([]float32, 5),
+		})
+	s, err := scorer.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []float64{0, 1, 3, math.NaN()}
+	// By hand: tree 0 gives -1 below 0.5, +1 from 0.5 on and for NaN; tree
+	// 1 gives 0.75; tree 2 gives 0.5 below 2 and for NaN, -0.5 from 2 on.
+	want := []float64{0.25 - 1 + 0.75 + 0.5, 0.25 + 1 + 0.75 + 0.5, 0.25 + 1 + 0.75 - 0.5, 0.25 + 1 + 0.75 + 0.5}
+	got := make([]float64, 4)
+	if err := s.PredictMargin(rows, 4, got, 1); err != nil {
+		t.Fatal(err)
+	}
+	xgbtest.Compare(t, "margin", got, want, 1e-6)
+	leaf := make([]int32, 4*3)
+	if err := s.PredictLeaves(rows, 4, leaf, 1); err != nil {
+		t.Fatal(err)
+	}
+	if wantLeaf := []int32{1, 0, 1, 2, 0, 1, 2, 0, 2, 2, 0, 1}; !reflect.DeepEqual(leaf, wantLeaf) {
+		t.Errorf("leaves %v, want %v", leaf, wantLeaf)
+	}
+}
+
 func TestScorerArguments(t *testing.T) {
 	s, err := scorer.New(oneSplit(1))
 	if err != nil {

@@ -100,7 +100,8 @@ func BenchmarkXGBoostTrain(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	out, err := exec.Command(python, "-c", xgbTimeScript, string(spec)).CombinedOutput()
+	cmd := exec.Command(python, "-c", xgbTimeScript, string(spec))
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("python: %v\n%s", err, out)
 	}

@@ -2,8 +2,10 @@ package gbdt
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -80,21 +82,15 @@ func xgboostPython(t testing.TB) string {
 	return probe.python
 }
 
-// runPython runs script with args and fails the test with its output on
-// error. OpenMP threads wait passively: spinning ones make XGBoost many times
-// slower on a busy machine (34 s instead of 0.9 s measured here).
-func runPython(t testing.TB, python, script string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(python, append([]string{"-c", script}, args...)...)
-	cmd.Env = os.Environ()
+// pythonEnv is the environment for Python XGBoost. OpenMP threads wait
+// passively: spinning ones make XGBoost many times slower on a busy machine
+// (34 s instead of 0.9 s measured here).
+func pythonEnv() []string {
+	env := os.Environ()
 	if os.Getenv("OMP_WAIT_POLICY") == "" {
-		cmd.Env = append(cmd.Env, "OMP_WAIT_POLICY=PASSIVE")
+		env = append(env, "OMP_WAIT_POLICY=PASSIVE")
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("python: %v\n%s", err, out)
-	}
-	return string(out)
+	return env
 }
 
 // xgbParams translates p into XGBoost's parameters.
@@ -106,42 +102,97 @@ func xgbParams(p Params, baseScore float64) map[string]any {
 	}
 }
 
-// trainScript runs a JSON list of jobs {"dir", "params", "rounds"}: each
-// trains XGBoost on dir/train.csv (label last) and writes dir/model.json and
-// the margins of dir/test.csv, one per line, to dir/margin.txt. One Python
-// process serves all jobs: importing xgboost is the slow part.
-const trainScript = `
+// workerScript reads one JSON list of jobs {"dir", "params", "rounds"} per
+// line; each job trains XGBoost on dir/train.csv (label last) and writes
+// dir/model.json and the margins of dir/test.csv, one per line, to
+// dir/margin.txt. It answers each line with a line of timings. One worker
+// serves every test: importing xgboost is the slow part.
+const workerScript = `
 import sys, json, time, numpy as np, xgboost as xgb
-for job in json.loads(sys.argv[1]):
-    d = job["dir"]
-    t0 = time.perf_counter()
-    tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
-    te = np.loadtxt(d + "/test.csv", delimiter=",", skiprows=1, ndmin=2)
-    t1 = time.perf_counter()
-    dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
-    bst = xgb.train(job["params"], dtrain, job["rounds"])
-    t2 = time.perf_counter()
-    bst.save_model(d + "/model.json")
-    m = bst.predict(xgb.DMatrix(te, missing=np.nan), output_margin=True)
-    np.savetxt(d + "/margin.txt", m, fmt="%.9g")
-    print("%s: load %.2fs, train %.2fs" % (d, t1 - t0, t2 - t1))
+for line in sys.stdin:
+    done = []
+    for job in json.loads(line):
+        d = job["dir"]
+        t0 = time.perf_counter()
+        tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
+        te = np.loadtxt(d + "/test.csv", delimiter=",", skiprows=1, ndmin=2)
+        t1 = time.perf_counter()
+        dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
+        bst = xgb.train(job["params"], dtrain, job["rounds"])
+        t2 = time.perf_counter()
+        bst.save_model(d + "/model.json")
+        m = bst.predict(xgb.DMatrix(te, missing=np.nan), output_margin=True)
+        np.savetxt(d + "/margin.txt", m, fmt="%.9g")
+        done.append("%s: load %.2fs, train %.2fs" % (d, t1 - t0, t2 - t1))
+    print("; ".join(done), flush=True)
 `
 
-// xgbJob is one job of trainScript.
+// xgbJob is one job of workerScript.
 type xgbJob struct {
 	Dir    string         `json:"dir"`
 	Params map[string]any `json:"params"`
 	Rounds int            `json:"rounds"`
 }
 
-// runXGBoost runs the jobs in one Python process.
+var worker struct {
+	sync.Mutex
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	stderr lockedBuffer
+}
+
+// lockedBuffer collects the worker's stderr, written by exec's goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runXGBoost runs the jobs in the shared Python worker, starting it on first
+// use. It exits when the test binary does (its stdin closes).
 func runXGBoost(t testing.TB, python string, jobs []xgbJob) {
 	t.Helper()
+	worker.Lock()
+	defer worker.Unlock()
+	if worker.in == nil {
+		cmd := exec.Command(python, "-c", workerScript)
+		cmd.Env = pythonEnv()
+		cmd.Stderr = &worker.stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		worker.in, worker.out = in, bufio.NewScanner(out)
+	}
 	spec, err := json.Marshal(jobs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(strings.TrimSpace(runPython(t, python, trainScript, string(spec))))
+	if _, err := worker.in.Write(append(spec, '\n')); err != nil {
+		t.Fatalf("python worker: %v\n%s", err, worker.stderr.String())
+	}
+	if !worker.out.Scan() {
+		t.Fatalf("python worker died: %v\n%s", worker.out.Err(), worker.stderr.String())
+	}
+	t.Log(worker.out.Text())
 }
 
 // xgbJSONTree is the part of a tree in XGBoost's JSON model we compare.

@@ -20,7 +20,6 @@ const MaxFileSize = 2 << 30
 // src/learner.cc, src/gbm/gbtree_model.cc, src/tree/tree_model.cc). Fields
 // risklane does not need are left out and ignored on reading.
 type jsonModel struct {
-	Version []int64      `json:"version"`
 	Learner *jsonLearner `json:"learner"`
 }
 

@@ -237,7 +237,7 @@ func TestUBJSONHostile(t *testing.T) {
 		{"trailing bytes", append(bytes.Clone(good), 'Z'), "1 bytes after the end"},
 		{"NaN threshold", nanThreshold, "UBJSON offset " + itoa(at) + " (learner.gradient_booster.model.trees[0].split_conditions[0]): NaN is not accepted"},
 		{"bad high-precision number", []byte("{i\x01aHi\x03abc}"), "high-precision number"},
-		{"string for number", []byte("{i\x07versionSi\x011}"), "version: UBJSON string does not fit"},
+		{"string for object", []byte("{i\x07learnerSi\x011}"), "learner: UBJSON string does not fit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var err error

@@ -76,7 +76,7 @@ func TestQualityMatchesXGBoost(t *testing.T) {
 		c.dir = t.TempDir()
 		writeCSV(t, filepath.Join(c.dir, "train.csv"), c.X, c.y)
 		writeCSV(t, filepath.Join(c.dir, "test.csv"), c.Xtest, nil)
-		jobs = append(jobs, xgbJob{c.dir, xgbParams(c.p, float64(model.BaseScore)), c.p.NumRounds})
+		jobs = append(jobs, xgbJob{Dir: c.dir, Params: xgbParams(c.p, float64(model.BaseScore)), Rounds: c.p.NumRounds})
 	}
 	runXGBoost(t, python, jobs)
 	for _, c := range cases {

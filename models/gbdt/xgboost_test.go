@@ -98,15 +98,17 @@ func xgbParams(p Params, baseScore float64) map[string]any {
 	return map[string]any{
 		"objective": p.Objective, "tree_method": "hist", "max_depth": p.MaxDepth, "eta": p.Eta,
 		"max_bin": p.MaxBin, "lambda": p.Lambda, "alpha": p.Alpha, "gamma": p.Gamma,
-		"min_child_weight": p.MinChildWeight, "base_score": baseScore, "nthread": 2, "seed": 0,
+		"min_child_weight": p.MinChildWeight, "scale_pos_weight": p.ScalePosWeight,
+		"base_score": baseScore, "nthread": 2, "seed": 0,
 	}
 }
 
 // workerScript reads one JSON list of jobs {"dir", "params", "rounds"} per
 // line; each job trains XGBoost on dir/train.csv (label last) and writes
 // dir/model.json and the margins of dir/test.csv, one per line, to
-// dir/margin.txt. It answers each line with a line of timings. One worker
-// serves every test: importing xgboost is the slow part.
+// dir/margin.txt. A job {"dir", "model"} instead loads the model file and
+// scores dir/test.csv. It answers each line with a line of timings. One
+// worker serves every test: importing xgboost is the slow part.
 const workerScript = `
 import sys, json, time, numpy as np, xgboost as xgb
 for line in sys.stdin:
@@ -114,14 +116,18 @@ for line in sys.stdin:
     for job in json.loads(line):
         d = job["dir"]
         t0 = time.perf_counter()
-        tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
         te = np.loadtxt(d + "/test.csv", delimiter=",", skiprows=1, ndmin=2)
-        t1 = time.perf_counter()
-        dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
-        bst = xgb.train(job["params"], dtrain, job["rounds"])
-        t2 = time.perf_counter()
-        bst.save_model(d + "/model.json")
-        m = bst.predict(xgb.DMatrix(te, missing=np.nan), output_margin=True)
+        if job.get("model"):
+            bst = xgb.Booster(model_file=job["model"])
+            t1 = t2 = time.perf_counter()
+        else:
+            tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
+            t1 = time.perf_counter()
+            dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
+            bst = xgb.train(job["params"], dtrain, job["rounds"])
+            t2 = time.perf_counter()
+            bst.save_model(d + "/model.json")
+        m = bst.predict(xgb.DMatrix(te, missing=np.nan, feature_names=bst.feature_names), output_margin=True)
         np.savetxt(d + "/margin.txt", m, fmt="%.9g")
         done.append("%s: load %.2fs, train %.2fs" % (d, t1 - t0, t2 - t1))
     print("; ".join(done), flush=True)
@@ -130,8 +136,9 @@ for line in sys.stdin:
 // xgbJob is one job of workerScript.
 type xgbJob struct {
 	Dir    string         `json:"dir"`
-	Params map[string]any `json:"params"`
-	Rounds int            `json:"rounds"`
+	Params map[string]any `json:"params,omitempty"`
+	Rounds int            `json:"rounds,omitempty"`
+	Model  string         `json:"model,omitempty"`
 }
 
 var worker struct {
@@ -300,6 +307,8 @@ func TestTreesMatchXGBoost(t *testing.T) {
 		// from pruning the summary; with 600 rows XGBoost's sketch is exact.
 		{"logistic 32 bins", y, func(p *Params) { p.MaxBin = 32 }},
 		{"squared error", yr, func(p *Params) { p.Objective = xgb.RegSquaredError; p.BaseScore = 0.25 }},
+		{"scale_pos_weight", y, func(p *Params) { p.ScalePosWeight = 3 }},
+		{"deep, many rounds", y, func(p *Params) { p.MaxDepth, p.NumRounds, p.Eta = 7, 12, 0.1 }},
 	}
 	type run struct {
 		model *xgb.Model
@@ -320,7 +329,7 @@ func TestTreesMatchXGBoost(t *testing.T) {
 		writeCSV(t, filepath.Join(dir, "train.csv"), X, tc.labels)
 		writeCSV(t, filepath.Join(dir, "test.csv"), X, nil)
 		runs[i] = run{model, dir}
-		jobs = append(jobs, xgbJob{dir, xgbParams(p, float64(model.BaseScore)), p.NumRounds})
+		jobs = append(jobs, xgbJob{Dir: dir, Params: xgbParams(p, float64(model.BaseScore)), Rounds: p.NumRounds})
 	}
 	runXGBoost(t, python, jobs)
 	for i, tc := range cases {
@@ -368,5 +377,42 @@ func TestTreesMatchXGBoost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A model trained here and written by package xgb as XGBoost JSON loads in
+// Python XGBoost, which scores it exactly as the margins accumulated during
+// training (rows the trainer saw and rows it did not, NaNs included).
+func TestExportedModelScoresInXGBoost(t *testing.T) {
+	python := xgboostPython(t)
+	X, y := synthetic(4000, 12, 41)
+	V, _ := synthetic(2000, 12, 42)
+	p := DefaultParams()
+	p.NumRounds, p.Subsample, p.ColsampleByNode, p.Seed = 30, 0.8, 0.7, 3
+	X.Names = make([]string, len(X.Cols))
+	for j := range X.Names {
+		X.Names[j] = fmt.Sprintf("feature_%d", j)
+	}
+	tr, model, _ := trainInternal(t, X, y, nil, nil, p)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "risklane.json")
+	if err := xgb.WriteFile(path, model); err != nil {
+		t.Fatal(err)
+	}
+	both := &Matrix{Rows: X.Rows + V.Rows, Cols: make([][]float64, len(X.Cols))}
+	for j := range both.Cols {
+		both.Cols[j] = append(append([]float64(nil), X.Cols[j]...), V.Cols[j]...)
+	}
+	writeCSV(t, filepath.Join(dir, "test.csv"), both, nil)
+	runXGBoost(t, python, []xgbJob{{Dir: dir, Model: path}})
+	got := readFloats(t, filepath.Join(dir, "margin.txt"))
+	want := predictMargins(t, model, both)
+	for i := range want {
+		if i < X.Rows && want[i] != tr.margin[i] {
+			t.Fatalf("row %d: trained margin %v, model %v", i, tr.margin[i], want[i])
+		}
+		if math.Abs(got[i]-float64(want[i])) > 1e-5 {
+			t.Fatalf("row %d: XGBoost scores %v, risklane %v", i, got[i], want[i])
+		}
 	}
 }

@@ -16,6 +16,7 @@ func TestCountryNumeric(t *testing.T) {
 		{"251", 250, "France", true},
 		{"4", 4, "Afghanistan", true},
 		{"004", 4, "Afghanistan", true},
+		{"SSD", 728, "South Sudan", true}, // a partner of the synthetic data
 		{"XXX", 0, "", false},
 		{"", 0, "", false},
 	} {

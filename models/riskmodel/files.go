@@ -1,0 +1,326 @@
+package riskmodel
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"risklane/features"
+	"risklane/models/gbdt"
+	"risklane/models/metrics"
+	"risklane/models/xgb"
+	"risklane/pipeline/sink"
+)
+
+// File names inside a model folder.
+const (
+	ManifestFile   = "manifest.json"
+	ModelFile      = "model.json"
+	ModelBinFile   = "model.bin"
+	RevenueFile    = "revenue.json"
+	RevenueBinFile = "revenue.bin"
+	FeaturesFile   = "features.json"
+	MetricsFile    = "metrics.json"
+)
+
+const (
+	manifestFormat  = "risklane-model"
+	manifestVersion = 1
+)
+
+// Manifest describes a model folder.
+type Manifest struct {
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// ID identifies the model: the first 16 hex digits of the SHA-256 of
+	// the other files' hashes, so that the same model always has the same ID.
+	ID       string    `json:"model_id"`
+	Risklane string    `json:"risklane_version"`
+	Created  time.Time `json:"created"`
+	Profile  string    `json:"profile,omitempty"`
+	Inputs   []string  `json:"inputs,omitempty"`
+	Groups   []string  `json:"feature_groups"`
+	Features []string  `json:"features"`
+	// Classifier and Revenue are the hyper-parameters, in XGBoost's names.
+	Classifier Params  `json:"classifier_params"`
+	Revenue    *Params `json:"revenue_params,omitempty"`
+	// Files maps each file of the folder to its SHA-256, in hex.
+	Files map[string]string `json:"files"`
+}
+
+// Params are gbdt.Params under XGBoost's parameter names.
+type Params struct {
+	Objective           string  `json:"objective"`
+	NumRounds           int     `json:"num_boost_round"`
+	MaxDepth            int     `json:"max_depth"`
+	MaxBin              int     `json:"max_bin"`
+	Eta                 float64 `json:"eta"`
+	Lambda              float64 `json:"lambda"`
+	Alpha               float64 `json:"alpha"`
+	Gamma               float64 `json:"gamma"`
+	MinChildWeight      float64 `json:"min_child_weight"`
+	Subsample           float64 `json:"subsample"`
+	ColsampleByTree     float64 `json:"colsample_bytree"`
+	ColsampleByLevel    float64 `json:"colsample_bylevel"`
+	ColsampleByNode     float64 `json:"colsample_bynode"`
+	ScalePosWeight      float64 `json:"scale_pos_weight"`
+	BaseScore           float64 `json:"base_score"`
+	EarlyStoppingRounds int     `json:"early_stopping_rounds"`
+	Seed                uint64  `json:"seed"`
+}
+
+func paramsOf(p gbdt.Params) Params {
+	return Params{p.Objective, p.NumRounds, p.MaxDepth, p.MaxBin, p.Eta, p.Lambda, p.Alpha, p.Gamma,
+		p.MinChildWeight, p.Subsample, p.ColsampleByTree, p.ColsampleByLevel, p.ColsampleByNode,
+		p.ScalePosWeight, p.BaseScore, p.EarlyStoppingRounds, p.Seed}
+}
+
+// Metrics is the training report saved as metrics.json.
+type Metrics struct {
+	Train TrainSummary `json:"train"`
+	// Training ranks the training rows by their in-sample probability (their
+	// features are out of fold, the trees are not): an optimistic figure.
+	Training *metrics.Report `json:"training,omitempty"`
+	// Validation and ValidationByRevenue rank the validation set by
+	// probability and by expected revenue.
+	Validation          *metrics.Report `json:"validation,omitempty"`
+	ValidationByRevenue *metrics.Report `json:"validation_by_expected_revenue,omitempty"`
+	// ValidCurve is the classifier's validation metric (CurveMetric) after
+	// each round.
+	CurveMetric  string         `json:"curve_metric,omitempty"`
+	ValidCurve   []float64      `json:"validation_curve,omitempty"`
+	RevenueHead  RevenueSummary `json:"revenue_head"`
+	Importance   []Importance   `json:"importance"`
+	TrainSeconds float64        `json:"train_seconds"`
+}
+
+// TrainSummary counts the training data and the trees.
+type TrainSummary struct {
+	Rows          int `json:"rows"`
+	Labelled      int `json:"labelled"`
+	Illicit       int `json:"illicit"`
+	Features      int `json:"features"`
+	Trees         int `json:"trees"`
+	BestIteration int `json:"best_iteration"`
+}
+
+// RevenueSummary describes the revenue head.
+type RevenueSummary struct {
+	Rows      int      `json:"rows"` // illicit training rows with a revenue
+	ValidRMSE *float64 `json:"valid_rmse_log1p,omitempty"`
+	Note      string   `json:"note,omitempty"`
+}
+
+// Importance is one feature's share in the classifier's splits.
+type Importance struct {
+	Feature string  `json:"feature"`
+	Group   string  `json:"group"`
+	Gain    float64 `json:"gain"`  // total loss reduction of its splits
+	Cover   float64 `json:"cover"` // total hessian of its splits
+	Splits  int     `json:"splits"`
+	Share   float64 `json:"gain_share"` // Gain / total gain
+}
+
+func newManifest(cfg Config, st *features.State, cp gbdt.Params, rp *gbdt.Params) Manifest {
+	m := Manifest{
+		Format: manifestFormat, Version: manifestVersion, Risklane: Version(),
+		Created: time.Now().UTC().Truncate(time.Second), Profile: cfg.Profile, Inputs: cfg.Inputs,
+		Groups: st.Groups(), Features: st.Names(), Classifier: paramsOf(cp),
+	}
+	if rp != nil {
+		p := paramsOf(*rp)
+		m.Revenue = &p
+	}
+	return m
+}
+
+// Version is the risklane version recorded in manifests: the module version
+// of a released build, else the VCS revision it was built from.
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
+}
+
+// Save writes the model folder dir atomically: into a temporary folder next
+// to it, renamed into place when every file is written. An existing folder
+// at dir is replaced.
+func (m *Model) Save(dir string) error {
+	files := map[string][]byte{}
+	var b bytes.Buffer
+	if err := xgb.WriteJSON(&b, m.Classifier); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	files[ModelFile] = slices.Clone(b.Bytes())
+	b.Reset()
+	if err := xgb.WriteLegacyBinary(&b, m.Classifier); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	files[ModelBinFile] = slices.Clone(b.Bytes())
+	if m.Revenue != nil {
+		b.Reset()
+		if err := xgb.WriteJSON(&b, m.Revenue); err != nil {
+			return fmt.Errorf("riskmodel: revenue head: %w", err)
+		}
+		files[RevenueFile] = slices.Clone(b.Bytes())
+		b.Reset()
+		if err := xgb.WriteLegacyBinary(&b, m.Revenue); err != nil {
+			return fmt.Errorf("riskmodel: revenue head: %w", err)
+		}
+		files[RevenueBinFile] = slices.Clone(b.Bytes())
+	}
+	st, err := m.Features.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	files[FeaturesFile] = st
+	mt, err := json.MarshalIndent(m.Metrics, "", "  ")
+	if err != nil {
+		return fmt.Errorf("riskmodel: metrics: %w", err)
+	}
+	files[MetricsFile] = mt
+
+	man := m.Manifest
+	man.Files = map[string]string{}
+	for name, data := range files {
+		h := sha256.Sum256(data)
+		man.Files[name] = hex.EncodeToString(h[:])
+	}
+	man.ID = modelID(man.Files)
+	mb, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return fmt.Errorf("riskmodel: manifest: %w", err)
+	}
+	files[ManifestFile] = mb
+
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	out, err := sink.CreateDirAtomic(dir)
+	if err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	defer out.Abort()
+	for name, data := range files {
+		if err := sink.WriteFileAtomic(filepath.Join(out.Path(), name), data); err != nil {
+			return fmt.Errorf("riskmodel: %w", err)
+		}
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	m.Manifest = man
+	return nil
+}
+
+func modelID(files map[string]string) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s %s\n", n, files[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Load reads a model folder: it checks the SHA-256 of every file the
+// manifest lists, validates the trees and the feature state, and checks that
+// the trees take exactly the state's features.
+func Load(dir string) (*Model, error) {
+	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("riskmodel: %s is not a model folder (no %s); train one with risklane train", dir, ManifestFile)
+		}
+		return nil, fmt.Errorf("riskmodel: %w", err)
+	}
+	var man Manifest
+	if err := json.Unmarshal(mb, &man); err != nil {
+		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if man.Format != manifestFormat || man.Version != manifestVersion {
+		return nil, fmt.Errorf("riskmodel: %s: format %q version %d; this risklane reads %q version %d",
+			filepath.Join(dir, ManifestFile), man.Format, man.Version, manifestFormat, manifestVersion)
+	}
+	for _, need := range []string{ModelFile, FeaturesFile} {
+		if _, ok := man.Files[need]; !ok {
+			return nil, fmt.Errorf("riskmodel: %s: the manifest does not list %s", dir, need)
+		}
+	}
+	data := map[string][]byte{}
+	for name, want := range man.Files {
+		if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+			return nil, fmt.Errorf("riskmodel: %s: the manifest lists %q, which is not a file of the folder", dir, name)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("riskmodel: %w", err)
+		}
+		h := sha256.Sum256(b)
+		if got := hex.EncodeToString(h[:]); got != want {
+			return nil, fmt.Errorf("riskmodel: %s: SHA-256 %s, the manifest says %s: the file was changed or damaged after training", filepath.Join(dir, name), got, want)
+		}
+		data[name] = b
+	}
+	m := &Model{Manifest: man}
+	if m.Classifier, err = xgb.ReadJSON(bytes.NewReader(data[ModelFile])); err != nil {
+		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, ModelFile), err)
+	}
+	if b, ok := data[RevenueFile]; ok {
+		if m.Revenue, err = xgb.ReadJSON(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, RevenueFile), err)
+		}
+	}
+	if m.Features, err = features.Read(bytes.NewReader(data[FeaturesFile])); err != nil {
+		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, FeaturesFile), err)
+	}
+	if b, ok := data[MetricsFile]; ok {
+		if err := json.Unmarshal(b, &m.Metrics); err != nil {
+			return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, MetricsFile), err)
+		}
+	}
+	if !slices.Equal(man.Features, m.Features.Names()) {
+		return nil, fmt.Errorf("riskmodel: %s: the manifest's features differ from the feature state's: %s", dir, firstDifference(man.Features, m.Features.Names()))
+	}
+	if err := m.prepare(); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
+	return m, nil
+}

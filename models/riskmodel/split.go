@@ -1,0 +1,91 @@
+package riskmodel
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"risklane/pipeline/decl"
+)
+
+// SplitByDate divides batches into the rows dated before from and the rows
+// dated from it on (a validation period after a training period). Rows with
+// a null date go to the earlier part. The result batches are new; the inputs
+// are not released.
+func SplitByDate(batches []arrow.RecordBatch, from time.Time) (before, after []arrow.RecordBatch, err error) {
+	cut := arrow.Date32FromTime(from)
+	for bi, b := range batches {
+		idx := b.Schema().FieldIndices(decl.Date)
+		if len(idx) == 0 {
+			return nil, nil, fmt.Errorf("riskmodel: batch %d has no %q column to split on", bi+1, decl.Date)
+		}
+		d, ok := b.Column(idx[0]).(*array.Date32)
+		if !ok {
+			return nil, nil, fmt.Errorf("riskmodel: column %q is %s; the canonical schema has date32", decl.Date, b.Column(idx[0]).DataType())
+		}
+		late := func(i int) bool { return d.IsValid(i) && d.Value(i) >= cut }
+		// runs of rows on one side, so that sorted data is two slices
+		var runs [2][][2]int
+		for i := 0; i < d.Len(); {
+			j, side := i, late(i)
+			for j < d.Len() && late(j) == side {
+				j++
+			}
+			s := 0
+			if side {
+				s = 1
+			}
+			runs[s] = append(runs[s], [2]int{i, j})
+			i = j
+		}
+		for s, rs := range runs {
+			if len(rs) == 0 {
+				continue
+			}
+			rec, err := take(b, rs)
+			if err != nil {
+				return nil, nil, err
+			}
+			if s == 0 {
+				before = append(before, rec)
+			} else {
+				after = append(after, rec)
+			}
+		}
+	}
+	return before, after, nil
+}
+
+// take builds a batch of the given row ranges of b.
+func take(b arrow.RecordBatch, runs [][2]int) (arrow.RecordBatch, error) {
+	if len(runs) == 1 {
+		return b.NewSlice(int64(runs[0][0]), int64(runs[0][1])), nil
+	}
+	cols := make([]arrow.Array, b.NumCols())
+	n := 0
+	for _, r := range runs {
+		n += r[1] - r[0]
+	}
+	for c := range cols {
+		parts := make([]arrow.Array, len(runs))
+		for k, r := range runs {
+			parts[k] = array.NewSlice(b.Column(c), int64(r[0]), int64(r[1]))
+		}
+		col, err := array.Concatenate(parts, memory.DefaultAllocator)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("riskmodel: splitting column %q: %w", b.Schema().Field(c).Name, err)
+		}
+		cols[c] = col
+	}
+	rec := array.NewRecordBatch(b.Schema(), cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}

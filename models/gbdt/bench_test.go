@@ -125,8 +125,9 @@ func BenchmarkXGBoostTrain(b *testing.B) {
 // pass over the rows, all 30 histograms live at once), for nodes holding all,
 // half and 1/32 of the rows.
 //
-// Measured on the 2-core development machine (busy, so indicative only):
-// column-major 1.04 / 1.07 / 1.78 ns per cell, row-major 1.20 / 1.38 / 2.80.
+// Measured on the shared 2-core development machine (best of 3, busy, so
+// indicative only): column-major 1.03 / 1.02 / 1.68 ns per cell, row-major
+// 1.53 / 1.54 / 2.13.
 func BenchmarkHistogramLayout(b *testing.B) {
 	const n, nf = benchRows, benchFeats
 	r := rand.New(rand.NewPCG(1, 2))

@@ -1,0 +1,215 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"risklane/features"
+	"risklane/features/mirror"
+	"risklane/features/pricecluster"
+	"risklane/pipeline/decl"
+)
+
+// Inputs are what Build makes a report from: the outputs of the other
+// stages. Only Declarations is required; every other missing input leaves
+// its sections unavailable.
+type Inputs struct {
+	Title, Subtitle string
+	Facts           []Fact
+	// Declarations are the evaluation data in the canonical schema, with
+	// labels where they are known.
+	Declarations []arrow.RecordBatch
+	// Scores are the model's probabilities, one per row of Declarations, in
+	// order; nil when there is no model.
+	Scores []float64
+	// Gaps is a mirror analysis of the reporter's trade statistics.
+	Gaps *mirror.Gaps
+	// Ranked is the top of a ranked file (ReadRanked); its rows get their
+	// known outcome from Declarations.
+	Ranked *RankedSection
+	// Rules are the model's strongest decision paths.
+	Rules *RulesSection
+	// Cluster configures the k-means of unit values; the zero value gives
+	// the defaults of `risklane cluster` (seed 1).
+	Cluster pricecluster.Config
+	// BudgetPct is the inspection rate the fraud map counts the model's
+	// catches at; 0 means 5.
+	BudgetPct float64
+	// Missing says why an input is absent, by section key, for the
+	// sections it leaves unavailable.
+	Missing map[string]string
+}
+
+// Sizes of the sections Build makes.
+const (
+	ScoreBins   = 20
+	PriceGroups = 4
+	PriceBins   = 30
+	MirrorFlows = 15
+)
+
+// Columns are the per-declaration columns the report reads.
+type Columns struct {
+	IDs, Origin []string
+	HS6         []int32
+	// Value is the CIF value (FOB when CIF is missing or zero), Mass the net
+	// mass (gross weight when net is missing or zero), Qty the quantity:
+	// the unit-value inputs `risklane cluster` uses.
+	Value, Mass, Qty []float64
+	Labels           []int8
+	Revenue          []float64 // NaN when unknown
+}
+
+// ReadColumns extracts the report's columns from batches in the canonical
+// schema.
+func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
+	c := &Columns{}
+	for _, rec := range batches {
+		n := int(rec.NumRows())
+		ids, err := stringColumn(rec, decl.DeclarationID, true)
+		if err != nil {
+			return nil, err
+		}
+		origin, err := stringColumn(rec, decl.OriginCountry, false)
+		if err != nil {
+			return nil, err
+		}
+		hs, err := stringColumn(rec, decl.HSCode, true)
+		if err != nil {
+			return nil, err
+		}
+		cif, fob := floatColumn(rec, decl.CIFValue), floatColumn(rec, decl.FOBValue)
+		net, gross, qty := floatColumn(rec, decl.NetMassKg), floatColumn(rec, decl.GrossWeightKg), floatColumn(rec, decl.Quantity)
+		rev := floatColumn(rec, decl.Revenue)
+		for i := range n {
+			c.IDs = append(c.IDs, value(ids, i))
+			c.Origin = append(c.Origin, value(origin, i))
+			code := pricecluster.NoHS6
+			if hs.IsValid(i) {
+				code = pricecluster.ParseHS6(hs.Value(i))
+			}
+			c.HS6 = append(c.HS6, code)
+			v := floatAt(cif, i)
+			if !(v > 0) {
+				v = floatAt(fob, i)
+			}
+			m := floatAt(net, i)
+			if !(m > 0) {
+				m = floatAt(gross, i)
+			}
+			c.Value = append(c.Value, v)
+			c.Mass = append(c.Mass, m)
+			c.Qty = append(c.Qty, floatAt(qty, i))
+			c.Revenue = append(c.Revenue, floatAt(rev, i))
+		}
+		if c.Labels, err = features.ReadLabels(rec, c.Labels); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func stringColumn(rec arrow.RecordBatch, name string, required bool) (*array.String, error) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		if required {
+			return nil, fmt.Errorf("report: the declarations have no %s column", name)
+		}
+		return nil, nil
+	}
+	s, ok := rec.Column(idx[0]).(*array.String)
+	if !ok {
+		return nil, fmt.Errorf("report: column %s is %s, want string", name, rec.Column(idx[0]).DataType())
+	}
+	return s, nil
+}
+
+func value(a *array.String, i int) string {
+	if a == nil || a.IsNull(i) {
+		return ""
+	}
+	return a.Value(i)
+}
+
+func floatColumn(rec arrow.RecordBatch, name string) *array.Float64 {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	a, _ := rec.Column(idx[0]).(*array.Float64)
+	return a
+}
+
+func floatAt(a *array.Float64, i int) float64 {
+	if a == nil || a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
+}
+
+// Build computes every section it has the inputs for.
+func Build(in Inputs) (*Data, error) {
+	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked}
+	if d.Title == "" {
+		d.Title = "risklane report"
+	}
+	for k, v := range in.Missing {
+		d.SetUnavailable(k, v)
+	}
+	cols, err := ReadColumns(in.Declarations)
+	if err != nil {
+		return nil, err
+	}
+	n := len(cols.IDs)
+	budget := in.BudgetPct
+	if budget == 0 {
+		budget = 5
+	}
+	if in.Scores != nil {
+		if len(in.Scores) != n {
+			return nil, fmt.Errorf("report: %d scores for %d declarations", len(in.Scores), n)
+		}
+		if d.Metrics, err = NewMetrics(in.Scores, cols.Labels, cols.Revenue); err != nil {
+			return nil, err
+		}
+		if d.Scores, err = NewScoreHistogram(in.Scores, cols.Labels, ScoreBins); err != nil {
+			return nil, err
+		}
+		if d.Map, err = NewFraudMap(cols.Origin, cols.Labels, cols.Revenue, in.Scores, budget); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, s := range []string{SectionMetrics, SectionScores, SectionMap} {
+			if d.Unavailable[s] == "" {
+				d.SetUnavailable(s, "no model was given, so nothing was scored.")
+			}
+		}
+	}
+	cfg := in.Cluster
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	pm, err := pricecluster.Fit(cols.HS6, cols.Value, cols.Mass, cols.Qty, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("report: unit-value clusters: %w", err)
+	}
+	var a pricecluster.Assignment
+	if err := pm.Apply(cols.HS6, cols.Value, cols.Mass, cols.Qty, &a); err != nil {
+		return nil, fmt.Errorf("report: unit-value clusters: %w", err)
+	}
+	if d.Prices, err = NewPriceSection(pm, &a, cols.Labels, PriceGroups, PriceBins); err != nil {
+		return nil, err
+	}
+	if in.Gaps != nil {
+		d.Mirror = NewMirrorSection(in.Gaps, MirrorFlows)
+	} else if d.Unavailable[SectionMirror] == "" {
+		d.SetUnavailable(SectionMirror, "no trade statistics were given (--trade).")
+	}
+	if d.Ranked != nil && d.Ranked.Outcome == nil {
+		d.Ranked.AttachLabels(cols.IDs, cols.Labels)
+	}
+	return d, nil
+}

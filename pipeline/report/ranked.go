@@ -1,0 +1,160 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/parquet-go/parquet-go"
+
+	"risklane/models/metrics"
+	"risklane/pipeline/rank"
+	"risklane/pipeline/sink"
+)
+
+// RankedSection is the top of a ranked file, as `risklane score` writes it.
+type RankedSection struct {
+	Path string
+	// Rows are the first rows of the file, in rank order.
+	Rows []rank.Row
+	// Outcome holds, per row of Rows, the label of the declaration in the
+	// evaluation data (metrics.Unknown when it is not there or not
+	// labelled); nil until AttachLabels.
+	Outcome []int8
+	// Total counts every row of the file; Red, Yellow and Green count the
+	// lanes.
+	Total, Red, Yellow, Green int
+	ModelID, RunID            string
+}
+
+// ReadRanked reads a ranked file (.parquet or .csv), keeping its first top
+// rows and counting its lanes.
+func ReadRanked(path string, top int) (*RankedSection, error) {
+	format, err := sink.FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &RankedSection{Path: path}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ranked file: %w", err)
+	}
+	defer f.Close()
+	add := func(r rank.Row) error {
+		s.Total++
+		switch r.Lane {
+		case rank.Red:
+			s.Red++
+		case rank.Yellow:
+			s.Yellow++
+		case rank.Green:
+			s.Green++
+		default:
+			return fmt.Errorf("%s: rank %d: lane %q is not red, yellow or green", path, r.Rank, r.Lane)
+		}
+		if len(s.Rows) < top {
+			s.Rows = append(s.Rows, r)
+		}
+		if s.ModelID == "" {
+			s.ModelID, s.RunID = r.ModelID, r.RunID
+		}
+		return nil
+	}
+	switch format {
+	case sink.Parquet:
+		err = readRankedParquet(f, add)
+	case sink.CSV:
+		err = readRankedCSV(f, add)
+	default:
+		return nil, fmt.Errorf("%s: a ranked file is .parquet or .csv", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ranked file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func readRankedParquet(f *os.File, add func(rank.Row) error) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return err
+	}
+	r := parquet.NewGenericReader[rank.Row](pf)
+	defer r.Close()
+	buf := make([]rank.Row, 1024)
+	for {
+		n, err := r.Read(buf)
+		for _, row := range buf[:n] {
+			if aerr := add(row); aerr != nil {
+				return aerr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func readRankedCSV(f *os.File, add func(rank.Row) error) error {
+	cr := csv.NewReader(f)
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(head, rank.Header) {
+		return fmt.Errorf("line 1: header %v, want %v", head, rank.Header)
+	}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r := rank.Row{DeclarationID: rec[1], Lane: rank.Lane(rec[4]), Reasons: rec[5], ModelID: rec[6], RunID: rec[7]}
+		if r.Rank, err = strconv.ParseInt(rec[0], 10, 64); err != nil {
+			return fmt.Errorf("line %d, column rank: %q is not a whole number", line, rec[0])
+		}
+		score, err := strconv.ParseFloat(rec[2], 32)
+		if err != nil {
+			return fmt.Errorf("line %d, column score: %q is not a number", line, rec[2])
+		}
+		r.Score = float32(score)
+		if r.ExpectedRevenue, err = strconv.ParseFloat(rec[3], 64); err != nil {
+			return fmt.Errorf("line %d, column expected_revenue: %q is not a number", line, rec[3])
+		}
+		if err := add(r); err != nil {
+			return err
+		}
+	}
+}
+
+// AttachLabels records, for each row kept, the label its declaration has in
+// the evaluation data (ids and labels in the same order), so that the report
+// can show which of the top rows were frauds.
+func (s *RankedSection) AttachLabels(ids []string, labels []int8) {
+	want := make(map[string]int, len(s.Rows))
+	s.Outcome = make([]int8, len(s.Rows))
+	for i, r := range s.Rows {
+		want[r.DeclarationID] = i
+		s.Outcome[i] = metrics.Unknown
+	}
+	for j, id := range ids {
+		if i, ok := want[id]; ok {
+			s.Outcome[i] = labels[j]
+		}
+	}
+}

@@ -153,11 +153,11 @@ func Parse(data []byte, source string) (*Profile, error) {
 		return fail(fmt.Errorf("expected one YAML document, found %d", len(docs)))
 	}
 	body := docs[0].Body
-	if n := findAnchorOrAlias(body); n != nil {
-		return fail(fmt.Errorf("line %d: anchors and aliases are not allowed in a profile", n.GetToken().Position.Line))
+	if n := findSpecial(body); n != nil {
+		return fail(fmt.Errorf("line %d: anchors, aliases and tags are not allowed in a profile", n.GetToken().Position.Line))
 	}
 	var y yamlProfile
-	if err := yaml.NodeToValue(body, &y, yaml.Strict()); err != nil {
+	if err := decodeNode(body, &y); err != nil {
 		return fail(yamlError(err))
 	}
 	loc := func(path ...any) string {
@@ -221,13 +221,14 @@ func yamlError(err error) error {
 	return errors.New(msg)
 }
 
-// findAnchorOrAlias returns the first anchor or alias node under n. They are
-// refused because nested aliases can expand a small file exponentially.
-func findAnchorOrAlias(n ast.Node) ast.Node {
+// findSpecial returns the first anchor, alias or tag node under n. Nested
+// aliases can expand a small file exponentially, and tags only ask the
+// decoder for conversions a profile never needs.
+func findSpecial(n ast.Node) ast.Node {
 	var found ast.Node
 	ast.Walk(visitorFunc(func(n ast.Node) bool {
 		switch n.(type) {
-		case *ast.AnchorNode, *ast.AliasNode:
+		case *ast.AnchorNode, *ast.AliasNode, *ast.TagNode:
 			if found == nil {
 				found = n
 			}
@@ -236,6 +237,18 @@ func findAnchorOrAlias(n ast.Node) ast.Node {
 		return found == nil
 	}), n)
 	return found
+}
+
+// decodeNode decodes a profile document. A profile may come from anyone,
+// so a panic inside the YAML library on some odd input becomes an error
+// rather than a crash.
+func decodeNode(body ast.Node, y *yamlProfile) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot read this YAML (%v); write the profile as plain keys and values", r)
+		}
+	}()
+	return yaml.NodeToValue(body, y, yaml.Strict())
 }
 
 type visitorFunc func(ast.Node) bool

@@ -84,6 +84,7 @@ func (s *csvScanner) fill() bool {
 // record or s.problem says why the record was skipped.
 func (s *csvScanner) next() bool {
 	s.problem = ""
+	searched := 0 // bytes after s.pos already known to hold no newline
 	for {
 		if s.pos >= s.end {
 			if !s.fill() {
@@ -91,8 +92,12 @@ func (s *csvScanner) next() bool {
 			}
 			continue
 		}
-		nl := bytes.IndexByte(s.buf[s.pos:s.end], '\n')
+		nl := bytes.IndexByte(s.buf[s.pos+searched:s.end], '\n')
+		if nl >= 0 {
+			nl += searched
+		}
 		if nl < 0 {
+			searched = s.end - s.pos
 			if !s.eof {
 				if s.end-s.pos >= s.maxRecord {
 					s.skipLongLine()
@@ -113,6 +118,7 @@ func (s *csvScanner) next() bool {
 		if len(line) == 0 {
 			s.pos = min(s.pos+after, s.end)
 			s.line++
+			searched = 0
 			continue
 		}
 		s.recLine = s.line
@@ -279,9 +285,15 @@ func (s *csvScanner) quoted(firstLine int) bool {
 			continue
 		}
 		// An unquoted field: up to the next separator or line end.
+		searched := 0
 		for {
 			rest := s.buf[s.pos+k : s.end]
-			i := indexSepOrNL(rest, s.comma)
+			i := indexSepOrNL(rest[searched:], s.comma)
+			if i >= 0 {
+				i += searched
+			} else {
+				searched = len(rest)
+			}
 			if i < 0 && !s.eof {
 				if tooLong() {
 					return fail(fmt.Sprintf("record longer than %d bytes", s.maxRecord))

@@ -27,6 +27,15 @@
 // skipped and not counted. Values are trimmed of surrounding blanks; an
 // empty value is null.
 //
+// The format is recognised from the content (Parquet and Arrow magic bytes,
+// gzip), else from the name; anything else is read as CSV. Parquet is read a
+// record batch at a time, only the columns the profile uses. Parquet and
+// Arrow values may arrive typed: integers, floats and decimals for numbers
+// and codes (an integer HS code keeps its digits), date32, date64 and
+// timestamps for dates (the calendar date in the timestamp's own zone),
+// booleans or integers for illicit, dictionary-encoded text anywhere; a NaN
+// number is null. Such a file's "line" is its 1-based row number.
+//
 // Duplicate declaration ids are accepted unless the profile sets UniqueIDs:
 // DESIGN.md asks for ids unique within a file, but one row is one item and a
 // customs declaration usually has several items sharing its id, so only a

@@ -86,7 +86,7 @@ func (p *numberParser) parse(b []byte) (float64, string) {
 				}
 			}
 			s = append(s, c)
-		case c == p.thou && intPart:
+		case c == p.thou && p.thou != 0 && intPart:
 			if group == 0 || (group > 0 && group != 3) || (group < 0 && (lead == 0 || lead > 3)) {
 				return 0, reasonGrouping
 			}

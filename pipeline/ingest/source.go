@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -357,17 +358,19 @@ func checkType(dt arrow.DataType) error {
 	return fmt.Errorf("type %s cannot hold a declaration value; convert it to a string, number or date column", dt)
 }
 
-var zones = map[string]*time.Location{}
+// zones caches time zones: time.LoadLocation reads the zone database on
+// every call, and readers on several goroutines may ask.
+var zones sync.Map // string -> *time.Location
 
 func loadZone(name string) (*time.Location, error) {
-	if z, ok := zones[name]; ok {
-		return z, nil
+	if z, ok := zones.Load(name); ok {
+		return z.(*time.Location), nil
 	}
 	z, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, err
 	}
-	zones[name] = z
+	zones.Store(name, z)
 	return z, nil
 }
 

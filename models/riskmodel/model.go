@@ -154,11 +154,14 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		br, err := m.Evaluate(valid, ByExpectedRevenue)
-		if err != nil {
-			return nil, err
+		m.Metrics.Validation = &bp.Report
+		if m.Revenue != nil {
+			br, err := m.Evaluate(valid, ByExpectedRevenue)
+			if err != nil {
+				return nil, err
+			}
+			m.Metrics.ValidationByRevenue = &br.Report
 		}
-		m.Metrics.Validation, m.Metrics.ValidationByRevenue = &bp.Report, &br.Report
 	}
 	m.Metrics.TrainSeconds = time.Since(start).Seconds()
 	m.Manifest = newManifest(cfg, st, cp, rp)

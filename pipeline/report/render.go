@@ -24,15 +24,21 @@ const EChartsVersion = "5.6.0"
 
 // RulesSection lists the model's strongest decision paths as readable rules.
 type RulesSection struct {
+	// Rows is the number of labelled declarations the rules were measured
+	// on.
+	Rows  int
 	Rules []Rule
 }
 
-// Rule is one decision path: its conditions in words, and how many
-// declarations of the evaluation data follow it and how many of those are
-// frauds.
+// Rule is one decision path: its conditions in words, how many labelled
+// declarations follow it and how many of those are frauds, and its lift
+// (its fraud rate over the overall fraud rate). Tree and Leaf locate the
+// path in the model: tree index and XGBoost leaf node id.
 type Rule struct {
 	Text          string
 	Rows, Illicit int
+	Lift          float64
+	Tree, Leaf    int
 }
 
 // DefaultTopFlows is the number of mirror flows drawn in the chart (the table
@@ -155,6 +161,7 @@ func funcs(p *page) template.FuncMap {
 		},
 		"num":   func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
 		"int":   thousands,
+		"dec1":  func(v float64) string { return fixed(v, 1) },
 		"dec2":  func(v float64) string { return fixed(v, 2) },
 		"dec3":  func(v float32) string { return fixed(float64(v), 3) },
 		"dec4":  func(v float64) string { return fixed(v, 4) },

@@ -76,9 +76,9 @@ func sampleInputs(t testing.TB) Inputs {
 		Scores:       scores,
 		Gaps:         gaps,
 		Ranked:       ranked,
-		Rules: &RulesSection{Rules: []Rule{
-			{Text: "unit value below 40% of the HS6 median and importer's past fraud rate above 20%", Rows: 120, Illicit: 96},
-			{Text: "origin ZAF and HS 110610", Rows: 40, Illicit: 22},
+		Rules: &RulesSection{Rows: 20000, Rules: []Rule{
+			{Text: "unit value below 40% of the HS6 median and importer's past fraud rate above 20%", Rows: 120, Illicit: 96, Lift: 14},
+			{Text: "origin ZAF and HS 110610", Rows: 40, Illicit: 22, Lift: 9.6},
 		}},
 	}
 }

@@ -185,6 +185,7 @@ var templates = []template{
 	{"freq_hs6_origin", "", seen("this HS code from this origin"), seenTerm("this HS code from this origin")},
 	{"freq_declarant_importer", "", seen("this declarant with this importer"), seenTerm("this declarant with this importer")},
 	{"freq_office_importer", "", seen("this importer at this office"), seenTerm("this importer at this office")},
+	{"freq_*", "", func(f fact) string { return seen(keyWords(f.name))(f) }, func(name string) Term { return seenTerm(keyWords(name))(name) }},
 	// Values, taxes, dates.
 	{"log_value", "", expm1("declared value", ""), expm1Term("declared value", "")},
 	{"log_net_mass", "", expm1("net mass", " kg"), expm1Term("net mass", " kg")},
@@ -235,6 +236,16 @@ func hsTerm(name string) Term {
 // seenTerm counts earlier sightings: the feature counts the row itself.
 func seenTerm(what string) func(string) Term {
 	return fixed("times "+what+" seen before", func(v float64) string { return number(v - 1) })
+}
+
+// keyWords names the key a freq_ feature counts: "freq_hs6" counts the HS6
+// code, "freq_extra_channel" the channel.
+func keyWords(name string) string {
+	key := strings.TrimPrefix(strings.TrimPrefix(name, "freq_"), "extra_")
+	if len(key) == 3 && key[:2] == "hs" {
+		return "HS" + key[2:] + " code"
+	}
+	return key
 }
 
 func expm1Term(what, unit string) func(string) Term {

@@ -37,6 +37,13 @@ func DefaultPlan() Plan {
 	return Plan{Budget: Percent(5), Yellow: Percent(10), Explore: Percent(10), Seed: 1}
 }
 
+// Explained returns how many of n ranked rows the red and yellow lanes hold:
+// the rows that get reasons (exploration draws aside).
+func (p Plan) Explained(n int) int {
+	red := p.Budget.Of(n)
+	return red + min(p.Yellow.Of(n), n-red)
+}
+
 // Lanes records where each lane starts and ends in rank order (0-based ranks).
 type Lanes struct {
 	Scored int `json:"scored"`

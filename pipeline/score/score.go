@@ -1,40 +1,51 @@
 // Package score is the streaming core of a scoring run: it turns record
-// batches in the canonical schema into one compact ranking key per row, then,
-// once the ranking is known, joins each row's declaration_id and reasons back
-// in rank order.
+// batches in the canonical schema into one compact ranking key per row and,
+// once the ranking is known, joins every row's declaration_id and reasons
+// back in rank order.
 //
-// A run reads its input twice and never holds it whole:
+// A run reads its input once:
 //
-//  1. Score: a reader goroutine decodes batches; workers compute features
-//     from the model's saved state and predict; per row only a packed rank
-//     key (float32 score + input ordinal, 8 bytes), the probability (4 bytes)
-//     and the expected revenue (8 bytes) are kept: 20 bytes a row, 200 MB for
-//     ten million declarations.
+//  1. Score: ingest decodes batches on its goroutine; workers compute
+//     features from the model's saved state and predict. Per row only a
+//     packed rank key (float32 score + input ordinal, 8 bytes), the
+//     probability (4 bytes) and the expected revenue (8 bytes) stay in
+//     memory: 20 bytes a row, 200 MB for ten million declarations. The
+//     declaration_ids go to a spill file. Rows that may end in the red or
+//     yellow lanes get their reasons at once, while their features are at
+//     hand: a row is a candidate when fewer than K rows seen so far beat
+//     it, K being the size of those lanes for the rows seen so far (with a
+//     margin), tracked by a heap of K keys; the reasons go to a second
+//     spill file.
 //  2. Ranking (package rank) sorts the keys and cuts the lanes.
-//  3. Explain: the input is read again; rows in the red and yellow lanes get
-//     their features recomputed and their reasons written; every row's
-//     declaration_id and reasons go to one of several spill files by rank
-//     range (a distribution pass), so that
-//  4. Write can emit the ranked file in rank order holding one rank range
+//  3. Join distributes the spilled ids and the reasons of the rows that
+//     did land in the red and yellow lanes into one file per rank range.
+//     Were a red or yellow row not a candidate (only when the input's score
+//     distribution drifts strongly along the file), Join reads the input
+//     again for those rows alone.
+//  4. Write emits the ranked file in rank order, one rank range
 //     (RowGroupRows rows) in memory at a time.
 //
-// Batches pass through bounded channels, so at most a few batches are in
-// memory whatever the input size, and each is released as soon as its last
-// reader is done with it.
+// Batches pass through bounded channels, so a few batches at most are in
+// memory whatever the input size, each released when its last user is done.
 package score
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/models/explain"
 	"risklane/models/xgb"
 	"risklane/pipeline/decl"
 	"risklane/pipeline/rank"
@@ -43,7 +54,7 @@ import (
 // Source yields record batches in the canonical schema, in a deterministic
 // order: reading the same input twice must give the same rows in the same
 // order. The batch returned by RecordBatch is valid until the next call to
-// Next; Score retains what it keeps longer.
+// Next; the scoring stage retains what it keeps longer.
 type Source interface {
 	Next() bool
 	RecordBatch() arrow.RecordBatch
@@ -78,24 +89,36 @@ type RankBy string
 // Ranking keys.
 const (
 	ByProbability RankBy = "probability"
-	ByRevenue     RankBy = "revenue" // expected revenue, as DATE's dual task ranks
+	ByRevenue     RankBy = "expected-revenue" // as DATE's dual task ranks
 )
 
-// Options tune a scoring pass.
-type Options struct {
-	// Workers is the number of goroutines computing features and scores
-	// (beside the reader). Zero means GOMAXPROCS.
+// Config is what a scoring run needs besides its input.
+type Config struct {
+	Model Model
+	// Reasoner writes the reasons; nil means NewReasoner(Model.FeatureNames()).
+	Reasoner *Reasoner
+	// Explained returns how many of n scored rows get reasons: the red and
+	// yellow lanes (rank.Plan.Explained).
+	Explained func(n int) int
+	// RowsHint, when not zero, is an upper bound on the number of rows the
+	// source gives; it makes the choice of the rows that get reasons in the
+	// first pass exact (see candidates).
+	RowsHint int
+	// TempDir holds the spill files ("" means os.TempDir()).
+	TempDir string
+	// Workers is the number of goroutines computing features, scores and
+	// reasons (beside ingest's reader). Zero means GOMAXPROCS.
 	Workers int
 	// RankBy is the ranking key; zero means ByProbability.
 	RankBy RankBy
 	// Progress, when set, is called from one goroutine with the number of
-	// rows done so far.
+	// rows done so far in the current pass.
 	Progress func(rows int64)
 }
 
-func (o Options) workers() int {
-	if o.Workers > 0 {
-		return o.Workers
+func (c *Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -109,24 +132,31 @@ const subBatch = 4096
 // goroutines doing that work, so they can exceed Wall.
 type Timing struct {
 	Rows int64 `json:"rows"`
-	// Read is the time the reader spent decoding and validating batches.
+	// Read is the time the pass waited for its source's batches.
 	Read time.Duration `json:"read_ns"`
-	// Work is the worker time: features and prediction (Score) or features,
-	// contributions and sentences (Explain).
+	// Work is the workers' busy time: features, prediction, reasons.
 	Work time.Duration `json:"work_ns"`
 	Wall time.Duration `json:"wall_ns"`
 }
 
 // Scored holds the compact per-row results of the first pass, indexed by
-// input ordinal (the row's position among the accepted rows).
+// input ordinal (the row's position among the accepted rows), and the spill
+// files of ids and candidate reasons. Remove deletes the files.
 type Scored struct {
 	// Keys are the rank keys in ordinal order, ready for rank.Sort.
 	Keys   []rank.Key
 	Timing Timing
+	// Candidates is the number of rows whose reasons were written in the
+	// first pass.
+	Candidates int64
 
-	prob chunked[float32]
-	rev  chunked[float64]
-	ids  idDigest
+	cfg     Config
+	prob    chunked[float32]
+	rev     chunked[float64]
+	ids     idDigest
+	dir     string
+	idFile  *os.File
+	reasons *os.File
 }
 
 // Rows returns the number of rows scored.
@@ -139,8 +169,21 @@ func (s *Scored) Prob(ord uint32) float32 { return s.prob.at(int(ord)) }
 // Revenue returns the expected revenue of the row at an ordinal.
 func (s *Scored) Revenue(ord uint32) float64 { return s.rev.at(int(ord)) }
 
+// Remove deletes the spill files. Safe to call more than once.
+func (s *Scored) Remove() {
+	for _, f := range []*os.File{s.idFile, s.reasons} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	s.idFile, s.reasons = nil, nil
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
 // idDigest is an order-sensitive fingerprint of the declaration_id column:
-// the second pass checks that it reads the rows the first one ranked.
+// a second read of the input is checked against the first.
 type idDigest struct {
 	seed maphash.Seed
 	sum  uint64
@@ -221,41 +264,72 @@ func idColumn(rec arrow.RecordBatch) (*array.String, error) {
 	return ids, nil
 }
 
-// scoredRows is a worker's output for one batch.
-type scoredRows struct {
-	start int
-	prob  []float32
-	rev   []float64
-	key   []float32
-	ids   uint64
-	busy  time.Duration
+// scoredBatch is a worker's output for one batch.
+type scoredBatch struct {
+	start    int
+	prob     []float32
+	rev      []float64
+	key      []rank.Key
+	captured []rank.Key // keys of the rows whose reasons are in reasons
+	ids      []byte     // the batch's id block
+	reasons  []byte     // reason records of the captured rows
+	idDigest uint64
+	busy     time.Duration
 }
 
-// Score runs the first pass over src: features, prediction and one rank key
-// per row. Memory is the 20 bytes a row of Scored plus a few batches.
-func Score(ctx context.Context, src Source, m Model, opt Options) (*Scored, error) {
+// Score runs the first pass over src (see the package comment). Memory is
+// the 20 bytes a row of Scored, the candidate heap (8 bytes per red or
+// yellow row) and a few batches.
+func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
+	t0 := time.Now()
+	if cfg.Reasoner == nil {
+		cfg.Reasoner = NewReasoner(cfg.Model.FeatureNames())
+	}
+	if cfg.Explained == nil {
+		return nil, fmt.Errorf("score: no Explained function")
+	}
+	ex, err := explain.New(cfg.Model.Trees())
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", cfg.Model.ID(), err)
+	}
+	nf := len(cfg.Model.FeatureNames())
+	if ex.NumFeature() != nf {
+		return nil, fmt.Errorf("model %s: the trees use %d features, the feature state gives %d", cfg.Model.ID(), ex.NumFeature(), nf)
+	}
+	s := &Scored{cfg: cfg, ids: idDigest{seed: maphash.MakeSeed()}}
+	defer func() {
+		if err != nil {
+			s.Remove()
+		}
+	}()
+	if s.dir, err = os.MkdirTemp(cfg.TempDir, "risklane-spill-"); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	if s.idFile, err = os.Create(filepath.Join(s.dir, "ids")); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	if s.reasons, err = os.Create(filepath.Join(s.dir, "reasons")); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	idOut := bufio.NewWriterSize(s.idFile, 1<<20)
+	reasonOut := bufio.NewWriterSize(s.reasons, 1<<20)
+
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	t0 := time.Now()
-	workers := opt.workers()
-	nf := len(m.FeatureNames())
-	byRevenue := opt.RankBy == ByRevenue
-
-	s := &Scored{ids: idDigest{seed: maphash.MakeSeed()}}
+	workers := cfg.workers()
 	batches := make(chan batch, workers)
-	results := make(chan scoredRows, workers)
+	results := make(chan scoredBatch, workers)
 	go readBatches(ctx, cancel, src, batches, &s.Timing.Read)
 
+	cand := newCandidates(cfg.Explained, cfg.RowsHint)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			feats := make([]float64, subBatch*nf)
-			prob := make([]float64, subBatch)
-			rev := make([]float64, subBatch)
+			w := newScoreWorker(&cfg, ex, &s.ids, &cand.threshold)
 			for b := range batches {
-				r, err := scoreBatch(b, m, nf, byRevenue, &s.ids, feats, prob, rev)
+				r, err := w.batch(b)
 				b.rec.Release()
 				if err != nil {
 					cancel(err)
@@ -268,24 +342,43 @@ func Score(ctx context.Context, src Source, m Model, opt Options) (*Scored, erro
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	// The collector is the only writer of the per-row arrays. Batches arrive
-	// in any order; each knows its ordinals, so rows land in place.
+	// The collector alone writes the per-row arrays, the heap and the spill
+	// files. Batches arrive in any order; each knows its ordinals.
 	var keys chunked[rank.Key]
 	var done int64
 	for r := range results {
-		if err := s.put(&keys, r); err != nil {
-			cancel(err)
+		if context.Cause(ctx) != nil {
 			continue // keep receiving so that the workers finish
 		}
-		s.ids.sum += r.ids
-		s.Timing.Work += r.busy
+		if err := s.put(&keys, r); err != nil {
+			cancel(err)
+			continue
+		}
 		done += int64(len(r.prob))
-		if opt.Progress != nil {
-			opt.Progress(done)
+		cand.seen(int(done))
+		for _, k := range r.captured {
+			cand.offer(k)
+		}
+		s.Candidates += int64(len(r.captured))
+		s.ids.sum += r.idDigest
+		s.Timing.Work += r.busy
+		if _, err := idOut.Write(r.ids); err != nil {
+			cancel(fmt.Errorf("spill: %w", err))
+		}
+		if _, err := reasonOut.Write(r.reasons); err != nil {
+			cancel(fmt.Errorf("spill: %w", err))
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(done)
 		}
 	}
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
+	}
+	for _, w := range []*bufio.Writer{idOut, reasonOut} {
+		if err := w.Flush(); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
 	}
 	s.Keys = keys.flatten()
 	s.Timing.Rows = int64(len(s.Keys))
@@ -293,50 +386,11 @@ func Score(ctx context.Context, src Source, m Model, opt Options) (*Scored, erro
 	return s, nil
 }
 
-// scoreBatch computes features and scores of one batch, subBatch rows at a
-// time.
-func scoreBatch(b batch, m Model, nf int, byRevenue bool, ids *idDigest, feats, prob, rev []float64) (scoredRows, error) {
-	t0 := time.Now()
-	n := int(b.rec.NumRows())
-	idCol, err := idColumn(b.rec)
-	if err != nil {
-		return scoredRows{}, err
-	}
-	r := scoredRows{start: b.start, prob: make([]float32, n), rev: make([]float64, n), key: make([]float32, n)}
-	for i := 0; i < n; i += subBatch {
-		j := min(i+subBatch, n)
-		k := j - i
-		sub := b.rec.NewSlice(int64(i), int64(j))
-		err := m.Features(sub, feats[:k*nf])
-		sub.Release()
-		if err != nil {
-			return scoredRows{}, fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
-		}
-		if err := m.Predict(feats[:k*nf], prob[:k], rev[:k]); err != nil {
-			return scoredRows{}, fmt.Errorf("scoring rows %d to %d: %w", b.start+i+1, b.start+j, err)
-		}
-		for t := range k {
-			r.prob[i+t] = float32(prob[t])
-			r.rev[i+t] = rev[t]
-			if byRevenue {
-				r.key[i+t] = float32(rev[t])
-			} else {
-				r.key[i+t] = float32(prob[t])
-			}
-		}
-	}
-	for i := range n {
-		r.ids += ids.rowHash(b.start+i, idCol.Value(i))
-	}
-	r.busy = time.Since(t0)
-	return r, nil
-}
-
 // maxRows is the most rows one run ranks: ordinals are 32-bit in the keys.
 const maxRows = 1<<32 - 1
 
-// put stores one batch's results; the collector goroutine alone calls it.
-func (s *Scored) put(keys *chunked[rank.Key], r scoredRows) error {
+// put stores one batch's results.
+func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
 	if r.start+len(r.prob) > maxRows {
 		return fmt.Errorf("more than %d rows: split the input into several runs", maxRows)
 	}
@@ -344,9 +398,109 @@ func (s *Scored) put(keys *chunked[rank.Key], r scoredRows) error {
 		ord := r.start + i
 		s.prob.set(ord, p)
 		s.rev.set(ord, r.rev[i])
-		keys.set(ord, rank.MakeKey(r.key[i], uint32(ord)))
+		keys.set(ord, r.key[i])
 	}
 	return nil
+}
+
+// scoreWorker holds one worker's buffers for the first pass.
+type scoreWorker struct {
+	cfg       *Config
+	ex        *explain.Explainer
+	ids       *idDigest
+	threshold *atomic.Uint64
+	nf        int
+	byRevenue bool
+
+	feats   []float64
+	prob    []float64
+	rev     []float64
+	contrib []float64
+	scratch reasonScratch
+	row     rowView
+	reason  []byte
+}
+
+func newScoreWorker(cfg *Config, ex *explain.Explainer, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
+	nf := len(cfg.Model.FeatureNames())
+	return &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == ByRevenue,
+		feats: make([]float64, subBatch*nf), prob: make([]float64, subBatch), rev: make([]float64, subBatch),
+		contrib: make([]float64, nf)}
+}
+
+// batch scores one batch, subBatch rows at a time, and writes the reasons of
+// its candidate rows.
+func (w *scoreWorker) batch(b batch) (scoredBatch, error) {
+	t0 := time.Now()
+	n := int(b.rec.NumRows())
+	idCol, err := idColumn(b.rec)
+	if err != nil {
+		return scoredBatch{}, err
+	}
+	r := scoredBatch{start: b.start, prob: make([]float32, n), rev: make([]float64, n), key: make([]rank.Key, n)}
+	r.ids = binary.AppendUvarint(r.ids, uint64(b.start))
+	r.ids = binary.AppendUvarint(r.ids, uint64(n))
+	for i := range n {
+		id := idCol.Value(i)
+		r.ids = binary.AppendUvarint(r.ids, uint64(len(id)))
+		r.ids = append(r.ids, id...)
+		r.idDigest += w.ids.rowHash(b.start+i, id)
+	}
+	for i := 0; i < n; i += subBatch {
+		j := min(i+subBatch, n)
+		if err := w.subBatch(b, i, j, &r); err != nil {
+			return scoredBatch{}, err
+		}
+	}
+	r.busy = time.Since(t0)
+	return r, nil
+}
+
+func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
+	k := j - i
+	sub := b.rec.NewSlice(int64(i), int64(j))
+	defer sub.Release()
+	feats := w.feats[:k*w.nf]
+	if err := w.cfg.Model.Features(sub, feats); err != nil {
+		return fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
+	}
+	if err := w.cfg.Model.Predict(feats, w.prob[:k], w.rev[:k]); err != nil {
+		return fmt.Errorf("scoring rows %d to %d: %w", b.start+i+1, b.start+j, err)
+	}
+	// A stale threshold is never too strict: it only ever admits more rows.
+	threshold := rank.Key(w.threshold.Load())
+	bound := false
+	for t := range k {
+		ord := b.start + i + t
+		score := float32(w.prob[t])
+		if w.byRevenue {
+			score = float32(w.rev[t])
+		}
+		key := rank.MakeKey(score, uint32(ord))
+		r.prob[i+t], r.rev[i+t], r.key[i+t] = float32(w.prob[t]), w.rev[t], key
+		if key >= threshold {
+			continue
+		}
+		if !bound {
+			w.row.bind(sub)
+			bound = true
+		}
+		x := feats[t*w.nf : (t+1)*w.nf]
+		clear(w.contrib)
+		w.ex.Contributions(x, w.contrib)
+		w.reason = w.cfg.Reasoner.appendReasons(w.reason[:0], &w.scratch, &w.row, t, x, w.contrib)
+		r.reasons = appendReasonRecord(r.reasons, uint32(ord), w.reason)
+		r.captured = append(r.captured, key)
+	}
+	return nil
+}
+
+// appendReasonRecord appends (ordinal, reasons) as two uvarint-prefixed
+// fields.
+func appendReasonRecord(dst []byte, ord uint32, reasons []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(ord))
+	dst = binary.AppendUvarint(dst, uint64(len(reasons)))
+	return append(dst, reasons...)
 }
 
 // chunkRows is the size of a chunk: growing by chunks never copies what is
@@ -381,7 +535,3 @@ func (c *chunked[T]) flatten() []T {
 	c.chunks = nil
 	return out
 }
-
-// errInputChanged is returned when the second pass does not read the rows
-// the first pass ranked.
-var errInputChanged = errors.New("the input changed while it was being scored (the second read gave different rows); rerun when the input files are complete")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -184,21 +185,30 @@ func margin(m *xgb.Model, x []float64) float64 {
 	return s
 }
 
-// runAll runs the whole stage: score, rank, explain, write to Parquet, and
+// runAll runs the whole stage: score, rank, join, write to Parquet, and
 // reads the ranked file back.
-func runAll(t *testing.T, recs []arrow.RecordBatch, m Model, plan rank.Plan, opt Options) ([]rank.Row, rank.Lanes) {
+func runAll(t *testing.T, recs []arrow.RecordBatch, m Model, plan rank.Plan, cfg Config, afterScore ...func(*Scored)) ([]rank.Row, rank.Lanes, *Spill) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Score(ctx, &sliceSource{recs: recs}, m, opt)
+	cfg.Model = m
+	if cfg.Explained == nil {
+		cfg.Explained = plan.Explained
+	}
+	cfg.TempDir = t.TempDir()
+	s, err := Score(ctx, &sliceSource{recs: recs}, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer s.Remove()
+	for _, f := range afterScore {
+		f(s)
 	}
 	ranked := rank.Sort(s.Keys, make([]rank.Key, len(s.Keys)))
 	lanes, err := plan.Apply(ranked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := Explain(ctx, &sliceSource{recs: recs}, m, s, ranked, lanes, NewReasoner(m.FeatureNames()), t.TempDir(), opt)
+	sp, err := s.Join(ctx, ranked, lanes, func() (Source, error) { return &sliceSource{recs: recs}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +229,13 @@ func runAll(t *testing.T, recs []arrow.RecordBatch, m Model, plan rank.Plan, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rows, lanes
+	if left, _ := os.ReadDir(cfg.TempDir); len(left) > 0 {
+		s.Remove()
+		if left, _ = os.ReadDir(cfg.TempDir); len(left) > 0 {
+			t.Fatalf("spill files left: %v", left)
+		}
+	}
+	return rows, lanes, sp
 }
 
 // The ranked file agrees with a plain computation: every row scored one by
@@ -229,7 +245,7 @@ func TestRankedFileMatchesPlainComputation(t *testing.T) {
 	recs := declarations(t, n, 10007, 1)
 	m := newFakeModel(1)
 	plan := rank.Plan{Budget: rank.Percent(5), Yellow: rank.Percent(10), Explore: rank.Percent(10), Seed: 9}
-	rows, lanes := runAll(t, recs, m, plan, Options{Workers: 3})
+	rows, lanes, _ := runAll(t, recs, m, plan, Config{Workers: 3})
 
 	type ref struct {
 		id   string
@@ -311,17 +327,38 @@ func TestSameOutputWhateverTheParallelism(t *testing.T) {
 	const n = 20000
 	m := newFakeModel(2)
 	plan := rank.DefaultPlan()
-	a, _ := runAll(t, declarations(t, n, 5000, 3), m, plan, Options{Workers: 1})
-	b, _ := runAll(t, declarations(t, n, 777, 3), m, plan, Options{Workers: 4})
+	a, _, _ := runAll(t, declarations(t, n, 5000, 3), m, plan, Config{Workers: 1})
+	b, _, _ := runAll(t, declarations(t, n, 777, 3), m, plan, Config{Workers: 4})
 	if !slices.Equal(a, b) {
 		t.Fatal("different ranked rows with other workers and batch sizes")
+	}
+}
+
+// When the first pass lacks the reasons of red or yellow rows (here: its
+// reasons spill is emptied), Join reads the input again for them, and the
+// ranked file is the same.
+func TestRepairGivesTheSameFile(t *testing.T) {
+	const n = 30000
+	recs := declarations(t, n, 4000, 8)
+	m := newFakeModel(8)
+	plan := rank.DefaultPlan()
+	want, _, sp := runAll(t, recs, m, plan, Config{})
+	if sp.Repaired != 0 {
+		t.Fatalf("a normal run repaired %d rows", sp.Repaired)
+	}
+	got, lanes, sp := runAll(t, recs, m, plan, Config{}, forget)
+	if want := lanes.Red + lanes.Yellow - lanes.Explore; sp.Repaired != want {
+		t.Fatalf("repaired %d rows, want all %d red and yellow ones", sp.Repaired, want)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatal("the repaired run differs")
 	}
 }
 
 func TestReasonsNameTheStrongestFeatures(t *testing.T) {
 	recs := declarations(t, 2000, 2000, 4)
 	m := newFakeModel(4)
-	rows, _ := runAll(t, recs, m, rank.Plan{Budget: rank.Percent(10), Yellow: rank.Percent(0), Explore: rank.Percent(0)}, Options{})
+	rows, _, _ := runAll(t, recs, m, rank.Plan{Budget: rank.Percent(10), Yellow: rank.Percent(0), Explore: rank.Percent(0)}, Config{})
 	for _, r := range rows[:200] {
 		if r.Reasons == "" {
 			t.Fatalf("red row %s without reasons", r.DeclarationID)
@@ -334,34 +371,35 @@ func TestReasonsNameTheStrongestFeatures(t *testing.T) {
 	}
 }
 
-func TestInputChangedBetweenPasses(t *testing.T) {
+// forget empties the reasons spill, so that Join must repair every red and
+// yellow row.
+func forget(s *Scored) {
+	if err := s.reasons.Truncate(0); err != nil {
+		panic(err)
+	}
+}
+
+func TestInputChangedBeforeRepair(t *testing.T) {
 	ctx := context.Background()
 	m := newFakeModel(5)
-	recs := declarations(t, 3000, 1000, 5)
-	s, err := Score(ctx, &sliceSource{recs: recs}, m, Options{})
+	recs := declarations(t, 30000, 10000, 5)
+	plan := rank.DefaultPlan()
+	s, err := Score(ctx, &sliceSource{recs: recs}, Config{Model: m, Explained: plan.Explained, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Remove()
+	forget(s)
 	ranked := rank.Sort(s.Keys, make([]rank.Key, len(s.Keys)))
-	lanes, _ := rank.DefaultPlan().Apply(ranked)
-	for name, other := range map[string][]arrow.RecordBatch{
-		"other ids":  declarations(t, 3000, 1000, 5)[:2],
+	lanes, _ := plan.Apply(ranked)
+	other := declarations(t, 10000, 10000, 6)
+	for name, recs := range map[string][]arrow.RecordBatch{
+		"other ids":  {recs[0], recs[1], other[0]},
 		"fewer rows": recs[:2],
 		"reordered":  {recs[1], recs[0], recs[2]},
 	} {
-		if name == "other ids" {
-			other = append(other, declarations(t, 1000, 1000, 6)...)
-			swapped, err := other[2].SetColumn(0, col[*array.String](other[2], decl.HSCode)) // hs codes as ids
-			if err != nil {
-				t.Fatal(err)
-			}
-			other[2] = swapped
-		}
-		sp, err := Explain(ctx, &sliceSource{recs: other}, m, s, ranked, lanes, NewReasoner(m.FeatureNames()), t.TempDir(), Options{})
+		_, err := s.Join(ctx, ranked, lanes, func() (Source, error) { return &sliceSource{recs: recs}, nil })
 		if !errors.Is(err, errInputChanged) {
-			if sp != nil {
-				sp.Remove()
-			}
 			t.Errorf("%s: err = %v, want the input-changed error", name, err)
 		}
 	}
@@ -372,16 +410,19 @@ func TestErrorsStopThePass(t *testing.T) {
 	recs := declarations(t, 5000, 1000, 7)
 	m := newFakeModel(7)
 	m.failRows = 1000
-	if _, err := Score(ctx, &sliceSource{recs: recs}, m, Options{Workers: 2}); err == nil || !strings.Contains(err.Error(), "feature state broken") {
+	cfg := func(m Model) Config {
+		return Config{Model: m, Explained: rank.DefaultPlan().Explained, TempDir: t.TempDir(), Workers: 2}
+	}
+	if _, err := Score(ctx, &sliceSource{recs: recs}, cfg(m)); err == nil || !strings.Contains(err.Error(), "feature state broken") {
 		t.Errorf("feature error: %v", err)
 	}
 	srcErr := errors.New("disk on fire")
-	if _, err := Score(ctx, &sliceSource{recs: recs, err: srcErr}, newFakeModel(7), Options{}); !errors.Is(err, srcErr) {
+	if _, err := Score(ctx, &sliceSource{recs: recs, err: srcErr}, cfg(newFakeModel(7))); !errors.Is(err, srcErr) {
 		t.Errorf("source error: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := Score(cctx, &sliceSource{recs: recs}, newFakeModel(7), Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := Score(cctx, &sliceSource{recs: recs}, cfg(newFakeModel(7))); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -1,0 +1,442 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"risklane/datasets/profile"
+	"risklane/pipeline/rank"
+	"risklane/pipeline/score"
+)
+
+// Job is a nightly scoring job, read from a YAML file (see LoadJob). Relative
+// paths in the file are relative to the file's folder.
+type Job struct {
+	// Input is a glob of the night's declaration files (CSV, Parquet, Arrow),
+	// read in sorted order.
+	Input   string `yaml:"input"`
+	Profile string `yaml:"profile"`
+	Model   string `yaml:"model"`
+	// Outputs is the folder that holds one sub-folder per night (see Run).
+	Outputs string `yaml:"outputs"`
+
+	Budget  *rank.Share `yaml:"budget"`  // default 5%
+	Yellow  *rank.Share `yaml:"yellow"`  // default 10%
+	Explore *rank.Share `yaml:"explore"` // default 10% of the red lane
+	Seed    *uint64     `yaml:"seed"`    // default 1
+	RankBy  string      `yaml:"rank_by"` // probability (default) or revenue
+
+	CSV bool `yaml:"csv"` // also write ranked.csv
+	// Rejects writes rejects.csv (default true).
+	Rejects *bool `yaml:"rejects"`
+	// MaxRejectRate fails the night (exit code 3) above this share of
+	// rejected rows: "2%" or 0.02.
+	MaxRejectRate *Rate `yaml:"max_reject_rate"`
+
+	Retention Retention `yaml:"retention"`
+
+	Workers   int    `yaml:"workers"`
+	BatchSize int    `yaml:"batch_size"`
+	TempDir   string `yaml:"temp_dir"` // spill files; default: the outputs folder
+
+	// Log is the log format when stderr is not a terminal: text or json.
+	Log string `yaml:"log"`
+}
+
+// Retention says which nights' outputs are kept. Zero keeps everything.
+type Retention struct {
+	// KeepNights keeps the newest N successful nights (and failed nights no
+	// older than the oldest kept one).
+	KeepNights int `yaml:"keep_nights"`
+	// KeepDays deletes nights more than N days older than the current one.
+	KeepDays int `yaml:"keep_days"`
+}
+
+// Rate is a share between 0 and 1, written "2%" or 0.02.
+type Rate float64
+
+// UnmarshalText reads "2%" or "0.02".
+func (r *Rate) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	scale := 1.0
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = strings.TrimSpace(p), 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v/scale >= 0 && v/scale <= 1) {
+		return fmt.Errorf("%q is not a rate between 0 and 1 (or 0%% and 100%%)", string(b))
+	}
+	*r = Rate(v / scale)
+	return nil
+}
+
+// LoadJob reads and checks a job file. Unknown keys are errors (a misspelt
+// key would otherwise be silently ignored every night).
+func LoadJob(path string) (*Job, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var j Job
+	if err := yaml.UnmarshalWithOptions(data, &j, yaml.DisallowUnknownField()); err != nil {
+		return nil, fmt.Errorf("%w: %s: %s", ErrUsage, path, yaml.FormatError(err, false, true))
+	}
+	dir := filepath.Dir(path)
+	for _, p := range []*string{&j.Input, &j.Model, &j.Outputs, &j.TempDir} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if j.Profile != "" && !filepath.IsAbs(j.Profile) && strings.ContainsAny(j.Profile, `/\`) {
+		j.Profile = filepath.Join(dir, j.Profile)
+	}
+	if err := j.check(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUsage, path, err)
+	}
+	return &j, nil
+}
+
+func (j *Job) check() error {
+	var missing []string
+	for _, f := range []struct{ key, v string }{{"input", j.Input}, {"profile", j.Profile}, {"model", j.Model}, {"outputs", j.Outputs}} {
+		if f.v == "" {
+			missing = append(missing, f.key)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	if _, err := filepath.Match(j.Input, ""); err != nil {
+		return fmt.Errorf("input %q is not a valid glob: %v", j.Input, err)
+	}
+	if r := score.RankBy(j.RankBy); r != "" && r != score.ByProbability && r != score.ByRevenue {
+		return fmt.Errorf("rank_by %q: use %s or %s", j.RankBy, score.ByProbability, score.ByRevenue)
+	}
+	if j.Log != "" && j.Log != "text" && j.Log != "json" {
+		return fmt.Errorf("log %q: use text or json", j.Log)
+	}
+	if j.Retention.KeepNights < 0 || j.Retention.KeepDays < 0 || j.Workers < 0 || j.BatchSize < 0 {
+		return errors.New("retention, workers and batch_size cannot be negative")
+	}
+	return nil
+}
+
+// Plan returns the job's lane plan, with the defaults filled in.
+func (j *Job) Plan() rank.Plan {
+	p := rank.DefaultPlan()
+	if j.Budget != nil {
+		p.Budget = *j.Budget
+	}
+	if j.Yellow != nil {
+		p.Yellow = *j.Yellow
+	}
+	if j.Explore != nil {
+		p.Explore = *j.Explore
+	}
+	if j.Seed != nil {
+		p.Seed = *j.Seed
+	}
+	return p
+}
+
+// NightOptions are the parts of a night's run that do not come from the job
+// file.
+type NightOptions struct {
+	// Night names the night's folder, YYYY-MM-DD; default: today (local
+	// time). Rerunning a night replaces its folder atomically.
+	Night    string
+	Log      *slog.Logger
+	Progress Progress
+	// LoadModel loads the job's model; default LoadModel.
+	LoadModel func(dir string) (score.Model, error)
+	// Now is the clock for the default night; default time.Now.
+	Now func() time.Time
+}
+
+const nightLayout = "2006-01-02"
+
+// Run runs the job for one night. Everything is written into a hidden
+// staging folder in Outputs; only when the night is complete does the
+// staging folder become Outputs/NIGHT (a rename) and Outputs/latest point to
+// it. A run that fails leaves every earlier night and `latest` as they were;
+// what it wrote (its manifest with the error, the rejects) is kept in
+// Outputs/NIGHT.failed for the analyst. Then retention deletes old nights.
+//
+// A lock file (Outputs/.lock) keeps two runs of the job from overlapping:
+// the second fails at once with ErrBusy.
+func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	night := o.Night
+	if night == "" {
+		night = now().Format(nightLayout)
+	}
+	if _, err := time.Parse(nightLayout, night); err != nil {
+		return nil, fmt.Errorf("%w: night %q is not a date like 2026-03-31", ErrUsage, night)
+	}
+	if err := os.MkdirAll(j.Outputs, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lock(filepath.Join(j.Outputs, ".lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := recoverOutputs(j.Outputs, log); err != nil {
+		return nil, err
+	}
+
+	inputs, err := filepath.Glob(j.Input)
+	if err != nil {
+		return nil, fmt.Errorf("%w: input %q: %v", ErrUsage, j.Input, err)
+	}
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("no input file matches %s; nothing to score for night %s", j.Input, night)
+	}
+	slices.Sort(inputs)
+	prof, err := profile.Resolve(j.Profile)
+	if err != nil {
+		return nil, err
+	}
+	load := o.LoadModel
+	if load == nil {
+		load = LoadModel
+	}
+	model, err := load(j.Model)
+	if err != nil {
+		return nil, err
+	}
+
+	staging, err := os.MkdirTemp(j.Outputs, stagingPrefix+night+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(staging) // gone after a successful rename; removes leftovers otherwise
+	cfg := Config{
+		Inputs: inputs, Profile: prof, Model: model, ModelDir: j.Model,
+		Out: filepath.Join(staging, "ranked.parquet"), CSV: j.CSV, Manifest: filepath.Join(staging, "manifest.json"),
+		Plan: j.Plan(), RankBy: score.RankBy(j.RankBy), BatchSize: j.BatchSize, Workers: j.Workers,
+		TempDir: j.TempDir, Log: log, Progress: o.Progress,
+	}
+	if j.Rejects == nil || *j.Rejects {
+		cfg.Rejects = filepath.Join(staging, "rejects.csv")
+	}
+	if j.MaxRejectRate != nil {
+		r := float64(*j.MaxRejectRate)
+		cfg.MaxRejectRate = &r
+	}
+	log.Info("night started", "night", night, "inputs", len(inputs), "model", model.ID(), "outputs", j.Outputs)
+	m, err := Score(ctx, cfg)
+	if err != nil {
+		failed := filepath.Join(j.Outputs, night+failedSuffix)
+		if perr := replaceDir(staging, failed); perr != nil {
+			log.Error("cannot keep the failed night's files", "error", perr)
+		} else {
+			log.Error("night failed; earlier nights and latest are untouched", "night", night, "kept", failed, "error", err)
+		}
+		return m, err
+	}
+	final := filepath.Join(j.Outputs, night)
+	if err := replaceDir(staging, final); err != nil {
+		return m, err
+	}
+	os.RemoveAll(filepath.Join(j.Outputs, night+failedSuffix)) // a rerun that succeeded supersedes the failure
+	if err := pointLatest(j.Outputs, night); err != nil {
+		return m, err
+	}
+	deleted, err := prune(j.Outputs, night, j.Retention)
+	for _, d := range deleted {
+		log.Info("retention: deleted", "folder", d)
+	}
+	if err != nil {
+		log.Warn("retention", "error", err)
+	}
+	log.Info("night published", "night", night, "folder", final)
+	return m, nil
+}
+
+const (
+	stagingPrefix = ".staging-"
+	replacedInfix = ".replaced-"
+	failedSuffix  = ".failed"
+	latestLink    = "latest"
+)
+
+// replaceDir renames src to dst, moving an existing dst aside first and
+// deleting it after. If the process dies between the two renames,
+// recoverOutputs puts the old dst back on the next run.
+func replaceDir(src, dst string) error {
+	if err := syncDir(src); err != nil {
+		return err
+	}
+	parent := filepath.Dir(dst)
+	var aside string
+	if _, err := os.Lstat(dst); err == nil {
+		tmp, err := os.MkdirTemp(parent, filepath.Base(dst)+replacedInfix)
+		if err != nil {
+			return err
+		}
+		os.Remove(tmp) // only the unique name is wanted
+		if err := os.Rename(dst, tmp); err != nil {
+			return err
+		}
+		aside = tmp
+	}
+	if err := os.Rename(src, dst); err != nil {
+		if aside != "" {
+			os.Rename(aside, dst)
+		}
+		return err
+	}
+	if err := syncDir(parent); err != nil {
+		return err
+	}
+	if aside != "" {
+		return os.RemoveAll(aside)
+	}
+	return nil
+}
+
+// pointLatest makes Outputs/latest a symbolic link to the night's folder,
+// atomically (a new link renamed over the old one).
+func pointLatest(outputs, night string) error {
+	tmp := filepath.Join(outputs, "."+latestLink+".tmp")
+	os.Remove(tmp)
+	if err := os.Symlink(night, tmp); err != nil {
+		return fmt.Errorf("cannot link %s: %w", filepath.Join(outputs, latestLink), err)
+	}
+	if err := os.Rename(tmp, filepath.Join(outputs, latestLink)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(outputs)
+}
+
+// recoverOutputs cleans what a killed run left in the outputs folder: staging
+// folders (incomplete by definition, since the caller holds the lock) and a
+// night moved aside by replaceDir but not replaced.
+func recoverOutputs(outputs string, log *slog.Logger) error {
+	entries, err := os.ReadDir(outputs)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		full := filepath.Join(outputs, name)
+		switch {
+		case strings.HasPrefix(name, stagingPrefix), name == "."+latestLink+".tmp":
+			log.Info("removing what an interrupted run left", "path", full)
+			os.RemoveAll(full)
+		case strings.Contains(name, replacedInfix):
+			orig := filepath.Join(outputs, name[:strings.Index(name, replacedInfix)])
+			if _, err := os.Lstat(orig); errors.Is(err, os.ErrNotExist) {
+				log.Warn("restoring a night an interrupted run had moved aside", "night", orig)
+				if err := os.Rename(full, orig); err != nil {
+					return err
+				}
+			} else {
+				os.RemoveAll(full)
+			}
+		}
+	}
+	return nil
+}
+
+// prune applies retention to the nights in outputs and returns the folders
+// it deleted. The current night and the one latest points to are never
+// deleted.
+func prune(outputs, current string, r Retention) ([]string, error) {
+	if r.KeepNights == 0 && r.KeepDays == 0 {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(outputs)
+	if err != nil {
+		return nil, err
+	}
+	cur, _ := time.Parse(nightLayout, current)
+	latest, _ := os.Readlink(filepath.Join(outputs, latestLink))
+	type night struct {
+		name   string
+		date   time.Time
+		failed bool
+	}
+	var nights []night
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name, failed := strings.CutSuffix(e.Name(), failedSuffix)
+		d, err := time.Parse(nightLayout, name)
+		if err != nil {
+			continue // not a night: leave it alone
+		}
+		nights = append(nights, night{e.Name(), d, failed})
+	}
+	// Newest first.
+	slices.SortFunc(nights, func(a, b night) int { return b.date.Compare(a.date) })
+	var oldestKept time.Time
+	kept := 0
+	doomed := map[string]bool{}
+	for _, n := range nights {
+		if n.failed {
+			continue
+		}
+		if r.KeepNights > 0 && kept >= r.KeepNights && n.name != current {
+			doomed[n.name] = true
+			continue
+		}
+		kept++
+		oldestKept = n.date
+	}
+	for _, n := range nights {
+		if r.KeepDays > 0 && n.date.Before(cur.AddDate(0, 0, -r.KeepDays)) {
+			doomed[n.name] = true
+		}
+		if n.failed && r.KeepNights > 0 && n.date.Before(oldestKept) {
+			doomed[n.name] = true
+		}
+	}
+	delete(doomed, current)
+	delete(doomed, latest)
+	var deleted []string
+	var errs []error
+	for _, n := range nights {
+		if doomed[n.name] {
+			p := filepath.Join(outputs, n.name)
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			deleted = append(deleted, p)
+		}
+	}
+	return deleted, errors.Join(errs...)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"risklane/datasets/profile"
+	"risklane/pipeline/ingest"
+	"risklane/pipeline/rank"
+	"risklane/pipeline/score"
+)
+
+// Exit codes of risklane, as cmd/risklane documents them.
+const (
+	ExitOK            = 0
+	ExitFailure       = 1 // the run failed: bad input, missing file, I/O error
+	ExitUsage         = 2 // the command line or job file is wrong
+	ExitRejectRate    = 3 // too many rows were rejected
+	ExitModelMismatch = 4 // the model's features do not match the input
+	ExitBusy          = 5 // another run of the same job holds its lock
+)
+
+// Errors a caller can tell apart (errors.Is).
+var (
+	ErrRejectRate    = errors.New("reject rate above the limit")
+	ErrModelMismatch = errors.New("the model does not match the input")
+	ErrBusy          = errors.New("another run holds the lock")
+	ErrUsage         = errors.New("invalid job")
+)
+
+// ExitCode returns the exit code for the error a run returned.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrRejectRate):
+		return ExitRejectRate
+	case errors.Is(err, ErrModelMismatch):
+		return ExitModelMismatch
+	case errors.Is(err, ErrBusy):
+		return ExitBusy
+	case errors.Is(err, ErrUsage):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Config is one scoring run.
+type Config struct {
+	Inputs  []string
+	Profile *profile.Profile
+	// Model is the loaded model; ModelDir is where it came from (for the
+	// manifest).
+	Model    score.Model
+	ModelDir string
+
+	// Out is the ranked file (.parquet or .csv). With CSV set, a CSV copy is
+	// written beside a Parquet Out (same name, .csv).
+	Out string
+	CSV bool
+	// Rejects, if set, receives the rejected rows (CSV).
+	Rejects string
+	// Manifest, if set, receives the run manifest, last, whatever the
+	// outcome.
+	Manifest string
+
+	Plan   rank.Plan
+	RankBy score.RankBy
+	// MaxRejectRate fails the run (ErrRejectRate) when more than this share
+	// (0 to 1) of the rows read are rejected. Nil: no limit.
+	MaxRejectRate *float64
+
+	BatchSize int    // rows per batch; 0: ingest's default
+	Workers   int    // 0: GOMAXPROCS
+	TempDir   string // spill folder; "": beside Out
+	Log       *slog.Logger
+	Progress  Progress
+}
+
+// Progress shows a run's progress, one stage at a time.
+type Progress interface {
+	// Stage starts a stage; total is -1 when unknown.
+	Stage(name string, total int64)
+	// Set reports the rows done in the current stage.
+	Set(done int64)
+	// Done ends the current stage.
+	Done()
+}
+
+type noProgress struct{}
+
+func (noProgress) Stage(string, int64) {}
+func (noProgress) Set(int64)           {}
+func (noProgress) Done()               {}
+
+// CSVPath is the CSV copy written beside a Parquet ranked file.
+func CSVPath(out string) string {
+	return strings.TrimSuffix(out, filepath.Ext(out)) + ".csv"
+}
+
+// Score runs one scoring run: it checks the inputs against the profile and
+// the model (nothing is written if they do not fit), checksums the inputs,
+// scores, ranks, explains, and writes the ranked file(s), the rejects and,
+// last, the manifest. Every file appears complete under its final name or
+// not at all. The manifest is returned, filled as far as the run got, with
+// the error.
+func Score(ctx context.Context, cfg Config) (*Manifest, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	started := time.Now()
+	m := &Manifest{Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,
+		Plan: Plan{Budget: cfg.Plan.Budget, Yellow: cfg.Plan.Yellow, Explore: cfg.Plan.Explore, Seed: cfg.Plan.Seed,
+			RankBy: string(rankBy(cfg.RankBy)), MaxRejectRate: cfg.MaxRejectRate}}
+	if cfg.Model != nil {
+		m.Model = Model{ID: cfg.Model.ID(), Dir: cfg.ModelDir, Features: cfg.Model.FeatureNames()}
+	}
+	err := scoreRun(ctx, cfg, m, log, stageClock{started, cpuTime()})
+	m.Finished = time.Now().UTC().Format(time.RFC3339)
+	m.ExitCode = ExitCode(err)
+	m.Status = "ok"
+	if err != nil {
+		m.Status, m.Error, m.Outputs = "failed", err.Error(), nil
+	}
+	if cfg.Manifest != "" {
+		relativeTo(m, filepath.Dir(cfg.Manifest))
+		if _, werr := m.Write(cfg.Manifest); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	log.Info("run finished", "run_id", m.RunID, "status", m.Status, "exit_code", m.ExitCode,
+		"scored", m.Counts.Scored, "seconds", time.Since(started).Seconds())
+	return m, err
+}
+
+func rankBy(r score.RankBy) score.RankBy {
+	if r == "" {
+		return score.ByProbability
+	}
+	return r
+}
+
+func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, total stageClock) error {
+	if cfg.Model == nil {
+		return errors.New("no model")
+	}
+	if r := rankBy(cfg.RankBy); r != score.ByProbability && r != score.ByRevenue {
+		return fmt.Errorf("%w: rank by %q: use %s or %s", ErrUsage, r, score.ByProbability, score.ByRevenue)
+	}
+	// Structural checks first: nothing is written until the inputs, the
+	// profile, the model and the output folders all fit.
+	opt := ingest.Options{BatchSize: cfg.BatchSize}
+	probe, err := ingest.OpenFiles(cfg.Inputs, cfg.Profile, opt)
+	if err != nil {
+		return err
+	}
+	schema := probe.Schema()
+	probe.Close()
+	if err := cfg.Model.Check(schema); err != nil {
+		return fmt.Errorf("%w: model %s (%s) cannot score these inputs: %v", ErrModelMismatch, cfg.Model.ID(), cfg.ModelDir, err)
+	}
+	outs := []string{cfg.Out}
+	if cfg.CSV && !strings.EqualFold(filepath.Ext(cfg.Out), ".csv") {
+		outs = append(outs, CSVPath(cfg.Out))
+	}
+	for _, p := range append(append([]string(nil), outs...), cfg.Rejects, cfg.Manifest) {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
+			return fmt.Errorf("output folder of %s does not exist; create it first", p)
+		}
+	}
+	tmp := cfg.TempDir
+	if tmp == "" {
+		tmp = filepath.Dir(cfg.Out)
+	}
+	var stages []Stage
+	defer func() { m.Timings = stages }()
+	progress := cfg.Progress
+	scfg := score.Config{Model: cfg.Model, Explained: cfg.Plan.Explained, TempDir: tmp, Workers: cfg.Workers,
+		RankBy: rankBy(cfg.RankBy), Progress: progress.Set}
+
+	// Checksums: they name the inputs in the manifest and seed the run_id.
+	clock := startStage()
+	progress.Stage("checksum", int64(len(cfg.Inputs)))
+	var bytes, rowsHint int64
+	for i, p := range cfg.Inputs {
+		in, rows, err := checksum(p)
+		if err != nil {
+			return err
+		}
+		m.Inputs = append(m.Inputs, in)
+		bytes += in.Bytes
+		if rows < 0 || rowsHint < 0 {
+			rowsHint = -1
+		} else {
+			rowsHint += rows
+		}
+		progress.Set(int64(i + 1))
+	}
+	if rowsHint > 0 && rowsHint < maxRowsHint {
+		scfg.RowsHint = int(rowsHint)
+	}
+	progress.Done()
+	stages = append(stages, clock.stage("checksum", 0))
+	m.RunID = runID(m.Inputs, profileFingerprint(cfg.Profile), cfg.Model.ID(), m.Plan)
+	log.Info("inputs checked", "run_id", m.RunID, "files", len(m.Inputs), "bytes", bytes, "model", cfg.Model.ID())
+
+	// Pass 1: score every accepted row.
+	var rejects *ingest.RejectFile
+	if cfg.Rejects != "" {
+		if rejects, err = ingest.CreateRejectFile(cfg.Rejects); err != nil {
+			return err
+		}
+		defer rejects.Abort()
+		opt.Rejects = rejects
+	}
+	rd, err := ingest.OpenFiles(cfg.Inputs, cfg.Profile, opt)
+	if err != nil {
+		return err
+	}
+	progress.Stage("score", -1)
+	clock = startStage()
+	scored, err := score.Score(ctx, rd, scfg)
+	rd.Close()
+	progress.Done()
+	if err != nil {
+		return err
+	}
+	defer scored.Remove()
+	st := rd.Stats()
+	m.Counts = Counts{Read: st.Read, Accepted: st.Accepted, Rejected: st.Rejected, Scored: int64(scored.Rows())}
+	stages = append(stages, passStage(clock, "score", scored.Timing))
+	log.Info("scored", "read", st.Read, "accepted", st.Accepted, "rejected", st.Rejected,
+		"rows_per_second", int64(float64(scored.Rows())/scored.Timing.Wall.Seconds()))
+	if m.Counts.Scored != st.Accepted {
+		return fmt.Errorf("internal error: %d rows accepted but %d scored", st.Accepted, m.Counts.Scored)
+	}
+	if rejects != nil {
+		if err := rejects.Commit(); err != nil {
+			return err
+		}
+		info, err := describe(cfg.Rejects, "csv", st.Rejected)
+		if err != nil {
+			return err
+		}
+		m.Outputs = append(m.Outputs, info)
+	}
+	if cfg.MaxRejectRate != nil && st.Read > 0 {
+		if rate := float64(st.Rejected) / float64(st.Read); rate > *cfg.MaxRejectRate {
+			return fmt.Errorf("%w: %d of %d rows rejected (%.2f%%, limit %.2f%%)%s", ErrRejectRate, st.Rejected, st.Read,
+				rate*100, *cfg.MaxRejectRate*100, seeRejects(cfg.Rejects))
+		}
+	}
+
+	// Ranking.
+	clock = startStage()
+	ranked := rank.Sort(scored.Keys, make([]rank.Key, len(scored.Keys)))
+	scored.Keys = nil
+	lanes, err := cfg.Plan.Apply(ranked)
+	if err != nil {
+		return err
+	}
+	m.Lanes = &lanes
+	stages = append(stages, clock.stage("rank", int64(len(ranked))))
+
+	// Join the ids and reasons back by rank range.
+	progress.Stage("join", int64(len(ranked)))
+	clock = startStage()
+	reopen := func() (score.Source, error) {
+		log.Warn("reading the input again for the reasons of red and yellow rows the first pass could not foresee")
+		return ingest.OpenFiles(cfg.Inputs, cfg.Profile, ingest.Options{BatchSize: cfg.BatchSize})
+	}
+	sp, err := scored.Join(ctx, ranked, lanes, reopen)
+	progress.Done()
+	if err != nil {
+		return err
+	}
+	defer sp.Remove()
+	m.Reasons = Reasons{Candidates: scored.Candidates, Repaired: int64(sp.Repaired)}
+	stages = append(stages, passStage(clock, "join", sp.Timing))
+
+	// Write the ranked file(s) in rank order.
+	clock = startStage()
+	var writers []*rank.Writer
+	defer func() {
+		for _, w := range writers {
+			w.Abort()
+		}
+	}()
+	for _, p := range outs {
+		w, err := rank.Create(p)
+		if err != nil {
+			return err
+		}
+		writers = append(writers, w)
+	}
+	progress.Stage("write", int64(len(ranked)))
+	wt, err := sp.Write(scored, ranked, lanes, score.RunInfo{ModelID: cfg.Model.ID(), RunID: m.RunID}, writers, progress.Set)
+	if err != nil {
+		progress.Done()
+		return err
+	}
+	files := make([]rank.File, 0, len(writers))
+	for _, w := range writers {
+		f, err := w.Commit()
+		if err != nil {
+			progress.Done()
+			return err
+		}
+		files = append(files, f)
+	}
+	progress.Done()
+	stages = append(stages, clock.stage("write", wt.Rows))
+	m.Outputs = append(files, m.Outputs...)
+	stages = append(stages, total.stage("total", m.Counts.Scored))
+	return nil
+}
+
+// maxRowsHint keeps an absurd row count (a damaged footer) from sizing the
+// candidate heap: beyond it, scoring goes without the hint.
+const maxRowsHint = 1 << 32
+
+func passStage(c stageClock, name string, t score.Timing) Stage {
+	s := c.stage(name, t.Rows)
+	s.ReadSeconds, s.WorkSeconds = t.Read.Seconds(), t.Work.Seconds()
+	return s
+}
+
+func seeRejects(path string) string {
+	if path == "" {
+		return "; rerun with --rejects FILE to see which rows and why"
+	}
+	return "; see " + path
+}
+
+// describe checksums a file the run wrote.
+func describe(path, format string, rows int64) (rank.File, error) {
+	in, _, err := checksum(path)
+	if err != nil {
+		return rank.File{}, err
+	}
+	return rank.File{Path: path, Format: format, Rows: rows, Bytes: in.Bytes, SHA256: in.SHA256}, nil
+}
+
+// profileFingerprint is the profile as YAML: a user profile edited between
+// two runs gives another run_id.
+func profileFingerprint(p *profile.Profile) string {
+	y, err := p.YAML()
+	if err != nil {
+		return p.Name
+	}
+	return string(y)
+}
+
+// relativeTo names the outputs inside dir relative to it, so that a night's
+// manifest stays right when its folder is renamed or copied.
+func relativeTo(m *Manifest, dir string) {
+	for i := range m.Outputs {
+		if rel, err := filepath.Rel(dir, m.Outputs[i].Path); err == nil && filepath.IsLocal(rel) {
+			m.Outputs[i].Path = rel
+		}
+	}
+}

@@ -1,0 +1,329 @@
+package score
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"risklane/models/explain"
+	"risklane/pipeline/rank"
+)
+
+// bucketRows is the rank range of one spill file: one row group of the
+// ranked file, so that writing holds one range in memory at a time.
+const bucketRows = rank.RowGroupRows
+
+// ExplorationReason is the reason given for a red row drawn at random.
+const ExplorationReason = "random exploration draw"
+
+// errInputChanged is returned when a second read does not give the rows the
+// first one ranked.
+var errInputChanged = errors.New("the input changed while it was being scored (a second read gave different rows); rerun when the input files are complete")
+
+// Spill holds every ranked row's declaration_id and reasons in temporary
+// files, one per rank range, until Write joins them with the scores.
+type Spill struct {
+	files   []*os.File
+	writers []*bufio.Writer
+	counts  []int
+	// Repaired is the number of red and yellow rows whose reasons Join had to
+	// compute by reading the input again (see Score).
+	Repaired int
+	Timing   Timing
+}
+
+// Remove deletes the spill files. Safe to call more than once.
+func (sp *Spill) Remove() {
+	for _, f := range sp.files {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	sp.files = nil
+}
+
+// Bucket records: the rank within the bucket (4 bytes, little-endian), a
+// kind byte, then the value as a uvarint length and bytes.
+const (
+	kindID     = 'i'
+	kindReason = 'r'
+)
+
+func appendBucketRecord(dst []byte, off uint32, kind byte, v []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, off)
+	dst = append(dst, kind)
+	dst = binary.AppendUvarint(dst, uint64(len(v)))
+	return append(dst, v...)
+}
+
+// Join distributes the ids and the reasons of the red and yellow rows by
+// rank range. ranked is s.Keys sorted and cut by rank.Plan.Apply into lanes.
+// If some red or yellow row has no reasons from the first pass, reopen is
+// called for a second read of the input, which must give the same rows.
+func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, reopen func() (Source, error)) (_ *Spill, err error) {
+	t0 := time.Now()
+	nb := (len(ranked) + bucketRows - 1) / bucketRows
+	sp := &Spill{files: make([]*os.File, nb), writers: make([]*bufio.Writer, nb), counts: make([]int, nb)}
+	defer func() {
+		if err != nil {
+			sp.Remove()
+		}
+	}()
+	for b := range nb {
+		f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("bucket-%06d", b)))
+		if err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		sp.files[b] = f
+		sp.writers[b] = bufio.NewWriterSize(f, 64<<10)
+		sp.counts[b] = min(bucketRows, len(ranked)-b*bucketRows)
+	}
+	rankOf := make([]uint32, len(ranked))
+	for r, k := range ranked {
+		rankOf[k.Ord()] = uint32(r)
+	}
+	var rec []byte
+	put := func(r uint32, kind byte, v []byte) error {
+		rec = appendBucketRecord(rec[:0], r%bucketRows, kind, v)
+		_, err := sp.writers[r/bucketRows].Write(rec)
+		return err
+	}
+
+	// Ids, in blocks of one batch each: first ordinal, count, ids.
+	if err := scanSpill(s.idFile, func(r *bufio.Reader) error {
+		start, err := binary.ReadUvarint(r)
+		if err != nil {
+			return err
+		}
+		n, err := binary.ReadUvarint(r)
+		if err != nil || start+n > uint64(len(ranked)) {
+			return errCorruptSpill
+		}
+		var buf []byte
+		for ord := start; ord < start+n; ord++ {
+			if buf, err = readField(r, buf); err != nil {
+				return err
+			}
+			if err := put(rankOf[ord], kindID, buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	// Reasons of the candidates that did land in the red and yellow lanes.
+	explained := lanes.Red + lanes.Yellow
+	have := make([]bool, explained)
+	if err := scanSpill(s.reasons, func(r *bufio.Reader) error {
+		ord, err := binary.ReadUvarint(r)
+		if err != nil {
+			return err
+		}
+		if ord >= uint64(len(ranked)) {
+			return errCorruptSpill
+		}
+		var text []byte
+		if text, err = readField(r, text); err != nil {
+			return err
+		}
+		if rk := rankOf[ord]; lanes.Explained(int(rk)) {
+			have[rk] = true
+			return put(rk, kindReason, text)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var missing []uint32
+	for rk, ok := range have {
+		if !ok && lanes.Explained(rk) {
+			missing = append(missing, ranked[rk].Ord())
+		}
+	}
+	if len(missing) > 0 {
+		if err := s.repair(ctx, missing, rankOf, reopen, put, &sp.Timing); err != nil {
+			return nil, err
+		}
+		sp.Repaired = len(missing)
+	}
+	for _, w := range sp.writers {
+		if err := w.Flush(); err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+	}
+	sp.Timing.Rows = int64(len(ranked))
+	sp.Timing.Wall = time.Since(t0)
+	return sp, nil
+}
+
+var errCorruptSpill = errors.New("spill file corrupt")
+
+// scanSpill calls read until f is exhausted.
+func scanSpill(f *os.File, read func(*bufio.Reader) error) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		if _, err := r.Peek(1); err == io.EOF {
+			return nil
+		}
+		if err := read(r); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = errCorruptSpill
+			}
+			return fmt.Errorf("spill %s: %w", f.Name(), err)
+		}
+	}
+}
+
+// readField reads a uvarint length and that many bytes into buf.
+func readField(r *bufio.Reader, buf []byte) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<24 {
+		return nil, errCorruptSpill
+	}
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	_, err = io.ReadFull(r, buf)
+	return buf, err
+}
+
+// repair reads the input again and writes the reasons of the rows at the
+// given ordinals (sorted or not), checking that the read gives the rows the
+// first pass ranked.
+func (s *Scored) repair(ctx context.Context, missing []uint32, rankOf []uint32, reopen func() (Source, error),
+	put func(uint32, byte, []byte) error, timing *Timing) error {
+	if reopen == nil {
+		return fmt.Errorf("%d red or yellow rows lack reasons and the input cannot be read again", len(missing))
+	}
+	src, err := reopen()
+	if err != nil {
+		return err
+	}
+	if c, ok := src.(io.Closer); ok {
+		defer c.Close()
+	}
+	want := make(map[uint32]bool, len(missing))
+	for _, o := range missing {
+		want[o] = true
+	}
+	ex, err := explain.New(s.cfg.Model.Trees())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := s.cfg.workers()
+	batches := make(chan batch, workers)
+	go readBatches(ctx, cancel, src, batches, &timing.Read)
+	var (
+		mu     sync.Mutex // guards put, digest, rows, timing
+		digest uint64
+		rows   int64
+		wg     sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newScoreWorker(&s.cfg, ex, &s.ids, nil)
+			for b := range batches {
+				t1 := time.Now()
+				out, d, err := w.reasonsFor(b, want)
+				n := b.rec.NumRows()
+				b.rec.Release()
+				if err != nil {
+					cancel(err)
+					drain(batches)
+					return
+				}
+				mu.Lock()
+				for _, o := range out {
+					if err := put(rankOf[o.ord], kindReason, o.text); err != nil {
+						cancel(err)
+					}
+				}
+				digest += d
+				rows += n
+				timing.Work += time.Since(t1)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if rows != int64(len(rankOf)) || digest != s.ids.sum {
+		return errInputChanged
+	}
+	return nil
+}
+
+type ordReason struct {
+	ord  uint32
+	text []byte
+}
+
+// reasonsFor computes the reasons of the rows of b whose ordinals are in
+// want, and the batch's id digest.
+func (w *scoreWorker) reasonsFor(b batch, want map[uint32]bool) ([]ordReason, uint64, error) {
+	n := int(b.rec.NumRows())
+	if b.start+n > maxRows {
+		return nil, 0, errInputChanged
+	}
+	idCol, err := idColumn(b.rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	var digest uint64
+	for i := range n {
+		digest += w.ids.rowHash(b.start+i, idCol.Value(i))
+	}
+	var out []ordReason
+	for i := 0; i < n; i += subBatch {
+		j := min(i+subBatch, n)
+		var rows []int
+		for t := i; t < j; t++ {
+			if want[uint32(b.start+t)] {
+				rows = append(rows, t-i)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		sub := b.rec.NewSlice(int64(i), int64(j))
+		feats := w.feats[:(j-i)*w.nf]
+		err := w.cfg.Model.Features(sub, feats)
+		if err != nil {
+			sub.Release()
+			return nil, 0, fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
+		}
+		w.row.bind(sub)
+		for _, t := range rows {
+			x := feats[t*w.nf : (t+1)*w.nf]
+			clear(w.contrib)
+			w.ex.Contributions(x, w.contrib)
+			text := w.cfg.Reasoner.appendReasons(nil, &w.scratch, &w.row, t, x, w.contrib)
+			out = append(out, ordReason{uint32(b.start + i + t), text})
+		}
+		sub.Release()
+	}
+	return out, digest, nil
+}

@@ -1,0 +1,119 @@
+package score
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"time"
+	"unsafe"
+
+	"risklane/pipeline/rank"
+)
+
+// RunInfo are the values every row of a run's ranked file carries.
+type RunInfo struct {
+	ModelID string
+	RunID   string
+}
+
+// Write emits the ranked rows in rank order to every writer, one rank range
+// at a time, and removes the spill files as it goes.
+func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (Timing, error) {
+	t0 := time.Now()
+	rows := make([]rank.Row, bucketRows)
+	var done int64
+	for b, f := range sp.files {
+		data, err := readAll(f)
+		if err != nil {
+			return Timing{}, err
+		}
+		f.Close()
+		os.Remove(f.Name())
+		sp.files[b] = nil
+		base := b * bucketRows
+		n := sp.counts[b]
+		rows := rows[:n]
+		clear(rows)
+		if err := fill(rows, data); err != nil {
+			return Timing{}, fmt.Errorf("spill %s: %w", f.Name(), err)
+		}
+		for i := range rows {
+			rk := base + i
+			k := ranked[rk]
+			row := &rows[i]
+			switch {
+			case lanes.Exploration(rk):
+				row.Reasons = ExplorationReason
+			case lanes.Explained(rk) && row.Reasons == "":
+				return Timing{}, fmt.Errorf("spill %s: rank %d has no reasons", f.Name(), rk+1)
+			}
+			row.Rank = int64(rk + 1)
+			row.Score = s.Prob(k.Ord())
+			row.ExpectedRevenue = s.Revenue(k.Ord())
+			row.Lane = lanes.Lane(rk)
+			row.ModelID = info.ModelID
+			row.RunID = info.RunID
+		}
+		for _, w := range outs {
+			if err := w.Write(rows); err != nil {
+				return Timing{}, err
+			}
+		}
+		done += int64(n)
+		if progress != nil {
+			progress(done)
+		}
+	}
+	sp.files = nil
+	return Timing{Rows: done, Wall: time.Since(t0)}, nil
+}
+
+func readAll(f *os.File) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return data, nil
+}
+
+// fill places the records of one bucket into its rows. The strings it sets
+// share data's memory: each bucket is read into a buffer of its own that
+// nothing writes again, so they stay valid while the rows are written,
+// without a copy per row.
+func fill(rows []rank.Row, data []byte) error {
+	ids := 0
+	for len(data) > 0 {
+		if len(data) < 5 {
+			return errCorruptSpill
+		}
+		off := binary.LittleEndian.Uint32(data)
+		kind := data[4]
+		l, k := binary.Uvarint(data[5:])
+		if k <= 0 || l > uint64(len(data)-5-k) || int(off) >= len(rows) {
+			return errCorruptSpill
+		}
+		v := data[5+k : 5+k+int(l)]
+		data = data[5+k+int(l):]
+		var s string
+		if len(v) > 0 {
+			s = unsafe.String(&v[0], len(v))
+		}
+		switch kind {
+		case kindID:
+			ids++
+			rows[off].DeclarationID = s
+		case kindReason:
+			rows[off].Reasons = s
+		default:
+			return errCorruptSpill
+		}
+	}
+	if ids != len(rows) {
+		return fmt.Errorf("%d ids for %d ranks", ids, len(rows))
+	}
+	return nil
+}

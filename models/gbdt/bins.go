@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"sort"
 )
 
 // binned is the quantised training matrix: one uint8 bin code per cell,
@@ -58,7 +59,7 @@ func quantise(m *Matrix, maxBin, threads int) *binned {
 // sortScratch holds one goroutine's sort buffers, reused across columns.
 type sortScratch struct {
 	keys, tmp []uint64
-	summary   []entry
+	sketch    sketch
 }
 
 func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch) {
@@ -85,37 +86,33 @@ func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch
 		// An all-missing column has no bins and can never be split on.
 		return
 	}
-	limit := maxBin
-	if b.missing[f] {
-		limit = min(limit, 255)
-	}
-
 	lo, hi := fromOrderedBits(uint32(keys[0]>>32)), fromOrderedBits(uint32(keys[len(keys)-1]>>32))
 
-	// XGBoost's cut points, for a summary it holds exactly: prune the
+	// XGBoost's cut points: sketch the values in row order, prune the
 	// summary to max_bin*8 entries, then to the bins wanted plus one, and
 	// cut at every entry but the first.
-	summary := s.summary[:0]
-	var rank float32
-	for i := 0; i < len(keys); {
-		j := i + 1
-		for j < len(keys) && uint32(keys[j]>>32) == uint32(keys[i]>>32) {
-			j++
+	sk := &s.sketch
+	newSketch(len(keys), maxBin, sk)
+	for _, x := range col {
+		if v := float32(x); v == v {
+			sk.push(v)
 		}
-		w := float32(j - i)
-		summary = append(summary, entry{rmin: rank, rmax: rank + w, wmin: w, value: fromOrderedBits(uint32(keys[i] >> 32))})
-		rank += w
-		i = j
 	}
-	s.summary = summary
 	intermediate := min(len(keys), maxBin*8)
-	wanted := min(intermediate, limit)
-	pruned := prune(prune(summary, intermediate), wanted+1)
-	var cuts []float32
+	wanted := min(intermediate, maxBin)
+	pruned := pruneInto(nil, pruneInto(nil, sk.summary(), intermediate), wanted+1)
+	var at []entry // the cut points' entries
 	for i := 1; i < min(len(pruned), wanted); i++ {
-		if v := pruned[i].value; len(cuts) == 0 || v > cuts[len(cuts)-1] {
-			cuts = append(cuts, v)
+		if e := pruned[i]; len(at) == 0 || e.value > at[len(at)-1].value {
+			at = append(at, e)
 		}
+	}
+	cuts := make([]float32, 0, len(at)+1)
+	for _, e := range at {
+		cuts = append(cuts, e.value)
+	}
+	if b.missing[f] && len(cuts) > 254 {
+		cuts = mergeSmallest(cuts, keys)
 	}
 	cuts = append(cuts, above(hi))
 	b.cuts[f] = cuts
@@ -134,6 +131,31 @@ func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch
 		}
 		codes[uint32(k)] = uint8(bin)
 	}
+}
+
+// mergeSmallest drops the one cut point whose two bins together hold the
+// fewest values (the first such on a tie), leaving 255 bins and a uint8 code
+// free for missing values. XGBoost keeps 256 bins; every other cut point
+// stays as XGBoost's. keys are the column's sorted keys.
+func mergeSmallest(cuts []float32, keys []uint64) []float32 {
+	// start(k) is the number of values below bin k's lower bound.
+	start := func(k int) int {
+		switch {
+		case k == 0:
+			return 0
+		case k > len(cuts):
+			return len(keys)
+		}
+		bound := uint64(orderedBits(cuts[k-1])) << 32
+		return sort.Search(len(keys), func(i int) bool { return keys[i] >= bound })
+	}
+	drop, fewest := 0, len(keys)+1
+	for k := range cuts { // dropping cut k merges bins k and k+1
+		if c := start(k+2) - start(k); c < fewest {
+			drop, fewest = k, c
+		}
+	}
+	return append(cuts[:drop:drop], cuts[drop+1:]...)
 }
 
 // xgbEps is XGBoost's 1e-5f, widened to double as its cut arithmetic does.
@@ -164,50 +186,6 @@ func below(lo float32) float32 {
 		return float32(math.Inf(-1))
 	}
 	return v
-}
-
-// entry is one value of a quantile summary with its rank bounds, as in
-// XGBoost's WQSummary (ranks are float32 counts there too).
-type entry struct {
-	rmin, rmax, wmin float32
-	value            float32
-}
-
-// prune keeps at most maxsize entries of an exact summary, choosing them at
-// evenly spaced ranks with the arithmetic of XGBoost's WQSummary::SetPrune,
-// so that the same data gets the same cut points.
-func prune(src []entry, maxsize int) []entry {
-	if len(src) <= maxsize {
-		return src
-	}
-	last := len(src) - 1
-	begin := src[0].rmax
-	span := src[last].rmin - begin
-	n := float32(maxsize - 1)
-	out := make([]entry, 1, maxsize)
-	out[0] = src[0]
-	i, taken := 1, 0
-	for k := 1; k < maxsize-1; k++ {
-		dx2 := 2 * ((float32(k)*span)/n + begin)
-		for i < last && dx2 >= src[i+1].rmax+src[i+1].rmin {
-			i++
-		}
-		if i == last {
-			break
-		}
-		pick := i + 1
-		if dx2 < (src[i].rmin+src[i].wmin)+(src[i+1].rmax-src[i+1].wmin) {
-			pick = i
-		}
-		if pick != taken {
-			out = append(out, src[pick])
-			taken = pick
-		}
-	}
-	if taken != last {
-		out = append(out, src[last])
-	}
-	return out
 }
 
 // orderedBits maps a float32 to a uint32 whose unsigned order is the float

@@ -15,17 +15,18 @@
 // the rows of the trained bins to the left: the exported model reproduces the
 // margins accumulated during training bit for bit.
 //
-// Cut points come from the exact summary of each column's values, pruned
-// with the arithmetic of XGBoost's WQSummary::SetPrune. Where XGBoost's own
-// sketch is exact (with max_bin 256: columns of up to about 12,000 values, or
-// with few distinct values) the bins, and so the trees, are XGBoost's: the
-// tests check this node by node against Python XGBoost 1.7.
+// Cut points come from a port of the quantile sketch XGBoost 1.7's hist
+// method uses (values pushed in row order, summaries merged and pruned in
+// float32 rank arithmetic), so the bins are XGBoost's own and, with the same
+// parameters and no sampling, so are the trees, up to float rounding in
+// near-ties: the tests check this node by node against Python XGBoost 1.7, on
+// small columns (exact sketch) and on 20,000-row ones (approximate sketch).
 //
 // Known differences from XGBoost 1.7 hist:
-//   - on larger columns XGBoost's quantile sketch is approximate and this
-//     package's is exact, so cut points can differ slightly;
-//   - a feature that has missing values gets at most 255 value bins (the
-//     256th uint8 code marks "missing");
+//   - a feature that has missing values gets at most 255 value bins, the
+//     256th uint8 code marking "missing": where XGBoost would cut it into
+//     256 bins, the two adjacent bins holding the fewest values are merged
+//     and the other cut points are XGBoost's;
 //   - row and column sampling use this package's own random stream, so a seed
 //     does not reproduce XGBoost's sample;
 //   - BaseScore defaults to the mean label for reg:squarederror (XGBoost 1.x

@@ -296,19 +296,25 @@ func fewValued(n int, seed uint64) (*Matrix, []float64, []float64) {
 func TestTreesMatchXGBoost(t *testing.T) {
 	python := xgboostPython(t)
 	X, y, yr := fewValued(600, 1)
+	// 20,000 rows of continuous values: XGBoost's sketch is approximate here
+	// (its queue overflows into pruned summaries), so matching trees show
+	// that the sketch is reproduced step by step.
+	big, bigY := synthetic(20000, 6, 77)
 	cases := []struct {
 		name   string
+		X      *Matrix
 		labels []float64
 		edit   func(*Params)
 	}{
-		{"logistic", y, func(p *Params) {}},
-		{"logistic regularised", y, func(p *Params) { p.Lambda, p.Alpha, p.Gamma, p.MinChildWeight = 2, 0.3, 0.5, 3 }},
+		{"logistic", X, y, func(p *Params) {}},
+		{"logistic regularised", X, y, func(p *Params) { p.Lambda, p.Alpha, p.Gamma, p.MinChildWeight = 2, 0.3, 0.5, 3 }},
 		// 32 bins: fewer than f3's distinct values, so the cut points come
 		// from pruning the summary; with 600 rows XGBoost's sketch is exact.
-		{"logistic 32 bins", y, func(p *Params) { p.MaxBin = 32 }},
-		{"squared error", yr, func(p *Params) { p.Objective = xgb.RegSquaredError; p.BaseScore = 0.25 }},
-		{"scale_pos_weight", y, func(p *Params) { p.ScalePosWeight = 3 }},
-		{"deep, many rounds", y, func(p *Params) { p.MaxDepth, p.NumRounds, p.Eta = 7, 12, 0.1 }},
+		{"logistic 32 bins", X, y, func(p *Params) { p.MaxBin = 32 }},
+		{"squared error", X, yr, func(p *Params) { p.Objective = xgb.RegSquaredError; p.BaseScore = 0.25 }},
+		{"scale_pos_weight", X, y, func(p *Params) { p.ScalePosWeight = 3 }},
+		{"deep, many rounds", X, y, func(p *Params) { p.MaxDepth, p.NumRounds, p.Eta = 7, 12, 0.1 }},
+		{"approximate sketch", big, bigY, func(p *Params) { p.MaxDepth, p.NumRounds = 5, 3 }},
 	}
 	type run struct {
 		model *xgb.Model
@@ -321,13 +327,13 @@ func TestTreesMatchXGBoost(t *testing.T) {
 		p.NumRounds, p.MaxDepth, p.Eta = 4, 4, 0.3
 		p.EvalTrain = false
 		tc.edit(&p)
-		model, _, err := Train(X, tc.labels, nil, nil, p)
+		model, _, err := Train(tc.X, tc.labels, nil, nil, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		writeCSV(t, filepath.Join(dir, "train.csv"), X, tc.labels)
-		writeCSV(t, filepath.Join(dir, "test.csv"), X, nil)
+		writeCSV(t, filepath.Join(dir, "train.csv"), tc.X, tc.labels)
+		writeCSV(t, filepath.Join(dir, "test.csv"), tc.X, nil)
 		runs[i] = run{model, dir}
 		jobs = append(jobs, xgbJob{Dir: dir, Params: xgbParams(p, float64(model.BaseScore)), Rounds: p.NumRounds})
 	}
@@ -370,7 +376,7 @@ func TestTreesMatchXGBoost(t *testing.T) {
 			}
 			// And XGBoost's own predictor agrees with the margins we compute.
 			xm := readFloats(t, filepath.Join(dir, "margin.txt"))
-			gm := predictMargins(t, model, X)
+			gm := predictMargins(t, model, tc.X)
 			for i := range xm {
 				if math.Abs(float64(gm[i])-xm[i]) > 1e-5 {
 					t.Fatalf("row %d: margin %v, XGBoost %v", i, gm[i], xm[i])

@@ -74,7 +74,7 @@ func (s *State) Columns() []string {
 	return append(slices.Clone(s.plan.columns), s.plan.extras...)
 }
 
-// Groupof returns the group of each feature, parallel to Names.
+// GroupOf returns the group of each feature, parallel to Names.
 func (s *State) GroupOf() []string {
 	out := make([]string, len(s.plan.feats))
 	for i, f := range s.plan.feats {

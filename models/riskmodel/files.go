@@ -271,24 +271,12 @@ func Load(dir string) (*Model, error) {
 		}
 		return nil, fmt.Errorf("riskmodel: %w", err)
 	}
-	var man Manifest
-	if err := json.Unmarshal(mb, &man); err != nil {
+	man, err := parseManifest(mb)
+	if err != nil {
 		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, ManifestFile), err)
-	}
-	if man.Format != manifestFormat || man.Version != manifestVersion {
-		return nil, fmt.Errorf("riskmodel: %s: format %q version %d; this risklane reads %q version %d",
-			filepath.Join(dir, ManifestFile), man.Format, man.Version, manifestFormat, manifestVersion)
-	}
-	for _, need := range []string{ModelFile, FeaturesFile} {
-		if _, ok := man.Files[need]; !ok {
-			return nil, fmt.Errorf("riskmodel: %s: the manifest does not list %s", dir, need)
-		}
 	}
 	data := map[string][]byte{}
 	for name, want := range man.Files {
-		if name != filepath.Base(name) || strings.HasPrefix(name, ".") {
-			return nil, fmt.Errorf("riskmodel: %s: the manifest lists %q, which is not a file of the folder", dir, name)
-		}
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("riskmodel: %w", err)
@@ -323,4 +311,32 @@ func Load(dir string) (*Model, error) {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
 	return m, nil
+}
+
+// parseManifest reads manifest.json and checks what Load relies on: the
+// format, the files it must list, and that every listed name is a plain file
+// name inside the folder with a SHA-256 in hex.
+func parseManifest(b []byte) (Manifest, error) {
+	var man Manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		return Manifest{}, err
+	}
+	if man.Format != manifestFormat || man.Version != manifestVersion {
+		return Manifest{}, fmt.Errorf("format %q version %d; this risklane reads %q version %d",
+			man.Format, man.Version, manifestFormat, manifestVersion)
+	}
+	for _, need := range []string{ModelFile, FeaturesFile} {
+		if _, ok := man.Files[need]; !ok {
+			return Manifest{}, fmt.Errorf("the manifest does not list %s", need)
+		}
+	}
+	for name, h := range man.Files {
+		if name == "" || name == ManifestFile || name != filepath.Base(name) || strings.HasPrefix(name, ".") || strings.ContainsAny(name, `/\`) {
+			return Manifest{}, fmt.Errorf("the manifest lists %q, which is not a file of the folder", name)
+		}
+		if len(h) != 2*sha256.Size || strings.Trim(h, "0123456789abcdef") != "" {
+			return Manifest{}, fmt.Errorf("the hash of %s, %q, is not a SHA-256 in hex", name, h)
+		}
+	}
+	return man, nil
 }

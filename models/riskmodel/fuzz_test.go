@@ -1,0 +1,52 @@
+package riskmodel
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoadManifest gives the manifest reader arbitrary bytes: it must accept
+// or refuse them, never panic, and never name a file outside the folder. A
+// manifest it accepts is then loaded with a real model's files beside it.
+func FuzzLoadManifest(f *testing.F) {
+	all := generate(f, 3000, 5)
+	cfg := DefaultConfig()
+	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = 5, 5
+	m, err := Train(all, nil, cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := filepath.Join(f.TempDir(), "good")
+	if err := m.Save(good); err != nil {
+		f.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(good, ManifestFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(manifest)
+	f.Add([]byte(`{"format":"risklane-model","version":1,"files":{"model.json":"00","features.json":"00"}}`))
+	f.Add([]byte(`{"format":"risklane-model","version":1,"files":{"../manifest.json":"00","model.json":"00","features.json":"00"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		man, err := parseManifest(data)
+		if err != nil {
+			return
+		}
+		for name := range man.Files {
+			if filepath.Base(name) != name || name == "." || name == ".." {
+				t.Fatalf("accepted file name %q", name)
+			}
+		}
+		dir := t.TempDir()
+		entries, _ := os.ReadDir(good)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(good, e.Name()))
+			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, ManifestFile), data, 0o644)
+		if lm, err := Load(dir); err == nil && (lm.Classifier == nil || lm.Features == nil) {
+			t.Fatal("Load succeeded without a classifier or feature state")
+		}
+	})
+}

@@ -94,6 +94,8 @@ func TestConditionFormat(t *testing.T) {
 		{Condition{Feature: 0, Lo: float64(float32(math.Log(1240))), Hi: inf, Missing: true}, "value per kg >= 1,240 (or missing)"},
 		{Condition{Feature: 0, Lo: math.Log(0.5), Hi: math.Log(3000)}, "0.5 <= value per kg < 3,000"},
 		{Condition{Feature: 0, Lo: 7, Hi: 6, Missing: true}, "value per kg missing"},
+		// No row lacks the feature: missing values concern no row.
+		{Condition{Feature: 0, Lo: math.Log(1240), Hi: inf, Missing: true, NoneMissing: true}, "value per kg >= 1,240"},
 		{Condition{Feature: 2, Lo: 0.2, Hi: inf}, "importer's past fraud rate >= 20%"},
 		{Condition{Feature: 2, Lo: 0.0125, Hi: 0.05}, "1.2% <= importer's past fraud rate < 5%"},
 		{Condition{Feature: 3, Lo: -inf, Hi: 7.5}, "duty rate < 7.5%"},

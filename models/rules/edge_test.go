@@ -78,8 +78,13 @@ func TestDegenerate(t *testing.T) {
 	if rs, err := Extract(deep, X, y, Options{MinSupport: 0.6}); err != nil || len(rs) != 0 {
 		t.Errorf("min support 60%% of 4 rows split 2/2: %v, %v", rs, err)
 	}
-	if rs, err := Extract(deep, X, y, Options{MinSupport: 0.5}); err != nil || len(rs) != 2 {
-		t.Errorf("min support 50%% of 4 rows split 2/2: %v, %v", rs, err)
+	rs, err = Extract(deep, X, y, Options{MinSupport: 0.5})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("min support 50%% of 4 rows split 2/2: %v, %v", rs, err)
+	}
+	// Missing values go left, but no row has one: the text does not say so.
+	if c := rs[0].Conditions[0]; !c.Missing || !c.NoneMissing || rs[0].Text(Names(nil))+rs[1].Text(Names(nil)) != "f0 < 0f0 >= 0" {
+		t.Errorf("no missing value in the data: %+v, %s; %s", c, rs[0], rs[1])
 	}
 }
 

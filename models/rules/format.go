@@ -19,8 +19,9 @@ const maxJSONCodes = 100
 // Format writes the condition for people, with n naming the feature:
 // "value per kg < 1,240", "1,240 <= value per kg < 3,000", "HS4 = 8703",
 // "HS4 in {8703, 8704}", "channel not in {G}", "HS6 from 870321 to 870390
-// (14 codes)"; "(or missing)" follows when a missing value meets it too,
-// and a condition only missing values meet reads "value per kg missing".
+// (14 codes)"; "(or missing)" follows when a missing value meets it too
+// (and some row has one), and a condition only missing values meet reads
+// "value per kg missing".
 func (c Condition) Format(n Namer) string {
 	phrase := n.Phrase(c.Feature)
 	if c.empty() && c.Missing {
@@ -41,7 +42,7 @@ func (c Condition) Format(n Namer) string {
 			s = f(c.Lo) + " <= " + phrase + " < " + f(c.Hi)
 		}
 	}
-	if c.Missing {
+	if c.Missing && !c.NoneMissing {
 		s += " (or missing)"
 	}
 	return s

@@ -72,6 +72,10 @@ type Condition struct {
 	Feature int
 	Lo, Hi  float64
 	Missing bool
+	// NoneMissing reports that no measured row lacks the feature: whether
+	// missing values meet the condition then concerns no row, and the text
+	// leaves out "(or missing)".
+	NoneMissing bool
 	// Code marks a feature whose values are codes (Namer.IsCode). In and Out
 	// then list, ascending, the codes the measured rows have inside and
 	// outside [Lo, Hi).
@@ -172,7 +176,7 @@ func Extract(m *xgb.Model, X *gbdt.Matrix, y []float64, opts Options) ([]Rule, e
 			cmp.Compare(a.rule.Tree, b.rule.Tree), cmp.Compare(a.rule.Leaf, b.rule.Leaf))
 	})
 	out := dedup(cands, opts.Top, opts.Similarity)
-	fillCodes(out, X.Cols, y, opts.Namer)
+	describe(out, X.Cols, y, opts.Namer)
 	return out, nil
 }
 
@@ -540,20 +544,29 @@ func jaccard(a, b []uint64, na, nb int) float64 {
 	return float64(both) / float64(union)
 }
 
-// fillCodes lists, for every condition of the rules on a code feature, the
-// codes the labelled rows have inside and outside its interval.
-func fillCodes(rs []Rule, cols [][]float64, y []float64, n Namer) {
+// describe completes the conditions of the rules with what the data says
+// of their features: whether any labelled row lacks the feature, and for a
+// code feature the codes inside and outside the interval.
+func describe(rs []Rule, cols [][]float64, y []float64, n Namer) {
 	domains := map[int][]float64{}
+	missing := map[int]bool{}
 	for r := range rs {
 		for c := range rs[r].Conditions {
 			cond := &rs[r].Conditions[c]
-			if !n.IsCode(cond.Feature) {
+			f := cond.Feature
+			has, ok := missing[f]
+			if !ok {
+				has = anyMissing(cols[f], y)
+				missing[f] = has
+			}
+			cond.NoneMissing = !has
+			if !n.IsCode(f) {
 				continue
 			}
-			d, ok := domains[cond.Feature]
+			d, ok := domains[f]
 			if !ok {
-				d = distinct(cols[cond.Feature], y)
-				domains[cond.Feature] = d
+				d = distinct(cols[f], y)
+				domains[f] = d
 			}
 			cond.Code = true
 			cond.In, cond.Out = []float64{}, []float64{}
@@ -566,6 +579,16 @@ func fillCodes(rs []Rule, cols [][]float64, y []float64, n Namer) {
 			}
 		}
 	}
+}
+
+// anyMissing reports whether a labelled row has no value in col.
+func anyMissing(col, y []float64) bool {
+	for i, v := range col {
+		if v != v && y[i] == y[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // distinct returns the values of col on labelled rows, ascending, without

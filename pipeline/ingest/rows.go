@@ -96,7 +96,8 @@ func newPlan(b *profile.Binding, names []string) *plan {
 	return p
 }
 
-// rowWriter validates rows and appends the accepted ones to Arrow builders.
+// rowWriter validates rows and appends the accepted ones to the columns of
+// the batch being built.
 type rowWriter struct {
 	prof     *profile.Profile
 	formula  *profile.Formula

@@ -500,12 +500,12 @@ func openParquet(f *os.File) (*batchSource, error) {
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 14}, memory.DefaultAllocator)
 	if err != nil {
 		pf.Close()
-		return nil, fmt.Errorf("Parquet schema: %v", err)
+		return nil, fmt.Errorf("reading the Parquet schema: %v", err)
 	}
 	schema, err := fr.Schema()
 	if err != nil {
 		pf.Close()
-		return nil, fmt.Errorf("Parquet schema: %v", err)
+		return nil, fmt.Errorf("reading the Parquet schema: %v", err)
 	}
 	b := &batchSource{schema: schema, closeFn: pf.Close}
 	b.open = func(cols []int) error { return startParquet(b, fr, cols) }
@@ -531,7 +531,7 @@ func startParquet(b *batchSource, fr *pqarrow.FileReader, cols []int) error {
 	}
 	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
 	if err != nil {
-		return fmt.Errorf("Parquet: %v", err)
+		return fmt.Errorf("reading Parquet: %v", err)
 	}
 	closeFile := b.closeFn
 	b.closeFn = func() error {
@@ -543,7 +543,7 @@ func startParquet(b *batchSource, fr *pqarrow.FileReader, cols []int) error {
 			return rr.RecordBatch(), nil
 		}
 		if err := rr.Err(); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("Parquet: %v", err)
+			return nil, fmt.Errorf("reading Parquet: %v", err)
 		}
 		return nil, nil
 	}
@@ -565,7 +565,7 @@ func openArrowFile(f *os.File) (*batchSource, error) {
 			rec, err := r.RecordBatch(i)
 			i++
 			if err != nil {
-				return nil, fmt.Errorf("Arrow record batch %d: %v", i, err)
+				return nil, fmt.Errorf("reading Arrow record batch %d: %v", i, err)
 			}
 			return rec, nil
 		},
@@ -588,7 +588,7 @@ func openArrowStream(f *os.File) (*batchSource, error) {
 				return r.RecordBatch(), nil
 			}
 			if err := r.Err(); err != nil && err != io.EOF {
-				return nil, fmt.Errorf("Arrow stream: %v", err)
+				return nil, fmt.Errorf("reading the Arrow stream: %v", err)
 			}
 			return nil, nil
 		},

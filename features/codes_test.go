@@ -35,3 +35,30 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+// Fitting again with a state's Config on the same history gives the same
+// state, byte for byte, and the same training features.
+func TestConfigRefits(t *testing.T) {
+	hist := []arrowBatch{makeBatch(t, handRows())}
+	st, m, err := Fit(hist, Config{Folds: 3, Smoothing: 4, MinReference: 2, Seed: 9, Groups: []string{GroupHS, GroupRisk, GroupUnitValue}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, m2, err := Fit(hist, st.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := st.MarshalJSON()
+	b, _ := again.MarshalJSON()
+	if string(a) != string(b) {
+		t.Fatalf("refitted state differs:\n%s\n%s", a, b)
+	}
+	for j := range m.Cols {
+		if !slices.EqualFunc(m.Cols[j], m2.Cols[j], func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }) {
+			t.Errorf("feature %s differs: %v, %v", m.Names[j], m.Cols[j], m2.Cols[j])
+		}
+	}
+	if c := st.Config(); c.Folds != 3 || c.Smoothing != 4 || c.MinReference != 2 || c.Seed != 9 || !slices.Equal(c.Groups, []string{GroupHS, GroupRisk, GroupUnitValue}) {
+		t.Errorf("Config() = %+v", c)
+	}
+}

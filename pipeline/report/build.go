@@ -32,9 +32,11 @@ type Inputs struct {
 	Ranked *RankedSection
 	// Rules are the model's strongest decision paths.
 	Rules *RulesSection
-	// Cluster configures the k-means of unit values; the zero value gives
-	// the defaults of `risklane cluster` (seed 1).
-	Cluster pricecluster.Config
+	// Clusters is a clustering of unit values fitted already; nil means fit
+	// one on Declarations with Cluster, whose zero value gives the defaults
+	// of `risklane cluster` (seed 1).
+	Clusters *pricecluster.Model
+	Cluster  pricecluster.Config
 	// BudgetPct is the inspection rate the fraud map counts the model's
 	// catches at; 0 means 5.
 	BudgetPct float64
@@ -150,6 +152,19 @@ func floatAt(a *array.Float64, i int) float64 {
 	return a.Value(i)
 }
 
+// FitClusters clusters the unit values of cols per HS6 as `risklane
+// cluster` does; a zero cfg.Seed means seed 1, the command's default.
+func FitClusters(cols *Columns, cfg pricecluster.Config) (*pricecluster.Model, error) {
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	pm, err := pricecluster.Fit(cols.HS6, cols.Value, cols.Mass, cols.Qty, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("report: unit-value clusters: %w", err)
+	}
+	return pm, nil
+}
+
 // Build computes every section it has the inputs for.
 func Build(in Inputs) (*Data, error) {
 	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked}
@@ -188,13 +203,11 @@ func Build(in Inputs) (*Data, error) {
 			}
 		}
 	}
-	cfg := in.Cluster
-	if cfg.Seed == 0 {
-		cfg.Seed = 1
-	}
-	pm, err := pricecluster.Fit(cols.HS6, cols.Value, cols.Mass, cols.Qty, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("report: unit-value clusters: %w", err)
+	pm := in.Clusters
+	if pm == nil {
+		if pm, err = FitClusters(cols, in.Cluster); err != nil {
+			return nil, err
+		}
 	}
 	var a pricecluster.Assignment
 	if err := pm.Apply(cols.HS6, cols.Value, cols.Mass, cols.Qty, &a); err != nil {

@@ -45,6 +45,25 @@ const (
 	SectionRanked  = "ranked"
 )
 
+// Sections lists the section keys in page order.
+var Sections = []string{SectionMetrics, SectionScores, SectionPrices, SectionMirror, SectionMap, SectionRules, SectionRanked}
+
+// Missing returns the keys of the sections that have no data, in page
+// order.
+func (d *Data) Missing() []string {
+	has := map[string]bool{
+		SectionMetrics: d.Metrics != nil, SectionScores: d.Scores != nil, SectionPrices: d.Prices != nil,
+		SectionMirror: d.Mirror != nil, SectionMap: d.Map != nil, SectionRules: d.Rules != nil, SectionRanked: d.Ranked != nil,
+	}
+	var out []string
+	for _, s := range Sections {
+		if !has[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // SetUnavailable records why a section is missing.
 func (d *Data) SetUnavailable(section, why string) {
 	if d.Unavailable == nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,9 @@ func TestWriteSelfContained(t *testing.T) {
 		if !strings.Contains(s, `<section id="`+id+`">`) {
 			t.Errorf("section %s is missing", id)
 		}
+	}
+	if m := d.Missing(); len(m) != 0 {
+		t.Errorf("sections missing: %v", m)
 	}
 	if strings.Contains(s, "Not available yet") {
 		t.Error("a section says it is not available although every input was given")
@@ -114,6 +118,9 @@ func TestWriteUnavailable(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("missing note %q", want)
 		}
+	}
+	if m := d.Missing(); !slices.Equal(m, []string{SectionMetrics, SectionScores, SectionMirror, SectionMap, SectionRules, SectionRanked}) {
+		t.Errorf("missing sections %v", m)
 	}
 	if ids := d.ChartIDs(); len(ids) != len(d.Prices.Groups) {
 		t.Errorf("charts without a model or trade data: %v", ids)

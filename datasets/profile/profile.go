@@ -466,6 +466,7 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 		}
 		index[n] = i
 	}
+	var missing []string
 	find := func(src, role string) (int, error) {
 		if dups[src] {
 			return -1, fmt.Errorf("column %q (%s) appears more than once in the header; rename one", src, role)
@@ -475,10 +476,11 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 			hint := ""
 			for _, n := range names {
 				if strings.EqualFold(strings.TrimSpace(n), src) {
-					hint = fmt.Sprintf(" (the header has %q: names must match exactly)", n)
+					hint = fmt.Sprintf("; the header has %q, and names must match exactly", n)
 				}
 			}
-			return -1, fmt.Errorf("column %q (%s) is not in the header%s; the header has %s", src, role, hint, quoteList(names))
+			missing = append(missing, fmt.Sprintf("%q (%s%s)", src, role, hint))
+			return -1, nil
 		}
 		return i, nil
 	}
@@ -541,8 +543,10 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 	} else {
 		for _, canon := range sortedKeys(p.Columns) {
 			i, err := find(p.Columns[canon], "mapped to "+canon)
-			if err != nil {
-				errs = append(errs, err)
+			if err != nil || i < 0 {
+				if err != nil {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			b.Source[columnIndex[canon]] = i
@@ -550,8 +554,10 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 		for _, e := range p.Extras {
 			role := "extra attribute " + e.Name
 			i, err := find(e.Source, role)
-			if err != nil {
-				errs = append(errs, err)
+			if err != nil || i < 0 {
+				if err != nil {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			f := arrow.Field{Name: e.Name, Type: arrow.BinaryTypes.String, Nullable: true}
@@ -561,6 +567,13 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 			b.Extras = append(b.Extras, BoundExtra{Source: i, Field: f})
 			fields = append(fields, f)
 		}
+	}
+	switch {
+	case len(missing) == 1:
+		errs = append(errs, fmt.Errorf("column %s is not in the header; the header has %s", missing[0], quoteList(names)))
+	case len(missing) > 1:
+		errs = append(errs, fmt.Errorf("%d columns are not in the header: %s; the header has %s",
+			len(missing), strings.Join(missing, ", "), quoteList(names)))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -178,8 +178,13 @@ func TestBind(t *testing.T) {
 	broken := append([]string(nil), kcsHeader...)
 	broken[12] = "hs6 code"
 	_, err = p.Bind(broken, nil)
-	if err == nil || !strings.Contains(err.Error(), `column "HS6 Code" (mapped to hs_code) is not in the header (the header has "hs6 code"`) {
+	if err == nil || !strings.Contains(err.Error(), `column "HS6 Code" (mapped to hs_code; the header has "hs6 code", and names must match exactly) is not in the header; the header has "Declaration ID", "Date",`) {
 		t.Errorf("missing column: %v", err)
+	}
+	date, _ := Builtin("date")
+	if _, err = date.Bind(kcsHeader, nil); err == nil || !strings.Contains(err.Error(), `14 columns are not in the header: "sgd.id" (mapped to declaration_id), "sgd.date" (mapped to date),`) ||
+		strings.Count(err.Error(), "the header has") != 1 {
+		t.Errorf("many missing columns: %v", err)
 	}
 	dup := append(append([]string(nil), kcsHeader...), "Item Price")
 	if _, err = p.Bind(dup, nil); err == nil || !strings.Contains(err.Error(), `"Item Price" (mapped to cif_value) appears more than once`) {

@@ -200,8 +200,16 @@ func (r *Reader) openBound(path string) (source, format, *profile.Binding, error
 	b, err := r.prof.Bind(src.names(), src.labels())
 	if err != nil {
 		src.close()
-		return nil, 0, nil, fmt.Errorf("%s does not fit profile %s:\n%w\n(check --profile; 'risklane profiles show %s' prints what it expects)",
-			path, r.prof.Name, err, r.prof.Name)
+		hint := fmt.Sprintf("check --profile; 'risklane profiles show %s' prints what it expects", r.prof.Name)
+		for _, name := range profile.Names() {
+			if other, _ := profile.Builtin(name); name != r.prof.Name {
+				if _, err := other.Bind(src.names(), src.labels()); err == nil {
+					hint = fmt.Sprintf("the file fits the built-in profile %s: try --profile %s", name, name)
+					break
+				}
+			}
+		}
+		return nil, 0, nil, fmt.Errorf("%s does not fit profile %s:\n%w\n(%s)", path, r.prof.Name, err, hint)
 	}
 	if err := src.start(newPlan(b, src.names()).read); err != nil {
 		src.close()

@@ -257,19 +257,19 @@ func TestScorerArguments(t *testing.T) {
 // Python XGBoost and predict the same.
 func TestScoresLikePythonXGBoost(t *testing.T) {
 	py := xgbtest.Python(t)
-	const nfeat, nrows = 30, 10000
+	const nfeat, nrows, ntrain = 30, 10000, 5000
 	names := make([]string, nfeat)
 	for j := range names {
 		names[j] = fmt.Sprintf("feature_%02d", j)
 	}
-	train := xgbtest.Rows(100, nrows, nfeat, 0.1)
+	train := xgbtest.Rows(100, ntrain, nfeat, 0.1)
 	rows := xgbtest.Rows(200, nrows, nfeat, 0.1)
 	dir := t.TempDir()
 	for _, objective := range []string{xgb.BinaryLogistic, xgb.RegSquaredError} {
 		t.Run(objective, func(t *testing.T) {
 			stem := filepath.Join(dir, strings.ReplaceAll(objective, ":", "-"))
 			params := map[string]any{"objective": objective, "max_depth": 6, "eta": 0.1, "tree_method": "hist", "max_bin": 256}
-			xgbtest.Train(t, py, params, 100, train, xgbtest.Labels(7, train, nrows, nfeat, objective), nfeat, names,
+			xgbtest.Train(t, py, params, 100, train, xgbtest.Labels(7, train, ntrain, nfeat, objective), nfeat, names,
 				stem+".json", stem+".ubj")
 
 			m, err := xgb.ReadFile(stem + ".json")

@@ -90,6 +90,13 @@ func New(m *xgb.Model) (*Scorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leaves refused the model: %w", err)
 	}
+	total := 0
+	for i := range m.Trees {
+		total += m.Trees[i].NumNodes()
+	}
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("the model has %d nodes in all, more than the %d risklane scores", total, math.MaxInt32)
+	}
 	s := &Scorer{
 		numFeature: m.NumFeature,
 		numTrees:   len(m.Trees),
@@ -97,15 +104,11 @@ func New(m *xgb.Model) (*Scorer, error) {
 		ensemble:   ens,
 		raw:        ens.EnsembleWithRawPredictions(),
 	}
-	s.flatten(m)
+	s.flatten(m, total)
 	return s, nil
 }
 
-func (s *Scorer) flatten(m *xgb.Model) {
-	total := 0
-	for i := range m.Trees {
-		total += m.Trees[i].NumNodes()
-	}
+func (s *Scorer) flatten(m *xgb.Model, total int) {
 	s.nodes = make([]flatNode, total)
 	s.roots = make([]int32, len(m.Trees))
 	at := int32(0)

@@ -348,14 +348,20 @@ func number(v float64) string {
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	}
 	sign := ""
-	if v < 0 {
+	switch {
+	case v == 0:
+		return "0" // and not "-0" for negative zero
+	case v < 0:
 		sign, v = "-", -v
 	}
 	if v >= 100 || v == math.Trunc(v) {
 		return sign + group(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
 	}
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	return sign + strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	s := strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 2, 64), "0"), ".")
+	if s == "0" {
+		return s // -0.001 rounds to 0, not "-0"
+	}
+	return sign + s
 }
 
 // group puts commas between groups of three digits.

@@ -88,3 +88,12 @@ func TestTermsKeepOrder(t *testing.T) {
 		}
 	}
 }
+
+// A value that rounds to zero has no sign.
+func TestFormatNumberZero(t *testing.T) {
+	for v, want := range map[float64]string{-0.001: "0", 0.004: "0", -0.005: "-0.01", math.Copysign(0, -1): "0", -0.5: "-0.5"} {
+		if got := FormatNumber(v); got != want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

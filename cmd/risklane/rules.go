@@ -264,7 +264,11 @@ func printRules(w io.Writer, rep rulesReport) {
 	for i, r := range rep.Rules {
 		fmt.Fprintf(w, "%*d. %s\n", width, i+1, r)
 		note := fmt.Sprintf("tree %d leaf %d, score %.2f", r.Tree, r.Leaf, r.Score)
-		if r.Similar > 0 {
+		switch r.Similar {
+		case 0:
+		case 1:
+			note += ", 1 similar rule merged"
+		default:
 			note += fmt.Sprintf(", %d similar rules merged", r.Similar)
 		}
 		fmt.Fprintf(w, "%*s  %s\n", width, "", note)

@@ -105,6 +105,7 @@ func TestConditionFormat(t *testing.T) {
 		{codes(8703, 8705, true, []float64{8703, 8704}, []float64{8471}), "HS4 in {8703, 8704} (or missing)"},
 		{codes(8400, inf, false, seq(8401, 8410), []float64{101, 302}), "HS4 not in {0101, 0302}"},
 		{codes(0, inf, false, seq(8401, 8410), seq(1, 6)), "HS4 from 8401 to 8410 (10 codes)"},
+		{codes(0, inf, false, seq(1, 1234), seq(2000, 2010)), "HS4 from 0001 to 1234 (1,234 codes)"},
 		{codes(-inf, 9000, false, seq(8401, 8410), nil), "HS4 any"},
 		// No code of the data in the interval: the interval itself.
 		{codes(9000, 9100, false, []float64{}, []float64{8703}), "9000 <= HS4 < 9100"},
@@ -115,6 +116,46 @@ func TestConditionFormat(t *testing.T) {
 	for _, tc := range tests {
 		if got := tc.c.Format(n); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}
+
+// labelNamer names feature 0 a label-encoded attribute whose codes 0..25
+// stand for the letters A..Z.
+type labelNamer struct{ Namer }
+
+func (labelNamer) Phrase(int) string              { return "channel" }
+func (labelNamer) Kind(int) Kind                  { return Label }
+func (labelNamer) Format(f int, v float64) string { return string(rune('A' + int(v))) }
+
+// Labels have no order: never a range, the shorter list instead.
+func TestLabelFormat(t *testing.T) {
+	codes := func(in, out []float64, missing bool) Condition {
+		return Condition{Lo: -inf, Hi: 99, Missing: missing, Code: true, In: in, Out: out}
+	}
+	seq := func(from, to float64) []float64 {
+		var s []float64
+		for v := from; v <= to; v++ {
+			s = append(s, v)
+		}
+		return s
+	}
+	n := labelNamer{Names(nil)}
+	tests := []struct {
+		c    Condition
+		want string
+	}{
+		{codes([]float64{17}, seq(0, 3), false), "channel = R"},
+		{codes([]float64{17, 24}, seq(0, 3), true), "channel in {R, Y} (or missing)"},
+		{codes(seq(0, 8), seq(9, 25), false), "channel in {A, B, C, D, E, ...} (9 codes)"},
+		{codes(seq(0, 17), seq(18, 25), false), "channel not in {S, T, U, V, W, ...} (8 codes)"},
+		{codes(seq(0, 19), seq(20, 25), false), "channel not in {U, V, W, X, Y, Z}"},
+		{codes(seq(0, 6), seq(7, 25), false), "channel in {A, B, C, D, E, F, G}"},
+		{codes(seq(0, 20), seq(21, 25), false), "channel not in {V, W, X, Y, Z}"},
+	}
+	for _, tc := range tests {
+		if got := tc.c.Format(n); got != tc.want {
+			t.Errorf("in %v, out %v: %q, want %q", tc.c.In, tc.c.Out, got, tc.want)
 		}
 	}
 }

@@ -77,8 +77,8 @@ func TestFeatureNamer(t *testing.T) {
 		t.Fatalf("features %v lack code_extra_%s, hs4 or log_uv_kg", names, synth.ModeColumn)
 	}
 	labels := st.Labels(mode)
-	if n.Phrase(mode) != synth.ModeColumn || !n.IsCode(mode) || n.Name(mode) != names[mode] {
-		t.Errorf("transport mode: phrase %q, code %v, name %q", n.Phrase(mode), n.IsCode(mode), n.Name(mode))
+	if n.Phrase(mode) != synth.ModeColumn || n.Kind(mode) != Label || n.Name(mode) != names[mode] {
+		t.Errorf("transport mode: phrase %q, kind %v, name %q", n.Phrase(mode), n.Kind(mode), n.Name(mode))
 	}
 	for c, l := range labels {
 		if l == "" {
@@ -88,8 +88,8 @@ func TestFeatureNamer(t *testing.T) {
 			t.Errorf("code %d of the transport mode written %q, want %q", c, got, l)
 		}
 	}
-	if n.Phrase(hs4) != "HS4" || !n.IsCode(hs4) || n.Phrase(uv) != "value per kg" || n.IsCode(uv) {
-		t.Errorf("hs4: %q %v; log_uv_kg: %q %v", n.Phrase(hs4), n.IsCode(hs4), n.Phrase(uv), n.IsCode(uv))
+	if n.Phrase(hs4) != "HS4" || n.Kind(hs4) != Code || n.Phrase(uv) != "value per kg" || n.Kind(uv) != Amount {
+		t.Errorf("hs4: %q %v; log_uv_kg: %q %v", n.Phrase(hs4), n.Kind(hs4), n.Phrase(uv), n.Kind(uv))
 	}
 
 	var labelsY []int8

@@ -19,7 +19,7 @@ const maxJSONCodes = 100
 // Format writes the condition for people, with n naming the feature:
 // "value per kg < 1,240", "1,240 <= value per kg < 3,000", "HS4 = 8703",
 // "HS4 in {8703, 8704}", "channel not in {G}", "HS6 from 870321 to 870390
-// (14 codes)"; "(or missing)" follows when a missing value meets it too
+// (14 codes)", "channel in {A, B, C, D, E, ...} (9 codes)"; "(or missing)" follows when a missing value meets it too
 // (and some row has one), and a condition only missing values meet reads
 // "value per kg missing".
 func (c Condition) Format(n Namer) string {
@@ -49,14 +49,30 @@ func (c Condition) Format(n Namer) string {
 }
 
 // codes writes a code condition from its lists, or returns "" when they
-// cannot say it (no code of the data lies in the interval).
+// cannot say it (no code of the data lies in the interval). Few codes are
+// listed; failing that, the few codes left out; failing that, ordered codes
+// read as a range and labels as the shorter list, cut after five codes when
+// it has more than seven.
 func (c Condition) codes(n Namer, phrase string) string {
 	list := func(vs []float64) string {
-		parts := make([]string, len(vs))
-		for i, v := range vs {
+		shown := vs
+		if len(vs) > maxListed+2 {
+			shown = vs[:maxListed]
+		}
+		parts := make([]string, len(shown), len(shown)+1)
+		for i, v := range shown {
 			parts[i] = n.Format(c.Feature, v)
 		}
+		if len(shown) < len(vs) {
+			parts = append(parts, "...")
+		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	count := func(vs []float64) string {
+		if len(vs) <= maxListed+2 {
+			return ""
+		}
+		return " (" + score.FormatNumber(float64(len(vs))) + " codes)"
 	}
 	switch in, out := len(c.In), len(c.Out); {
 	case in == 0:
@@ -69,9 +85,13 @@ func (c Condition) codes(n Namer, phrase string) string {
 		return phrase + " any"
 	case out <= maxListed:
 		return phrase + " not in " + list(c.Out)
+	case n.Kind(c.Feature) == Code:
+		return phrase + " from " + n.Format(c.Feature, c.In[0]) + " to " + n.Format(c.Feature, c.In[in-1]) +
+			" (" + score.FormatNumber(float64(in)) + " codes)"
+	case in <= out:
+		return phrase + " in " + list(c.In) + count(c.In)
 	}
-	return phrase + " from " + n.Format(c.Feature, c.In[0]) + " to " + n.Format(c.Feature, c.In[len(c.In)-1]) +
-		" (" + strconv.Itoa(len(c.In)) + " codes)"
+	return phrase + " not in " + list(c.Out) + count(c.Out)
 }
 
 // Text writes the rule's conditions joined by "and"; a rule without

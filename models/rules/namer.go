@@ -21,11 +21,22 @@ type Namer interface {
 	// code. It must not decrease as v grows, so that a threshold keeps its
 	// direction.
 	Format(f int, v float64) string
-	// IsCode reports whether the feature's values are codes (an HS heading,
-	// a label-encoded attribute) rather than amounts: its conditions are
-	// written as sets of codes.
-	IsCode(f int) bool
+	// Kind says how the feature's values read: as amounts compared by size,
+	// as codes in a meaningful order (an HS heading, a month), or as labels
+	// whose codes carry no order (a label-encoded attribute). The conditions
+	// of codes and labels are written as sets of the codes the data has.
+	Kind(f int) Kind
 }
+
+// Kind is how the values of a feature read.
+type Kind uint8
+
+// Kinds of feature.
+const (
+	Amount Kind = iota // compared by size: "value per kg < 1,240"
+	Code               // codes in order: "HS4 = 8703", "HS6 from 870321 to 870390 (14 codes)"
+	Label              // codes in no order: "channel in {R, Y}"
+)
 
 // Names returns a Namer for features with these column names, phrased by
 // the sentence table of the reasons (package risklane/pipeline/score), so a
@@ -46,11 +57,13 @@ func Names(names []string) Namer {
 // state's code tables.
 func FeatureNamer(st *features.State) Namer {
 	t := Names(st.Names()).(*table)
+	t.labels = make([]bool, len(t.names))
 	for f, n := range t.names {
 		labels := st.Labels(f)
 		if labels == nil {
 			continue
 		}
+		t.labels[f] = true
 		t.terms[f] = score.Term{Phrase: strings.TrimPrefix(n, "code_extra_"), Code: true, Value: func(v float64) string {
 			if c := int(v); float64(c) == v && c >= 0 && c < len(labels) {
 				if labels[c] == "" {
@@ -66,8 +79,9 @@ func FeatureNamer(st *features.State) Namer {
 
 // table is a Namer from one term per feature.
 type table struct {
-	names []string
-	terms []score.Term
+	names  []string
+	terms  []score.Term
+	labels []bool // per feature: a label-encoded attribute
 }
 
 func (t *table) known(f int) bool { return f >= 0 && f < len(t.names) }
@@ -93,4 +107,12 @@ func (t *table) Format(f int, v float64) string {
 	return score.FormatNumber(v)
 }
 
-func (t *table) IsCode(f int) bool { return t.known(f) && t.terms[f].Code }
+func (t *table) Kind(f int) Kind {
+	switch {
+	case !t.known(f) || !t.terms[f].Code:
+		return Amount
+	case t.labels != nil && t.labels[f]:
+		return Label
+	}
+	return Code
+}

@@ -50,7 +50,7 @@ type Options struct {
 	// 0 keeps every rule.
 	Similarity float64
 	// Namer names the features in the rules' text and says which features
-	// are codes. nil means Names of the matrix's feature names (else the
+	// hold codes. nil means Names of the matrix's feature names (else the
 	// model's).
 	Namer Namer
 	// Threads is the number of goroutines routing rows; 0 means GOMAXPROCS.
@@ -76,9 +76,9 @@ type Condition struct {
 	// missing values meet the condition then concerns no row, and the text
 	// leaves out "(or missing)".
 	NoneMissing bool
-	// Code marks a feature whose values are codes (Namer.IsCode). In and Out
-	// then list, ascending, the codes the measured rows have inside and
-	// outside [Lo, Hi).
+	// Code marks a feature whose values are codes or labels (Namer.Kind).
+	// In and Out then list, ascending, the codes the measured rows have
+	// inside and outside [Lo, Hi).
 	Code    bool
 	In, Out []float64
 }
@@ -560,7 +560,7 @@ func describe(rs []Rule, cols [][]float64, y []float64, n Namer) {
 				missing[f] = has
 			}
 			cond.NoneMissing = !has
-			if !n.IsCode(f) {
+			if n.Kind(f) == Amount {
 				continue
 			}
 			d, ok := domains[f]

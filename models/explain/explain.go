@@ -25,8 +25,10 @@ import (
 )
 
 // Explainer holds the node expectations of a model, with its trees laid out
-// for walking: one 24-byte record per node, all trees in one array, so that
-// a step down a tree touches one cache line.
+// for walking: one 24-byte record per node, all trees in one array, each
+// tree breadth first with the two children of a node side by side, so that a
+// step down a tree touches one cache line and picks the child without a
+// branch.
 type Explainer struct {
 	model *xgb.Model
 	nodes []node
@@ -37,8 +39,8 @@ type Explainer struct {
 type node struct {
 	threshold float32
 	feature   uint32 // defaultLeft bit: missing values go left
-	left      int32  // index in nodes; -1 for a leaf
-	right     int32
+	left      int32  // index in nodes of the left child, the right one next to it; -1 for a leaf
+	_         int32
 	mean      float64
 }
 
@@ -60,20 +62,31 @@ func New(m *xgb.Model) (*Explainer, error) {
 			return nil, fmt.Errorf("tree %d: %w", i, err)
 		}
 		e.bias += mean[0]
-		at := int32(len(e.nodes))
-		e.roots[i] = at
-		for id := range t.NumNodes() {
-			nd := node{threshold: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: -1, right: -1, mean: mean[id]}
-			if t.Left[id] != -1 {
-				nd.left, nd.right = at+t.Left[id], at+t.Right[id]
-				if t.DefaultLeft[id] {
-					nd.feature |= defaultLeft
-				}
-			}
-			e.nodes = append(e.nodes, nd)
-		}
+		e.roots[i] = int32(len(e.nodes))
+		e.layOut(t, mean)
 	}
 	return e, nil
+}
+
+// layOut appends a checked tree to e.nodes breadth first.
+func (e *Explainer) layOut(t *xgb.Tree, mean []float64) {
+	queue := []int32{0}
+	e.nodes = append(e.nodes, node{})
+	at := []int32{int32(len(e.nodes) - 1)} // where each queued node goes
+	for k := 0; k < len(queue); k++ {
+		id, pos := queue[k], at[k]
+		nd := node{threshold: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: -1, mean: mean[id]}
+		if t.Left[id] != -1 {
+			nd.left = int32(len(e.nodes))
+			e.nodes = append(e.nodes, node{}, node{})
+			queue = append(queue, t.Left[id], t.Right[id])
+			at = append(at, nd.left, nd.left+1)
+			if t.DefaultLeft[id] {
+				nd.feature |= defaultLeft
+			}
+		}
+		e.nodes[pos] = nd
+	}
 }
 
 // BaseMargin returns the model's global bias in margin space.
@@ -178,22 +191,28 @@ func (e *Explainer) Contributions(x []float64, out []float64) float64 {
 		top := n.mean
 		for n.left >= 0 {
 			f := n.feature &^ defaultLeft
-			v := x[f]
-			next := n.right
-			if v != v {
-				if n.feature&defaultLeft != 0 {
-					next = n.left
-				}
-			} else if float32(v) < n.threshold {
-				next = n.left
-			}
-			c := &nodes[next]
+			c := &nodes[n.left+child(x[f], n)]
 			out[f] += c.mean - n.mean
 			n = c
 		}
 		margin += n.mean - top
 	}
 	return margin
+}
+
+// child is 0 when x goes to n's left child, 1 when it goes right, computed
+// without a branch: which way a row goes is as good as random to the
+// processor, and a mispredicted branch costs more than the arithmetic.
+func child(x float64, n *node) int32 {
+	left := b2i(float32(x) < n.threshold) | b2i(x != x)&int32(n.feature>>31)
+	return 1 - left
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Top writes to idx the indices of the k largest positive values of contrib,

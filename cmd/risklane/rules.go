@@ -9,12 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
 	"risklane/datasets/profile"
-	"risklane/features"
-	"risklane/models/gbdt"
 	"risklane/models/riskmodel"
 	"risklane/models/rules"
 	"risklane/pipeline/ingest"
@@ -156,7 +153,7 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 			b.Release()
 		}
 	}()
-	X, y, training, err := rulesMatrix(m, batches)
+	X, y, training, err := rules.ModelData(m, batches)
 	if err != nil {
 		return err
 	}
@@ -185,58 +182,6 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 	}
 	printRules(w, rep)
 	return nil
-}
-
-// rulesMatrix computes the features and labels of batches. When the
-// batches are the model's training history (same number of rows, and
-// fitting the feature layer again on them gives back the model's state
-// byte for byte), the rows get their out-of-fold training features, exactly
-// what the trees were trained on; otherwise the features the model computes
-// when it scores.
-func rulesMatrix(m *riskmodel.Model, batches []arrow.RecordBatch) (*gbdt.Matrix, []float64, bool, error) {
-	names := m.Features.Names()
-	X := &gbdt.Matrix{Names: names}
-	var labels []int8
-	var err error
-	for _, b := range batches {
-		X.Rows += int(b.NumRows())
-		if labels, err = features.ReadLabels(b, labels); err != nil {
-			return nil, nil, false, fmt.Errorf("rules: %w", err)
-		}
-	}
-	y := make([]float64, len(labels))
-	for i, l := range labels {
-		y[i] = float64(l)
-		if l < 0 {
-			y[i] = math.NaN()
-		}
-	}
-	training := false
-	if X.Rows == m.Metrics.Train.Rows {
-		if st, fm, err := features.Fit(batches, m.Features.Config()); err == nil && sameState(st, m.Features) {
-			X.Cols, training = fm.Cols, true
-		}
-	}
-	if !training {
-		X.Cols = make([][]float64, len(names))
-		var cols [][]float64
-		for _, b := range batches {
-			if cols, err = m.Features.Transform(b, cols); err != nil {
-				return nil, nil, false, err
-			}
-			for j := range X.Cols {
-				X.Cols[j] = append(X.Cols[j], cols[j]...)
-			}
-		}
-	}
-	return X, y, training, nil
-}
-
-// sameState reports whether two feature states save to the same bytes.
-func sameState(a, b *features.State) bool {
-	ja, errA := a.MarshalJSON()
-	jb, errB := b.MarshalJSON()
-	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
 func printRules(w io.Writer, rep rulesReport) {

@@ -142,7 +142,11 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	st.say("test.csv: %s declarations from October to December (the new ones to rank)", thousandsInt(nTest))
 	st.done(dir + string(filepath.Separator))
 	if dataOnly {
-		fmt.Fprintf(w, "\nThe data is in %s. The lessons in notebooks/ take it from here.\n", dir)
+		where := dir
+		if filepath.Clean(dir) == "." {
+			where = "this folder"
+		}
+		fmt.Fprintf(w, "\nThe data files are in %s. The lessons in notebooks/ take it from here.\n", where)
 		return &demoResult{}, nil
 	}
 

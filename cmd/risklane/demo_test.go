@@ -43,6 +43,40 @@ func TestDemo(t *testing.T) {
 	t.Run("report matches evaluate", func(t *testing.T) { checkDemoMatchesEvaluate(t, dir, res) })
 	t.Run("report in browser", func(t *testing.T) { checkDemoInBrowser(t, dir, res) })
 	t.Run("report command", func(t *testing.T) { checkReportCommand(t, dir) })
+	t.Run("rules match the rules command", func(t *testing.T) { checkDemoRules(t, dir, res) })
+}
+
+// The report lists the rules `risklane rules` prints for the same model and
+// data.
+func checkDemoRules(t *testing.T, dir string, res *demoResult) {
+	js, err := runCommand(newRulesCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
+		"--in", filepath.Join(dir, demoTest), "--top", fmt.Sprint(report.TopRules), "--json")
+	if err != nil {
+		t.Fatalf("rules: %v\n%s", err, js)
+	}
+	var out struct {
+		Rules []struct {
+			Text    string  `json:"text"`
+			Support int     `json:"support"`
+			Illicit int     `json:"illicit"`
+			Lift    float64 `json:"lift"`
+			Tree    int     `json:"tree"`
+			Leaf    int     `json:"leaf"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(js), &out); err != nil {
+		t.Fatalf("rules --json: %v", err)
+	}
+	got := res.Report.Rules.Rules
+	if len(got) != len(out.Rules) || len(got) == 0 {
+		t.Fatalf("the report has %d rules, risklane rules prints %d", len(got), len(out.Rules))
+	}
+	for i, w := range out.Rules {
+		g := got[i]
+		if g.Text != w.Text || g.Rows != w.Support || g.Illicit != w.Illicit || g.Lift != w.Lift || g.Tree != w.Tree || g.Leaf != w.Leaf {
+			t.Errorf("rule %d: report %+v\nrules command %+v", i+1, g, w)
+		}
+	}
 }
 
 func checkDemoOutput(t *testing.T, dir, out string, res *demoResult) {

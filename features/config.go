@@ -21,9 +21,10 @@ const (
 // order. Signal groups follow them.
 var BuiltinGroups = []string{GroupHS, GroupUnitValue, GroupTax, GroupRisk, GroupFreq, GroupDate, GroupExtras}
 
-// DefaultGroups are the groups a model uses unless told otherwise: every
-// built-in group. Registered signals (cluster, mirror) need data or settings
-// of their own and are added by name.
+// DefaultGroups are the groups Fit computes unless told otherwise: every
+// built-in group. A model's default selection is a modelling choice made
+// elsewhere (risklane/models/riskmodel.DefaultGroups). Registered signals
+// (cluster, mirror) need data or settings of their own and are added by name.
 var DefaultGroups = BuiltinGroups
 
 // Defaults of Config.
@@ -115,19 +116,18 @@ func hasSignal(sigs []Signal, name string) bool {
 }
 
 // ParseGroups reads a comma-separated list of group names ("hs,risk,freq").
-// A list starting with "-" removes groups from DefaultGroups instead
-// ("-date,-extras"); "+name" adds one ("+cluster"). An empty string means
-// DefaultGroups.
-func ParseGroups(s string) ([]string, error) {
+// A list of changes instead removes groups from base ("-date,-extras") or
+// adds them ("+cluster"). An empty string means base.
+func ParseGroups(s string, base []string) ([]string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return slices.Clone(DefaultGroups), nil
+		return slices.Clone(base), nil
 	}
 	parts := strings.Split(s, ",")
 	relative := strings.HasPrefix(strings.TrimSpace(parts[0]), "-") || strings.HasPrefix(strings.TrimSpace(parts[0]), "+")
 	var out []string
 	if relative {
-		out = slices.Clone(DefaultGroups)
+		out = slices.Clone(base)
 	}
 	known := AvailableGroups()
 	for _, p := range parts {

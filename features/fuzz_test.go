@@ -29,7 +29,7 @@ func TestPercentile(t *testing.T) {
 // TestReadRejectsDamage: each damage to a valid state is refused with an
 // error that says what is wrong.
 func TestReadRejectsDamage(t *testing.T) {
-	st, _, err := Fit([]arrowBatch{makeBatch(t, randomRows(60, 1))}, Config{})
+	st, _, err := Fit([]arrowBatch{makeBatch(t, randomRows(60, 1))}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestReadRejectsDamage(t *testing.T) {
 // batch without failing on its own tables.
 func FuzzRead(f *testing.F) {
 	rows := randomRows(40, 2)
-	st, _, err := Fit([]arrowBatch{makeBatch(f, rows)}, Config{})
+	st, _, err := Fit([]arrowBatch{makeBatch(f, rows)}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		f.Fatal(err)
 	}

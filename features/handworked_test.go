@@ -39,7 +39,7 @@ func handRows() []row {
 // 1.5. HS6 010121 x CN has only 2 values: the HS6 reference is used.
 func TestHandWorked(t *testing.T) {
 	train := makeBatch(t, handRows())
-	st, m, err := Fit([]arrowBatch{train}, Config{Folds: 2, Smoothing: 2, MinReference: 3, Seed: 7})
+	st, m, err := Fit([]arrowBatch{train}, Config{Groups: BuiltinGroups, Folds: 2, Smoothing: 2, MinReference: 3, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

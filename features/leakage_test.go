@@ -50,7 +50,7 @@ func randomRows(n int, seed uint64) []row {
 // other rows). Items of one declaration share a fold.
 func TestNoLeakage(t *testing.T) {
 	rows := randomRows(600, 3)
-	cfg := Config{Seed: 11}
+	cfg := Config{Groups: BuiltinGroups, Seed: 11}
 	base, m0, err := Fit([]arrowBatch{makeBatch(t, rows)}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -100,12 +100,12 @@ func TestNoLeakage(t *testing.T) {
 // with every training label, so flipping one changes the scored value.
 func TestScoringUsesWholeHistory(t *testing.T) {
 	rows := randomRows(200, 5)
-	st0, _, err := Fit([]arrowBatch{makeBatch(t, rows)}, Config{})
+	st0, _, err := Fit([]arrowBatch{makeBatch(t, rows)}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows[0].Illicit = 1 - max(rows[0].Illicit, 0)
-	st1, _, err := Fit([]arrowBatch{makeBatch(t, rows)}, Config{})
+	st1, _, err := Fit([]arrowBatch{makeBatch(t, rows)}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		t.Fatal(err)
 	}

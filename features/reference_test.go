@@ -44,7 +44,7 @@ func readKCS(t testing.TB, name string) []arrow.RecordBatch {
 func TestAgainstPandas(t *testing.T) {
 	py := testenv.Python(t, "pandas", "numpy")
 	train, valid := readKCS(t, "train.csv"), readKCS(t, "valid.csv")
-	st, m, err := Fit(train, Config{Seed: 1})
+	st, m, err := Fit(train, Config{Groups: BuiltinGroups, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // row-major.
 func TestSavedStateScoresIdentically(t *testing.T) {
 	rows := randomRows(500, 9)
-	st, _, err := Fit([]arrowBatch{makeBatch(t, rows[:300])}, Config{Seed: 2})
+	st, _, err := Fit([]arrowBatch{makeBatch(t, rows[:300])}, Config{Groups: BuiltinGroups, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestFitIgnoresRowOrder(t *testing.T) {
 }
 
 func TestMissingColumnsNamed(t *testing.T) {
-	st, _, err := Fit([]arrowBatch{makeBatch(t, randomRows(100, 1))}, Config{})
+	st, _, err := Fit([]arrowBatch{makeBatch(t, randomRows(100, 1))}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,16 +131,17 @@ func TestParseGroups(t *testing.T) {
 		want []string
 		err  string
 	}{
-		{"", DefaultGroups, ""},
+		{"", []string{"hs", "unitvalue", "tax", "risk", "freq"}, ""},
 		{"hs,risk", []string{"hs", "risk"}, ""},
 		{" risk , hs ", []string{"risk", "hs"}, ""},
-		{"-date,-extras", []string{"hs", "unitvalue", "tax", "risk", "freq"}, ""},
-		{"-date,+date", []string{"hs", "unitvalue", "tax", "risk", "freq", "extras", "date"}, ""},
+		{"-tax", []string{"hs", "unitvalue", "risk", "freq"}, ""},
+		{"+extras,+date", []string{"hs", "unitvalue", "tax", "risk", "freq", "extras", "date"}, ""},
+		{"-date", []string{"hs", "unitvalue", "tax", "risk", "freq"}, ""},
 		{"hs,bogus", nil, `unknown feature group "bogus"`},
 		{"hs,-risk", nil, "mixes"},
-		{"-hs,-unitvalue,-tax,-risk,-freq,-date,-extras", nil, "leaves no feature group"},
+		{"-hs,-unitvalue,-tax,-risk,-freq", nil, "leaves no feature group"},
 	} {
-		got, err := ParseGroups(tc.in)
+		got, err := ParseGroups(tc.in, []string{"hs", "unitvalue", "tax", "risk", "freq"})
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("ParseGroups(%q) error = %v, want %q", tc.in, err, tc.err)
@@ -156,7 +157,7 @@ func TestParseGroups(t *testing.T) {
 // TestGroupsSelectFeatures: each group alone gives only its own features.
 func TestGroupsSelectFeatures(t *testing.T) {
 	b := makeBatch(t, randomRows(100, 2))
-	all, _, err := Fit([]arrowBatch{b}, Config{})
+	all, _, err := Fit([]arrowBatch{b}, Config{Groups: BuiltinGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ func init() { Register("fake", func() Signal { return &fakeSignal{} }) }
 
 func TestSignalPlugIn(t *testing.T) {
 	rows := randomRows(50, 8)
-	groups, err := ParseGroups("hs,fake")
+	groups, err := ParseGroups("hs,fake", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

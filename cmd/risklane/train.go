@@ -51,14 +51,15 @@ declarations would be and the metrics printed (Precision, Recall and Revenue at
 1, 2, 5, 10% inspected, AUC), ranked by probability and by expected revenue. The
 validation set only reports: it never tunes the model.
 
-Defaults: 500 rounds, depth 8, eta 0.05, subsample 0.8, colsample_bytree 0.8,
+Defaults: 400 rounds, depth 10, eta 0.05, subsample 0.8, colsample_bytree 0.8,
 min_child_weight 1, lambda 1, 256 bins (chosen by time-ordered cross-validation on
 the KCS training year; see models/riskmodel).
 
-Feature groups (--features): ` + strings.Join(features.AvailableGroups(), ", ") + `.
-Give a list ("hs,risk,freq") or changes to the default ("-date,-extras").`,
+Feature groups (--features): ` + strings.Join(features.AvailableGroups(), ", ") + `;
+the default is ` + strings.Join(riskmodel.DefaultGroups, ",") + `. Give a list ("hs,risk,freq")
+or changes to the default ("+date,+extras", "-tax").`,
 		Example: `  risklane train --profile kcs --in ../shared/data/kcs/train.csv --valid ../shared/data/kcs/valid.csv --out models/kcs
-  risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features -extras
+  risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features +date
   risklane train --profile canonical --in synthetic.parquet --out models/synth --rounds 200 --max-depth 6`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -82,7 +83,7 @@ Give a list ("hs,risk,freq") or changes to the default ("-date,-extras").`,
 					return usageError{msg: fmt.Sprintf("train: --valid-from %q is not a date like 2021-01-01", validFrom)}
 				}
 			}
-			g, err := features.ParseGroups(groups)
+			g, err := features.ParseGroups(groups, riskmodel.DefaultGroups)
 			if err != nil {
 				return usageError{msg: "train: --features: " + err.Error()}
 			}

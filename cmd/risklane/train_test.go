@@ -77,7 +77,7 @@ func TestTrainEvaluateCommands(t *testing.T) {
 	train, valid := writeSynth(t, dir, 6000)
 	model := filepath.Join(dir, "model")
 	out, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--valid", valid,
-		"--out", model, "--rounds", "30", "--max-depth", "5", "--features", "-date", "--top", "5", "--seed", "3")
+		"--out", model, "--rounds", "30", "--max-depth", "5", "--features", "+extras", "--top", "5", "--seed", "3")
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
@@ -88,7 +88,7 @@ func TestTrainEvaluateCommands(t *testing.T) {
 		}
 	}
 	if strings.Contains(out, "weekday") {
-		t.Errorf("--features -date still has date features:\n%s", out)
+		t.Errorf("date features without --features +date:\n%s", out)
 	}
 	m, err := riskmodel.Load(model)
 	if err != nil {

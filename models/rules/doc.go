@@ -10,14 +10,22 @@
 // [Lo, Hi) with a flag saying whether a missing value takes the path too (it
 // does when every split on the feature sent missing values the path's way).
 // A feature that holds codes (an HS heading, a label-encoded attribute; the
-// Namer says which) is written as the set of codes the data has in that
-// interval ("HS4 in {8703, 8704}"), or as the few codes it excludes.
+// Namer's Kind says which) is written as the set of codes the data has in
+// that interval ("HS4 in {8703, 8704}"), as the few codes it excludes, or as
+// a range of ordered codes. Thresholds are shown in the units of the raw
+// feature through the Namer: FeatureNamer phrases a fitted feature layer's
+// features with the sentence table of the scoring reasons
+// (risklane/pipeline/score), so a rule and a reason name a feature the same,
+// and writes label-encoded attributes through the layer's code tables.
 //
 // The training rows are routed through the trees to measure each rule:
 // support (labelled rows reaching the leaf, and their share), fraud rate
 // (share of illicit among them) and lift (fraud rate over the base rate).
 // Routing reads the feature columns directly, one goroutine per tree at a
-// time, with no allocation per row.
+// time, with no allocation per row. ModelData prepares those columns for a
+// trained risk model: on its own training history, the out-of-fold features
+// the trees were trained on, so that fraud rates are not flattered by
+// features that have seen each row's label.
 //
 // Rules are ranked by one of three criteria (Options.Rank):
 //

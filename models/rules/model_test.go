@@ -58,7 +58,7 @@ func TestModelData(t *testing.T) {
 	// Part of the history is not the history: scoring features.
 	part := hist[0].NewSlice(0, hist[0].NumRows()-1)
 	defer part.Release()
-	X, _, training, err = ModelData(m, append([]arrow.RecordBatch{part}, hist[1:]...))
+	_, _, training, err = ModelData(m, append([]arrow.RecordBatch{part}, hist[1:]...))
 	if err != nil || training {
 		t.Fatalf("the history but its last row: training %v, %v", training, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -158,3 +159,5 @@ func dropColumn(t testing.TB, rec arrow.RecordBatch, name string) arrow.RecordBa
 	}
 	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -171,6 +171,7 @@ const nightLayout = "2006-01-02"
 // it. A run that fails leaves every earlier night and `latest` as they were;
 // what it wrote (its manifest with the error, the rejects) is kept in
 // Outputs/NIGHT.failed for the analyst. Then retention deletes old nights.
+// latest always names the newest complete night.
 //
 // A lock file (Outputs/.lock) keeps two runs of the job from overlapping:
 // the second fails at once with ErrBusy.
@@ -229,6 +230,7 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	}
 	defer os.RemoveAll(staging) // gone after a successful rename; removes leftovers otherwise
 	cfg := Config{
+		Night:  night,
 		Inputs: inputs, Profile: prof, Model: model, ModelDir: j.Model,
 		Out: filepath.Join(staging, "ranked.parquet"), CSV: j.CSV, Manifest: filepath.Join(staging, "manifest.json"),
 		Plan: j.Plan(), RankBy: score.RankBy(j.RankBy), BatchSize: j.BatchSize, Workers: j.Workers,
@@ -244,6 +246,10 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	log.Info("night started", "night", night, "inputs", len(inputs), "model", model.ID(), "outputs", j.Outputs)
 	m, err := Score(ctx, cfg)
 	if err != nil {
+		if kept, _ := os.ReadDir(staging); len(kept) == 0 {
+			log.Error("night refused; nothing was written", "night", night, "error", err)
+			return m, err
+		}
 		failed := filepath.Join(j.Outputs, night+failedSuffix)
 		if perr := replaceDir(staging, failed); perr != nil {
 			log.Error("cannot keep the failed night's files", "error", perr)
@@ -257,8 +263,11 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 		return m, err
 	}
 	os.RemoveAll(filepath.Join(j.Outputs, night+failedSuffix)) // a rerun that succeeded supersedes the failure
-	if err := pointLatest(j.Outputs, night); err != nil {
-		return m, err
+	// latest is the newest night: rerunning an older one leaves it be.
+	if cur, err := os.Readlink(filepath.Join(j.Outputs, latestLink)); err != nil || cur <= night {
+		if err := pointLatest(j.Outputs, night); err != nil {
+			return m, err
+		}
 	}
 	deleted, err := prune(j.Outputs, night, j.Retention)
 	for _, d := range deleted {

@@ -25,7 +25,8 @@ import (
 // is complete and has the checksum it gives.
 type Manifest struct {
 	RunID    string `json:"run_id"`
-	Status   string `json:"status"` // "ok" or "failed"
+	Night    string `json:"night,omitempty"` // the nightly job's night
+	Status   string `json:"status"`          // "ok" or "failed"
 	ExitCode int    `json:"exit_code"`
 	Error    string `json:"error,omitempty"`
 	Started  string `json:"started"`

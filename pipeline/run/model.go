@@ -64,6 +64,7 @@ func (m *riskModel) ID() string                       { return m.id }
 func (m *riskModel) FeatureNames() []string           { return m.names }
 func (m *riskModel) Trees() *xgb.Model                { return m.trees }
 func (m *riskModel) Check(schema *arrow.Schema) error { return m.state.Check(schema) }
+func (m *riskModel) Columns() []string                { return m.state.Columns() }
 
 func (m *riskModel) Features(rec arrow.RecordBatch, feats []float64) error {
 	out, err := m.state.TransformRows(rec, feats)

@@ -51,8 +51,15 @@ func ExitCode(err error) int {
 	return ExitFailure
 }
 
+// DefaultBatchSize is the rows per batch of a scoring run: about six batches
+// are in flight between ingest and the workers, so the batch size, not the
+// input, sets that part of the memory (some 4 MB a batch).
+const DefaultBatchSize = 16384
+
 // Config is one scoring run.
 type Config struct {
+	// Night names the nightly job's night the run is for, if any.
+	Night   string
 	Inputs  []string
 	Profile *profile.Profile
 	// Model is the loaded model; ModelDir is where it came from (for the
@@ -76,7 +83,7 @@ type Config struct {
 	// (0 to 1) of the rows read are rejected. Nil: no limit.
 	MaxRejectRate *float64
 
-	BatchSize int    // rows per batch; 0: ingest's default
+	BatchSize int    // rows per batch; 0: DefaultBatchSize
 	Workers   int    // 0: GOMAXPROCS
 	TempDir   string // spill folder; "": beside Out
 	Log       *slog.Logger
@@ -105,11 +112,12 @@ func CSVPath(out string) string {
 }
 
 // Score runs one scoring run: it checks the inputs against the profile and
-// the model (nothing is written if they do not fit), checksums the inputs,
-// scores, ranks, explains, and writes the ranked file(s), the rejects and,
-// last, the manifest. Every file appears complete under its final name or
-// not at all. The manifest is returned, filled as far as the run got, with
-// the error.
+// the model (if they do not fit, it writes nothing at all and says why),
+// checksums the inputs, scores, ranks, joins the reasons, and writes the
+// ranked file(s), the rejects and, last, the manifest, also when a later
+// step fails. Every file appears complete under its final name or not at
+// all. The manifest is returned, filled as far as the run got, with the
+// error.
 func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 	log := cfg.Log
 	if log == nil {
@@ -119,20 +127,21 @@ func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 		cfg.Progress = noProgress{}
 	}
 	started := time.Now()
-	m := &Manifest{Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,
+	m := &Manifest{Night: cfg.Night, Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,
 		Plan: Plan{Budget: cfg.Plan.Budget, Yellow: cfg.Plan.Yellow, Explore: cfg.Plan.Explore, Seed: cfg.Plan.Seed,
 			RankBy: string(rankBy(cfg.RankBy)), MaxRejectRate: cfg.MaxRejectRate}}
 	if cfg.Model != nil {
 		m.Model = Model{ID: cfg.Model.ID(), Dir: cfg.ModelDir, Features: cfg.Model.FeatureNames()}
 	}
-	err := scoreRun(ctx, cfg, m, log, stageClock{started, cpuTime()})
+	checked := false
+	err := scoreRun(ctx, cfg, m, log, stageClock{started, cpuTime()}, &checked)
 	m.Finished = time.Now().UTC().Format(time.RFC3339)
 	m.ExitCode = ExitCode(err)
 	m.Status = "ok"
 	if err != nil {
 		m.Status, m.Error, m.Outputs = "failed", err.Error(), nil
 	}
-	if cfg.Manifest != "" {
+	if cfg.Manifest != "" && checked {
 		relativeTo(m, filepath.Dir(cfg.Manifest))
 		if _, werr := m.Write(cfg.Manifest); werr != nil && err == nil {
 			err = werr
@@ -150,7 +159,7 @@ func rankBy(r score.RankBy) score.RankBy {
 	return r
 }
 
-func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, total stageClock) error {
+func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, total stageClock, checked *bool) error {
 	if cfg.Model == nil {
 		return errors.New("no model")
 	}
@@ -159,6 +168,9 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	}
 	// Structural checks first: nothing is written until the inputs, the
 	// profile, the model and the output folders all fit.
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
 	opt := ingest.Options{BatchSize: cfg.BatchSize}
 	probe, err := ingest.OpenFiles(cfg.Inputs, cfg.Profile, opt)
 	if err != nil {
@@ -168,6 +180,9 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	probe.Close()
 	if err := cfg.Model.Check(schema); err != nil {
 		return fmt.Errorf("%w: model %s (%s) cannot score these inputs: %v", ErrModelMismatch, cfg.Model.ID(), cfg.ModelDir, err)
+	}
+	if err := checkColumns(cfg); err != nil {
+		return err
 	}
 	outs := []string{cfg.Out}
 	if cfg.CSV && !strings.EqualFold(filepath.Ext(cfg.Out), ".csv") {
@@ -185,6 +200,7 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	if tmp == "" {
 		tmp = filepath.Dir(cfg.Out)
 	}
+	*checked = true
 	var stages []Stage
 	defer func() { m.Timings = stages }()
 	progress := cfg.Progress
@@ -325,6 +341,34 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	stages = append(stages, clock.stage("write", wt.Rows))
 	m.Outputs = append(files, m.Outputs...)
 	stages = append(stages, total.stage("total", m.Counts.Scored))
+	return nil
+}
+
+// checkColumns refuses inputs in which the profile finds no source for a
+// canonical column the model's features read: ingest would give it as null
+// in every row, and the model would score with features it never saw.
+func checkColumns(cfg Config) error {
+	need := map[string]bool{}
+	for _, c := range cfg.Model.Columns() {
+		need[c] = true
+	}
+	for _, in := range cfg.Inputs {
+		absent, err := absentColumns(in, cfg.Profile)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, c := range absent {
+			if need[c] {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%w: model %s (%s) reads column(s) %s, which %s does not have under profile %s "+
+				"(they would be empty in every row): map them in the profile, or score with a model trained without them",
+				ErrModelMismatch, cfg.Model.ID(), cfg.ModelDir, strings.Join(missing, ", "), in, cfg.Profile.Name)
+		}
+	}
 	return nil
 }
 

@@ -176,13 +176,20 @@ func TestScoreDeterministic(t *testing.T) {
 }
 
 // A model whose features the input cannot give is refused before anything
-// is written.
+// is written: an extra attribute it reads is missing, or a canonical column
+// it reads has no source column under the profile.
 func TestModelMismatchWritesNothing(t *testing.T) {
+	for _, col := range []string{"mode_of_transport", "importer_id"} {
+		t.Run(col, func(t *testing.T) { mismatch(t, col) })
+	}
+}
+
+func mismatch(t *testing.T, col string) {
 	dir := t.TempDir()
 	batches := generate(t, 3000, 3)
 	var stripped []arrowBatch
 	for _, b := range batches {
-		stripped = append(stripped, dropColumn(t, b, "mode_of_transport"))
+		stripped = append(stripped, dropColumn(t, b, col))
 	}
 	in := filepath.Join(dir, "in", "night.parquet")
 	os.Mkdir(filepath.Dir(in), 0o755)
@@ -195,7 +202,7 @@ func TestModelMismatchWritesNothing(t *testing.T) {
 	if !errors.Is(err, ErrModelMismatch) || ExitCode(err) != ExitModelMismatch {
 		t.Fatalf("err = %v, want the model-mismatch error", err)
 	}
-	if !strings.Contains(err.Error(), "mode_of_transport") {
+	if !strings.Contains(err.Error(), col) {
 		t.Errorf("the error does not name the missing column: %v", err)
 	}
 	if got := listDir(t, out); len(got) != 0 {

@@ -68,6 +68,8 @@ type Model interface {
 	ID() string
 	// FeatureNames names the model's features, in order.
 	FeatureNames() []string
+	// Columns names the input columns the features read.
+	Columns() []string
 	// Check refuses an input schema that cannot give the model's features,
 	// saying which columns are missing or of the wrong type.
 	Check(schema *arrow.Schema) error

@@ -125,6 +125,9 @@ func randomTree(r *rand.Rand, depth int) xgb.Tree {
 func (m *fakeModel) ID() string             { return "fake-1" }
 func (m *fakeModel) FeatureNames() []string { return []string{"fob_value", "quantity", "hs_chapter"} }
 func (m *fakeModel) Trees() *xgb.Model      { return m.trees }
+func (m *fakeModel) Columns() []string {
+	return []string{decl.DeclarationID, decl.FOBValue, decl.Quantity, decl.HSCode}
+}
 func (m *fakeModel) Check(s *arrow.Schema) error {
 	for _, c := range []string{decl.FOBValue, decl.Quantity, decl.HSCode} {
 		if len(s.FieldIndices(c)) == 0 {

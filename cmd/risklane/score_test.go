@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/parquet-go/parquet-go"
+	"github.com/spf13/cobra"
+
+	"risklane/datasets/synth"
+	"risklane/internal/testenv"
+	"risklane/models/riskmodel"
+	"risklane/pipeline/rank"
+	"risklane/pipeline/run"
+	"risklane/pipeline/sink"
+)
+
+// The exit codes the commands document are the ones package run gives.
+func TestExitCodesAgree(t *testing.T) {
+	for _, c := range []struct{ cmd, run int }{
+		{exitOK, run.ExitOK}, {exitFailure, run.ExitFailure}, {exitUsage, run.ExitUsage},
+		{exitRejectRate, run.ExitRejectRate}, {exitModelMismatch, run.ExitModelMismatch}, {exitBusy, run.ExitBusy},
+	} {
+		if c.cmd != c.run {
+			t.Errorf("cmd/risklane says %d, package run %d", c.cmd, c.run)
+		}
+	}
+}
+
+// scoreFixture is a small trained model and a night's input.
+type scoreFixture struct {
+	model, input string
+}
+
+var (
+	fixtureOnce sync.Once
+	fixture     scoreFixture
+	fixtureErr  error
+)
+
+// scoreFiles trains a small model (30 trees) on 20,000 generated rows and
+// writes 40,000 other rows to score, once per test binary.
+func scoreFiles(t *testing.T) scoreFixture {
+	t.Helper()
+	fixtureOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "risklane-score-test-")
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		train, err := generated(20000, 1)
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		cfg := riskmodel.DefaultConfig()
+		cfg.Classifier.NumRounds, cfg.Classifier.MaxDepth = 30, 5
+		cfg.Revenue.NumRounds = 20
+		m, err := riskmodel.Train(train, nil, cfg)
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		fixture.model = filepath.Join(dir, "model")
+		if fixtureErr = m.Save(fixture.model); fixtureErr != nil {
+			return
+		}
+		night, err := generated(40000, 2)
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		fixture.input = filepath.Join(dir, "night.parquet")
+		fixtureErr = writeBatches(fixture.input, night)
+	})
+	if fixtureErr != nil {
+		t.Fatal(fixtureErr)
+	}
+	return fixture
+}
+
+func generated(rows int64, seed uint64) ([]arrow.RecordBatch, error) {
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed, cfg.BatchSize = rows, seed, 8192
+	cfg.NumImporters, cfg.NumSellers = 800, 500
+	g, err := synth.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []arrow.RecordBatch
+	for !g.Done() {
+		b, err := g.Next()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func writeBatches(path string, batches []arrow.RecordBatch) error {
+	w, err := sink.Create(path, batches[0].Schema())
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	for _, b := range batches {
+		if err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return w.Commit()
+}
+
+// runScore runs a fresh score command.
+func runScore(t *testing.T, args ...string) (string, error) {
+	return runFresh(t, newScoreCmd, args...)
+}
+
+func runFresh(t *testing.T, newCmd func() *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := newCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func exitCodeOf(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case isUsageError(err):
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func fileSHA(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+func TestScoreCommand(t *testing.T) {
+	fx := scoreFiles(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ranked.parquet")
+	stdout, err := runScore(t, "--model", fx.model, "--profile", "canonical", "--in", fx.input, "--out", out,
+		"--csv", "--rejects", filepath.Join(dir, "rejects.csv"), "--budget", "2%", "--yellow", "1000", "--explore", "25%", "--seed", "3")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	for _, want := range []string{"scored 40000 declarations", "red 800 (200 exploration draws), yellow 1000, green 38200", "ranked.csv"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	rows, err := parquet.ReadFile[rank.Row](out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 40000 || rows[0].Lane != rank.Red || rows[800].Lane != rank.Yellow || rows[1800].Lane != rank.Green {
+		t.Fatalf("%d rows; lanes %s %s %s", len(rows), rows[0].Lane, rows[800].Lane, rows[1800].Lane)
+	}
+	m, err := run.ReadManifest(filepath.Join(dir, "ranked.manifest.json"))
+	if err != nil || m.Status != "ok" || m.Counts.Scored != 40000 || len(m.Outputs) != 3 {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	t.Logf("rank 1: %+v", rows[0])
+}
+
+func TestScoreUsageAndRefusals(t *testing.T) {
+	fx := scoreFiles(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ranked.parquet")
+	base := []string{"--model", fx.model, "--profile", "canonical", "--in", fx.input, "--out", out}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--model", fx.model}, exitUsage, "give --model, --in, --profile and --out"},
+		{append(base[:len(base):len(base)], "--budget", "5 percent"), exitUsage, "--budget"},
+		{append(base[:len(base):len(base)], "--explore", "101%"), exitUsage, "--explore"},
+		{append(base[:len(base):len(base)], "--rank-by", "luck"), exitUsage, "--rank-by"},
+		{append(base[:len(base):len(base)], "--max-reject-rate", "2 percent"), exitUsage, "--max-reject-rate"},
+		{append(base[:len(base):len(base)], "--log-format", "xml"), exitUsage, "--log-format"},
+		{[]string{"--model", filepath.Join(dir, "nope"), "--profile", "canonical", "--in", fx.input, "--out", out}, exitFailure, "not a model folder"},
+		{[]string{"--model", fx.model, "--profile", "canonical", "--in", filepath.Join(dir, "nope.csv"), "--out", out}, exitFailure, "nope.csv"},
+	} {
+		_, err := runScore(t, tc.args...)
+		if code := exitCodeOf(err); code != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: exit %d, %v; want %d and %q", tc.args, code, err, tc.code, tc.want)
+		}
+	}
+	// A model whose features the input cannot give: refused, exit 4, nothing
+	// written.
+	night, err := generated(2000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stripped []arrow.RecordBatch
+	for _, b := range night {
+		stripped = append(stripped, b.NewSlice(0, b.NumRows()))
+		idx := b.Schema().FieldIndices("importer_id")[0]
+		fields := append(append([]arrow.Field{}, b.Schema().Fields()[:idx]...), b.Schema().Fields()[idx+1:]...)
+		cols := append(append([]arrow.Array{}, b.Columns()[:idx]...), b.Columns()[idx+1:]...)
+		stripped[len(stripped)-1] = arrowRecord(arrow.NewSchema(fields, nil), cols, b.NumRows())
+	}
+	in := filepath.Join(t.TempDir(), "no-mode.parquet")
+	if err := writeBatches(in, stripped); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runScore(t, "--model", fx.model, "--profile", "canonical", "--in", in, "--out", out, "--rejects", filepath.Join(dir, "rejects.csv"))
+	if exitCodeOf(err) != exitModelMismatch || !strings.Contains(err.Error(), "importer_id") {
+		t.Fatalf("mismatch: exit %d, %v", exitCodeOf(err), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a refused run wrote %v", entries)
+	}
+}
+
+// Killing a run at any moment leaves, under every output name, either the
+// previous file or the complete new one: the binary is started and sent
+// SIGKILL at random moments, for the score command and for a nightly job.
+func TestKillLeavesNoPartialOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	fx := scoreFiles(t)
+	bin := filepath.Join(t.TempDir(), "risklane")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join(testenv.Root(t), "cmd", "risklane")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	args := func(out string, seed int) []string {
+		return []string{"score", "--model", fx.model, "--profile", "canonical", "--in", fx.input, "--out", out, "--csv",
+			"--rejects", filepath.Join(filepath.Dir(out), "rejects.csv"), "--seed", fmt.Sprint(seed)}
+	}
+	// The previous night's files (seed 1) and the new run's (seed 2), made
+	// to completion once.
+	want := map[string][2]string{}
+	var full time.Duration
+	for i, seed := range []int{1, 2} {
+		ref := filepath.Join(dir, fmt.Sprintf("ref%d", seed))
+		os.Mkdir(ref, 0o755)
+		t0 := time.Now()
+		if out, err := exec.Command(bin, args(filepath.Join(ref, "ranked.parquet"), seed)...).CombinedOutput(); err != nil {
+			t.Fatalf("reference run: %v\n%s", err, out)
+		}
+		full = max(full, time.Since(t0))
+		for _, name := range []string{"ranked.parquet", "ranked.csv", "rejects.csv", "ranked.manifest.json"} {
+			w := want[name]
+			w[i] = fileSHA(t, filepath.Join(ref, name))
+			want[name] = w
+		}
+	}
+	if want["ranked.parquet"][0] == want["ranked.parquet"][1] {
+		t.Fatal("the two seeds gave the same ranked file")
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill moments seed %d; a full run takes %v", seed, full)
+	r := rand.New(rand.NewPCG(seed, 7))
+	work := filepath.Join(dir, "work")
+	for k := range 5 {
+		os.RemoveAll(work)
+		os.Mkdir(work, 0o755)
+		for _, name := range []string{"ranked.parquet", "ranked.csv", "rejects.csv", "ranked.manifest.json"} {
+			copyFile(t, filepath.Join(dir, "ref1", name), filepath.Join(work, name))
+		}
+		cmd := exec.Command(bin, args(filepath.Join(work, "ranked.parquet"), 2)...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Duration(r.Int64N(int64(full)))
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		finished := err == nil
+		for _, name := range []string{"ranked.parquet", "ranked.csv", "rejects.csv"} {
+			got := fileSHA(t, filepath.Join(work, name))
+			if got != want[name][0] && got != want[name][1] {
+				t.Fatalf("kill %d after %v: %s is neither the previous file nor the new one", k, after, name)
+			}
+		}
+		// The manifest (which holds timestamps, so differs run to run) is
+		// the previous one or, written last, a complete new one whose
+		// checksums are those of the new files.
+		if manifest := filepath.Join(work, "ranked.manifest.json"); fileSHA(t, manifest) != want["ranked.manifest.json"][0] {
+			m, err := run.ReadManifest(manifest)
+			if err != nil || m.Status != "ok" || len(m.Outputs) != 3 {
+				t.Fatalf("kill %d after %v: manifest %+v, %v", k, after, m, err)
+			}
+			for _, o := range m.Outputs {
+				if o.SHA256 != want[o.Path][1] || fileSHA(t, filepath.Join(work, o.Path)) != o.SHA256 {
+					t.Fatalf("kill %d: the new manifest does not describe the new %s", k, o.Path)
+				}
+			}
+		}
+		t.Logf("kill %d after %v (finished: %v): outputs intact", k, after.Round(time.Millisecond), finished)
+	}
+
+	// The nightly job: latest always names a complete night.
+	jobDir := filepath.Join(dir, "job")
+	os.Mkdir(jobDir, 0o755)
+	job := filepath.Join(jobDir, "nightly.yaml")
+	os.WriteFile(job, []byte(fmt.Sprintf("input: %s\nprofile: canonical\nmodel: %s\noutputs: %s\ncsv: true\n",
+		fx.input, fx.model, filepath.Join(jobDir, "ranked"))), 0o644)
+	if out, err := exec.Command(bin, "run", job, "--night", "2026-03-01").CombinedOutput(); err != nil {
+		t.Fatalf("first night: %v\n%s", err, out)
+	}
+	first := fileSHA(t, filepath.Join(jobDir, "ranked", "2026-03-01", "ranked.parquet"))
+	for k := range 3 {
+		night := fmt.Sprintf("2026-03-%02d", k+2)
+		cmd := exec.Command(bin, "run", job, "--night", night)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Duration(r.Int64N(int64(full)))
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		latest, err := os.Readlink(filepath.Join(jobDir, "ranked", "latest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := run.ReadManifest(filepath.Join(jobDir, "ranked", latest, "manifest.json"))
+		if err != nil || m.Status != "ok" {
+			t.Fatalf("kill %d: latest -> %s has manifest %+v, %v", k, latest, m, err)
+		}
+		for _, o := range m.Outputs {
+			if fileSHA(t, filepath.Join(jobDir, "ranked", latest, o.Path)) != o.SHA256 {
+				t.Fatalf("kill %d: %s/%s does not match its manifest", k, latest, o.Path)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(jobDir, "ranked", night)); err == nil && latest != night {
+			t.Fatalf("kill %d: night %s published but latest -> %s", k, night, latest)
+		}
+		if fileSHA(t, filepath.Join(jobDir, "ranked", "2026-03-01", "ranked.parquet")) != first {
+			t.Fatalf("kill %d changed the first night", k)
+		}
+		t.Logf("job kill %d after %v: latest -> %s, complete", k, after.Round(time.Millisecond), latest)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func arrowRecord(s *arrow.Schema, cols []arrow.Array, n int64) arrow.RecordBatch {
+	return array.NewRecordBatch(s, cols, n)
+}

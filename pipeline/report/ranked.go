@@ -46,6 +46,9 @@ func ReadRanked(path string, top int) (*RankedSection, error) {
 	defer f.Close()
 	add := func(r rank.Row) error {
 		s.Total++
+		if err := checkRow(r); err != nil {
+			return fmt.Errorf("row %d: %w", s.Total, err)
+		}
 		switch r.Lane {
 		case rank.Red:
 			s.Red++
@@ -53,8 +56,6 @@ func ReadRanked(path string, top int) (*RankedSection, error) {
 			s.Yellow++
 		case rank.Green:
 			s.Green++
-		default:
-			return fmt.Errorf("%s: rank %d: lane %q is not red, yellow or green", path, r.Rank, r.Lane)
 		}
 		if len(s.Rows) < top {
 			s.Rows = append(s.Rows, r)
@@ -76,6 +77,19 @@ func ReadRanked(path string, top int) (*RankedSection, error) {
 		return nil, fmt.Errorf("ranked file %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// checkRow refuses rows no scoring run writes.
+func checkRow(r rank.Row) error {
+	switch {
+	case r.Rank < 1:
+		return fmt.Errorf("rank %d: ranks start at 1", r.Rank)
+	case r.DeclarationID == "":
+		return fmt.Errorf("rank %d: the declaration_id is empty", r.Rank)
+	case r.Lane != rank.Red && r.Lane != rank.Yellow && r.Lane != rank.Green:
+		return fmt.Errorf("rank %d: lane %q is not red, yellow or green", r.Rank, r.Lane)
+	}
+	return nil
 }
 
 func readRankedParquet(f *os.File, add func(rank.Row) error) error {
@@ -106,7 +120,7 @@ func readRankedParquet(f *os.File, add func(rank.Row) error) error {
 	}
 }
 
-func readRankedCSV(f *os.File, add func(rank.Row) error) error {
+func readRankedCSV(f io.Reader, add func(rank.Row) error) error {
 	cr := csv.NewReader(f)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -114,7 +128,7 @@ func readRankedCSV(f *os.File, add func(rank.Row) error) error {
 		return err
 	}
 	if !slices.Equal(head, rank.Header) {
-		return fmt.Errorf("line 1: header %v, want %v", head, rank.Header)
+		return fmt.Errorf("line 1: header %q, want %q (the CSV risklane score writes)", head, rank.Header)
 	}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
@@ -135,6 +149,9 @@ func readRankedCSV(f *os.File, add func(rank.Row) error) error {
 		r.Score = float32(score)
 		if r.ExpectedRevenue, err = strconv.ParseFloat(rec[3], 64); err != nil {
 			return fmt.Errorf("line %d, column expected_revenue: %q is not a number", line, rec[3])
+		}
+		if err := checkRow(r); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		if err := add(r); err != nil {
 			return err

@@ -1,9 +1,12 @@
 package report
 
 import (
+	"encoding/csv"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"risklane/features/mirror"
@@ -273,6 +276,20 @@ func TestReadRanked(t *testing.T) {
 	if _, err := ReadRanked(filepath.Join(t.TempDir(), "missing.parquet"), 3); err == nil {
 		t.Error("missing file: want an error")
 	}
+	for _, c := range []struct{ body, want string }{
+		{"1,D1,0.5,1,blue,,m,r\n", `line 2: rank 1: lane "blue" is not red, yellow or green`},
+		{"1,D1,0.5,1,red,,m,r\n0,D2,0.4,1,red,,m,r\n", "line 3: rank 0: ranks start at 1"},
+		{"1,,0.5,1,red,,m,r\n", "line 2: rank 1: the declaration_id is empty"},
+		{"1,D1,high,1,red,,m,r\n", `line 2, column score: "high" is not a number`},
+	} {
+		path := filepath.Join(t.TempDir(), "bad.csv")
+		if err := os.WriteFile(path, []byte(strings.Join(rank.Header, ",")+"\n"+c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadRanked(path, 3); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.body, err, c.want)
+		}
+	}
 }
 
 func TestUnwrap(t *testing.T) {
@@ -309,4 +326,30 @@ func TestSentences(t *testing.T) {
 	if !slices.Equal(got, []string{"One, two.", "Three. four five."}) {
 		t.Errorf("got %q", got)
 	}
+}
+
+func FuzzReadRankedCSV(f *testing.F) {
+	f.Add("rank,declaration_id,score,expected_revenue,lane,reasons,model_id,run_id\n1,D1,0.9,12.5,red,\"a; b, c\",m,r\n2,D2,0.1,0,green,,m,r\n")
+	f.Add("rank,declaration_id,score,expected_revenue,lane,reasons,model_id,run_id\n1,D1,x,1,red,,m,r\n")
+	f.Add("rank,declaration_id,score,expected_revenue,lane,reasons,model_id,run_id\n1,D1,0.5,1,blue,,m,r\n")
+	f.Add("rank,id\n1,D1\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		var rows []rank.Row
+		err := readRankedCSV(strings.NewReader(doc), func(r rank.Row) error {
+			rows = append(rows, r)
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		head, herr := csv.NewReader(strings.NewReader(doc)).Read()
+		if herr != nil || !slices.Equal(head, rank.Header) {
+			t.Fatalf("accepted a file without the ranked header: %q", doc)
+		}
+		for _, r := range rows {
+			if r.Rank == 0 && r.DeclarationID == "" && r.Lane == "" {
+				t.Fatalf("an empty row was accepted from %q", doc)
+			}
+		}
+	})
 }

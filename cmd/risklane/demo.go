@@ -113,9 +113,11 @@ func (s *demoStep) say(format string, args ...any) {
 }
 
 func (s *demoStep) done(out string) {
-	if out != "" {
-		fmt.Fprintf(s.w, "    -> %s (%.1fs)\n", out, time.Since(s.start).Seconds())
+	if out == "" {
+		fmt.Fprintf(s.w, "    (%.1fs)\n", time.Since(s.start).Seconds())
+		return
 	}
+	fmt.Fprintf(s.w, "    -> %s (%.1fs)\n", out, time.Since(s.start).Seconds())
 }
 
 func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demoResult, error) {

@@ -13,8 +13,12 @@ import (
 
 	"risklane/models/metrics"
 	"risklane/pipeline/rank"
+	"risklane/pipeline/score"
 	"risklane/pipeline/sink"
 )
+
+// ExploredShown is the number of exploration draws a RankedSection keeps.
+const ExploredShown = 5
 
 // RankedSection is the top of a ranked file, as `risklane score` writes it.
 type RankedSection struct {
@@ -25,10 +29,15 @@ type RankedSection struct {
 	// evaluation data (metrics.Unknown when it is not there or not
 	// labelled); nil until AttachLabels.
 	Outcome []int8
+	// Explored are the first exploration draws of the red lane (rows whose
+	// reason is score.ExplorationReason), at most as many as ExploredShown;
+	// ExploredOutcome their labels, as Outcome.
+	Explored        []rank.Row
+	ExploredOutcome []int8
 	// Total counts every row of the file; Red, Yellow and Green count the
-	// lanes.
-	Total, Red, Yellow, Green int
-	ModelID, RunID            string
+	// lanes, Explore the exploration draws.
+	Total, Red, Yellow, Green, Explore int
+	ModelID, RunID                     string
 }
 
 // ReadRanked reads a ranked file (.parquet or .csv), keeping its first top
@@ -59,6 +68,12 @@ func ReadRanked(path string, top int) (*RankedSection, error) {
 		}
 		if len(s.Rows) < top {
 			s.Rows = append(s.Rows, r)
+		}
+		if r.Lane == rank.Red && r.Reasons == score.ExplorationReason {
+			s.Explore++
+			if len(s.Explored) < ExploredShown {
+				s.Explored = append(s.Explored, r)
+			}
 		}
 		if s.ModelID == "" {
 			s.ModelID, s.RunID = r.ModelID, r.RunID
@@ -163,15 +178,21 @@ func readRankedCSV(f io.Reader, add func(rank.Row) error) error {
 // the evaluation data (ids and labels in the same order), so that the report
 // can show which of the top rows were frauds.
 func (s *RankedSection) AttachLabels(ids []string, labels []int8) {
-	want := make(map[string]int, len(s.Rows))
-	s.Outcome = make([]int8, len(s.Rows))
-	for i, r := range s.Rows {
-		want[r.DeclarationID] = i
-		s.Outcome[i] = metrics.Unknown
+	s.Outcome = outcomes(s.Rows, ids, labels)
+	s.ExploredOutcome = outcomes(s.Explored, ids, labels)
+}
+
+func outcomes(rows []rank.Row, ids []string, labels []int8) []int8 {
+	want := make(map[string][]int, len(rows))
+	out := make([]int8, len(rows))
+	for i, r := range rows {
+		want[r.DeclarationID] = append(want[r.DeclarationID], i)
+		out[i] = metrics.Unknown
 	}
 	for j, id := range ids {
-		if i, ok := want[id]; ok {
-			s.Outcome[i] = labels[j]
+		for _, i := range want[id] {
+			out[i] = labels[j]
 		}
 	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"risklane/features/pricecluster"
 	"risklane/models/metrics"
 	"risklane/pipeline/rank"
+	"risklane/pipeline/score"
 )
 
 const u = metrics.Unknown
@@ -242,7 +243,7 @@ func TestNewFraudMap(t *testing.T) {
 func TestReadRanked(t *testing.T) {
 	rows := []rank.Row{
 		{Rank: 1, DeclarationID: "D3", Score: 0.97, ExpectedRevenue: 1200.5, Lane: rank.Red, Reasons: "unit value 80% below the HS 870310 median", ModelID: "m1", RunID: "r1"},
-		{Rank: 2, DeclarationID: "D1", Score: 0.5, ExpectedRevenue: 10, Lane: rank.Red, Reasons: "random exploration draw", ModelID: "m1", RunID: "r1"},
+		{Rank: 2, DeclarationID: "D1", Score: 0.5, ExpectedRevenue: 10, Lane: rank.Red, Reasons: score.ExplorationReason, ModelID: "m1", RunID: "r1"},
 		{Rank: 3, DeclarationID: "D2", Score: 0.4, Lane: rank.Yellow, Reasons: "a; b", ModelID: "m1", RunID: "r1"},
 		{Rank: 4, DeclarationID: "D4", Score: 0.1, Lane: rank.Green, ModelID: "m1", RunID: "r1"},
 	}
@@ -262,15 +263,15 @@ func TestReadRanked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Total != 4 || s.Red != 2 || s.Yellow != 1 || s.Green != 1 || s.ModelID != "m1" || s.RunID != "r1" {
+		if s.Total != 4 || s.Red != 2 || s.Yellow != 1 || s.Green != 1 || s.Explore != 1 || s.ModelID != "m1" || s.RunID != "r1" {
 			t.Errorf("%s: %+v", name, s)
 		}
 		if len(s.Rows) != 3 || s.Rows[0] != rows[0] || s.Rows[2] != rows[2] {
 			t.Errorf("%s: rows %+v", name, s.Rows)
 		}
 		s.AttachLabels([]string{"D1", "D2", "D9"}, []int8{1, u, 0})
-		if !slices.Equal(s.Outcome, []int8{u, 1, u}) {
-			t.Errorf("%s: outcome %v", name, s.Outcome)
+		if !slices.Equal(s.Outcome, []int8{u, 1, u}) || len(s.Explored) != 1 || s.Explored[0] != rows[1] || !slices.Equal(s.ExploredOutcome, []int8{1}) {
+			t.Errorf("%s: outcome %v, explored %v %v", name, s.Outcome, s.Explored, s.ExploredOutcome)
 		}
 	}
 	if _, err := ReadRanked(filepath.Join(t.TempDir(), "missing.parquet"), 3); err == nil {

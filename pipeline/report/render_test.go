@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -142,5 +144,27 @@ func TestReportInBrowser(t *testing.T) {
 	res := reporttest.Check(t, path, "sample-report", d.ChartIDs())
 	for _, c := range res.Charts {
 		t.Logf("%s: %d canvas %.0fx%.0f, %d painted samples", c.ID, c.Canvases, c.Width, c.Height, c.Painted)
+	}
+}
+
+// The embedded assets are the files assets/VERSIONS describes, and the page
+// names the ECharts version it embeds.
+func TestAssetVersions(t *testing.T) {
+	versions, err := os.ReadFile("assets/VERSIONS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct {
+		pkg, file string
+		data      []byte
+	}{
+		{"echarts@" + EChartsVersion, "echarts.min.js", []byte(echartsJS)},
+		{"world-atlas@2.0.2", "countries-110m.json", worldAtlas},
+	} {
+		sum := sha256.Sum256(a.data)
+		want := a.pkg + " " + a.file + " " + hex.EncodeToString(sum[:])
+		if !strings.Contains(string(versions), want) {
+			t.Errorf("assets/VERSIONS lacks %q: the embedded file changed without update.sh, or EChartsVersion is stale", want)
+		}
 	}
 }

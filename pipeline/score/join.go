@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -90,8 +91,13 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 	for r, k := range ranked {
 		rankOf[k.Ord()] = uint32(r)
 	}
-	var rec []byte
+	var (
+		mu  sync.Mutex // put is called from several goroutines
+		rec []byte
+	)
 	put := func(r uint32, kind byte, v []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
 		rec = appendBucketRecord(rec[:0], r%bucketRows, kind, v)
 		_, err := sp.writers[r/bucketRows].Write(rec)
 		return err
@@ -124,24 +130,7 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 	// Reasons of the candidates that did land in the red and yellow lanes.
 	explained := lanes.Red + lanes.Yellow
 	have := make([]bool, explained)
-	if err := scanSpill(s.reasons, func(r *bufio.Reader) error {
-		ord, err := binary.ReadUvarint(r)
-		if err != nil {
-			return err
-		}
-		if ord >= uint64(len(ranked)) {
-			return errCorruptSpill
-		}
-		var text []byte
-		if text, err = readField(r, text); err != nil {
-			return err
-		}
-		if rk := rankOf[ord]; lanes.Explained(int(rk)) {
-			have[rk] = true
-			return put(rk, kindReason, text)
-		}
-		return nil
-	}); err != nil {
+	if err := s.explainCandidates(ctx, rankOf, lanes, have, put, &sp.Timing); err != nil {
 		return nil, err
 	}
 	var missing []uint32
@@ -167,6 +156,131 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 }
 
 var errCorruptSpill = errors.New("spill file corrupt")
+
+// candidateChunk is a run of candidate records of red and yellow rows, with
+// their ranks, on its way from the spill reader to a worker.
+type candidateChunk struct {
+	data  []byte
+	ranks []uint32
+}
+
+// explainCandidates reads the candidate spill and, on a worker per core,
+// writes the reasons of the candidates whose rank is red or yellow (marking
+// them in have). The reader skips the other candidates without decoding
+// their features.
+func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes rank.Lanes, have []bool,
+	put func(uint32, byte, []byte) error, timing *Timing) error {
+	ex, err := explain.New(s.cfg.Model.Trees())
+	if err != nil {
+		return err
+	}
+	nf := len(s.cfg.Model.FeatureNames())
+	cols := s.cfg.Reasoner.Quoted()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	chunks := make(chan candidateChunk, s.cfg.workers())
+	go func() {
+		defer close(chunks)
+		var c candidateChunk
+		send := func() bool {
+			if len(c.ranks) == 0 {
+				return true
+			}
+			select {
+			case chunks <- c:
+				c = candidateChunk{}
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		var field []byte
+		err := scanSpill(s.candidates, func(r *bufio.Reader) error {
+			ord, err := binary.ReadUvarint(r)
+			if err != nil {
+				return err
+			}
+			if ord >= uint64(len(rankOf)) {
+				return errCorruptSpill
+			}
+			rk := rankOf[ord]
+			keep := lanes.Explained(int(rk))
+			if keep {
+				c.ranks = append(c.ranks, rk)
+				c.data = binary.AppendUvarint(c.data, ord)
+			}
+			feats := nf * 4
+			if keep {
+				c.data = append(c.data, make([]byte, feats)...)
+				if _, err := io.ReadFull(r, c.data[len(c.data)-feats:]); err != nil {
+					return err
+				}
+			} else if _, err := r.Discard(feats); err != nil {
+				return err
+			}
+			for range cols {
+				if field, err = readField(r, field); err != nil {
+					return err
+				}
+				if keep {
+					c.data = binary.AppendUvarint(c.data, uint64(len(field)))
+					c.data = append(c.data, field...)
+				}
+			}
+			if len(c.ranks) == 1024 && !send() {
+				return context.Cause(ctx)
+			}
+			return nil
+		})
+		if err == nil {
+			send()
+		} else {
+			cancel(err)
+		}
+	}()
+	var wg sync.WaitGroup
+	var busy sync.Mutex
+	for range s.cfg.workers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := make([]float64, nf)
+			contrib := make([]float64, nf)
+			row := &spillRow{cols: cols, vals: make([]string, len(cols))}
+			var scratch reasonScratch
+			var text []byte
+			for c := range chunks {
+				t0 := time.Now()
+				data := c.data
+				for _, rk := range c.ranks {
+					_, k := binary.Uvarint(data)
+					data = data[k:]
+					for f := range x {
+						x[f] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*f:])))
+					}
+					data = data[4*nf:]
+					for j := range cols {
+						l, k := binary.Uvarint(data)
+						row.vals[j] = string(data[k : k+int(l)])
+						data = data[k+int(l):]
+					}
+					clear(contrib)
+					ex.Contributions(x, contrib)
+					text = s.cfg.Reasoner.appendReasons(text[:0], &scratch, row, 0, x, contrib)
+					have[rk] = true
+					if err := put(rk, kindReason, text); err != nil {
+						cancel(fmt.Errorf("spill: %w", err))
+					}
+				}
+				busy.Lock()
+				timing.Work += time.Since(t0)
+				busy.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
 
 // scanSpill calls read until f is exhausted.
 func scanSpill(f *os.File, read func(*bufio.Reader) error) error {
@@ -317,7 +431,12 @@ func (w *scoreWorker) reasonsFor(b batch, want map[uint32]bool) ([]ordReason, ui
 		}
 		w.row.bind(sub)
 		for _, t := range rows {
+			// Rounded as the candidate spill rounds them, so that a row's
+			// reasons read the same whichever way they were computed.
 			x := feats[t*w.nf : (t+1)*w.nf]
+			for f, v := range x {
+				x[f] = float64(float32(v))
+			}
 			clear(w.contrib)
 			w.ex.Contributions(x, w.contrib)
 			text := w.cfg.Reasoner.appendReasons(nil, &w.scratch, &w.row, t, x, w.contrib)

@@ -79,7 +79,7 @@ func FormatPercent(v float64) string { return percent(v) }
 type fact struct {
 	name string
 	v    float64
-	row  *rowView
+	row  quoted
 	i    int
 }
 
@@ -392,12 +392,18 @@ type Reasoner struct {
 	// the one that speaks for it first.
 	topicOf []int
 	members [][]int
+	quoted  []string
 }
 
 // NewReasoner matches every feature name against the template table once.
 func NewReasoner(featureNames []string) *Reasoner {
 	r := &Reasoner{Max: 3, names: featureNames, say: make([]func(fact) string, len(featureNames)),
-		topicOf: make([]int, len(featureNames))}
+		topicOf: make([]int, len(featureNames)), quoted: slices.Clone(quotedColumns)}
+	for _, name := range featureNames {
+		if _, col, ok := strings.Cut(name, "_extra_"); ok && !slices.Contains(r.quoted, col) {
+			r.quoted = append(r.quoted, col)
+		}
+	}
 	rankInTable := make([]int, len(featureNames))
 	topics := map[string]int{}
 	for f, name := range featureNames {
@@ -429,7 +435,7 @@ func NewReasoner(featureNames []string) *Reasoner {
 
 // sentence returns the reason feature f, of value v, gives for row i of the
 // batch row is bound to.
-func (r *Reasoner) sentence(row *rowView, i, f int, v float64) string {
+func (r *Reasoner) sentence(row quoted, i, f int, v float64) string {
 	if math.IsNaN(v) {
 		return r.names[f] + " missing raises the risk"
 	}
@@ -448,7 +454,7 @@ type reasonScratch struct {
 // appendReasons appends, joined by "; ", the sentences of the Max topics
 // whose features' contributions (contrib, per feature) add up to the most
 // risk, for row i of the batch row is bound to; x is that row's features.
-func (r *Reasoner) appendReasons(dst []byte, sc *reasonScratch, row *rowView, i int, x, contrib []float64) []byte {
+func (r *Reasoner) appendReasons(dst []byte, sc *reasonScratch, row quoted, i int, x, contrib []float64) []byte {
 	if cap(sc.topic) < len(r.members) {
 		sc.topic = make([]float64, len(r.members))
 	}
@@ -482,8 +488,22 @@ func (r *Reasoner) appendReasons(dst []byte, sc *reasonScratch, row *rowView, i 
 	return dst
 }
 
-// rowView reads the raw string columns templates quote (HS code, origin,
-// office) from one batch, looking each column up once per batch.
+// quoted gives the raw string columns templates quote: the quotedColumns and
+// the extra attributes, for row i ("?" when absent or null).
+type quoted interface {
+	str(i int, col string) string
+}
+
+// quotedColumns are the canonical columns a template may quote; it may also
+// quote the extra attribute its feature is about (risk_extra_<column>). The
+// first pass keeps these columns of the rows that may need reasons.
+var quotedColumns = []string{decl.HSCode, decl.OriginCountry, decl.OfficeID, decl.DepartureCountry}
+
+// Quoted returns the raw columns the reasons of these features may quote.
+func (r *Reasoner) Quoted() []string { return r.quoted }
+
+// rowView reads the raw string columns templates quote from one batch,
+// looking each column up once per batch.
 type rowView struct {
 	rec  arrow.RecordBatch
 	cols map[string]*array.String
@@ -496,6 +516,16 @@ func (v *rowView) bind(rec arrow.RecordBatch) {
 
 // str returns the string column name at row i, or "?" when absent or null.
 func (v *rowView) str(i int, name string) string {
+	s, ok := v.value(i, name)
+	if !ok {
+		return "?"
+	}
+	return s
+}
+
+// value returns the string column name at row i, trimmed, and false when
+// absent or null.
+func (v *rowView) value(i int, name string) (string, bool) {
 	c, ok := v.cols[name]
 	if !ok {
 		if v.cols == nil {
@@ -507,7 +537,25 @@ func (v *rowView) str(i int, name string) string {
 		v.cols[name] = c
 	}
 	if c == nil || c.IsNull(i) {
-		return "?"
+		return "", false
 	}
-	return strings.TrimSpace(c.Value(i))
+	return strings.TrimSpace(c.Value(i)), true
+}
+
+// spillRow is the quoted columns of one candidate record.
+type spillRow struct {
+	cols []string
+	vals []string
+}
+
+func (r *spillRow) str(_ int, col string) string {
+	for k, c := range r.cols {
+		if c == col {
+			if r.vals[k] == "" {
+				return "?"
+			}
+			return r.vals[k]
+		}
+	}
+	return "?"
 }

@@ -35,6 +35,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -148,17 +149,16 @@ type Scored struct {
 	// Keys are the rank keys in ordinal order, ready for rank.Sort.
 	Keys   []rank.Key
 	Timing Timing
-	// Candidates is the number of rows whose reasons were written in the
-	// first pass.
+	// Candidates is the number of rows the first pass kept for reasons.
 	Candidates int64
 
-	cfg     Config
-	prob    chunked[float32]
-	rev     chunked[float64]
-	ids     idDigest
-	dir     string
-	idFile  *os.File
-	reasons *os.File
+	cfg        Config
+	prob       chunked[float32]
+	rev        chunked[float64]
+	ids        idDigest
+	dir        string
+	idFile     *os.File
+	candidates *os.File
 }
 
 // Rows returns the number of rows scored.
@@ -173,12 +173,12 @@ func (s *Scored) Revenue(ord uint32) float64 { return s.rev.at(int(ord)) }
 
 // Remove deletes the spill files. Safe to call more than once.
 func (s *Scored) Remove() {
-	for _, f := range []*os.File{s.idFile, s.reasons} {
+	for _, f := range []*os.File{s.idFile, s.candidates} {
 		if f != nil {
 			f.Close()
 		}
 	}
-	s.idFile, s.reasons = nil, nil
+	s.idFile, s.candidates = nil, nil
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
@@ -268,15 +268,15 @@ func idColumn(rec arrow.RecordBatch) (*array.String, error) {
 
 // scoredBatch is a worker's output for one batch.
 type scoredBatch struct {
-	start    int
-	prob     []float32
-	rev      []float64
-	key      []rank.Key
-	captured []rank.Key // keys of the rows whose reasons are in reasons
-	ids      []byte     // the batch's id block
-	reasons  []byte     // reason records of the captured rows
-	idDigest uint64
-	busy     time.Duration
+	start      int
+	prob       []float32
+	rev        []float64
+	key        []rank.Key
+	captured   []rank.Key // keys of the candidate rows
+	ids        []byte     // the batch's id block
+	candidates []byte     // candidate records (appendCandidate)
+	idDigest   uint64
+	busy       time.Duration
 }
 
 // Score runs the first pass over src (see the package comment). Memory is
@@ -310,11 +310,11 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 	if s.idFile, err = os.Create(filepath.Join(s.dir, "ids")); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	if s.reasons, err = os.Create(filepath.Join(s.dir, "reasons")); err != nil {
+	if s.candidates, err = os.Create(filepath.Join(s.dir, "candidates")); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	idOut := bufio.NewWriterSize(s.idFile, 1<<20)
-	reasonOut := bufio.NewWriterSize(s.reasons, 1<<20)
+	reasonOut := bufio.NewWriterSize(s.candidates, 1<<20)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -367,7 +367,7 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 		if _, err := idOut.Write(r.ids); err != nil {
 			cancel(fmt.Errorf("spill: %w", err))
 		}
-		if _, err := reasonOut.Write(r.reasons); err != nil {
+		if _, err := reasonOut.Write(r.candidates); err != nil {
 			cancel(fmt.Errorf("spill: %w", err))
 		}
 		if cfg.Progress != nil {
@@ -414,20 +414,20 @@ type scoreWorker struct {
 	nf        int
 	byRevenue bool
 
+	quoted  []string
 	feats   []float64
 	prob    []float64
 	rev     []float64
 	contrib []float64
 	scratch reasonScratch
 	row     rowView
-	reason  []byte
 }
 
 func newScoreWorker(cfg *Config, ex *explain.Explainer, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
 	nf := len(cfg.Model.FeatureNames())
 	return &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == ByRevenue,
-		feats: make([]float64, subBatch*nf), prob: make([]float64, subBatch), rev: make([]float64, subBatch),
-		contrib: make([]float64, nf)}
+		quoted: cfg.Reasoner.Quoted(), feats: make([]float64, subBatch*nf), prob: make([]float64, subBatch),
+		rev: make([]float64, subBatch), contrib: make([]float64, nf)}
 }
 
 // batch scores one batch, subBatch rows at a time, and writes the reasons of
@@ -487,22 +487,32 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 			w.row.bind(sub)
 			bound = true
 		}
-		x := feats[t*w.nf : (t+1)*w.nf]
-		clear(w.contrib)
-		w.ex.Contributions(x, w.contrib)
-		w.reason = w.cfg.Reasoner.appendReasons(w.reason[:0], &w.scratch, &w.row, t, x, w.contrib)
-		r.reasons = appendReasonRecord(r.reasons, uint32(ord), w.reason)
+		r.candidates = appendCandidate(r.candidates, uint32(ord), feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
 		r.captured = append(r.captured, key)
 	}
 	return nil
 }
 
-// appendReasonRecord appends (ordinal, reasons) as two uvarint-prefixed
-// fields.
-func appendReasonRecord(dst []byte, ord uint32, reasons []byte) []byte {
+// A candidate record keeps what a row's reasons need: its ordinal (uvarint),
+// its features as float32 (the precision the trees compare in, so the
+// contributions are exactly those of the float64 values) and the raw
+// columns the sentences quote (uvarint length and bytes; empty for null).
+// Reasons are computed in Join, for the candidates that did land in the red
+// and yellow lanes: a third of them, typically.
+func appendCandidate(dst []byte, ord uint32, x []float64, row *rowView, i int, cols []string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(ord))
-	dst = binary.AppendUvarint(dst, uint64(len(reasons)))
-	return append(dst, reasons...)
+	for _, v := range x {
+		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v)))
+	}
+	for _, c := range cols {
+		v, ok := row.value(i, c)
+		if !ok {
+			v = ""
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	return dst
 }
 
 // chunkRows is the size of a chunk: growing by chunks never copies what is

@@ -374,10 +374,10 @@ func TestReasonsNameTheStrongestFeatures(t *testing.T) {
 	}
 }
 
-// forget empties the reasons spill, so that Join must repair every red and
+// forget empties the candidate spill, so that Join must repair every red and
 // yellow row.
 func forget(s *Scored) {
-	if err := s.reasons.Truncate(0); err != nil {
+	if err := s.candidates.Truncate(0); err != nil {
 		panic(err)
 	}
 }

@@ -2,9 +2,11 @@ package score
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -55,10 +57,8 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			row.ModelID = info.ModelID
 			row.RunID = info.RunID
 		}
-		for _, w := range outs {
-			if err := w.Write(rows); err != nil {
-				return Timing{}, err
-			}
+		if err := writeAll(outs, rows); err != nil {
+			return Timing{}, err
 		}
 		done += int64(n)
 		if progress != nil {
@@ -116,4 +116,23 @@ func fill(rows []rank.Row, data []byte) error {
 		return fmt.Errorf("%d ids for %d ranks", ids, len(rows))
 	}
 	return nil
+}
+
+// writeAll writes rows to every writer, each on its own goroutine: the
+// Parquet and CSV encoders are independent and each single-threaded.
+func writeAll(outs []*rank.Writer, rows []rank.Row) error {
+	if len(outs) == 1 {
+		return outs[0].Write(rows)
+	}
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, w := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.Write(rows)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The scoring benchmark: generates ROWS synthetic declarations (Parquet, and
+# the same rows as CSV), trains a 100-tree, depth-6 model on 100,000 other
+# generated rows, then times, in one go on the same machine:
+#   risklane score on the Parquet file   (the headline number)
+#   risklane score on the CSV file       (the same input as Python)
+#   bench/reference.py on the CSV file   (pandas + XGBoost, 2 threads)
+# with /usr/bin/time -v for wall time and peak memory, and prints every
+# stage's rate from the manifests and the reference's own timings.
+#
+# usage: bench/score.sh [ROWS] [WORKDIR]     (default 1000000 rows, a temp dir)
+# Generated files and the model are kept in WORKDIR and reused by later runs.
+set -euo pipefail
+rows=${1:-1000000}
+work=${2:-$(mktemp -d)}
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$work"
+bin=$work/risklane
+echo "== building risklane; working in $work" >&2
+(cd "$root" && go build -trimpath -o "$bin" ./cmd/risklane)
+if [ ! -f "$work/model/manifest.json" ]; then
+  echo "== training the 100-tree, depth-6 model" >&2
+  "$bin" generate --rows 100000 --seed 11 --out "$work/train.parquet" >/dev/null
+  "$bin" train --in "$work/train.parquet" --profile canonical --out "$work/model" \
+    --rounds 100 --max-depth 6 --eta 0.1 --no-revenue-head >/dev/null
+fi
+for ext in parquet csv; do
+  if [ ! -f "$work/night-$rows.$ext" ]; then
+    echo "== generating $rows rows ($ext)" >&2
+    "$bin" generate --rows "$rows" --seed 2 --out "$work/night-$rows.$ext" >/dev/null
+  fi
+done
+
+measure() { # name command...
+  local name=$1; shift
+  echo "== $name" >&2
+  /usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err"
+}
+measure go-parquet "$bin" score --model "$work/model" --profile canonical --in "$work/night-$rows.parquet" \
+  --out "$work/go-parquet.parquet" --log-format json
+measure go-csv "$bin" score --model "$work/model" --profile canonical --in "$work/night-$rows.csv" \
+  --out "$work/go-csv.parquet" --csv --log-format json
+measure python /usr/bin/python3 "$root/bench/reference.py" --model "$work/model" --in "$work/night-$rows.csv" \
+  --out "$work/python.csv" --threads 2 --check "$work/go-csv.csv"
+
+/usr/bin/python3 - "$work" "$rows" <<'PY'
+import json, re, sys
+work, rows = sys.argv[1], int(sys.argv[2])
+def time_file(name):
+    t = open(f"{work}/{name}.time").read()
+    h, m, s = (["0"] + re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t).group(1).split(":"))[-3:]
+    wall = int(h) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
+    cpu = float(re.search(r"User time \(seconds\): (\S+)", t).group(1)) + float(re.search(r"System time \(seconds\): (\S+)", t).group(1))
+    return wall, rss, cpu
+print(f"\n{rows:,} declarations, 100 trees of depth 6, 2 cores\n")
+print("| run | wall s | declarations/s | CPU s | peak MB |")
+print("|---|---:|---:|---:|---:|")
+res = {}
+for name in ["go-parquet", "go-csv", "python"]:
+    wall, rss, cpu = time_file(name)
+    res[name] = wall
+    print(f"| {name} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.1f} | {rss:.0f} |")
+print(f"\nrisklane (Parquet) is {res['python'] / res['go-parquet']:.1f}x faster than the Python reference; "
+      f"on the same CSV input {res['python'] / res['go-csv']:.1f}x.")
+for name in ["go-parquet", "go-csv"]:
+    m = json.load(open(f"{work}/{name}.manifest.json"))
+    print(f"\n{name} stages (manifest):")
+    for s in m["timings"]:
+        rate = f"{s['rows_per_second']:,.0f} rows/s" if s.get("rows_per_second") else ""
+        print(f"  {s['stage']:9s} {s['seconds']:8.2f} s  cpu {s['cpu_seconds']:7.2f} s  {rate}")
+    print(f"  candidates {m['reasons']['candidates']:,}, repaired {m['reasons']['repaired']}")
+py = json.loads(open(f"{work}/python.out").read().strip().splitlines()[-1])
+print("\npython stages (its own clock):")
+for k, v in py.items():
+    if k not in ("rows",) and not k.startswith("check"):
+        print(f"  {k:10s} {v:8.2f} s")
+print(f"  probabilities vs risklane: max |diff| {py['check_max_abs_diff']:.2e}, rows over 1e-5: {py['check_rows_over_1e-5']}")
+PY

@@ -4,13 +4,14 @@ BIN       ?= bin/risklane
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 
-.PHONY: help build test demo bench fuzz vet check clean
+.PHONY: help build test demo bench bench-score fuzz vet check clean
 
 help:
 	@echo "build  - build $(BIN)"
 	@echo "demo   - run the whole pipeline on the embedded demo data"
 	@echo "test   - run every test (tests needing Python XGBoost or ../shared/data skip when absent)"
 	@echo "bench  - run the benchmark suite"
+	@echo "bench-score - time risklane score against the pandas + XGBoost reference on ROWS generated rows"
 	@echo "fuzz   - run every fuzz target for FUZZTIME each"
 	@echo "check  - gofmt, go vet"
 
@@ -31,6 +32,10 @@ check: vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+ROWS ?= 1000000
+bench-score:
+	bench/score.sh $(ROWS) $(BENCHDIR)
 
 # Each fuzz target runs alone: go test -fuzz takes one target per package at a time.
 fuzz:

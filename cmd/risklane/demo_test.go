@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,6 +223,27 @@ func checkReportCommand(t *testing.T, dir string) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	// Declarations nobody inspected yet (tonight's): the sections that need
+	// labels say so, the others are drawn.
+	rows := readCSV(t, filepath.Join(dir, demoTest))
+	for _, r := range rows[1:] {
+		r[16], r[17], r[19] = "", "", "" // illicit, revenue, fraud_type
+	}
+	night := filepath.Join(t.TempDir(), "night.csv")
+	writeRows(t, night, rows)
+	out = filepath.Join(t.TempDir(), "night.html")
+	msg, err = runCommand(newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical", "--in", night, "--out", out)
+	if err != nil {
+		t.Fatalf("unlabelled data: %v\n%s", err, msg)
+	}
+	if !strings.Contains(msg, "(not available: metrics, mirror, map, rules, ranked)") {
+		t.Errorf("unlabelled data: %s", msg)
+	}
+	if page := string(mustRead(t, out)); strings.Count(page, "Not available yet: "+html.EscapeString(report.NoLabels)) != 3 ||
+		!strings.Contains(page, "not inspected (5,478)") {
+		t.Error("unlabelled data: the page does not say why metrics, map and rules are missing, or lacks the score distribution")
+	}
+
 	// With everything, the page is the demo's own (the same inputs give the
 	// same bytes).
 	full := filepath.Join(t.TempDir(), "full.html")
@@ -233,6 +256,14 @@ func checkReportCommand(t *testing.T, dir string) {
 	}
 	if !bytes.Equal(mustRead(t, full), mustRead(t, filepath.Join(dir, demoReport))) {
 		t.Error("risklane report with the demo's inputs does not give the demo's report")
+	}
+	if reporttest.Browser() != "" {
+		// The scores and price charts of the unlabelled report draw too.
+		ids := []string{"chart-scores"}
+		for i := range report.PriceGroups {
+			ids = append(ids, fmt.Sprintf("chart-price-%d", i))
+		}
+		reporttest.Check(t, out, "night-report", ids)
 	}
 }
 
@@ -259,5 +290,20 @@ func TestReportUsageErrors(t *testing.T) {
 	_, err := runCommand(newReportCmd, "--model", filepath.Join(t.TempDir(), "none"), "--in", "x.csv", "--profile", "canonical", "--out", "r.html")
 	if err == nil || isUsageError(err) {
 		t.Errorf("a missing model folder: error %v, want a run failure", err)
+	}
+}
+
+func writeRows(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

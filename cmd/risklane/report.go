@@ -15,6 +15,7 @@ import (
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
 	"risklane/models/riskmodel"
+	"risklane/pipeline/decl"
 	"risklane/pipeline/ingest"
 	"risklane/pipeline/report"
 	"risklane/pipeline/sink"
@@ -181,8 +182,12 @@ func makeReport(r reportRequest, m *riskmodel.Model, batches []arrow.RecordBatch
 	} else {
 		in.Missing[report.SectionRanked] = "give a ranked file written by risklane score with --ranked FILE."
 	}
-	if in.Rules, err = report.Rules(m, batches, report.TopRules); err != nil {
-		return nil, err
+	if labelledRows(batches) > 0 {
+		if in.Rules, err = report.Rules(m, batches, report.TopRules); err != nil {
+			return nil, err
+		}
+	} else {
+		in.Missing[report.SectionRules] = report.NoLabels
 	}
 	return report.Build(in)
 }
@@ -235,4 +240,18 @@ func thousandsInt(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// labelledRows counts the rows of batches with a known illicit label.
+func labelledRows(batches []arrow.RecordBatch) int {
+	n := 0
+	for _, b := range batches {
+		idx := b.Schema().FieldIndices(decl.Illicit)
+		if len(idx) == 0 {
+			continue
+		}
+		c := b.Column(idx[0])
+		n += c.Len() - c.NullN()
+	}
+	return n
 }

@@ -10,6 +10,7 @@ import (
 	"risklane/features"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
+	"risklane/models/metrics"
 	"risklane/pipeline/decl"
 )
 
@@ -165,6 +166,10 @@ func FitClusters(cols *Columns, cfg pricecluster.Config) (*pricecluster.Model, e
 	return pm, nil
 }
 
+// NoLabels is the reason given for the sections that need inspected
+// declarations when none of the data has a label.
+const NoLabels = "none of these declarations has been inspected (no illicit label), so nothing can be measured against what inspection found."
+
 // Build computes every section it has the inputs for.
 func Build(in Inputs) (*Data, error) {
 	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked}
@@ -183,18 +188,31 @@ func Build(in Inputs) (*Data, error) {
 	if budget == 0 {
 		budget = 5
 	}
+	labelled := false
+	for _, l := range cols.Labels {
+		if l != metrics.Unknown {
+			labelled = true
+			break
+		}
+	}
 	if in.Scores != nil {
 		if len(in.Scores) != n {
 			return nil, fmt.Errorf("report: %d scores for %d declarations", len(in.Scores), n)
 		}
-		if d.Metrics, err = NewMetrics(in.Scores, cols.Labels, cols.Revenue); err != nil {
-			return nil, err
-		}
 		if d.Scores, err = NewScoreHistogram(in.Scores, cols.Labels, ScoreBins); err != nil {
 			return nil, err
 		}
-		if d.Map, err = NewFraudMap(cols.Origin, cols.Labels, cols.Revenue, in.Scores, budget); err != nil {
-			return nil, err
+		if labelled {
+			if d.Metrics, err = NewMetrics(in.Scores, cols.Labels, cols.Revenue); err != nil {
+				return nil, err
+			}
+			if d.Map, err = NewFraudMap(cols.Origin, cols.Labels, cols.Revenue, in.Scores, budget); err != nil {
+				return nil, err
+			}
+		} else {
+			for _, s := range []string{SectionMetrics, SectionMap} {
+				d.SetUnavailable(s, NoLabels)
+			}
 		}
 	} else {
 		for _, s := range []string{SectionMetrics, SectionScores, SectionMap} {

@@ -94,21 +94,32 @@ func curveChart(m *MetricsSection) chart {
 // scoreChart shows, for clean and illicit declarations separately, the share
 // of each group in each score bin: a good model puts the frauds on the right.
 func scoreChart(h *ScoreHistogram) chart {
-	nc, ni := float64(sum(h.Clean)), float64(sum(h.Illicit))
-	var cats, clean, illicit []any
+	nc, ni, nu := float64(sum(h.Clean)), float64(sum(h.Illicit)), float64(sum(h.Unlabelled))
+	var cats, clean, illicit, unlabelled []any
 	for b := range h.Clean {
 		cats = append(cats, fmt.Sprintf("%.2f–%.2f", h.Edges[b], h.Edges[b+1]))
 		clean = append(clean, jnum(share(float64(h.Clean[b]), nc), 2))
 		illicit = append(illicit, jnum(share(float64(h.Illicit[b]), ni), 2))
+		unlabelled = append(unlabelled, jnum(share(float64(h.Unlabelled[b]), nu), 2))
 	}
 	o := baseOption()
 	o["xAxis"] = obj{"type": "category", "data": cats, "name": "score (the model's probability that the declaration is fraudulent)",
 		"nameLocation": "middle", "nameGap": 40, "axisLabel": obj{"rotate": 0, "interval": 3}}
 	o["yAxis"] = obj{"type": "value", "name": "share of the group", "axisLabel": obj{"formatter": "{value}%"}}
-	o["series"] = []any{
-		obj{"name": fmt.Sprintf("clean declarations (%s)", thousands(int(nc))), "type": "bar", "data": clean, "itemStyle": obj{"color": colClean}, "barGap": "0%"},
-		obj{"name": fmt.Sprintf("frauds (%s)", thousands(int(ni))), "type": "bar", "data": illicit, "itemStyle": obj{"color": colIllicit}},
+	var series []any
+	if nc > 0 {
+		series = append(series, obj{"name": fmt.Sprintf("clean declarations (%s)", thousands(int(nc))), "type": "bar", "data": clean,
+			"itemStyle": obj{"color": colClean}, "barGap": "0%"})
 	}
+	if ni > 0 {
+		series = append(series, obj{"name": fmt.Sprintf("frauds (%s)", thousands(int(ni))), "type": "bar", "data": illicit,
+			"itemStyle": obj{"color": colIllicit}, "barGap": "0%"})
+	}
+	if nu > 0 {
+		series = append(series, obj{"name": fmt.Sprintf("not inspected (%s)", thousands(int(nu))), "type": "bar", "data": unlabelled,
+			"itemStyle": obj{"color": colMuted}, "barGap": "0%"})
+	}
+	o["series"] = series
 	o["tooltip"] = obj{"trigger": "axis", "valueFormatter": "fn:percent"}
 	return chart{ID: "chart-scores", Height: 340, Option: o}
 }

@@ -87,6 +87,12 @@ func LoadJob(path string) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseJob(data, path)
+}
+
+// parseJob reads a job file's contents; path names it in errors and
+// anchors its relative paths.
+func parseJob(data []byte, path string) (*Job, error) {
 	var j Job
 	if err := yaml.UnmarshalWithOptions(data, &j, yaml.DisallowUnknownField()); err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrUsage, path, yaml.FormatError(err, false, true))

@@ -13,13 +13,14 @@ const (
 	GroupTax       = "tax"
 	GroupRisk      = "risk"
 	GroupFreq      = "freq"
+	GroupTraders   = "traders"
 	GroupDate      = "date"
 	GroupExtras    = "extras"
 )
 
 // BuiltinGroups lists the groups this package computes itself, in output
 // order. Signal groups follow them.
-var BuiltinGroups = []string{GroupHS, GroupUnitValue, GroupTax, GroupRisk, GroupFreq, GroupDate, GroupExtras}
+var BuiltinGroups = []string{GroupHS, GroupUnitValue, GroupTax, GroupRisk, GroupFreq, GroupTraders, GroupDate, GroupExtras}
 
 // DefaultGroups are the groups Fit computes unless told otherwise: every
 // built-in group. A model's default selection is a modelling choice made

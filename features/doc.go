@@ -24,10 +24,12 @@
 //	           HS6-by-origin reference: robust z-score, percentile, ratio to
 //	           the median (HS4, HS2 and then all rows when HS6 is sparse)
 //	tax        tax rate, duty at stake, total taxes and their ratio to value
-//	risk       smoothed fraud rates of importer, declarant, seller, office,
-//	           origin, departure, HS2/4/6 and the pairs importer x HS6,
-//	           HS6 x origin, declarant x importer, office x importer
+//	risk       smoothed fraud rates of the goods and their route: HS2/4/6,
+//	           origin, departure and HS6 x origin
 //	freq       how often each of those keys appears in the history
+//	traders    the history of the parties: fraud rates and counts of
+//	           importer, declarant, seller, office, importer x HS6,
+//	           declarant x importer and office x importer
 //	date       day of week, month, day of month
 //	extras     the profile's extra categorical attributes: code, frequency and
 //	           fraud rate

@@ -28,6 +28,7 @@ type keyDef struct {
 	a, b   int    // component keys of a pair; -1 for single keys
 	parent int    // key a rate is smoothed towards; -1 for the global prior
 	extra  bool   // an extra attribute of the profile (group extras)
+	party  bool   // a trader or office key (group traders)
 }
 
 func (k keyDef) isPair() bool { return k.a >= 0 }
@@ -119,10 +120,10 @@ const nQuantiles = 21
 
 // standard keys, in an order where parents and components come first.
 var standardKeys = []keyDef{
-	{name: "office", col: decl.OfficeID},
-	{name: "importer", col: decl.ImporterID},
-	{name: "declarant", col: decl.DeclarantID},
-	{name: "seller", col: decl.SellerID},
+	{name: "office", col: decl.OfficeID, party: true},
+	{name: "importer", col: decl.ImporterID, party: true},
+	{name: "declarant", col: decl.DeclarantID, party: true},
+	{name: "seller", col: decl.SellerID, party: true},
 	{name: "origin", col: decl.OriginCountry},
 	{name: "departure", col: decl.DepartureCountry},
 	{name: "hs2", col: decl.HSCode, digits: 2},
@@ -130,11 +131,14 @@ var standardKeys = []keyDef{
 	{name: "hs6", col: decl.HSCode, digits: 6},
 }
 
-var standardPairs = [][3]string{
-	{"importer_hs6", "importer", "hs6"},
-	{"hs6_origin", "hs6", "origin"},
-	{"declarant_importer", "declarant", "importer"},
-	{"office_importer", "office", "importer"},
+var standardPairs = []struct {
+	name, a, b string
+	party      bool
+}{
+	{"importer_hs6", "importer", "hs6", true},
+	{"hs6_origin", "hs6", "origin", false},
+	{"declarant_importer", "declarant", "importer", true},
+	{"office_importer", "office", "importer", true},
 }
 
 // makePlan derives keys and features. has reports whether a canonical
@@ -178,10 +182,10 @@ func makePlan(groups []string, has func(col string) bool, extras []string, signa
 	add := func(f featDef) { p.feats = append(p.feats, f) }
 
 	keyIndex := map[string]int{}
-	needKeys := on(GroupRisk) || on(GroupFreq) || on(GroupUnitValue)
+	needKeys := on(GroupRisk) || on(GroupFreq) || on(GroupUnitValue) || on(GroupTraders)
 	if needKeys {
 		for _, k := range standardKeys {
-			if !has(k.col) {
+			if !has(k.col) || (k.party && !on(GroupTraders)) {
 				continue
 			}
 			k.a, k.b, k.parent = -1, -1, -1
@@ -196,13 +200,13 @@ func makePlan(groups []string, has func(col string) bool, extras []string, signa
 			use(k.col)
 		}
 		for _, pr := range standardPairs {
-			a, okA := keyIndex[pr[1]]
-			b, okB := keyIndex[pr[2]]
+			a, okA := keyIndex[pr.a]
+			b, okB := keyIndex[pr.b]
 			if !okA || !okB {
 				continue
 			}
-			keyIndex[pr[0]] = len(p.keys)
-			p.keys = append(p.keys, keyDef{name: pr[0], a: a, b: b, parent: -1})
+			keyIndex[pr.name] = len(p.keys)
+			p.keys = append(p.keys, keyDef{name: pr.name, a: a, b: b, parent: -1, party: pr.party})
 		}
 	}
 	if on(GroupExtras) {
@@ -270,19 +274,24 @@ func makePlan(groups []string, has func(col string) bool, extras []string, signa
 			}
 		}
 	}
-	for _, g := range []string{GroupRisk, GroupFreq} {
-		if !on(g) {
+	for _, g := range []struct {
+		group  string
+		kind   fkind
+		prefix string
+		party  bool
+	}{
+		{GroupRisk, fRisk, "risk_", false},
+		{GroupFreq, fFreq, "freq_", false},
+		{GroupTraders, fRisk, "risk_", true},
+		{GroupTraders, fFreq, "freq_", true},
+	} {
+		if !on(g.group) {
 			continue
 		}
 		for k, kd := range p.keys {
-			if kd.extra {
-				continue
+			if !kd.extra && kd.party == g.party {
+				add(featDef{name: g.prefix + kd.name, group: g.group, kind: g.kind, key: k})
 			}
-			kind := fRisk
-			if g == GroupFreq {
-				kind = fFreq
-			}
-			add(featDef{name: g + "_" + kd.name, group: g, kind: kind, key: k})
 		}
 	}
 	if on(GroupDate) && has(decl.Date) {

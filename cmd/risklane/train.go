@@ -57,9 +57,12 @@ the KCS training year; see models/riskmodel).
 
 Feature groups (--features): ` + strings.Join(features.AvailableGroups(), ", ") + `;
 the default is ` + strings.Join(riskmodel.DefaultGroups, ",") + `. Give a list ("hs,risk,freq")
-or changes to the default ("+date,+extras", "-tax").`,
+or changes to the default ("+traders", "-tax"). The trader history (+traders:
+fraud rates and counts of importer, declarant, seller, office and their pairs) is
+off by default because it does not carry over from one quarter to the next on the
+KCS data; add it on data where trader identities are stable.`,
 		Example: `  risklane train --profile kcs --in ../shared/data/kcs/train.csv --valid ../shared/data/kcs/valid.csv --out models/kcs
-  risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features +date
+  risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features +traders
   risklane train --profile canonical --in synthetic.parquet --out models/synth --rounds 200 --max-depth 6`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {

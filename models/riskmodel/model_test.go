@@ -153,20 +153,20 @@ func TestMismatchedParts(t *testing.T) {
 	if _, err := m.WithClassifier(&renamed); err == nil || !strings.Contains(err.Error(), "bogus") {
 		t.Errorf("classifier with other names: %v", err)
 	}
-	// drop the importer column from a validation batch
+	// drop the origin column from a validation batch
 	b := valid[0]
 	var fields []arrow.Field
 	var cols []arrow.Array
 	for i, f := range b.Schema().Fields() {
-		if f.Name != decl.ImporterID {
+		if f.Name != decl.OriginCountry {
 			fields = append(fields, f)
 			cols = append(cols, b.Column(i))
 		}
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows())
 	defer rec.Release()
-	if _, _, err := m.Score(rec, nil, nil); err == nil || !strings.Contains(err.Error(), decl.ImporterID) {
-		t.Errorf("data without %s: %v", decl.ImporterID, err)
+	if _, _, err := m.Score(rec, nil, nil); err == nil || !strings.Contains(err.Error(), decl.OriginCountry) {
+		t.Errorf("data without %s: %v", decl.OriginCountry, err)
 	}
 }
 

@@ -29,11 +29,13 @@ const ExplorationReason = "random exploration draw"
 var errInputChanged = errors.New("the input changed while it was being scored (a second read gave different rows); rerun when the input files are complete")
 
 // Spill holds every ranked row's declaration_id and reasons in temporary
-// files, one per rank range, until Write joins them with the scores.
+// files, by rank range, until Write joins them with the scores: one file of
+// ids per range, and one of reasons per range that has red or yellow rows.
+// Ids and reasons go to separate files so that the goroutine spilling ids
+// and the workers writing reasons never wait for each other.
 type Spill struct {
-	files   []*os.File
-	writers []*bufio.Writer
-	counts  []int
+	ids, reasons buckets
+	counts       []int
 	// Repaired is the number of red and yellow rows whose reasons Join had to
 	// compute by reading the input again (see Score).
 	Repaired int
@@ -42,13 +44,73 @@ type Spill struct {
 
 // Remove deletes the spill files. Safe to call more than once.
 func (sp *Spill) Remove() {
-	for _, f := range sp.files {
+	sp.ids.remove()
+	sp.reasons.remove()
+}
+
+// buckets is a set of spill files by rank range, created when first written.
+// It is not safe for concurrent use.
+type buckets struct {
+	dir, name string
+	files     []*os.File
+	writers   []*bufio.Writer
+	rec       []byte
+}
+
+func newBuckets(dir, name string, n int) buckets {
+	return buckets{dir: dir, name: name, files: make([]*os.File, n), writers: make([]*bufio.Writer, n)}
+}
+
+// put appends a record for rank r.
+func (b *buckets) put(r uint32, kind byte, v []byte) error {
+	k := r / bucketRows
+	if b.files[k] == nil {
+		f, err := os.Create(filepath.Join(b.dir, fmt.Sprintf("%s-%06d", b.name, k)))
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		b.files[k], b.writers[k] = f, bufio.NewWriterSize(f, 64<<10)
+	}
+	b.rec = appendBucketRecord(b.rec[:0], r%bucketRows, kind, v)
+	if _, err := b.writers[k].Write(b.rec); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	return nil
+}
+
+func (b *buckets) flush() error {
+	for _, w := range b.writers {
+		if w != nil {
+			if err := w.Flush(); err != nil {
+				return fmt.Errorf("spill: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// take returns the contents of range k's file (nil if it has none) and
+// deletes the file.
+func (b *buckets) take(k int) ([]byte, error) {
+	f := b.files[k]
+	if f == nil {
+		return nil, nil
+	}
+	data, err := readAll(f)
+	f.Close()
+	os.Remove(f.Name())
+	b.files[k] = nil
+	return data, err
+}
+
+func (b *buckets) remove() {
+	for k, f := range b.files {
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
+			b.files[k] = nil
 		}
 	}
-	sp.files = nil
 }
 
 // Bucket records: the rank within the bucket (4 bytes, little-endian), a
@@ -72,65 +134,34 @@ func appendBucketRecord(dst []byte, off uint32, kind byte, v []byte) []byte {
 func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, reopen func() (Source, error)) (_ *Spill, err error) {
 	t0 := time.Now()
 	nb := (len(ranked) + bucketRows - 1) / bucketRows
-	sp := &Spill{files: make([]*os.File, nb), writers: make([]*bufio.Writer, nb), counts: make([]int, nb)}
+	sp := &Spill{ids: newBuckets(s.dir, "ids", nb), reasons: newBuckets(s.dir, "reasons", nb), counts: make([]int, nb)}
 	defer func() {
 		if err != nil {
 			sp.Remove()
 		}
 	}()
 	for b := range nb {
-		f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("bucket-%06d", b)))
-		if err != nil {
-			return nil, fmt.Errorf("spill: %w", err)
-		}
-		sp.files[b] = f
-		sp.writers[b] = bufio.NewWriterSize(f, 64<<10)
 		sp.counts[b] = min(bucketRows, len(ranked)-b*bucketRows)
 	}
 	rankOf := make([]uint32, len(ranked))
 	for r, k := range ranked {
 		rankOf[k.Ord()] = uint32(r)
 	}
-	var (
-		mu  sync.Mutex // put is called from several goroutines
-		rec []byte
-	)
-	put := func(r uint32, kind byte, v []byte) error {
+	var mu sync.Mutex // reason workers share the reason buckets
+	putReason := func(r uint32, v []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
-		rec = appendBucketRecord(rec[:0], r%bucketRows, kind, v)
-		_, err := sp.writers[r/bucketRows].Write(rec)
-		return err
+		return sp.reasons.put(r, kindReason, v)
 	}
 
-	// Ids, in blocks of one batch each: first ordinal, count, ids.
-	if err := scanSpill(s.idFile, func(r *bufio.Reader) error {
-		start, err := binary.ReadUvarint(r)
-		if err != nil {
-			return err
-		}
-		n, err := binary.ReadUvarint(r)
-		if err != nil || start+n > uint64(len(ranked)) {
-			return errCorruptSpill
-		}
-		var buf []byte
-		for ord := start; ord < start+n; ord++ {
-			if buf, err = readField(r, buf); err != nil {
-				return err
-			}
-			if err := put(rankOf[ord], kindID, buf); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	// Reasons of the candidates that did land in the red and yellow lanes.
+	// The ids, on a goroutine of their own, while workers compute the
+	// reasons of the candidates that did land in the red and yellow lanes.
+	idErr := make(chan error, 1)
+	go func() { idErr <- s.distributeIDs(rankOf, &sp.ids) }()
 	explained := lanes.Red + lanes.Yellow
 	have := make([]bool, explained)
-	if err := s.explainCandidates(ctx, rankOf, lanes, have, put, &sp.Timing); err != nil {
+	err = s.explainCandidates(ctx, rankOf, lanes, have, putReason, &sp.Timing)
+	if err := errors.Join(err, <-idErr); err != nil {
 		return nil, err
 	}
 	var missing []uint32
@@ -140,15 +171,13 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 		}
 	}
 	if len(missing) > 0 {
-		if err := s.repair(ctx, missing, rankOf, reopen, put, &sp.Timing); err != nil {
+		if err := s.repair(ctx, missing, rankOf, reopen, putReason, &sp.Timing); err != nil {
 			return nil, err
 		}
 		sp.Repaired = len(missing)
 	}
-	for _, w := range sp.writers {
-		if err := w.Flush(); err != nil {
-			return nil, fmt.Errorf("spill: %w", err)
-		}
+	if err := errors.Join(sp.ids.flush(), sp.reasons.flush()); err != nil {
+		return nil, err
 	}
 	sp.Timing.Rows = int64(len(ranked))
 	sp.Timing.Wall = time.Since(t0)
@@ -156,6 +185,31 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 }
 
 var errCorruptSpill = errors.New("spill file corrupt")
+
+// distributeIDs reads the id spill, in blocks of one batch each (first
+// ordinal, count, ids), and puts every id in its rank's bucket.
+func (s *Scored) distributeIDs(rankOf []uint32, out *buckets) error {
+	var buf []byte
+	return scanSpill(s.idFile, func(r *bufio.Reader) error {
+		start, err := binary.ReadUvarint(r)
+		if err != nil {
+			return err
+		}
+		n, err := binary.ReadUvarint(r)
+		if err != nil || start+n > uint64(len(rankOf)) {
+			return errCorruptSpill
+		}
+		for ord := start; ord < start+n; ord++ {
+			if buf, err = readField(r, buf); err != nil {
+				return err
+			}
+			if err := out.put(rankOf[ord], kindID, buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // candidateChunk is a run of candidate records of red and yellow rows, with
 // their ranks, on its way from the spill reader to a worker.
@@ -169,7 +223,7 @@ type candidateChunk struct {
 // them in have). The reader skips the other candidates without decoding
 // their features.
 func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes rank.Lanes, have []bool,
-	put func(uint32, byte, []byte) error, timing *Timing) error {
+	put func(uint32, []byte) error, timing *Timing) error {
 	ex, err := explain.New(s.cfg.Model.Trees())
 	if err != nil {
 		return err
@@ -268,8 +322,8 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 					ex.Contributions(x, contrib)
 					text = s.cfg.Reasoner.appendReasons(text[:0], &scratch, row, 0, x, contrib)
 					have[rk] = true
-					if err := put(rk, kindReason, text); err != nil {
-						cancel(fmt.Errorf("spill: %w", err))
+					if err := put(rk, text); err != nil {
+						cancel(err)
 					}
 				}
 				busy.Lock()
@@ -322,7 +376,7 @@ func readField(r *bufio.Reader, buf []byte) ([]byte, error) {
 // given ordinals (sorted or not), checking that the read gives the rows the
 // first pass ranked.
 func (s *Scored) repair(ctx context.Context, missing []uint32, rankOf []uint32, reopen func() (Source, error),
-	put func(uint32, byte, []byte) error, timing *Timing) error {
+	put func(uint32, []byte) error, timing *Timing) error {
 	if reopen == nil {
 		return fmt.Errorf("%d red or yellow rows lack reasons and the input cannot be read again", len(missing))
 	}
@@ -369,7 +423,7 @@ func (s *Scored) repair(ctx context.Context, missing []uint32, rankOf []uint32, 
 				}
 				mu.Lock()
 				for _, o := range out {
-					if err := put(rankOf[o.ord], kindReason, o.text); err != nil {
+					if err := put(rankOf[o.ord], o.text); err != nil {
 						cancel(err)
 					}
 				}

@@ -7,21 +7,20 @@
 //
 //  1. Score: ingest decodes batches on its goroutine; workers compute
 //     features from the model's saved state and predict. Per row only a
-//     packed rank key (float32 score + input ordinal, 8 bytes), the
-//     probability (4 bytes) and the expected revenue (8 bytes) stay in
-//     memory: 20 bytes a row, 200 MB for ten million declarations. The
-//     declaration_ids go to a spill file. Rows that may end in the red or
-//     yellow lanes get their reasons at once, while their features are at
-//     hand: a row is a candidate when fewer than K rows seen so far beat
-//     it, K being the size of those lanes for the rows seen so far (with a
-//     margin), tracked by a heap of K keys; the reasons go to a second
-//     spill file.
+//     packed rank key (float32 score + input ordinal, 8 bytes) stays in
+//     memory, with the expected revenue (8 bytes) when the model has a
+//     revenue head and the probability (4 bytes) when ranking by expected
+//     revenue: 80 to 200 MB for ten million declarations. The
+//     declaration_ids go to a spill file. So do the rows that may still end
+//     in the red or yellow lanes (the candidates, see candidates): their
+//     features, as float32, and the raw columns their reasons quote.
 //  2. Ranking (package rank) sorts the keys and cuts the lanes.
-//  3. Join distributes the spilled ids and the reasons of the rows that
-//     did land in the red and yellow lanes into one file per rank range.
-//     Were a red or yellow row not a candidate (only when the input's score
-//     distribution drifts strongly along the file), Join reads the input
-//     again for those rows alone.
+//  3. Join distributes the spilled ids by rank range, one spill file per
+//     range, and computes the reasons of the candidates that did land in
+//     the red and yellow lanes (a third of the candidates). Were a red or
+//     yellow row not a candidate (only possible when the row count was not
+//     known in advance and the input is ordered by risk), Join reads the
+//     input again for those rows alone.
 //  4. Write emits the ranked file in rank order, one rank range
 //     (RowGroupRows rows) in memory at a time.
 //
@@ -144,7 +143,7 @@ type Timing struct {
 
 // Scored holds the compact per-row results of the first pass, indexed by
 // input ordinal (the row's position among the accepted rows), and the spill
-// files of ids and candidate reasons. Remove deletes the files.
+// files of ids and candidates. Remove deletes the files.
 type Scored struct {
 	// Keys are the rank keys in ordinal order, ready for rank.Sort.
 	Keys   []rank.Key
@@ -153,8 +152,9 @@ type Scored struct {
 	Candidates int64
 
 	cfg        Config
-	prob       chunked[float32]
-	rev        chunked[float64]
+	rows       int
+	prob       chunked[float32] // only when ranking by expected revenue
+	rev        chunked[float64] // chunks of zeros (no revenue head) stay unallocated
 	ids        idDigest
 	dir        string
 	idFile     *os.File
@@ -162,11 +162,18 @@ type Scored struct {
 }
 
 // Rows returns the number of rows scored.
-func (s *Scored) Rows() int { return s.prob.n }
+func (s *Scored) Rows() int { return s.rows }
 
-// Prob returns the probability of the row at an ordinal, as float32 (the
-// precision XGBoost predicts in and the ranked file stores).
-func (s *Scored) Prob(ord uint32) float32 { return s.prob.at(int(ord)) }
+// Prob returns the probability of the row with the given rank key, as
+// float32 (the precision XGBoost predicts in and the ranked file stores).
+// Ranked by probability, the key holds it; ranked by expected revenue, it
+// is kept apart.
+func (s *Scored) Prob(k rank.Key) float32 {
+	if s.cfg.RankBy == ByRevenue {
+		return s.prob.at(int(k.Ord()))
+	}
+	return k.Score()
+}
 
 // Revenue returns the expected revenue of the row at an ordinal.
 func (s *Scored) Revenue(ord uint32) float64 { return s.rev.at(int(ord)) }
@@ -280,8 +287,9 @@ type scoredBatch struct {
 }
 
 // Score runs the first pass over src (see the package comment). Memory is
-// the 20 bytes a row of Scored, the candidate heap (8 bytes per red or
-// yellow row) and a few batches.
+// the 8-byte key of each row (plus 8 bytes of expected revenue with a
+// revenue head, and 4 of probability when ranking by expected revenue), the
+// candidate heap (8 bytes per red or yellow row) and a few batches.
 func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 	t0 := time.Now()
 	if cfg.Reasoner == nil {
@@ -383,6 +391,9 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 		}
 	}
 	s.Keys = keys.flatten()
+	if len(s.Keys) != s.rows {
+		return nil, fmt.Errorf("internal error: %d keys for %d rows", len(s.Keys), s.rows)
+	}
 	s.Timing.Rows = int64(len(s.Keys))
 	s.Timing.Wall = time.Since(t0)
 	return s, nil
@@ -396,12 +407,16 @@ func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
 	if r.start+len(r.prob) > maxRows {
 		return fmt.Errorf("more than %d rows: split the input into several runs", maxRows)
 	}
+	byRevenue := s.cfg.RankBy == ByRevenue
 	for i, p := range r.prob {
 		ord := r.start + i
-		s.prob.set(ord, p)
+		if byRevenue {
+			s.prob.set(ord, p)
+		}
 		s.rev.set(ord, r.rev[i])
 		keys.set(ord, r.key[i])
 	}
+	s.rows = max(s.rows, r.start+len(r.prob))
 	return nil
 }
 
@@ -521,20 +536,37 @@ func appendCandidate(dst []byte, ord uint32, x []float64, row *rowView, i int, c
 const chunkRows = 1 << 20
 
 // chunked is a growable array in fixed-size chunks.
-type chunked[T any] struct {
+type chunked[T comparable] struct {
 	chunks [][]T
 	n      int
 }
 
+// set stores v at i. A chunk is allocated when a value other than the zero
+// value first lands in it: an array of zeros costs nothing.
 func (c *chunked[T]) set(i int, v T) {
-	for len(c.chunks)*chunkRows <= i {
-		c.chunks = append(c.chunks, make([]T, chunkRows))
+	k := i / chunkRows
+	for len(c.chunks) <= k {
+		c.chunks = append(c.chunks, nil)
 	}
-	c.chunks[i/chunkRows][i%chunkRows] = v
+	if c.chunks[k] == nil {
+		var zero T
+		if v == zero {
+			c.n = max(c.n, i+1)
+			return
+		}
+		c.chunks[k] = make([]T, chunkRows)
+	}
+	c.chunks[k][i%chunkRows] = v
 	c.n = max(c.n, i+1)
 }
 
-func (c *chunked[T]) at(i int) T { return c.chunks[i/chunkRows][i%chunkRows] }
+func (c *chunked[T]) at(i int) T {
+	if k := i / chunkRows; k < len(c.chunks) && c.chunks[k] != nil {
+		return c.chunks[k][i%chunkRows]
+	}
+	var zero T
+	return zero
+}
 
 // flatten returns the elements as one slice (rank.Sort needs one), dropping
 // each chunk once copied.

@@ -429,3 +429,35 @@ func TestErrorsStopThePass(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// Ranked by expected revenue: the order follows float32 expected revenue,
+// and the score column still holds the probability.
+func TestRankByRevenue(t *testing.T) {
+	recs := declarations(t, 20000, 3000, 9)
+	m := newFakeModel(9)
+	rows, lanes, _ := runAll(t, recs, m, rank.Plan{Budget: rank.Percent(5), Yellow: rank.Percent(5)}, Config{RankBy: ByRevenue})
+	want := map[string][2]float64{}
+	feats := make([]float64, 3*3000)
+	for _, rec := range recs {
+		k := int(rec.NumRows())
+		m.Features(rec, feats[:3*k])
+		ids := col[*array.String](rec, decl.DeclarationID)
+		for i := range k {
+			x := feats[i*3 : i*3+3]
+			p := 1 / (1 + math.Exp(-margin(m.trees, x)))
+			want[ids.Value(i)] = [2]float64{p, p * x[0] * 0.3}
+		}
+	}
+	for i, r := range rows {
+		w := want[r.DeclarationID]
+		if r.Score != float32(w[0]) || r.ExpectedRevenue != w[1] {
+			t.Fatalf("rank %d: score %v revenue %v, want %v %v", i+1, r.Score, r.ExpectedRevenue, float32(w[0]), w[1])
+		}
+		if i > 0 && float32(r.ExpectedRevenue) > float32(rows[i-1].ExpectedRevenue) {
+			t.Fatalf("rank %d: expected revenue %v above rank %d's %v", i+1, r.ExpectedRevenue, i, rows[i-1].ExpectedRevenue)
+		}
+	}
+	if lanes.Red != 1000 || lanes.Yellow != 1000 {
+		t.Fatalf("lanes %+v", lanes)
+	}
+}

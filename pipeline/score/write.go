@@ -25,20 +25,20 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 	t0 := time.Now()
 	rows := make([]rank.Row, bucketRows)
 	var done int64
-	for b, f := range sp.files {
-		data, err := readAll(f)
+	for b, n := range sp.counts {
+		ids, err := sp.ids.take(b)
 		if err != nil {
 			return Timing{}, err
 		}
-		f.Close()
-		os.Remove(f.Name())
-		sp.files[b] = nil
+		reasons, err := sp.reasons.take(b)
+		if err != nil {
+			return Timing{}, err
+		}
 		base := b * bucketRows
-		n := sp.counts[b]
 		rows := rows[:n]
 		clear(rows)
-		if err := fill(rows, data); err != nil {
-			return Timing{}, fmt.Errorf("spill %s: %w", f.Name(), err)
+		if err := fill(rows, ids, reasons); err != nil {
+			return Timing{}, fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err)
 		}
 		for i := range rows {
 			rk := base + i
@@ -48,10 +48,10 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			case lanes.Exploration(rk):
 				row.Reasons = ExplorationReason
 			case lanes.Explained(rk) && row.Reasons == "":
-				return Timing{}, fmt.Errorf("spill %s: rank %d has no reasons", f.Name(), rk+1)
+				return Timing{}, fmt.Errorf("spill: rank %d has no reasons", rk+1)
 			}
 			row.Rank = int64(rk + 1)
-			row.Score = s.Prob(k.Ord())
+			row.Score = s.Prob(k)
 			row.ExpectedRevenue = s.Revenue(k.Ord())
 			row.Lane = lanes.Lane(rk)
 			row.ModelID = info.ModelID
@@ -65,7 +65,6 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			progress(done)
 		}
 	}
-	sp.files = nil
 	return Timing{Rows: done, Wall: time.Since(t0)}, nil
 }
 
@@ -80,21 +79,37 @@ func readAll(f *os.File) ([]byte, error) {
 	return data, nil
 }
 
-// fill places the records of one bucket into its rows. The strings it sets
-// share data's memory: each bucket is read into a buffer of its own that
-// nothing writes again, so they stay valid while the rows are written,
-// without a copy per row.
-func fill(rows []rank.Row, data []byte) error {
+// fill places the records of one rank range (its ids, its reasons) into its
+// rows. The strings it sets share the data's memory: each file is read into
+// a buffer of its own that nothing writes again, so they stay valid while
+// the rows are written, without a copy per row.
+func fill(rows []rank.Row, data ...[]byte) error {
+	ids := 0
+	for _, d := range data {
+		n, err := fillFrom(rows, d)
+		if err != nil {
+			return err
+		}
+		ids += n
+	}
+	if ids != len(rows) {
+		return fmt.Errorf("%d ids for %d ranks", ids, len(rows))
+	}
+	return nil
+}
+
+// fillFrom places the records of data and returns how many were ids.
+func fillFrom(rows []rank.Row, data []byte) (int, error) {
 	ids := 0
 	for len(data) > 0 {
 		if len(data) < 5 {
-			return errCorruptSpill
+			return 0, errCorruptSpill
 		}
 		off := binary.LittleEndian.Uint32(data)
 		kind := data[4]
 		l, k := binary.Uvarint(data[5:])
 		if k <= 0 || l > uint64(len(data)-5-k) || int(off) >= len(rows) {
-			return errCorruptSpill
+			return 0, errCorruptSpill
 		}
 		v := data[5+k : 5+k+int(l)]
 		data = data[5+k+int(l):]
@@ -109,13 +124,10 @@ func fill(rows []rank.Row, data []byte) error {
 		case kindReason:
 			rows[off].Reasons = s
 		default:
-			return errCorruptSpill
+			return 0, errCorruptSpill
 		}
 	}
-	if ids != len(rows) {
-		return fmt.Errorf("%d ids for %d ranks", ids, len(rows))
-	}
-	return nil
+	return ids, nil
 }
 
 // writeAll writes rows to every writer, each on its own goroutine: the

@@ -189,20 +189,20 @@ type bar struct {
 }
 
 func (b *bar) Stage(name string, total int64) {
-	unit := "rows"
-	if name == "checksum" {
-		unit = "files"
-	}
-	b.cur = progressbar.NewOptions64(total,
+	opts := []progressbar.Option{
 		progressbar.OptionSetWriter(b.w),
 		progressbar.OptionSetDescription(fmt.Sprintf("%-8s", name)),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString(unit),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
-	)
+	}
+	if name == "score" {
+		// Only scoring reports as it goes; a rate of the other stages
+		// would be computed from a single jump.
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
+	}
+	b.cur = progressbar.NewOptions64(total, opts...)
 }
 
 func (b *bar) Set(done int64) {

@@ -234,6 +234,9 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.Chmod(staging, 0o755); err != nil { // MkdirTemp's 0700 would hide the night from the analysts
+		return nil, err
+	}
 	defer os.RemoveAll(staging) // gone after a successful rename; removes leftovers otherwise
 	cfg := Config{
 		Night:  night,

@@ -118,6 +118,9 @@ func TestNights(t *testing.T) {
 	if link, _ := os.Readlink(filepath.Join(out, "latest")); link != "2026-03-01" {
 		t.Fatalf("latest -> %q", link)
 	}
+	if st, err := os.Stat(filepath.Join(out, "2026-03-01")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("night folder mode %v, %v; want 0755", st.Mode(), err)
+	}
 	disk, err := ReadManifest(filepath.Join(out, "latest", "manifest.json"))
 	if err != nil || disk.RunID != m.RunID || disk.Outputs[0].Path != "ranked.parquet" || disk.Night != "2026-03-01" {
 		t.Fatalf("manifest %+v, %v", disk, err)

@@ -1,0 +1,274 @@
+package mirror
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"risklane/features"
+	"risklane/pipeline/decl"
+)
+
+// GroupName is the feature group of the mirror signals in the model's
+// feature layer: risklane train --trade FILE --reporter ISO3.
+const GroupName = "mirror"
+
+func init() {
+	features.Register(GroupName, func() features.Signal { return &Feature{} })
+}
+
+// Feature is the mirror feature group of package risklane/features: each
+// declaration gets the gap statistics of its origin-by-HS6-by-year flow,
+// falling back to HS4 and HS2 (Signals.Lookup), as the columns SignalNames.
+// Fit builds the signal dictionary from trade statistics, not from the
+// declarations' labels; the dictionary is saved in the feature state as JSON
+// (Signals.WriteJSON, ReadSignals), so a loaded model applies exactly the
+// statistics it was trained with and needs no trade file to score.
+//
+// The trade statistics are the only input a bare feature group cannot make
+// up: the registered factory gives a Feature that can only be loaded, and
+// training needs NewFeature (or FeatureOf) in features.Config.Signals.
+type Feature struct {
+	cfg   Config
+	trade []string
+	sigs  *Signals
+	gaps  *Gaps
+	pool  sync.Pool // *featureScratch
+}
+
+type featureScratch struct {
+	origin, hs []string
+	year       []int32
+	out        SignalColumns
+}
+
+// NewFeature returns the mirror feature group that Fit builds from the
+// trade-statistics files (what Analyze reads) with cfg. When cfg has no
+// EffectiveRates, Fit takes them from the training declarations (total
+// taxes over customs value per HS6, HS4 and HS2; the tax rate times the
+// value where total taxes are missing), so that flows without a rate in
+// cfg.Tariffs still get a revenue-gap estimate.
+func NewFeature(cfg Config, trade ...string) *Feature {
+	return &Feature{cfg: cfg, trade: slices.Clone(trade)}
+}
+
+// FeatureOf returns the mirror feature group of a dictionary already built
+// (Gaps.Signals); Fit keeps it as it is.
+func FeatureOf(s *Signals) *Feature { return &Feature{sigs: s} }
+
+// Name returns GroupName.
+func (f *Feature) Name() string { return GroupName }
+
+// Features returns SignalNames.
+func (f *Feature) Features() []string { return slices.Clone(SignalNames) }
+
+// Signals returns the signal dictionary: nil before Fit or UnmarshalJSON.
+func (f *Feature) Signals() *Signals { return f.sigs }
+
+// Gaps returns the gap table Fit computed from the trade statistics (rows
+// read and rejected are in its Summary and Rejects); nil when the feature
+// was made by FeatureOf or loaded.
+func (f *Feature) Gaps() *Gaps { return f.gaps }
+
+// Fit reads the trade statistics and builds the signal dictionary.
+func (f *Feature) Fit(batches []arrow.RecordBatch) error {
+	if len(f.trade) == 0 {
+		if f.sigs != nil {
+			return nil
+		}
+		return errors.New("mirror: the mirror features need trade statistics: give --trade FILE (Comtrade CSV) and --reporter ISO3 (risklane train), or mirror.NewFeature in features.Config.Signals")
+	}
+	cfg := f.cfg
+	if cfg.EffectiveRates == nil {
+		var err error
+		if cfg.EffectiveRates, err = declaredRates(batches); err != nil {
+			return err
+		}
+	}
+	g, err := Analyze(cfg, f.trade...)
+	if err != nil {
+		return err
+	}
+	f.gaps, f.sigs = g, g.Signals()
+	return nil
+}
+
+// declaredRates returns the effective duty rates of the declarations.
+func declaredRates(batches []arrow.RecordBatch) (*Tariffs, error) {
+	var hs []string
+	var taxes, value []float64
+	for _, b := range batches {
+		hsAt, err := stringColumn(b, decl.HSCode)
+		if err != nil {
+			return nil, err
+		}
+		cif, fob := floatColumn(b, decl.CIFValue), floatColumn(b, decl.FOBValue)
+		tax, rate := floatColumn(b, decl.TotalTaxes), floatColumn(b, decl.TaxRate)
+		for i := range int(b.NumRows()) {
+			h, _ := hsAt(i)
+			v := floatAt(cif, i)
+			if !(v > 0) {
+				v = floatAt(fob, i)
+			}
+			t := floatAt(tax, i)
+			if math.IsNaN(t) {
+				t = floatAt(rate, i) * v / 100
+			}
+			hs = append(hs, h)
+			taxes = append(taxes, t)
+			value = append(value, v)
+		}
+	}
+	return EffectiveRates(hs, taxes, value), nil
+}
+
+// Apply writes the mirror signals of every row of rec into out (one slice
+// per SignalNames entry, rec.NumRows() long): mirror_level as 6, 4, 2 or 0
+// (no statistics), the others NaN when unknown. Rows with a null origin, HS
+// code or date get no signal. It is safe for concurrent use.
+func (f *Feature) Apply(rec arrow.RecordBatch, out [][]float64) error {
+	if f.sigs == nil {
+		return errors.New("mirror: the mirror features are applied before they are built")
+	}
+	n := int(rec.NumRows())
+	if len(out) != len(SignalNames) {
+		return fmt.Errorf("mirror: %d output columns for %d mirror features", len(out), len(SignalNames))
+	}
+	for j := range out {
+		if len(out[j]) != n {
+			return fmt.Errorf("mirror: output column %s has %d rows for a batch of %d", SignalNames[j], len(out[j]), n)
+		}
+	}
+	sc, _ := f.pool.Get().(*featureScratch)
+	if sc == nil {
+		sc = new(featureScratch)
+	}
+	defer f.pool.Put(sc)
+	if err := sc.read(rec); err != nil {
+		return err
+	}
+	if err := f.sigs.Apply(sc.origin, sc.hs, sc.year, &sc.out); err != nil {
+		return err
+	}
+	for i := range n {
+		out[0][i] = float64(sc.out.Level[i])
+	}
+	copy(out[1], sc.out.RelGap)
+	copy(out[2], sc.out.LogRatio)
+	copy(out[3], sc.out.UVRatio)
+	copy(out[4], sc.out.RevenueShare)
+	return nil
+}
+
+// noYear is the year of a row without a date: no statistics have it.
+const noYear = math.MinInt32
+
+func (sc *featureScratch) read(rec arrow.RecordBatch) error {
+	n := int(rec.NumRows())
+	origin, err := stringColumn(rec, decl.OriginCountry)
+	if err != nil {
+		return err
+	}
+	hs, err := stringColumn(rec, decl.HSCode)
+	if err != nil {
+		return err
+	}
+	da, ok := fieldOf(rec, decl.Date)
+	if !ok {
+		return fmt.Errorf("mirror: the mirror features need column %s, which the data lacks", decl.Date)
+	}
+	date, ok := da.(*array.Date32)
+	if !ok {
+		return fmt.Errorf("mirror: column %s is %s; the canonical schema has date32", decl.Date, da.DataType())
+	}
+	sc.origin, sc.hs, sc.year = resize(sc.origin, n), resize(sc.hs, n), resize(sc.year, n)
+	for i := range n {
+		o, okO := origin(i)
+		h, okH := hs(i)
+		if !okO || !okH || date.IsNull(i) {
+			sc.origin[i], sc.hs[i], sc.year[i] = "", "", noYear
+			continue
+		}
+		sc.origin[i], sc.hs[i] = o, h
+		sc.year[i] = int32(time.Unix(int64(date.Value(i))*86400, 0).UTC().Year())
+	}
+	return nil
+}
+
+// MarshalJSON saves the signal dictionary as Signals.WriteJSON writes it.
+func (f *Feature) MarshalJSON() ([]byte, error) {
+	if f.sigs == nil {
+		return nil, errors.New("mirror: the mirror features are saved before they are built")
+	}
+	var buf bytes.Buffer
+	if err := f.sigs.WriteJSON(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// UnmarshalJSON restores a dictionary saved by MarshalJSON.
+func (f *Feature) UnmarshalJSON(b []byte) error {
+	s, err := ReadSignals(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	f.sigs = s
+	return nil
+}
+
+func fieldOf(rec arrow.RecordBatch, name string) (arrow.Array, bool) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil, false
+	}
+	return rec.Column(idx[0]), true
+}
+
+// stringColumn returns a reader of a string column, plain or
+// dictionary-encoded; it reports false for a null.
+func stringColumn(rec arrow.RecordBatch, name string) (func(i int) (string, bool), error) {
+	a, ok := fieldOf(rec, name)
+	if !ok {
+		return nil, fmt.Errorf("mirror: the mirror features need column %s, which the data lacks", name)
+	}
+	switch c := a.(type) {
+	case array.StringLike:
+		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }, nil
+	case *array.Dictionary:
+		if d, ok := c.Dictionary().(array.StringLike); ok {
+			return func(i int) (string, bool) {
+				if c.IsNull(i) {
+					return "", false
+				}
+				return d.Value(c.GetValueIndex(i)), true
+			}, nil
+		}
+	}
+	return nil, fmt.Errorf("mirror: column %s is %s; the canonical schema has strings", name, a.DataType())
+}
+
+// floatColumn returns the named float64 column, nil when absent or of
+// another type.
+func floatColumn(rec arrow.RecordBatch, name string) *array.Float64 {
+	a, ok := fieldOf(rec, name)
+	if !ok {
+		return nil
+	}
+	c, _ := a.(*array.Float64)
+	return c
+}
+
+func floatAt(a *array.Float64, i int) float64 {
+	if a == nil || a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
+}

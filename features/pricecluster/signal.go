@@ -1,0 +1,236 @@
+package pricecluster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"risklane/features"
+	"risklane/pipeline/decl"
+)
+
+// GroupName is the feature group of the price clusters in the model's
+// feature layer: risklane train --features +cluster.
+const GroupName = "cluster"
+
+// SignalSeed is the seed of the clusters a model's feature layer fits. It is
+// the default --seed of risklane cluster, so that a model's clusters are the
+// ones that command finds on the same training file.
+const SignalSeed = 1
+
+func init() {
+	features.Register(GroupName, func() features.Signal { return NewSignal(Config{Seed: SignalSeed}) })
+}
+
+// Signal is the price-cluster feature group of package risklane/features:
+// Fit clusters the unit values of the training declarations (Fit above),
+// Apply gives every declaration of a batch its cluster features
+// (FeatureNames, from Assignment.Features), and the fitted Model is saved
+// in the feature state as JSON (WriteJSON, ReadModel), so that a loaded
+// model applies exactly the clusters it was trained with.
+//
+// The unit value is the customs value (CIF, else FOB) per kg of net mass
+// (else gross weight), or per unit of quantity when there is no mass: the
+// same as risklane cluster reads.
+//
+// k-means never sees a label, so fitting it on every training row and
+// giving the training rows the features that Apply gives new declarations
+// leaks nothing: Signal does not implement features.OutOfFold. As with the
+// frequency features, a training row is one of the points its own clusters
+// were fitted on; with at least Config.MinGroupRows rows per group one row
+// moves a centre very little.
+type Signal struct {
+	cfg   Config
+	model *Model
+	pool  sync.Pool // *signalScratch
+}
+
+type signalScratch struct {
+	cols declColumns
+	asg  Assignment
+}
+
+// NewSignal returns an unfitted price-cluster feature group that Fit will
+// fit with cfg.
+func NewSignal(cfg Config) *Signal { return &Signal{cfg: cfg} }
+
+// Name returns GroupName.
+func (s *Signal) Name() string { return GroupName }
+
+// Features returns FeatureNames.
+func (s *Signal) Features() []string { return slices.Clone(FeatureNames) }
+
+// Model returns the fitted clusters, nil before Fit or UnmarshalJSON.
+func (s *Signal) Model() *Model { return s.model }
+
+// Fit clusters the unit values of every training row. Labels are not read.
+func (s *Signal) Fit(batches []arrow.RecordBatch) error {
+	var c declColumns
+	for _, b := range batches {
+		if err := c.add(b); err != nil {
+			return err
+		}
+	}
+	m, err := Fit(c.hs6, c.value, c.mass, c.qty, s.cfg)
+	if err != nil {
+		return err
+	}
+	s.model = m
+	return nil
+}
+
+// Apply writes the cluster features of every row of rec into out (one slice
+// per FeatureNames entry, rec.NumRows() long). It is safe for concurrent
+// use.
+func (s *Signal) Apply(rec arrow.RecordBatch, out [][]float64) error {
+	if s.model == nil {
+		return errors.New("pricecluster: the cluster features are applied before they are fitted")
+	}
+	n := int(rec.NumRows())
+	if len(out) != len(FeatureNames) {
+		return fmt.Errorf("pricecluster: %d output columns for %d cluster features", len(out), len(FeatureNames))
+	}
+	for j := range out {
+		if len(out[j]) != n {
+			return fmt.Errorf("pricecluster: output column %s has %d rows for a batch of %d", FeatureNames[j], len(out[j]), n)
+		}
+	}
+	sc, _ := s.pool.Get().(*signalScratch)
+	if sc == nil {
+		sc = new(signalScratch)
+	}
+	defer s.pool.Put(sc)
+	sc.cols.reset()
+	if err := sc.cols.add(rec); err != nil {
+		return err
+	}
+	if err := s.model.Apply(sc.cols.hs6, sc.cols.value, sc.cols.mass, sc.cols.qty, &sc.asg); err != nil {
+		return err
+	}
+	// Features reuses out's slices, which are exactly n long.
+	sc.asg.Features(out)
+	return nil
+}
+
+// MarshalJSON saves the fitted clusters as WriteJSON writes them.
+func (s *Signal) MarshalJSON() ([]byte, error) {
+	if s.model == nil {
+		return nil, errors.New("pricecluster: the cluster features are saved before they are fitted")
+	}
+	var buf bytes.Buffer
+	if err := s.model.WriteJSON(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// UnmarshalJSON restores clusters saved by MarshalJSON, checked as
+// ReadModel checks them.
+func (s *Signal) UnmarshalJSON(b []byte) error {
+	m, err := ReadModel(bytes.NewReader(b), "the cluster feature state")
+	if err != nil {
+		return err
+	}
+	s.model, s.cfg = m, m.Config
+	return nil
+}
+
+// declColumns holds what the clustering reads from canonical declarations.
+type declColumns struct {
+	hs6              []int32
+	value, mass, qty []float64
+}
+
+func (c *declColumns) reset() {
+	c.hs6, c.value, c.mass, c.qty = c.hs6[:0], c.value[:0], c.mass[:0], c.qty[:0]
+}
+
+// add appends the rows of rec: the HS6 code (NoHS6 when null or not a
+// code), the customs value (CIF when positive, else FOB), the mass (net when
+// positive, else gross) and the quantity, NaN where missing.
+func (c *declColumns) add(rec arrow.RecordBatch) error {
+	hsArr, ok := field(rec, decl.HSCode)
+	if !ok {
+		return fmt.Errorf("pricecluster: the cluster features need column %s, which the data lacks", decl.HSCode)
+	}
+	hs, err := stringsOf(hsArr)
+	if err != nil {
+		return err
+	}
+	var cols [5]*array.Float64
+	for i, name := range []string{decl.CIFValue, decl.FOBValue, decl.NetMassKg, decl.GrossWeightKg, decl.Quantity} {
+		a, ok := field(rec, name)
+		if !ok {
+			continue
+		}
+		if cols[i], ok = a.(*array.Float64); !ok {
+			return fmt.Errorf("pricecluster: column %s is %s; the canonical schema has float64", name, a.DataType())
+		}
+	}
+	cif, fob, net, gross, qty := cols[0], cols[1], cols[2], cols[3], cols[4]
+	if cif == nil && fob == nil {
+		return fmt.Errorf("pricecluster: the cluster features need a customs value, and the data has neither %s nor %s", decl.CIFValue, decl.FOBValue)
+	}
+	if net == nil && gross == nil && qty == nil {
+		return fmt.Errorf("pricecluster: the cluster features need a mass or a quantity (%s, %s or %s), and the data has none", decl.NetMassKg, decl.GrossWeightKg, decl.Quantity)
+	}
+	for i := range int(rec.NumRows()) {
+		code := NoHS6
+		if v, ok := hs(i); ok {
+			code = ParseHS6(v)
+		}
+		v := floatAt(cif, i)
+		if !(v > 0) {
+			v = floatAt(fob, i)
+		}
+		m := floatAt(net, i)
+		if !(m > 0) {
+			m = floatAt(gross, i)
+		}
+		c.hs6 = append(c.hs6, code)
+		c.value = append(c.value, v)
+		c.mass = append(c.mass, m)
+		c.qty = append(c.qty, floatAt(qty, i))
+	}
+	return nil
+}
+
+func field(rec arrow.RecordBatch, name string) (arrow.Array, bool) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil, false
+	}
+	return rec.Column(idx[0]), true
+}
+
+// stringsOf returns a reader of a string column, plain or dictionary-encoded;
+// it reports false for a null.
+func stringsOf(a arrow.Array) (func(i int) (string, bool), error) {
+	switch c := a.(type) {
+	case array.StringLike:
+		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }, nil
+	case *array.Dictionary:
+		if d, ok := c.Dictionary().(array.StringLike); ok {
+			return func(i int) (string, bool) {
+				if c.IsNull(i) {
+					return "", false
+				}
+				return d.Value(c.GetValueIndex(i)), true
+			}, nil
+		}
+	}
+	return nil, fmt.Errorf("pricecluster: column %s is %s; the canonical schema has strings", decl.HSCode, a.DataType())
+}
+
+func floatAt(a *array.Float64, i int) float64 {
+	if a == nil || a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
+}

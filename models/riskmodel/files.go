@@ -42,8 +42,10 @@ const (
 type Manifest struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
-	// ID identifies the model: the first 16 hex digits of the SHA-256 of
-	// the other files' hashes, so that the same model always has the same ID.
+	// ID identifies the model: the first 16 hex digits of a SHA-256 over
+	// the hashes of the files that decide its scores (trees and feature
+	// state, not metrics.json, which records timings), so that the same
+	// model always has the same ID.
 	ID       string    `json:"model_id"`
 	Risklane string    `json:"risklane_version"`
 	Created  time.Time `json:"created"`
@@ -250,7 +252,9 @@ func (m *Model) Save(dir string) error {
 func modelID(files map[string]string) string {
 	names := make([]string, 0, len(files))
 	for n := range files {
-		names = append(names, n)
+		if n != MetricsFile {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
 	h := sha256.New()

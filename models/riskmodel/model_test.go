@@ -73,6 +73,14 @@ func TestSaveLoad(t *testing.T) {
 	if loaded.Manifest.ID == "" || loaded.Manifest.ID != m.Manifest.ID || loaded.Manifest.Profile != "synthetic" {
 		t.Errorf("manifest: id %q (saved %q), profile %q", loaded.Manifest.ID, m.Manifest.ID, loaded.Manifest.Profile)
 	}
+	// the same model trained again has the same id, whatever its timings
+	again, _, _ := small(t)
+	if err := again.Save(filepath.Join(t.TempDir(), "again")); err != nil {
+		t.Fatal(err)
+	}
+	if again.Manifest.ID != m.Manifest.ID {
+		t.Errorf("retraining the same model gave id %s, then %s", m.Manifest.ID, again.Manifest.ID)
+	}
 	p0, e0 := scoreAll(t, m, valid)
 	p1, e1 := scoreAll(t, loaded, valid)
 	for i := range p0 {

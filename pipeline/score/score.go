@@ -312,7 +312,7 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 			s.Remove()
 		}
 	}()
-	if s.dir, err = os.MkdirTemp(cfg.TempDir, "risklane-spill-"); err != nil {
+	if s.dir, err = os.MkdirTemp(cfg.TempDir, ".risklane-spill-"); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
 	if s.idFile, err = os.Create(filepath.Join(s.dir, "ids")); err != nil {

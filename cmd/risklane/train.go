@@ -31,6 +31,7 @@ func newTrainCmd() *cobra.Command {
 		seed             uint64
 		top              int
 		noRevenue        bool
+		mf               mirrorFlags
 		cfg              = riskmodel.DefaultConfig()
 		folds, smoothing = features.DefaultFolds, float64(features.DefaultSmoothing)
 	)
@@ -60,10 +61,20 @@ the default is ` + strings.Join(riskmodel.DefaultGroups, ",") + `. Give a list (
 or changes to the default ("+traders", "-tax"). The trader history (+traders:
 fraud rates and counts of importer, declarant, seller, office and their pairs) is
 off by default because it does not carry over from one quarter to the next on the
-KCS data; add it on data where trader identities are stable.`,
+KCS data; add it on data where trader identities are stable.
+
+Two more groups come from BACUDA's screens. cluster: k-means price clusters of
+unit values per HS6 (as risklane cluster finds them on the training rows): the
+row's cluster rank, low-cluster flag, distance to the group median in log units
+and unit-value percentile. mirror: the gap statistics of the row's origin x HS6 x
+year flow (HS4, HS2 when it is one-sided) from trade statistics: --trade FILE
+--reporter ISO3 (as risklane mirror reads them) adds the group; --tariffs gives the
+duty rates of its revenue-gap share, else the rates the declarations show. Both are
+saved in features.json: scoring needs no trade file.`,
 		Example: `  risklane train --profile kcs --in ../shared/data/kcs/train.csv --valid ../shared/data/kcs/valid.csv --out models/kcs
   risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features +traders
-  risklane train --profile canonical --in synthetic.parquet --out models/synth --rounds 200 --max-depth 6`,
+  risklane train --profile canonical --in synthetic.parquet --out models/synth --rounds 200 --max-depth 6
+  risklane train --profile canonical --in declarations.csv --out models/synth --trade trade.csv --reporter KEN --features +cluster`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			inputs := append(slices.Clone(in), args...)
@@ -86,11 +97,16 @@ KCS data; add it on data where trader identities are stable.`,
 					return usageError{msg: fmt.Sprintf("train: --valid-from %q is not a date like 2021-01-01", validFrom)}
 				}
 			}
-			g, err := features.ParseGroups(groups, riskmodel.DefaultGroups)
+			g, err := features.ParseGroups(groups, mf.base(riskmodel.DefaultGroups))
 			if err != nil {
 				return usageError{msg: "train: --features: " + err.Error()}
 			}
-			cfg.Features = features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed}
+			sigs, tariffRejects, err := mf.signals(g)
+			if err != nil {
+				return err
+			}
+			reportTariffRejects(c.OutOrStdout(), mf.tariffs, tariffRejects)
+			cfg.Features = features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed, Signals: sigs}
 			cfg.Classifier.Seed, cfg.Revenue.Seed = seed, seed
 			cfg.NoRevenueHead = noRevenue
 			cfg.Inputs = inputs
@@ -113,6 +129,9 @@ KCS data; add it on data where trader identities are stable.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of the folds and of row and column sampling")
 	fl.IntVar(&top, "top", 15, "number of most important features to print")
 	fl.BoolVar(&noRevenue, "no-revenue-head", false, "train no revenue head (expected revenue is then 0)")
+	fl.StringArrayVar(&mf.trade, "trade", nil, "trade statistics (Comtrade CSV, as risklane mirror reads) for the mirror features; repeat for several")
+	fl.StringVar(&mf.reporter, "reporter", "", "with --trade: ISO3 code of the importing country the declarations belong to")
+	fl.StringVar(&mf.tariffs, "tariffs", "", "with --trade: tariff table CSV (hs,rate) for the mirror revenue gap; default: the rates the declarations show")
 	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
 	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
 	fl.IntVar(&cfg.Classifier.NumRounds, "rounds", cfg.Classifier.NumRounds, "boosting rounds (trees)")
@@ -199,6 +218,7 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 	if err != nil {
 		return err
 	}
+	reportSignals(w, cfg.Features.Signals)
 	if err := m.Save(out); err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func TestRulesCommand(t *testing.T) {
 		t.Errorf("rules on the training file: model %s, training features %v, %d rules", got.ModelID, got.Data.Training, len(got.Rules))
 	}
 	tb := readCanonical(t, train)
-	_, fm, err := features.Fit(tb, features.Config{Seed: 5})
+	_, fm, err := features.Fit(tb, features.Config{Groups: riskmodel.DefaultGroups, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,18 +63,18 @@ fraud rates and counts of importer, declarant, seller, office and their pairs) i
 off by default because it does not carry over from one quarter to the next on the
 KCS data; add it on data where trader identities are stable.
 
-Two more groups come from BACUDA's screens. cluster: k-means price clusters of
-unit values per HS6 (as risklane cluster finds them on the training rows): the
-row's cluster rank, low-cluster flag, distance to the group median in log units
-and unit-value percentile. mirror: the gap statistics of the row's origin x HS6 x
-year flow (HS4, HS2 when it is one-sided) from trade statistics: --trade FILE
+Two groups come from BACUDA's screens. cluster (a default group): k-means price
+clusters of unit values per HS6, as risklane cluster finds them on the training
+rows: the row's cluster rank, low-cluster flag, distance to the group median in log
+units and unit-value percentile. mirror: the gap statistics of the row's origin x
+HS6 x year flow (HS4, HS2 when it is one-sided) from trade statistics: --trade FILE
 --reporter ISO3 (as risklane mirror reads them) adds the group; --tariffs gives the
 duty rates of its revenue-gap share, else the rates the declarations show. Both are
 saved in features.json: scoring needs no trade file.`,
 		Example: `  risklane train --profile kcs --in ../shared/data/kcs/train.csv --valid ../shared/data/kcs/valid.csv --out models/kcs
   risklane train --profile date --in declarations.csv --valid-from 2013-10-01 --out models/date --features +traders
   risklane train --profile canonical --in synthetic.parquet --out models/synth --rounds 200 --max-depth 6
-  risklane train --profile canonical --in declarations.csv --out models/synth --trade trade.csv --reporter KEN --features +cluster`,
+  risklane train --profile canonical --in declarations.csv --out models/synth --trade trade.csv --reporter KEN`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			inputs := append(slices.Clone(in), args...)

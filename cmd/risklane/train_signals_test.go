@@ -42,7 +42,7 @@ func TestTrainMirrorFlags(t *testing.T) {
 }
 
 // TestTrainWithSignals trains on generated declarations with their trade
-// statistics and the cluster group, and checks that the model folder holds
+// statistics (the cluster group is a default one), and checks that the model folder holds
 // both signal groups and that evaluate, which has no trade file, scores the
 // validation file as train did.
 func TestTrainWithSignals(t *testing.T) {
@@ -91,11 +91,11 @@ func TestTrainWithSignals(t *testing.T) {
 
 	model := filepath.Join(dir, "model")
 	out, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", decls, "--valid", valid, "--out", model,
-		"--rounds", "20", "--max-depth", "4", "--features", "+cluster", "--trade", trade, "--reporter", "KEN", "--tariffs", tariffs, "--top", "0")
+		"--rounds", "20", "--max-depth", "4", "--trade", trade, "--reporter", "KEN", "--tariffs", tariffs, "--top", "0")
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Mirror features: ", " 0 rejected;", " HS6 flows of KEN", ",mirror,cluster)"} {
+	for _, want := range []string{"Mirror features: ", " 0 rejected;", " HS6 flows of KEN", ",freq,cluster,mirror)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}

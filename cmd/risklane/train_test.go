@@ -82,7 +82,7 @@ func TestTrainEvaluateCommands(t *testing.T) {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
 	for _, want := range []string{"Validation, ranked by probability", "Validation, ranked by expected revenue",
-		"Most important features", "30 trees (depth 5", "groups hs,unitvalue,tax,risk,freq,extras", "written to " + model} {
+		"Most important features", "30 trees (depth 5", "groups hs,unitvalue,tax,risk,freq,cluster,extras", "written to " + model} {
 		if !strings.Contains(out, want) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}

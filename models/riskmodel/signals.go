@@ -1,10 +1,7 @@
 package riskmodel
 
-// The price-cluster and mirror feature groups register themselves with the
-// feature layer when their packages are linked in. Importing them here lets
-// every program that trains or loads a model (train, score, run, report,
-// rules, demo) fit and restore a state that uses them.
-import (
-	_ "risklane/features/mirror"
-	_ "risklane/features/pricecluster"
-)
+// The mirror feature group registers itself with the feature layer when its
+// package is linked in (the cluster group is linked by DefaultGroups).
+// Importing it here lets every program that trains or loads a model (train,
+// score, run, report, rules, demo) fit and restore a state that uses it.
+import _ "risklane/features/mirror"

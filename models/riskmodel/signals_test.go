@@ -16,13 +16,19 @@ import (
 	"risklane/features/pricecluster"
 )
 
-// generateWithTrade returns synthetic declarations of 2024 and the path of
-// the trade statistics the generator wrote for them.
-func generateWithTrade(t testing.TB, rows int64, seed uint64) ([]arrow.RecordBatch, string) {
-	t.Helper()
+// smallSynth is the generator's configuration for tests: rows of 2024 with
+// the trader populations of generate.
+func smallSynth(rows int64, seed uint64) synth.Config {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = rows, seed
 	cfg.NumImporters, cfg.NumSellers = 2000, 1200
+	return cfg
+}
+
+// generateWithTrade returns synthetic declarations and the path of the
+// trade statistics the generator wrote for them.
+func generateWithTrade(t testing.TB, cfg synth.Config) ([]arrow.RecordBatch, string) {
+	t.Helper()
 	g, err := synth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,27 +58,27 @@ func generateWithTrade(t testing.TB, rows int64, seed uint64) ([]arrow.RecordBat
 	return out, path
 }
 
-// withSignals returns cfg with the cluster and mirror groups added, the
-// mirror group reading trade.
-func withSignals(cfg Config, trade string) Config {
-	cfg.Features.Groups = append(slices.Clone(cfg.Features.Groups), pricecluster.GroupName, mirror.GroupName)
+// withMirror returns cfg with the mirror group added, reading trade.
+func withMirror(cfg Config, trade string) Config {
+	cfg.Features.Groups = append(slices.Clone(cfg.Features.Groups), mirror.GroupName)
 	mc := mirror.DefaultConfig("KEN")
 	mc.MinValue = 1000
 	cfg.Features.Signals = []features.Signal{mirror.NewFeature(mc, trade)}
 	return cfg
 }
 
-// TestSignalsSaveLoadScore trains with the cluster and mirror groups, saves
+// TestSignalsSaveLoadScore trains with the cluster (a default) and mirror
+// groups, saves
 // the model folder and loads it: the loaded model must score every
 // validation batch bit for bit as the trained one does, reproduce the
 // validation metrics of training, and need no trade file to do so.
 func TestSignalsSaveLoadScore(t *testing.T) {
-	all, trade := generateWithTrade(t, 12_000, 5)
+	all, trade := generateWithTrade(t, smallSynth(12_000, 5))
 	train, valid, err := SplitByDate(all, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := withSignals(DefaultConfig(), trade)
+	cfg := withMirror(DefaultConfig(), trade)
 	cfg.Classifier.NumRounds, cfg.Classifier.MaxDepth = 40, 6
 	cfg.Revenue.NumRounds = 20
 	m, err := Train(train, valid, cfg)

@@ -22,7 +22,8 @@ if [ ! -f "$work/model/manifest.json" ]; then
   echo "== training the 100-tree, depth-6 model" >&2
   "$bin" generate --rows 100000 --seed 11 --out "$work/train.parquet" >/dev/null
   "$bin" train --in "$work/train.parquet" --profile canonical --out "$work/model" \
-    --rounds 100 --max-depth 6 --eta 0.1 --no-revenue-head >/dev/null
+    --rounds 100 --max-depth 6 --eta 0.1 --no-revenue-head \
+    --features hs,unitvalue,tax,risk,freq >/dev/null   # the groups bench/reference.py implements
 fi
 for ext in parquet csv; do
   if [ ! -f "$work/night-$rows.$ext" ]; then

@@ -26,6 +26,7 @@ import (
 // strict: the worst kept key only ever falls.
 type candidates struct {
 	explained func(int) int
+	hint      int
 	heap      []rank.Key // max-heap: the worst kept key on top
 	limit     int
 	filled    bool
@@ -33,7 +34,7 @@ type candidates struct {
 }
 
 func newCandidates(explained func(int) int, rowsHint int) *candidates {
-	c := &candidates{explained: explained}
+	c := &candidates{explained: explained, hint: rowsHint}
 	if rowsHint > 0 {
 		c.limit = explained(rowsHint)
 	}
@@ -41,8 +42,12 @@ func newCandidates(explained func(int) int, rowsHint int) *candidates {
 	return c
 }
 
-// seen raises the heap's size for n rows seen.
+// seen raises the heap's size for n rows seen, unless the bound on the row
+// count sized it already (and holds).
 func (c *candidates) seen(n int) {
+	if n <= c.hint {
+		return
+	}
 	k := c.explained(n)
 	c.limit = max(c.limit, k+k/4+1024)
 }

@@ -29,7 +29,7 @@ type featureDecl struct {
 	rate       float64 // NaN is null
 }
 
-func featureBatch(t *testing.T, rows []featureDecl) arrow.RecordBatch {
+func featureBatch(t testing.TB, rows []featureDecl) arrow.RecordBatch {
 	t.Helper()
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), decl.Schema())
 	defer b.Release()
@@ -243,4 +243,44 @@ func TestFeatureNeedsTrade(t *testing.T) {
 	if err := f.UnmarshalJSON([]byte(`{"format":"other"}`)); err == nil {
 		t.Error("a state of another format was accepted")
 	}
+}
+
+// FuzzFeatureState feeds the feature layer's reader a saved state whose
+// bytes are mutated, the mirror group's dictionary among them: whatever it
+// accepts must score the declarations without panicking, with a level of
+// 0, 2, 4 or 6.
+func FuzzFeatureState(f *testing.F) {
+	nan := math.NaN()
+	batch := featureBatch(f, []featureDecl{
+		{"CHN", "8517120000", "2021-03-01", 110, 99, nan}, {"IND", "5201000000", "2021-05-05", 1000, nan, 5},
+		{"", "", "", nan, nan, nan}, {"CN", "85", "2021-01-01", 1, 1, nan},
+	})
+	cfg := DefaultConfig("KEN")
+	st, _, err := features.Fit([]arrow.RecordBatch{batch}, features.Config{Groups: []string{features.GroupHS, GroupName},
+		Signals: []features.Signal{NewFeature(cfg, "testdata/handworked_bulk.csv", "testdata/handworked_api.csv")}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	js, err := st.MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(js)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := features.Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		cols, err := st.Transform(batch, nil)
+		if err != nil {
+			return
+		}
+		if j := slices.Index(st.Names(), "mirror_level"); j >= 0 {
+			for i, v := range cols[j] {
+				if v != 0 && v != 2 && v != 4 && v != 6 {
+					t.Fatalf("row %d: mirror_level %v", i, v)
+				}
+			}
+		}
+	})
 }

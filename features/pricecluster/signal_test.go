@@ -335,3 +335,52 @@ func TestSignalErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSignalState feeds the feature layer's reader a saved state whose
+// bytes are mutated, the cluster group's saved model among them: whatever
+// it accepts must score a batch without panicking, with a low-cluster flag
+// of 0 or 1 and percentiles within 0 to 100 (NaN when unknown).
+func FuzzSignalState(f *testing.F) {
+	var train []arrow.RecordBatch
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed, cfg.NumHS, cfg.BatchSize, cfg.UnderdeclaredFlows = 400, 3, 5, 100, 2
+	g, err := synth.New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for !g.Done() {
+		b, err := g.Next()
+		if err != nil {
+			f.Fatal(err)
+		}
+		train = append(train, b)
+	}
+	st, _, err := features.Fit(train, features.Config{Groups: []string{features.GroupHS, GroupName}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	js, err := st.MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(js)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := features.Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		cols, err := st.Transform(train[0], nil)
+		if err != nil {
+			return
+		}
+		for j, name := range st.Names() {
+			for i, v := range cols[j] {
+				switch {
+				case name == "uv_low_cluster" && !(v == 0 || v == 1 || math.IsNaN(v)),
+					name == "uv_percentile" && !(v >= 0 && v <= 100 || math.IsNaN(v)):
+					t.Fatalf("row %d: %s = %v", i, name, v)
+				}
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"risklane/datasets/synth"
 	"risklane/features"
 	"risklane/pipeline/decl"
 )
@@ -283,4 +285,50 @@ func FuzzFeatureState(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkFeatureApply measures the mirror group at scoring time: origin,
+// HS code and year read from a batch of 16,384 generated declarations and
+// looked up in the signal dictionary of their trade statistics.
+func BenchmarkFeatureApply(b *testing.B) {
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.BatchSize = 100_000, 16_384
+	g, err := synth.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batches []arrow.RecordBatch
+	for !g.Done() {
+		rec, err := g.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		batches = append(batches, rec)
+	}
+	trade := filepath.Join(b.TempDir(), "trade.csv")
+	tf, err := os.Create(trade)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := g.TradeStatistics(tf); err != nil {
+		b.Fatal(err)
+	}
+	tf.Close()
+	f := NewFeature(DefaultConfig(cfg.Reporter), trade)
+	if err := f.Fit(batches); err != nil {
+		b.Fatal(err)
+	}
+	rec := batches[0]
+	n := int(rec.NumRows())
+	out := make([][]float64, len(SignalNames))
+	for j := range out {
+		out[j] = make([]float64, n)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := f.Apply(rec, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }

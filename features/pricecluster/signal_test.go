@@ -384,3 +384,40 @@ func FuzzSignalState(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSignalApply measures the cluster group at scoring time: the
+// columns read from a batch of 16,384 generated declarations, each row
+// assigned to its group's nearest centre, written as feature columns.
+func BenchmarkSignalApply(b *testing.B) {
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.BatchSize = 100_000, 16_384
+	g, err := synth.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batches []arrow.RecordBatch
+	for !g.Done() {
+		rec, err := g.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		batches = append(batches, rec)
+	}
+	s := NewSignal(Config{Seed: SignalSeed})
+	if err := s.Fit(batches); err != nil {
+		b.Fatal(err)
+	}
+	rec := batches[0]
+	n := int(rec.NumRows())
+	out := make([][]float64, len(FeatureNames))
+	for j := range out {
+		out[j] = make([]float64, n)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := s.Apply(rec, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -27,4 +27,7 @@
 // Signals: Gaps.Signals builds a dictionary that gives each declaration the
 // gap statistics of its origin-by-HS6-by-year flow (falling back to HS4 and
 // HS2), saved as JSON with a model and applied to batches column by column.
+// Feature makes it the feature group "mirror" of package risklane/features
+// (registered when this package is linked in): NewFeature builds the
+// dictionary from trade-statistics files when the model is trained.
 package mirror

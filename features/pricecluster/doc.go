@@ -48,4 +48,9 @@
 // within the group (Assignment.Features gives them as model features). The
 // Model saves as JSON (WriteJSON, ReadModel). GroupTable and ReferencePrices
 // export what was learnt for analysts.
+//
+// Signal puts the same clusters into a risk model: it is the feature group
+// "cluster" of package risklane/features (registered when this package is
+// linked in), fitted on the training declarations, saved in the model's
+// feature state and applied batch by batch when the model scores.
 package pricecluster

@@ -11,8 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,51 +47,41 @@ type scoreFixture struct {
 	model, input string
 }
 
-var (
-	fixtureOnce sync.Once
-	fixture     scoreFixture
-	fixtureErr  error
-)
-
-// scoreFiles trains a small model (30 trees) on 20,000 generated rows and
-// writes 40,000 other rows to score, once per test binary.
-func scoreFiles(t *testing.T) scoreFixture {
+// newScoreFixture trains a small model (30 trees) on 20,000 generated rows
+// and writes 40,000 other rows to score, in dir.
+func newScoreFixture(t *testing.T, dir string) scoreFixture {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "risklane-score-test-")
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		train, err := generated(20000, 1)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		cfg := riskmodel.DefaultConfig()
-		cfg.Classifier.NumRounds, cfg.Classifier.MaxDepth = 30, 5
-		cfg.Revenue.NumRounds = 20
-		m, err := riskmodel.Train(train, nil, cfg)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		fixture.model = filepath.Join(dir, "model")
-		if fixtureErr = m.Save(fixture.model); fixtureErr != nil {
-			return
-		}
-		night, err := generated(40000, 2)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		fixture.input = filepath.Join(dir, "night.parquet")
-		fixtureErr = writeBatches(fixture.input, night)
-	})
-	if fixtureErr != nil {
-		t.Fatal(fixtureErr)
+	train, err := generated(20000, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fixture
+	cfg := riskmodel.DefaultConfig()
+	cfg.Classifier.NumRounds, cfg.Classifier.MaxDepth = 30, 5
+	cfg.Revenue.NumRounds = 20
+	m, err := riskmodel.Train(train, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := scoreFixture{model: filepath.Join(dir, "model"), input: filepath.Join(dir, "night.parquet")}
+	if err := m.Save(fx.model); err != nil {
+		t.Fatal(err)
+	}
+	night, err := generated(40000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBatches(fx.input, night); err != nil {
+		t.Fatal(err)
+	}
+	return fx
+}
+
+// TestScoreCommand trains one model for its subtests.
+func TestScoreCommand(t *testing.T) {
+	fx := newScoreFixture(t, t.TempDir())
+	t.Run("ranked file", func(t *testing.T) { scoreRankedFile(t, fx) })
+	t.Run("usage and refusals", func(t *testing.T) { scoreUsageAndRefusals(t, fx) })
+	t.Run("kill", func(t *testing.T) { killLeavesNoPartialOutput(t, fx) })
 }
 
 func generated(rows int64, seed uint64) ([]arrow.RecordBatch, error) {
@@ -167,8 +157,7 @@ func fileSHA(t *testing.T, path string) string {
 	return hex.EncodeToString(s[:])
 }
 
-func TestScoreCommand(t *testing.T) {
-	fx := scoreFiles(t)
+func scoreRankedFile(t *testing.T, fx scoreFixture) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "ranked.parquet")
 	stdout, err := runScore(t, "--model", fx.model, "--profile", "canonical", "--in", fx.input, "--out", out,
@@ -195,8 +184,7 @@ func TestScoreCommand(t *testing.T) {
 	t.Logf("rank 1: %+v", rows[0])
 }
 
-func TestScoreUsageAndRefusals(t *testing.T) {
-	fx := scoreFiles(t)
+func scoreUsageAndRefusals(t *testing.T, fx scoreFixture) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "ranked.parquet")
 	base := []string{"--model", fx.model, "--profile", "canonical", "--in", fx.input, "--out", out}
@@ -220,7 +208,21 @@ func TestScoreUsageAndRefusals(t *testing.T) {
 		}
 	}
 	// A model whose features the input cannot give: refused, exit 4, nothing
-	// written.
+	// written. The input lacks an optional column the model reads.
+	m, err := riskmodel.Load(fx.model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drop string
+	for _, c := range []string{"origin_country", "departure_country", "tax_rate", "total_taxes", "importer_id"} {
+		if slices.Contains(m.Features.Columns(), c) {
+			drop = c
+			break
+		}
+	}
+	if drop == "" {
+		t.Fatalf("the model reads none of the optional columns this test drops: %v", m.Features.Columns())
+	}
 	night, err := generated(2000, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +230,7 @@ func TestScoreUsageAndRefusals(t *testing.T) {
 	var stripped []arrow.RecordBatch
 	for _, b := range night {
 		stripped = append(stripped, b.NewSlice(0, b.NumRows()))
-		idx := b.Schema().FieldIndices("importer_id")[0]
+		idx := b.Schema().FieldIndices(drop)[0]
 		fields := append(append([]arrow.Field{}, b.Schema().Fields()[:idx]...), b.Schema().Fields()[idx+1:]...)
 		cols := append(append([]arrow.Array{}, b.Columns()[:idx]...), b.Columns()[idx+1:]...)
 		stripped[len(stripped)-1] = arrowRecord(arrow.NewSchema(fields, nil), cols, b.NumRows())
@@ -238,7 +240,7 @@ func TestScoreUsageAndRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = runScore(t, "--model", fx.model, "--profile", "canonical", "--in", in, "--out", out, "--rejects", filepath.Join(dir, "rejects.csv"))
-	if exitCodeOf(err) != exitModelMismatch || !strings.Contains(err.Error(), "importer_id") {
+	if exitCodeOf(err) != exitModelMismatch || !strings.Contains(err.Error(), drop) {
 		t.Fatalf("mismatch: exit %d, %v", exitCodeOf(err), err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -249,11 +251,7 @@ func TestScoreUsageAndRefusals(t *testing.T) {
 // Killing a run at any moment leaves, under every output name, either the
 // previous file or the complete new one: the binary is started and sent
 // SIGKILL at random moments, for the score command and for a nightly job.
-func TestKillLeavesNoPartialOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	fx := scoreFiles(t)
+func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 	bin := filepath.Join(t.TempDir(), "risklane")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = filepath.Join(testenv.Root(t), "cmd", "risklane")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"risklane/pipeline/decl"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 )
@@ -179,7 +180,21 @@ func TestScoreDeterministic(t *testing.T) {
 // is written: an extra attribute it reads is missing, or a canonical column
 // it reads has no source column under the profile.
 func TestModelMismatchWritesNothing(t *testing.T) {
-	for _, col := range []string{"mode_of_transport", "importer_id"} {
+	var extra, optional string
+	for _, c := range trainedModel(t).Columns() {
+		col, canonical := decl.Lookup(c)
+		switch {
+		case !canonical && extra == "":
+			extra = c
+		case canonical && !col.Required && optional == "" && c != decl.FOBValue && c != decl.CIFValue &&
+			c != decl.NetMassKg && c != decl.GrossWeightKg && c != decl.Quantity:
+			optional = c
+		}
+	}
+	if extra == "" || optional == "" {
+		t.Fatalf("the test model reads no extra attribute or no optional column: %v", trainedModel(t).Columns())
+	}
+	for _, col := range []string{extra, optional} {
 		t.Run(col, func(t *testing.T) { mismatch(t, col) })
 	}
 }

@@ -445,6 +445,11 @@ func (r *Reasoner) sentence(row quoted, i, f int, v float64) string {
 	return r.names[f] + " = " + number(v) + " raises the risk"
 }
 
+// NoReason is the reason of a red or yellow row none of whose features
+// pushes its score above the model's average (a wide budget reaches such
+// rows).
+const NoReason = "no feature raises the risk above the average declaration"
+
 // reasonScratch is one goroutine's working space for appendReasons.
 type reasonScratch struct {
 	topic []float64
@@ -464,6 +469,9 @@ func (r *Reasoner) appendReasons(dst []byte, sc *reasonScratch, row quoted, i in
 		sc.topic[r.topicOf[f]] += c
 	}
 	sc.top = explain.Top(sc.topic, r.Max, sc.top)
+	if len(sc.top) == 0 {
+		return append(dst, NoReason...)
+	}
 	for k, t := range sc.top {
 		if k > 0 {
 			dst = append(dst, "; "...)

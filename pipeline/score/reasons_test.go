@@ -117,7 +117,7 @@ func TestReasonsByTopic(t *testing.T) {
 			"value per kg 3.2 robust deviations below the HS 870323 median; importer's past fraud rate 34%"},
 		// Topics pulling the score down give no reason.
 		{[]float64{-0.3, 0.1, 0.1, -0.2, 0}, x, "importer's past fraud rate 34%"},
-		{[]float64{0, 0, 0, 0, 0}, x, ""},
+		{[]float64{0, -1, 0, 0, 0}, x, NoReason},
 	}
 	for _, tc := range tests {
 		if got := string(r.appendReasons(nil, &sc, row, 0, tc.x, tc.contrib)); got != tc.want {

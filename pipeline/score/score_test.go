@@ -358,6 +358,24 @@ func TestRepairGivesTheSameFile(t *testing.T) {
 	}
 }
 
+// With every row red, rows below the average still get a reason.
+func TestEveryRowRed(t *testing.T) {
+	recs := declarations(t, 3000, 1000, 10)
+	rows, _, _ := runAll(t, recs, newFakeModel(10), rank.Plan{Budget: rank.Percent(100)}, Config{})
+	none := 0
+	for _, r := range rows {
+		if r.Lane != rank.Red || r.Reasons == "" {
+			t.Fatalf("rank %d: lane %s, reasons %q", r.Rank, r.Lane, r.Reasons)
+		}
+		if r.Reasons == NoReason {
+			none++
+		}
+	}
+	if none == 0 {
+		t.Error("no row below the average")
+	}
+}
+
 func TestReasonsNameTheStrongestFeatures(t *testing.T) {
 	recs := declarations(t, 2000, 2000, 4)
 	m := newFakeModel(4)

@@ -67,11 +67,11 @@ func withMirror(cfg Config, trade string) Config {
 	return cfg
 }
 
-// TestSignalsSaveLoadScore trains with the cluster (a default) and mirror
-// groups, saves
-// the model folder and loads it: the loaded model must score every
-// validation batch bit for bit as the trained one does, reproduce the
-// validation metrics of training, and need no trade file to do so.
+// TestSignalsSaveLoadScore trains with the cluster (a default group) and
+// mirror groups, saves the model folder and loads it: the loaded model must
+// score every validation batch bit for bit as the trained one does,
+// reproduce the validation metrics of training, and need no trade file to
+// do so.
 func TestSignalsSaveLoadScore(t *testing.T) {
 	all, trade := generateWithTrade(t, smallSynth(12_000, 5))
 	train, valid, err := SplitByDate(all, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))

@@ -299,7 +299,7 @@ func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		after := time.Duration(r.Int64N(int64(full)))
+		after := moment(r, k, 5, full)
 		time.Sleep(after)
 		cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
@@ -333,18 +333,20 @@ func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 	job := filepath.Join(jobDir, "nightly.yaml")
 	os.WriteFile(job, []byte(fmt.Sprintf("input: %s\nprofile: canonical\nmodel: %s\noutputs: %s\ncsv: true\n",
 		fx.input, fx.model, filepath.Join(jobDir, "ranked"))), 0o644)
+	t0 := time.Now()
 	if out, err := exec.Command(bin, "run", job, "--night", "2026-03-01").CombinedOutput(); err != nil {
 		t.Fatalf("first night: %v\n%s", err, out)
 	}
+	jobFull := time.Since(t0)
 	first := fileSHA(t, filepath.Join(jobDir, "ranked", "2026-03-01", "ranked.parquet"))
-	for k := range 3 {
+	for k := range 4 {
 		night := fmt.Sprintf("2026-03-%02d", k+2)
 		cmd := exec.Command(bin, "run", job, "--night", night)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		after := time.Duration(r.Int64N(int64(full)))
+		after := moment(r, k, 4, jobFull)
 		time.Sleep(after)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
@@ -369,6 +371,14 @@ func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 		}
 		t.Logf("job kill %d after %v: latest -> %s, complete", k, after.Round(time.Millisecond), latest)
 	}
+}
+
+// moment is the k-th of n kill moments: random within the k-th of n equal
+// slices of 1.2 times a full run, so that kills land early, late and, now
+// and then, after the end.
+func moment(r *rand.Rand, k, n int, full time.Duration) time.Duration {
+	slice := int64(full) * 6 / 5 / int64(n)
+	return time.Duration(int64(k)*slice + r.Int64N(slice))
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -95,3 +95,18 @@ func newRegistered(name string) (Signal, bool) {
 	}
 	return f(), true
 }
+
+// CheckOutput verifies the shape of the out argument of Signal.Apply: one
+// column per feature name, each rows long. Signals call it first, so the
+// contract is checked in one place with one message.
+func CheckOutput(group string, names []string, out [][]float64, rows int) error {
+	if len(out) != len(names) {
+		return fmt.Errorf("%s: %d output columns for %d %s features", group, len(out), len(names), group)
+	}
+	for j := range out {
+		if len(out[j]) != rows {
+			return fmt.Errorf("%s: output column %s has %d rows for a batch of %d", group, names[j], len(out[j]), rows)
+		}
+	}
+	return nil
+}

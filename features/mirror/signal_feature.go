@@ -138,13 +138,8 @@ func (f *Feature) Apply(rec arrow.RecordBatch, out [][]float64) error {
 		return errors.New("mirror: the mirror features are applied before they are built")
 	}
 	n := int(rec.NumRows())
-	if len(out) != len(SignalNames) {
-		return fmt.Errorf("mirror: %d output columns for %d mirror features", len(out), len(SignalNames))
-	}
-	for j := range out {
-		if len(out[j]) != n {
-			return fmt.Errorf("mirror: output column %s has %d rows for a batch of %d", SignalNames[j], len(out[j]), n)
-		}
+	if err := features.CheckOutput("mirror", SignalNames, out, n); err != nil {
+		return err
 	}
 	sc, _ := f.pool.Get().(*featureScratch)
 	if sc == nil {

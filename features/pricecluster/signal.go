@@ -93,13 +93,8 @@ func (s *Signal) Apply(rec arrow.RecordBatch, out [][]float64) error {
 		return errors.New("pricecluster: the cluster features are applied before they are fitted")
 	}
 	n := int(rec.NumRows())
-	if len(out) != len(FeatureNames) {
-		return fmt.Errorf("pricecluster: %d output columns for %d cluster features", len(out), len(FeatureNames))
-	}
-	for j := range out {
-		if len(out[j]) != n {
-			return fmt.Errorf("pricecluster: output column %s has %d rows for a batch of %d", FeatureNames[j], len(out[j]), n)
-		}
+	if err := features.CheckOutput("pricecluster", FeatureNames, out, n); err != nil {
+		return err
 	}
 	sc, _ := s.pool.Get().(*signalScratch)
 	if sc == nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // strCol reads a string column, plain or dictionary-encoded.

@@ -3,7 +3,7 @@
 // labelled history.
 //
 // The design is fit / transform. Fit reads the training history (Arrow record
-// batches in the canonical schema of package risklane/pipeline/decl) and
+// batches in the canonical schema of package risklane/decl) and
 // returns a *State: code tables per categorical key, per-key counts and
 // smoothed fraud rates, unit-value references per HS code. The state is saved
 // as JSON in the model directory and applied batch by batch at scoring time

@@ -10,7 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // Matrix is the feature matrix of the training rows, column by column, as

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // row is one hand-written declaration; empty strings, NaN and a zero

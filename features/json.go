@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"risklane/pipeline/decl"
-	"risklane/pipeline/sink"
+	"risklane/decl"
+	"risklane/sink"
 )
 
 // File format of a saved state (features.json in a model directory).

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strconv"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // A plan is the list of keys and features that a set of groups yields on

@@ -11,9 +11,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/datasets/profile"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/internal/testenv"
-	"risklane/pipeline/ingest"
 )
 
 func readKCS(t testing.TB, name string) []arrow.RecordBatch {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // State is a fitted feature layer. It is safe for concurrent use: Transform

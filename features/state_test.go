@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // TestSavedStateScoresIdentically saves a state, loads it and checks that it

@@ -15,11 +15,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/decl"
 	"risklane/features/pricecluster"
-	"risklane/pipeline/decl"
-	"risklane/pipeline/ingest"
-	"risklane/pipeline/sink"
+	"risklane/ingest"
+	"risklane/ingest/profile"
+	"risklane/sink"
 )
 
 // clusterSchema is the layout of the per-declaration output, one row per

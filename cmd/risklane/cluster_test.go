@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 func runClusterCmd(args ...string) (string, error) {

@@ -16,16 +16,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/datasets/demo"
-	"risklane/datasets/profile"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/ingest"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/report"
 	"risklane/pipeline/run"
 	"risklane/pipeline/score"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 func init() { rootCmd.AddCommand(newDemoCmd()) }

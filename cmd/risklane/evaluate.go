@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
 	"risklane/models/xgb"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 func init() {

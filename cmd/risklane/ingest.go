@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/ingest"
-	"risklane/pipeline/sink"
+	"risklane/ingest"
+	"risklane/ingest/profile"
+	"risklane/sink"
 )
 
 var ingestFlags struct {

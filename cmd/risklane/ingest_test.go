@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 	"risklane/internal/testenv"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/features/mirror"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 func init() { rootCmd.AddCommand(newMirrorCmd()) }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 )
 
 var profilesCmd = &cobra.Command{

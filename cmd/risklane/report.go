@@ -11,14 +11,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/decl"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/decl"
-	"risklane/pipeline/ingest"
 	"risklane/pipeline/report"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 func init() { rootCmd.AddCommand(newReportCmd()) }

@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
 	"risklane/models/rules"
-	"risklane/pipeline/ingest"
 	"risklane/pipeline/score"
 )
 

@@ -10,10 +10,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/datasets/profile"
 	"risklane/features"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/ingest"
 )
 
 // jsonRules is the part of rules --json the tests read back.

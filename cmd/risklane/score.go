@@ -16,7 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/run"
 	"risklane/pipeline/score"

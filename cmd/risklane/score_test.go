@@ -27,7 +27,7 @@ import (
 	"risklane/models/riskmodel"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/run"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // The exit codes the commands document are the ones package run gives.

@@ -11,10 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
-	"risklane/datasets/profile"
 	"risklane/features"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/ingest"
 )
 
 func init() { rootCmd.AddCommand(newTrainCmd()) }

@@ -13,7 +13,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // TestTrainMirrorFlags: the mirror group and --trade go together, and each

@@ -14,7 +14,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/models/riskmodel"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // execute runs a freshly built command with args and returns its output.

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // Names of the demo files, as WriteTo writes them.

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // Regenerating from Config gives exactly the embedded bytes: the demo is

@@ -8,7 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // BenchmarkGenerate measures generation alone, one goroutine, default

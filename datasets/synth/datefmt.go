@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // DATEHeader is the header of the DATE / BACUDA 14-column format, as in the

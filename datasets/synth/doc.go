@@ -1,6 +1,6 @@
 // Package synth generates synthetic customs import declarations with planted
 // fraud, deterministic for a seed, streamed as Arrow record batches in the
-// canonical schema (pipeline/decl) plus mode_of_transport and the label
+// canonical schema (decl) plus mode_of_transport and the label
 // fraud_type, together with the bilateral trade statistics (UN Comtrade
 // layout) and a truth file of the flows it under-declared.
 //

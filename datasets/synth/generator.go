@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // Extra columns the generator adds after the canonical ones.
@@ -114,7 +114,7 @@ type builders struct {
 }
 
 // Schema returns the Arrow schema of the generated batches: the canonical
-// columns of pipeline/decl followed by ModeColumn and the label
+// columns of decl followed by ModeColumn and the label
 // FraudTypeColumn.
 func Schema() *arrow.Schema {
 	return decl.SchemaFields([]arrow.Field{

@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/pipeline/decl"
-	"risklane/pipeline/sink"
+	"risklane/decl"
+	"risklane/sink"
 )
 
 // table is a generated data set held as plain columns, read back from the

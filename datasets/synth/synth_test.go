@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 func TestSchemaIsCanonical(t *testing.T) {

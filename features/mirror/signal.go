@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // Signal is the mirror evidence about one declaration: the gap statistics of

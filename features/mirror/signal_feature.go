@@ -12,8 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/features"
-	"risklane/pipeline/decl"
 )
 
 // GroupName is the feature group of the mirror signals in the model's

@@ -16,8 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/datasets/synth"
+	"risklane/decl"
 	"risklane/features"
-	"risklane/pipeline/decl"
 )
 
 // featureDecl is one declaration of the feature tests: what the mirror

@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 func TestSignalLookupFallback(t *testing.T) {

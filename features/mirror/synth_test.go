@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // synthRun generates declarations with cfg and returns the trade

@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // TableSchema is the Arrow schema of the gap table: one row per flow, money

@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/datasets/synth"
+	"risklane/decl"
 	"risklane/features"
-	"risklane/pipeline/decl"
 )
 
 // synthBatches generates declarations in date order, as record batches.

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/datasets/synth"
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // synthColumns generates declarations with datasets/synth and returns the

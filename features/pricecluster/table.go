@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // GroupSchema is the layout of GroupTable: one row per cluster of every
@@ -117,7 +117,7 @@ func (m *Model) ReferencePrices(mem memory.Allocator) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// WriteTable writes one record to path through pipeline/sink (the format
+// WriteTable writes one record to path through sink (the format
 // follows the file name), atomically.
 func WriteTable(path string, rec arrow.RecordBatch) error {
 	w, err := sink.Create(path, rec.Schema())

@@ -37,7 +37,7 @@ const (
 	Unknown int8 = -1
 )
 
-// DefaultRates are the inspection rates, in percent, that DESIGN.md asks for.
+// DefaultRates are the inspection rates, in percent, that docs/DESIGN.md asks for.
 var DefaultRates = []float64{1, 2, 5, 10}
 
 // ErrOneClass is returned by AUC when the labelled rows are all illicit or

@@ -4,7 +4,7 @@
 // would raise, so that a declaration's expected revenue is P(illicit) times
 // that prediction (the dual task of the DATE paper).
 //
-// A model lives in a folder (DESIGN.md, "Model files"):
+// A model lives in a folder (docs/DESIGN.md, "Model files"):
 //
 //	model.json     classifier, XGBoost JSON (loads in Python XGBoost)
 //	model.bin      classifier, XGBoost legacy binary (loads in leaves)

@@ -19,7 +19,7 @@ import (
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/xgb"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // File names inside a model folder.

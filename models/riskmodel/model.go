@@ -12,12 +12,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/features"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/scorer"
 	"risklane/models/xgb"
-	"risklane/pipeline/decl"
 )
 
 // Model is a trained risk model. Its scoring methods are safe for concurrent

@@ -15,10 +15,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/features"
 	"risklane/internal/testenv"
 	"risklane/models/xgb"
-	"risklane/pipeline/decl"
 )
 
 // small trains a quick model on generated data and returns it with the

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // SplitByDate divides batches into the rows dated before from and the rows

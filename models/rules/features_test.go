@@ -12,9 +12,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/datasets/synth"
+	"risklane/decl"
 	"risklane/features"
 	"risklane/models/gbdt"
-	"risklane/pipeline/decl"
 )
 
 // synthetic returns generated declarations: canonical columns plus the

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // Format is a model file format.

@@ -18,7 +18,7 @@ const (
 
 // Plan says how a night's scored rows are cut into lanes.
 type Plan struct {
-	// Budget is the red lane: a share of the scored rows (DESIGN.md's top n%)
+	// Budget is the red lane: a share of the scored rows (docs/DESIGN.md's top n%)
 	// or a number of rows.
 	Budget Share
 	// Yellow is the band after the red lane, a share of the scored rows.

@@ -42,7 +42,7 @@ func TestParseShare(t *testing.T) {
 	}
 }
 
-// The rows a share takes, worked by hand from DESIGN.md's
+// The rows a share takes, worked by hand from docs/DESIGN.md's
 // k = max(1, round(N*n/100)).
 func TestShareOf(t *testing.T) {
 	tests := []struct {

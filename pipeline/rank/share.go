@@ -71,7 +71,7 @@ func (s *Share) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Of returns how many of n rows the share takes, as DESIGN.md defines the top
+// Of returns how many of n rows the share takes, as docs/DESIGN.md defines the top
 // n% for metrics: max(1, round(n*p/100)) for a positive percentage (math.Round,
 // as the metrics package does), so that the red lane at 5% is exactly the rows
 // Precision@5% counts. A count is capped at n.

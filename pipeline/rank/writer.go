@@ -12,10 +12,10 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
-// Row is one line of the ranked file, in the column order DESIGN.md gives.
+// Row is one line of the ranked file, in the column order docs/DESIGN.md gives.
 type Row struct {
 	// Rank is 1-based: rank 1 is inspected first.
 	Rank          int64  `parquet:"rank"`

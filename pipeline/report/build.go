@@ -7,11 +7,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/features"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
 	"risklane/models/metrics"
-	"risklane/pipeline/decl"
 )
 
 // Inputs are what Build makes a report from: the outputs of the other

@@ -8,10 +8,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/demo"
-	"risklane/datasets/profile"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/models/riskmodel"
 	"risklane/models/scorer"
-	"risklane/pipeline/ingest"
 )
 
 // smallModel trains a quick model on the demo data before October and

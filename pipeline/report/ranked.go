@@ -14,7 +14,7 @@ import (
 	"risklane/models/metrics"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // ExploredShown is the number of exploration draws a RankedSection keeps.

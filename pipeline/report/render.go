@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"risklane/models/metrics"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 //go:embed page.html.tmpl

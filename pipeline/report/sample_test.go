@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"risklane/datasets/demo"
-	"risklane/datasets/profile"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
-	"risklane/pipeline/ingest"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/pipeline/rank"
 )
 

@@ -13,7 +13,7 @@ import (
 	"risklane/features"
 	"risklane/models/gbdt"
 	"risklane/pipeline/rank"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // benchRows is the input size of BenchmarkScoreRun: RISKLANE_BENCH_ROWS, or

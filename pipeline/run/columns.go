@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/parquet/file"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/decl"
+	"risklane/decl"
+	"risklane/ingest/profile"
 )
 
 // absentColumns returns the canonical columns the profile finds in no column

@@ -14,12 +14,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/datasets/profile"
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/ingest/profile"
 	"risklane/models/gbdt"
 	"risklane/pipeline/score"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // generate returns rows synthetic declarations (the generator's schema:

@@ -14,7 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 )

@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"risklane/pipeline/rank"
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // Manifest records what a run read, did and wrote. It is the last file a run

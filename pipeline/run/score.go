@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/ingest"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 )

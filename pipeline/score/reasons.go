@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/models/explain"
-	"risklane/pipeline/decl"
 )
 
 // A template turns one feature's value, and the raw row it came from, into a

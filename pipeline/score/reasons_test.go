@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // oneRow is a batch of one declaration: HS 870323 from Japan at office

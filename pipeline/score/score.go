@@ -45,9 +45,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/models/explain"
 	"risklane/models/xgb"
-	"risklane/pipeline/decl"
 	"risklane/pipeline/rank"
 )
 

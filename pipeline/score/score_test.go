@@ -18,8 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 
+	"risklane/decl"
 	"risklane/models/xgb"
-	"risklane/pipeline/decl"
 	"risklane/pipeline/rank"
 )
 

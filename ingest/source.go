@@ -24,7 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // cellKind says how a source value arrived: as text (CSV, string columns) or

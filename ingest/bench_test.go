@@ -90,7 +90,7 @@ func writeDateCSV(tb testing.TB, path string, n int) {
 }
 
 // BenchmarkIngestCSVToParquet reads a DATE-layout CSV through the date
-// profile and writes Parquet through pipeline/sink, as `risklane ingest`
+// profile and writes Parquet through sink, as `risklane ingest`
 // does. It reports rows/s, input MB/s and the process's peak resident
 // memory. Size: RISKLANE_BENCH_ROWS (default 1,000,000).
 func BenchmarkIngestCSVToParquet(b *testing.B) {

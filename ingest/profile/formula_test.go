@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // row builds the vals/valid arrays Formula.Eval reads.

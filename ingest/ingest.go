@@ -1,6 +1,6 @@
 // Package ingest reads declarations (CSV, Parquet, Arrow IPC) through a
 // profile and streams them as Arrow record batches in the canonical schema
-// (package risklane/pipeline/decl).
+// (package risklane/decl).
 //
 // The API follows arrow-go's arrow/csv reader (Next / RecordBatch / Err /
 // Release, converters chosen once per column), with one difference: a bad
@@ -37,7 +37,7 @@
 // number is null. Such a file's "line" is its 1-based row number.
 //
 // Duplicate declaration ids are accepted unless the profile sets UniqueIDs:
-// DESIGN.md asks for ids unique within a file, but one row is one item and a
+// docs/DESIGN.md asks for ids unique within a file, but one row is one item and a
 // customs declaration usually has several items sharing its id, so only a
 // profile that knows one row is one declaration (kcs) can enforce it.
 package ingest
@@ -49,7 +49,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 )
 
 // Defaults for Options.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // exported returns p without its compiled formula, for comparisons.

@@ -1,6 +1,6 @@
 // Package profile maps the columns of a declarations source (a customs
 // system's CSV export, a Parquet or Arrow file) onto risklane's canonical
-// schema (package risklane/pipeline/decl), and says how to read its values:
+// schema (package risklane/decl), and says how to read its values:
 // date layouts, decimal separator, label values, how revenue is found.
 //
 // Three profiles are built in (see Builtin): kcs, date and canonical. Users
@@ -18,7 +18,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // Profile maps one kind of source onto the canonical declaration schema.

@@ -17,9 +17,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 
-	"risklane/datasets/profile"
+	"risklane/decl"
+	"risklane/ingest/profile"
 	"risklane/internal/testenv"
-	"risklane/pipeline/decl"
 )
 
 // readRows reads files through a profile into text rows, with the stats

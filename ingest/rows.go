@@ -10,8 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/decl"
+	"risklane/decl"
+	"risklane/ingest/profile"
 )
 
 // convKind is how a canonical column is converted; chosen once per column.

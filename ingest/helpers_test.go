@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/sink"
+	"risklane/ingest/profile"
+	"risklane/sink"
 )
 
 // pqColumns reads a Parquet file with parquet-go, an implementation
@@ -73,7 +73,7 @@ func (c *collect) Reject(r Reject) error {
 }
 
 // ingestTo reads paths through a profile and writes the batches to out
-// through pipeline/sink, as `risklane ingest` does.
+// through sink, as `risklane ingest` does.
 func ingestTo(t testing.TB, paths []string, p *profile.Profile, out string, opt Options) Stats {
 	t.Helper()
 	r, err := OpenFiles(paths, p, opt)

@@ -3,7 +3,7 @@ package profile_test
 import (
 	"fmt"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 )
 
 func ExampleParse() {

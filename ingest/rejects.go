@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"risklane/pipeline/sink"
+	"risklane/sink"
 )
 
 // RejectFile is a RejectSink writing a CSV file with the header

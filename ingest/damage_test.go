@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"risklane/decl"
 	"risklane/internal/testenv"
-	"risklane/pipeline/decl"
 )
 
 // KCS column positions used by the damage table.

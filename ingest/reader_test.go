@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"risklane/datasets/profile"
+	"risklane/ingest/profile"
 )
 
 const dateHeader = "sgd.id,sgd.date,importer.id,declarant.id,country,office.id,tariff.code,quantity,gross.weight,fob.value,cif.value,total.taxes,illicit,revenue\n"

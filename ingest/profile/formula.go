@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"risklane/pipeline/decl"
+	"risklane/decl"
 )
 
 // A Formula computes a numeric canonical column (in practice revenue) from

@@ -2,7 +2,7 @@
 // every stage of risklane reads and writes, whatever the source format was.
 //
 // One row is one item of a customs declaration. Profiles (package
-// risklane/datasets/profile) map a source's columns onto these names.
+// risklane/ingest/profile) map a source's columns onto these names.
 package decl
 
 import "github.com/apache/arrow-go/v18/arrow"

@@ -1,6 +1,6 @@
 package profile
 
-import "risklane/pipeline/decl"
+import "risklane/decl"
 
 var builtins = map[string]func() *Profile{
 	"kcs":       KCS,

@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
 
+	"risklane/decl"
 	"risklane/internal/testenv"
-	"risklane/pipeline/decl"
 )
 
 // kcsExpect is the canonical form of one KCS row as the brief and the KCS

@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"risklane/datasets/profile"
-	"risklane/pipeline/ingest"
+	"risklane/ingest"
+	"risklane/ingest/profile"
 )
 
 type printRejects struct{}

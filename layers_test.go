@@ -1,0 +1,120 @@
+package risklane
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// layers is the table of floors, lowest first. A package may import packages
+// of its own floor or of a lower one, never of a higher one. A package is on
+// the floor of the longest prefix that matches its path.
+var layers = []struct {
+	floor    int
+	prefixes []string
+}{
+	{0, []string{"decl", "sink", "stats", "internal"}},
+	{1, []string{"ingest"}},
+	{2, []string{"datasets"}},
+	{3, []string{"features"}},
+	{4, []string{"models"}},
+	{5, []string{"pipeline"}},
+	{6, []string{"cmd", "bench", "notebooks"}},
+}
+
+// pending lists the upward imports still being removed; the test fails
+// when one of them is gone, so the list only shrinks.
+var pending = map[string]bool{
+	"models/rules -> pipeline/score": true, // reason phrases move to the feature groups
+}
+
+// floorOf returns the floor of a package path relative to the module root,
+// or -1 for a path the table does not place.
+func floorOf(rel string) int {
+	best, bestLen := -1, -1
+	for _, l := range layers {
+		for _, p := range l.prefixes {
+			if (rel == p || strings.HasPrefix(rel, p+"/")) && len(p) > bestLen {
+				best, bestLen = l.floor, len(p)
+			}
+		}
+	}
+	return best
+}
+
+// TestLayers fails when a non-test file imports a package of a higher floor,
+// or when a package is on no floor at all.
+func TestLayers(t *testing.T) {
+	const module = "risklane/"
+	fset := token.NewFileSet()
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if dir == "." {
+			return nil
+		}
+		own := floorOf(dir)
+		if own < 0 {
+			t.Errorf("%s: package %s is on no floor of the layer table", path, dir)
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !strings.HasPrefix(p, module) {
+				continue
+			}
+			rel := strings.TrimPrefix(p, module)
+			if fl := floorOf(rel); fl > own {
+				edge := dir + " -> " + rel
+				if pending[edge] {
+					seen[edge] = true
+					continue
+				}
+				t.Errorf("%s imports %s: floor %d reaches up to floor %d", path, rel, own, fl)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for edge := range pending {
+		if !seen[edge] {
+			t.Errorf("%s is gone: remove it from pending", edge)
+		}
+	}
+}
+
+// TestLayerTable checks the table itself against hand-placed paths, so that a
+// broken floorOf cannot pass every import silently.
+func TestLayerTable(t *testing.T) {
+	for path, want := range map[string]int{
+		"decl": 0, "sink": 0, "ingest/profile": 1, "datasets/synth": 2,
+		"features/mirror": 3, "models/gbdt": 4, "pipeline/score": 5,
+		"cmd/risklane": 6, "declx": -1, "pipelines": -1,
+	} {
+		if got := floorOf(path); got != want {
+			t.Errorf("floorOf(%q) = %d, want %d", path, got, want)
+		}
+	}
+}

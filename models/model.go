@@ -5,14 +5,19 @@
 // implementing the optional interfaces below; callers discover them with a
 // type assertion and do without when a model lacks one.
 //
-// A model lives in a folder with a manifest whose "kind" names the code that
-// loads it (docs/DESIGN.md, "Model folders"). Kinds are registered in one
-// visible table (package models/kinds), not by blank imports.
+// A model lives in a folder (folder.go) whose manifest's "kind" names the
+// code that reads it. Each kind is a Kind value; the kinds risklane knows are
+// listed in one visible table, package risklane/models/kinds, whose Load
+// reads any model folder and whose Lookup finds the trainer of a kind
+// (docs/DESIGN.md, "Model folders and kinds").
 package models
 
 import (
+	"io"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"risklane/features"
 	"risklane/models/xgb"
 )
 
@@ -22,7 +27,7 @@ type Model interface {
 	// Kind names the model kind, as its manifest does ("gbdt", "date", ...).
 	Kind() string
 	// ID identifies the model in ranked files and manifests; it is derived
-	// from the bytes loaded, so a changed file changes it.
+	// from the bytes loaded (Folder.ID), so a changed file changes it.
 	ID() string
 	// FeatureNames names the features Features writes, in order.
 	FeatureNames() []string
@@ -39,7 +44,9 @@ type Model interface {
 	// feats: score[i] is the risk score of row i (higher is riskier; a
 	// probability of illicit when the model is Probabilistic), expRev[i] the
 	// expected revenue an inspection raises (0 unless the model is a
-	// RevenueModel). Both have one entry per row.
+	// RevenueModel whose HasRevenue is true). Both have one entry per row.
+	// Predict runs on the calling goroutine: the scoring stage already runs
+	// one worker per core.
 	Predict(rec arrow.RecordBatch, feats []float64, score, expRev []float64) error
 }
 
@@ -51,19 +58,21 @@ type Probabilistic interface {
 	Probabilities() bool
 }
 
-// RevenueModel is a model with a revenue head: Predict fills expRev, and a
-// ranking by expected revenue is meaningful.
+// RevenueModel is a model that may have a revenue head: when HasRevenue is
+// true, Predict fills expRev and a ranking by expected revenue is
+// meaningful (CheckRankBy).
 type RevenueModel interface {
 	Model
 	HasRevenue() bool
 }
 
-// Explainer gives per-feature contributions to one row's margin, for the
-// reasons an officer reads: contrib[f] for feature f of x (one row of
-// features), with the bias last (len(contrib) == F+1). It returns contrib.
+// Explainer attributes a row's margin to its features, for the reasons an
+// officer reads. Contributions adds the contribution of each feature of x
+// (one row of features, len F) to contrib[f] (len F) and returns the row's
+// margin, which equals the model's bias plus the sum of the contributions.
 type Explainer interface {
 	Model
-	Contributions(x, contrib []float64) []float64
+	Contributions(x, contrib []float64) float64
 }
 
 // LeafIndexer gives the leaf each row falls in, one per tree: the cross
@@ -75,9 +84,21 @@ type LeafIndexer interface {
 	Leaves(feats []float64, rows int, leaves []int32) error
 }
 
-// Ensemble is a model backed by an XGBoost-compatible tree ensemble, from
-// which rules can be read.
+// Ensemble is a model backed by an XGBoost-compatible tree ensemble over
+// the features of a fitted feature state, from which rules can be read.
+// TrainRows is the number of rows the state was fitted on (0 when unknown):
+// rules refit the state when they are given the same rows.
 type Ensemble interface {
 	Model
 	Trees() *xgb.Model
+	FeatureState() *features.State
+	TrainRows() int
+}
+
+// Summarizer writes what training produced (trees, metrics, the most
+// important features), as `risklane train` prints it; top bounds the list of
+// features.
+type Summarizer interface {
+	Model
+	WriteSummary(w io.Writer, top int)
 }

@@ -20,11 +20,11 @@ import (
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/models/riskmodel"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/report"
 	"risklane/pipeline/run"
-	"risklane/pipeline/score"
 	"risklane/sink"
 )
 
@@ -180,7 +180,7 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	st.done(path(demoModel))
 
 	st.begin("Evaluate: rank the new declarations and check against what inspection found")
-	ev, err := m.Evaluate(test, riskmodel.ByProbability)
+	ev, err := m.Evaluate(test, models.ByProbability)
 	if err != nil {
 		return nil, err
 	}
@@ -252,13 +252,9 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	st.done(path(demoGaps))
 
 	st.begin("Score: rank the new declarations as a nightly run would, into lanes, with reasons")
-	sm, err := run.NewModel(m.Manifest.ID, m.Features, m.Classifier, m.Revenue)
-	if err != nil {
-		return nil, err
-	}
 	man, err := run.Score(ctx, run.Config{
-		Inputs: []string{path(demoTest)}, Profile: canonical, Model: sm, ModelDir: path(demoModel),
-		Out: path(demoRanked), CSV: true, Manifest: path(demoManifest), Plan: rank.DefaultPlan(), RankBy: score.ByProbability,
+		Inputs: []string{path(demoTest)}, Profile: canonical, Model: m, ModelDir: path(demoModel),
+		Out: path(demoRanked), CSV: true, Manifest: path(demoManifest), Plan: rank.DefaultPlan(), RankBy: models.ByProbability,
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/ingest/profile"
+	"risklane/models"
+	"risklane/models/kinds"
 	"risklane/models/riskmodel"
 	"risklane/models/xgb"
 )
@@ -60,7 +62,7 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 			case xgbModel == "" && modelDir == "":
 				return usageError{msg: "evaluate: give --model DIR, the model folder written by risklane train"}
 			}
-			by, err := riskmodel.ParseRankBy(rankBy)
+			by, err := models.ParseRankBy(rankBy)
 			if err != nil {
 				return usageError{msg: "evaluate: --" + err.Error()}
 			}
@@ -68,20 +70,24 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 			if err != nil {
 				return err
 			}
-			var m *riskmodel.Model
+			var m models.Model
 			if xgbModel != "" {
-				if m, err = riskmodel.Load(features); err != nil {
+				base, err := riskmodel.Load(features)
+				if err != nil {
 					return err
 				}
 				x, err := xgb.ReadFile(xgbModel)
 				if err != nil {
 					return err
 				}
-				if m, err = m.WithClassifier(x); err != nil {
+				if m, err = base.WithClassifier(x); err != nil {
 					return fmt.Errorf("%s: %w", xgbModel, err)
 				}
-			} else if m, err = riskmodel.Load(modelDir); err != nil {
+			} else if m, err = kinds.Load(modelDir); err != nil {
 				return err
+			}
+			if err := models.CheckRankBy(m, by); err != nil {
+				return usageError{msg: "evaluate: " + err.Error()}
 			}
 			return runEvaluate(c.OutOrStdout(), m, inputs, p, by, asJSON, rejects)
 		},
@@ -90,7 +96,7 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 	fl.StringArrayVar(&in, "in", nil, "labelled declarations (CSV, Parquet, Arrow); repeat for several")
 	fl.StringVar(&prof, "profile", "", "built-in profile name or a YAML profile file")
 	fl.StringVar(&modelDir, "model", "", "model folder written by risklane train")
-	fl.StringVar(&rankBy, "rank-by", string(riskmodel.ByProbability), "rank by probability or expected-revenue")
+	fl.StringVar(&rankBy, "rank-by", string(models.ByProbability), "rank by probability or expected-revenue")
 	fl.BoolVar(&asJSON, "json", false, "print the metrics as JSON")
 	fl.StringVar(&xgbModel, "xgb-model", "", "a classifier trained in Python XGBoost (JSON), used with --features-from")
 	fl.StringVar(&features, "features-from", "", "model folder whose feature state --xgb-model was trained on")
@@ -98,25 +104,25 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 	return cmd
 }
 
-func runEvaluate(w io.Writer, m *riskmodel.Model, inputs []string, p *profile.Profile, by riskmodel.RankBy, asJSON bool, rejects string) error {
+func runEvaluate(w io.Writer, m models.Model, inputs []string, p *profile.Profile, by models.RankBy, asJSON bool, rejects string) error {
 	batches, st, err := readDeclarations(inputs, p, rejects)
 	if err != nil {
 		return err
 	}
 	defer release(batches)
-	ev, err := m.Evaluate(batches, by)
+	ev, err := models.Evaluate(m, batches, by)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		out := struct {
-			ModelID  string           `json:"model_id"`
-			Inputs   []string         `json:"inputs"`
-			Read     int64            `json:"rows_read"`
-			Rejected int64            `json:"rows_rejected"`
-			RankBy   riskmodel.RankBy `json:"rank_by"`
-			Metrics  json.RawMessage  `json:"metrics"`
-		}{ModelID: m.Manifest.ID, Inputs: inputs, Read: st.Read, Rejected: st.Rejected, RankBy: by}
+			ModelID  string          `json:"model_id"`
+			Inputs   []string        `json:"inputs"`
+			Read     int64           `json:"rows_read"`
+			Rejected int64           `json:"rows_rejected"`
+			RankBy   models.RankBy   `json:"rank_by"`
+			Metrics  json.RawMessage `json:"metrics"`
+		}{ModelID: m.ID(), Inputs: inputs, Read: st.Read, Rejected: st.Rejected, RankBy: by}
 		if out.Metrics, err = ev.Report.MarshalJSON(); err != nil {
 			return err
 		}
@@ -128,6 +134,6 @@ func runEvaluate(w io.Writer, m *riskmodel.Model, inputs []string, p *profile.Pr
 		return err
 	}
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
-	fmt.Fprintf(w, "Model %s, ranked by %s:\n%s", m.Manifest.ID, by, ev.Report)
+	fmt.Fprintf(w, "Model %s, ranked by %s:\n%s", m.ID(), by, ev.Report)
 	return nil
 }

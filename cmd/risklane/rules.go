@@ -157,7 +157,7 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 	if err != nil {
 		return err
 	}
-	opts.Namer = rules.FeatureNamer(m.Features)
+	opts.Namer = rules.FeatureNamer(m.State)
 	rs, err := rules.Extract(m.Classifier, X, y, opts)
 	if err != nil {
 		return err

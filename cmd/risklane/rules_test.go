@@ -157,7 +157,7 @@ func TestRulesCommand(t *testing.T) {
 	var vcols [][]float64
 	labels = labels[:0]
 	for _, b := range vb {
-		cols, err := m.Features.Transform(b, nil)
+		cols, err := m.State.Transform(b, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

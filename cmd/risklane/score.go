@@ -17,9 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/run"
-	"risklane/pipeline/score"
 )
 
 func init() { rootCmd.AddCommand(newScoreCmd()) }
@@ -86,8 +86,9 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 				}
 				*f.dst = s
 			}
-			if r := score.RankBy(rankBy); r != score.ByProbability && r != score.ByRevenue {
-				return usageError{msg: fmt.Sprintf("score: --rank-by %q: use %s or %s", rankBy, score.ByProbability, score.ByRevenue)}
+			by, err := models.ParseRankBy(rankBy)
+			if err != nil {
+				return usageError{msg: "score: --" + err.Error()}
 			}
 			var limit *float64
 			if maxRejectRate != "" {
@@ -118,7 +119,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 			defer stop()
 			m, err := run.Score(ctx, run.Config{
 				Inputs: in, Profile: p, Model: model, ModelDir: modelDir, Out: out, CSV: csv,
-				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: score.RankBy(rankBy), MaxRejectRate: limit,
+				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: by, MaxRejectRate: limit,
 				BatchSize: batchSize, Workers: workers, TempDir: tmp, Log: log, Progress: progress,
 			})
 			if err != nil {
@@ -140,7 +141,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.BoolVar(&csv, "csv", false, "also write the ranked list as CSV beside a Parquet --out")
 	fl.StringVar(&rejects, "rejects", "", "write rejected rows (file,line,column,value,reason) to this CSV")
 	fl.StringVar(&manifest, "manifest", "", "run manifest to write (default: beside --out, NAME.manifest.json)")
-	fl.StringVar(&rankBy, "rank-by", string(score.ByProbability), "ranking key: probability or expected-revenue")
+	fl.StringVar(&rankBy, "rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
 	fl.StringVar(&maxRejectRate, "max-reject-rate", "", "fail (exit code 3) when more than this share of rows is rejected: 2% or 0.02")
 	fl.IntVar(&workers, "workers", 0, "goroutines computing features and scores (0: one per core)")
 	fl.IntVar(&batchSize, "batch-size", run.DefaultBatchSize, "rows per record batch")

@@ -215,13 +215,13 @@ func scoreUsageAndRefusals(t *testing.T, fx scoreFixture) {
 	}
 	var drop string
 	for _, c := range []string{"origin_country", "departure_country", "tax_rate", "total_taxes", "importer_id"} {
-		if slices.Contains(m.Features.Columns(), c) {
+		if slices.Contains(m.State.Columns(), c) {
 			drop = c
 			break
 		}
 	}
 	if drop == "" {
-		t.Fatalf("the model reads none of the optional columns this test drops: %v", m.Features.Columns())
+		t.Fatalf("the model reads none of the optional columns this test drops: %v", m.State.Columns())
 	}
 	night, err := generated(2000, 3)
 	if err != nil {

@@ -105,8 +105,8 @@ func TestTrainWithSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"uv_low_cluster", "uv_percentile", "mirror_rel_gap", "mirror_revenue_share"} {
-		if !slices.Contains(m.Features.Names(), name) {
-			t.Errorf("model features lack %s: %v", name, m.Features.Names())
+		if !slices.Contains(m.State.Names(), name) {
+			t.Errorf("model features lack %s: %v", name, m.State.Names())
 		}
 	}
 

@@ -2,50 +2,42 @@ package riskmodel
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/xgb"
-	"risklane/sink"
 )
 
 // File names inside a model folder.
 const (
-	ManifestFile   = "manifest.json"
+	ManifestFile   = models.ManifestFile
 	ModelFile      = "model.json"
 	ModelBinFile   = "model.bin"
 	RevenueFile    = "revenue.json"
 	RevenueBinFile = "revenue.bin"
 	FeaturesFile   = "features.json"
-	MetricsFile    = "metrics.json"
-)
-
-const (
-	manifestFormat  = "risklane-model"
-	manifestVersion = 1
+	MetricsFile    = models.MetricsFile
 )
 
 // Manifest describes a model folder.
 type Manifest struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
-	// ID identifies the model: the first 16 hex digits of a SHA-256 over
-	// the hashes of the files that decide its scores (trees and feature
-	// state, not metrics.json, which records timings), so that the same
-	// model always has the same ID.
+	// Kind is KindName; folders written before kinds existed have none.
+	Kind string `json:"kind,omitempty"`
+	// ID identifies the model (models.FolderID): the first 16 hex digits
+	// of a SHA-256 over the hashes of the files that decide its scores
+	// (trees and feature state, not metrics.json, which records timings),
+	// so that the same model always has the same ID. Load computes it from
+	// the bytes it reads.
 	ID       string    `json:"model_id"`
 	Risklane string    `json:"risklane_version"`
 	Created  time.Time `json:"created"`
@@ -135,7 +127,7 @@ type Importance struct {
 
 func newManifest(cfg Config, st *features.State, cp gbdt.Params, rp *gbdt.Params) Manifest {
 	m := Manifest{
-		Format: manifestFormat, Version: manifestVersion, Risklane: Version(),
+		Format: models.FolderFormat, Version: models.FolderVersion, Kind: KindName, Risklane: Version(),
 		Created: time.Now().UTC().Truncate(time.Second), Profile: cfg.Profile, Inputs: cfg.Inputs,
 		Groups: st.Groups(), Features: st.Names(), Classifier: paramsOf(cp),
 	}
@@ -182,115 +174,86 @@ func Version() string {
 // to it, renamed into place when every file is written. An existing folder
 // at dir is replaced.
 func (m *Model) Save(dir string) error {
+	files, err := m.files()
+	if err != nil {
+		return err
+	}
+	man := m.Manifest
+	id, err := models.WriteFolder(dir, files, func(id string, hashes map[string]string) ([]byte, error) {
+		man.ID, man.Files = id, hashes
+		return json.MarshalIndent(man, "", "  ")
+	})
+	if err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
+	m.Manifest = man
+	m.Manifest.ID = id
+	return nil
+}
+
+// files returns the contents of the model folder's files, the manifest
+// aside.
+func (m *Model) files() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	var b bytes.Buffer
 	if err := xgb.WriteJSON(&b, m.Classifier); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
+		return nil, fmt.Errorf("riskmodel: %w", err)
 	}
 	files[ModelFile] = slices.Clone(b.Bytes())
 	b.Reset()
 	if err := xgb.WriteLegacyBinary(&b, m.Classifier); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
+		return nil, fmt.Errorf("riskmodel: %w", err)
 	}
 	files[ModelBinFile] = slices.Clone(b.Bytes())
 	if m.Revenue != nil {
 		b.Reset()
 		if err := xgb.WriteJSON(&b, m.Revenue); err != nil {
-			return fmt.Errorf("riskmodel: revenue head: %w", err)
+			return nil, fmt.Errorf("riskmodel: revenue head: %w", err)
 		}
 		files[RevenueFile] = slices.Clone(b.Bytes())
 		b.Reset()
 		if err := xgb.WriteLegacyBinary(&b, m.Revenue); err != nil {
-			return fmt.Errorf("riskmodel: revenue head: %w", err)
+			return nil, fmt.Errorf("riskmodel: revenue head: %w", err)
 		}
 		files[RevenueBinFile] = slices.Clone(b.Bytes())
 	}
-	st, err := m.Features.MarshalJSON()
+	st, err := m.State.MarshalJSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files[FeaturesFile] = st
 	mt, err := json.MarshalIndent(m.Metrics, "", "  ")
 	if err != nil {
-		return fmt.Errorf("riskmodel: metrics: %w", err)
+		return nil, fmt.Errorf("riskmodel: metrics: %w", err)
 	}
 	files[MetricsFile] = mt
-
-	man := m.Manifest
-	man.Files = map[string]string{}
-	for name, data := range files {
-		h := sha256.Sum256(data)
-		man.Files[name] = hex.EncodeToString(h[:])
-	}
-	man.ID = modelID(man.Files)
-	mb, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return fmt.Errorf("riskmodel: manifest: %w", err)
-	}
-	files[ManifestFile] = mb
-
-	if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
-	}
-	out, err := sink.CreateDirAtomic(dir)
-	if err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
-	}
-	defer out.Abort()
-	for name, data := range files {
-		if err := sink.WriteFileAtomic(filepath.Join(out.Path(), name), data); err != nil {
-			return fmt.Errorf("riskmodel: %w", err)
-		}
-	}
-	if err := out.Commit(); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
-	}
-	m.Manifest = man
-	return nil
+	return files, nil
 }
 
-func modelID(files map[string]string) string {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		if n != MetricsFile {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s %s\n", n, files[n])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// Load reads a model folder: it checks the SHA-256 of every file the
-// manifest lists, validates the trees and the feature state, and checks that
-// the trees take exactly the state's features.
+// Load reads a gbdt model folder (models.ReadFolder checks its files),
+// validates the trees and the feature state, and checks that the trees take
+// exactly the state's features. Package risklane/models/kinds loads a
+// folder of any kind.
 func Load(dir string) (*Model, error) {
-	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	f, err := models.ReadFolder(dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("riskmodel: %s is not a model folder (no %s); train one with risklane train", dir, ManifestFile)
-		}
 		return nil, fmt.Errorf("riskmodel: %w", err)
 	}
-	man, err := parseManifest(mb)
+	if f.Kind != KindName {
+		return nil, fmt.Errorf("riskmodel: %s holds a %s model, not a %s one", dir, f.Kind, KindName)
+	}
+	return load(f)
+}
+
+// load builds the model from a folder ReadFolder has checked.
+func load(f *models.Folder) (*Model, error) {
+	man, err := parseManifest(f.Manifest)
 	if err != nil {
-		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, ManifestFile), err)
+		return nil, fmt.Errorf("riskmodel: %s: %w", f.Path(ManifestFile), err)
 	}
-	data := map[string][]byte{}
-	for name, want := range man.Files {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("riskmodel: %w", err)
-		}
-		h := sha256.Sum256(b)
-		if got := hex.EncodeToString(h[:]); got != want {
-			return nil, fmt.Errorf("riskmodel: %s: SHA-256 %s, the manifest says %s: the file was changed or damaged after training", filepath.Join(dir, name), got, want)
-		}
-		data[name] = b
-	}
+	man.ID = f.ID
+	data := f.Files
+	dir := f.Dir
 	m := &Model{Manifest: man}
 	if m.Classifier, err = xgb.ReadJSON(bytes.NewReader(data[ModelFile])); err != nil {
 		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, ModelFile), err)
@@ -300,7 +263,7 @@ func Load(dir string) (*Model, error) {
 			return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, RevenueFile), err)
 		}
 	}
-	if m.Features, err = features.Read(bytes.NewReader(data[FeaturesFile])); err != nil {
+	if m.State, err = features.Read(bytes.NewReader(data[FeaturesFile])); err != nil {
 		return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, FeaturesFile), err)
 	}
 	if b, ok := data[MetricsFile]; ok {
@@ -308,8 +271,8 @@ func Load(dir string) (*Model, error) {
 			return nil, fmt.Errorf("riskmodel: %s: %w", filepath.Join(dir, MetricsFile), err)
 		}
 	}
-	if !slices.Equal(man.Features, m.Features.Names()) {
-		return nil, fmt.Errorf("riskmodel: %s: the manifest's features differ from the feature state's: %s", dir, firstDifference(man.Features, m.Features.Names()))
+	if !slices.Equal(man.Features, m.State.Names()) {
+		return nil, fmt.Errorf("riskmodel: %s: the manifest's features differ from the feature state's: %s", dir, firstDifference(man.Features, m.State.Names()))
 	}
 	if err := m.prepare(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
@@ -318,28 +281,23 @@ func Load(dir string) (*Model, error) {
 }
 
 // parseManifest reads manifest.json and checks what Load relies on: the
-// format, the files it must list, and that every listed name is a plain file
-// name inside the folder with a SHA-256 in hex.
+// common header (models.ParseHeader: format, version, file names and
+// hashes), the kind, and the files a gbdt folder must list.
 func parseManifest(b []byte) (Manifest, error) {
+	h, err := models.ParseHeader(b)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if h.Kind != KindName {
+		return Manifest{}, fmt.Errorf("kind %q; a %s folder was expected", h.Kind, KindName)
+	}
 	var man Manifest
 	if err := json.Unmarshal(b, &man); err != nil {
 		return Manifest{}, err
 	}
-	if man.Format != manifestFormat || man.Version != manifestVersion {
-		return Manifest{}, fmt.Errorf("format %q version %d; this risklane reads %q version %d",
-			man.Format, man.Version, manifestFormat, manifestVersion)
-	}
 	for _, need := range []string{ModelFile, FeaturesFile} {
 		if _, ok := man.Files[need]; !ok {
 			return Manifest{}, fmt.Errorf("the manifest does not list %s", need)
-		}
-	}
-	for name, h := range man.Files {
-		if name == "" || name == ManifestFile || name != filepath.Base(name) || strings.HasPrefix(name, ".") || strings.ContainsAny(name, `/\`) {
-			return Manifest{}, fmt.Errorf("the manifest lists %q, which is not a file of the folder", name)
-		}
-		if len(h) != 2*sha256.Size || strings.Trim(h, "0123456789abcdef") != "" {
-			return Manifest{}, fmt.Errorf("the hash of %s, %q, is not a SHA-256 in hex", name, h)
 		}
 	}
 	return man, nil

@@ -45,7 +45,7 @@ func FuzzLoadManifest(f *testing.F) {
 			os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
 		}
 		os.WriteFile(filepath.Join(dir, ManifestFile), data, 0o644)
-		if lm, err := Load(dir); err == nil && (lm.Classifier == nil || lm.Features == nil) {
+		if lm, err := Load(dir); err == nil && (lm.Classifier == nil || lm.State == nil) {
 			t.Fatal("Load succeeded without a classifier or feature state")
 		}
 	})

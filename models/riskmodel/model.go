@@ -1,8 +1,10 @@
 package riskmodel
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -10,10 +12,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"risklane/decl"
 	"risklane/features"
+	"risklane/models"
+	"risklane/models/explain"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/scorer"
@@ -24,33 +26,18 @@ import (
 // use.
 type Model struct {
 	Manifest   Manifest
-	Features   *features.State
+	State      *features.State
 	Classifier *xgb.Model
 	// Revenue is the revenue head (reg:squarederror on log1p of the revenue
 	// of illicit rows); nil when the model has none.
 	Revenue *xgb.Model
 	Metrics Metrics
 
+	// built once by prepare: leaves scorers, the explainer, the names
 	clf, rev *scorer.Scorer
+	ex       *explain.Explainer
+	names    []string
 	rows     sync.Pool // row-major feature buffers
-}
-
-// RankBy names the score a ranking uses.
-type RankBy string
-
-// Rankings.
-const (
-	ByProbability     RankBy = "probability"
-	ByExpectedRevenue RankBy = "expected-revenue"
-)
-
-// ParseRankBy reads a --rank-by value.
-func ParseRankBy(s string) (RankBy, error) {
-	switch RankBy(s) {
-	case ByProbability, ByExpectedRevenue:
-		return RankBy(s), nil
-	}
-	return "", fmt.Errorf("rank by %q: use %s or %s", s, ByProbability, ByExpectedRevenue)
 }
 
 // Train fits the feature state on batches (the labelled history), trains the
@@ -67,7 +54,7 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	labels, revenue, err := outcomes(batches)
+	labels, revenue, err := models.Outcomes(batches)
 	if err != nil {
 		return nil, fmt.Errorf("riskmodel: training data: %w", err)
 	}
@@ -95,7 +82,7 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("riskmodel: validation data: %w", err)
 		}
-		if vlabels, vrevenue, err = outcomes(valid); err != nil {
+		if vlabels, vrevenue, err = models.Outcomes(valid); err != nil {
 			return nil, fmt.Errorf("riskmodel: validation data: %w", err)
 		}
 		var vl []int
@@ -117,7 +104,7 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("riskmodel: classifier: %w", err)
 	}
-	m := &Model{Features: st, Classifier: clf}
+	m := &Model{State: st, Classifier: clf}
 	m.Metrics.Train = TrainSummary{
 		Rows: fm.Rows, Labelled: len(lab), Illicit: illicit, Features: len(fm.Names),
 		Trees: len(clf.Trees), BestIteration: rep.BestIteration,
@@ -150,13 +137,13 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 	}
 	m.Metrics.Training = &tr
 	if len(valid) > 0 {
-		bp, err := m.Evaluate(valid, ByProbability)
+		bp, err := m.Evaluate(valid, models.ByProbability)
 		if err != nil {
 			return nil, err
 		}
 		m.Metrics.Validation = &bp.Report
 		if m.Revenue != nil {
-			br, err := m.Evaluate(valid, ByExpectedRevenue)
+			br, err := m.Evaluate(valid, models.ByExpectedRevenue)
 			if err != nil {
 				return nil, err
 			}
@@ -169,44 +156,16 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 }
 
 // Evaluation is the ranking of a labelled data set by a model.
-type Evaluation struct {
-	RankBy RankBy
-	metrics.Report
-}
+type Evaluation = models.Evaluation
 
 // Evaluate scores batches and computes the metrics of their ranking by
-// probability or by expected revenue.
-func (m *Model) Evaluate(batches []arrow.RecordBatch, by RankBy) (Evaluation, error) {
-	labels, revenue, err := outcomes(batches)
+// probability or by expected revenue (models.Evaluate).
+func (m *Model) Evaluate(batches []arrow.RecordBatch, by models.RankBy) (Evaluation, error) {
+	ev, err := models.Evaluate(m, batches, by)
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("riskmodel: %w", err)
 	}
-	var prob, exp []float64
-	var p, e []float64
-	for _, b := range batches {
-		p, e, err = m.Score(b, p, e)
-		if err != nil {
-			return Evaluation{}, err
-		}
-		prob = append(prob, p...)
-		exp = append(exp, e...)
-	}
-	scores := prob
-	switch by {
-	case ByProbability:
-	case ByExpectedRevenue:
-		if m.Revenue == nil {
-			return Evaluation{}, errors.New("riskmodel: the model has no revenue head, so it cannot rank by expected revenue")
-		}
-		scores = exp
-	default:
-		return Evaluation{}, fmt.Errorf("riskmodel: unknown ranking %q", by)
-	}
-	r, err := metrics.Evaluate(scores, labels, revenue, nil, 0.5)
-	if err != nil {
-		return Evaluation{}, fmt.Errorf("riskmodel: %w", err)
-	}
-	return Evaluation{RankBy: by, Report: r}, nil
+	return ev, nil
 }
 
 // Score computes, for every row of rec, the probability that it is illicit
@@ -220,46 +179,89 @@ func (m *Model) Score(rec arrow.RecordBatch, prob, expRev []float64) ([]float64,
 		buf = new([]float64)
 	}
 	defer m.rows.Put(buf)
-	rows, err := m.Features.TransformRows(rec, *buf)
+	rows, err := m.State.TransformRows(rec, *buf)
 	if err != nil {
 		return nil, nil, err
 	}
 	*buf = rows
 	prob, expRev = grow(prob, n), grow(expRev, n)
-	if err := m.clf.Predict(rows, n, prob, 0); err != nil {
-		return nil, nil, fmt.Errorf("riskmodel: %w", err)
+	if err := m.predict(rows, prob, expRev, 0); err != nil {
+		return nil, nil, err
+	}
+	return prob, expRev, nil
+}
+
+// predict scores len(prob) rows of row-major features on threads
+// goroutines (0: GOMAXPROCS): prob the classifier's probability, expRev
+// the expected revenue, prob times the revenue head's prediction (expm1 of
+// its log1p scale, floored at 0), or 0 without a revenue head.
+func (m *Model) predict(rows, prob, expRev []float64, threads int) error {
+	n := len(prob)
+	if err := m.clf.Predict(rows, n, prob, threads); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
 	}
 	if m.rev == nil {
 		clear(expRev)
-		return prob, expRev, nil
+		return nil
 	}
-	if err := m.rev.Predict(rows, n, expRev, 0); err != nil {
-		return nil, nil, fmt.Errorf("riskmodel: revenue head: %w", err)
+	if err := m.rev.Predict(rows, n, expRev, threads); err != nil {
+		return fmt.Errorf("riskmodel: revenue head: %w", err)
 	}
 	for i, r := range expRev {
 		expRev[i] = prob[i] * math.Max(0, math.Expm1(r))
 	}
-	return prob, expRev, nil
+	return nil
+}
+
+// New assembles a model from its parts: the fitted feature state, the
+// classifier (binary:logistic over the state's features) and, when not
+// nil, the revenue head over the same features. It validates them as Load
+// does; the model's ID is the one Save would give it.
+func New(st *features.State, classifier, revenue *xgb.Model) (*Model, error) {
+	m := &Model{State: st, Classifier: classifier, Revenue: revenue}
+	m.Metrics.Train.Features = len(st.Names())
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	files, err := m.files()
+	if err != nil {
+		return nil, err
+	}
+	m.Manifest.Features = st.Names()
+	m.Manifest.Groups = st.Groups()
+	m.Manifest.Files = models.Hashes(files)
+	m.Manifest.ID = models.FolderID(m.Manifest.Files)
+	return m, nil
 }
 
 // WithClassifier returns a copy of m that uses c as its classifier: a model
 // trained elsewhere (Python XGBoost) on the features m's state computes, in
 // the same order. c must be binary:logistic over exactly those features.
+// Its ID is m's with the classifier's file replaced by c's XGBoost JSON.
 func (m *Model) WithClassifier(c *xgb.Model) (*Model, error) {
-	if c.Objective != xgb.BinaryLogistic {
-		return nil, fmt.Errorf("riskmodel: the classifier's objective is %s; risklane ranks with %s models", c.Objective, xgb.BinaryLogistic)
-	}
-	out := &Model{Manifest: m.Manifest, Features: m.Features, Classifier: c, Revenue: m.Revenue, Metrics: m.Metrics}
+	out := &Model{Manifest: m.Manifest, State: m.State, Classifier: c, Revenue: m.Revenue, Metrics: m.Metrics}
 	if err := out.prepare(); err != nil {
 		return nil, err
 	}
+	var b bytes.Buffer
+	if err := xgb.WriteJSON(&b, c); err != nil {
+		return nil, fmt.Errorf("riskmodel: %w", err)
+	}
+	hashes := maps.Clone(m.Manifest.Files)
+	delete(hashes, ModelBinFile)
+	hashes[ModelFile] = models.Hashes(map[string][]byte{ModelFile: b.Bytes()})[ModelFile]
+	out.Manifest.Files = hashes
+	out.Manifest.ID = models.FolderID(hashes)
 	return out, nil
 }
 
 // prepare checks that the trees take the state's features and loads them
 // into leaves.
 func (m *Model) prepare() error {
-	names := m.Features.Names()
+	names := m.State.Names()
+	if m.Classifier.Objective != xgb.BinaryLogistic {
+		return fmt.Errorf("riskmodel: the classifier's objective is %s; risklane ranks with %s models", m.Classifier.Objective, xgb.BinaryLogistic)
+	}
 	for _, t := range []struct {
 		what string
 		m    *xgb.Model
@@ -280,12 +282,16 @@ func (m *Model) prepare() error {
 	if m.clf, err = scorer.New(m.Classifier); err != nil {
 		return fmt.Errorf("riskmodel: classifier: %w", err)
 	}
+	if m.ex, err = explain.New(m.Classifier); err != nil {
+		return fmt.Errorf("riskmodel: classifier: %w", err)
+	}
 	m.rev = nil
 	if m.Revenue != nil {
 		if m.rev, err = scorer.New(m.Revenue); err != nil {
 			return fmt.Errorf("riskmodel: revenue head: %w", err)
 		}
 	}
+	m.names = names
 	return nil
 }
 
@@ -435,36 +441,4 @@ func grow(s []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return s[:n]
-}
-
-// outcomes reads the labels and revenue of batches: labels 1, 0 or -1 (not
-// inspected), revenue NaN where null or when the data has no revenue column.
-func outcomes(batches []arrow.RecordBatch) ([]int8, []float64, error) {
-	var labels []int8
-	var revenue []float64
-	for _, b := range batches {
-		var err error
-		if labels, err = features.ReadLabels(b, labels); err != nil {
-			return nil, nil, err
-		}
-		idx := b.Schema().FieldIndices(decl.Revenue)
-		if len(idx) == 0 {
-			for range b.NumRows() {
-				revenue = append(revenue, math.NaN())
-			}
-			continue
-		}
-		c, ok := b.Column(idx[0]).(*array.Float64)
-		if !ok {
-			return nil, nil, fmt.Errorf("column %q is %s; the canonical schema has float64", decl.Revenue, b.Column(idx[0]).DataType())
-		}
-		for i := range c.Len() {
-			if c.IsNull(i) {
-				revenue = append(revenue, math.NaN())
-			} else {
-				revenue = append(revenue, c.Value(i))
-			}
-		}
-	}
-	return labels, revenue, nil
 }

@@ -18,6 +18,7 @@ import (
 	"risklane/decl"
 	"risklane/features"
 	"risklane/internal/testenv"
+	"risklane/models"
 	"risklane/models/xgb"
 )
 
@@ -152,7 +153,7 @@ func TestMismatchedParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := &Model{Features: st, Classifier: m.Classifier}
+	other := &Model{State: st, Classifier: m.Classifier}
 	if err := other.prepare(); err == nil || !strings.Contains(err.Error(), "not trained together") {
 		t.Errorf("classifier over another state: %v", err)
 	}
@@ -193,19 +194,19 @@ func TestAgainstPythonXGBoost(t *testing.T) {
 	// validation features (scoring-time) and training features (out of fold)
 	var vrows []float64
 	for _, b := range valid {
-		r, err := m.Features.TransformRows(b, nil)
+		r, err := m.State.TransformRows(b, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		vrows = append(vrows, r...)
 	}
-	nf := len(m.Features.Names())
+	nf := len(m.State.Names())
 	writeRows(t, filepath.Join(tmp, "valid.csv"), vrows, nf)
 	_, fm, err := features.Fit(train, DefaultConfig().Features)
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels, _, err := outcomes(train)
+	labels, _, err := models.Outcomes(train)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"risklane/features"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
+	"risklane/models"
 )
 
 // smallSynth is the generator's configuration for tests: rows of 2024 with
@@ -126,7 +127,7 @@ func TestSignalsSaveLoadScore(t *testing.T) {
 			}
 		}
 	}
-	ev, err := loaded.Evaluate(valid, ByProbability)
+	ev, err := loaded.Evaluate(valid, models.ByProbability)
 	if err != nil {
 		t.Fatal(err)
 	}

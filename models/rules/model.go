@@ -7,8 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/gbdt"
-	"risklane/models/riskmodel"
 )
 
 // ModelData computes what a risk model's rules are measured on: the
@@ -23,8 +23,9 @@ import (
 // get the features the model computes when it scores, fraud rates from the
 // whole history included; on the training rows themselves those rates have
 // seen each row's own label and flatter the rules.
-func ModelData(m *riskmodel.Model, batches []arrow.RecordBatch) (X *gbdt.Matrix, y []float64, training bool, err error) {
-	names := m.Features.Names()
+func ModelData(m models.Ensemble, batches []arrow.RecordBatch) (X *gbdt.Matrix, y []float64, training bool, err error) {
+	st := m.FeatureState()
+	names := st.Names()
 	X = &gbdt.Matrix{Names: names}
 	var labels []int8
 	for _, b := range batches {
@@ -40,8 +41,8 @@ func ModelData(m *riskmodel.Model, batches []arrow.RecordBatch) (X *gbdt.Matrix,
 			y[i] = math.NaN()
 		}
 	}
-	if X.Rows == m.Metrics.Train.Rows {
-		if st, fm, err := features.Fit(batches, m.Features.Config()); err == nil && sameState(st, m.Features) {
+	if X.Rows == m.TrainRows() {
+		if fitted, fm, err := features.Fit(batches, st.Config()); err == nil && sameState(fitted, st) {
 			X.Cols = fm.Cols
 			return X, y, true, nil
 		}
@@ -49,7 +50,7 @@ func ModelData(m *riskmodel.Model, batches []arrow.RecordBatch) (X *gbdt.Matrix,
 	X.Cols = make([][]float64, len(names))
 	var cols [][]float64
 	for _, b := range batches {
-		if cols, err = m.Features.Transform(b, cols); err != nil {
+		if cols, err = st.Transform(b, cols); err != nil {
 			return nil, nil, false, err
 		}
 		for j := range X.Cols {

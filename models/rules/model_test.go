@@ -66,7 +66,7 @@ func TestModelData(t *testing.T) {
 	if err != nil || training {
 		t.Fatalf("other declarations: training %v, %v", training, err)
 	}
-	cols, err := m.Features.Transform(other[0], nil)
+	cols, err := m.State.Transform(other[0], nil)
 	if err != nil {
 		t.Fatal(err)
 	}

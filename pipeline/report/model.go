@@ -7,25 +7,18 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
-	"risklane/models/riskmodel"
 	"risklane/models/rules"
 )
 
-// Score returns the model's probability that each row of batches is
-// illicit, in order: the scores riskmodel's Evaluate (and so `risklane
-// evaluate`) ranks by probability.
-func Score(m *riskmodel.Model, batches []arrow.RecordBatch) ([]float64, error) {
-	var out, prob, exp []float64
-	var err error
-	for _, b := range batches {
-		if prob, exp, err = m.Score(b, prob, exp); err != nil {
-			return nil, err
-		}
-		out = append(out, prob...)
-	}
-	return out, nil
+// Score returns the model's score of each row of batches (its probability
+// of illicit for a models.Probabilistic model), in order: the scores
+// models.Evaluate (and so `risklane evaluate`) ranks by probability.
+func Score(m models.Model, batches []arrow.RecordBatch) ([]float64, error) {
+	score, _, err := models.ScoreAll(m, batches)
+	return score, err
 }
 
 // TopRules is the number of rules the report lists.
@@ -34,15 +27,16 @@ const TopRules = 10
 // Rules extracts the model's strongest decision paths with the rules
 // command's defaults (rules.DefaultOptions), measured on the labelled rows of
 // batches.
-func Rules(m *riskmodel.Model, batches []arrow.RecordBatch, top int) (*RulesSection, error) {
-	names := m.Features.Names()
+func Rules(m models.Ensemble, batches []arrow.RecordBatch, top int) (*RulesSection, error) {
+	st := m.FeatureState()
+	names := st.Names()
 	X := &gbdt.Matrix{Cols: make([][]float64, len(names)), Names: names}
 	var y []float64
 	var cols [][]float64
 	var labels []int8
 	for _, b := range batches {
 		var err error
-		if cols, err = m.Features.Transform(b, cols); err != nil {
+		if cols, err = st.Transform(b, cols); err != nil {
 			return nil, err
 		}
 		for j := range X.Cols {
@@ -62,8 +56,8 @@ func Rules(m *riskmodel.Model, batches []arrow.RecordBatch, top int) (*RulesSect
 	}
 	opts := rules.DefaultOptions()
 	opts.Top = top
-	opts.Namer = rules.FeatureNamer(m.Features)
-	rs, err := rules.Extract(m.Classifier, X, y, opts)
+	opts.Namer = rules.FeatureNamer(st)
+	rs, err := rules.Extract(m.Trees(), X, y, opts)
 	if err != nil {
 		return nil, fmt.Errorf("report: rules: %w", err)
 	}

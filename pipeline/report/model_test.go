@@ -10,6 +10,7 @@ import (
 	"risklane/datasets/demo"
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/models/riskmodel"
 	"risklane/models/scorer"
 )
@@ -57,7 +58,7 @@ func TestScoreAndRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := m.Evaluate(test, riskmodel.ByProbability)
+	ev, err := m.Evaluate(test, models.ByProbability)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestScoreAndRules(t *testing.T) {
 	}
 	// Route every row through the trees with the scorer and count the rows
 	// of each leaf.
-	st := m.Features
+	st := m.State
 	var cols2 [][]float64
 	nf := len(st.Names())
 	var rows []float64

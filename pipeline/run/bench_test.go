@@ -12,6 +12,7 @@ import (
 	"risklane/datasets/synth"
 	"risklane/features"
 	"risklane/models/gbdt"
+	"risklane/models/riskmodel"
 	"risklane/pipeline/rank"
 	"risklane/sink"
 )
@@ -74,7 +75,7 @@ func BenchmarkScoreRun(b *testing.B) {
 	}
 }
 
-func benchModel(b *testing.B) *riskModel {
+func benchModel(b *testing.B) *riskmodel.Model {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = 50_000, 1
 	g, err := synth.New(cfg)
@@ -110,9 +111,9 @@ func benchModel(b *testing.B) *riskModel {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := NewModel("bench-100x6", st, tm, nil)
+	m, err := riskmodel.New(st, tm, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return m.(*riskModel)
+	return m
 }

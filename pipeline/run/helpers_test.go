@@ -17,8 +17,9 @@ import (
 	"risklane/datasets/synth"
 	"risklane/features"
 	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/models/gbdt"
-	"risklane/pipeline/score"
+	"risklane/models/riskmodel"
 	"risklane/sink"
 )
 
@@ -48,14 +49,14 @@ func generate(t testing.TB, rows int64, seed uint64) []arrow.RecordBatch {
 
 var (
 	trainOnce  sync.Once
-	trainedMod score.Model
+	trainedMod models.Model
 	trainErr   error
 )
 
 // trainedModel is a small real model: features fitted on 20,000 synthetic
 // rows (seed 1), 30 trees of depth 4 trained by gbdt. Trained once per test
 // binary.
-func trainedModel(t testing.TB) score.Model {
+func trainedModel(t testing.TB) models.Model {
 	t.Helper()
 	trainOnce.Do(func() {
 		batches := generate(t, 20000, 1)
@@ -82,7 +83,7 @@ func trainedModel(t testing.TB) score.Model {
 			trainErr = err
 			return
 		}
-		trainedMod, trainErr = NewModel("test-model-1", st, m, nil)
+		trainedMod, trainErr = riskmodel.New(st, m, nil)
 	})
 	if trainErr != nil {
 		t.Fatal(trainErr)

@@ -15,8 +15,8 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/pipeline/rank"
-	"risklane/pipeline/score"
 )
 
 // Job is a nightly scoring job, read from a YAML file (see LoadJob). Relative
@@ -125,8 +125,8 @@ func (j *Job) check() error {
 	if _, err := filepath.Match(j.Input, ""); err != nil {
 		return fmt.Errorf("input %q is not a valid glob: %v", j.Input, err)
 	}
-	if r := score.RankBy(j.RankBy); r != "" && r != score.ByProbability && r != score.ByRevenue {
-		return fmt.Errorf("rank_by %q: use %s or %s", j.RankBy, score.ByProbability, score.ByRevenue)
+	if _, err := models.ParseRankBy(j.RankBy); err != nil {
+		return fmt.Errorf("rank_by: %v", err)
 	}
 	if j.Log != "" && j.Log != "text" && j.Log != "json" {
 		return fmt.Errorf("log %q: use text or json", j.Log)
@@ -164,7 +164,7 @@ type NightOptions struct {
 	Log      *slog.Logger
 	Progress Progress
 	// LoadModel loads the job's model; default LoadModel.
-	LoadModel func(dir string) (score.Model, error)
+	LoadModel func(dir string) (models.Model, error)
 	// Now is the clock for the default night; default time.Now.
 	Now func() time.Time
 }
@@ -242,7 +242,7 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 		Night:  night,
 		Inputs: inputs, Profile: prof, Model: model, ModelDir: j.Model,
 		Out: filepath.Join(staging, "ranked.parquet"), CSV: j.CSV, Manifest: filepath.Join(staging, "manifest.json"),
-		Plan: j.Plan(), RankBy: score.RankBy(j.RankBy), BatchSize: j.BatchSize, Workers: j.Workers,
+		Plan: j.Plan(), RankBy: models.RankBy(j.RankBy), BatchSize: j.BatchSize, Workers: j.Workers,
 		TempDir: j.TempDir, Log: log, Progress: o.Progress,
 	}
 	if j.Rejects == nil || *j.Rejects {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"risklane/models"
 	"risklane/pipeline/rank"
-	"risklane/pipeline/score"
 )
 
 func writeJob(t *testing.T, dir, yaml string) string {
@@ -53,7 +53,7 @@ log: json
 	if p := j.Plan(); p != want {
 		t.Errorf("plan %+v, want %+v", p, want)
 	}
-	if *j.MaxRejectRate != 0.02 || *j.Rejects || !j.CSV || j.Retention != (Retention{14, 30}) || j.Log != "json" || j.RankBy != string(score.ByRevenue) {
+	if *j.MaxRejectRate != 0.02 || *j.Rejects || !j.CSV || j.Retention != (Retention{14, 30}) || j.Log != "json" || j.RankBy != string(models.ByExpectedRevenue) {
 		t.Errorf("job %+v", j)
 	}
 
@@ -99,7 +99,7 @@ func nightJob(t *testing.T, dir string) *Job {
 
 func runNight(t *testing.T, j *Job, night string) (*Manifest, error) {
 	t.Helper()
-	return j.Run(context.Background(), NightOptions{Night: night, LoadModel: func(string) (score.Model, error) { return trainedModel(t), nil }})
+	return j.Run(context.Background(), NightOptions{Night: night, LoadModel: func(string) (models.Model, error) { return trainedModel(t), nil }})
 }
 
 func TestNights(t *testing.T) {
@@ -282,7 +282,7 @@ func TestDefaultNightIsToday(t *testing.T) {
 	j := nightJob(t, dir)
 	day := time.Date(2026, 7, 14, 2, 30, 0, 0, time.Local)
 	_, err := j.Run(context.Background(), NightOptions{Now: func() time.Time { return day },
-		LoadModel: func(string) (score.Model, error) { return trainedModel(t), nil }})
+		LoadModel: func(string) (models.Model, error) { return trainedModel(t), nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/pipeline/rank"
+	"risklane/models"
+	"risklane/models/kinds"
 	"risklane/pipeline/score"
 )
 
@@ -64,7 +66,7 @@ type Config struct {
 	Profile *profile.Profile
 	// Model is the loaded model; ModelDir is where it came from (for the
 	// manifest).
-	Model    score.Model
+	Model    models.Model
 	ModelDir string
 
 	// Out is the ranked file (.parquet or .csv). With CSV set, a CSV copy is
@@ -78,7 +80,7 @@ type Config struct {
 	Manifest string
 
 	Plan   rank.Plan
-	RankBy score.RankBy
+	RankBy models.RankBy
 	// MaxRejectRate fails the run (ErrRejectRate) when more than this share
 	// (0 to 1) of the rows read are rejected. Nil: no limit.
 	MaxRejectRate *float64
@@ -152,9 +154,13 @@ func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 	return m, err
 }
 
-func rankBy(r score.RankBy) score.RankBy {
+// LoadModel loads a model folder of any kind (package risklane/models/kinds:
+// files checked, model validated and prepared once).
+func LoadModel(dir string) (models.Model, error) { return kinds.Load(dir) }
+
+func rankBy(r models.RankBy) models.RankBy {
 	if r == "" {
-		return score.ByProbability
+		return models.ByProbability
 	}
 	return r
 }
@@ -163,8 +169,10 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	if cfg.Model == nil {
 		return errors.New("no model")
 	}
-	if r := rankBy(cfg.RankBy); r != score.ByProbability && r != score.ByRevenue {
-		return fmt.Errorf("%w: rank by %q: use %s or %s", ErrUsage, r, score.ByProbability, score.ByRevenue)
+	// A ranking the model cannot give (by expected revenue without a
+	// revenue head) is refused before any work.
+	if err := models.CheckRankBy(cfg.Model, rankBy(cfg.RankBy)); err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	// Structural checks first: nothing is written until the inputs, the
 	// profile, the model and the output folders all fit.

@@ -120,7 +120,7 @@ func TestScoreRun(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for i, r := range rows {
-		if r.Rank != int64(i+1) || r.RunID != m.RunID || r.ModelID != "test-model-1" || ids[r.DeclarationID] {
+		if r.Rank != int64(i+1) || r.RunID != m.RunID || r.ModelID != trainedModel(t).ID() || ids[r.DeclarationID] {
 			t.Fatalf("row %d: %+v", i, r)
 		}
 		ids[r.DeclarationID] = true

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"risklane/models/explain"
 	"risklane/pipeline/rank"
 )
 
@@ -224,10 +223,7 @@ type candidateChunk struct {
 // their features.
 func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes rank.Lanes, have []bool,
 	put func(uint32, []byte) error, timing *Timing) error {
-	ex, err := explain.New(s.cfg.Model.Trees())
-	if err != nil {
-		return err
-	}
+	ex := explainerOf(s.cfg.Model)
 	nf := len(s.cfg.Model.FeatureNames())
 	cols := s.cfg.Reasoner.Quoted()
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -391,10 +387,7 @@ func (s *Scored) repair(ctx context.Context, missing []uint32, rankOf []uint32, 
 	for _, o := range missing {
 		want[o] = true
 	}
-	ex, err := explain.New(s.cfg.Model.Trees())
-	if err != nil {
-		return err
-	}
+	ex := explainerOf(s.cfg.Model)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := s.cfg.workers()

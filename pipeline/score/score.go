@@ -46,8 +46,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/decl"
-	"risklane/models/explain"
-	"risklane/models/xgb"
+	"risklane/models"
 	"risklane/pipeline/rank"
 )
 
@@ -61,42 +60,32 @@ type Source interface {
 	Err() error
 }
 
-// Model is what scoring needs from a trained model. Its methods are called
-// from several goroutines at once.
-type Model interface {
-	// ID identifies the model in the ranked file and the manifest.
-	ID() string
-	// FeatureNames names the model's features, in order.
-	FeatureNames() []string
-	// Columns names the input columns the features read.
-	Columns() []string
-	// Check refuses an input schema that cannot give the model's features,
-	// saying which columns are missing or of the wrong type.
-	Check(schema *arrow.Schema) error
-	// Features computes the features of every row of rec from the model's
-	// saved feature state, row-major: feats[i*F+f] for row i, feature f
-	// (NaN = missing). len(feats) == rows*F.
-	Features(rec arrow.RecordBatch, feats []float64) error
-	// Predict scores rows given their features: prob is the probability of
-	// illicit, expRev the expected revenue (prob times the revenue the model
-	// expects an inspection to raise; 0 when the model has no revenue head).
-	Predict(feats []float64, prob, expRev []float64) error
-	// Trees returns the ensemble behind prob, for reasons.
-	Trees() *xgb.Model
+// contributor is what reasons need from a model: per-feature
+// contributions (models.Explainer). A model without them gets noReasons.
+type contributor interface {
+	Contributions(x, contrib []float64) float64
 }
 
-// RankBy says what the ranking key is.
-type RankBy string
+// noReasons is the contributor of a model that is not a models.Explainer:
+// every contribution is zero, so reasons quote no feature.
+type noReasons struct{}
 
-// Ranking keys.
-const (
-	ByProbability RankBy = "probability"
-	ByRevenue     RankBy = "expected-revenue" // as DATE's dual task ranks
-)
+func (noReasons) Contributions(_, _ []float64) float64 { return 0 }
+
+// explainerOf returns m's contributions, or noReasons.
+func explainerOf(m models.Model) contributor {
+	if e, ok := m.(models.Explainer); ok {
+		return e
+	}
+	return noReasons{}
+}
 
 // Config is what a scoring run needs besides its input.
 type Config struct {
-	Model Model
+	// Model is the model that scores; the reasons use its contributions
+	// when it is a models.Explainer, and ranking by expected revenue needs
+	// a models.RevenueModel with a revenue head (models.CheckRankBy).
+	Model models.Model
 	// Reasoner writes the reasons; nil means NewReasoner(Model.FeatureNames()).
 	Reasoner *Reasoner
 	// Explained returns how many of n scored rows get reasons: the red and
@@ -111,8 +100,8 @@ type Config struct {
 	// Workers is the number of goroutines computing features, scores and
 	// reasons (beside ingest's reader). Zero means GOMAXPROCS.
 	Workers int
-	// RankBy is the ranking key; zero means ByProbability.
-	RankBy RankBy
+	// RankBy is the ranking key; zero means models.ByProbability.
+	RankBy models.RankBy
 	// Progress, when set, is called from one goroutine with the number of
 	// rows done so far in the current pass.
 	Progress func(rows int64)
@@ -169,7 +158,7 @@ func (s *Scored) Rows() int { return s.rows }
 // Ranked by probability, the key holds it; ranked by expected revenue, it
 // is kept apart.
 func (s *Scored) Prob(k rank.Key) float32 {
-	if s.cfg.RankBy == ByRevenue {
+	if s.cfg.RankBy == models.ByExpectedRevenue {
 		return s.prob.at(int(k.Ord()))
 	}
 	return k.Score()
@@ -298,14 +287,13 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 	if cfg.Explained == nil {
 		return nil, fmt.Errorf("score: no Explained function")
 	}
-	ex, err := explain.New(cfg.Model.Trees())
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", cfg.Model.ID(), err)
+	if cfg.RankBy == "" {
+		cfg.RankBy = models.ByProbability
 	}
-	nf := len(cfg.Model.FeatureNames())
-	if ex.NumFeature() != nf {
-		return nil, fmt.Errorf("model %s: the trees use %d features, the feature state gives %d", cfg.Model.ID(), ex.NumFeature(), nf)
+	if err := models.CheckRankBy(cfg.Model, cfg.RankBy); err != nil {
+		return nil, err
 	}
+	ex := explainerOf(cfg.Model)
 	s := &Scored{cfg: cfg, ids: idDigest{seed: maphash.MakeSeed()}}
 	defer func() {
 		if err != nil {
@@ -407,7 +395,7 @@ func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
 	if r.start+len(r.prob) > maxRows {
 		return fmt.Errorf("more than %d rows: split the input into several runs", maxRows)
 	}
-	byRevenue := s.cfg.RankBy == ByRevenue
+	byRevenue := s.cfg.RankBy == models.ByExpectedRevenue
 	for i, p := range r.prob {
 		ord := r.start + i
 		if byRevenue {
@@ -423,7 +411,7 @@ func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
 // scoreWorker holds one worker's buffers for the first pass.
 type scoreWorker struct {
 	cfg       *Config
-	ex        *explain.Explainer
+	ex        contributor
 	ids       *idDigest
 	threshold *atomic.Uint64
 	nf        int
@@ -438,9 +426,9 @@ type scoreWorker struct {
 	row     rowView
 }
 
-func newScoreWorker(cfg *Config, ex *explain.Explainer, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
+func newScoreWorker(cfg *Config, ex contributor, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
 	nf := len(cfg.Model.FeatureNames())
-	return &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == ByRevenue,
+	return &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == models.ByExpectedRevenue,
 		quoted: cfg.Reasoner.Quoted(), feats: make([]float64, subBatch*nf), prob: make([]float64, subBatch),
 		rev: make([]float64, subBatch), contrib: make([]float64, nf)}
 }
@@ -481,7 +469,7 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	if err := w.cfg.Model.Features(sub, feats); err != nil {
 		return fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
 	}
-	if err := w.cfg.Model.Predict(feats, w.prob[:k], w.rev[:k]); err != nil {
+	if err := w.cfg.Model.Predict(sub, feats, w.prob[:k], w.rev[:k]); err != nil {
 		return fmt.Errorf("scoring rows %d to %d: %w", b.start+i+1, b.start+j, err)
 	}
 	// A stale threshold is never too strict: it only ever admits more rows.

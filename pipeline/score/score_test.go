@@ -19,6 +19,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"risklane/decl"
+	"risklane/models"
+	"risklane/models/explain"
 	"risklane/models/xgb"
 	"risklane/pipeline/rank"
 )
@@ -81,6 +83,7 @@ func declarations(t testing.TB, n, bs int, seed uint64) []arrow.RecordBatch {
 // chapter; the probability comes from a random ensemble over them.
 type fakeModel struct {
 	trees    *xgb.Model
+	ex       *explain.Explainer
 	failRows int // Features fails on a batch holding this row count, if > 0
 }
 
@@ -90,7 +93,11 @@ func newFakeModel(seed uint64) *fakeModel {
 	for range 20 {
 		m.Trees = append(m.Trees, randomTree(r, 4))
 	}
-	return &fakeModel{trees: m}
+	ex, err := explain.New(m)
+	if err != nil {
+		panic(err)
+	}
+	return &fakeModel{trees: m, ex: ex}
 }
 
 // randomTree grows a full tree with thresholds in the features' ranges.
@@ -122,6 +129,11 @@ func randomTree(r *rand.Rand, depth int) xgb.Tree {
 	return t
 }
 
+func (m *fakeModel) Kind() string     { return "fake" }
+func (m *fakeModel) HasRevenue() bool { return true }
+func (m *fakeModel) Contributions(x, contrib []float64) float64 {
+	return m.ex.Contributions(x, contrib)
+}
 func (m *fakeModel) ID() string             { return "fake-1" }
 func (m *fakeModel) FeatureNames() []string { return []string{"fob_value", "quantity", "hs_chapter"} }
 func (m *fakeModel) Trees() *xgb.Model      { return m.trees }
@@ -160,7 +172,7 @@ func (m *fakeModel) Features(rec arrow.RecordBatch, feats []float64) error {
 	return nil
 }
 
-func (m *fakeModel) Predict(feats []float64, prob, expRev []float64) error {
+func (m *fakeModel) Predict(_ arrow.RecordBatch, feats []float64, prob, expRev []float64) error {
 	for i := range prob {
 		x := feats[i*3 : i*3+3]
 		p := 1 / (1 + math.Exp(-margin(m.trees, x)))
@@ -190,7 +202,7 @@ func margin(m *xgb.Model, x []float64) float64 {
 
 // runAll runs the whole stage: score, rank, join, write to Parquet, and
 // reads the ranked file back.
-func runAll(t *testing.T, recs []arrow.RecordBatch, m Model, plan rank.Plan, cfg Config, afterScore ...func(*Scored)) ([]rank.Row, rank.Lanes, *Spill) {
+func runAll(t *testing.T, recs []arrow.RecordBatch, m models.Model, plan rank.Plan, cfg Config, afterScore ...func(*Scored)) ([]rank.Row, rank.Lanes, *Spill) {
 	t.Helper()
 	ctx := context.Background()
 	cfg.Model = m
@@ -431,7 +443,7 @@ func TestErrorsStopThePass(t *testing.T) {
 	recs := declarations(t, 5000, 1000, 7)
 	m := newFakeModel(7)
 	m.failRows = 1000
-	cfg := func(m Model) Config {
+	cfg := func(m models.Model) Config {
 		return Config{Model: m, Explained: rank.DefaultPlan().Explained, TempDir: t.TempDir(), Workers: 2}
 	}
 	if _, err := Score(ctx, &sliceSource{recs: recs}, cfg(m)); err == nil || !strings.Contains(err.Error(), "feature state broken") {
@@ -453,7 +465,7 @@ func TestErrorsStopThePass(t *testing.T) {
 func TestRankByRevenue(t *testing.T) {
 	recs := declarations(t, 20000, 3000, 9)
 	m := newFakeModel(9)
-	rows, lanes, _ := runAll(t, recs, m, rank.Plan{Budget: rank.Percent(5), Yellow: rank.Percent(5)}, Config{RankBy: ByRevenue})
+	rows, lanes, _ := runAll(t, recs, m, rank.Plan{Budget: rank.Percent(5), Yellow: rank.Percent(5)}, Config{RankBy: models.ByExpectedRevenue})
 	want := map[string][2]float64{}
 	feats := make([]float64, 3*3000)
 	for _, rec := range recs {

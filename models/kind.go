@@ -1,0 +1,133 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/features"
+)
+
+// Kind is one kind of model: its name in manifests, how to read a folder it
+// wrote and how to train one. A kind's package exports one Kind value and
+// package risklane/models/kinds lists it in its table; nothing else in
+// risklane names the kind.
+type Kind struct {
+	// Name is the manifest's "kind" and the train command's --model value.
+	Name string
+	// Doc is one line for help texts.
+	Doc string
+	// Load builds the model from a folder ReadFolder has read and checked
+	// (regular files, sizes, SHA-256): it validates the model once and
+	// prepares everything scoring needs. The model's ID must be f.ID.
+	Load func(f *Folder) (Model, error)
+	// Train fits a model on labelled batches; valid, which may be nil, is a
+	// validation set that only reports. Nil when the kind cannot be trained
+	// by risklane.
+	Train func(train, valid []arrow.RecordBatch, cfg TrainConfig) (Trained, error)
+	// Params declares the kind's training parameters, once: the train
+	// command's flags, their help and their validation read this table.
+	Params []Param
+}
+
+// Trained is a freshly trained model that can write its folder (with
+// WriteFolder; Save fills the model's ID).
+type Trained interface {
+	Model
+	Save(dir string) error
+}
+
+// TrainConfig is what every kind's Train gets.
+type TrainConfig struct {
+	// Features configures the feature layer (groups, folds, smoothing, seed,
+	// configured signals).
+	Features features.Config
+	// Seed seeds the model's own randomness (row and column sampling,
+	// initial weights).
+	Seed uint64
+	// Params are the values of the kind's Params given by the user, by
+	// name, already checked against their ranges (Kind.ParseParams);
+	// parameters not given keep their defaults.
+	Params map[string]float64
+	// Profile and Inputs describe the training data in the manifest.
+	Profile string
+	Inputs  []string
+}
+
+// Param declares one training parameter of a kind, as XGBoost's
+// DMLC_DECLARE_FIELD does: name, default, valid range and doc, in one place.
+type Param struct {
+	// Name is the flag name ("max-depth").
+	Name string
+	// Doc is the flag's help.
+	Doc string
+	// Default is the value when the parameter is not given.
+	Default float64
+	// Min and Max bound the value, inclusive.
+	Min, Max float64
+	// Integer asks for a whole number; Bool for a switch (0 or 1, a flag
+	// without value).
+	Integer, Bool bool
+}
+
+// Check refuses v when it is outside the parameter's range or not of its
+// type.
+func (p Param) Check(v float64) error {
+	switch {
+	case math.IsNaN(v):
+		return fmt.Errorf("--%s: not a number", p.Name)
+	case (p.Integer || p.Bool) && v != math.Trunc(v):
+		return fmt.Errorf("--%s %g: want a whole number", p.Name, v)
+	case v < p.Min || v > p.Max:
+		return fmt.Errorf("--%s %g: want %s to %s", p.Name, v, p.Format(p.Min), p.Format(p.Max))
+	}
+	return nil
+}
+
+// Format writes v as the parameter's flag takes it.
+func (p Param) Format(v float64) string {
+	if p.Bool {
+		return strconv.FormatBool(v != 0)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// Param returns the declaration of the parameter called name.
+func (k Kind) Param(name string) (Param, bool) {
+	for _, p := range k.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// ParseParams checks the given values (by name) against the kind's table.
+func (k Kind) ParseParams(given map[string]float64) error {
+	for name, v := range given {
+		p, ok := k.Param(name)
+		if !ok {
+			return fmt.Errorf("--%s is not a parameter of %s models", name, k.Name)
+		}
+		if err := p.Check(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Value returns the value of the parameter name in cfg: the one given,
+// else the table's default. It panics when the kind does not declare name,
+// a programming error.
+func (k Kind) Value(cfg TrainConfig, name string) float64 {
+	if v, ok := cfg.Params[name]; ok {
+		return v
+	}
+	p, ok := k.Param(name)
+	if !ok {
+		panic("models: " + k.Name + " declares no parameter " + name)
+	}
+	return p.Default
+}

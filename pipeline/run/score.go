@@ -12,9 +12,9 @@ import (
 
 	"risklane/ingest"
 	"risklane/ingest/profile"
-	"risklane/pipeline/rank"
 	"risklane/models"
 	"risklane/models/kinds"
+	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 )
 

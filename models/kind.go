@@ -30,6 +30,9 @@ type Kind struct {
 	// Params declares the kind's training parameters, once: the train
 	// command's flags, their help and their validation read this table.
 	Params []Param
+	// Groups are the feature groups the kind trains on unless told
+	// otherwise; nil means features.DefaultGroups.
+	Groups []string
 }
 
 // Trained is a freshly trained model that can write its folder (with

@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"risklane/features"
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/models"
+	"risklane/models/kinds"
 	"risklane/models/riskmodel"
 )
 
@@ -30,9 +33,8 @@ func newTrainCmd() *cobra.Command {
 		rejects          string
 		seed             uint64
 		top              int
-		noRevenue        bool
+		kind             string
 		mf               mirrorFlags
-		cfg              = riskmodel.DefaultConfig()
 		folds, smoothing = features.DefaultFolds, float64(features.DefaultSmoothing)
 	)
 	cmd := &cobra.Command{
@@ -52,12 +54,13 @@ declarations would be and the metrics printed (Precision, Recall and Revenue at
 1, 2, 5, 10% inspected, AUC), ranked by probability and by expected revenue. The
 validation set only reports: it never tunes the model.
 
-Defaults: 400 rounds, depth 10, eta 0.05, subsample 0.8, colsample_bytree 0.8,
-min_child_weight 1, lambda 1, 256 bins (chosen by time-ordered cross-validation on
-the KCS training year; see models/riskmodel).
+Model kinds (--model):` + kindsHelp() + `
+Each kind's parameters are flags below (defaults shown); the gbdt defaults were
+chosen by time-ordered cross-validation on the KCS training year (see
+models/riskmodel). A flag of another kind's parameter is refused.
 
 Feature groups (--features): ` + strings.Join(features.AvailableGroups(), ", ") + `;
-the default is ` + strings.Join(riskmodel.DefaultGroups, ",") + `. Give a list ("hs,risk,freq")
+the gbdt default is ` + strings.Join(riskmodel.DefaultGroups, ",") + `. Give a list ("hs,risk,freq")
 or changes to the default ("+traders", "-tax"). The trader history (+traders:
 fraud rates and counts of importer, declarant, seller, office and their pairs) is
 off by default because it does not carry over from one quarter to the next on the
@@ -97,7 +100,27 @@ saved in features.json: scoring needs no trade file.`,
 					return usageError{msg: fmt.Sprintf("train: --valid-from %q is not a date like 2021-01-01", validFrom)}
 				}
 			}
-			g, err := features.ParseGroups(groups, mf.base(riskmodel.DefaultGroups))
+			k, err := kinds.Lookup(kind)
+			if err != nil {
+				return usageError{msg: "train: --model: " + err.Error()}
+			}
+			if k.Train == nil {
+				return usageError{msg: fmt.Sprintf("train: risklane cannot train %s models", k.Name)}
+			}
+			given := map[string]float64{}
+			c.Flags().Visit(func(f *pflag.Flag) {
+				if v, ok := f.Value.(*paramValue); ok {
+					given[f.Name] = v.v
+				}
+			})
+			if err := k.ParseParams(given); err != nil {
+				return usageError{msg: "train: " + err.Error()}
+			}
+			base := k.Groups
+			if base == nil {
+				base = features.DefaultGroups
+			}
+			g, err := features.ParseGroups(groups, mf.base(base))
 			if err != nil {
 				return usageError{msg: "train: --features: " + err.Error()}
 			}
@@ -106,16 +129,16 @@ saved in features.json: scoring needs no trade file.`,
 				return err
 			}
 			reportTariffRejects(c.OutOrStdout(), mf.tariffs, tariffRejects)
-			cfg.Features = features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed, Signals: sigs}
-			cfg.Classifier.Seed, cfg.Revenue.Seed = seed, seed
-			cfg.NoRevenueHead = noRevenue
-			cfg.Inputs = inputs
+			tc := models.TrainConfig{
+				Features: features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed, Signals: sigs},
+				Seed:     seed, Params: given, Inputs: inputs,
+			}
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err
 			}
-			cfg.Profile = p.Name
-			return runTrain(c.OutOrStdout(), inputs, validIn, from, p, out, rejects, top, cfg)
+			tc.Profile = p.Name
+			return runTrain(c.OutOrStdout(), inputs, validIn, from, p, out, rejects, top, k, tc)
 		},
 	}
 	fl := cmd.Flags()
@@ -128,24 +151,13 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
 	fl.Uint64Var(&seed, "seed", 0, "seed of the folds and of row and column sampling")
 	fl.IntVar(&top, "top", 15, "number of most important features to print")
-	fl.BoolVar(&noRevenue, "no-revenue-head", false, "train no revenue head (expected revenue is then 0)")
 	fl.StringArrayVar(&mf.trade, "trade", nil, "trade statistics (Comtrade CSV, as risklane mirror reads) for the mirror features; repeat for several")
 	fl.StringVar(&mf.reporter, "reporter", "", "with --trade: ISO3 code of the importing country the declarations belong to")
 	fl.StringVar(&mf.tariffs, "tariffs", "", "with --trade: tariff table CSV (hs,rate) for the mirror revenue gap; default: the rates the declarations show")
 	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
 	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
-	fl.IntVar(&cfg.Classifier.NumRounds, "rounds", cfg.Classifier.NumRounds, "boosting rounds (trees)")
-	fl.IntVar(&cfg.Classifier.MaxDepth, "max-depth", cfg.Classifier.MaxDepth, "depth of each tree")
-	fl.Float64Var(&cfg.Classifier.Eta, "eta", cfg.Classifier.Eta, "learning rate")
-	fl.Float64Var(&cfg.Classifier.Subsample, "subsample", cfg.Classifier.Subsample, "share of rows drawn for each tree")
-	fl.Float64Var(&cfg.Classifier.ColsampleByTree, "colsample-bytree", cfg.Classifier.ColsampleByTree, "share of features drawn for each tree")
-	fl.Float64Var(&cfg.Classifier.MinChildWeight, "min-child-weight", cfg.Classifier.MinChildWeight, "minimum hessian in a leaf")
-	fl.Float64Var(&cfg.Classifier.Lambda, "lambda", cfg.Classifier.Lambda, "L2 regularisation of leaf weights")
-	fl.Float64Var(&cfg.Classifier.Gamma, "gamma", cfg.Classifier.Gamma, "minimum loss reduction of a split")
-	fl.IntVar(&cfg.Classifier.MaxBin, "max-bin", 256, "histogram bins per feature (2 to 256)")
-	fl.Float64Var(&cfg.Classifier.ScalePosWeight, "scale-pos-weight", 1, "weight of illicit rows")
-	fl.IntVar(&cfg.Classifier.EarlyStoppingRounds, "early-stopping", 0, "stop when the validation log loss has not improved for this many rounds (0: off)")
-	fl.IntVar(&cfg.Classifier.NumThreads, "threads", 0, "goroutines for training (0: all cores)")
+	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
+	addParamFlags(fl)
 	return cmd
 }
 
@@ -181,7 +193,7 @@ func release(batches []arrow.RecordBatch) {
 	}
 }
 
-func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *profile.Profile, out, rejects string, top int, cfg riskmodel.Config) error {
+func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *profile.Profile, out, rejects string, top int, k models.Kind, cfg models.TrainConfig) error {
 	train, st, err := readDeclarations(inputs, p, rejects)
 	if err != nil {
 		return err
@@ -214,7 +226,7 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 		train, valid = before, after
 		fmt.Fprintf(w, "Validation: rows dated %s or later: %d; training on %d\n", validFrom.Format("2006-01-02"), rows(after), rows(before))
 	}
-	m, err := riskmodel.Train(train, valid, cfg)
+	m, err := k.Train(train, valid, cfg)
 	if err != nil {
 		return err
 	}
@@ -222,8 +234,10 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 	if err := m.Save(out); err != nil {
 		return err
 	}
-	trainReport(w, m, top)
-	fmt.Fprintf(w, "\nModel %s written to %s\n", m.Manifest.ID, out)
+	if s, ok := m.(models.Summarizer); ok {
+		s.WriteSummary(w, top)
+	}
+	fmt.Fprintf(w, "\nModel %s written to %s\n", m.ID(), out)
 	return nil
 }
 
@@ -235,31 +249,69 @@ func rows(batches []arrow.RecordBatch) int64 {
 	return n
 }
 
-func trainReport(w io.Writer, m *riskmodel.Model, top int) {
-	mt := m.Metrics
-	c := m.Manifest.Classifier
-	fmt.Fprintf(w, "Features: %d (groups %s)\n", mt.Train.Features, strings.Join(m.Manifest.Groups, ","))
-	fmt.Fprintf(w, "Classifier: %d trees (depth %d, eta %g, subsample %g, colsample_bytree %g) on %d labelled rows, %d illicit\n",
-		mt.Train.Trees, c.MaxDepth, c.Eta, c.Subsample, c.ColsampleByTree, mt.Train.Labelled, mt.Train.Illicit)
-	if m.Revenue != nil {
-		fmt.Fprintf(w, "Revenue head: %d trees on %d illicit rows with revenue\n", len(m.Revenue.Trees), mt.RevenueHead.Rows)
-	} else if mt.RevenueHead.Note != "" {
-		fmt.Fprintf(w, "Revenue head: %s\n", mt.RevenueHead.Note)
+// kindsHelp lists the model kinds for the train command's help.
+func kindsHelp() string {
+	var b strings.Builder
+	for _, k := range kinds.All() {
+		fmt.Fprintf(&b, "\n  %s  %s", k.Name, k.Doc)
 	}
-	fmt.Fprintf(w, "Trained in %.1fs\n", mt.TrainSeconds)
-	if mt.Validation != nil {
-		fmt.Fprintf(w, "\nValidation, ranked by probability:\n%s", mt.Validation)
-		if mt.ValidationByRevenue != nil && m.Revenue != nil {
-			fmt.Fprintf(w, "\nValidation, ranked by expected revenue:\n%s", mt.ValidationByRevenue)
+	return b.String()
+}
+
+// paramValue is the flag of a declared training parameter (models.Param):
+// its type, default, help and range come from the kind's table.
+type paramValue struct {
+	p models.Param
+	v float64
+}
+
+func (pv *paramValue) String() string { return pv.p.Format(pv.v) }
+
+func (pv *paramValue) Set(s string) error {
+	var v float64
+	if pv.p.Bool {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		if b {
+			v = 1
+		}
+	} else {
+		var err error
+		if v, err = strconv.ParseFloat(s, 64); err != nil {
+			return fmt.Errorf("%q is not a number", s)
 		}
 	}
-	if top > 0 && len(mt.Importance) > 0 {
-		fmt.Fprintf(w, "\nMost important features (share of the classifier's total gain):\n")
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "rank\tfeature\tgroup\tgain\tsplits")
-		for i, im := range mt.Importance[:min(top, len(mt.Importance))] {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f%%\t%d\n", i+1, im.Feature, im.Group, 100*im.Share, im.Splits)
+	if err := pv.p.Check(v); err != nil {
+		return err
+	}
+	pv.v = v
+	return nil
+}
+
+func (pv *paramValue) Type() string {
+	switch {
+	case pv.p.Bool:
+		return "bool"
+	case pv.p.Integer:
+		return "int"
+	}
+	return "float"
+}
+
+// addParamFlags adds a flag for every parameter every kind declares; a
+// name two kinds share is one flag, with the first kind's default shown.
+func addParamFlags(fl *pflag.FlagSet) {
+	for _, k := range kinds.All() {
+		for _, p := range k.Params {
+			if fl.Lookup(p.Name) != nil {
+				continue
+			}
+			f := fl.VarPF(&paramValue{p: p, v: p.Default}, p.Name, "", fmt.Sprintf("%s (%s)", p.Doc, k.Name))
+			if p.Bool {
+				f.NoOptDefVal = "true"
+			}
 		}
-		tw.Flush()
 	}
 }

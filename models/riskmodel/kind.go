@@ -26,6 +26,7 @@ var Kind = models.Kind{
 	Load:   func(f *models.Folder) (models.Model, error) { return load(f) },
 	Train:  trainKind,
 	Params: params(),
+	Groups: DefaultGroups,
 }
 
 // param binds one declared parameter to the Config field it sets.

@@ -19,6 +19,7 @@ import (
 
 	"risklane/features"
 	"risklane/models/xgb"
+	"time"
 )
 
 // Model is a trained model, loaded and validated once. Its methods are safe
@@ -101,4 +102,19 @@ type Ensemble interface {
 type Summarizer interface {
 	Model
 	WriteSummary(w io.Writer, top int)
+}
+
+// Provenance says what a model was trained on, as its manifest records it.
+type Provenance struct {
+	Profile string
+	Inputs  []string
+	Created time.Time
+	// Labelled is the number of labelled training rows (0: unknown).
+	Labelled int
+}
+
+// Described is a model that records its provenance.
+type Described interface {
+	Model
+	Provenance() Provenance
 }

@@ -16,7 +16,8 @@ import (
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
-	"risklane/models/riskmodel"
+	"risklane/models"
+	"risklane/models/kinds"
 	"risklane/pipeline/report"
 	"risklane/sink"
 )
@@ -98,7 +99,7 @@ A section whose input is missing says so instead of being left out.`,
 				return err
 			}
 			r.profile = p
-			m, err := riskmodel.Load(r.modelDir)
+			m, err := kinds.Load(r.modelDir)
 			if err != nil {
 				return err
 			}
@@ -140,14 +141,14 @@ func releaseBatches(batches []arrow.RecordBatch) {
 // r.inputs). gaps, when not nil, is a mirror analysis done already
 // (otherwise r.trade is analysed when given); clusters, when not nil, a
 // clustering of the batches' unit values (otherwise one is fitted).
-func makeReport(r reportRequest, m *riskmodel.Model, batches []arrow.RecordBatch, gaps *mirror.Gaps, clusters *pricecluster.Model) (*report.Data, error) {
+func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, gaps *mirror.Gaps, clusters *pricecluster.Model) (*report.Data, error) {
 	scores, err := report.Score(m, batches)
 	if err != nil {
 		return nil, err
 	}
 	in := report.Inputs{
 		Title:        r.title,
-		Subtitle:     fmt.Sprintf("Model %s evaluated on %s", m.Manifest.ID, strings.Join(baseNames(r.inputs), ", ")),
+		Subtitle:     fmt.Sprintf("Model %s evaluated on %s", m.ID(), strings.Join(baseNames(r.inputs), ", ")),
 		Declarations: batches,
 		Scores:       scores,
 		BudgetPct:    r.budget,
@@ -159,9 +160,13 @@ func makeReport(r reportRequest, m *riskmodel.Model, batches []arrow.RecordBatch
 	for _, b := range batches {
 		n += int(b.NumRows())
 	}
+	model := fmt.Sprintf("%s (%s, a %s model)", r.modelDir, m.ID(), m.Kind())
+	if d, ok := m.(models.Described); ok {
+		p := d.Provenance()
+		model = fmt.Sprintf("%s (%s, trained %s on %s labelled rows)", r.modelDir, m.ID(), p.Created.Format("2006-01-02"), thousandsInt(p.Labelled))
+	}
 	in.Facts = []report.Fact{
-		{Name: "model", Value: fmt.Sprintf("%s (%s, trained %s on %s labelled rows)", r.modelDir, m.Manifest.ID,
-			m.Manifest.Created.Format("2006-01-02"), thousandsInt(m.Metrics.Train.Labelled))},
+		{Name: "model", Value: model},
 		{Name: "data", Value: fmt.Sprintf("%s (%s rows, profile %s)", strings.Join(r.inputs, ", "), thousandsInt(n), r.profile.Name)},
 	}
 	if in.Gaps == nil && len(r.trade) > 0 {
@@ -182,11 +187,15 @@ func makeReport(r reportRequest, m *riskmodel.Model, batches []arrow.RecordBatch
 	} else {
 		in.Missing[report.SectionRanked] = "give a ranked file written by risklane score with --ranked FILE."
 	}
-	if labelledRows(batches) > 0 {
-		if in.Rules, err = report.Rules(m, batches, report.TopRules); err != nil {
+	e, isEnsemble := m.(models.Ensemble)
+	switch {
+	case !isEnsemble:
+		in.Missing[report.SectionRules] = fmt.Sprintf("a %s model has no trees to read rules from.", m.Kind())
+	case labelledRows(batches) > 0:
+		if in.Rules, err = report.Rules(e, batches, report.TopRules); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		in.Missing[report.SectionRules] = report.NoLabels
 	}
 	return report.Build(in)

@@ -13,7 +13,8 @@ import (
 
 	"risklane/ingest"
 	"risklane/ingest/profile"
-	"risklane/models/riskmodel"
+	"risklane/models"
+	"risklane/models/kinds"
 	"risklane/models/rules"
 	"risklane/pipeline/score"
 )
@@ -121,19 +122,27 @@ type rulesReport struct {
 }
 
 func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts rules.Options, asJSON bool) error {
-	m, err := riskmodel.Load(modelDir)
+	loaded, err := kinds.Load(modelDir)
 	if err != nil {
 		return err
 	}
+	m, ok := loaded.(models.Ensemble)
+	if !ok {
+		return fmt.Errorf("rules: %s holds a %s model, which has no trees to read rules from", modelDir, loaded.Kind())
+	}
+	var prov models.Provenance
+	if d, ok := loaded.(models.Described); ok {
+		prov = d.Provenance()
+	}
 	recorded := len(inputs) == 0
 	if recorded {
-		if len(m.Manifest.Inputs) == 0 {
+		if len(prov.Inputs) == 0 {
 			return usageError{msg: fmt.Sprintf("rules: the model folder %s does not record its training files; give labelled declarations with --in FILE --profile P", modelDir)}
 		}
-		inputs = m.Manifest.Inputs
+		inputs = prov.Inputs
 	}
 	if prof == "" {
-		if prof = m.Manifest.Profile; prof == "" {
+		if prof = prov.Profile; prof == "" {
 			return usageError{msg: "rules: the model folder does not record its profile; give --profile with one of " + strings.Join(profile.Names(), ", ") + " or a YAML file"}
 		}
 	}
@@ -157,8 +166,8 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 	if err != nil {
 		return err
 	}
-	opts.Namer = rules.FeatureNamer(m.State)
-	rs, err := rules.Extract(m.Classifier, X, y, opts)
+	opts.Namer = rules.FeatureNamer(m.FeatureState())
+	rs, err := rules.Extract(m.Trees(), X, y, opts)
 	if err != nil {
 		return err
 	}
@@ -170,7 +179,7 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 		}
 	}
 	d.BaseRate = float64(d.Illicit) / float64(d.Labelled)
-	rep := rulesReport{ModelID: m.Manifest.ID, Trees: len(m.Classifier.Trees), Data: d, Rank: opts.Rank,
+	rep := rulesReport{ModelID: m.ID(), Trees: len(m.Trees().Trees), Data: d, Rank: opts.Rank,
 		MinSupport: opts.MinSupport, Similarity: opts.Similarity, Rules: rs}
 	if rep.Rules == nil {
 		rep.Rules = []rules.Rule{}

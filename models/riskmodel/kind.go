@@ -118,6 +118,7 @@ var (
 	_ models.Ensemble      = (*Model)(nil)
 	_ models.Summarizer    = (*Model)(nil)
 	_ models.Trained       = (*Model)(nil)
+	_ models.Described     = (*Model)(nil)
 )
 
 // Kind returns KindName.
@@ -212,4 +213,9 @@ func (m *Model) WriteSummary(w io.Writer, top int) {
 		}
 		tw.Flush()
 	}
+}
+
+// Provenance returns what the manifest and metrics record of the training.
+func (m *Model) Provenance() models.Provenance {
+	return models.Provenance{Profile: m.Manifest.Profile, Inputs: m.Manifest.Inputs, Created: m.Manifest.Created, Labelled: m.Metrics.Train.Labelled}
 }

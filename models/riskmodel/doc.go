@@ -4,7 +4,7 @@
 // would raise, so that a declaration's expected revenue is P(illicit) times
 // that prediction (the dual task of the DATE paper).
 //
-// A model lives in a folder (docs/DESIGN.md, "Model files"):
+// A model lives in a folder (docs/DESIGN.md, "Model folders and kinds"):
 //
 //	model.json     classifier, XGBoost JSON (loads in Python XGBoost)
 //	model.bin      classifier, XGBoost legacy binary (loads in leaves)
@@ -17,4 +17,8 @@
 //
 // Save writes the folder atomically; Load checks every hash and that the
 // trees take exactly the features the state computes.
+//
+// This is the "gbdt" model kind: Model implements the model seam
+// (risklane/models.Model and its capabilities) and Kind is its entry in the
+// table of kinds (risklane/models/kinds).
 package riskmodel

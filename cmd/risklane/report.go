@@ -33,6 +33,7 @@ type reportRequest struct {
 	reporter string
 	tariffs  string
 	ranked   string
+	clusters string
 	out      string
 	title    string
 	budget   float64
@@ -58,7 +59,8 @@ projector or an analyst's laptop on a closed network. It shows:
     inspection rate;
   - the score distribution of frauds and clean declarations;
   - the unit values of the most suspicious HS6 codes with their k-means clusters
-    (fitted on --in as risklane cluster does);
+    (with --clusters, the clusters risklane cluster --model wrote; otherwise
+    fitted on --in as risklane cluster does);
   - the biggest mirror gaps (with --trade, --reporter and optionally --tariffs);
   - a world map of fraud by country of origin;
   - the model's top rules, measured on --in;
@@ -110,7 +112,13 @@ A section whose input is missing says so instead of being left out.`,
 			defer releaseBatches(batches)
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
-			d, err := makeReport(r, m, batches, nil, nil)
+			var clusters *pricecluster.Model
+			if r.clusters != "" {
+				if clusters, err = readClusters(r.clusters); err != nil {
+					return err
+				}
+			}
+			d, err := makeReport(r, m, batches, nil, clusters)
 			if err != nil {
 				return err
 			}
@@ -125,10 +133,21 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.reporter, "reporter", "", "importing country of the trade statistics (ISO3, e.g. KEN)")
 	fl.StringVar(&r.tariffs, "tariffs", "", "tariff table CSV (hs,rate in percent) for the mirror revenue gap")
 	fl.StringVar(&r.ranked, "ranked", "", "ranked file written by risklane score (.parquet or .csv)")
+	fl.StringVar(&r.clusters, "clusters", "", "price clusters written by risklane cluster --model (JSON); default: fitted on --in")
 	fl.StringVar(&r.out, "out", "", "HTML file to write")
 	fl.StringVar(&r.title, "title", "", "title of the report (default: risklane report)")
 	fl.Float64Var(&r.budget, "budget", 5, "inspection rate (percent) at which the fraud map counts the model's catches")
 	return cmd
+}
+
+// readClusters reads the price clusters risklane cluster --model wrote.
+func readClusters(path string) (*pricecluster.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return pricecluster.ReadModel(f, path)
 }
 
 func releaseBatches(batches []arrow.RecordBatch) {

@@ -64,7 +64,7 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 			}
 			by, err := models.ParseRankBy(rankBy)
 			if err != nil {
-				return usageError{msg: "evaluate: --" + err.Error()}
+				return usageError{msg: "evaluate: --rank-by: " + err.Error()}
 			}
 			p, err := profile.Resolve(prof)
 			if err != nil {

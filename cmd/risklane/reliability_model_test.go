@@ -277,4 +277,3 @@ func TestOldModelFolder(t *testing.T) {
 		}
 	}
 }
-

@@ -88,7 +88,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 			}
 			by, err := models.ParseRankBy(rankBy)
 			if err != nil {
-				return usageError{msg: "score: --" + err.Error()}
+				return usageError{msg: "score: --rank-by: " + err.Error()}
 			}
 			var limit *float64
 			if maxRejectRate != "" {

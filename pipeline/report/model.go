@@ -2,14 +2,10 @@ package report
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/features"
 	"risklane/models"
-	"risklane/models/gbdt"
-	"risklane/models/metrics"
 	"risklane/models/rules"
 )
 
@@ -26,37 +22,16 @@ const TopRules = 10
 
 // Rules extracts the model's strongest decision paths with the rules
 // command's defaults (rules.DefaultOptions), measured on the labelled rows of
-// batches.
+// batches as `risklane rules` measures them (rules.ModelData: the training
+// rows get the out-of-fold features the trees were trained on).
 func Rules(m models.Ensemble, batches []arrow.RecordBatch, top int) (*RulesSection, error) {
-	st := m.FeatureState()
-	names := st.Names()
-	X := &gbdt.Matrix{Cols: make([][]float64, len(names)), Names: names}
-	var y []float64
-	var cols [][]float64
-	var labels []int8
-	for _, b := range batches {
-		var err error
-		if cols, err = st.Transform(b, cols); err != nil {
-			return nil, err
-		}
-		for j := range X.Cols {
-			X.Cols[j] = append(X.Cols[j], cols[j]...)
-		}
-		if labels, err = features.ReadLabels(b, labels[:0]); err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		for _, l := range labels {
-			if l == metrics.Unknown {
-				y = append(y, math.NaN())
-			} else {
-				y = append(y, float64(l))
-			}
-		}
-		X.Rows += int(b.NumRows())
+	X, y, _, err := rules.ModelData(m, batches)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	opts := rules.DefaultOptions()
 	opts.Top = top
-	opts.Namer = rules.FeatureNamer(st)
+	opts.Namer = rules.FeatureNamer(m.FeatureState())
 	rs, err := rules.Extract(m.Trees(), X, y, opts)
 	if err != nil {
 		return nil, fmt.Errorf("report: rules: %w", err)

@@ -14,12 +14,12 @@ package models
 
 import (
 	"io"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/features"
 	"risklane/models/xgb"
-	"time"
 )
 
 // Model is a trained model, loaded and validated once. Its methods are safe

@@ -1,10 +1,15 @@
 package kinds
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/models"
 )
@@ -52,5 +57,59 @@ func TestLoadUnknownKind(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "weights.bin"), []byte("0124"), 0o644)
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "changed or damaged") {
 		t.Fatalf("load of a changed file: %v", err)
+	}
+}
+
+// constant is the smallest model kind: it scores every row with the number
+// its one file holds. TestNewKind adds it to the table as a new kind's
+// package would, with one line.
+type constant struct {
+	id    string
+	score float64
+}
+
+func (c *constant) Kind() string                                { return "constant" }
+func (c *constant) ID() string                                  { return c.id }
+func (c *constant) FeatureNames() []string                      { return nil }
+func (c *constant) Columns() []string                           { return nil }
+func (c *constant) Check(*arrow.Schema) error                   { return nil }
+func (c *constant) Features(arrow.RecordBatch, []float64) error { return nil }
+func (c *constant) Predict(_ arrow.RecordBatch, _ []float64, score, expRev []float64) error {
+	for i := range score {
+		score[i], expRev[i] = c.score, 0
+	}
+	return nil
+}
+
+var constantKind = models.Kind{Name: "constant", Doc: "one score for every row", Load: func(f *models.Folder) (models.Model, error) {
+	v, err := strconv.ParseFloat(string(f.Files["score.txt"]), 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path("score.txt"), err)
+	}
+	return &constant{id: f.ID, score: v}, nil
+}}
+
+// TestNewKind: a folder written by a new kind loads through the same Load
+// once its Kind is in the table, and a ranking it cannot give is refused.
+func TestNewKind(t *testing.T) {
+	defer func(saved []models.Kind) { table = saved }(table)
+	table = append(table, constantKind) // the one registration line
+
+	dir := t.TempDir()
+	if _, err := models.WriteFolder(dir, map[string][]byte{"score.txt": []byte("0.25")}, func(id string, h map[string]string) ([]byte, error) {
+		return json.Marshal(models.Header{Format: models.FolderFormat, Version: models.FolderVersion, Kind: "constant", ID: id, Files: h})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, exp := make([]float64, 2), make([]float64, 2)
+	if err := m.Predict(nil, nil, score, exp); err != nil || m.Kind() != "constant" || score[1] != 0.25 {
+		t.Fatalf("loaded %s model scores %v, %v", m.Kind(), score, err)
+	}
+	if err := models.CheckRankBy(m, models.ByExpectedRevenue); err == nil {
+		t.Fatal("a model without a revenue head may rank by expected revenue")
 	}
 }

@@ -34,7 +34,7 @@ type Job struct {
 	Yellow  *rank.Share `yaml:"yellow"`  // default 10%
 	Explore *rank.Share `yaml:"explore"` // default 10% of the red lane
 	Seed    *uint64     `yaml:"seed"`    // default 1
-	RankBy  string      `yaml:"rank_by"` // probability (default) or revenue
+	RankBy  string      `yaml:"rank_by"` // probability (default) or expected-revenue
 
 	CSV bool `yaml:"csv"` // also write ranked.csv
 	// Rejects writes rejects.csv (default true).

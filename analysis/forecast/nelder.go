@@ -1,0 +1,159 @@
+package forecast
+
+import "math"
+
+// nelderMead minimises f from x0 in place with the simplex method exactly as
+// R's optim(method = "Nelder-Mead") does (nmmin in R's optim.c, which
+// forecast::ets calls through its etsNelderMead): reflection 1, contraction
+// 0.5, expansion 2, initial step a tenth of the largest |x0_i|, stop when the
+// simplex's values span less than reltol*(|f(x0)|+reltol) or after maxit
+// evaluations. Matching R's optimiser, not only its objective, is what makes
+// risklane pick the same models as R on the same data. It returns the best
+// value and the number of evaluations. ws is scratch reused across calls.
+func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit int, ws *nmWork) (float64, int) {
+	const big = 1.0e35
+	n := len(x)
+	n1 := n + 1
+	ws.grow(n)
+	// Column j of the simplex is P[j*n : j*n+n], its value V[j]; column n1
+	// is the centroid.
+	P, V, B := ws.p, ws.v, ws.b
+	col := func(j int) []float64 { return P[j*n : j*n+n] }
+	fx := f(x)
+	if math.IsInf(fx, 0) || math.IsNaN(fx) {
+		return math.Inf(1), 1
+	}
+	funcount := 1
+	convtol := reltol * (math.Abs(fx) + reltol)
+	V[0] = fx
+	copy(col(0), x)
+	L := 0
+	step := 0.0
+	for _, v := range x {
+		step = math.Max(step, 0.1*math.Abs(v))
+	}
+	if step == 0 {
+		step = 0.1
+	}
+	size := 0.0
+	for j := 1; j < n1; j++ {
+		c := col(j)
+		copy(c, x)
+		trystep := step
+		for c[j-1] == x[j-1] {
+			c[j-1] = x[j-1] + trystep
+			trystep *= 10
+		}
+		size += trystep
+	}
+	oldsize := size
+	calcvert := true
+	eval := func(v []float64) float64 {
+		funcount++
+		r := f(v)
+		if math.IsInf(r, 0) || math.IsNaN(r) {
+			return big
+		}
+		return r
+	}
+	for {
+		if calcvert {
+			for j := 0; j < n1; j++ {
+				if j != L {
+					V[j] = eval(col(j))
+				}
+			}
+			calcvert = false
+		}
+		VL, VH, H := V[L], V[L], L
+		for j := 0; j < n1; j++ {
+			if j == L {
+				continue
+			}
+			if V[j] < VL {
+				L, VL = j, V[j]
+			}
+			if V[j] > VH {
+				H, VH = j, V[j]
+			}
+		}
+		if VH <= VL+convtol || funcount > maxit {
+			break
+		}
+		C := col(n1)
+		hc := col(H)
+		for i := 0; i < n; i++ {
+			t := -hc[i]
+			for j := 0; j < n1; j++ {
+				t += P[j*n+i]
+			}
+			C[i] = t / float64(n)
+		}
+		for i := 0; i < n; i++ {
+			B[i] = 2*C[i] - hc[i]
+		}
+		VR := eval(B)
+		if VR < VL {
+			// Extension: C takes the reflected point, B the extended one.
+			for i := 0; i < n; i++ {
+				e := 2*B[i] - C[i]
+				C[i] = B[i]
+				B[i] = e
+			}
+			fe := eval(B)
+			if fe < VR {
+				copy(hc, B)
+				V[H] = fe
+			} else {
+				copy(hc, C)
+				V[H] = VR
+			}
+			continue
+		}
+		if VR < VH {
+			copy(hc, B)
+			V[H] = VR
+		}
+		for i := 0; i < n; i++ {
+			B[i] = 0.5*hc[i] + 0.5*C[i]
+		}
+		fc := eval(B)
+		if fc < V[H] {
+			copy(hc, B)
+			V[H] = fc
+		} else if VR >= VH {
+			// Shrink towards the best vertex.
+			calcvert = true
+			size = 0
+			lc := col(L)
+			for j := 0; j < n1; j++ {
+				if j == L {
+					continue
+				}
+				c := col(j)
+				for i := 0; i < n; i++ {
+					c[i] = 0.5*(c[i]-lc[i]) + lc[i]
+					size += math.Abs(c[i] - lc[i])
+				}
+			}
+			if size >= oldsize {
+				break
+			}
+			oldsize = size
+		}
+	}
+	copy(x, col(L))
+	return V[L], funcount
+}
+
+// nmWork is the simplex storage, reused across fits.
+type nmWork struct{ p, v, b []float64 }
+
+func (w *nmWork) grow(n int) {
+	if cap(w.p) < (n+2)*n {
+		w.p = make([]float64, (n+2)*n)
+		w.v = make([]float64, n+2)
+		w.b = make([]float64, n)
+	}
+	w.p, w.v, w.b = w.p[:(n+2)*n], w.v[:n+2], w.b[:n]
+}

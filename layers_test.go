@@ -20,7 +20,7 @@ var layers = []struct {
 	{0, []string{"decl", "sink", "stats", "internal"}},
 	{1, []string{"ingest"}},
 	{2, []string{"datasets"}},
-	{3, []string{"features"}},
+	{3, []string{"features", "analysis"}},
 	{4, []string{"models"}},
 	{5, []string{"pipeline"}},
 	{6, []string{"cmd", "bench", "notebooks"}},

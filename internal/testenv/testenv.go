@@ -62,3 +62,28 @@ func Python(t testing.TB, modules ...string) string {
 	t.Skipf("skipping: no Python with %s (on Debian: apt-get install python3-xgboost python3-sklearn python3-pandas; or set RISKLANE_PYTHON)", strings.Join(modules, ", "))
 	return ""
 }
+
+// Rscript returns an Rscript that loads every R package named, or skips the
+// test. It tries $RISKLANE_RSCRIPT, then Rscript on the PATH.
+func Rscript(t testing.TB, packages ...string) string {
+	t.Helper()
+	candidates := []string{"Rscript"}
+	if p := os.Getenv("RISKLANE_RSCRIPT"); p != "" {
+		candidates = append([]string{p}, candidates...)
+	}
+	var script strings.Builder
+	for _, p := range packages {
+		script.WriteString("suppressMessages(library(" + p + "));")
+	}
+	for _, c := range candidates {
+		path, err := exec.LookPath(c)
+		if err != nil {
+			continue
+		}
+		if err := exec.Command(path, "-e", script.String()).Run(); err == nil {
+			return path
+		}
+	}
+	t.Skipf("skipping: no Rscript with %s (on Debian: apt-get install r-cran-forecast; or set RISKLANE_RSCRIPT)", strings.Join(packages, ", "))
+	return ""
+}

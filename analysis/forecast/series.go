@@ -1,0 +1,249 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"risklane/decl"
+)
+
+// Measure is what a series adds up per period.
+type Measure string
+
+// The measures: duty (total_taxes), customs value (CIF, else FOB), item
+// count (rows) and mass (net, else gross).
+const (
+	Duty  Measure = "duty"
+	Value Measure = "value"
+	Count Measure = "count"
+	Mass  Measure = "mass"
+)
+
+// Key is what series are grouped by.
+type Key string
+
+// The grouping keys.
+const (
+	NoKey  Key = "none"
+	HS2    Key = "hs2"
+	HS4    Key = "hs4"
+	Origin Key = "origin"
+	Office Key = "office"
+)
+
+// Period is the length of a series' step.
+type Period string
+
+// Months (season 12) and weeks starting on Monday (season 52, which ETS does
+// not model: R's ets ignores seasons longer than 24).
+const (
+	Month Period = "month"
+	Week  Period = "week"
+)
+
+// Season returns the seasonal period of p.
+func (p Period) Season() int {
+	if p == Week {
+		return 52
+	}
+	return 12
+}
+
+// index returns the period number of a date (days since 1970-01-01).
+func (p Period) index(day int32) int32 {
+	if p == Week {
+		// 1970-01-01 was a Thursday; weeks start on Monday 1969-12-29.
+		return int32(math.Floor(float64(day+3) / 7))
+	}
+	t := time.Unix(int64(day)*86400, 0).UTC()
+	return int32(t.Year())*12 + int32(t.Month()) - 1
+}
+
+// Start returns the first day of period number i (days since 1970-01-01).
+func (p Period) Start(i int32) int32 {
+	if p == Week {
+		return i*7 - 3
+	}
+	t := time.Date(int(i/12), time.Month(i%12+1), 1, 0, 0, 0, 0, time.UTC)
+	return int32(t.Unix() / 86400)
+}
+
+// Label names period number i: "2024-03" or "2024-W05" (ISO week).
+func (p Period) Label(i int32) string {
+	t := time.Unix(int64(p.Start(i))*86400, 0).UTC()
+	if p == Week {
+		y, w := t.ISOWeek()
+		return fmt.Sprintf("%d-W%02d", y, w)
+	}
+	return t.Format("2006-01")
+}
+
+// Series is one group's history: Values[i] is the total of period First+i.
+type Series struct {
+	Group  string
+	First  int32
+	Values []float64
+}
+
+// Aggregator sums declarations into per-group series.
+type Aggregator struct {
+	measure Measure
+	key     Key
+	period  Period
+	groups  map[string]map[int32]float64
+	lo, hi  int32
+	// Rows counts the rows added, Skipped those without a date or without
+	// the measure (they add nothing to any series).
+	Rows, Skipped int64
+}
+
+// NewAggregator checks the choices and returns an empty Aggregator.
+func NewAggregator(m Measure, k Key, p Period) (*Aggregator, error) {
+	switch m {
+	case Duty, Value, Count, Mass:
+	default:
+		return nil, fmt.Errorf("unknown measure %q: give duty, value, count or mass", m)
+	}
+	switch k {
+	case NoKey, HS2, HS4, Origin, Office:
+	default:
+		return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, origin or office", k)
+	}
+	switch p {
+	case Month, Week:
+	default:
+		return nil, fmt.Errorf("unknown period %q: give month or week", p)
+	}
+	return &Aggregator{measure: m, key: k, period: p, groups: map[string]map[int32]float64{},
+		lo: math.MaxInt32, hi: math.MinInt32}, nil
+}
+
+// Add adds the rows of a canonical record batch.
+func (a *Aggregator) Add(rec arrow.RecordBatch) error {
+	dates, ok := column(rec, decl.Date).(*array.Date32)
+	if !ok {
+		return fmt.Errorf("forecast: the declarations need a %s column of dates", decl.Date)
+	}
+	var first, second *array.Float64
+	switch a.measure {
+	case Duty:
+		first = floats(rec, decl.TotalTaxes)
+		if first == nil {
+			return fmt.Errorf("forecast: measure duty needs column %s, which the profile does not map", decl.TotalTaxes)
+		}
+	case Value:
+		first, second = floats(rec, decl.CIFValue), floats(rec, decl.FOBValue)
+	case Mass:
+		first, second = floats(rec, decl.NetMassKg), floats(rec, decl.GrossWeightKg)
+	}
+	if a.measure != Count && first == nil && second == nil {
+		return fmt.Errorf("forecast: measure %s has no column in the declarations", a.measure)
+	}
+	var keys arrow.Array
+	switch a.key {
+	case HS2, HS4:
+		keys = column(rec, decl.HSCode)
+	case Origin:
+		keys = column(rec, decl.OriginCountry)
+	case Office:
+		keys = column(rec, decl.OfficeID)
+	}
+	strs, _ := keys.(array.StringLike)
+	if a.key != NoKey && strs == nil {
+		return fmt.Errorf("forecast: key %s needs its column in the declarations as text", a.key)
+	}
+	n := int(rec.NumRows())
+	for i := 0; i < n; i++ {
+		a.Rows++
+		if dates.IsNull(i) {
+			a.Skipped++
+			continue
+		}
+		v := 1.0
+		if a.measure != Count {
+			v = floatAt(first, i)
+			if !(v > 0) && second != nil {
+				if w := floatAt(second, i); !math.IsNaN(w) {
+					v = w
+				}
+			}
+			if math.IsNaN(v) {
+				a.Skipped++
+				continue
+			}
+		}
+		g := "all"
+		if strs != nil {
+			if strs.IsNull(i) {
+				g = "unknown"
+			} else {
+				g = strs.Value(i)
+				switch a.key {
+				case HS2:
+					g = g[:min(2, len(g))]
+				case HS4:
+					g = g[:min(4, len(g))]
+				}
+			}
+		}
+		p := a.period.index(int32(dates.Value(i)))
+		m := a.groups[g]
+		if m == nil {
+			m = map[int32]float64{}
+			a.groups[g] = m
+		}
+		m[p] += v
+		a.lo, a.hi = min(a.lo, p), max(a.hi, p)
+	}
+	return nil
+}
+
+// Series returns one series per group, sorted by group, each from its first
+// period with data to the last period of all the data (so that every
+// forecast starts at the same period); periods without declarations are 0.
+func (a *Aggregator) Series() []Series {
+	names := make([]string, 0, len(a.groups))
+	for g := range a.groups {
+		names = append(names, g)
+	}
+	slices.Sort(names)
+	out := make([]Series, 0, len(names))
+	for _, g := range names {
+		m := a.groups[g]
+		first := a.hi
+		for p := range m {
+			first = min(first, p)
+		}
+		v := make([]float64, a.hi-first+1)
+		for p, x := range m {
+			v[p-first] = x
+		}
+		out = append(out, Series{Group: g, First: first, Values: v})
+	}
+	return out
+}
+
+func column(rec arrow.RecordBatch, name string) arrow.Array {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return nil
+	}
+	return rec.Column(idx[0])
+}
+
+func floats(rec arrow.RecordBatch, name string) *array.Float64 {
+	f, _ := column(rec, name).(*array.Float64)
+	return f
+}
+
+func floatAt(a *array.Float64, i int) float64 {
+	if a == nil || a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
+}

@@ -102,7 +102,7 @@ func (f *fitter) fit(y []float64, m int, sp Spec) (*ETS, error) {
 		if math.IsNaN(lik) {
 			return math.Inf(1)
 		}
-		return math.Max(lik, -1e10)
+		return max(lik, -1e10)
 	}
 	val, evals := nelderMead(obj, par, nmRelTol, nmMaxIt, &f.nm)
 	if math.IsInf(val, 0) || val >= 1e35 {

@@ -282,7 +282,7 @@ func admissible(md model, alpha, beta, gamma, phi float64) bool {
 	if !md.trend {
 		beta = 0
 	}
-	if gamma < math.Max(1-1/phi-alpha, 0) || gamma > 1+1/phi-alpha {
+	if gamma < max(1-1/phi-alpha, 0) || gamma > 1+1/phi-alpha {
 		return false
 	}
 	if alpha < 1-1/phi-gamma*(1-m+phi+phi*m)/(2*phi*m) {
@@ -328,20 +328,27 @@ func rootsInDisk(p []float64, r float64) bool {
 	}
 	for d := len(p) - 1; d > 0; d-- {
 		a0, ad := p[0], p[d]
-		if math.Abs(a0) >= math.Abs(ad) {
+		if a0 < 0 {
+			a0 = -a0
+		}
+		if ad < 0 {
+			ad = -ad
+		}
+		if !(a0 < ad) {
 			return false
 		}
-		mx := 0.0
+		a0, ad = p[0], p[d]
 		for k := 0; k < d; k++ {
 			q[k] = ad*p[k+1] - a0*p[d-1-k]
-			mx = math.Max(mx, math.Abs(q[k]))
 		}
-		if mx == 0 {
+		// Keep the polynomial monic, so the numbers stay in range (the
+		// leading coefficient ad^2 - a0^2 shrinks at every step).
+		if q[d-1] == 0 {
 			return false
 		}
-		// Rescale to keep the numbers in range.
+		inv := 1 / q[d-1]
 		for k := 0; k < d; k++ {
-			p[k] = q[k] / mx
+			p[k] = q[k] * inv
 		}
 	}
 	return true

@@ -130,3 +130,33 @@ func IsLabel(f arrow.Field) bool {
 	v, ok := f.Metadata.GetValue(RoleKey)
 	return ok && v == RoleLabel
 }
+
+// Release-time columns (the WCO Time Release Study's milestones). They are
+// optional and not part of Columns: a source that has them maps them as
+// extra attributes under these names (a profile's extras, or by name), as
+// local date-times in TimestampLayout (seconds optional), and only the
+// release-time analysis reads them. Files without them are read, and
+// written, exactly as before. docs/release-time.md describes the stages.
+const (
+	ArrivalTime         = "arrival_time"
+	LodgementTime       = "lodgement_time"
+	AssessmentTime      = "assessment_time"
+	InspectionStartTime = "inspection_start_time"
+	InspectionEndTime   = "inspection_end_time"
+	PaymentTime         = "payment_time"
+	ReleaseTime         = "release_time"
+	// Lane is the control channel assigned at assessment: green (released
+	// without control), yellow (documentary check) or red (physical
+	// inspection).
+	Lane = "lane"
+	// ModeOfTransport is the mode at the border: sea, air, road, ...
+	ModeOfTransport = "mode_of_transport"
+)
+
+// Timestamps lists the release-time milestones in the order they happen.
+var Timestamps = []string{ArrivalTime, LodgementTime, AssessmentTime, InspectionStartTime,
+	InspectionEndTime, PaymentTime, ReleaseTime}
+
+// TimestampLayout is the layout of a release-time milestone: ISO 8601 local
+// date and time; ":05" seconds may be left off.
+const TimestampLayout = "2006-01-02T15:04:05"

@@ -85,6 +85,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.IntVar(&cfg.NumOffices, "offices", cfg.NumOffices, "number of customs offices (at least 3)")
 	fl.IntVar(&cfg.UnderdeclaredFlows, "underdeclared-flows", cfg.UnderdeclaredFlows, "number of partner-by-HS6 flows systematically undervalued")
 	fl.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "rows per Arrow record batch")
+	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
 	rootCmd.AddCommand(cmd)
 }
 

@@ -35,6 +35,10 @@ type Config struct {
 	UnderdeclaredFlows int
 	// BatchSize is the number of rows per record batch.
 	BatchSize int
+	// Timestamps adds the release-time columns: the lane and the milestones
+	// of decl.Timestamps (see timestamps.go for the behaviour). They come from
+	// their own random stream: every other column is the same without them.
+	Timestamps bool
 }
 
 // DefaultConfig returns the documented defaults: one million rows of 2024,

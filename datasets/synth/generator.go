@@ -18,7 +18,7 @@ import (
 // Extra columns the generator adds after the canonical ones.
 const (
 	// ModeColumn holds the mode of transport at the border: sea, air, road.
-	ModeColumn = "mode_of_transport"
+	ModeColumn = decl.ModeOfTransport
 	// FraudTypeColumn is the planted fraud type, a label (never a model
 	// input): empty for a clean row, else one of the Fraud* values. It is the
 	// truth of the simulation, so it is filled even for uninspected rows.
@@ -85,6 +85,7 @@ type Generator struct {
 	schema *arrow.Schema
 	rb     *array.RecordBuilder
 	cols   builders
+	ts     *timestamps // nil unless Config.Timestamps
 
 	rowR, fraudR, labelR *rand.Rand
 
@@ -173,6 +174,9 @@ func New(cfg Config) (*Generator, error) {
 	g.labelR = rand.New(rand.NewPCG(cfg.Seed, 4))
 
 	g.schema = Schema()
+	if cfg.Timestamps {
+		g.schema = decl.SchemaFields(append(g.schema.Fields()[len(decl.Columns):], timestampFields()...))
+	}
 	g.rb = array.NewRecordBuilder(memory.DefaultAllocator, g.schema)
 	b := g.rb.Field
 	g.cols = builders{
@@ -186,6 +190,9 @@ func New(cfg Config) (*Generator, error) {
 		taxRate: b(14).(*array.Float64Builder), taxes: b(15).(*array.Float64Builder),
 		illicit: b(16).(*array.Int8Builder), revenue: b(17).(*array.Float64Builder),
 		mode: b(18).(*array.StringBuilder), fraud: b(19).(*array.StringBuilder),
+	}
+	if cfg.Timestamps {
+		g.ts = newTimestamps(cfg.Seed, len(g.pop.officeID), g.rb, 20)
 	}
 	return g, nil
 }
@@ -398,6 +405,9 @@ func (g *Generator) row() {
 	}
 	b.mode.Append(modeNames[mode])
 	b.fraud.Append(fraudNames[ft])
+	if g.ts != nil {
+		g.ts.row(g.date32, mode, office, ft != typeNone)
+	}
 
 	g.count[ft]++
 	g.revC += rev

@@ -44,7 +44,7 @@ var (
 // stream, so that the other columns are the same with or without them.
 type timestamps struct {
 	r      *rand.Rand
-	office []float64 // speed factor per office
+	office []float64               // speed factor per office
 	cols   [7]*array.StringBuilder // decl.Timestamps
 	lane   *array.StringBuilder
 	buf    []byte

@@ -1,0 +1,67 @@
+package releasetime
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"risklane/sink"
+)
+
+// TableSchema returns the layout of the breakdown table for the given
+// targets (hours): dimension, group, declarations, mean_h, median_h, p90_h,
+// p95_h, within_<T>h..., mean_working_h, share_inspected, share_prelodged,
+// then the mean hours of every stage (<stage>_h).
+func TableSchema(targets []float64) *arrow.Schema {
+	f := []arrow.Field{
+		{Name: "dimension", Type: arrow.BinaryTypes.String},
+		{Name: "group", Type: arrow.BinaryTypes.String},
+		{Name: "declarations", Type: arrow.PrimitiveTypes.Int64},
+	}
+	num := func(n string) { f = append(f, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64}) }
+	for _, n := range []string{"mean_h", "median_h", "p90_h", "p95_h"} {
+		num(n)
+	}
+	for _, t := range targets {
+		num(fmt.Sprintf("within_%gh", t))
+	}
+	for _, n := range []string{"mean_working_h", "share_inspected", "share_prelodged"} {
+		num(n)
+	}
+	for s := Stage(0); s < NumStages; s++ {
+		num(s.String() + "_h")
+	}
+	return arrow.NewSchema(f, nil)
+}
+
+// WriteTable writes rows to path (format from the name), atomically.
+func WriteTable(path string, targets []float64, rows []Row) error {
+	schema := TableSchema(targets)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.StringBuilder).Append(string(r.Dimension))
+		b.Field(1).(*array.StringBuilder).Append(r.Group)
+		b.Field(2).(*array.Int64Builder).Append(r.N)
+		vals := []float64{r.Mean, r.Median, r.P90, r.P95}
+		vals = append(vals, r.Within...)
+		vals = append(vals, r.MeanWorking, r.Inspected, r.PreLodged)
+		vals = append(vals, r.Stages[:]...)
+		for i, v := range vals {
+			b.Field(3 + i).(*array.Float64Builder).Append(v)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	w, err := sink.Create(path, schema)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if err := w.Write(rec); err != nil {
+		return err
+	}
+	return w.Commit()
+}

@@ -116,6 +116,8 @@ type Analyzer struct {
 	stats   Stats
 	lastID  string
 	hasLast bool
+	lastDay int64
+	month   string
 }
 
 // New returns an empty Analyzer.
@@ -227,9 +229,12 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 		if v, ok := strAt(hs, i); ok && len(v) >= 2 {
 			a.group(ByHS2, v[:2]).add(&m, a.targets)
 		}
-		// The month of arrival.
-		month := time.Unix(ms.t[mArr]*60, 0).UTC().Format("2006-01")
-		a.group(ByMonth, month).add(&m, a.targets)
+		// The month of arrival; consecutive rows mostly share the day.
+		if day := floorDiv(ms.t[mArr], 1440); day != a.lastDay || a.month == "" {
+			a.lastDay = day
+			a.month = time.Unix(day*86400, 0).UTC().Format("2006-01")
+		}
+		a.group(ByMonth, a.month).add(&m, a.targets)
 	}
 	return nil
 }

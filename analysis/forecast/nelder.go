@@ -48,6 +48,26 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 	}
 	oldsize := size
 	calcvert := true
+	// S holds the sum of the vertices, so that the centroid costs O(n)
+	// rather than O(n^2) per iteration; it is recomputed from scratch after
+	// every shrink and every 32 iterations, so rounding cannot build up.
+	S := ws.s
+	resum := func() {
+		clear(S)
+		for j := 0; j < n1; j++ {
+			for i, v := range col(j) {
+				S[i] += v
+			}
+		}
+	}
+	resum()
+	iter := 0
+	replace := func(dst, src []float64) {
+		for i := range dst {
+			S[i] += src[i] - dst[i]
+		}
+		copy(dst, src)
+	}
 	eval := func(v []float64) float64 {
 		funcount++
 		r := f(v)
@@ -82,12 +102,12 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		}
 		C := col(n1)
 		hc := col(H)
+		iter++
+		if iter%32 == 0 {
+			resum()
+		}
 		for i := 0; i < n; i++ {
-			t := -hc[i]
-			for j := 0; j < n1; j++ {
-				t += P[j*n+i]
-			}
-			C[i] = t / float64(n)
+			C[i] = (S[i] - hc[i]) / float64(n)
 		}
 		for i := 0; i < n; i++ {
 			B[i] = 2*C[i] - hc[i]
@@ -102,16 +122,16 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 			}
 			fe := eval(B)
 			if fe < VR {
-				copy(hc, B)
+				replace(hc, B)
 				V[H] = fe
 			} else {
-				copy(hc, C)
+				replace(hc, C)
 				V[H] = VR
 			}
 			continue
 		}
 		if VR < VH {
-			copy(hc, B)
+			replace(hc, B)
 			V[H] = VR
 		}
 		for i := 0; i < n; i++ {
@@ -119,7 +139,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		}
 		fc := eval(B)
 		if fc < V[H] {
-			copy(hc, B)
+			replace(hc, B)
 			V[H] = fc
 		} else if VR >= VH {
 			// Shrink towards the best vertex.
@@ -140,6 +160,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 				break
 			}
 			oldsize = size
+			resum()
 		}
 	}
 	copy(x, col(L))
@@ -147,13 +168,14 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 }
 
 // nmWork is the simplex storage, reused across fits.
-type nmWork struct{ p, v, b []float64 }
+type nmWork struct{ p, v, b, s []float64 }
 
 func (w *nmWork) grow(n int) {
 	if cap(w.p) < (n+2)*n {
 		w.p = make([]float64, (n+2)*n)
 		w.v = make([]float64, n+2)
 		w.b = make([]float64, n)
+		w.s = make([]float64, n)
 	}
-	w.p, w.v, w.b = w.p[:(n+2)*n], w.v[:n+2], w.b[:n]
+	w.p, w.v, w.b, w.s = w.p[:(n+2)*n], w.v[:n+2], w.b[:n], w.s[:n]
 }

@@ -192,7 +192,12 @@ func OpenFiles(paths []string, p *profile.Profile, opt Options) (*Reader, error)
 }
 
 // openBound opens a file, binds the profile to its columns and starts it.
-func (r *Reader) openBound(path string) (source, format, *profile.Binding, error) {
+func (r *Reader) openBound(path string) (_ source, _ format, _ *profile.Binding, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w", path, damaged(p))
+		}
+	}()
 	src, fm, err := openSource(path, r.prof.Comma(), r.maxRecord)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
@@ -320,8 +325,24 @@ func (r *Reader) produce() {
 			return false
 		}
 	}
+	// A panic while reading (arrow-go's readers panic on damaged data that
+	// the checks of arrowcheck.go did not catch) ends the read with an
+	// error naming the file, never the process.
+	var src source
+	path := ""
+	defer func() {
+		if p := recover(); p != nil {
+			if src != nil {
+				src.close()
+			}
+			send(nil, fmt.Errorf("%s: %w", path, damaged(p)))
+		}
+	}()
 	for i, in := range r.inputs {
-		src, _, b, err := r.openBound(in.path)
+		path = in.path
+		var b *profile.Binding
+		var err error
+		src, _, b, err = r.openBound(in.path)
 		if err != nil {
 			send(nil, err)
 			return
@@ -358,6 +379,7 @@ func (r *Reader) produce() {
 		}
 		err = src.err()
 		src.close()
+		src = nil
 		if err != nil {
 			send(nil, fmt.Errorf("%s: %w", in.path, err))
 			return
@@ -369,6 +391,18 @@ func (r *Reader) produce() {
 		}
 	}
 	send(nil, nil)
+}
+
+// ErrDamaged marks a file whose reading failed inside a reader library
+// (a panic turned into an error).
+var ErrDamaged = errors.New("the file is damaged")
+
+// damaged turns a recovered panic into an error.
+func damaged(p any) error {
+	if err, ok := p.(error); ok {
+		return fmt.Errorf("%w: %w; check that it was copied completely", ErrDamaged, err)
+	}
+	return fmt.Errorf("%w: %v; check that it was copied completely", ErrDamaged, p)
 }
 
 // clip copies a raw value for a Reject, cut to maxRejectValue bytes.

@@ -251,6 +251,11 @@ type batchSource struct {
 	nextBatch func() (arrow.RecordBatch, error) // nil, nil at the end
 	closeFn   func() error
 	open      func(cols []int) error // optional: start reading only cols
+	// untrusted marks sources whose arrays are built from the file's
+	// buffers unchecked (Arrow IPC): each batch's read columns are checked
+	// by checkArray first.
+	untrusted bool
+	read      []int // the columns start was given
 
 	cols    []int // schema index -> batch column index, -1 if not read
 	getters []func(int) cell
@@ -279,6 +284,7 @@ func (b *batchSource) labels() []bool {
 }
 
 func (b *batchSource) start(cols []int) error {
+	b.read = cols
 	b.cols = make([]int, b.schema.NumFields())
 	for i := range b.cols {
 		b.cols[i] = i
@@ -307,6 +313,13 @@ func (b *batchSource) next() bool {
 			b.done = true
 			return false
 		}
+		if b.untrusted {
+			if err := b.check(rec); err != nil {
+				b.e = err
+				b.done = true
+				return false
+			}
+		}
 		b.cur, b.n, b.row = rec, int(rec.NumRows()), -1
 		for i := range b.getters {
 			b.getters[i] = nil
@@ -318,6 +331,23 @@ func (b *batchSource) next() bool {
 	b.row++
 	b.rowNo++
 	return true
+}
+
+// check refuses a batch whose read columns do not hold its rows.
+func (b *batchSource) check(rec arrow.RecordBatch) error {
+	if rec.NumCols() != int64(len(b.cols)) {
+		return fmt.Errorf("%w: a record batch of %d columns, the schema has %d", errArrowMeta, rec.NumCols(), len(b.cols))
+	}
+	for _, c := range b.read {
+		col := rec.Column(b.cols[c])
+		if int64(col.Len()) != rec.NumRows() {
+			return fmt.Errorf("%w: column %q has %d rows, its batch %d", errArrowMeta, b.schema.Field(c).Name, col.Len(), rec.NumRows())
+		}
+		if err := checkArray(col); err != nil {
+			return fmt.Errorf("column %q: %w", b.schema.Field(c).Name, err)
+		}
+	}
+	return nil
 }
 
 func (b *batchSource) line() int64               { return b.rowNo }
@@ -551,13 +581,21 @@ func startParquet(b *batchSource, fr *pqarrow.FileReader, cols []int) error {
 }
 
 func openArrowFile(f *os.File) (*batchSource, error) {
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	size, err := fileSize(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArrowFile(f, size); err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC file (%v); check that it was copied completely", err)
+	}
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(newBoundedAllocator(size)), ipc.WithBodySizeLimit(size), ipc.WithMetadataSizeLimit(size))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Arrow IPC file (%v); check that it was copied completely", err)
 	}
 	i := 0
 	return &batchSource{
-		schema: r.Schema(),
+		schema:    r.Schema(),
+		untrusted: true,
 		nextBatch: func() (arrow.RecordBatch, error) {
 			if i >= r.NumRecords() {
 				return nil, nil
@@ -577,12 +615,20 @@ func openArrowFile(f *os.File) (*batchSource, error) {
 }
 
 func openArrowStream(f *os.File) (*batchSource, error) {
-	r, err := ipc.NewReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+	size, err := fileSize(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArrowStream(f, size); err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC stream (%v); check that it was copied completely", err)
+	}
+	r, err := ipc.NewReader(f, ipc.WithAllocator(newBoundedAllocator(size)), ipc.WithBodySizeLimit(size), ipc.WithMetadataSizeLimit(size))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Arrow IPC stream (%v); check that it was copied completely", err)
 	}
 	return &batchSource{
-		schema: r.Schema(),
+		schema:    r.Schema(),
+		untrusted: true,
 		nextBatch: func() (arrow.RecordBatch, error) {
 			if r.Next() {
 				return r.RecordBatch(), nil
@@ -597,4 +643,17 @@ func openArrowStream(f *os.File) (*batchSource, error) {
 			return f.Close()
 		},
 	}, nil
+}
+
+// fileSize is the size of an open regular file, which bounds what its
+// metadata may claim.
+func fileSize(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return 0, errors.New("an Arrow IPC input must be a regular file")
+	}
+	return st.Size(), nil
 }

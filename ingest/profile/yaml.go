@@ -139,26 +139,10 @@ func Parse(data []byte, source string) (*Profile, error) {
 	fail := func(err error) (*Profile, error) {
 		return nil, fmt.Errorf("profile %s: %w", source, err)
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return fail(yamlError(err))
-	}
-	var docs []*ast.DocumentNode
-	for _, d := range file.Docs {
-		if d != nil && d.Body != nil {
-			docs = append(docs, d)
-		}
-	}
-	if len(docs) != 1 {
-		return fail(fmt.Errorf("expected one YAML document, found %d", len(docs)))
-	}
-	body := docs[0].Body
-	if n := findSpecial(body); n != nil {
-		return fail(fmt.Errorf("line %d: anchors, aliases and tags are not allowed in a profile", n.GetToken().Position.Line))
-	}
 	var y yamlProfile
-	if err := decodeNode(body, &y); err != nil {
-		return fail(yamlError(err))
+	body, err := DecodePlain(data, &y)
+	if err != nil {
+		return fail(err)
 	}
 	loc := func(path ...any) string {
 		if line := lineOf(body, path); line > 0 {
@@ -239,16 +223,45 @@ func findSpecial(n ast.Node) ast.Node {
 	return found
 }
 
-// decodeNode decodes a profile document. A profile may come from anyone,
-// so a panic inside the YAML library on some odd input becomes an error
-// rather than a crash.
-func decodeNode(body ast.Node, y *yamlProfile) (err error) {
+// DecodePlain decodes a small configuration file (a profile, a nightly
+// job): one YAML document of plain keys and values, unknown keys refused,
+// and returns its body for error locations. Anchors, aliases and tags are
+// refused: nested aliases expand a 1 KB file to gigabytes, and tags only
+// ask the decoder for conversions a configuration never needs. A panic
+// inside the YAML library on some odd input becomes an error. Errors name
+// the line (docs/input-safety.md).
+func DecodePlain(data []byte, out any) (ast.Node, error) {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(err)
+	}
+	var docs []*ast.DocumentNode
+	for _, d := range file.Docs {
+		if d != nil && d.Body != nil {
+			docs = append(docs, d)
+		}
+	}
+	if len(docs) != 1 {
+		return nil, fmt.Errorf("expected one YAML document, found %d", len(docs))
+	}
+	body := docs[0].Body
+	if n := findSpecial(body); n != nil {
+		return nil, fmt.Errorf("line %d: anchors, aliases and tags are not allowed", n.GetToken().Position.Line)
+	}
+	if err := decodeNode(body, out); err != nil {
+		return nil, yamlError(err)
+	}
+	return body, nil
+}
+
+// decodeNode decodes a document; a panic in the library is an error.
+func decodeNode(body ast.Node, out any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("cannot read this YAML (%v); write the profile as plain keys and values", r)
+			err = fmt.Errorf("cannot read this YAML (%v); write plain keys and values", r)
 		}
 	}()
-	return yaml.NodeToValue(body, y, yaml.Strict())
+	return yaml.NodeToValue(body, out, yaml.Strict())
 }
 
 type visitorFunc func(ast.Node) bool

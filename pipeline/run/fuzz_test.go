@@ -11,6 +11,7 @@ func FuzzParseJob(f *testing.F) {
 	f.Add([]byte("input: a/*.csv\nprofile: date\nmodel: m\noutputs: out\nbudget: 5%\nyellow: 300\nmax_reject_rate: 2%\nretention: {keep_nights: 3}\n"))
 	f.Add([]byte("input: a\nprofile: p\nmodel: m\noutputs: o\nmax_reject_rate: 0.5\nseed: 18446744073709551615\n"))
 	f.Add([]byte("budget: [1, 2]\n"))
+	f.Add(aliasBomb(3))
 	f.Add([]byte("{input: x, profile: y, model: z, outputs: w, explore: 100%, rank_by: expected-revenue, log: json}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		j, err := parseJob(data, "/jobs/nightly.yaml")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/goccy/go-yaml"
 
 	"risklane/ingest/profile"
 	"risklane/models"
@@ -83,19 +82,30 @@ func (r *Rate) UnmarshalText(b []byte) error {
 // LoadJob reads and checks a job file. Unknown keys are errors (a misspelt
 // key would otherwise be silently ignored every night).
 func LoadJob(path string) (*Job, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxJobBytes+1))
 	if err != nil {
 		return nil, err
 	}
 	return parseJob(data, path)
 }
 
+// maxJobBytes bounds a job file: a job is a dozen keys.
+const maxJobBytes = 1 << 20
+
 // parseJob reads a job file's contents; path names it in errors and
 // anchors its relative paths.
 func parseJob(data []byte, path string) (*Job, error) {
 	var j Job
-	if err := yaml.UnmarshalWithOptions(data, &j, yaml.DisallowUnknownField()); err != nil {
-		return nil, fmt.Errorf("%w: %s: %s", ErrUsage, path, yaml.FormatError(err, false, true))
+	if len(data) > maxJobBytes {
+		return nil, fmt.Errorf("%w: %s: larger than %d bytes; a job file is a dozen keys", ErrUsage, path, maxJobBytes)
+	}
+	if _, err := profile.DecodePlain(data, &j); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrUsage, path, err)
 	}
 	dir := filepath.Dir(path)
 	for _, p := range []*string{&j.Input, &j.Model, &j.Outputs, &j.TempDir} {

@@ -75,7 +75,7 @@ func arrowSample(t testing.TB, stream bool) []byte {
 // profile, as `risklane ingest` does. It returns the Reader's error, from
 // Open or from reading.
 func readArrowAll(t testing.TB, path string) error {
-	r, err := Open(path, mustProfile(t, "canonical"), Options{Rejects: &collect{}})
+	r, err := Open(path, mustProfile(t, "canonical"), Options{Rejects: &collect{}, BatchSize: 64})
 	if err != nil {
 		return err
 	}

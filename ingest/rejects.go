@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -17,7 +16,7 @@ type RejectFile struct {
 	path string
 	af   *sink.AtomicFile
 	buf  *bufio.Writer
-	w    *csv.Writer
+	w    *sink.CSVWriter
 	n    int64
 }
 
@@ -28,7 +27,7 @@ func CreateRejectFile(path string) (*RejectFile, error) {
 		return nil, err
 	}
 	f := &RejectFile{path: path, af: af, buf: bufio.NewWriterSize(af, 64<<10)}
-	f.w = csv.NewWriter(f.buf)
+	f.w = sink.NewCSVWriter(f.buf)
 	if err := f.w.Write([]string{"file", "line", "column", "value", "reason"}); err != nil {
 		af.Abort()
 		return nil, fmt.Errorf("rejects %s: %w", path, err)

@@ -100,7 +100,11 @@ func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error 
 		w.close = pw.Close
 	case CSV:
 		cw := csv.NewWriter(out, schema, csv.WithHeader(true), csv.WithNullWriter(""))
-		w.write = cw.Write
+		w.write = func(rec arrow.RecordBatch) error {
+			safe := safeRecord(rec)
+			defer safe.Release()
+			return cw.Write(safe)
+		}
 		w.close = cw.Flush
 	case Arrow:
 		iw, err := ipc.NewFileWriter(out, ipc.WithSchema(schema))

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"strconv"
@@ -152,7 +151,7 @@ func (g *Gaps) WriteRejects(path string) error {
 		return err
 	}
 	defer f.Abort()
-	w := csv.NewWriter(f)
+	w := sink.NewCSVWriter(f)
 	w.Write([]string{"file", "line", "column", "value", "reason"})
 	for _, r := range g.Rejects {
 		w.Write([]string{r.File, strconv.Itoa(r.Line), r.Column, r.Value, r.Reason})

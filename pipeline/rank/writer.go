@@ -3,7 +3,6 @@ package rank
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -59,7 +58,7 @@ type Writer struct {
 	sum    hash.Hash
 	count  *countingWriter
 	pq     *parquet.GenericWriter[Row]
-	csv    *csv.Writer
+	csv    *sink.CSVWriter
 	rec    []string
 	rows   int64
 	closed bool
@@ -89,7 +88,7 @@ func Create(path string) (*Writer, error) {
 			parquet.MaxRowsPerRowGroup(RowGroupRows),
 		)
 	case sink.CSV:
-		w.csv = csv.NewWriter(w.out)
+		w.csv = sink.NewCSVWriter(w.out)
 		w.rec = make([]string, len(Header))
 		if err := w.csv.Write(Header); err != nil {
 			af.Abort()

@@ -62,6 +62,12 @@ func WriteLegacyBinary(w io.Writer, m *Model) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("invalid model: %w", err)
 	}
+	return writeLegacyBinary(w, m)
+}
+
+// writeLegacyBinary writes m, which must hold together structurally; tests
+// use it to write models that Validate refuses.
+func writeLegacyBinary(w io.Writer, m *Model) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	le := binary.LittleEndian
 

@@ -15,6 +15,13 @@ const (
 	MaxTrees    = 100_000 // trees in a model
 	MaxNodes    = 1 << 24 // nodes in one tree (a full tree of depth 23)
 	MaxFeatures = 1 << 24 // features (columns) a model may split on
+	// MaxDepth bounds the depth of a tree (the root is depth 0): XGBoost's
+	// depthwise trees are 6 to 12 deep and lossguide ones rarely pass 30,
+	// while scoring time grows with depth (a 1,000,000-deep tree scored
+	// 60 times slower).
+	MaxDepth = 128
+	// MaxModelNodes bounds the nodes of all trees together.
+	MaxModelNodes = 1 << 26
 )
 
 // DeletedSplitIndex is the split index XGBoost gives a node its pruner
@@ -30,7 +37,8 @@ const DeletedSplitIndex = 1<<31 - 1
 //   - 1 <= NumFeature <= MaxFeatures, and FeatureNames is empty or names
 //     every feature once (no '[', ']' or '<', which XGBoost refuses);
 //   - at most MaxTrees trees, each with 1 to MaxNodes nodes and all nine
-//     node arrays of the same length;
+//     node arrays of the same length, at most MaxModelNodes nodes in all,
+//     and no node deeper than MaxDepth;
 //   - from the root (node 0, parent -1) every node is reached at most once:
 //     an internal node has children in range with Right == Left+1 (XGBoost's
 //     predictor computes the right child as left+1) whose Parent points back;
@@ -62,8 +70,12 @@ func (m *Model) Validate() error {
 	}
 	var visited []bool
 	var stack []int32
+	total := 0
 	for i := range m.Trees {
 		n := len(m.Trees[i].Left)
+		if total += n; total > MaxModelNodes {
+			return fmt.Errorf("tree %d: more than the %d nodes in all trees risklane accepts", i, MaxModelNodes)
+		}
 		if n > len(visited) && n <= MaxNodes {
 			visited = make([]bool, n)
 		}
@@ -158,10 +170,13 @@ func (t *Tree) validate(numFeature int, visited []bool, stack []int32) ([]int32,
 		return stack, fmt.Errorf(" node 0: the root has parent %d (want -1)", t.Parent[0])
 	}
 	stack = append(stack[:0], 0)
+	depths := []int32{0} // depth of each node on stack
 	visited[0] = true
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		d := depths[len(depths)-1]
+		depths = depths[:len(depths)-1]
 		if err := t.validateNode(int(id), numFeature); err != nil {
 			return stack, err
 		}
@@ -180,6 +195,9 @@ func (t *Tree) validate(numFeature int, visited []bool, stack []int32) ([]int32,
 				return stack, fmt.Errorf(" node %d: %s child %d is already reached from the root (a cycle or a shared node)", id, c.side, c.id)
 			}
 		}
+		if d >= MaxDepth {
+			return stack, fmt.Errorf(" node %d: deeper than the %d levels risklane accepts (a damaged or hostile model)", id, MaxDepth)
+		}
 		if r != l+1 {
 			return stack, fmt.Errorf(" node %d: right child %d does not follow left child %d (XGBoost needs siblings side by side)", id, r, l)
 		}
@@ -189,6 +207,7 @@ func (t *Tree) validate(numFeature int, visited []bool, stack []int32) ([]int32,
 			}
 			visited[c] = true
 			stack = append(stack, c)
+			depths = append(depths, d+1)
 		}
 	}
 	for id := 0; id < n; id++ {

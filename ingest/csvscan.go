@@ -101,7 +101,7 @@ func (s *csvScanner) next() bool {
 			if !s.eof {
 				if s.end-s.pos >= s.maxRecord {
 					s.skipLongLine()
-					return true
+					return s.err == nil
 				}
 				if !s.fill() && s.err != nil {
 					return false
@@ -154,6 +154,10 @@ func (s *csvScanner) split(line []byte) {
 	}
 }
 
+// maxSkip is how far a line longer than the record limit is skipped in
+// search of its end before the input is given up as not line-based.
+func maxSkip(maxRecord int) int { return max(16*maxRecord, 64<<20) }
+
 // skipLongLine drops a physical line longer than the record limit, keeping
 // its first bytes for the rejects file.
 func (s *csvScanner) skipLongLine() {
@@ -169,6 +173,10 @@ func (s *csvScanner) skipLongLine() {
 		}
 		n += s.end - s.pos
 		s.pos = s.end
+		if n > maxSkip(s.maxRecord) {
+			s.err = fmt.Errorf("line %d runs for more than %d bytes without a line end: not a CSV file, or an endless input", s.line, n)
+			return
+		}
 		if !s.fill() {
 			break
 		}

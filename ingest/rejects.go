@@ -10,14 +10,15 @@ import (
 )
 
 // RejectFile is a RejectSink writing a CSV file with the header
-// file,line,column,value,reason. It is written under a temporary name and
-// appears under its final name only on Commit.
+// file,line,column,value,reason, at most sink.MaxRejectRows rows. It is written
+// under a temporary name and appears under its final name only on Commit.
 type RejectFile struct {
 	path string
 	af   *sink.AtomicFile
 	buf  *bufio.Writer
 	w    *sink.CSVWriter
 	n    int64
+	last Reject // the last reject left out
 }
 
 // CreateRejectFile starts a rejects file at path.
@@ -39,6 +40,10 @@ func CreateRejectFile(path string) (*RejectFile, error) {
 // with each invalid byte as \xNN, so the rejects file itself stays UTF-8.
 func (f *RejectFile) Reject(r Reject) error {
 	f.n++
+	if f.n > sink.MaxRejectRows {
+		f.last = r
+		return nil
+	}
 	rec := []string{r.File, strconv.FormatInt(r.Line, 10), r.Column, escapeInvalid(r.Value), r.Reason}
 	if err := f.w.Write(rec); err != nil {
 		return fmt.Errorf("rejects %s: %w", f.path, err)
@@ -46,11 +51,15 @@ func (f *RejectFile) Reject(r Reject) error {
 	return nil
 }
 
-// Count returns the number of rows written so far.
+// Count returns the number of rejected rows so far, written or not.
 func (f *RejectFile) Count() int64 { return f.n }
 
 // Commit completes the file and gives it its final name.
 func (f *RejectFile) Commit() error {
+	if more := f.n - sink.MaxRejectRows; more > 0 {
+		f.w.Write([]string{f.last.File, strconv.FormatInt(f.last.Line, 10), "", "",
+			fmt.Sprintf("%d more rejected rows not written, up to this line: a rejects file keeps the first %d", more, sink.MaxRejectRows)})
+	}
 	f.w.Flush()
 	if err := f.w.Error(); err != nil {
 		f.af.Abort()

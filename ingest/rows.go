@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -225,8 +226,13 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 				return &rejection{column: c.name, value: v.text,
 					reason: fmt.Sprintf("field is %d bytes, longer than the %d-byte limit", len(v.text), w.maxField)}
 			}
-			if !rowUTF8 && !utf8.Valid(v.text) {
-				return &rejection{column: c.name, value: v.text, reason: "invalid UTF-8"}
+			if !rowUTF8 {
+				if !utf8.Valid(v.text) {
+					return &rejection{column: c.name, value: v.text, reason: "invalid UTF-8"}
+				}
+				if bytes.IndexByte(v.text, 0) >= 0 {
+					return &rejection{column: c.name, value: v.text, reason: "NUL byte in text (a binary or UTF-16 value)"}
+				}
 			}
 			v.text = trimSpace(v.text)
 			if len(v.text) == 0 {

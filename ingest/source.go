@@ -119,6 +119,10 @@ func sniff(path string, f *os.File) (format, bool, error) {
 	return formatCSV, false, nil
 }
 
+// MaxColumns bounds the columns of an input file: a declaration file has
+// tens of columns, and each costs buffer space per record.
+const MaxColumns = 2048
+
 // openSource opens a file and reads its header or schema. Errors here are
 // structural: they name the file and say what to do.
 func openSource(path string, comma byte, maxRecord func(ncols int) int) (source, format, error) {
@@ -150,6 +154,10 @@ func openSource(path string, comma byte, maxRecord func(ncols int) int) (source,
 		f.Close()
 		return nil, 0, err
 	}
+	if n := len(src.names()); n > MaxColumns {
+		src.close()
+		return nil, 0, fmt.Errorf("%d columns, more than the %d risklane reads", n, MaxColumns)
+	}
 	return src, fm, nil
 }
 
@@ -176,6 +184,9 @@ func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) i
 	// The header is read with a generous limit: its column count fixes the
 	// limit for the data records.
 	c.sc = newCSVScanner(r, comma, maxRecord(0))
+	if err := c.sc.checkText(); err != nil {
+		return nil, err
+	}
 	c.sc.skipBOM()
 	if !c.sc.next() {
 		if c.sc.err != nil {
@@ -186,6 +197,9 @@ func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) i
 	if c.sc.problem != "" {
 		return nil, fmt.Errorf("header line %d: %s", c.sc.recLine, c.sc.problem)
 	}
+	if len(c.sc.fields) > MaxColumns {
+		return nil, fmt.Errorf("header line %d has %d columns, more than the %d risklane reads; check the delimiter, or drop unused columns", c.sc.recLine, len(c.sc.fields), MaxColumns)
+	}
 	for _, h := range c.sc.fields {
 		c.header = append(c.header, string(trimSpace(h)))
 	}
@@ -194,6 +208,27 @@ func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) i
 	}
 	c.sc.maxRecord = maxRecord(len(c.header))
 	return c, nil
+}
+
+// checkText refuses an input that is not UTF-8 text before any line is
+// read: a UTF-16 file (a byte-order mark, or NUL bytes between ASCII
+// letters) or a binary one (NUL bytes), which would otherwise give a wall
+// of \x00 escapes, or, for an endless input such as the zero device, no
+// end at all.
+func (s *csvScanner) checkText() error {
+	for s.end-s.pos < 4096 && s.fill() {
+	}
+	head := s.buf[s.pos:s.end]
+	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
+		return errors.New("the file is UTF-16 text, which is not supported; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)")
+	}
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		if i+2 < len(head) && (head[i+1] != 0 && head[i+1] < 0x80 && head[i+2] == 0 || i > 0 && head[i-1] != 0 && head[i-1] < 0x80 && head[i+1] != 0 && head[i+1] < 0x80) {
+			return errors.New("the file looks like UTF-16 text (NUL bytes between letters), which is not supported; save it as UTF-8")
+		}
+		return fmt.Errorf("the file holds NUL bytes (byte %d): it is not a CSV text file; check what was copied", i)
+	}
+	return nil
 }
 
 // skipBOM drops a UTF-8 byte-order mark at the start of the input, which
@@ -227,8 +262,10 @@ func (c *csvSource) next() bool {
 func (c *csvSource) problem() (string, []byte) { return c.prob, c.sc.raw }
 
 // validUTF8 checks the record's whole text at once: its fields are pieces of
-// it cut at ASCII bytes, so they are valid if it is.
-func (c *csvSource) validUTF8() bool { return utf8.Valid(c.sc.raw) }
+// it cut at ASCII bytes, so they are valid (and free of NUL bytes) if it is.
+func (c *csvSource) validUTF8() bool {
+	return utf8.Valid(c.sc.raw) && bytes.IndexByte(c.sc.raw, 0) < 0
+}
 
 func (c *csvSource) err() error {
 	if c.sc.err != nil {

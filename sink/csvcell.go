@@ -10,6 +10,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
+// MaxRejectRows is the number of rejected rows a rejects file (or a list
+// of rejects in memory) holds; past it rows are only counted, and the file's
+// last line says how many were left out. An 18 MB .csv.gz of bad lines once
+// wrote a 10.7 GB rejects file: the first rows show what is wrong, the
+// counts say how much.
+const MaxRejectRows = 100_000
+
 // SafeCell neutralises a CSV cell that a spreadsheet would evaluate as a
 // formula (CSV injection; docs/input-safety.md): a cell starting with = + -
 // @, a tab or a carriage return gets a leading single quote, which

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"risklane/sink"
 )
 
 // DefaultCIFFOB is the CIF/FOB ratio used to bring the reporter's imports
@@ -333,19 +335,19 @@ func (b *Builder) Read(r io.Reader, name string) error {
 		return err
 	}
 	defer rd.Close()
-	before := len(b.rejects)
+	before, rejectedBefore := len(b.rejects), b.sum.Rejected
 	for rd.Next() {
 		b.add(rd.Record())
 	}
 	b.sum.Read += rd.Read()
-	b.sum.Rejected += len(rd.Rejects())
-	b.rejects = append(b.rejects, rd.Rejects()...)
+	b.sum.Rejected += rd.Rejected()
+	b.rejects = append(b.rejects, rd.Rejects()[:min(len(rd.Rejects()), max(0, sink.MaxRejectRows-len(b.rejects)))]...)
 	// Duplicates were rejected as they came, malformed rows as the reader
 	// met them: put the file's rejects back in line order.
 	mine := b.rejects[before:]
 	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Line < mine[j].Line })
 	b.files = append(b.files, FileSummary{Name: name, Layout: rd.Layout(), Read: rd.Read(),
-		Rejected: len(b.rejects) - before})
+		Rejected: b.sum.Rejected - rejectedBefore})
 	return rd.Err()
 }
 
@@ -431,10 +433,13 @@ func (b *Builder) add(rec *Record) {
 }
 
 func (b *Builder) reject(rec *Record, reason string) {
+	b.sum.Rejected++
+	if len(b.rejects) >= sink.MaxRejectRows {
+		return // counted only: memory stays bounded
+	}
 	b.rejects = append(b.rejects, Reject{File: rec.File, Line: rec.Line,
 		Value:  fmt.Sprintf("%s %s from %s, HS %s, %s", rec.Reporter, rec.Flow, rec.Partner, rec.HS, periodString(rec.Year, rec.Month)),
 		Reason: reason})
-	b.sum.Rejected++
 }
 
 func periodString(year, month int) string {

@@ -10,6 +10,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"risklane/sink"
 )
 
 // Layout is a file layout of bilateral trade statistics.
@@ -220,7 +222,8 @@ type Reader struct {
 	header []string
 	rec    Record
 	read   int
-	rej    []Reject
+	rej    []Reject // the first sink.MaxRejectRows rejects
+	nrej   int      // all rejects
 	err    error
 	closer io.Closer
 }
@@ -307,8 +310,20 @@ func (rd *Reader) Layout() Layout { return rd.layout }
 // Read returns the number of data rows read so far (good and rejected).
 func (rd *Reader) Read() int { return rd.read }
 
-// Rejects returns the rows rejected so far.
+// Rejects returns the rows rejected so far, at most sink.MaxRejectRows.
 func (rd *Reader) Rejects() []Reject { return rd.rej }
+
+// Rejected returns the number of rows rejected so far, kept or not.
+func (rd *Reader) Rejected() int { return rd.nrej }
+
+// reject records a rejected row, keeping only the first ones: a file of one
+// duplicated row must not fill memory with rejects.
+func (rd *Reader) reject(r Reject) {
+	rd.nrej++
+	if len(rd.rej) < sink.MaxRejectRows {
+		rd.rej = append(rd.rej, r)
+	}
+}
 
 // Err returns the error that stopped reading, if any: a broken gzip stream
 // or an I/O failure. Malformed rows are never errors; they are Rejects.
@@ -340,7 +355,7 @@ func (rd *Reader) Next() bool {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			rd.read++
-			rd.rej = append(rd.rej, Reject{File: rd.name, Line: pe.StartLine, Reason: "is not valid CSV: " + pe.Err.Error()})
+			rd.reject(Reject{File: rd.name, Line: pe.StartLine, Reason: "is not valid CSV: " + pe.Err.Error()})
 			continue
 		}
 		if err != nil {
@@ -352,16 +367,16 @@ func (rd *Reader) Next() bool {
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			// A blank line inside the file (encoding/csv skips truly
 			// empty ones); count it as read and say so.
-			rd.rej = append(rd.rej, Reject{File: rd.name, Line: line, Reason: "is blank"})
+			rd.reject(Reject{File: rd.name, Line: line, Reason: "is blank"})
 			continue
 		}
 		if len(row) != len(rd.header) {
-			rd.rej = append(rd.rej, Reject{File: rd.name, Line: line,
+			rd.reject(Reject{File: rd.name, Line: line,
 				Reason: fmt.Sprintf("has %d fields but the header has %d", len(row), len(rd.header))})
 			continue
 		}
 		if rj, ok := rd.parse(row, line); !ok {
-			rd.rej = append(rd.rej, rj)
+			rd.reject(rj)
 			continue
 		}
 		return true

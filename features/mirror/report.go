@@ -39,7 +39,7 @@ func (g *Gaps) Report(w io.Writer, top, maxRejects int) {
 	}
 	if n := len(g.Rejects); n > 0 {
 		shown := min(n, maxRejects)
-		fmt.Fprintf(w, "Rejected rows (%d of %d shown):\n", shown, n)
+		fmt.Fprintf(w, "Rejected rows (%d of %d shown):\n", shown, max(n, s.Rejected))
 		for _, r := range g.Rejects[:shown] {
 			fmt.Fprintf(w, "  %s\n", r.Error())
 		}

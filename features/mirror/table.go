@@ -156,6 +156,9 @@ func (g *Gaps) WriteRejects(path string) error {
 	for _, r := range g.Rejects {
 		w.Write([]string{r.File, strconv.Itoa(r.Line), r.Column, r.Value, r.Reason})
 	}
+	if more := g.Summary.Rejected - len(g.Rejects); more > 0 {
+		w.Write([]string{"", "", "", "", fmt.Sprintf("%d more rejected rows not written: a rejects file keeps the first %d", more, len(g.Rejects))})
+	}
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return fmt.Errorf("output %s: %w", path, err)

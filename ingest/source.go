@@ -222,11 +222,19 @@ func (s *csvScanner) checkText() error {
 	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
 		return errors.New("the file is UTF-16 text, which is not supported; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)")
 	}
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		if i+2 < len(head) && (head[i+1] != 0 && head[i+1] < 0x80 && head[i+2] == 0 || i > 0 && head[i-1] != 0 && head[i-1] < 0x80 && head[i+1] != 0 && head[i+1] < 0x80) {
-			return errors.New("the file looks like UTF-16 text (NUL bytes between letters), which is not supported; save it as UTF-8")
+	// A few NUL bytes are damaged values, rejected row by row; text that is
+	// a quarter NUL or more is not UTF-8 text at all.
+	if nuls := bytes.Count(head, []byte{0}); nuls > 0 && 4*nuls >= len(head) {
+		odd := 0 // NULs at odd offsets: UTF-16LE ASCII has them all there
+		for i := 1; i < len(head); i += 2 {
+			if head[i] == 0 {
+				odd++
+			}
 		}
-		return fmt.Errorf("the file holds NUL bytes (byte %d): it is not a CSV text file; check what was copied", i)
+		if 10*odd >= 9*nuls || 10*odd <= nuls && 2*nuls <= len(head) {
+			return errors.New("the file looks like UTF-16 text (a NUL byte beside each letter), which is not supported; save it as UTF-8")
+		}
+		return fmt.Errorf("the file holds NUL bytes (%d of its first %d): it is not a CSV text file; check what was copied", nuls, len(head))
 	}
 	return nil
 }

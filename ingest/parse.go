@@ -197,10 +197,11 @@ const (
 // through time.Parse. A one-entry cache skips the work when a row has the
 // same date text as the one before, as consecutive rows usually do.
 type dateParser struct {
-	layouts []dateLayout
-	last    []byte
-	lastDay int32
-	lastOK  bool
+	layouts    []dateLayout
+	last       []byte
+	lastDay    int32
+	lastOK     bool
+	lastReason string
 }
 
 type dateLayout struct {
@@ -278,7 +279,10 @@ func compileLayout(l string) dateLayout {
 	return dateLayout{layout: l, fast: fields, width: width}
 }
 
-const reasonBadDate = "not a date in the profile's layout"
+const (
+	reasonBadDate   = "not a date in the profile's layout"
+	reasonDateRange = "a date outside the years 1900 to 2199 that declarations have"
+)
 
 // parse returns the days since 1970-01-01 of b (trimmed, not empty).
 func (p *dateParser) parse(b []byte) (int32, string) {
@@ -286,7 +290,7 @@ func (p *dateParser) parse(b []byte) (int32, string) {
 		if p.lastOK {
 			return p.lastDay, ""
 		}
-		return 0, reasonBadDate
+		return 0, p.lastReason
 	}
 	day, ok := int32(0), false
 	for i := range p.layouts {
@@ -303,7 +307,13 @@ func (p *dateParser) parse(b []byte) (int32, string) {
 	p.last = append(p.last[:0], b...)
 	p.lastDay, p.lastOK = day, ok
 	if !ok {
-		return 0, reasonBadDate
+		p.lastReason = reasonBadDate
+		for i := range p.layouts {
+			if _, err := time.Parse(p.layouts[i].layout, bytesString(b)); err == nil {
+				p.lastReason = reasonDateRange
+			}
+		}
+		return 0, p.lastReason
 	}
 	return day, ""
 }

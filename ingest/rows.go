@@ -36,6 +36,7 @@ var (
 	idxHS      = canonIndex(decl.HSCode)
 	idxIllicit = canonIndex(decl.Illicit)
 	idxRevenue = canonIndex(decl.Revenue)
+	idxTaxRate = canonIndex(decl.TaxRate)
 	required   = []int{idxDeclID, idxDate, idxHS}
 	massGroup  = []int{canonIndex(decl.Quantity), canonIndex(decl.NetMassKg), canonIndex(decl.GrossWeightKg)}
 	valueGroup = []int{canonIndex(decl.FOBValue), canonIndex(decl.CIFValue)}
@@ -336,6 +337,9 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 		if f < 0 {
 			return "negative value"
 		}
+		if reason := implausible(c.canon, f); reason != "" {
+			return reason
+		}
 		w.num64[c.canon], w.valid[c.canon] = f+0, true // +0 turns -0 into 0
 		return ""
 	case convDate:
@@ -347,6 +351,9 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 			w.num64[c.canon] = float64(v.i)
 		case kindText:
 			d, reason := w.dates.parse(v.text)
+			if reason == reasonDateRange {
+				return reason
+			}
 			if reason != "" {
 				return w.dateDesc
 			}
@@ -394,6 +401,29 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 	return ""
 }
 
+// Plausible ranges of declaration numbers (docs/input-safety.md): beyond
+// them a value is a typing or unit error, or hostile, and would overflow
+// what is computed from it (a net mass of 1e-320 gave infinite unit values).
+const (
+	maxAmount  = 1e15 // values, masses, quantities, taxes, revenue
+	minAmount  = 1e-6 // the smallest non-zero one
+	maxTaxRate = 1000 // percent
+)
+
+// implausible returns why number f of canonical column canon is out of
+// range, or "".
+func implausible(canon int, f float64) string {
+	switch {
+	case canon == idxTaxRate && f > maxTaxRate:
+		return "tax rate above 1000%: not a plausible rate (is it an amount?)"
+	case f > maxAmount:
+		return "larger than 1e15: not a plausible declaration value"
+	case f > 0 && f < minAmount:
+		return "positive but below 1e-6: too small to be a declared value or mass"
+	}
+	return ""
+}
+
 // hsCode stages an HS code: digits only (dots and spaces inside, as in
 // 8703.23.29, are dropped), 6 to 10 of them, with a dropped leading zero
 // restored when the profile asks for it.
@@ -402,6 +432,11 @@ func (w *rowWriter) hsCode(c *boundCol, v cell) string {
 	w.hsBuf = w.hsBuf[:0]
 	switch v.kind {
 	case kindText:
+		// 870323.0 is a code a spreadsheet turned into a number: dropping
+		// the dot would make it 8703230, another code.
+		if n := len(v.text); n > 2 && v.text[n-2] == '.' && v.text[n-1] == '0' {
+			return "HS code ends in \".0\", as a spreadsheet writes a number: store the code as text"
+		}
 		for _, ch := range v.text {
 			switch {
 			case ch >= '0' && ch <= '9':

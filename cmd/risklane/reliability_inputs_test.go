@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -227,4 +228,46 @@ func readAllCSV(t *testing.T, path string) [][]string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return recs
+}
+
+// TestReliabilitySmaller: the issue's "Smaller" list. Each bad value is
+// rejected with a reason that says what is wrong; the duplicate header
+// error is printed once.
+func TestReliabilitySmaller(t *testing.T) {
+	dir := t.TempDir()
+	head := "declaration_id,date,hs_code,net_mass_kg,fob_value,tax_rate\n"
+	rows := []struct{ row, column, reason string }{
+		{"A,9999-12-31,870323,1,1,5", "date", "outside the years 1900 to 2199"},
+		{"B,2020-01-02,870323,1,1,1e308", "tax_rate", "tax rate above 1000%"},
+		{"C,2020-01-02,870323,1e-320,1,5", "net_mass_kg", "below 1e-6"},
+		{"D,2020-01-02,870323.0,1,1,5", "hs_code", `ends in ".0"`},
+		{"E,2020-01-02,870323,1,1e300,5", "fob_value", "larger than 1e15"},
+	}
+	var in strings.Builder
+	in.WriteString(head)
+	for _, r := range rows {
+		in.WriteString(r.row + "\n")
+	}
+	src := filepath.Join(dir, "small.csv")
+	os.WriteFile(src, []byte(in.String()+"F,2020-01-02,870323,1,1,5\n"), 0o644)
+	rej := filepath.Join(dir, "rej.csv")
+	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--rejects", rej); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	got := readAllCSV(t, rej)
+	if len(got) != 1+len(rows) {
+		t.Fatalf("rejects %q", got)
+	}
+	for i, r := range rows {
+		g := got[i+1]
+		if g[0] != src || g[1] != strconv.Itoa(i+2) || g[2] != r.column || !strings.Contains(g[4], r.reason) {
+			t.Errorf("row %q: reject %q, want column %s and %q", r.row, g, r.column, r.reason)
+		}
+	}
+	dup := filepath.Join(dir, "dup.csv")
+	os.WriteFile(dup, []byte("declaration_id,date,date,hs_code,quantity,fob_value\nA,2020-01-01,2020-01-01,870323,1,1\n"), 0o644)
+	_, err := runIngestCLI("ingest", "--in", dup, "--profile", "canonical")
+	if err == nil || strings.Count(err.Error(), `column "date" appears more than once`) != 1 || strings.Contains(err.Error(), "no date column") {
+		t.Errorf("duplicate header: %v", err)
+	}
 }

@@ -496,10 +496,14 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 	}
 	if p.ByName {
 		used := map[string]int{}
+		told := map[string]bool{} // duplicates reported, each once
 		for i, n := range names {
 			n = strings.TrimSpace(n)
 			if dups[n] {
-				errs = append(errs, fmt.Errorf("column %q appears more than once in the header; rename one", n))
+				if !told[n] {
+					errs = append(errs, fmt.Errorf("column %q appears more than once in the header; rename one", n))
+					told[n] = true
+				}
 				continue
 			}
 			if c, ok := columnIndex[n]; ok {
@@ -520,7 +524,7 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 			fields = append(fields, f)
 		}
 		for _, c := range Required {
-			if b.Source[columnIndex[c]] < 0 {
+			if b.Source[columnIndex[c]] < 0 && !dups[c] {
 				errs = append(errs, fmt.Errorf("no %s column; the header has %s", c, quoteList(names)))
 			}
 		}

@@ -4,14 +4,15 @@ BIN       ?= bin/risklane
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 
-.PHONY: help build test demo bench bench-score fuzz vet check clean
+.PHONY: help build test demo bench bench-score bench-suite fuzz vet check clean
 
 help:
 	@echo "build  - build $(BIN)"
 	@echo "demo   - run the whole pipeline on the embedded demo data"
 	@echo "test   - run every test (tests needing Python XGBoost or ../shared/data skip when absent)"
 	@echo "bench  - run the benchmark suite"
-	@echo "bench-score - time risklane score against the pandas + XGBoost reference on ROWS generated rows"
+	@echo "bench-score - time risklane score against the pandas + XGBoost reference on ROWS generated rows (default 1000000)"
+	@echo "bench-suite - score, predict, ingest, train against Python, XGBoost and DuckDB on ROWS rows (default 200000); docs/benchmarks.md"
 	@echo "fuzz   - run every fuzz target for FUZZTIME each"
 	@echo "check  - gofmt, go vet"
 
@@ -33,9 +34,16 @@ check: vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-ROWS ?= 1000000
+ROWS ?=
 bench-score:
-	bench/score.sh $(ROWS) $(BENCHDIR)
+	bench/score.sh $(or $(ROWS),1000000) $(BENCHDIR)
+
+# One run against the tools users would pick instead (docs/benchmarks.md).
+# DuckDB comes from bench/duckdb, a Go module of its own, so that neither the
+# risklane binary nor `make test` links it.
+REPEAT ?= 3
+bench-suite:
+	/usr/bin/python3 bench/suite.py --rows $(or $(ROWS),200000) --repeat $(REPEAT) $(if $(BENCHDIR),--work $(BENCHDIR))
 
 # Each fuzz target runs alone: go test -fuzz takes one target per package at a time.
 fuzz:

@@ -10,8 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -48,6 +46,7 @@ type Writer struct {
 	buf    *bufio.Writer
 	write  func(arrow.RecordBatch) error
 	close  func() error
+	abort  func() // stops background work on Abort, if any
 	closed bool
 }
 
@@ -78,21 +77,15 @@ func CreateFormat(path string, format Format, schema *arrow.Schema) (*Writer, er
 func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error {
 	switch format {
 	case Parquet:
-		opts := []parquet.WriterProperty{
-			parquet.WithCompression(compress.Codecs.Snappy),
-			parquet.WithDictionaryDefault(true),
-			parquet.WithMaxRowGroupLength(1 << 20),
-		}
-		// Measured values (masses, amounts) are nearly all distinct: a
-		// dictionary only costs hashing every value before falling back to
-		// plain encoding (a quarter of the write time, and larger files).
-		for _, f := range schema.Fields() {
-			if id := f.Type.ID(); id == arrow.FLOAT32 || id == arrow.FLOAT64 {
-				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		if flatSchema(schema) {
+			pw, err := newParquetWriter(schema, out, parquetProperties(schema, parquetRowGroupRows))
+			if err != nil {
+				return err
 			}
+			w.write, w.close, w.abort = pw.Write, pw.Close, pw.abort
+			break
 		}
-		props := parquet.NewWriterProperties(opts...)
-		pw, err := pqarrow.NewFileWriter(schema, out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		pw, err := pqarrow.NewFileWriter(schema, out, parquetProperties(schema, parquetRowGroupRows), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 		if err != nil {
 			return err
 		}
@@ -147,6 +140,9 @@ func (w *Writer) Commit() error {
 // Abort discards the output; the final path is left as it was. It is safe to
 // defer Abort and call Commit on success.
 func (w *Writer) Abort() {
+	if !w.closed && w.abort != nil {
+		w.abort()
+	}
 	w.closed = true
 	w.file.Abort()
 }

@@ -184,6 +184,11 @@ func TestProfilesCommand(t *testing.T) {
 func TestIngestParquetReadsBackAsRead(t *testing.T) {
 	dir := t.TempDir()
 	in, pq := filepath.Join(dir, "date.csv"), filepath.Join(dir, "out.parquet")
+	gen, _, err := rootCmd.Find([]string{"generate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen.Flags().VisitAll(func(f *pflag.Flag) { f.Value.Set(f.DefValue); f.Changed = false }) // earlier tests' values stay
 	if out, err := runCLI("generate", "--rows", "30000", "--seed", "5", "--format", "date", "--out", in); err != nil {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}

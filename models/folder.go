@@ -104,7 +104,8 @@ func FolderID(hashes map[string]string) string {
 // WriteFolder writes the model folder dir atomically: files and then the
 // manifest that manifest returns given the model's ID and the files'
 // hashes, into a temporary folder next to dir renamed into place when all
-// are written. An existing folder at dir is replaced. It returns the ID.
+// are written. An existing folder at dir is replaced only if risklane wrote
+// it (sink's marker, or IsFolder); any other is refused. It returns the ID.
 func WriteFolder(dir string, files map[string][]byte, manifest func(id string, hashes map[string]string) ([]byte, error)) (string, error) {
 	hashes := Hashes(files)
 	id := FolderID(hashes)
@@ -120,6 +121,7 @@ func WriteFolder(dir string, files map[string][]byte, manifest func(id string, h
 		return "", err
 	}
 	defer out.Abort()
+	out.Ours = IsFolder
 	all := maps.Clone(files)
 	all[ManifestFile] = mb
 	for name, data := range all {

@@ -18,41 +18,40 @@ type AtomicFile struct {
 	done  bool
 }
 
-// CreateAtomic opens a temporary file in the folder of path.
+// CreateAtomic opens a temporary file in the folder of path, named
+// .NAME.tmp-*, locked for as long as it is open (see RemoveStale).
 func CreateAtomic(path string) (*AtomicFile, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createLocked(filepath.Dir(path), TempPrefix(path))
 	if err != nil {
 		return nil, fmt.Errorf("cannot create output %s: %w", path, err)
 	}
 	return &AtomicFile{File: f, final: path}, nil
 }
 
-// Commit flushes the file to disk and renames it to its final path.
+// Commit flushes the file to disk and renames it to its final path. The file
+// is closed (its lock dropped) only after the rename, so no other run's
+// sweep can take it for a killed run's.
 func (a *AtomicFile) Commit() error {
 	if a.done {
 		return fmt.Errorf("output %s: already closed", a.final)
 	}
 	a.done = true
 	tmp := a.Name()
-	if err := a.Sync(); err != nil {
+	fail := func(err error) error {
+		os.Remove(tmp)
 		a.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("output %s: %w", a.final, err)
 	}
-	if err := a.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("output %s: %w", a.final, err)
+	if err := a.Sync(); err != nil {
+		return fail(err)
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("output %s: %w", a.final, err)
+	if err := a.Chmod(0o644); err != nil {
+		return fail(err)
 	}
 	if err := os.Rename(tmp, a.final); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("output %s: %w", a.final, err)
+		return fail(err)
 	}
-	return nil
+	return a.Close()
 }
 
 // Abort closes and removes the temporary file. It is safe to call after
@@ -62,8 +61,8 @@ func (a *AtomicFile) Abort() {
 		return
 	}
 	a.done = true
-	a.Close()
 	os.Remove(a.Name())
+	a.Close()
 }
 
 // WriteFileAtomic writes data to path through a temporary file.

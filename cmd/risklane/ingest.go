@@ -43,8 +43,9 @@ names only when complete. A file that does not fit the profile (missing column,
 unreadable) fails before any output is written.
 
 Exit codes: 0 success, 1 failure, 2 bad command line, 3 more rows rejected than
---max-reject-rate allows (the output is then not written; the rejects file is, so
-that you can see why).`,
+--max-reject-rate allows (default 5%; the output is then not written; the rejects
+file is, so that you can see why). No output may be an input or the other output
+(exit code 2, before any work).`,
 	Example: `  risklane ingest --in ../shared/data/kcs/train.csv --profile kcs --out train.parquet --rejects rejects.csv
   risklane ingest --in jan.csv.gz --in feb.csv.gz --profile mine.yaml --out q1.parquet --max-reject-rate 0.01
   risklane ingest --in declarations.csv --profile date`,
@@ -59,9 +60,17 @@ func init() {
 	f.StringVar(&ingestFlags.rejects, "rejects", "", "CSV file for rejected rows: file,line,column,value,reason")
 	f.IntVar(&ingestFlags.batchSize, "batch-size", ingest.DefaultBatchSize, "rows per record batch")
 	f.IntVar(&ingestFlags.maxFieldBytes, "max-field-bytes", ingest.DefaultMaxFieldBytes, "longest accepted text field, in bytes")
-	f.Float64Var(&ingestFlags.maxRejectRate, "max-reject-rate", 1, "fail (exit 3, no output) if more than this share of rows is rejected, e.g. 0.05")
+	f.Float64Var(&ingestFlags.maxRejectRate, "max-reject-rate", defaultIngestRejectRate, "fail (exit 3, no output) if more than this share of rows is rejected; 1 accepts any share")
 	rootCmd.AddCommand(ingestCmd)
 }
+
+// defaultIngestRejectRate: clean exports reject nothing (the KCS data and
+// risklane's generated files: 0 rows), a real export a few odd lines; a
+// larger share means the file or the profile is wrong (a wrong delimiter,
+// date layout or column map), and a table of the rows that happened to pass
+// would mislead whoever reads it. The limit used to be 1, which let a file
+// whose every row was rejected pass as a success.
+const defaultIngestRejectRate = 0.05
 
 func joinNames() string {
 	s := ""
@@ -93,6 +102,13 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		if _, err := sink.FormatOf(fl.out); err != nil {
 			return usageError{msg: err.Error()}
 		}
+	}
+	var ins []sink.Path
+	for _, in := range inputs {
+		ins = append(ins, sink.Path{Flag: "--in", Name: in})
+	}
+	if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: fl.out}, {Flag: "--rejects", Name: fl.rejects}}); err != nil {
+		return err
 	}
 	prof, err := profile.Resolve(fl.profile)
 	if err != nil {

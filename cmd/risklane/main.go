@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"risklane/pipeline/run"
 )
 
 // Exit codes, documented in the README.
@@ -59,7 +61,7 @@ func main() {
 		if isUsageError(err) {
 			os.Exit(exitUsage)
 		}
-		os.Exit(exitFailure)
+		os.Exit(run.ExitCode(err))
 	}
 }
 

@@ -34,7 +34,7 @@ func newScoreCmd() *cobra.Command {
 		rejects, manifest, rankBy  string
 		maxRejectRate, tmp, logFmt string
 		seed                       uint64
-		csv                        bool
+		csv, allowEmpty            bool
 		workers, batchSize         int
 	)
 	cmd := &cobra.Command{
@@ -59,11 +59,17 @@ Red and yellow rows carry reasons: the features that pushed their score up most
 (per-tree path contributions), in words ("value per kg 78% below the HS 870323
 median; importer's past fraud rate 34%").
 
-Bad rows go to --rejects and the rest is scored. A model whose features the input
+Bad rows go to --rejects and the rest is scored. A run that scores no row at all
+(every row rejected, or empty inputs) fails and writes no ranked file, unless
+--allow-empty. No output may be an input or another output (--out, its --csv
+sibling, --rejects, --manifest): such a run is refused before any work (exit code 2).
+A model whose features the input
 cannot give is refused before anything is written (exit code 4). Every output is
-written under a temporary name and renamed when complete; the manifest (inputs with
-their SHA-256, counts, lanes, per-stage timings, outputs with their SHA-256) is
-written last, also when the run fails.
+written under a temporary name and renamed when complete; the previous manifest is
+removed before the first rename, and the new one (inputs with their SHA-256, counts,
+lanes, per-stage timings, outputs with their SHA-256) is written last, also when the
+run fails: outputs without a manifest beside them are not a finished run. See
+docs/reliability.md.
 
 Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 --max-reject-rate; 4 model does not match the input.`,
@@ -119,7 +125,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 			defer stop()
 			m, err := run.Score(ctx, run.Config{
 				Inputs: in, Profile: p, Model: model, ModelDir: modelDir, Out: out, CSV: csv,
-				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: by, MaxRejectRate: limit,
+				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: by, MaxRejectRate: limit, AllowEmpty: allowEmpty,
 				BatchSize: batchSize, Workers: workers, TempDir: tmp, Log: log, Progress: progress,
 			})
 			if err != nil {
@@ -143,6 +149,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.StringVar(&manifest, "manifest", "", "run manifest to write (default: beside --out, NAME.manifest.json)")
 	fl.StringVar(&rankBy, "rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
 	fl.StringVar(&maxRejectRate, "max-reject-rate", "", "fail (exit code 3) when more than this share of rows is rejected: 2% or 0.02")
+	fl.BoolVar(&allowEmpty, "allow-empty", false, "succeed with an empty ranking when no row is scored (all rejected, or empty inputs); by default that fails")
 	fl.IntVar(&workers, "workers", 0, "goroutines computing features and scores (0: one per core)")
 	fl.IntVar(&batchSize, "batch-size", run.DefaultBatchSize, "rows per record batch")
 	fl.StringVar(&tmp, "tmp", "", "folder for spill files (default: the --out folder)")

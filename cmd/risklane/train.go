@@ -18,6 +18,7 @@ import (
 	"risklane/models"
 	"risklane/models/kinds"
 	"risklane/models/riskmodel"
+	"risklane/sink"
 )
 
 func init() { rootCmd.AddCommand(newTrainCmd()) }
@@ -42,7 +43,9 @@ func newTrainCmd() *cobra.Command {
 		Short: "Train a risk model: features, gradient-boosted classifier and revenue head",
 		Long: `train fits risklane's fraud-signal features on labelled declarations, trains a
 gradient-boosted tree classifier (P(illicit)) and a revenue head (the revenue an
-inspection of an illicit row raises), and writes the model folder: model.json and
+inspection of an illicit row raises), and writes the model folder (replacing an
+existing one only if risklane wrote it; any other folder is refused before training,
+exit code 2): model.json and
 model.bin (XGBoost JSON and legacy binary), revenue.json/.bin, features.json,
 metrics.json and manifest.json (versions, features, parameters, SHA-256 of each file).
 
@@ -92,6 +95,9 @@ saved in features.json: scoring needs no trade file.`,
 				return usageError{msg: "train: give --valid or --valid-from, not both"}
 			case top < 0:
 				return usageError{msg: "train: --top must be 0 or more"}
+			}
+			if err := sink.Prepare(trainPaths(inputs, validIn, mf, out, rejects)); err != nil {
+				return err
 			}
 			var from time.Time
 			if validFrom != "" {
@@ -144,7 +150,7 @@ saved in features.json: scoring needs no trade file.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&in, "in", nil, "labelled declarations (CSV, Parquet, Arrow); repeat for several")
 	fl.StringVar(&prof, "profile", "", "built-in profile name or a YAML profile file")
-	fl.StringVar(&out, "out", "", "model folder to write (replaced atomically if it exists)")
+	fl.StringVar(&out, "out", "", "model folder to write (an existing model folder is replaced atomically; any other folder is refused)")
 	fl.StringArrayVar(&validIn, "valid", nil, "validation declarations, scored as new data; repeat for several")
 	fl.StringVar(&validFrom, "valid-from", "", "use the --in rows dated on or after this day (2021-01-01) for validation")
 	fl.StringVar(&groups, "features", "", "feature groups: a list (hs,risk) or changes to the default (-date,+cluster)")
@@ -159,6 +165,30 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
 	addParamFlags(fl)
 	return cmd
+}
+
+// trainPaths names train's inputs and outputs for sink.Prepare: the model
+// folder replaces only a folder risklane wrote, and no input lies in it.
+func trainPaths(inputs, validIn []string, mf mirrorFlags, out, rejects string) (ins, outs []sink.Path) {
+	for _, group := range []struct {
+		flag  string
+		paths []string
+	}{{"--in", inputs}, {"--valid", validIn}, {"--trade", mf.trade}, {"--tariffs", []string{mf.tariffs}}} {
+		for _, p := range group.paths {
+			ins = append(ins, sink.Path{Flag: group.flag, Name: p})
+		}
+	}
+	outs = []sink.Path{{Flag: "--out", Name: out, Dir: true, Ours: models.IsFolder},
+		{Flag: "--rejects", Name: rejects}, {Flag: "--rejects (validation rows, beside it)", Name: validRejects(rejects, validIn)}}
+	return ins, outs
+}
+
+// validRejects is the rejects file of the validation rows, beside --rejects.
+func validRejects(rejects string, validIn []string) string {
+	if rejects == "" || len(validIn) == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(rejects, ".csv") + ".valid.csv"
 }
 
 // readDeclarations reads every batch of the files through the profile,
@@ -203,10 +233,7 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 	var valid []arrow.RecordBatch
 	switch {
 	case len(validIn) > 0:
-		vs := ""
-		if rejects != "" {
-			vs = strings.TrimSuffix(rejects, ".csv") + ".valid.csv"
-		}
+		vs := validRejects(rejects, validIn)
 		var vst ingest.Stats
 		if valid, vst, err = readDeclarations(validIn, p, vs); err != nil {
 			return err

@@ -172,7 +172,7 @@ func Version() string {
 
 // Save writes the model folder dir atomically: into a temporary folder next
 // to it, renamed into place when every file is written. An existing folder
-// at dir is replaced.
+// at dir is replaced only if risklane wrote it (see models.WriteFolder).
 func (m *Model) Save(dir string) error {
 	files, err := m.files()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/pipeline/rank"
+	"risklane/sink"
 )
 
 // Job is a nightly scoring job, read from a YAML file (see LoadJob). Relative
@@ -36,6 +37,9 @@ type Job struct {
 	RankBy  string      `yaml:"rank_by"` // probability (default) or expected-revenue
 
 	CSV bool `yaml:"csv"` // also write ranked.csv
+	// AllowEmpty publishes a night that scored no row (every row rejected,
+	// or empty inputs); by default such a night fails (see Config).
+	AllowEmpty bool `yaml:"allow_empty"`
 	// Rejects writes rejects.csv (default true).
 	Rejects *bool `yaml:"rejects"`
 	// MaxRejectRate fails the night (exit code 3) above this share of
@@ -207,7 +211,11 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	if _, err := time.Parse(nightLayout, night); err != nil {
 		return nil, fmt.Errorf("%w: night %q is not a date like 2026-03-31", ErrUsage, night)
 	}
-	if err := os.MkdirAll(j.Outputs, 0o755); err != nil {
+	inputs, err := filepath.Glob(j.Input)
+	if err != nil {
+		return nil, fmt.Errorf("%w: input %q: %v", ErrUsage, j.Input, err)
+	}
+	if err := j.claimOutputs(inputs); err != nil {
 		return nil, err
 	}
 	unlock, err := lock(filepath.Join(j.Outputs, ".lock"))
@@ -217,11 +225,6 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	defer unlock()
 	if err := recoverOutputs(j.Outputs, log); err != nil {
 		return nil, err
-	}
-
-	inputs, err := filepath.Glob(j.Input)
-	if err != nil {
-		return nil, fmt.Errorf("%w: input %q: %v", ErrUsage, j.Input, err)
 	}
 	if len(inputs) == 0 {
 		return nil, fmt.Errorf("no input file matches %s; nothing to score for night %s", j.Input, night)
@@ -244,15 +247,19 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Gone after a successful rename; removes leftovers otherwise.
+	defer os.RemoveAll(staging)
 	if err := os.Chmod(staging, 0o755); err != nil { // MkdirTemp's 0700 would hide the night from the analysts
 		return nil, err
 	}
-	defer os.RemoveAll(staging) // gone after a successful rename; removes leftovers otherwise
+	if err := sink.Mark(staging); err != nil { // the night's folder is risklane's: retention may delete it
+		return nil, err
+	}
 	cfg := Config{
 		Night:  night,
 		Inputs: inputs, Profile: prof, Model: model, ModelDir: j.Model,
 		Out: filepath.Join(staging, "ranked.parquet"), CSV: j.CSV, Manifest: filepath.Join(staging, "manifest.json"),
-		Plan: j.Plan(), RankBy: models.RankBy(j.RankBy), BatchSize: j.BatchSize, Workers: j.Workers,
+		Plan: j.Plan(), RankBy: models.RankBy(j.RankBy), AllowEmpty: j.AllowEmpty, BatchSize: j.BatchSize, Workers: j.Workers,
 		TempDir: j.TempDir, Log: log, Progress: o.Progress,
 	}
 	if j.Rejects == nil || *j.Rejects {
@@ -265,7 +272,7 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	log.Info("night started", "night", night, "inputs", len(inputs), "model", model.ID(), "outputs", j.Outputs)
 	m, err := Score(ctx, cfg)
 	if err != nil {
-		if kept, _ := os.ReadDir(staging); len(kept) == 0 {
+		if kept, _ := os.ReadDir(staging); len(kept) <= 1 { // the marker alone
 			log.Error("night refused; nothing was written", "night", night, "error", err)
 			return m, err
 		}
@@ -281,7 +288,9 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	if err := replaceDir(staging, final); err != nil {
 		return m, err
 	}
-	os.RemoveAll(filepath.Join(j.Outputs, night+failedSuffix)) // a rerun that succeeded supersedes the failure
+	if failed := filepath.Join(j.Outputs, night+failedSuffix); sink.Marked(failed) {
+		os.RemoveAll(failed) // a rerun that succeeded supersedes the failure
+	}
 	// latest is the newest night: rerunning an older one leaves it be.
 	if cur, err := os.Readlink(filepath.Join(j.Outputs, latestLink)); err != nil || cur <= night {
 		if err := pointLatest(j.Outputs, night); err != nil {
@@ -311,6 +320,9 @@ const (
 // recoverOutputs puts the old dst back on the next run.
 func replaceDir(src, dst string) error {
 	if err := syncDir(src); err != nil {
+		return err
+	}
+	if err := sink.Replaceable(dst, nil); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dst)
@@ -344,6 +356,10 @@ func replaceDir(src, dst string) error {
 // pointLatest makes Outputs/latest a symbolic link to the night's folder,
 // atomically (a new link renamed over the old one).
 func pointLatest(outputs, night string) error {
+	link := filepath.Join(outputs, latestLink)
+	if st, err := os.Lstat(link); err == nil && st.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("%w: %s is not the link risklane keeps; move it away so that latest can point to the newest night", sink.ErrNotOurs, link)
+	}
 	tmp := filepath.Join(outputs, "."+latestLink+".tmp")
 	os.Remove(tmp)
 	if err := os.Symlink(night, tmp); err != nil {
@@ -358,7 +374,9 @@ func pointLatest(outputs, night string) error {
 
 // recoverOutputs cleans what a killed run left in the outputs folder: staging
 // folders (incomplete by definition, since the caller holds the lock) and a
-// night moved aside by replaceDir but not replaced.
+// night moved aside by replaceDir but not replaced. It acts only on folders
+// that carry risklane's marker (and on the link it makes): anything else is
+// left as it is.
 func recoverOutputs(outputs string, log *slog.Logger) error {
 	entries, err := os.ReadDir(outputs)
 	if err != nil {
@@ -368,10 +386,22 @@ func recoverOutputs(outputs string, log *slog.Logger) error {
 		name := e.Name()
 		full := filepath.Join(outputs, name)
 		switch {
-		case strings.HasPrefix(name, stagingPrefix), name == "."+latestLink+".tmp":
+		case name == "."+latestLink+".tmp":
+			if e.Type()&os.ModeSymlink != 0 {
+				os.Remove(full)
+			}
+		case strings.HasPrefix(name, stagingPrefix) && e.IsDir():
+			if !sink.Marked(full) {
+				// A run killed before it marked its staging folder left
+				// it empty; anything else there is not risklane's.
+				if os.Remove(full) == nil {
+					log.Info("removed an empty staging folder an interrupted run left", "path", full)
+				}
+				continue
+			}
 			log.Info("removing what an interrupted run left", "path", full)
 			os.RemoveAll(full)
-		case strings.Contains(name, replacedInfix):
+		case strings.Contains(name, replacedInfix) && e.IsDir() && sink.Marked(full):
 			orig := filepath.Join(outputs, name[:strings.Index(name, replacedInfix)])
 			if _, err := os.Lstat(orig); errors.Is(err, os.ErrNotExist) {
 				log.Warn("restoring a night an interrupted run had moved aside", "night", orig)
@@ -411,8 +441,8 @@ func prune(outputs, current string, r Retention) ([]string, error) {
 		}
 		name, failed := strings.CutSuffix(e.Name(), failedSuffix)
 		d, err := time.Parse(nightLayout, name)
-		if err != nil {
-			continue // not a night: leave it alone
+		if err != nil || !sink.Marked(filepath.Join(outputs, e.Name())) {
+			continue // not a night risklane wrote: leave it alone
 		}
 		nights = append(nights, night{e.Name(), d, failed})
 	}
@@ -455,6 +485,61 @@ func prune(outputs, current string, r Retention) ([]string, error) {
 		}
 	}
 	return deleted, errors.Join(errs...)
+}
+
+// claimOutputs checks, before the job takes its lock, that its outputs
+// folder is one risklane may manage: not the filesystem root nor a home
+// folder, not holding the inputs or the model, and either new, empty or
+// marked as risklane's (sink.Marker). A new or empty folder gets the marker.
+func (j *Job) claimOutputs(inputs []string) error {
+	abs, err := filepath.Abs(j.Outputs)
+	if err != nil {
+		return err
+	}
+	if refused := refusedOutputs(abs); refused != "" {
+		return fmt.Errorf("%w: outputs %s is %s: risklane deletes old nights in its outputs folder, "+
+			"so it needs a folder of its own, such as %s", ErrUsage, j.Outputs, refused, filepath.Join(abs, "risklane-nights"))
+	}
+	ins := []sink.Path{{Flag: "model", Name: j.Model}}
+	for _, in := range inputs {
+		ins = append(ins, sink.Path{Flag: "input", Name: in})
+	}
+	if err := sink.CheckPaths(ins, []sink.Path{{Flag: "outputs", Name: j.Outputs, Dir: true}}); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(j.Outputs, 0o755); err != nil {
+		return err
+	}
+	if !sink.Marked(j.Outputs) {
+		return sink.Mark(j.Outputs)
+	}
+	return nil
+}
+
+// refusedOutputs says why a folder cannot be a job's outputs folder, or "".
+func refusedOutputs(abs string) string {
+	if filepath.Dir(abs) == abs {
+		return "the root of the filesystem"
+	}
+	homes := []string{os.Getenv("HOME")}
+	if h, err := os.UserHomeDir(); err == nil {
+		homes = append(homes, h)
+	}
+	st, err := os.Stat(abs)
+	for _, h := range homes {
+		if h == "" {
+			continue
+		}
+		h, _ = filepath.Abs(h)
+		hs, herr := os.Stat(h)
+		switch {
+		case h == abs, err == nil && herr == nil && os.SameFile(st, hs):
+			return "a home folder"
+		case strings.HasPrefix(h, abs+string(filepath.Separator)):
+			return "a folder that holds a home folder"
+		}
+	}
+	return ""
 }
 
 func syncDir(dir string) error {

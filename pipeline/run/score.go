@@ -16,6 +16,7 @@ import (
 	"risklane/models/kinds"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
+	"risklane/sink"
 )
 
 // Exit codes of risklane, as cmd/risklane documents them.
@@ -34,6 +35,8 @@ var (
 	ErrModelMismatch = errors.New("the model does not match the input")
 	ErrBusy          = errors.New("another run holds the lock")
 	ErrUsage         = errors.New("invalid job")
+	// ErrEmpty: the inputs held no row at all; nothing to rank.
+	ErrEmpty = errors.New("nothing to score")
 )
 
 // ExitCode returns the exit code for the error a run returned.
@@ -47,7 +50,7 @@ func ExitCode(err error) int {
 		return ExitModelMismatch
 	case errors.Is(err, ErrBusy):
 		return ExitBusy
-	case errors.Is(err, ErrUsage):
+	case errors.Is(err, ErrUsage), errors.Is(err, sink.ErrConflict):
 		return ExitUsage
 	}
 	return ExitFailure
@@ -84,6 +87,10 @@ type Config struct {
 	// MaxRejectRate fails the run (ErrRejectRate) when more than this share
 	// (0 to 1) of the rows read are rejected. Nil: no limit.
 	MaxRejectRate *float64
+	// AllowEmpty lets a run that scored no row (every row rejected, or no
+	// row in the inputs) succeed with an empty ranking; otherwise it fails
+	// and writes no ranked file.
+	AllowEmpty bool
 
 	BatchSize int    // rows per batch; 0: DefaultBatchSize
 	Workers   int    // 0: GOMAXPROCS
@@ -176,6 +183,21 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	}
 	// Structural checks first: nothing is written until the inputs, the
 	// profile, the model and the output folders all fit.
+	outs := []string{cfg.Out}
+	if cfg.CSV && !strings.EqualFold(filepath.Ext(cfg.Out), ".csv") {
+		outs = append(outs, CSVPath(cfg.Out))
+	}
+	for _, p := range append(append([]string(nil), outs...), cfg.Rejects, cfg.Manifest) {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
+			return fmt.Errorf("output folder of %s does not exist; create it first", p)
+		}
+	}
+	if err := sink.Prepare(cfg.paths(outs)); err != nil {
+		return err
+	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
@@ -191,18 +213,6 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	}
 	if err := checkColumns(cfg); err != nil {
 		return err
-	}
-	outs := []string{cfg.Out}
-	if cfg.CSV && !strings.EqualFold(filepath.Ext(cfg.Out), ".csv") {
-		outs = append(outs, CSVPath(cfg.Out))
-	}
-	for _, p := range append(append([]string(nil), outs...), cfg.Rejects, cfg.Manifest) {
-		if p == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(p)); err != nil || !st.IsDir() {
-			return fmt.Errorf("output folder of %s does not exist; create it first", p)
-		}
 	}
 	tmp := cfg.TempDir
 	if tmp == "" {
@@ -271,7 +281,25 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	if m.Counts.Scored != st.Accepted {
 		return fmt.Errorf("internal error: %d rows accepted but %d scored", st.Accepted, m.Counts.Scored)
 	}
+	// From the first rename on, the previous run's manifest would describe
+	// files that are being replaced: it goes first, and the new one is
+	// written last (see Score), so a manifest never sits beside outputs
+	// that are not the ones it lists.
+	unpublished := false
+	unpublish := func() error {
+		if unpublished || cfg.Manifest == "" {
+			return nil
+		}
+		unpublished = true
+		if err := os.Remove(cfg.Manifest); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cannot replace the manifest %s: %w", cfg.Manifest, err)
+		}
+		return nil
+	}
 	if rejects != nil {
+		if err := unpublish(); err != nil {
+			return err
+		}
 		if err := rejects.Commit(); err != nil {
 			return err
 		}
@@ -286,6 +314,15 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 			return fmt.Errorf("%w: %d of %d rows rejected (%.2f%%, limit %.2f%%)%s", ErrRejectRate, st.Rejected, st.Read,
 				rate*100, *cfg.MaxRejectRate*100, seeRejects(cfg.Rejects))
 		}
+	}
+	if m.Counts.Scored == 0 && !cfg.AllowEmpty {
+		if st.Read > 0 {
+			return fmt.Errorf("%w: all %d rows read were rejected, nothing to rank%s; "+
+				"to publish an empty ranking all the same, allow empty runs (--allow-empty, allow_empty: true)",
+				ErrRejectRate, st.Read, seeRejects(cfg.Rejects))
+		}
+		return fmt.Errorf("%w: the inputs hold no declaration; "+
+			"to publish an empty ranking all the same, allow empty runs (--allow-empty, allow_empty: true)", ErrEmpty)
 	}
 
 	// Ranking.
@@ -336,6 +373,10 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		progress.Done()
 		return err
 	}
+	if err := unpublish(); err != nil {
+		progress.Done()
+		return err
+	}
 	files := make([]rank.File, 0, len(writers))
 	for _, w := range writers {
 		f, err := w.Commit()
@@ -348,7 +389,39 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	progress.Done()
 	stages = append(stages, clock.stage("write", wt.Rows))
 	m.Outputs = append(files, m.Outputs...)
+	if err := verify(m.Outputs); err != nil {
+		return err
+	}
 	stages = append(stages, total.stage("total", m.Counts.Scored))
+	return nil
+}
+
+// paths names the run's inputs and outputs for sink.Prepare, by the flags
+// of risklane score.
+func (cfg Config) paths(outs []string) (inputs, outputs []sink.Path) {
+	for _, in := range cfg.Inputs {
+		inputs = append(inputs, sink.Path{Flag: "--in", Name: in})
+	}
+	outputs = append(outputs, sink.Path{Flag: "--out", Name: outs[0]})
+	for _, o := range outs[1:] {
+		outputs = append(outputs, sink.Path{Flag: "--csv (beside --out)", Name: o})
+	}
+	outputs = append(outputs, sink.Path{Flag: "--rejects", Name: cfg.Rejects}, sink.Path{Flag: "--manifest", Name: cfg.Manifest})
+	return inputs, outputs
+}
+
+// verify checks that each output the manifest lists is, under its final
+// name, the file the run wrote (its size), before the manifest says so.
+func verify(files []rank.File) error {
+	for _, f := range files {
+		st, err := os.Stat(f.Path)
+		if err != nil {
+			return fmt.Errorf("output %s vanished before the manifest was written: %w", f.Path, err)
+		}
+		if st.Size() != f.Bytes {
+			return fmt.Errorf("output %s has %d bytes, the run wrote %d: another process changed it", f.Path, st.Size(), f.Bytes)
+		}
+	}
 	return nil
 }
 

@@ -48,6 +48,7 @@ import (
 	"risklane/decl"
 	"risklane/models"
 	"risklane/pipeline/rank"
+	"risklane/sink"
 )
 
 // Source yields record batches in the canonical schema, in a deterministic
@@ -95,7 +96,7 @@ type Config struct {
 	// source gives; it makes the choice of the rows that get reasons in the
 	// first pass exact (see candidates).
 	RowsHint int
-	// TempDir holds the spill files ("" means os.TempDir()).
+	// TempDir holds the spill folder, SpillPrefix* ("" means os.TempDir()).
 	TempDir string
 	// Workers is the number of goroutines computing features, scores and
 	// reasons (beside ingest's reader). Zero means GOMAXPROCS.
@@ -118,6 +119,11 @@ func (c *Config) workers() int {
 // row-major feature block (subBatch x F float64) stays in cache-sized
 // memory however large the source's batches are.
 const subBatch = 4096
+
+// SpillPrefix begins the name of a scoring run's spill folder in TempDir.
+// The folder is locked while the run lives; the next run removes the ones
+// killed runs left (see sink.RemoveStale).
+const SpillPrefix = ".risklane-spill-"
 
 // Timing is how long a pass spent where. Busy times are summed over the
 // goroutines doing that work, so they can exceed Wall.
@@ -146,6 +152,7 @@ type Scored struct {
 	rev        chunked[float64] // chunks of zeros (no revenue head) stay unallocated
 	ids        idDigest
 	dir        string
+	spill      *sink.TempDir
 	idFile     *os.File
 	candidates *os.File
 }
@@ -175,9 +182,7 @@ func (s *Scored) Remove() {
 		}
 	}
 	s.idFile, s.candidates = nil, nil
-	if s.dir != "" {
-		os.RemoveAll(s.dir)
-	}
+	s.spill.Remove()
 }
 
 // idDigest is an order-sensitive fingerprint of the declaration_id column:
@@ -300,9 +305,18 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 			s.Remove()
 		}
 	}()
-	if s.dir, err = os.MkdirTemp(cfg.TempDir, ".risklane-spill-"); err != nil {
+	// The spill folders of killed runs go first; a live run's is locked.
+	tmpDir := cfg.TempDir
+	if tmpDir == "" {
+		tmpDir = os.TempDir()
+	}
+	if _, err := sink.RemoveStale(tmpDir, SpillPrefix); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
+	if s.spill, err = sink.MkdirTemp(tmpDir, SpillPrefix); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	s.dir = s.spill.Path()
 	if s.idFile, err = os.Create(filepath.Join(s.dir, "ids")); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}

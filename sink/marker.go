@@ -30,7 +30,7 @@ func Marked(dir string) bool {
 
 // ErrNotOurs is returned when risklane would replace or delete a folder it
 // did not write.
-var ErrNotOurs = errors.New("not written by risklane")
+var ErrNotOurs = errors.New("risklane did not write it")
 
 // Replaceable returns nil when risklane may replace the folder at path: it
 // does not exist, is an empty folder, holds the marker, or ours (if not nil)
@@ -44,7 +44,7 @@ func Replaceable(path string, ours func(dir string) bool) error {
 		return err
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("%w: %s exists and is not a folder; risklane will not replace it", ErrNotOurs, path)
+		return fmt.Errorf("%s exists and is not a folder, and %w; choose a new folder", path, ErrNotOurs)
 	}
 	if Marked(path) || ours != nil && ours(path) {
 		return nil
@@ -52,6 +52,6 @@ func Replaceable(path string, ours func(dir string) bool) error {
 	if entries, err := os.ReadDir(path); err == nil && len(entries) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is a folder that risklane did not write (no %s file in it); "+
-		"its files would be lost: choose a new folder, or empty this one first", ErrNotOurs, path, Marker)
+	return fmt.Errorf("%s is a folder, and %w (no %s file in it): its files would be lost; "+
+		"choose a new folder, or empty this one first", path, ErrNotOurs, Marker)
 }

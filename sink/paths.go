@@ -85,7 +85,7 @@ func CheckPaths(inputs, outputs []Path) error {
 		}
 		if o.Dir {
 			if err := Replaceable(o.abs, o.Ours); err != nil {
-				return fmt.Errorf("%w: %s %s: %w", ErrConflict, o.Flag, o.Name, err)
+				return fmt.Errorf("%w: %s: %w", ErrConflict, o.Flag, err)
 			}
 		}
 		for j, p := range all {

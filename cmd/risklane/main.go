@@ -54,15 +54,21 @@ scores them through leaves, and writes risk-ranked consignments.`,
 func main() {
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "risklane:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		if isUsageError(err) {
-			os.Exit(exitUsage)
-		}
-		os.Exit(run.ExitCode(err))
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is the exit code of a command's error: the one it carries, 2 for
+// a wrong command line, else package run's table.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case isUsageError(err):
+		return exitUsage
+	}
+	return run.ExitCode(err)
 }
 
 // usageError marks an error in the command line itself.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -134,18 +133,7 @@ func runFresh(t *testing.T, newCmd func() *cobra.Command, args ...string) (strin
 	return out.String(), err
 }
 
-func exitCodeOf(err error) int {
-	var ee *exitError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case isUsageError(err):
-		return exitUsage
-	}
-	return exitFailure
-}
+func exitCodeOf(err error) int { return exitCode(err) }
 
 func fileSHA(t *testing.T, path string) string {
 	t.Helper()

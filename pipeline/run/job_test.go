@@ -12,6 +12,7 @@ import (
 
 	"risklane/models"
 	"risklane/pipeline/rank"
+	"risklane/sink"
 )
 
 func writeJob(t *testing.T, dir, yaml string) string {
@@ -112,7 +113,7 @@ func TestNights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := listDir(t, filepath.Join(out, "2026-03-01")); !slices.Equal(got, []string{"manifest.json", "ranked.parquet", "rejects.csv"}) {
+	if got := listDir(t, filepath.Join(out, "2026-03-01")); !slices.Equal(got, []string{sink.Marker, "manifest.json", "ranked.parquet", "rejects.csv"}) {
 		t.Fatalf("night folder: %v", got)
 	}
 	if link, _ := os.Readlink(filepath.Join(out, "latest")); link != "2026-03-01" {
@@ -176,7 +177,7 @@ func TestNights(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if !slices.Equal(names, []string{".lock", "2026-03-01", "2026-03-02", "latest"}) {
+	if !slices.Equal(names, []string{".lock", sink.Marker, "2026-03-01", "2026-03-02", "latest"}) {
 		t.Fatalf("outputs folder holds %v", names)
 	}
 
@@ -194,6 +195,7 @@ func TestLockKeepsRunsApart(t *testing.T) {
 	dir := t.TempDir()
 	j := nightJob(t, dir)
 	os.MkdirAll(j.Outputs, 0o755)
+	sink.Mark(j.Outputs)
 	unlock, err := lock(filepath.Join(j.Outputs, ".lock"))
 	if err != nil {
 		t.Fatal(err)
@@ -209,23 +211,34 @@ func TestLockKeepsRunsApart(t *testing.T) {
 }
 
 // What a killed run can leave: a staging folder, a night moved aside but
-// not replaced, a night moved aside and replaced. Recovery removes the
-// first, restores the second and deletes the third.
+// not replaced, a night moved aside and replaced, an empty staging folder
+// not yet marked. Recovery removes the first, restores the second, deletes
+// the third and fourth, and leaves alone what looks alike but carries no
+// marker (issue 12: it deleted a user's .staging-mine/ and restored a
+// user's report.replaced-v2 as report).
 func TestRecoverOutputs(t *testing.T) {
 	out := t.TempDir()
 	mk := func(p, content string) {
 		os.MkdirAll(filepath.Join(out, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(out, p), []byte(content), 0o644)
 	}
+	mark := func(p string) { sink.Mark(filepath.Join(out, p)) }
 	mk(".staging-2026-03-05-123/ranked.parquet", "partial")
+	mark(".staging-2026-03-05-123")
 	mk("2026-03-04.replaced-99/ranked.parquet", "old night 4")
+	mark("2026-03-04.replaced-99")
 	mk("2026-03-03.replaced-98/ranked.parquet", "older copy of night 3")
+	mark("2026-03-03.replaced-98")
 	mk("2026-03-03/ranked.parquet", "night 3")
-	mk(".latest.tmp", "")
+	os.Mkdir(filepath.Join(out, ".staging-2026-03-06-124"), 0o755)
+	os.Symlink("2026-03-03", filepath.Join(out, ".latest.tmp"))
+	mk(".staging-mine/draft.txt", "a user's")
+	mk("report.replaced-v2/r.txt", "a user's")
 	if err := recoverOutputs(out, discard()); err != nil {
 		t.Fatal(err)
 	}
-	if got := listDir(t, out); !slices.Equal(got, []string{"2026-03-03", "2026-03-03/ranked.parquet", "2026-03-04", "2026-03-04/ranked.parquet"}) {
+	if got := listDir(t, out); !slices.Equal(got, []string{".staging-mine", ".staging-mine/draft.txt", "2026-03-03", "2026-03-03/ranked.parquet",
+		"2026-03-04", "2026-03-04/" + sink.Marker, "2026-03-04/ranked.parquet", "report.replaced-v2", "report.replaced-v2/r.txt"}) {
 		t.Fatalf("after recovery: %v", got)
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "2026-03-04", "ranked.parquet")); string(b) != "old night 4" {
@@ -255,10 +268,17 @@ func TestPrune(t *testing.T) {
 			Retention{KeepNights: 1, KeepDays: 1}, []string{"2026-01-01", "2026-01-02", "2026-03-03"}},
 		{"other folders are not nights", []string{"archive", "2020-01-01", "2026-03-03"}, "2026-03-03", "2026-03-03",
 			Retention{KeepNights: 1}, []string{"2026-03-03", "archive"}},
+		// A dated folder risklane did not write (no marker) is not a night.
+		{"unmarked dated folders stay", []string{"2020-01-01", "2026-03-03", "u:2020-05-05", "u:2020-05-06.failed"}, "2026-03-03", "2026-03-03",
+			Retention{KeepNights: 1}, []string{"2020-05-05", "2020-05-06.failed", "2026-03-03"}},
 	} {
 		out := t.TempDir()
 		for _, n := range tc.nights {
-			os.Mkdir(filepath.Join(out, n), 0o755)
+			user, ok := strings.CutPrefix(n, "u:")
+			os.Mkdir(filepath.Join(out, user), 0o755)
+			if !ok {
+				sink.Mark(filepath.Join(out, user))
+			}
 		}
 		os.Symlink(tc.latest, filepath.Join(out, latestLink))
 		if _, err := prune(out, tc.current, tc.keep); err != nil {
@@ -288,5 +308,26 @@ func TestDefaultNightIsToday(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(j.Outputs, "2026-07-14", "ranked.parquet")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A job's outputs folder is never the filesystem root, a home folder or a
+// folder above one (issue 12: retention ran at the root of a chroot).
+func TestRefusedOutputs(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, c := range []struct{ dir, want string }{
+		{string(filepath.Separator), "the root of the filesystem"},
+		{home, "a home folder"},
+		{filepath.Dir(home), "a folder that holds a home folder"},
+		{filepath.Join(home, "risklane-nights"), ""},
+	} {
+		if got := refusedOutputs(c.dir); got != c.want {
+			t.Errorf("%s: %q, want %q", c.dir, got, c.want)
+		}
+	}
+	j := &Job{Outputs: string(filepath.Separator), Model: filepath.Join(home, "model")}
+	if err := j.claimOutputs(nil); !errors.Is(err, ErrUsage) {
+		t.Fatalf("outputs at the root: %v", err)
 	}
 }

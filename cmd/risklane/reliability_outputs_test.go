@@ -89,19 +89,6 @@ func (fx reliabilityFixture) rejectedOnly(t *testing.T, dir string, rows int) st
 	return p
 }
 
-func listNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // TestReliabilityOutputPaths: an output that is an input or another output
 // is refused before any work, exit code 2, with both flags and the path
 // named, and every file left as it was.
@@ -167,7 +154,7 @@ func TestReliabilityOutputPaths(t *testing.T) {
 		}, []string{"--rejects", "--in"}, "t.csv"},
 		{"train --in inside the --out folder", func(d string) (string, error) {
 			os.Mkdir(filepath.Join(d, "m"), 0o755)
-			for _, name := range listNames(t, fx.model) {
+			for _, name := range listDir(t, fx.model) {
 				copyFile(t, filepath.Join(fx.model, name), filepath.Join(d, "m", name))
 			}
 			in := fx.copyInput(t, filepath.Join(d, "m"), "t.csv")
@@ -188,7 +175,7 @@ func TestReliabilityOutputPaths(t *testing.T) {
 			}
 			// Only the probe's own files are there, each a whole copy of
 			// the input: nothing was written, nothing overwritten.
-			for _, name := range listNames(t, dir) {
+			for _, name := range listDir(t, dir) {
 				if name == "sub" || name == "m" {
 					continue
 				}
@@ -208,7 +195,7 @@ func TestReliabilityOutputPaths(t *testing.T) {
 		if exitCodeOf(err) != exitUsage || err == nil || !strings.Contains(err.Error(), "is a folder") {
 			t.Fatalf("exit %d, %v; want exit 2 and \"is a folder\"", exitCodeOf(err), err)
 		}
-		if got := listNames(t, dir); !slices.Equal(got, []string{"in.csv", "r.parquet"}) {
+		if got := listDir(t, dir); !slices.Equal(got, []string{"in.csv", "r.parquet"}) {
 			t.Fatalf("the refused run left %v", got)
 		}
 	})
@@ -230,13 +217,13 @@ func TestReliabilityTrainFolder(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(mine, "chapter1.tex")); err != nil || string(b) != "three years of work" {
 		t.Fatalf("the user's file: %q, %v", b, err)
 	}
-	if got := listNames(t, dir); !slices.Equal(got, []string{"t.csv", "thesis"}) {
+	if got := listDir(t, dir); !slices.Equal(got, []string{"t.csv", "thesis"}) {
 		t.Fatalf("the refused run left %v", got)
 	}
 	// A model folder (the fixture's, copied) is replaced, twice.
 	model := filepath.Join(dir, "model")
 	os.Mkdir(model, 0o755)
-	for _, name := range listNames(t, fx.model) {
+	for _, name := range listDir(t, fx.model) {
 		copyFile(t, filepath.Join(fx.model, name), filepath.Join(model, name))
 	}
 	for range 2 {
@@ -244,7 +231,7 @@ func TestReliabilityTrainFolder(t *testing.T) {
 			t.Fatalf("retraining into a model folder: %v\n%s", err, out)
 		}
 	}
-	if got := listNames(t, dir); !slices.Equal(got, []string{"model", "t.csv", "thesis"}) {
+	if got := listDir(t, dir); !slices.Equal(got, []string{"model", "t.csv", "thesis"}) {
 		t.Fatalf("after retraining the folder holds %v", got)
 	}
 }
@@ -334,7 +321,7 @@ func TestReliabilityJobOutputs(t *testing.T) {
 				t.Errorf("outputs %s: exit %d, %v; want refused with exit 2", outputs, exitCodeOf(err), err)
 			}
 		}
-		if got := listNames(t, home); len(got) != 0 {
+		if got := listDir(t, home); len(got) != 0 {
 			t.Errorf("the home folder got %v", got)
 		}
 	})
@@ -431,7 +418,7 @@ func TestReliabilityStaleTemporaries(t *testing.T) {
 		"--rejects", filepath.Join(dir, "rejects.csv")); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	got := listNames(t, dir)
+	got := listDir(t, dir)
 	want := []string{filepath.Base(live.Name()), ".ranked.parquet.tmp-link", "in.csv", "ranked.csv", "ranked.manifest.json", "ranked.parquet", "rejects.csv"}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

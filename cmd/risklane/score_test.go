@@ -237,8 +237,11 @@ func scoreUsageAndRefusals(t *testing.T, fx scoreFixture) {
 }
 
 // Killing a run at any moment leaves, under every output name, either the
-// previous file or the complete new one: the binary is started and sent
-// SIGKILL at random moments, for the score command and for a nightly job.
+// previous file or the complete new one, and a manifest only beside the
+// files it describes; a normal rerun then publishes outputs that agree with
+// their manifest and leaves no litter (issue 12). The binary is started and
+// sent SIGKILL at random moments, for the score command and for a nightly
+// job.
 func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 	bin := filepath.Join(t.TempDir(), "risklane")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -299,18 +302,28 @@ func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 			}
 		}
 		// The manifest (which holds timestamps, so differs run to run) is
-		// the previous one or, written last, a complete new one whose
-		// checksums are those of the new files.
-		if manifest := filepath.Join(work, "ranked.manifest.json"); fileSHA(t, manifest) != want["ranked.manifest.json"][0] {
-			m, err := run.ReadManifest(manifest)
-			if err != nil || m.Status != "ok" || len(m.Outputs) != 3 {
-				t.Fatalf("kill %d after %v: manifest %+v, %v", k, after, m, err)
-			}
-			for _, o := range m.Outputs {
-				if o.SHA256 != want[o.Path][1] || fileSHA(t, filepath.Join(work, o.Path)) != o.SHA256 {
-					t.Fatalf("kill %d: the new manifest does not describe the new %s", k, o.Path)
+		// absent (the run was between its first rename and its end), or
+		// describes exactly the files beside it: the previous one the
+		// previous files, a new one (written last, status ok) the new ones.
+		manifest := filepath.Join(work, "ranked.manifest.json")
+		if _, err := os.Stat(manifest); err == nil {
+			m := agreesWithManifest(t, work, manifest)
+			if fileSHA(t, manifest) != want["ranked.manifest.json"][0] {
+				for _, o := range m.Outputs {
+					if o.SHA256 != want[o.Path][1] {
+						t.Fatalf("kill %d: the new manifest does not describe the new %s", k, o.Path)
+					}
 				}
 			}
+		}
+		// A normal rerun: the outputs and their manifest agree, and nothing
+		// the killed run left (temporary files, spill folders) remains.
+		if out, err := exec.Command(bin, args(filepath.Join(work, "ranked.parquet"), 2)...).CombinedOutput(); err != nil {
+			t.Fatalf("kill %d: the rerun failed: %v\n%s", k, err, out)
+		}
+		agreesWithManifest(t, work, filepath.Join(work, "ranked.manifest.json"))
+		if got := listDir(t, work); !slices.Equal(got, []string{"ranked.csv", "ranked.manifest.json", "ranked.parquet", "rejects.csv"}) {
+			t.Fatalf("kill %d after %v, then a rerun: the folder holds %v", k, after, got)
 		}
 		t.Logf("kill %d after %v (finished: %v): outputs intact", k, after.Round(time.Millisecond), finished)
 	}
@@ -357,8 +370,55 @@ func killLeavesNoPartialOutput(t *testing.T, fx scoreFixture) {
 		if fileSHA(t, filepath.Join(jobDir, "ranked", "2026-03-01", "ranked.parquet")) != first {
 			t.Fatalf("kill %d changed the first night", k)
 		}
+		// The night rerun normally: published, whole, and nothing of the
+		// killed run left.
+		if out, err := exec.Command(bin, "run", job, "--night", night).CombinedOutput(); err != nil {
+			t.Fatalf("kill %d: the rerun failed: %v\n%s", k, err, out)
+		}
+		agreesWithManifest(t, filepath.Join(jobDir, "ranked", night), filepath.Join(jobDir, "ranked", night, "manifest.json"))
+		var nights []string
+		for d := 1; d <= k+2; d++ {
+			nights = append(nights, fmt.Sprintf("2026-03-%02d", d))
+		}
+		if got, want := listDir(t, filepath.Join(jobDir, "ranked")), append(append([]string{".lock", sink.Marker}, nights...), "latest"); !slices.Equal(got, want) {
+			t.Fatalf("kill %d, then a rerun: outputs holds %v; want %v", k, got, want)
+		}
 		t.Logf("job kill %d after %v: latest -> %s, complete", k, after.Round(time.Millisecond), latest)
 	}
+}
+
+// agreesWithManifest checks that the manifest has status ok and that every
+// output it lists, in dir, has the size and SHA-256 it gives.
+func agreesWithManifest(t *testing.T, dir, manifest string) *run.Manifest {
+	t.Helper()
+	m, err := run.ReadManifest(manifest)
+	if err != nil || m.Status != "ok" || len(m.Outputs) == 0 {
+		t.Fatalf("manifest %s: %+v, %v", manifest, m, err)
+	}
+	for _, o := range m.Outputs {
+		p := o.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if got := fileSHA(t, p); got != o.SHA256 {
+			t.Fatalf("%s: SHA-256 %s, its manifest %s says %s", p, got, manifest, o.SHA256)
+		}
+	}
+	return m
+}
+
+// listDir lists the names in dir, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // moment is the k-th of n kill moments: random within the k-th of n equal

@@ -115,6 +115,14 @@ Outputs (through atomic writes; format from the file name):
 					return usageError{msg: "cluster: " + err.Error()}
 				}
 			}
+			ins := make([]sink.Path, len(inputs))
+			for i, in := range inputs {
+				ins[i] = sink.Path{Flag: "--in", Name: in}
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--out (its group table)", Name: groupsPath(out)},
+				{Flag: "--reference-prices", Name: refPrices}, {Flag: "--model", Name: modelOut}, {Flag: "--rejects", Name: rejects}}); err != nil {
+				return fmt.Errorf("cluster: %w", err)
+			}
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/models/xgb"
+	"risklane/sink"
 )
 
 func newConvertCmd() *cobra.Command {
@@ -47,6 +48,9 @@ models are refused with a message saying so.`,
 			}
 			if err != nil {
 				return usageError{msg: "convert: " + err.Error()}
+			}
+			if err := sink.Prepare([]sink.Path{{Flag: "--in", Name: in}}, []sink.Path{{Flag: "--out", Name: out}}); err != nil {
+				return fmt.Errorf("convert: %w", err)
 			}
 			inFormat, err := sniffFile(in)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"risklane/models/kinds"
 	"risklane/models/riskmodel"
 	"risklane/models/xgb"
+	"risklane/sink"
 )
 
 func init() { rootCmd.AddCommand(newEvaluateCmd()) }
@@ -61,6 +62,13 @@ uses FILE's trees (XGBoost JSON or UBJSON, binary:logistic) with DIR's feature s
 				return usageError{msg: "evaluate: give --model, or --xgb-model with --features-from, not both"}
 			case xgbModel == "" && modelDir == "":
 				return usageError{msg: "evaluate: give --model DIR, the model folder written by risklane train"}
+			}
+			ins := []sink.Path{{Flag: "--model", Name: modelDir}, {Flag: "--xgb-model", Name: xgbModel}, {Flag: "--features-from", Name: features}}
+			for _, in := range inputs {
+				ins = append(ins, sink.Path{Flag: "--in", Name: in})
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--rejects", Name: rejects}}); err != nil {
+				return fmt.Errorf("evaluate: %w", err)
 			}
 			by, err := models.ParseRankBy(rankBy)
 			if err != nil {

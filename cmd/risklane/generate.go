@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -59,8 +58,9 @@ Every output is written under a temporary name and renamed when complete.`,
 			if err != nil {
 				return usageError{msg: "generate: " + err.Error()}
 			}
-			if err := distinctPaths(map[string]string{"--out": out, "--trade": trade, "--truth": truth, "--tariffs": tariffs}); err != nil {
-				return usageError{msg: "generate: " + err.Error()}
+			if err := sink.Prepare(nil, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--trade", Name: trade},
+				{Flag: "--truth", Name: truth}, {Flag: "--tariffs", Name: tariffs}}); err != nil {
+				return fmt.Errorf("generate: %w", err)
 			}
 			return runGenerate(c.OutOrStdout(), cfg, out, f, trade, truth, tariffs)
 		},
@@ -104,25 +104,6 @@ func outputFormat(out, format string) (string, error) {
 	default:
 		return "", fmt.Errorf("--format %q: give parquet, csv, arrow or date", format)
 	}
-}
-
-func distinctPaths(paths map[string]string) error {
-	seen := map[string]string{}
-	for _, flag := range []string{"--out", "--trade", "--truth", "--tariffs"} {
-		p := paths[flag]
-		if p == "" {
-			continue
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		if other, ok := seen[abs]; ok {
-			return fmt.Errorf("%s and %s both name %s; give different files", other, flag, p)
-		}
-		seen[abs] = flag
-	}
-	return nil
 }
 
 // runGenerate writes every output under a temporary name and renames them

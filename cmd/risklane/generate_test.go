@@ -72,7 +72,7 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{[]string{"--rows", "0"}, "rows = 0"},
 		{[]string{"--format", "xml"}, "--format"},
 		{[]string{"--out", "d.xlsx"}, "cannot tell the format"},
-		{[]string{"--trade", "same.csv", "--truth", "same.csv"}, "both name"},
+		{[]string{"--trade", "same.csv", "--truth", "same.csv"}, "are the same file"},
 		{[]string{"--reporter", "ATL"}, "not a known country"},
 		{[]string{"--fraud-rate", "1.5"}, "fraud rate"},
 	} {

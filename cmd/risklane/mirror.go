@@ -77,6 +77,13 @@ read = used + rejected always holds.`,
 			if top < 0 {
 				return usageError{msg: "mirror: --top must be 0 or more"}
 			}
+			ins := []sink.Path{{Flag: "--tariffs", Name: tariffs}}
+			for _, in := range trade {
+				ins = append(ins, sink.Path{Flag: "--trade", Name: in})
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--rejects", Name: rejects}, {Flag: "--signals", Name: signals}}); err != nil {
+				return fmt.Errorf("mirror: %w", err)
+			}
 			var tariffRejects []mirror.Reject
 			if tariffs != "" {
 				f, err := os.Open(tariffs)

@@ -96,6 +96,18 @@ A section whose input is missing says so instead of being left out.`,
 					return usageError{msg: fmt.Sprintf("report: --ranked %s: give the .parquet or .csv file risklane score wrote", r.ranked)}
 				}
 			}
+			ins := []sink.Path{{Flag: "--model", Name: r.modelDir}, {Flag: "--ranked", Name: r.ranked}, {Flag: "--tariffs", Name: r.tariffs}}
+			for _, group := range []struct {
+				flag  string
+				paths []string
+			}{{"--in", r.inputs}, {"--trade", r.trade}} {
+				for _, p := range group.paths {
+					ins = append(ins, sink.Path{Flag: group.flag, Name: p})
+				}
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: r.out}}); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err

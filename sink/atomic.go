@@ -48,6 +48,17 @@ func (a *AtomicFile) Commit() error {
 	if err := a.Chmod(0o644); err != nil {
 		return fail(err)
 	}
+	if !renameOpen {
+		if err := a.Close(); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", a.final, err)
+		}
+		if err := os.Rename(tmp, a.final); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("output %s: %w", a.final, err)
+		}
+		return nil
+	}
 	if err := os.Rename(tmp, a.final); err != nil {
 		return fail(err)
 	}
@@ -61,6 +72,9 @@ func (a *AtomicFile) Abort() {
 		return
 	}
 	a.done = true
+	if !renameOpen {
+		a.Close()
+	}
 	os.Remove(a.Name())
 	a.Close()
 }

@@ -78,15 +78,23 @@ func (d *AtomicDir) Commit() error {
 			return fmt.Errorf("output folder %s: cannot replace it: %w", d.final, err)
 		}
 	}
+	if !renameOpen { // the folder cannot be renamed while its lock is open
+		d.tmp.lock.Close()
+		d.tmp.lock = nil
+	}
 	if err := os.Rename(tmp, d.final); err != nil {
+		if d.tmp.lock == nil {
+			os.RemoveAll(tmp)
+		}
 		if aside != "" {
 			os.Rename(aside, d.final)
 		}
 		return fmt.Errorf("output folder %s: %w", d.final, err)
 	}
-	d.tmp.path = d.final // the lock's folder now has its final name: Remove must not delete it
-	d.tmp.lock.Close()
-	d.tmp.lock = nil
+	if d.tmp.lock != nil { // the lock's folder now has its final name: Remove must not delete it
+		d.tmp.lock.Close()
+		d.tmp.lock = nil
+	}
 	if aside != "" {
 		os.RemoveAll(aside)
 	}

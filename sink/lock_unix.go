@@ -7,6 +7,10 @@ import (
 	"syscall"
 )
 
+// renameOpen: a file may be renamed and a folder removed while open, so a
+// temporary file keeps its lock until it has its final name.
+const renameOpen = true
+
 // lockHeld takes an exclusive advisory lock on an open file or folder
 // without waiting. The kernel drops it when the process dies, so a lock that
 // can be taken means nobody is writing there any more.

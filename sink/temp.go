@@ -80,6 +80,9 @@ func (d *TempDir) Remove() {
 	if d == nil || d.lock == nil {
 		return
 	}
+	if !renameOpen {
+		d.lock.Close()
+	}
 	os.RemoveAll(d.path)
 	d.lock.Close()
 	d.lock = nil

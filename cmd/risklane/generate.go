@@ -60,7 +60,7 @@ Every output is written under a temporary name and renamed when complete.`,
 			}
 			if err := sink.Prepare(nil, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--trade", Name: trade},
 				{Flag: "--truth", Name: truth}, {Flag: "--tariffs", Name: tariffs}}); err != nil {
-				return fmt.Errorf("generate: %w", err)
+				return usageError{msg: "generate: " + err.Error()}
 			}
 			return runGenerate(c.OutOrStdout(), cfg, out, f, trade, truth, tariffs)
 		},

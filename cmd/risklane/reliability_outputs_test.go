@@ -220,12 +220,22 @@ func TestReliabilityTrainFolder(t *testing.T) {
 	if got := listDir(t, dir); !slices.Equal(got, []string{"t.csv", "thesis"}) {
 		t.Fatalf("the refused run left %v", got)
 	}
-	// A model folder (the fixture's, copied) is replaced, twice.
+	// A model folder trained before folders were marked (the fixture's,
+	// copied without its marker) is recognised by its manifest, but not
+	// once it holds a file its manifest does not list.
 	model := filepath.Join(dir, "model")
 	os.Mkdir(model, 0o755)
 	for _, name := range listDir(t, fx.model) {
-		copyFile(t, filepath.Join(fx.model, name), filepath.Join(model, name))
+		if name != sink.Marker {
+			copyFile(t, filepath.Join(fx.model, name), filepath.Join(model, name))
+		}
 	}
+	os.WriteFile(filepath.Join(model, "notes.txt"), []byte("mine"), 0o644)
+	if _, err := execute(t, newTrainCmd, "--in", in, "--profile", "canonical", "--out", model, "--rounds", "2"); exitCodeOf(err) != exitUsage {
+		t.Fatalf("train over a model folder holding a user's file: exit %d, %v; want 2", exitCodeOf(err), err)
+	}
+	os.Remove(filepath.Join(model, "notes.txt"))
+	// Replaced, twice (the second time marked).
 	for range 2 {
 		if out, err := execute(t, newTrainCmd, "--in", in, "--profile", "canonical", "--out", model, "--rounds", "2"); err != nil {
 			t.Fatalf("retraining into a model folder: %v\n%s", err, out)

@@ -505,6 +505,10 @@ func (j *Job) claimOutputs(inputs []string) error {
 		ins = append(ins, sink.Path{Flag: "input", Name: in})
 	}
 	if err := sink.CheckPaths(ins, []sink.Path{{Flag: "outputs", Name: j.Outputs, Dir: true}}); err != nil {
+		if errors.Is(err, sink.ErrNotOurs) {
+			return fmt.Errorf("%w (if it holds only what an earlier risklane wrote, create the empty file %s to adopt it)",
+				err, filepath.Join(j.Outputs, sink.Marker))
+		}
 		return err
 	}
 	if err := os.MkdirAll(j.Outputs, 0o755); err != nil {

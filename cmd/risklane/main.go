@@ -66,7 +66,7 @@ func exitCode(err error) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case isUsageError(err):
-		return exitUsage
+		return run.ExitUsage
 	}
 	return run.ExitCode(err)
 }

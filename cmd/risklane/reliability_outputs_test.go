@@ -165,8 +165,8 @@ func TestReliabilityOutputPaths(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			dir := t.TempDir()
 			stdout, err := p.run(dir)
-			if code := exitCodeOf(err); code != exitUsage || err == nil {
-				t.Fatalf("exit %d, %v; want exit %d\n%s", code, err, exitUsage, stdout)
+			if code := exitCodeOf(err); code != run.ExitUsage || err == nil {
+				t.Fatalf("exit %d, %v; want exit %d\n%s", code, err, run.ExitUsage, stdout)
 			}
 			for _, want := range append(slices.Clone(p.flags), p.path) {
 				if !strings.Contains(err.Error(), want) {
@@ -192,7 +192,7 @@ func TestReliabilityOutputPaths(t *testing.T) {
 		os.Mkdir(filepath.Join(dir, "r.parquet"), 0o755)
 		in := fx.copyInput(t, dir, "in.csv")
 		_, err := runScore(t, "--model", fx.model, "--profile", "canonical", "--in", in, "--out", filepath.Join(dir, "r.parquet"))
-		if exitCodeOf(err) != exitUsage || err == nil || !strings.Contains(err.Error(), "is a folder") {
+		if exitCodeOf(err) != run.ExitUsage || err == nil || !strings.Contains(err.Error(), "is a folder") {
 			t.Fatalf("exit %d, %v; want exit 2 and \"is a folder\"", exitCodeOf(err), err)
 		}
 		if got := listDir(t, dir); !slices.Equal(got, []string{"in.csv", "r.parquet"}) {
@@ -211,7 +211,7 @@ func TestReliabilityTrainFolder(t *testing.T) {
 	os.WriteFile(filepath.Join(mine, "chapter1.tex"), []byte("three years of work"), 0o644)
 	in := fx.copyInput(t, dir, "t.csv")
 	_, err := execute(t, newTrainCmd, "--in", in, "--profile", "canonical", "--out", mine, "--rounds", "2")
-	if exitCodeOf(err) != exitUsage || err == nil || !strings.Contains(err.Error(), "did not write") {
+	if exitCodeOf(err) != run.ExitUsage || err == nil || !strings.Contains(err.Error(), "did not write") {
 		t.Fatalf("train over a user's folder: exit %d, %v; want exit 2, refused", exitCodeOf(err), err)
 	}
 	if b, err := os.ReadFile(filepath.Join(mine, "chapter1.tex")); err != nil || string(b) != "three years of work" {
@@ -231,7 +231,7 @@ func TestReliabilityTrainFolder(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(model, "notes.txt"), []byte("mine"), 0o644)
-	if _, err := execute(t, newTrainCmd, "--in", in, "--profile", "canonical", "--out", model, "--rounds", "2"); exitCodeOf(err) != exitUsage {
+	if _, err := execute(t, newTrainCmd, "--in", in, "--profile", "canonical", "--out", model, "--rounds", "2"); exitCodeOf(err) != run.ExitUsage {
 		t.Fatalf("train over a model folder holding a user's file: exit %d, %v; want 2", exitCodeOf(err), err)
 	}
 	os.Remove(filepath.Join(model, "notes.txt"))
@@ -285,7 +285,7 @@ func TestReliabilityJobOutputs(t *testing.T) {
 		shared := filepath.Join(dir, "shared")
 		plant(shared)
 		_, err := runFresh(t, newRunCmd, job(shared), "--night", "2026-03-01")
-		if exitCodeOf(err) != exitUsage || err == nil || !strings.Contains(err.Error(), "did not write") {
+		if exitCodeOf(err) != run.ExitUsage || err == nil || !strings.Contains(err.Error(), "did not write") {
 			t.Fatalf("exit %d, %v; want exit 2, the folder refused", exitCodeOf(err), err)
 		}
 		intact(t, shared)
@@ -327,7 +327,7 @@ func TestReliabilityJobOutputs(t *testing.T) {
 		t.Setenv("HOME", home)
 		for _, outputs := range []string{home, filepath.Dir(home)} {
 			_, err := runFresh(t, newRunCmd, job(outputs), "--night", "2026-03-01")
-			if exitCodeOf(err) != exitUsage || err == nil {
+			if exitCodeOf(err) != run.ExitUsage || err == nil {
 				t.Errorf("outputs %s: exit %d, %v; want refused with exit 2", outputs, exitCodeOf(err), err)
 			}
 		}
@@ -349,7 +349,7 @@ func TestReliabilityEmptyNight(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		code int
-	}{{bad, exitRejectRate}, {empty, exitFailure}} {
+	}{{bad, run.ExitRejectRate}, {empty, run.ExitFailure}} {
 		out := filepath.Join(dir, "out", strings.TrimSuffix(filepath.Base(c.in), ".csv"))
 		os.MkdirAll(out, 0o755)
 		_, err := runScore(t, "--model", fx.model, "--profile", "canonical", "--in", c.in, "--out", filepath.Join(out, "r.parquet"))
@@ -379,8 +379,8 @@ func TestReliabilityEmptyNight(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	_, err := runFresh(t, newRunCmd, job(bad, ""), "--night", "2026-03-02")
-	if exitCodeOf(err) != exitRejectRate {
-		t.Fatalf("a night of rejects: exit %d, %v; want %d", exitCodeOf(err), err, exitRejectRate)
+	if exitCodeOf(err) != run.ExitRejectRate {
+		t.Fatalf("a night of rejects: exit %d, %v; want %d", exitCodeOf(err), err, run.ExitRejectRate)
 	}
 	if l, _ := os.Readlink(filepath.Join(outputs, "latest")); l != "2026-03-01" {
 		t.Fatalf("latest -> %q after a night of rejects", l)
@@ -394,8 +394,8 @@ func TestReliabilityEmptyNight(t *testing.T) {
 
 	// ingest's default limit refuses a file whose every row is rejected.
 	_, err = runIngestCLI("ingest", "--in", bad, "--profile", "canonical", "--out", filepath.Join(dir, "bad.parquet"))
-	if exitCodeOf(err) != exitRejectRate {
-		t.Fatalf("ingest of rejects only: exit %d, %v; want %d", exitCodeOf(err), err, exitRejectRate)
+	if exitCodeOf(err) != run.ExitRejectRate {
+		t.Fatalf("ingest of rejects only: exit %d, %v; want %d", exitCodeOf(err), err, run.ExitRejectRate)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.parquet")); err == nil {
 		t.Fatal("ingest wrote a table of rejects only")

@@ -88,9 +88,13 @@ Outputs (atomic; format from the name):
 				if _, err := sink.FormatOf(p); err != nil {
 					return usageError{msg: "forecast: " + err.Error()}
 				}
-				if slices.Contains(inputs, p) {
-					return usageError{msg: fmt.Sprintf("forecast: %s is an input; outputs never overwrite inputs", p)}
-				}
+			}
+			ins := make([]sink.Path, len(inputs))
+			for i, in := range inputs {
+				ins[i] = sink.Path{Flag: "--in", Name: in}
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--models", Name: models}, {Flag: "--rejects", Name: rejects}}); err != nil {
+				return usageError{msg: "forecast: " + err.Error()}
 			}
 			meth, err := forecast.ParseMethod(method)
 			if err != nil {

@@ -77,7 +77,7 @@ func TestForecastUsage(t *testing.T) {
 		{[]string{"--profile", "kcs", "--out", "f.csv"}, "give --in"},
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "f.csv", "--measure", "weight"}, "unknown measure"},
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "f.csv", "--method", "arima"}, "unknown method"},
-		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "x.csv"}, "outputs never overwrite inputs"},
+		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "x.csv"}, "an output never overwrites an input"},
 	} {
 		_, err := runForecastCmd(c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !isUsageError(err) {

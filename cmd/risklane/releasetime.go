@@ -73,13 +73,12 @@ docs/release-time.md has the rules and a worked example.`,
 					return usageError{msg: fmt.Sprintf("release-time: --target %g: give hours above 0", t)}
 				}
 			}
-			for _, p := range []string{out, rejects} {
-				if p == "" {
-					continue
-				}
-				if slices.Contains(inputs, p) {
-					return usageError{msg: fmt.Sprintf("release-time: %s is an input; outputs never overwrite inputs", p)}
-				}
+			ins := make([]sink.Path, len(inputs))
+			for i, in := range inputs {
+				ins[i] = sink.Path{Flag: "--in", Name: in}
+			}
+			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--rejects", Name: rejects}}); err != nil {
+				return usageError{msg: "release-time: " + err.Error()}
 			}
 			if _, err := sink.FormatOf(out); err != nil {
 				return usageError{msg: "release-time: " + err.Error()}

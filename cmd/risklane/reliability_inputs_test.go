@@ -68,7 +68,7 @@ func TestReliabilityDamagedArrow(t *testing.T) {
 					t.Errorf("copy %d: panic %v", i, p)
 				}
 			}()
-			if out, err := runIngestCLI("ingest", "--in", path, "--profile", "canonical"); err != nil && !strings.Contains(err.Error(), path) {
+			if out, err := runIngestCLI("ingest", "--in", path, "--profile", "canonical", "--max-reject-rate", "1"); err != nil && !strings.Contains(err.Error(), path) {
 				t.Errorf("copy %d: error does not name the file: %v\n%s", i, err, out)
 			}
 		}()
@@ -109,10 +109,10 @@ func TestReliabilityFormulaInjection(t *testing.T) {
 	src := filepath.Join(dir, "in.csv")
 	os.WriteFile(src, []byte(in.String()), 0o644)
 	outCSV, rej, pq := filepath.Join(dir, "out.csv"), filepath.Join(dir, "rej.csv"), filepath.Join(dir, "out.parquet")
-	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--out", outCSV, "--rejects", rej); err != nil {
+	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--max-reject-rate", "1", "--out", outCSV, "--rejects", rej); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--out", pq); err != nil {
+	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--max-reject-rate", "1", "--out", pq); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	rf, err := rank.Create(filepath.Join(dir, "ranked.csv"))
@@ -172,7 +172,7 @@ func TestReliabilityBounds(t *testing.T) {
 	src := filepath.Join(dir, "bad.csv")
 	os.WriteFile(src, in.Bytes(), 0o644)
 	rej := filepath.Join(dir, "rej.csv")
-	runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--rejects", rej)
+	runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--max-reject-rate", "1", "--rejects", rej)
 	recs := readAllCSV(t, rej)
 	if len(recs) != 1+100_000+1 || !strings.Contains(recs[len(recs)-1][4], "50 more rejected rows not written") {
 		t.Errorf("rejects file: %d records, last %q", len(recs), recs[len(recs)-1])
@@ -198,7 +198,7 @@ func TestReliabilityBounds(t *testing.T) {
 		}
 	}
 	rej2 := filepath.Join(dir, "rej2.csv")
-	if out, err := runIngestCLI("ingest", "--in", nul, "--profile", "canonical", "--rejects", rej2); err != nil {
+	if out, err := runIngestCLI("ingest", "--in", nul, "--profile", "canonical", "--max-reject-rate", "1", "--rejects", rej2); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if r := readAllCSV(t, rej2); len(r) != 2 || r[1][1] != "2" || !strings.Contains(r[1][4], "NUL byte") {
@@ -251,7 +251,7 @@ func TestReliabilitySmaller(t *testing.T) {
 	src := filepath.Join(dir, "small.csv")
 	os.WriteFile(src, []byte(in.String()+"F,2020-01-02,870323,1,1,5\n"), 0o644)
 	rej := filepath.Join(dir, "rej.csv")
-	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--rejects", rej); err != nil {
+	if out, err := runIngestCLI("ingest", "--in", src, "--profile", "canonical", "--max-reject-rate", "1", "--rejects", rej); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	got := readAllCSV(t, rej)

@@ -1,27 +1,30 @@
-// Package scorer scores rows with a validated XGBoost tree ensemble through
-// github.com/dmitryikh/leaves, in batches and on several goroutines, and
-// gives the leaf each row reaches in each tree (the input of tree embeddings
-// and GBDT+LR).
+// Package scorer scores rows with a validated XGBoost tree ensemble, in
+// blocks of rows and on several goroutines, and gives the leaf each row
+// reaches in each tree (the input of tree embeddings and GBDT+LR).
 //
-// leaves never sees a file risklane has not checked: New validates the
-// model, writes it to memory in the legacy binary layout and loads that.
+// Two engines walk the trees (docs/scoring-engine.md):
 //
-// Two differences between leaves and XGBoost are compensated here, so that
-// predictions match XGBoost's:
+//   - Native (the default) is risklane's own: a flat node array walked by a
+//     block of rows at a time, with XGBoost's semantics (float32 inputs,
+//     value < threshold goes left, default directions for missing values,
+//     float32 sums from the base margin, XGBoost's sigmoid);
+//   - Leaves is github.com/dmitryikh/leaves, kept as a second opinion and
+//     selectable (--engine leaves). leaves never sees a file risklane has not
+//     checked: the model is validated, written to memory in the legacy binary
+//     layout and loaded from there.
 //
-//   - leaves sends a value left when value <= threshold (LightGBM's rule);
-//     XGBoost sends it left when value < threshold;
-//   - leaves compares in float64; XGBoost rounds every value to float32
-//     first (its DMatrix stores float32), so a value such as 0.1 that falls
-//     between two float32 numbers can go the other way.
-//
-// Each value x is therefore given to leaves as the float32 number just above
-// float32(x): for float32 numbers v and t, v < t exactly when next(v) <= t.
-// NaN stays NaN and follows the node's default direction in both. leaves
-// adds the stored base_score to the margin as it is, which is why the
-// legacy binary stores it as a margin (see xgb.WriteLegacyBinary). What
-// remains is that leaves sums leaf values in float64 where XGBoost sums in
-// float32: margins agree to about 1e-6 relative.
+// The legacy binary stores each threshold t as the float32 just below it,
+// because leaves sends a value left when value <= threshold (LightGBM's
+// rule) where XGBoost sends it left when value < threshold: for float32
+// numbers v and t, v <= prev(t) exactly when v < t (see
+// xgb.WriteLegacyBinary). What leaves does not do is round values to
+// float32 as XGBoost does (a value such as 0.1 that falls between two
+// float32 numbers can go the other way), so the leaves engine is given
+// float32(x). NaN follows the node's default direction in both. leaves adds
+// the stored base_score to the margin as it is, which is why the legacy
+// binary stores it as a margin. What remains is that leaves sums leaf
+// values in float64 where XGBoost sums in float32: margins agree to about
+// 1e-6 relative.
 package scorer
 
 import (
@@ -39,10 +42,30 @@ import (
 	"risklane/models/xgb"
 )
 
-// A goroutine takes blocks of up to maxBlockRows rows at a time: small
-// enough to spread work evenly, large enough that the per-block cost is
-// noise. For wide rows a block holds fewer rows, so that its float32-rounded
-// copy stays within blockValues values.
+// Engine names the code that walks the trees.
+type Engine string
+
+// Engines.
+const (
+	Native Engine = "native" // risklane's own block walk (the default)
+	Leaves Engine = "leaves" // github.com/dmitryikh/leaves
+)
+
+// ParseEngine reads an --engine value; "" means Native.
+func ParseEngine(s string) (Engine, error) {
+	switch Engine(s) {
+	case "", Native:
+		return Native, nil
+	case Leaves:
+		return Leaves, nil
+	}
+	return "", fmt.Errorf("engine %q: use %s or %s", s, Native, Leaves)
+}
+
+// For the leaves engine a goroutine takes blocks of up to maxBlockRows rows
+// at a time: small enough to spread work evenly, large enough that the
+// per-block cost is noise. For wide rows a block holds fewer rows, so that
+// its float32-rounded copy stays within blockValues values.
 const (
 	maxBlockRows = 256
 	blockValues  = 1 << 16
@@ -50,45 +73,36 @@ const (
 
 // Scorer scores rows with one model. It is safe for concurrent use.
 type Scorer struct {
+	engine     Engine
 	numFeature int
 	numTrees   int
-	blockRows  int
-	ensemble   *leaves.Ensemble // with the sigmoid for binary:logistic
-	raw        *leaves.Ensemble // margins
+	forest     *forest // always built: PredictLeaves walks it whatever the engine
+	bufs       sync.Pool
 
-	// The trees again, flattened for PredictLeaves: leaves numbers leaves
-	// its own way, while callers want XGBoost's node ids.
-	nodes []flatNode
-	roots []int32
+	// The leaves engine only.
+	blockRows int
+	ensemble  *leaves.Ensemble // with the sigmoid for binary:logistic
+	raw       *leaves.Ensemble // margins
 }
 
-// flatNode is one node of all trees in one array. XGBoost's node ids are
-// kept (node id = index - root of its tree), and its right child is always
-// left+1, so a node needs one child index.
-type flatNode struct {
-	threshold float32
-	feature   uint32 // bit 31: missing values go left
-	left      int32  // index in nodes; -1 for a leaf
-}
+// New validates m and prepares it for the native engine. The Scorer keeps
+// no reference to m.
+func New(m *xgb.Model) (*Scorer, error) { return NewEngine(m, Native) }
 
-const defaultLeftBit = 1 << 31
-
-// New validates m and loads it into leaves. The Scorer keeps no reference
-// to m.
-func New(m *xgb.Model) (*Scorer, error) {
+// NewEngine validates m and prepares it for the given engine; for Leaves it
+// loads the model into leaves.
+func NewEngine(m *xgb.Model, engine Engine) (*Scorer, error) {
+	if engine == "" {
+		engine = Native
+	}
+	if engine != Native && engine != Leaves {
+		return nil, fmt.Errorf("engine %q: use %s or %s", engine, Native, Leaves)
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid model: %w", err)
 	}
 	if len(m.Trees) == 0 {
 		return nil, errors.New("the model has no trees")
-	}
-	var bin bytes.Buffer
-	if err := xgb.WriteLegacyBinary(&bin, m); err != nil {
-		return nil, err
-	}
-	ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), m.Objective == xgb.BinaryLogistic)
-	if err != nil {
-		return nil, fmt.Errorf("leaves refused the model: %w", err)
 	}
 	total := 0
 	for i := range m.Trees {
@@ -98,36 +112,29 @@ func New(m *xgb.Model) (*Scorer, error) {
 		return nil, fmt.Errorf("the model has %d nodes in all, more than the %d risklane scores", total, math.MaxInt32)
 	}
 	s := &Scorer{
+		engine:     engine,
 		numFeature: m.NumFeature,
 		numTrees:   len(m.Trees),
-		blockRows:  max(1, min(maxBlockRows, blockValues/m.NumFeature)),
-		ensemble:   ens,
-		raw:        ens.EnsembleWithRawPredictions(),
+		forest:     newForest(m),
 	}
-	s.flatten(m, total)
+	s.bufs.New = func() any { return s.forest.newBuf() }
+	if engine == Leaves {
+		var bin bytes.Buffer
+		if err := xgb.WriteLegacyBinary(&bin, m); err != nil {
+			return nil, err
+		}
+		ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), m.Objective == xgb.BinaryLogistic)
+		if err != nil {
+			return nil, fmt.Errorf("leaves refused the model: %w", err)
+		}
+		s.blockRows = max(1, min(maxBlockRows, blockValues/m.NumFeature))
+		s.ensemble, s.raw = ens, ens.EnsembleWithRawPredictions()
+	}
 	return s, nil
 }
 
-func (s *Scorer) flatten(m *xgb.Model, total int) {
-	s.nodes = make([]flatNode, total)
-	s.roots = make([]int32, len(m.Trees))
-	at := int32(0)
-	for i := range m.Trees {
-		t := &m.Trees[i]
-		s.roots[i] = at
-		for id := range t.NumNodes() {
-			n := flatNode{threshold: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: -1}
-			if t.Left[id] != -1 {
-				n.left = at + t.Left[id]
-				if t.DefaultLeft[id] {
-					n.feature |= defaultLeftBit
-				}
-			}
-			s.nodes[int(at)+id] = n
-		}
-		at += int32(t.NumNodes())
-	}
-}
+// Engine returns the engine that walks the trees.
+func (s *Scorer) Engine() Engine { return s.engine }
 
 // NumFeature returns the number of values each row must have.
 func (s *Scorer) NumFeature() int { return s.numFeature }
@@ -141,18 +148,67 @@ func (s *Scorer) NumTrees() int { return s.numTrees }
 // row-major with NumFeature values per row, NaN marking a missing value.
 // threads goroutines share the work (0 means GOMAXPROCS).
 func (s *Scorer) Predict(rows []float64, nrows int, out []float64, threads int) error {
-	return s.predict(s.ensemble, rows, nrows, out, threads)
+	return PredictAll(rows, nrows, threads, Head{Scorer: s, Out: out})
 }
 
 // PredictMargin is Predict without the sigmoid: the raw score, as XGBoost's
 // predict(output_margin=True).
 func (s *Scorer) PredictMargin(rows []float64, nrows int, out []float64, threads int) error {
-	return s.predict(s.raw, rows, nrows, out, threads)
+	return PredictAll(rows, nrows, threads, Head{Scorer: s, Out: out, Margin: true})
 }
 
-func (s *Scorer) predict(ens *leaves.Ensemble, rows []float64, nrows int, out []float64, threads int) error {
-	if err := s.check(rows, nrows, len(out), nrows); err != nil {
-		return err
+// Head is one ensemble of a PredictAll call and where its predictions go.
+type Head struct {
+	Scorer *Scorer
+	Out    []float64 // one prediction per row
+	Margin bool      // the raw score, without the sigmoid
+}
+
+// PredictAll scores the same rows with several ensembles over the same
+// features (a classifier and its revenue head) in one pass: each block of
+// rows is rounded to float32 once and walked by every native head while it
+// is in cache. rows, nrows and threads are as for Predict. Heads on the
+// leaves engine are scored one after another.
+func PredictAll(rows []float64, nrows, threads int, heads ...Head) error {
+	var native []Head
+	for _, h := range heads {
+		if err := h.Scorer.check(rows, nrows, len(h.Out), nrows); err != nil {
+			return err
+		}
+		if h.Scorer.numFeature != heads[0].Scorer.numFeature {
+			return fmt.Errorf("heads take %d and %d features", heads[0].Scorer.numFeature, h.Scorer.numFeature)
+		}
+		if h.Scorer.engine == Leaves {
+			if err := h.Scorer.predictLeaves(rows, nrows, h.Out, h.Margin, threads); err != nil {
+				return err
+			}
+			continue
+		}
+		native = append(native, h)
+	}
+	if len(native) == 0 || nrows == 0 {
+		return nil
+	}
+	lead := native[0].Scorer
+	parallel(nrows, lead.forest.blockRows, threads, func() func(lo, hi int) {
+		return func(lo, hi int) {
+			b := lead.bufs.Get().(*blockBuf)
+			defer lead.bufs.Put(b)
+			n := lead.forest.load(b, rows, lo, hi)
+			for _, h := range native {
+				f := h.Scorer.forest
+				f.margins(b, n)
+				f.output(b.sums[:hi-lo], h.Out[lo:hi], h.Margin)
+			}
+		}
+	})
+	return nil
+}
+
+func (s *Scorer) predictLeaves(rows []float64, nrows int, out []float64, margin bool, threads int) error {
+	ens := s.ensemble
+	if margin {
+		ens = s.raw
 	}
 	nf := s.numFeature
 	var failed atomic.Pointer[error]
@@ -161,7 +217,7 @@ func (s *Scorer) predict(ens *leaves.Ensemble, rows []float64, nrows int, out []
 		return func(lo, hi int) {
 			b := buf[:(hi-lo)*nf]
 			for i, v := range rows[lo*nf : hi*nf] {
-				b[i] = nextFloat32(v)
+				b[i] = float64(float32(v))
 			}
 			if err := ens.PredictDense(b, hi-lo, nf, out[lo:hi], 0, 1); err != nil {
 				failed.CompareAndSwap(nil, &err)
@@ -177,48 +233,22 @@ func (s *Scorer) predict(ens *leaves.Ensemble, rows []float64, nrows int, out []
 // PredictLeaves writes, for each of nrows rows and each tree, the XGBoost
 // node id of the leaf the row reaches, as XGBoost's predict(pred_leaf=True):
 // out[r*NumTrees()+t] for row r and tree t. rows and threads are as for
-// Predict. leaves numbers leaves in its own order, so this walks risklane's
-// own flat copy of the trees, with XGBoost's float32 comparison.
+// Predict. leaves numbers leaves in its own order, so this always walks the
+// native engine's trees.
 func (s *Scorer) PredictLeaves(rows []float64, nrows int, out []int32, threads int) error {
 	if err := s.check(rows, nrows, len(out), nrows*s.numTrees); err != nil {
 		return err
 	}
-	nf, nt := s.numFeature, s.numTrees
-	parallel(nrows, s.blockRows, threads, func() func(lo, hi int) {
+	f, nt := s.forest, s.numTrees
+	parallel(nrows, f.blockRows, threads, func() func(lo, hi int) {
 		return func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				s.leavesOf(rows[r*nf:(r+1)*nf], out[r*nt:(r+1)*nt])
-			}
+			b := s.bufs.Get().(*blockBuf)
+			defer s.bufs.Put(b)
+			n := f.load(b, rows, lo, hi)
+			f.leafIDs(b, n, hi-lo, out[lo*nt:hi*nt])
 		}
 	})
 	return nil
-}
-
-func (s *Scorer) leavesOf(row []float64, out []int32) {
-	nodes := s.nodes
-	for t, root := range s.roots {
-		i := root
-		for {
-			n := &nodes[i]
-			if n.left < 0 {
-				break
-			}
-			// Written so that the compiler can use conditional moves: the
-			// direction depends on the data and mispredicts half the time as
-			// a branch. NaN fails "<" and so goes right, unless the node's
-			// default is left.
-			v := float32(row[n.feature&^defaultLeftBit])
-			var right, missing int32
-			if !(v < n.threshold) {
-				right = 1
-			}
-			if v != v {
-				missing = 1
-			}
-			i = n.left + (right ^ missing&int32(n.feature>>31))
-		}
-		out[t] = i - root
-	}
 }
 
 func (s *Scorer) check(rows []float64, nrows, outLen, wantOut int) error {
@@ -265,22 +295,4 @@ func parallel(nrows, blockRows, threads int, worker func() func(lo, hi int)) {
 		})
 	}
 	wg.Wait()
-}
-
-// nextFloat32 returns the smallest float32 number greater than float32(x),
-// as a float64; NaN and +Inf stay as they are. See the package comment.
-func nextFloat32(x float64) float64 {
-	f := float32(x)
-	b := math.Float32bits(f)
-	switch {
-	case f != f || b == 0x7f800000: // NaN, +Inf
-		return float64(f)
-	case b == 0x80000000: // -0
-		b = 1
-	case b>>31 == 0:
-		b++
-	default:
-		b--
-	}
-	return float64(math.Float32frombits(b))
 }

@@ -38,11 +38,14 @@ func oneSplit(t float32) *xgb.Model {
 	}
 }
 
-// XGBoost sends a value left when float32(value) < threshold. leaves, fed
-// the plain value, compares value <= threshold in float64; the cases marked
-// leavesDiffers are where that goes the wrong way, and prove that the
-// scorer's compensation is needed (if leaves ever changes, this test says
-// so). The expected sides are worked out by hand from XGBoost's rule.
+// XGBoost sends a value left when float32(value) < threshold. Both engines
+// must do the same on every case below (the expected sides are worked out
+// by hand from XGBoost's rule). Plain leaves loading risklane's legacy
+// binary must too when given float32 values, as a leaves user would give
+// them; given the raw float64 value, it goes the other way exactly in the
+// cases marked leavesDiffers: values that float32 rounds down onto the
+// float32 just below the threshold (if leaves ever changes, this test says
+// so).
 func TestComparisonLikeXGBoost(t *testing.T) {
 	f32 := func(x float64) float32 { return float32(x) }
 	for _, c := range []struct {
@@ -52,24 +55,25 @@ func TestComparisonLikeXGBoost(t *testing.T) {
 		leavesDiffers bool
 	}{
 		{1, 0.5, true, false},
-		{1, 1, false, true},                    // equal: XGBoost goes right, leaves left
-		{1, 0.99999999999, false, true},        // rounds to float32 1
-		{1, 0.9999999, true, false},            // float32 0.99999988
-		{1, 1.0000000001, false, false},        // rounds to 1
-		{f32(0.1), 0.1, false, true},           // float32(0.1) is 0.10000000149
-		{f32(0.1), 0.1000000005, false, true},  // still float32(0.1)
-		{f32(0.1), 0.09999999, true, false},    // float32 0.099999994
-		{0, 0, false, true},                    // 0 < 0 is false
-		{0, math.Copysign(0, -1), false, true}, // -0 < 0 is false
-		{0, -1e-45, true, false},               // the smallest negative float32
-		{0, -1e-46, false, true},               // rounds to -0
-		{1e-45, 0, true, false},                // 0 < the smallest positive float32
+		{1, 1, false, false},                    // equal: XGBoost goes right
+		{1, 0.99999999999, false, false},        // rounds to float32 1
+		{1, 0.9999999, true, false},             // float32 0.99999988
+		{1, 0.99999995, true, true},             // rounds down to 0.99999994, the float32 below 1
+		{1, 1.0000000001, false, false},         // rounds to 1
+		{f32(0.1), 0.1, false, false},           // float32(0.1) is 0.10000000149
+		{f32(0.1), 0.1000000005, false, false},  // still float32(0.1)
+		{f32(0.1), 0.09999999, true, false},     // float32 0.099999994
+		{0, 0, false, false},                    // 0 < 0 is false
+		{0, math.Copysign(0, -1), false, false}, // -0 < 0 is false
+		{0, -1e-45, true, true},                 // rounds to the smallest negative float32
+		{0, -1e-46, false, false},               // rounds to -0
+		{1e-45, 0, true, false},                 // 0 < the smallest positive float32
 		{-math.MaxFloat32, math.Inf(-1), true, false},
 		{math.MaxFloat32, math.Inf(1), false, false},
-		{math.MaxFloat32, 1e300, false, false}, // float32 overflows to +Inf
-		{-math.MaxFloat32, -1e300, true, false},
-		{f32(1234.5677), 1234.5677, false, true}, // rounds up to the float32 threshold
-		{1, math.NaN(), false, false},            // missing: default direction (right)
+		{math.MaxFloat32, 1e300, false, false},    // float32 overflows to +Inf
+		{-math.MaxFloat32, -1e300, true, true},    // float32 overflows to -Inf
+		{f32(1234.5677), 1234.5677, false, false}, // rounds up to the float32 threshold
+		{1, math.NaN(), false, false},             // missing: default direction (right)
 	} {
 		t.Run(fmt.Sprintf("%v<%v", c.value, c.threshold), func(t *testing.T) {
 			m := oneSplit(c.threshold)
@@ -80,23 +84,25 @@ func TestComparisonLikeXGBoost(t *testing.T) {
 			if got := m.PredictMargin([]float64{c.value}); got != want {
 				t.Errorf("reference predictor: %v, want %v", got, want)
 			}
-			s, err := scorer.New(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := make([]float64, 1)
-			if err := s.PredictMargin([]float64{c.value}, 1, out, 1); err != nil {
-				t.Fatal(err)
-			}
-			if out[0] != want {
-				t.Errorf("scorer: %v, want %v", out[0], want)
-			}
-			leafOut := make([]int32, 1)
-			if err := s.PredictLeaves([]float64{c.value}, 1, leafOut, 1); err != nil {
-				t.Fatal(err)
-			}
-			if wantLeaf := map[bool]int32{true: 1, false: 2}[c.left]; leafOut[0] != wantLeaf {
-				t.Errorf("leaf %d, want %d", leafOut[0], wantLeaf)
+			for _, engine := range []scorer.Engine{scorer.Native, scorer.Leaves} {
+				s, err := scorer.NewEngine(m, engine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := make([]float64, 1)
+				if err := s.PredictMargin([]float64{c.value}, 1, out, 1); err != nil {
+					t.Fatal(err)
+				}
+				if out[0] != want {
+					t.Errorf("%s engine: %v, want %v", engine, out[0], want)
+				}
+				leafOut := make([]int32, 1)
+				if err := s.PredictLeaves([]float64{c.value}, 1, leafOut, 1); err != nil {
+					t.Fatal(err)
+				}
+				if wantLeaf := map[bool]int32{true: 1, false: 2}[c.left]; leafOut[0] != wantLeaf {
+					t.Errorf("%s engine: leaf %d, want %d", engine, leafOut[0], wantLeaf)
+				}
 			}
 
 			var bin bytes.Buffer
@@ -107,9 +113,12 @@ func TestComparisonLikeXGBoost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got := raw.PredictSingle([]float64{float64(float32(c.value))}, 0); got != want {
+				t.Errorf("plain leaves on float32(value) gives %v, XGBoost %v", got, want)
+			}
 			plain := raw.PredictSingle([]float64{c.value}, 0)
 			if differs := plain != want; differs != c.leavesDiffers {
-				t.Errorf("leaves on the plain value gives %v (XGBoost %v): expected it to differ: %v", plain, want, c.leavesDiffers)
+				t.Errorf("plain leaves on the float64 value gives %v (XGBoost %v): expected it to differ: %v", plain, want, c.leavesDiffers)
 			}
 		})
 	}
@@ -327,19 +336,5 @@ func TestScoresLikePythonXGBoost(t *testing.T) {
 			xgbtest.Compare(t, "XGBoost on risklane's JSON vs XGBoost on its own", preds[1].Pred, want.Pred, 0)
 			xgbtest.Compare(t, "XGBoost on risklane's legacy binary vs risklane", preds[2].Pred, pred, 1e-5)
 		})
-	}
-}
-
-func TestNextFloat32(t *testing.T) {
-	for _, x := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, -0.1, 1e-45, -1e-45, 1e-46, 1e-40, -1e-40,
-		math.MaxFloat32, -math.MaxFloat32, 1e300, -1e300, math.Inf(1), math.Inf(-1), 1234.5678, 3.4e38, -3.4e38} {
-		got := scorer.NextFloat32(x)
-		want := float64(math.Nextafter32(float32(x), float32(math.Inf(1))))
-		if got != want || math.Signbit(got) != math.Signbit(want) {
-			t.Errorf("NextFloat32(%v) = %v, want %v", x, got, want)
-		}
-	}
-	if !math.IsNaN(scorer.NextFloat32(math.NaN())) {
-		t.Error("NaN does not stay NaN")
 	}
 }

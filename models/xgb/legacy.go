@@ -53,11 +53,30 @@ const (
 	maxAttrLen       = 1 << 24 // one attribute key or value
 )
 
+// LeavesThresholds is the attribute that marks a legacy binary whose split
+// thresholds are stored for leaves' rule (see WriteLegacyBinary);
+// ReadLegacyBinary restores XGBoost's thresholds from such a file.
+const LeavesThresholds = "risklane_thresholds"
+
+// leavesThresholdsValue says how the thresholds were moved.
+const leavesThresholdsValue = "float32 below, for value <= threshold"
+
 // WriteLegacyBinary validates m and writes it in XGBoost 0.90's binary
-// layout, the one github.com/dmitryikh/leaves loads. base_score is written
-// as a margin with major_version 0, as XGBoost 0.90 does, because leaves
-// adds the stored base_score to the margin as it is; XGBoost 1.x and later
-// read such a file the same way and predict identically.
+// layout, the one github.com/dmitryikh/leaves loads, so that leaves' own
+// XGEnsembleFromFile and PredictDense, given float32 values, predict as
+// XGBoost does:
+//
+//   - leaves sends a value left when value <= threshold, XGBoost when
+//     value < threshold. Each split threshold t is stored as the float32
+//     just below it, math.Nextafter32(t, -Inf): for every float32 value v,
+//     v <= that number exactly when v < t. The file carries the attribute
+//     LeavesThresholds so that risklane reads XGBoost's thresholds back.
+//     XGBoost itself, loading the file, splits at the lowered threshold: it
+//     differs from the model only for a value exactly equal to it (one
+//     float32 number below each threshold). XGBoost users get the JSON.
+//   - base_score is written as a margin with major_version 0, as XGBoost
+//     0.90 does, because leaves adds the stored base_score to the margin as
+//     it is; XGBoost 1.x and later read such a file the same way.
 func WriteLegacyBinary(w io.Writer, m *Model) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("invalid model: %w", err)
@@ -68,15 +87,21 @@ func WriteLegacyBinary(w io.Writer, m *Model) error {
 // writeLegacyBinary writes m, which must hold together structurally; tests
 // use it to write models that Validate refuses.
 func writeLegacyBinary(w io.Writer, m *Model) error {
+	if _, ok := m.Attributes[LeavesThresholds]; ok {
+		return fmt.Errorf("the model has an attribute %q, which risklane reserves for the legacy binary it writes", LeavesThresholds)
+	}
+	attrs := make(map[string]string, len(m.Attributes)+1)
+	for k, v := range m.Attributes {
+		attrs[k] = v
+	}
+	attrs[LeavesThresholds] = leavesThresholdsValue
 	bw := bufio.NewWriterSize(w, 1<<16)
 	le := binary.LittleEndian
 
 	param := make([]byte, learnerParamSize)
 	le.PutUint32(param[0:], math.Float32bits(m.BaseMargin()))
 	le.PutUint32(param[4:], uint32(m.NumFeature))
-	if len(m.Attributes) > 0 {
-		le.PutUint32(param[12:], 1)
-	}
+	le.PutUint32(param[12:], 1) // contain_extra_attrs: at least LeavesThresholds
 	bw.Write(param)
 	writeString(bw, m.Objective)
 	writeString(bw, "gbtree")
@@ -118,7 +143,11 @@ func writeLegacyBinary(w io.Writer, m *Model) error {
 			le.PutUint32(nd[4:], uint32(t.Left[id]))
 			le.PutUint32(nd[8:], uint32(t.Right[id]))
 			le.PutUint32(nd[12:], sindex)
-			le.PutUint32(nd[16:], math.Float32bits(t.SplitCondition[id]))
+			cond := t.SplitCondition[id]
+			if t.Left[id] != -1 {
+				cond = math.Nextafter32(cond, float32(math.Inf(-1)))
+			}
+			le.PutUint32(nd[16:], math.Float32bits(cond))
 			st := stats[id*statSize:]
 			le.PutUint32(st[0:], math.Float32bits(t.LossChange[id]))
 			le.PutUint32(st[4:], math.Float32bits(t.SumHessian[id]))
@@ -129,9 +158,9 @@ func writeLegacyBinary(w io.Writer, m *Model) error {
 	}
 	bw.Write(make([]byte, 4*len(m.Trees))) // tree_info: all in group 0
 
-	if len(m.Attributes) > 0 {
-		keys := make([]string, 0, len(m.Attributes))
-		for k := range m.Attributes {
+	{
+		keys := make([]string, 0, len(attrs))
+		for k := range attrs {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys) // XGBoost writes a std::map, in key order
@@ -140,7 +169,7 @@ func writeLegacyBinary(w io.Writer, m *Model) error {
 		bw.Write(n[:])
 		for _, k := range keys {
 			writeString(bw, k)
-			writeString(bw, m.Attributes[k])
+			writeString(bw, attrs[k])
 		}
 	}
 	return bw.Flush() // bufio keeps the first write error and returns it here
@@ -278,7 +307,7 @@ func decodeLegacy(data []byte) (*Model, error) {
 		// objective's output space with XGBoost's own PredTransform.
 		m.BaseScore = baseScore
 		if objective == BinaryLogistic {
-			m.BaseScore = sigmoid32(baseScore)
+			m.BaseScore = Sigmoid(baseScore)
 		}
 	} else {
 		m.BaseScore = baseScore
@@ -326,6 +355,22 @@ func decodeLegacy(data []byte) (*Model, error) {
 	if extraAttrs {
 		if m.Attributes, err = b.attributes(); err != nil {
 			return nil, err
+		}
+		if _, ok := m.Attributes[LeavesThresholds]; ok {
+			// Written by risklane for leaves: XGBoost's threshold is the
+			// float32 just above the stored one.
+			for i := range m.Trees {
+				t := &m.Trees[i]
+				for id, l := range t.Left {
+					if l != -1 {
+						t.SplitCondition[id] = math.Nextafter32(t.SplitCondition[id], float32(math.Inf(1)))
+					}
+				}
+			}
+			delete(m.Attributes, LeavesThresholds)
+			if len(m.Attributes) == 0 {
+				m.Attributes = nil
+			}
 		}
 	}
 	if evalMetrics && major == 0 {

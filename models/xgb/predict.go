@@ -59,14 +59,14 @@ func (m *Model) PredictMargin(row []float64) float64 {
 func (m *Model) Predict(row []float64) float64 {
 	margin := m.PredictMargin(row)
 	if m.Objective == BinaryLogistic {
-		return float64(sigmoid32(float32(margin)))
+		return float64(Sigmoid(float32(margin)))
 	}
 	return margin
 }
 
-// sigmoid32 is XGBoost's common::Sigmoid: float32, with the exponent clipped
+// Sigmoid is XGBoost's common::Sigmoid: float32, with the exponent clipped
 // at 88.7 so that expf cannot overflow.
-func sigmoid32(x float32) float32 {
+func Sigmoid(x float32) float32 {
 	e := float32(math.Exp(float64(min(-x, 88.7))))
 	return 1 / (e + 1)
 }

@@ -197,15 +197,16 @@ func (m *Model) Score(rec arrow.RecordBatch, prob, expRev []float64) ([]float64,
 // its log1p scale, floored at 0), or 0 without a revenue head.
 func (m *Model) predict(rows, prob, expRev []float64, threads int) error {
 	n := len(prob)
-	if err := m.clf.Predict(rows, n, prob, threads); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
-	}
 	if m.rev == nil {
+		if err := m.clf.Predict(rows, n, prob, threads); err != nil {
+			return fmt.Errorf("riskmodel: %w", err)
+		}
 		clear(expRev)
 		return nil
 	}
-	if err := m.rev.Predict(rows, n, expRev, threads); err != nil {
-		return fmt.Errorf("riskmodel: revenue head: %w", err)
+	// Both heads in one pass over each block of rows (docs/scoring-engine.md).
+	if err := scorer.PredictAll(rows, n, threads, scorer.Head{Scorer: m.clf, Out: prob}, scorer.Head{Scorer: m.rev, Out: expRev}); err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
 	}
 	for i, r := range expRev {
 		expRev[i] = prob[i] * math.Max(0, math.Expm1(r))

@@ -2,6 +2,7 @@ package scorer
 
 import (
 	"math"
+	"unsafe"
 
 	"risklane/models/xgb"
 )
@@ -10,10 +11,18 @@ import (
 // how it matches XGBoost are described in docs/scoring-engine.md; in short:
 //
 //   - every node of every tree is 12 bytes in one array (float32 threshold
-//     or leaf value, feature with the default-left bit, left child; the
-//     right child is left+1, as XGBoost lays trees out), node ids kept;
+//     or leaf value, column, left child; the right child is left+1, as
+//     XGBoost lays trees out), node ids kept;
+//   - a step is one comparison, "go to left+1 unless v < threshold", with
+//     no separate test for missing values: NaN fails "<" and so goes to
+//     left+1, XGBoost's right, as it should at a node whose default is
+//     right. A node whose default is left reads the negated column instead
+//     (a block holds each row as x, then -x) against -prev(t), prev(t) the
+//     float32 below t, and flips the outcome (bit 31 of its column): for
+//     float32 v, !(-v < -prev(t)) holds exactly when v < t or v is NaN,
+//     XGBoost's left;
 //   - a leaf is a node that loops onto itself: it reads a column that is
-//     always NaN and defaults left, to its own index. So every row walks a
+//     always NaN and flips, to its own index. So every row walks a
 //     tree in exactly the tree's depth steps, with no test for "leaf?", and
 //     the rows of a group walk side by side: their steps are independent,
 //     which keeps the processor's load units busy instead of waiting for
@@ -25,7 +34,7 @@ import (
 //     sums; the sigmoid is XGBoost's.
 type forest struct {
 	numFeature int
-	stride     int // values per row of a block: the features, then the NaN column
+	stride     int // values per row of a block: the features, their negations, the NaN column
 	nodes      []node
 	roots      []int32
 	sizes      []int32
@@ -36,14 +45,14 @@ type forest struct {
 }
 
 // node is one tree node. For a leaf, value is the leaf's output, feature
-// the NaN column with defaultLeftBit, and left the node itself.
+// the NaN column with flipBit, and left the node itself.
 type node struct {
 	value   float32
-	feature uint32 // bit 31: missing values go left
+	feature uint32 // the column of the block row; bit 31: flip the outcome
 	left    int32  // index in the tree's nodes
 }
 
-const defaultLeftBit = 1 << 31
+const flipBit = 1 << 31
 
 // group is how many rows walk a tree side by side.
 const group = 8
@@ -52,7 +61,7 @@ const group = 8
 func newForest(m *xgb.Model) *forest {
 	f := &forest{
 		numFeature: m.NumFeature,
-		stride:     m.NumFeature + 1,
+		stride:     2*m.NumFeature + 1,
 		roots:      make([]int32, len(m.Trees)),
 		sizes:      make([]int32, len(m.Trees)),
 		depth:      make([]int32, len(m.Trees)),
@@ -67,7 +76,7 @@ func newForest(m *xgb.Model) *forest {
 		total += m.Trees[i].NumNodes()
 	}
 	f.nodes = make([]node, total)
-	nan := uint32(m.NumFeature) | defaultLeftBit
+	nan := uint32(2*m.NumFeature) | flipBit
 	at := 0
 	for i := range m.Trees {
 		t := &m.Trees[i]
@@ -80,7 +89,8 @@ func newForest(m *xgb.Model) *forest {
 			}
 			n := node{value: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: t.Left[id]}
 			if t.DefaultLeft[id] {
-				n.feature |= defaultLeftBit
+				n.value = -math.Nextafter32(n.value, float32(math.Inf(-1)))
+				n.feature = (n.feature + uint32(m.NumFeature)) | flipBit
 			}
 			nodes[id] = n
 		}
@@ -129,8 +139,9 @@ func (f *forest) newBuf() *blockBuf {
 }
 
 // load rounds rows lo..hi of rows (row-major, numFeature values each) to
-// float32 into b, adds the NaN column and pads the last group with missing
-// rows. It returns the number of rows to walk (a multiple of group).
+// float32 into b, with their negations and the NaN column, and pads the last
+// group with missing rows. It returns the number of rows to walk (a
+// multiple of group).
 func (f *forest) load(b *blockBuf, rows []float64, lo, hi int) int {
 	nf, st := f.numFeature, f.stride
 	nan := float32(math.NaN())
@@ -139,10 +150,12 @@ func (f *forest) load(b *blockBuf, rows []float64, lo, hi int) int {
 	src := rows[lo*nf : hi*nf]
 	for r := range n {
 		dst := b.x[r*st : r*st+st]
+		neg := dst[nf : 2*nf]
 		for j, v := range src[r*nf : r*nf+nf] {
 			dst[j] = float32(v)
+			neg[j] = -float32(v)
 		}
-		dst[nf] = nan
+		dst[2*nf] = nan
 	}
 	for i := n * st; i < padded*st; i++ {
 		b.x[i] = nan
@@ -168,26 +181,29 @@ func (f *forest) margins(b *blockBuf, n int) {
 
 // walk writes to idx the leaf each row of x reaches in one tree of the
 // given depth, group rows side by side.
+//
+// It reads nodes and values through unsafe pointers: a node's left child
+// and column are in range by construction (newForest from a validated
+// model: children within the tree, columns below NumFeature, leaves onto
+// themselves), so the bounds checks the compiler would add on every step,
+// a third of the work, prove nothing.
 func (f *forest) walk(nodes []node, depth int32, x []float32, idx []int32) {
-	st := f.stride
+	st := uintptr(f.stride) * 4
+	np := unsafe.Pointer(unsafe.SliceData(nodes))
 	for r := 0; r+group <= len(idx); r += group {
-		rows := x[r*st : (r+group)*st]
+		rows := unsafe.Pointer(&x[r*f.stride : (r+group)*f.stride][0])
 		var at [group]int32
 		for range depth {
 			for g := range group {
-				n := nodes[at[g]]
-				v := rows[g*st+int(n.feature&^defaultLeftBit)]
-				// Conditional moves, not branches: the direction depends on
-				// the data. NaN fails "<" and so goes right, unless the node
-				// defaults left (as a leaf does, onto itself).
-				var right, missing int32
+				n := (*node)(unsafe.Add(np, uintptr(at[g])*unsafe.Sizeof(node{})))
+				v := *(*float32)(unsafe.Add(rows, uintptr(g)*st+uintptr(n.feature&^flipBit)*4))
+				// A conditional move, not a branch: the direction depends
+				// on the data.
+				var next int32
 				if !(v < n.value) {
-					right = 1
+					next = 1
 				}
-				if v != v {
-					missing = 1
-				}
-				at[g] = n.left + (right ^ missing&int32(n.feature>>31))
+				at[g] = n.left + (next ^ int32(n.feature>>31))
 			}
 		}
 		copy(idx[r:r+group], at[:])

@@ -364,3 +364,10 @@ func Compare(t testing.TB, what string, got, want []float64, tol float64) {
 		t.Errorf("%s: %d of %d rows differ by more than %g; largest difference %.3g at row %d", what, bad, len(got), tol, worst, at)
 	}
 }
+
+// WriteRows writes rows to path as little-endian float64 (the layout
+// bench/predict.py and the Python bridge read), failing t on error.
+func WriteRows(t testing.TB, path string, rows []float64) string {
+	t.Helper()
+	return writeFloats(t, filepath.Dir(path), filepath.Base(path), rows)
+}

@@ -18,6 +18,7 @@ import (
 
 	"risklane/ingest/profile"
 	"risklane/models"
+	"risklane/models/scorer"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/run"
 )
@@ -28,14 +29,14 @@ func init() { rootCmd.AddCommand(newScoreCmd()) }
 // tests can run it afresh.
 func newScoreCmd() *cobra.Command {
 	var (
-		in                         []string
-		modelDir, prof, out        string
-		budget, yellow, explore    string
-		rejects, manifest, rankBy  string
-		maxRejectRate, tmp, logFmt string
-		seed                       uint64
-		csv, allowEmpty            bool
-		workers, batchSize         int
+		in                          []string
+		modelDir, prof, out, engine string
+		budget, yellow, explore     string
+		rejects, manifest, rankBy   string
+		maxRejectRate, tmp, logFmt  string
+		seed                        uint64
+		csv, allowEmpty             bool
+		workers, batchSize          int
 	)
 	cmd := &cobra.Command{
 		Use:   "score --model DIR --in FILE... --profile P --out ranked.parquet",
@@ -116,7 +117,11 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 			if err != nil {
 				return err
 			}
-			model, err := run.LoadModel(modelDir)
+			eng, err := scorer.ParseEngine(engine)
+			if err != nil {
+				return usageError{msg: "score: --engine: " + err.Error()}
+			}
+			model, err := run.LoadModelEngine(modelDir, eng)
 			if err != nil {
 				return err
 			}
@@ -144,6 +149,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.StringVar(&yellow, "yellow", "10%", "yellow lane after the red one: a share of the scored rows or a number of rows")
 	fl.StringVar(&explore, "explore", "10%", "share (or number) of the red lane drawn at random from outside the top")
 	fl.Uint64Var(&seed, "seed", 1, "seed of the exploration draw")
+	fl.StringVar(&engine, "engine", string(scorer.Native), "tree engine: native, or leaves (github.com/dmitryikh/leaves, for comparison)")
 	fl.BoolVar(&csv, "csv", false, "also write the ranked list as CSV beside a Parquet --out")
 	fl.StringVar(&rejects, "rejects", "", "write rejected rows (file,line,column,value,reason) to this CSV")
 	fl.StringVar(&manifest, "manifest", "", "run manifest to write (default: beside --out, NAME.manifest.json)")

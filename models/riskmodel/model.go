@@ -35,6 +35,7 @@ type Model struct {
 
 	// built once by prepare: leaves scorers, the explainer, the names
 	clf, rev *scorer.Scorer
+	engine   scorer.Engine // "" is scorer.Native
 	ex       *explain.Explainer
 	names    []string
 	rows     sync.Pool // row-major feature buffers
@@ -256,8 +257,17 @@ func (m *Model) WithClassifier(c *xgb.Model) (*Model, error) {
 	return out, nil
 }
 
-// prepare checks that the trees take the state's features and loads them
-// into leaves.
+// UseEngine makes the model walk its trees with the given engine:
+// scorer.Native (the default) or scorer.Leaves, which `risklane score
+// --engine leaves` selects to compare (docs/scoring-engine.md). Call it
+// before the model is shared.
+func (m *Model) UseEngine(engine scorer.Engine) error {
+	m.engine = engine
+	return m.prepare()
+}
+
+// prepare checks that the trees take the state's features and prepares
+// them for the model's tree engine.
 func (m *Model) prepare() error {
 	names := m.State.Names()
 	if m.Classifier.Objective != xgb.BinaryLogistic {
@@ -280,7 +290,7 @@ func (m *Model) prepare() error {
 		}
 	}
 	var err error
-	if m.clf, err = scorer.New(m.Classifier); err != nil {
+	if m.clf, err = scorer.NewEngine(m.Classifier, m.engine); err != nil {
 		return fmt.Errorf("riskmodel: classifier: %w", err)
 	}
 	if m.ex, err = explain.New(m.Classifier); err != nil {
@@ -288,7 +298,7 @@ func (m *Model) prepare() error {
 	}
 	m.rev = nil
 	if m.Revenue != nil {
-		if m.rev, err = scorer.New(m.Revenue); err != nil {
+		if m.rev, err = scorer.NewEngine(m.Revenue, m.engine); err != nil {
 			return fmt.Errorf("riskmodel: revenue head: %w", err)
 		}
 	}

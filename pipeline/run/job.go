@@ -15,6 +15,7 @@ import (
 
 	"risklane/ingest/profile"
 	"risklane/models"
+	"risklane/models/scorer"
 	"risklane/pipeline/rank"
 	"risklane/sink"
 )
@@ -48,6 +49,9 @@ type Job struct {
 
 	Retention Retention `yaml:"retention"`
 
+	// Engine walks the trees: native (default) or leaves
+	// (docs/scoring-engine.md).
+	Engine    string `yaml:"engine"`
 	Workers   int    `yaml:"workers"`
 	BatchSize int    `yaml:"batch_size"`
 	TempDir   string `yaml:"temp_dir"` // spill files; default: the outputs folder
@@ -141,6 +145,9 @@ func (j *Job) check() error {
 	}
 	if _, err := models.ParseRankBy(j.RankBy); err != nil {
 		return fmt.Errorf("rank_by: %v", err)
+	}
+	if _, err := scorer.ParseEngine(j.Engine); err != nil {
+		return err
 	}
 	if j.Log != "" && j.Log != "text" && j.Log != "json" {
 		return fmt.Errorf("log %q: use text or json", j.Log)
@@ -236,7 +243,11 @@ func (j *Job) Run(ctx context.Context, o NightOptions) (*Manifest, error) {
 	}
 	load := o.LoadModel
 	if load == nil {
-		load = LoadModel
+		engine, err := scorer.ParseEngine(j.Engine)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		load = func(dir string) (models.Model, error) { return LoadModelEngine(dir, engine) }
 	}
 	model, err := load(j.Model)
 	if err != nil {

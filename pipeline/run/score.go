@@ -14,6 +14,7 @@ import (
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/models/kinds"
+	"risklane/models/scorer"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
 	"risklane/sink"
@@ -164,6 +165,24 @@ func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 // LoadModel loads a model folder of any kind (package risklane/models/kinds:
 // files checked, model validated and prepared once).
 func LoadModel(dir string) (models.Model, error) { return kinds.Load(dir) }
+
+// LoadModelEngine is LoadModel with the model's trees walked by the given
+// engine (docs/scoring-engine.md). A kind without a choice of tree engine
+// takes only the default.
+func LoadModelEngine(dir string, engine scorer.Engine) (models.Model, error) {
+	m, err := LoadModel(dir)
+	if err != nil || engine == scorer.Native {
+		return m, err
+	}
+	e, ok := m.(interface{ UseEngine(scorer.Engine) error })
+	if !ok {
+		return nil, fmt.Errorf("%w: model %s: its kind has no choice of tree engine (--engine %s)", ErrUsage, dir, engine)
+	}
+	if err := e.UseEngine(engine); err != nil {
+		return nil, fmt.Errorf("model %s: %w", dir, err)
+	}
+	return m, nil
+}
 
 func rankBy(r models.RankBy) models.RankBy {
 	if r == "" {

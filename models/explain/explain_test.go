@@ -339,3 +339,39 @@ func BenchmarkContributions(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// ContributionsRows must give, bit for bit, what Contributions gives row by
+// row, whatever the number of rows (a last group part full included).
+func TestContributionsRowsLikeContributions(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for trial := range 20 {
+		nf := 1 + r.IntN(30)
+		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
+		for range 1 + r.IntN(60) {
+			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(7), nf))
+		}
+		e, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1 + r.IntN(40)
+		x := make([]float64, n*nf)
+		for i := range x {
+			x[i] = r.NormFloat64()
+			if r.IntN(10) == 0 {
+				x[i] = math.NaN()
+			}
+		}
+		want := make([]float64, n*nf)
+		for i := range n {
+			e.Contributions(x[i*nf:(i+1)*nf], want[i*nf:(i+1)*nf])
+		}
+		got := make([]float64, n*nf)
+		e.ContributionsRows(x, n, got)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("trial %d: row %d feature %d: %v, Contributions gives %v", trial, i/nf, i%nf, got[i], want[i])
+			}
+		}
+	}
+}

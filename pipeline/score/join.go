@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -294,28 +295,37 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			x := make([]float64, nf)
-			contrib := make([]float64, nf)
-			row := &spillRow{cols: cols, vals: make([]string, len(cols))}
+			var xs, contribs []float64
+			var vals []string
+			row := &spillRow{cols: cols}
 			var scratch reasonScratch
 			var text []byte
 			for c := range chunks {
 				t0 := time.Now()
+				// Decode the chunk's rows, explain them all in one call
+				// (rows walk the trees side by side), then write reasons.
+				n := len(c.ranks)
+				xs, contribs = slices.Grow(xs[:0], n*nf)[:n*nf], slices.Grow(contribs[:0], n*nf)[:n*nf]
+				vals = slices.Grow(vals[:0], n*len(cols))[:n*len(cols)]
 				data := c.data
-				for _, rk := range c.ranks {
+				for i := range n {
 					_, k := binary.Uvarint(data)
 					data = data[k:]
-					for f := range x {
-						x[f] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*f:])))
+					for f := range nf {
+						xs[i*nf+f] = float64(math.Float32frombits(binary.LittleEndian.Uint32(data[4*f:])))
 					}
 					data = data[4*nf:]
 					for j := range cols {
 						l, k := binary.Uvarint(data)
-						row.vals[j] = string(data[k : k+int(l)])
+						vals[i*len(cols)+j] = string(data[k : k+int(l)])
 						data = data[k+int(l):]
 					}
-					clear(contrib)
-					ex.Contributions(x, contrib)
+				}
+				clear(contribs)
+				ex.ContributionsRows(xs, n, contribs)
+				for i, rk := range c.ranks {
+					row.vals = vals[i*len(cols) : (i+1)*len(cols)]
+					x, contrib := xs[i*nf:(i+1)*nf], contribs[i*nf:(i+1)*nf]
 					text = s.cfg.Reasoner.appendReasons(text[:0], &scratch, row, 0, x, contrib)
 					have[rk] = true
 					if err := put(rk, text); err != nil {

@@ -46,7 +46,7 @@ var rootCmd = &cobra.Command{
 
 It ingests declarations (CSV, Parquet, Arrow IPC) through a profile that maps
 the source columns onto a canonical schema, trains gradient-boosted trees,
-scores them through leaves, and writes risk-ranked consignments.`,
+scores them with its own tree engine, and writes risk-ranked consignments.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
 }

@@ -42,7 +42,7 @@ func newScoreCmd() *cobra.Command {
 		Use:   "score --model DIR --in FILE... --profile P --out ranked.parquet",
 		Short: "Score declarations and write the risk-ranked list with lanes and reasons",
 		Long: `score reads declarations through a profile, computes the model's features from its
-saved state, scores every row through leaves, and writes the declarations ranked by
+saved state, scores every row with its tree engine, and writes the declarations ranked by
 risk (highest first, ties in input order) to Parquet (or CSV, by the --out extension;
 --csv writes a CSV copy beside a Parquet file):
 

@@ -61,7 +61,7 @@ func TestLegacyBinaryHostile(t *testing.T) {
 	// The file ends with the model's attributes: a count, then each key and
 	// value as a length and bytes.
 	attrsLen := 8
-	for k, v := range map[string]string{"best_iteration": "5", "best_ntree_limit": "6"} {
+	for k, v := range map[string]string{"best_iteration": "5", "best_ntree_limit": "6", xgb.LeavesThresholds: xgb.LeavesThresholdsValue} {
 		attrsLen += 16 + len(k) + len(v)
 	}
 	for _, c := range []struct {

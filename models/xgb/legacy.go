@@ -58,8 +58,8 @@ const (
 // ReadLegacyBinary restores XGBoost's thresholds from such a file.
 const LeavesThresholds = "risklane_thresholds"
 
-// leavesThresholdsValue says how the thresholds were moved.
-const leavesThresholdsValue = "float32 below, for value <= threshold"
+// LeavesThresholdsValue is the value of the LeavesThresholds attribute.
+const LeavesThresholdsValue = "float32 below, for value <= threshold"
 
 // WriteLegacyBinary validates m and writes it in XGBoost 0.90's binary
 // layout, the one github.com/dmitryikh/leaves loads, so that leaves' own
@@ -94,7 +94,7 @@ func writeLegacyBinary(w io.Writer, m *Model) error {
 	for k, v := range m.Attributes {
 		attrs[k] = v
 	}
-	attrs[LeavesThresholds] = leavesThresholdsValue
+	attrs[LeavesThresholds] = LeavesThresholdsValue
 	bw := bufio.NewWriterSize(w, 1<<16)
 	le := binary.LittleEndian
 

@@ -4,8 +4,8 @@ import "math"
 
 // This file is the reference predictor: one row at a time, written to follow
 // XGBoost's CPU predictor step by step rather than to be fast. Scoring goes
-// through leaves (package scorer); tests check the two against each other and
-// against real XGBoost.
+// through package scorer (its native engine, or leaves); tests check them
+// against each other and against real XGBoost.
 
 // BaseMargin returns the margin every prediction starts from: BaseScore for
 // reg:squarederror and logit(BaseScore) for binary:logistic, computed in

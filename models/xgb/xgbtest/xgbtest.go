@@ -177,8 +177,7 @@ func Train(t testing.TB, python string, params map[string]any, rounds int, rows,
 }
 
 // Predict loads each model file in Python XGBoost (Booster(model_file=...))
-// and predicts rows (nfeat features, NaN is missing) through a DMatrix. Leaf
-// ids (pred_leaf) are returned for the first model only.
+// and predicts rows (nfeat features, NaN is missing) through a DMatrix.
 func Predict(t testing.TB, python string, rows []float64, nfeat int, models ...string) []Prediction {
 	t.Helper()
 	dir := t.TempDir()
@@ -196,9 +195,7 @@ func Predict(t testing.TB, python string, rows []float64, nfeat int, models ...s
 		prefix := filepath.Join(dir, fmt.Sprintf("out%d", i))
 		preds[i].Pred = readFloats(t, prefix+".pred")
 		preds[i].Margin = readFloats(t, prefix+".margin")
-		if i == 0 {
-			preds[i].Leaf = readInt32s(t, prefix+".leaf")
-		}
+		preds[i].Leaf = readInt32s(t, prefix+".leaf")
 		if len(preds[i].Pred) != nrows || len(preds[i].Margin) != nrows {
 			t.Fatalf("xgbtest: Python returned %d predictions for %d rows", len(preds[i].Pred), nrows)
 		}
@@ -259,8 +256,7 @@ elif mode == "predict":
         prefix = spec["out"] + str(i)
         bst.predict(d).astype("<f8").tofile(prefix + ".pred")
         bst.predict(d, output_margin=True).astype("<f8").tofile(prefix + ".margin")
-        if i == 0:
-            bst.predict(d, pred_leaf=True).astype("<i4").tofile(prefix + ".leaf")
+        bst.predict(d, pred_leaf=True).astype("<i4").tofile(prefix + ".leaf")
 elif mode == "time":
     bst = xgb.Booster(model_file=spec["models"][0])
     speeds = {}

@@ -166,6 +166,12 @@ func (m *Model) HasRevenue() bool { return m.Revenue != nil }
 // row x to contrib and returns its margin (package risklane/models/explain).
 func (m *Model) Contributions(x, contrib []float64) float64 { return m.ex.Contributions(x, contrib) }
 
+// ContributionsRows is Contributions for n rows at once (row-major), added
+// to out: the rows walk the trees side by side (explain.ContributionsRows).
+func (m *Model) ContributionsRows(x []float64, n int, out []float64) {
+	m.ex.ContributionsRows(x, n, out)
+}
+
 // NumTrees is the number of trees of the classifier.
 func (m *Model) NumTrees() int { return m.clf.NumTrees() }
 

@@ -322,7 +322,7 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 					}
 				}
 				clear(contribs)
-				ex.ContributionsRows(xs, n, contribs)
+				contributionsRows(ex, xs, n, nf, contribs)
 				for i, rk := range c.ranks {
 					row.vals = vals[i*len(cols) : (i+1)*len(cols)]
 					x, contrib := xs[i*nf:(i+1)*nf], contribs[i*nf:(i+1)*nf]

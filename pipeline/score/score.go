@@ -73,6 +73,22 @@ type noReasons struct{}
 
 func (noReasons) Contributions(_, _ []float64) float64 { return 0 }
 
+// contributionsRows adds the contributions of n rows (row-major, nf
+// features each) to out, through the model's ContributionsRows when it has
+// one (eight rows walk the trees side by side, docs/scoring-engine.md), a
+// row at a time otherwise.
+func contributionsRows(ex contributor, x []float64, n, nf int, out []float64) {
+	if r, ok := ex.(interface {
+		ContributionsRows(x []float64, n int, out []float64)
+	}); ok {
+		r.ContributionsRows(x, n, out)
+		return
+	}
+	for i := range n {
+		ex.Contributions(x[i*nf:(i+1)*nf], out[i*nf:(i+1)*nf])
+	}
+}
+
 // explainerOf returns m's contributions, or noReasons.
 func explainerOf(m models.Model) contributor {
 	if e, ok := m.(models.Explainer); ok {

@@ -1,0 +1,108 @@
+package date
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// smallBatch draws a batch for arch a with both labels present.
+func smallBatch(a Arch, rows int, seed uint64) *Batch {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	b := &Batch{}
+	per := a.Leaves / a.Trees
+	for i := range rows {
+		for t := range a.Trees {
+			b.Leaves = append(b.Leaves, int32(t*per+rng.IntN(per)))
+		}
+		b.Imp = append(b.Imp, int32(rng.IntN(a.Importers)))
+		b.Item = append(b.Item, int32(rng.IntN(a.Items)))
+		b.Y = append(b.Y, float32(i%2))
+		b.Rev = append(b.Rev, float32(rng.Float64()))
+	}
+	return b
+}
+
+func testArchs() map[string]Arch {
+	return map[string]Arch{
+		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true},
+		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8},
+	}
+}
+
+// TestGradientFiniteDifference checks the analytic gradient of every
+// parameter tensor, hence the backward pass of every layer (embeddings,
+// self-attention, layer norm, query attention, fusion, hidden, both heads
+// and the loss), against central differences, in float64.
+func TestGradientFiniteDifference(t *testing.T) {
+	for name, a := range testArchs() {
+		t.Run(name, func(t *testing.T) {
+			p32 := initParams(a, 7)
+			p := make([]float64, len(p32))
+			rng := rand.New(rand.NewPCG(3, 3))
+			for i, x := range p32 {
+				// move the biases and the layer norm off their initial values so
+				// that every path carries a gradient
+				p[i] = float64(x) + 0.05*rng.NormFloat64()
+			}
+			// keep the revenue head's ReLU open so that its gradient is tested
+			spec, _ := a.layout()
+			for _, ts := range spec {
+				if ts.Name == "reg_b" {
+					p[ts.Off] = 1
+				}
+			}
+			b := smallBatch(a, 8, 11)
+			idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
+			n := newNet(a, p)
+			tr := newTrainer(n, 3, 2)
+			tr.lossGrad(b, idx)
+			grad := append([]float64(nil), tr.grad...)
+			const h = 1e-6
+			for _, ts := range spec {
+				worst := 0.0
+				for i := ts.Off; i < ts.Off+ts.Size(); i++ {
+					orig := p[i]
+					p[i] = orig + h
+					up := tr.lossGrad(b, idx)
+					p[i] = orig - h
+					down := tr.lossGrad(b, idx)
+					p[i] = orig
+					fd := (up - down) / (2 * h)
+					err := math.Abs(grad[i]-fd) / math.Max(1e-3, math.Abs(fd))
+					worst = max(worst, err)
+					if err > 1e-4 {
+						t.Errorf("%s[%d]: analytic %.9g, finite difference %.9g", ts.Name, i-ts.Off, grad[i], fd)
+					}
+				}
+				t.Logf("%-8s %5d params, worst relative error %.2g", ts.Name, ts.Size(), worst)
+			}
+		})
+	}
+}
+
+// TestThreadCountInvariant checks that the gradient is bit-identical for
+// any number of threads.
+func TestThreadCountInvariant(t *testing.T) {
+	a := testArchs()["self-attention"]
+	p := initParams(a, 1)
+	b := smallBatch(a, 37, 2)
+	idx := make([]int, 37)
+	for i := range idx {
+		idx[i] = i
+	}
+	var first []float32
+	for threads := 1; threads <= 4; threads++ {
+		tr := newTrainer(newNet(a, p), 10, threads)
+		tr.lossGrad(b, idx)
+		if first == nil {
+			first = append([]float32(nil), tr.grad...)
+			continue
+		}
+		for i := range first {
+			if first[i] != tr.grad[i] {
+				t.Fatalf("threads %d: gradient %d is %v, with 1 thread %v", threads, i, tr.grad[i], first[i])
+			}
+		}
+	}
+}

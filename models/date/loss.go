@@ -1,0 +1,181 @@
+package date
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+)
+
+// Batch is a set of rows in the network's terms: Leaves[i*Trees+t] the
+// leaf-embedding row of row i's leaf in tree t, Imp and Item the importer's
+// and HS code's embedding rows (0 = unseen), Y the label (0 or 1) and Rev
+// the revenue target (log1p of the revenue over its training maximum; read
+// only where Y is 1).
+type Batch struct {
+	Leaves    []int32
+	Imp, Item []int32
+	Y, Rev    []float32
+}
+
+// Rows is the number of rows of b.
+func (b *Batch) Rows() int { return len(b.Imp) }
+
+// chunks is the fixed number of pieces a mini-batch is cut into for the
+// gradient: each piece's gradient is summed in its own vector and the pieces
+// are added in order, so the result does not depend on the thread count.
+const chunks = 4
+
+// trainer computes a network's loss and gradient over mini-batches on
+// several goroutines.
+type trainer[F Float] struct {
+	n       *net[F]
+	alpha   F
+	threads int
+	works   [chunks]*work[F]
+	grads   [chunks][]F
+	grad    []F
+}
+
+func newTrainer[F Float](n *net[F], alpha float64, threads int) *trainer[F] {
+	tr := &trainer[F]{n: n, alpha: F(alpha), threads: max(1, min(threads, chunks)), grad: make([]F, len(n.p))}
+	for c := range chunks {
+		tr.works[c] = newWork[F](n.a)
+		tr.grads[c] = make([]F, len(n.p))
+	}
+	return tr
+}
+
+// lossGrad computes the mean loss over the rows idx of b, binary
+// cross-entropy of the classifier plus alpha times the squared error of the
+// revenue head on illicit rows, and leaves its gradient in tr.grad.
+func (tr *trainer[F]) lossGrad(b *Batch, idx []int) float64 {
+	B := len(idx)
+	var losses [chunks]float64
+	var wg sync.WaitGroup
+	next := make(chan int, chunks)
+	for c := range chunks {
+		next <- c
+	}
+	close(next)
+	for range tr.threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				lo, hi := c*B/chunks, (c+1)*B/chunks
+				losses[c] = tr.chunk(c, b, idx[lo:hi], B)
+			}
+		}()
+	}
+	wg.Wait()
+	copy(tr.grad, tr.grads[0])
+	for c := 1; c < chunks; c++ {
+		for i, x := range tr.grads[c] {
+			tr.grad[i] += x
+		}
+	}
+	var loss float64
+	for _, l := range losses {
+		loss += l
+	}
+	return loss
+}
+
+func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
+	g, w, T := tr.grads[c], tr.works[c], tr.n.a.Trees
+	clear(g)
+	inv := 1 / F(B)
+	var loss float64
+	for _, i := range idx {
+		leaves := b.Leaves[i*T : (i+1)*T]
+		z, r := tr.n.forward(w, leaves, b.Imp[i], b.Item[i])
+		y := F(b.Y[i])
+		p := sigmoid(z)
+		// binary cross-entropy from the logit: softplus(z) - y z
+		loss += float64(softplus(z) - y*z)
+		var drev F
+		if y > 0 {
+			e := r - F(b.Rev[i])
+			loss += float64(tr.alpha * e * e)
+			drev = 2 * tr.alpha * e * inv
+		}
+		tr.n.backward(w, g, leaves, b.Imp[i], b.Item[i], (p-y)*inv, drev)
+	}
+	return loss / float64(B)
+}
+
+func sigmoid[F Float](z F) F { return F(1 / (1 + math.Exp(-float64(z)))) }
+
+func softplus[F Float](z F) F {
+	x := float64(z)
+	if x > 0 {
+		return F(x + math.Log1p(math.Exp(-x)))
+	}
+	return F(math.Log1p(math.Exp(x)))
+}
+
+// Adam is PyTorch's torch.optim.Adam (L2 weight decay added to the
+// gradient, not decoupled).
+type Adam struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+}
+
+type adamState[F Float] struct {
+	Adam
+	m, v []F
+	t    int
+}
+
+func newAdam[F Float](o Adam, size int) *adamState[F] {
+	return &adamState[F]{Adam: o, m: make([]F, size), v: make([]F, size)}
+}
+
+// step updates p by gradient g, as PyTorch's Adam does.
+func (s *adamState[F]) step(p, g []F) {
+	s.t++
+	b1, b2 := F(s.Beta1), F(s.Beta2)
+	bc1 := 1 - math.Pow(s.Beta1, float64(s.t))
+	bc2 := math.Sqrt(1 - math.Pow(s.Beta2, float64(s.t)))
+	stepSize := F(s.LR / bc1)
+	invBC2, eps, wd := F(1/bc2), F(s.Eps), F(s.WeightDecay)
+	for i, gi := range g {
+		gi += wd * p[i]
+		m := b1*s.m[i] + (1-b1)*gi
+		v := b2*s.v[i] + (1-b2)*gi*gi
+		s.m[i], s.v[i] = m, v
+		p[i] -= stepSize * m / (F(math.Sqrt(float64(v)))*invBC2 + eps)
+	}
+}
+
+// initParams draws a's initial parameters from seed: Xavier-uniform for
+// embeddings and weight matrices (as DATE does), PyTorch's default
+// uniform(±1/√fan-in) for biases, ones and zeros for the layer norm.
+func initParams(a Arch, seed uint64) []float32 {
+	spec, size := a.layout()
+	p := make([]float32, size)
+	rng := rand.New(rand.NewPCG(seed, 0xda7e))
+	uniform := func(dst []float32, bound float64) {
+		for i := range dst {
+			dst[i] = float32((2*rng.Float64() - 1) * bound)
+		}
+	}
+	fanIn := map[string]int{"sa_bq": a.Dim, "sa_bk": a.Dim, "sa_bv": a.Dim, "sa_bo": a.Dim,
+		"att_b": 2 * a.Dim, "fuse_b": 3 * a.Dim, "hid_b": a.Dim, "cls_b": a.Dim, "reg_b": a.Dim}
+	for _, t := range spec {
+		dst := p[t.Off : t.Off+t.Size()]
+		switch {
+		case t.Name == "ln_g":
+			for i := range dst {
+				dst[i] = 1
+			}
+		case t.Name == "ln_b":
+		case t.Name == "att_h": // a d×1 matrix in DATE
+			uniform(dst, math.Sqrt(6/float64(a.Dim+1)))
+		case len(t.Shape) == 2:
+			uniform(dst, math.Sqrt(6/float64(t.Shape[0]+t.Shape[1])))
+		default:
+			uniform(dst, 1/math.Sqrt(float64(fanIn[t.Name])))
+		}
+	}
+	return p
+}

@@ -94,7 +94,7 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 		// binary cross-entropy from the logit: softplus(z) - y z
 		loss += float64(softplus(z) - y*z)
 		var drev F
-		if y > 0 {
+		if y > 0 && b.Rev[i] == b.Rev[i] { // NaN: revenue unknown
 			e := r - F(b.Rev[i])
 			loss += float64(tr.alpha * e * e)
 			drev = 2 * tr.alpha * e * inv

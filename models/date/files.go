@@ -1,0 +1,320 @@
+package date
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"risklane/features"
+	"risklane/models/xgb"
+	"risklane/sink"
+)
+
+// Files of a DATE model folder.
+const (
+	ManifestFile = "manifest.json"
+	FeaturesFile = "features.json"
+	TreesFile    = "trees.json"
+	WeightsFile  = "date.bin"
+	MetricsFile  = "metrics.json"
+)
+
+const (
+	folderFormat  = "risklane-model"
+	folderVersion = 1
+	weightsMagic  = "risklane-date\x00v1\x00\x00\x00"
+	// maxFileBytes bounds every file read, checked before reading it.
+	maxFileBytes = 1 << 30
+)
+
+// Manifest describes a DATE model folder.
+type Manifest struct {
+	Format  string            `json:"format"`
+	Version int               `json:"version"`
+	Kind    string            `json:"kind"`
+	ID      string            `json:"model_id"`
+	Files   map[string]string `json:"files"`
+	Config  Config            `json:"config"`
+}
+
+// metricsFile is metrics.json: how training went (not part of the ID).
+type metricsFile struct {
+	History History `json:"history"`
+}
+
+// Save writes the model folder dir atomically (a temporary folder renamed
+// into place); an existing folder at dir is replaced.
+func (m *Model) Save(dir string) error {
+	files := map[string][]byte{}
+	st, err := m.State.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	files[FeaturesFile] = st
+	var b bytes.Buffer
+	if err := xgb.WriteJSON(&b, m.Trees); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	files[TreesFile] = b.Bytes()
+	files[WeightsFile] = m.marshalWeights()
+	if files[MetricsFile], err = json.MarshalIndent(metricsFile{m.History}, "", "  "); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	man := Manifest{Format: folderFormat, Version: folderVersion, Kind: Kind, Files: map[string]string{}, Config: m.Config}
+	for name, data := range files {
+		h := sha256.Sum256(data)
+		man.Files[name] = hex.EncodeToString(h[:])
+	}
+	man.ID = folderID(man.Files)
+	if files[ManifestFile], err = json.MarshalIndent(man, "", "  "); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	out, err := sink.CreateDirAtomic(dir)
+	if err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	defer out.Abort()
+	for name, data := range files {
+		if err := sink.WriteFileAtomic(filepath.Join(out.Path(), name), data); err != nil {
+			return fmt.Errorf("date: %w", err)
+		}
+	}
+	if err := out.Commit(); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	m.id = man.ID
+	return nil
+}
+
+// folderID is the first 16 hex digits of a SHA-256 over the sorted "name
+// hash" lines of the files that decide the scores.
+func folderID(hashes map[string]string) string {
+	var names []string
+	for n := range hashes {
+		if n != MetricsFile && n != ManifestFile {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s %s\n", n, hashes[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Load reads and validates a DATE model folder: every file's size and
+// SHA-256, the trees, the feature state, and the weights against the trees
+// and the architecture they state.
+func Load(dir string) (*Model, error) {
+	mb, err := readLimited(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var man Manifest
+	if err := json.Unmarshal(mb, &man); err != nil {
+		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if man.Format != folderFormat || man.Version != folderVersion || man.Kind != Kind {
+		return nil, fmt.Errorf("date: %s: format %q version %d kind %q; this reads %q version %d kind %q",
+			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, folderFormat, folderVersion, Kind)
+	}
+	data := map[string][]byte{}
+	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
+		want, ok := man.Files[name]
+		if !ok {
+			return nil, fmt.Errorf("date: %s does not list %s", filepath.Join(dir, ManifestFile), name)
+		}
+		b, err := readLimited(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.Sum256(b)
+		if got := hex.EncodeToString(h[:]); got != want {
+			return nil, fmt.Errorf("date: %s: SHA-256 %s, the manifest says %s: the file was changed or damaged after training", filepath.Join(dir, name), got, want)
+		}
+		data[name] = b
+	}
+	m := &Model{Config: man.Config}
+	if m.State, err = features.Read(bytes.NewReader(data[FeaturesFile])); err != nil {
+		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, FeaturesFile), err)
+	}
+	if m.Trees, err = xgb.ReadJSON(bytes.NewReader(data[TreesFile])); err != nil {
+		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, TreesFile), err)
+	}
+	if m.Trees.NumFeature != len(m.State.Names()) {
+		return nil, fmt.Errorf("date: %s: the trees take %d features, the feature state computes %d", dir, m.Trees.NumFeature, len(m.State.Names()))
+	}
+	if err := m.prepareTrees(); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
+	if err := m.unmarshalWeights(data[WeightsFile]); err != nil {
+		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, WeightsFile), err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, MetricsFile)); err == nil {
+		var mf metricsFile
+		if json.Unmarshal(b, &mf) == nil {
+			m.History = mf.History
+		}
+	}
+	m.Config.Threads = 0
+	m.id = folderID(man.Files)
+	return m, nil
+}
+
+// readLimited reads a regular file no larger than maxFileBytes.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("date: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("date: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("date: %s is not a regular file", path)
+	}
+	if fi.Size() > maxFileBytes {
+		return nil, fmt.Errorf("date: %s has %d bytes, more than a model file may (%d)", path, fi.Size(), maxFileBytes)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("date: %w", err)
+	}
+	return b, nil
+}
+
+// marshalWeights writes date.bin, little-endian: the magic, the
+// architecture (trees, leaves, importers, items, dim, heads, self-attention
+// as uint32), RevScale (float64), the parameters (float32, in layout order)
+// and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
+func (m *Model) marshalWeights() []byte {
+	var b bytes.Buffer
+	b.WriteString(weightsMagic)
+	a := m.Arch
+	sa := 0
+	if a.SelfAtt {
+		sa = 1
+	}
+	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa} {
+		binary.Write(&b, binary.LittleEndian, uint32(v))
+	}
+	binary.Write(&b, binary.LittleEndian, m.RevScale)
+	binary.Write(&b, binary.LittleEndian, m.Params)
+	for _, v := range []vocab{m.Importers, m.Items} {
+		keys := make([]string, len(v))
+		for s, i := range v {
+			keys[i-1] = s
+		}
+		for _, s := range keys {
+			binary.Write(&b, binary.LittleEndian, uint32(len(s)))
+			b.WriteString(s)
+		}
+	}
+	return b.Bytes()
+}
+
+// weightsReader reads date.bin, checking every size against what is left
+// before allocating.
+type weightsReader struct {
+	b   []byte
+	off int
+}
+
+var errTruncated = errors.New("truncated")
+
+func (r *weightsReader) u32(what string) (int, error) {
+	if len(r.b)-r.off < 4 {
+		return 0, fmt.Errorf("%w at byte %d reading %s", errTruncated, r.off, what)
+	}
+	v := binary.LittleEndian.Uint32(r.b[r.off:])
+	r.off += 4
+	return int(v), nil
+}
+
+func (m *Model) unmarshalWeights(b []byte) error {
+	if !bytes.HasPrefix(b, []byte(weightsMagic)) {
+		return errors.New("not a risklane DATE weights file (bad magic)")
+	}
+	r := &weightsReader{b: b, off: len(weightsMagic)}
+	var v [7]int
+	for i, what := range []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention"} {
+		var err error
+		if v[i], err = r.u32(what); err != nil {
+			return err
+		}
+	}
+	if v[6] > 1 {
+		return fmt.Errorf("self-attention flag %d: want 0 or 1", v[6])
+	}
+	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1}
+	if err := a.check(); err != nil {
+		return err
+	}
+	if a.Trees != len(m.Trees.Trees) || a.Leaves != m.leaves.Rows {
+		return fmt.Errorf("weights for %d trees with %d leaves; the trees file has %d trees with %d leaves", a.Trees, a.Leaves, len(m.Trees.Trees), m.leaves.Rows)
+	}
+	if len(b)-r.off < 8 {
+		return fmt.Errorf("%w at byte %d reading the revenue scale", errTruncated, r.off)
+	}
+	m.RevScale = math.Float64frombits(binary.LittleEndian.Uint64(b[r.off:]))
+	r.off += 8
+	if !(m.RevScale > 0) || math.IsInf(m.RevScale, 0) {
+		return fmt.Errorf("revenue scale %v: want a positive number", m.RevScale)
+	}
+	_, size := a.layout()
+	if (len(b)-r.off)/4 < size {
+		return fmt.Errorf("%w: %d parameters announced, %d bytes left", errTruncated, size, len(b)-r.off)
+	}
+	m.Params = make([]float32, size)
+	for i := range m.Params {
+		x := math.Float32frombits(binary.LittleEndian.Uint32(b[r.off:]))
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("parameter %d is %v", i, x)
+		}
+		m.Params[i] = x
+		r.off += 4
+	}
+	for _, vc := range []struct {
+		what string
+		n    int
+		dst  *vocab
+	}{{"importer", a.Importers, &m.Importers}, {"HS code", a.Items, &m.Items}} {
+		*vc.dst = vocab{}
+		for i := 1; i < vc.n; i++ {
+			l, err := r.u32(vc.what)
+			if err != nil {
+				return err
+			}
+			if l > len(b)-r.off {
+				return fmt.Errorf("%w: %s %d has %d bytes, %d left", errTruncated, vc.what, i, l, len(b)-r.off)
+			}
+			s := string(b[r.off : r.off+l])
+			r.off += l
+			if _, dup := (*vc.dst)[s]; dup || s == "" {
+				return fmt.Errorf("%s %d (%q) is empty or repeated", vc.what, i, s)
+			}
+			(*vc.dst)[s] = int32(i)
+		}
+	}
+	if r.off != len(b) {
+		return fmt.Errorf("%d bytes after the vocabularies", len(b)-r.off)
+	}
+	m.Arch = a
+	m.net = newNet(a, m.Params)
+	return nil
+}

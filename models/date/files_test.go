@@ -1,0 +1,103 @@
+package date
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"risklane/models/xgb"
+)
+
+// tinyModel is a model shell with two trees of three leaves each, enough
+// for the weights file: the reader checks the weights against the trees.
+func tinyModel() *Model {
+	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5}
+	m.Arch = Arch{Trees: 2, Leaves: 6, Importers: 3, Items: 2, Dim: 4, Heads: 2, SelfAtt: true}
+	m.Params = initParams(m.Arch, 1)
+	m.Importers = vocab{"IMP-A": 1, "IMP-B": 2}
+	m.Items = vocab{"870323": 1}
+	return m
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	m := tinyModel()
+	b := m.marshalWeights()
+	got := &Model{Trees: m.Trees, leaves: m.leaves}
+	if err := got.unmarshalWeights(b); err != nil {
+		t.Fatal(err)
+	}
+	if got.Arch != m.Arch || got.RevScale != m.RevScale || len(got.Params) != len(m.Params) {
+		t.Fatalf("read %+v %v %d params, wrote %+v %v %d", got.Arch, got.RevScale, len(got.Params), m.Arch, m.RevScale, len(m.Params))
+	}
+	for i := range m.Params {
+		if got.Params[i] != m.Params[i] {
+			t.Fatalf("parameter %d: %v, wrote %v", i, got.Params[i], m.Params[i])
+		}
+	}
+	if got.Importers["IMP-B"] != 2 || got.Items["870323"] != 1 || len(got.Importers) != 2 {
+		t.Fatalf("vocabularies %v %v", got.Importers, got.Items)
+	}
+}
+
+// TestWeightsHostile checks that every truncation of a weights file, and
+// files that announce more than they hold, give an error, never a panic.
+func TestWeightsHostile(t *testing.T) {
+	b := tinyModel().marshalWeights()
+	for n := range len(b) {
+		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}}
+		if err := m.unmarshalWeights(b[:n]); err == nil {
+			t.Fatalf("truncated to %d of %d bytes: no error", n, len(b))
+		}
+	}
+	huge := bytes.Clone(b)
+	copy(huge[len(weightsMagic)+8:], []byte{0xff, 0xff, 0xff, 0x00}) // importers: 16M rows
+	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}}
+	err := m.unmarshalWeights(huge)
+	if err == nil || !errors.Is(err, errTruncated) && !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("a file announcing 16M importers: %v", err)
+	}
+}
+
+func FuzzWeights(f *testing.F) {
+	f.Add(tinyModel().marshalWeights())
+	m0 := tinyModel()
+	m0.Arch.SelfAtt = false
+	m0.Params = initParams(m0.Arch, 2)
+	f.Add(m0.marshalWeights())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}}
+		if err := m.unmarshalWeights(b); err != nil {
+			return
+		}
+		// a file that reads must write back to itself
+		if got := m.marshalWeights(); !bytes.Equal(got, b) {
+			t.Fatalf("read and written back differs")
+		}
+	})
+}
+
+// TestLoadDamaged checks the folder reader on a changed file and on a
+// manifest of another kind.
+func TestLoadDamaged(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(dir); err == nil {
+		t.Fatal("an empty folder loaded")
+	}
+	write(ManifestFile, `{"format":"risklane-model","version":1,"kind":"gbdt","files":{}}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `kind "gbdt"`) {
+		t.Fatalf("a gbdt manifest: %v", err)
+	}
+	write(ManifestFile, `{"format":"risklane-model","version":1,"kind":"date","files":{"features.json":"00"}}`)
+	write(FeaturesFile, `{}`)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Fatalf("a changed file: %v", err)
+	}
+}

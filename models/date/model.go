@@ -1,0 +1,37 @@
+// Package date is DATE (Dual-Attentive Tree-aware Embedding, Kim, Tsai et
+// al., KDD 2020) as a risklane model kind: a tree ensemble's leaves as cross
+// features, embedded and refined by self-attention, attended by the
+// importer × HS-code query, fused with the importer and HS-code embeddings,
+// with a classifier and a revenue head trained jointly. docs/date.md says
+// how it is built and verified.
+package date
+
+import (
+	"risklane/features"
+	"risklane/models/scorer"
+	"risklane/models/xgb"
+)
+
+// Kind is the manifest kind of DATE model folders.
+const Kind = "date"
+
+// Model is a trained DATE model. Its scoring methods are safe for concurrent
+// use.
+type Model struct {
+	Config    Config
+	State     *features.State
+	Trees     *xgb.Model
+	Arch      Arch
+	Params    []float32
+	Importers vocab
+	Items     vocab
+	// RevScale is the training maximum of log1p(revenue): the revenue head
+	// predicts log1p(revenue)/RevScale.
+	RevScale float64
+	History  History
+
+	sc     *scorer.Scorer
+	leaves leafTable
+	net    *net[float32]
+	id     string
+}

@@ -1,0 +1,403 @@
+package date
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/decl"
+	"risklane/features"
+	"risklane/models/gbdt"
+	"risklane/models/metrics"
+	"risklane/models/riskmodel"
+	"risklane/models/scorer"
+	"risklane/models/xgb"
+)
+
+// Config holds DATE's training parameters. DefaultConfig documents the
+// defaults, which follow the DATE paper's public code where it has one.
+type Config struct {
+	Features features.Config
+	// Trees is the tree ensemble whose leaves are DATE's cross features
+	// (DATE: 100 trees of depth 4).
+	Trees gbdt.Params
+	// Dim is the width of the embeddings and hidden layers; Heads the
+	// self-attention's heads; SelfAtt turns the self-attention on.
+	Dim, Heads int
+	SelfAtt    bool
+	// Alpha weighs the revenue head's squared error against the
+	// classifier's cross-entropy.
+	Alpha float64
+	Adam  Adam
+	// Epochs is the most passes over the training rows; training stops
+	// earlier when the validation AUC has not improved for Patience epochs,
+	// keeping the best epoch's weights.
+	Epochs, BatchSize, Patience int
+	// ValidFraction is the share of rows, the latest by date, held out for
+	// early stopping.
+	ValidFraction float64
+	// MinCount is how often an importer or HS code must occur in training to
+	// get its own embedding row; rarer ones share the unseen row, which is
+	// how that row learns what an unknown trader looks like.
+	MinCount int
+	Seed     uint64
+	// Threads is the number of goroutines (0: GOMAXPROCS). Results do not
+	// depend on it.
+	Threads int
+	// Log, when set, receives one line per epoch.
+	Log func(format string, args ...any) `json:"-"`
+}
+
+// DefaultConfig returns DATE's defaults: 100 trees of depth 4, dim 16, 4
+// heads with self-attention, alpha 10, Adam with learning rate 0.005, batches
+// of 256, at most 10 epochs with patience 2, the last 10% of rows by date for
+// validation.
+func DefaultConfig() Config {
+	t := riskmodel.DefaultConfig().Classifier
+	t.NumRounds = 100
+	t.MaxDepth = 4
+	t.Eta = 0.3
+	t.Subsample = 1
+	t.ColsampleByTree = 1
+	return Config{
+		Features: features.Config{Groups: riskmodel.DefaultGroups},
+		Trees:    t,
+		Dim:      16, Heads: 4, SelfAtt: false,
+		Alpha:     10,
+		Adam:      Adam{LR: 0.005, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-6},
+		Epochs:    10,
+		BatchSize: 256, Patience: 2,
+		ValidFraction: 0.1,
+		MinCount:      2,
+	}
+}
+
+func (c Config) check() error {
+	switch {
+	case c.Dim < 1 || c.Dim > 256:
+		return fmt.Errorf("date: dim %d: want 1..256", c.Dim)
+	case c.SelfAtt && (c.Heads < 1 || c.Dim%c.Heads != 0):
+		return fmt.Errorf("date: heads %d: want a divisor of dim %d", c.Heads, c.Dim)
+	case c.Epochs < 1 || c.BatchSize < 1 || c.Patience < 1:
+		return fmt.Errorf("date: epochs %d, batch %d, patience %d: each must be >= 1", c.Epochs, c.BatchSize, c.Patience)
+	case !(c.ValidFraction > 0 && c.ValidFraction < 1):
+		return fmt.Errorf("date: validation fraction %v: want a number between 0 and 1", c.ValidFraction)
+	case !(c.Adam.LR > 0) || c.Alpha < 0 || c.Adam.WeightDecay < 0:
+		return fmt.Errorf("date: learning rate %v, alpha %v, weight decay %v: want a positive rate and no negative weight", c.Adam.LR, c.Alpha, c.Adam.WeightDecay)
+	}
+	return nil
+}
+
+// History records how training went, epoch by epoch.
+type History struct {
+	TrainRows, ValidRows int
+	ValidFrom            string
+	Loss, ValidAUC       []float64
+	BestEpoch            int
+	Seconds              float64
+}
+
+// Train fits the feature state and the tree ensemble on the rows of batches
+// before the validation period, then DATE's network on the same rows,
+// stopping early on the validation period's AUC.
+func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
+	start := time.Now()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.GOMAXPROCS(0)
+	}
+	from, err := validationStart(batches, cfg.ValidFraction)
+	if err != nil {
+		return nil, err
+	}
+	fit, hold, err := riskmodel.SplitByDate(batches, from)
+	if err != nil {
+		return nil, err
+	}
+	st, fm, err := features.Fit(fit, cfg.Features)
+	if err != nil {
+		return nil, err
+	}
+	labels, revenue, err := riskmodel.Outcomes(fit)
+	if err != nil {
+		return nil, fmt.Errorf("date: training data: %w", err)
+	}
+	var lab []int
+	var y []float64
+	for i, l := range labels {
+		if l >= 0 {
+			lab = append(lab, i)
+			y = append(y, float64(l))
+		}
+	}
+	tp := cfg.Trees
+	tp.Objective = xgb.BinaryLogistic
+	tp.Seed = cfg.Seed
+	cols := make([][]float64, len(fm.Cols))
+	for f, c := range fm.Cols {
+		cols[f] = make([]float64, len(lab))
+		for k, i := range lab {
+			cols[f][k] = c[i]
+		}
+	}
+	trees, _, err := gbdt.Train(&gbdt.Matrix{Rows: len(lab), Cols: cols, Names: fm.Names}, y, nil, nil, tp)
+	if err != nil {
+		return nil, fmt.Errorf("date: trees: %w", err)
+	}
+	m := &Model{Config: cfg, State: st, Trees: trees}
+	m.Config.Log = nil
+	if err := m.prepareTrees(); err != nil {
+		return nil, err
+	}
+
+	// the training rows' leaves, from their out-of-fold features
+	F := len(fm.Cols)
+	rows := make([]float64, len(lab)*F)
+	for k := range lab {
+		for f := range F {
+			rows[k*F+f] = cols[f][k]
+		}
+	}
+	var imps, items []string
+	for _, b := range fit {
+		if imps, err = readStrings(b, decl.ImporterID, imps); err != nil {
+			return nil, err
+		}
+		if items, err = readStrings(b, decl.HSCode, items); err != nil {
+			return nil, err
+		}
+	}
+	m.Importers, m.Items = newVocab(imps, cfg.MinCount), newVocab(items, cfg.MinCount)
+	m.RevScale = 0
+	for _, i := range lab {
+		if labels[i] == 1 && revenue[i] > 0 {
+			m.RevScale = max(m.RevScale, math.Log1p(revenue[i]))
+		}
+	}
+	if m.RevScale == 0 {
+		m.RevScale = 1
+	}
+	train := &Batch{}
+	if train.Leaves, err = m.leavesOf(rows, len(lab), nil); err != nil {
+		return nil, err
+	}
+	for _, i := range lab {
+		train.Imp = append(train.Imp, m.Importers[imps[i]])
+		train.Item = append(train.Item, m.Items[items[i]])
+		train.Y = append(train.Y, float32(labels[i]))
+		train.Rev = append(train.Rev, float32(m.revTarget(revenue[i])))
+	}
+
+	valid, vlabels, err := m.batchOf(hold)
+	if err != nil {
+		return nil, fmt.Errorf("date: validation data: %w", err)
+	}
+	m.Arch = Arch{Trees: len(trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
+		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt}
+	if !cfg.SelfAtt {
+		m.Arch.Heads = 0
+	}
+	if err := m.Arch.check(); err != nil {
+		return nil, fmt.Errorf("date: %w", err)
+	}
+	m.Params = initParams(m.Arch, cfg.Seed)
+	m.net = newNet(m.Arch, m.Params)
+
+	h := &m.History
+	h.TrainRows, h.ValidRows, h.ValidFrom = train.Rows(), valid.Rows(), from.Format(time.DateOnly)
+	tr := newTrainer(m.net, cfg.Alpha, cfg.Threads)
+	opt := newAdam[float32](cfg.Adam, len(m.Params))
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	order := make([]int, train.Rows())
+	for i := range order {
+		order[i] = i
+	}
+	best := append([]float32(nil), m.Params...)
+	bestAUC, since := math.Inf(-1), 0
+	prob := make([]float64, valid.Rows())
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var sum float64
+		steps := 0
+		for lo := 0; lo < len(order); lo += cfg.BatchSize {
+			idx := order[lo:min(lo+cfg.BatchSize, len(order))]
+			sum += tr.lossGrad(train, idx)
+			opt.step(m.Params, tr.grad)
+			steps++
+		}
+		h.Loss = append(h.Loss, sum/float64(steps))
+		auc := math.NaN()
+		if valid.Rows() > 0 {
+			m.predict(valid, prob, nil)
+			auc, _ = metrics.AUC(prob, vlabels)
+		}
+		h.ValidAUC = append(h.ValidAUC, auc)
+		if cfg.Log != nil {
+			cfg.Log("date: epoch %d: loss %.5f, validation AUC %.4f (%s)", epoch, h.Loss[epoch-1], auc, time.Since(start).Round(time.Second))
+		}
+		if math.IsNaN(auc) || auc > bestAUC {
+			bestAUC, since, h.BestEpoch = auc, 0, epoch
+			copy(best, m.Params)
+		} else if since++; since >= cfg.Patience {
+			break
+		}
+	}
+	copy(m.Params, best)
+	h.Seconds = time.Since(start).Seconds()
+	return m, nil
+}
+
+// revTarget is the revenue head's target: log1p of the revenue over its
+// training maximum (DATE's normalisation); NaN when unknown.
+func (m *Model) revTarget(r float64) float64 {
+	if math.IsNaN(r) || r < 0 {
+		return math.NaN()
+	}
+	return math.Log1p(r) / m.RevScale
+}
+
+// leavesOf writes the embedding rows of the leaves of n rows of features.
+func (m *Model) leavesOf(rows []float64, n int, dst []int32) ([]int32, error) {
+	T := len(m.Trees.Trees)
+	if cap(dst) < n*T {
+		dst = make([]int32, n*T)
+	}
+	dst = dst[:n*T]
+	if err := m.sc.PredictLeaves(rows, n, dst, m.Config.Threads); err != nil {
+		return nil, fmt.Errorf("date: %w", err)
+	}
+	return dst, m.leaves.rowsOf(dst)
+}
+
+// batchOf builds the batch of the labelled rows of batches, scored as new
+// declarations (whole-history features), and returns their labels.
+func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
+	labels, revenue, err := riskmodel.Outcomes(batches)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := &Batch{}
+	var lab []int8
+	var feats []float64
+	var leaves []int32
+	var imps, items []string
+	k := 0
+	for _, b := range batches {
+		n := int(b.NumRows())
+		if feats, err = m.State.TransformRows(b, feats); err != nil {
+			return nil, nil, err
+		}
+		if leaves, err = m.leavesOf(feats, n, leaves); err != nil {
+			return nil, nil, err
+		}
+		if imps, err = readStrings(b, decl.ImporterID, imps[:0]); err != nil {
+			return nil, nil, err
+		}
+		if items, err = readStrings(b, decl.HSCode, items[:0]); err != nil {
+			return nil, nil, err
+		}
+		T := len(m.Trees.Trees)
+		for i := range n {
+			l := labels[k+i]
+			if l < 0 {
+				continue
+			}
+			out.Leaves = append(out.Leaves, leaves[i*T:(i+1)*T]...)
+			out.Imp = append(out.Imp, m.Importers[imps[i]])
+			out.Item = append(out.Item, m.Items[items[i]])
+			out.Y = append(out.Y, float32(l))
+			out.Rev = append(out.Rev, float32(m.revTarget(revenue[k+i])))
+			lab = append(lab, l)
+		}
+		k += n
+	}
+	return out, lab, nil
+}
+
+// predict writes each row's probability of illicit into prob and, when
+// expRev is not nil, its expected revenue: the probability times the
+// revenue head's prediction.
+func (m *Model) predict(b *Batch, prob, expRev []float64) {
+	n, T := b.Rows(), m.Arch.Trees
+	threads := max(1, m.Config.Threads)
+	const block = 256
+	var next sync.Mutex
+	pos := 0
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWork[float32](m.Arch)
+			for {
+				next.Lock()
+				lo := pos
+				pos += block
+				next.Unlock()
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+block, n); i++ {
+					z, r := m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
+					p := float64(sigmoid(z))
+					prob[i] = p
+					if expRev != nil {
+						expRev[i] = p * math.Expm1(float64(r)*m.RevScale)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+var errNoTrees = errors.New("date: the model has no trees")
+
+func (m *Model) prepareTrees() error {
+	if m.Trees == nil || len(m.Trees.Trees) == 0 {
+		return errNoTrees
+	}
+	sc, err := scorer.New(m.Trees)
+	if err != nil {
+		return fmt.Errorf("date: trees: %w", err)
+	}
+	m.sc = sc
+	m.leaves = newLeafTable(m.Trees)
+	return nil
+}
+
+// Evaluate scores the labelled rows of batches and reports the metrics of
+// their ranking by probability and by expected revenue (DATE's dual-task
+// score).
+func (m *Model) Evaluate(batches []arrow.RecordBatch) (byProb, byRevenue metrics.Report, err error) {
+	b, labels, err := m.batchOf(batches)
+	if err != nil {
+		return byProb, byRevenue, err
+	}
+	_, revenue, err := riskmodel.Outcomes(batches)
+	if err != nil {
+		return byProb, byRevenue, err
+	}
+	allLabels, _, _ := riskmodel.Outcomes(batches)
+	var rev []float64
+	for i, l := range allLabels {
+		if l >= 0 {
+			rev = append(rev, revenue[i])
+		}
+	}
+	prob, exp := make([]float64, b.Rows()), make([]float64, b.Rows())
+	m.predict(b, prob, exp)
+	if byProb, err = metrics.Evaluate(prob, labels, rev, nil, 0.5); err != nil {
+		return byProb, byRevenue, err
+	}
+	byRevenue, err = metrics.Evaluate(exp, labels, rev, nil, 0.5)
+	return byProb, byRevenue, err
+}

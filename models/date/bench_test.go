@@ -1,6 +1,13 @@
 package date
 
-import "testing"
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
 
 func benchArch() Arch {
 	return Arch{Trees: 100, Leaves: 1600, Importers: 5000, Items: 3000, Dim: 16, Heads: 4, SelfAtt: true}
@@ -29,6 +36,62 @@ func BenchmarkLossGrad(b *testing.B) {
 				tr.lossGrad(batch, idx)
 			}
 			b.ReportMetric(float64(b.N*256)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkTrainVsPyTorch trains on the KCS training year with the same
+// configuration (dim, heads, epochs, batch, initial weights, data) in
+// risklane and in PyTorch on 2 threads, in one run, and reports both wall
+// times and their ratio:
+//
+//	go test ./models/date -run '^$' -bench TrainVsPyTorch -benchtime 1x -timeout 1h
+func BenchmarkTrainVsPyTorch(b *testing.B) {
+	py := torchPython(b)
+	batches := readKCS(b, "train.csv")
+	for _, c := range []struct {
+		name   string
+		self   bool
+		epochs int
+	}{{"default", false, 3}, {"self-attention", true, 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.SelfAtt, cfg.Epochs, cfg.Patience, cfg.Threads = c.self, c.epochs, c.epochs, 2
+			m, train, _, _, err := prepare(batches, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := torchInput{Arch: m.Arch, Params: named(m.Arch, m.Params), Batch: train, Alpha: cfg.Alpha,
+				Adam: cfg.Adam, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Threads: 2}
+			path := filepath.Join(b.TempDir(), "bench.json")
+			buf, err := json.Marshal(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var goSecs, torchSecs float64
+			for range b.N {
+				start := time.Now()
+				m.fit(train, &Batch{}, nil, start)
+				goSecs += time.Since(start).Seconds()
+				out, err := exec.Command(py, filepath.Join("testdata", "date_torch.py"), "bench", path).Output()
+				if err != nil {
+					b.Fatalf("date_torch.py bench: %v", err)
+				}
+				var res struct{ Seconds float64 }
+				if err := json.Unmarshal(out, &res); err != nil {
+					b.Fatalf("date_torch.py bench: %v: %s", err, out)
+				}
+				torchSecs += res.Seconds
+			}
+			n := float64(b.N)
+			b.ReportMetric(goSecs/n, "risklane-s")
+			b.ReportMetric(torchSecs/n, "pytorch-s")
+			b.ReportMetric(torchSecs/goSecs, "pytorch/risklane")
+			b.ReportMetric(float64(train.Rows()*cfg.Epochs)*n/goSecs, "rows/s")
 		})
 	}
 }

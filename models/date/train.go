@@ -108,27 +108,40 @@ type History struct {
 // stopping early on the validation period's AUC.
 func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	start := time.Now()
-	if err := cfg.check(); err != nil {
+	m, train, valid, vlabels, err := prepare(batches, cfg)
+	if err != nil {
 		return nil, err
+	}
+	m.fit(train, valid, vlabels, start)
+	m.Config.Log = nil
+	return m, nil
+}
+
+// prepare fits the features and the trees and builds the network's
+// training and validation batches; the network is initialised, untrained.
+func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *Batch, vlabels []int8, err error) {
+	fail := func(err error) (*Model, *Batch, *Batch, []int8, error) { return nil, nil, nil, nil, err }
+	if err := cfg.check(); err != nil {
+		return fail(err)
 	}
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
 	}
 	from, err := validationStart(batches, cfg.ValidFraction)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	fit, hold, err := riskmodel.SplitByDate(batches, from)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	st, fm, err := features.Fit(fit, cfg.Features)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	labels, revenue, err := riskmodel.Outcomes(fit)
 	if err != nil {
-		return nil, fmt.Errorf("date: training data: %w", err)
+		return fail(fmt.Errorf("date: training data: %w", err))
 	}
 	var lab []int
 	var y []float64
@@ -150,12 +163,11 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	}
 	trees, _, err := gbdt.Train(&gbdt.Matrix{Rows: len(lab), Cols: cols, Names: fm.Names}, y, nil, nil, tp)
 	if err != nil {
-		return nil, fmt.Errorf("date: trees: %w", err)
+		return fail(fmt.Errorf("date: trees: %w", err))
 	}
-	m := &Model{Config: cfg, State: st, Trees: trees}
-	m.Config.Log = nil
+	m = &Model{Config: cfg, State: st, Trees: trees}
 	if err := m.prepareTrees(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 
 	// the training rows' leaves, from their out-of-fold features
@@ -169,10 +181,10 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	var imps, items []string
 	for _, b := range fit {
 		if imps, err = readStrings(b, decl.ImporterID, imps); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		if items, err = readStrings(b, decl.HSCode, items); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	m.Importers, m.Items = newVocab(imps, cfg.MinCount), newVocab(items, cfg.MinCount)
@@ -185,9 +197,9 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	if m.RevScale == 0 {
 		m.RevScale = 1
 	}
-	train := &Batch{}
+	train = &Batch{}
 	if train.Leaves, err = m.leavesOf(rows, len(lab), nil); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	for _, i := range lab {
 		train.Imp = append(train.Imp, m.Importers[imps[i]])
@@ -196,9 +208,9 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		train.Rev = append(train.Rev, float32(m.revTarget(revenue[i])))
 	}
 
-	valid, vlabels, err := m.batchOf(hold)
+	valid, vlabels, err = m.batchOf(hold)
 	if err != nil {
-		return nil, fmt.Errorf("date: validation data: %w", err)
+		return fail(fmt.Errorf("date: validation data: %w", err))
 	}
 	m.Arch = Arch{Trees: len(trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
 		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt}
@@ -206,13 +218,20 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		m.Arch.Heads = 0
 	}
 	if err := m.Arch.check(); err != nil {
-		return nil, fmt.Errorf("date: %w", err)
+		return fail(fmt.Errorf("date: %w", err))
 	}
 	m.Params = initParams(m.Arch, cfg.Seed)
 	m.net = newNet(m.Arch, m.Params)
+	m.History.ValidFrom = from.Format(time.DateOnly)
+	return m, train, valid, vlabels, nil
+}
 
+// fit trains the network on train, stopping early on valid's AUC, and
+// keeps the best epoch's weights.
+func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
+	cfg := m.Config
 	h := &m.History
-	h.TrainRows, h.ValidRows, h.ValidFrom = train.Rows(), valid.Rows(), from.Format(time.DateOnly)
+	h.TrainRows, h.ValidRows = train.Rows(), valid.Rows()
 	tr := newTrainer(m.net, cfg.Alpha, cfg.Threads)
 	opt := newAdam[float32](cfg.Adam, len(m.Params))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
@@ -252,7 +271,6 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	}
 	copy(m.Params, best)
 	h.Seconds = time.Since(start).Seconds()
-	return m, nil
 }
 
 // revTarget is the revenue head's target: log1p of the revenue over its

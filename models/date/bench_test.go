@@ -95,3 +95,45 @@ func BenchmarkTrainVsPyTorch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScoreKCS measures scoring through the model seam (Features and
+// Predict) on the KCS validation quarter, with a model trained for one
+// epoch on the training year:
+//
+//	go test ./models/date -run '^$' -bench ScoreKCS -benchtime 5x
+func BenchmarkScoreKCS(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Epochs = 1
+	m, err := Train(readKCS(b, "train.csv"), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	valid := readKCS(b, "valid.csv")
+	rows := 0
+	for _, rec := range valid {
+		rows += int(rec.NumRows())
+	}
+	var feats, score, exp []float64
+	b.ResetTimer()
+	for range b.N {
+		for _, rec := range valid {
+			n := int(rec.NumRows())
+			feats = grow(feats, n*len(m.FeatureNames()))
+			score, exp = grow(score, n), grow(exp, n)
+			if err := m.Features(rec, feats); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Predict(rec, feats, score, exp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}

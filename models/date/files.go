@@ -127,15 +127,11 @@ func Load(dir string) (*Model, error) {
 	if err := json.Unmarshal(mb, &man); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
 	}
-	if man.Format != folderFormat || man.Version != folderVersion || man.Kind != Kind {
-		return nil, fmt.Errorf("date: %s: format %q version %d kind %q; this reads %q version %d kind %q",
-			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, folderFormat, folderVersion, Kind)
-	}
 	data := map[string][]byte{}
-	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
+	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile, MetricsFile} {
 		want, ok := man.Files[name]
 		if !ok {
-			return nil, fmt.Errorf("date: %s does not list %s", filepath.Join(dir, ManifestFile), name)
+			continue // FromFiles names what is missing
 		}
 		b, err := readLimited(filepath.Join(dir, name))
 		if err != nil {
@@ -147,11 +143,32 @@ func Load(dir string) (*Model, error) {
 		}
 		data[name] = b
 	}
+	return FromFiles(dir, mb, data)
+}
+
+// FromFiles builds a model from the files of a folder whose hashes have
+// been checked: manifest is manifest.json, files the other files by name.
+// dir is for messages.
+func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, error) {
+	var man Manifest
+	if err := json.Unmarshal(manifest, &man); err != nil {
+		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if man.Format != folderFormat || man.Version != folderVersion || man.Kind != Kind {
+		return nil, fmt.Errorf("date: %s: format %q version %d kind %q; this reads %q version %d kind %q",
+			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, folderFormat, folderVersion, Kind)
+	}
+	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
+		if _, ok := files[name]; !ok {
+			return nil, fmt.Errorf("date: %s does not list %s, or it is missing", filepath.Join(dir, ManifestFile), name)
+		}
+	}
 	m := &Model{Config: man.Config}
-	if m.State, err = features.Read(bytes.NewReader(data[FeaturesFile])); err != nil {
+	var err error
+	if m.State, err = features.Read(bytes.NewReader(files[FeaturesFile])); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, FeaturesFile), err)
 	}
-	if m.Trees, err = xgb.ReadJSON(bytes.NewReader(data[TreesFile])); err != nil {
+	if m.Trees, err = xgb.ReadJSON(bytes.NewReader(files[TreesFile])); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, TreesFile), err)
 	}
 	if m.Trees.NumFeature != len(m.State.Names()) {
@@ -160,10 +177,10 @@ func Load(dir string) (*Model, error) {
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
-	if err := m.unmarshalWeights(data[WeightsFile]); err != nil {
+	if err := m.unmarshalWeights(files[WeightsFile]); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, MetricsFile)); err == nil {
+	if b, ok := files[MetricsFile]; ok {
 		var mf metricsFile
 		if json.Unmarshal(b, &mf) == nil {
 			m.History = mf.History

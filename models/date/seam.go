@@ -60,9 +60,10 @@ func (m *Model) Features(rec arrow.RecordBatch, feats []float64) error {
 	return nil
 }
 
-// Predict scores the rows of rec whose features are in feats: score is
-// the probability of illicit, expRev the probability times the revenue
-// head's revenue (DATE's dual-task ranking score).
+// Predict scores the rows of rec whose features are in feats, on the
+// calling goroutine (callers score batches in parallel): score is the
+// probability of illicit, expRev the probability times the revenue head's
+// revenue (DATE's dual-task ranking score).
 func (m *Model) Predict(rec arrow.RecordBatch, feats []float64, score, expRev []float64) error {
 	n := int(rec.NumRows())
 	if len(score) != n || len(expRev) != n {
@@ -70,7 +71,7 @@ func (m *Model) Predict(rec arrow.RecordBatch, feats []float64, score, expRev []
 	}
 	b := &Batch{}
 	var err error
-	if b.Leaves, err = m.leavesOf(feats, n, nil); err != nil {
+	if b.Leaves, err = m.leavesOf(feats, n, nil, 1); err != nil {
 		return err
 	}
 	imps, err := readStrings(rec, decl.ImporterID, nil)
@@ -82,7 +83,7 @@ func (m *Model) Predict(rec arrow.RecordBatch, feats []float64, score, expRev []
 		return err
 	}
 	b.Imp, b.Item = m.Importers.lookup(imps, nil), m.Items.lookup(items, nil)
-	m.predict(b, score, expRev)
+	m.predict(b, score, expRev, 1)
 	for i, r := range expRev {
 		if math.IsNaN(r) || r < 0 {
 			expRev[i] = 0
@@ -102,5 +103,5 @@ func (m *Model) NumTrees() int { return len(m.Trees.Trees) }
 
 // Leaves writes the XGBoost leaf node id of each row in each tree.
 func (m *Model) Leaves(feats []float64, rows int, leaves []int32) error {
-	return m.sc.PredictLeaves(feats, rows, leaves, 0)
+	return m.sc.PredictLeaves(feats, rows, leaves, 1)
 }

@@ -54,10 +54,11 @@ type Config struct {
 	Log func(format string, args ...any) `json:"-"`
 }
 
-// DefaultConfig returns DATE's defaults: 100 trees of depth 4, dim 16, 4
-// heads with self-attention, alpha 10, Adam with learning rate 0.005, batches
-// of 256, at most 10 epochs with patience 2, the last 10% of rows by date for
-// validation.
+// DefaultConfig returns DATE's defaults: 100 trees of depth 4, dim 16,
+// self-attention off (4 heads when on; docs/date.md says why it is off),
+// alpha 10, Adam with learning rate 0.005, batches of 256, at most 10 epochs
+// with patience 2, the last 10% of rows by date for validation, importers
+// and HS codes seen fewer than 10 times sharing the unseen row.
 func DefaultConfig() Config {
 	t := riskmodel.DefaultConfig().Classifier
 	t.NumRounds = 100
@@ -74,7 +75,7 @@ func DefaultConfig() Config {
 		Epochs:    10,
 		BatchSize: 256, Patience: 2,
 		ValidFraction: 0.1,
-		MinCount:      2,
+		MinCount:      10,
 	}
 }
 
@@ -198,7 +199,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		m.RevScale = 1
 	}
 	train = &Batch{}
-	if train.Leaves, err = m.leavesOf(rows, len(lab), nil); err != nil {
+	if train.Leaves, err = m.leavesOf(rows, len(lab), nil, cfg.Threads); err != nil {
 		return fail(err)
 	}
 	for _, i := range lab {
@@ -255,7 +256,7 @@ func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
 		h.Loss = append(h.Loss, sum/float64(steps))
 		auc := math.NaN()
 		if valid.Rows() > 0 {
-			m.predict(valid, prob, nil)
+			m.predict(valid, prob, nil, cfg.Threads)
 			auc, _ = metrics.AUC(prob, vlabels)
 		}
 		h.ValidAUC = append(h.ValidAUC, auc)
@@ -283,13 +284,13 @@ func (m *Model) revTarget(r float64) float64 {
 }
 
 // leavesOf writes the embedding rows of the leaves of n rows of features.
-func (m *Model) leavesOf(rows []float64, n int, dst []int32) ([]int32, error) {
+func (m *Model) leavesOf(rows []float64, n int, dst []int32, threads int) ([]int32, error) {
 	T := len(m.Trees.Trees)
 	if cap(dst) < n*T {
 		dst = make([]int32, n*T)
 	}
 	dst = dst[:n*T]
-	if err := m.sc.PredictLeaves(rows, n, dst, m.Config.Threads); err != nil {
+	if err := m.sc.PredictLeaves(rows, n, dst, threads); err != nil {
 		return nil, fmt.Errorf("date: %w", err)
 	}
 	return dst, m.leaves.rowsOf(dst)
@@ -313,7 +314,7 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 		if feats, err = m.State.TransformRows(b, feats); err != nil {
 			return nil, nil, err
 		}
-		if leaves, err = m.leavesOf(feats, n, leaves); err != nil {
+		if leaves, err = m.leavesOf(feats, n, leaves, m.Config.Threads); err != nil {
 			return nil, nil, err
 		}
 		if imps, err = readStrings(b, decl.ImporterID, imps[:0]); err != nil {
@@ -343,9 +344,9 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 // predict writes each row's probability of illicit into prob and, when
 // expRev is not nil, its expected revenue: the probability times the
 // revenue head's prediction.
-func (m *Model) predict(b *Batch, prob, expRev []float64) {
+func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 	n, T := b.Rows(), m.Arch.Trees
-	threads := max(1, m.Config.Threads)
+	threads = max(1, threads)
 	const block = 256
 	var next sync.Mutex
 	pos := 0
@@ -412,7 +413,7 @@ func (m *Model) Evaluate(batches []arrow.RecordBatch) (byProb, byRevenue metrics
 		}
 	}
 	prob, exp := make([]float64, b.Rows()), make([]float64, b.Rows())
-	m.predict(b, prob, exp)
+	m.predict(b, prob, exp, m.Config.Threads)
 	if byProb, err = metrics.Evaluate(prob, labels, rev, nil, 0.5); err != nil {
 		return byProb, byRevenue, err
 	}

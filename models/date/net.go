@@ -318,7 +318,7 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32) (logit, re
 		rpre += p[n.regW+i] * x
 	}
 	w.rpre = rpre
-	return logit, relu(rpre)
+	return logit, rpre
 }
 
 // selfAttention refines w.E into w.L: multi-head attention whose query, key,
@@ -389,14 +389,10 @@ func (n *net[F]) selfAttention(w *work[F]) {
 
 // backward accumulates into g (laid out as the parameters) the gradient of
 // a loss whose derivatives with respect to this row's logit and revenue
-// output (after its ReLU) are dlogit and drev. w holds the row's forward
-// activations.
+// output are dlogit and drev. w holds the row's forward activations.
 func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, dlogit, drev F) {
 	a, p := n.a, n.p
 	T, d := a.Trees, a.Dim
-	if w.rpre <= 0 {
-		drev = 0
-	}
 	g[n.clsB] += dlogit
 	g[n.regB] += drev
 	for i, x := range w.h {

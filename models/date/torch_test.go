@@ -85,7 +85,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 	{
 		{
 			p := initParams(a, 5)
-			// off-initial biases and layer norm, and an open revenue ReLU
+			// off-initial biases and layer norm, a revenue output away from 0
 			for i := range p {
 				p[i] += float32(0.05 * math.Sin(float64(i)))
 			}

@@ -369,7 +369,7 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 					p := float64(sigmoid(z))
 					prob[i] = p
 					if expRev != nil {
-						expRev[i] = p * math.Expm1(float64(r)*m.RevScale)
+						expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
 					}
 				}
 			}

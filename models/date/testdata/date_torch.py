@@ -3,7 +3,7 @@
 Written from the DATE paper and its public code's description (leaf
 embeddings, multi-head self-attention with ReLU projections, layer norm over
 the trees x dim matrix, importer x HS-code query attention over the leaves,
-concat fusion, leaky-ReLU hidden layer, sigmoid and ReLU heads), with
+concat fusion, leaky-ReLU hidden layer, a sigmoid head and a linear revenue head), with
 PyTorch's own layers and autograd.
 
     python3 date_torch.py check IN.json OUT.json
@@ -75,7 +75,7 @@ class DATE(nn.Module):
         s = (w.unsqueeze(-1) * L).sum(dim=1)
         f = F.leaky_relu(self.fuse(torch.cat((u, v, s), dim=-1)), 0.01)
         h = F.leaky_relu(self.hid(f), 0.01)
-        return self.cls(h).squeeze(-1), F.relu(self.reg(h)).squeeze(-1)
+        return self.cls(h).squeeze(-1), self.reg(h).squeeze(-1)
 
 
 def loss_of(model, b, alpha):

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/synth"
+	"risklane/models"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
 )
@@ -75,11 +76,11 @@ func compare(t *testing.T, name string, train, test []arrow.RecordBatch, seed ui
 		t.Fatal(err)
 	}
 	gbdtSecs := time.Since(start).Seconds()
-	gp, err := gm.Evaluate(test, riskmodel.ByProbability)
+	gp, err := gm.Evaluate(test, models.ByProbability)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gr, err := gm.Evaluate(test, riskmodel.ByExpectedRevenue)
+	gr, err := gm.Evaluate(test, models.ByExpectedRevenue)
 	if err != nil {
 		t.Fatal(err)
 	}

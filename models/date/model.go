@@ -34,4 +34,6 @@ type Model struct {
 	leaves leafTable
 	net    *net[float32]
 	id     string
+	// validation is the report on the validation data train was given.
+	validation *[2]string
 }

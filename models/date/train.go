@@ -13,6 +13,7 @@ import (
 
 	"risklane/decl"
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
@@ -140,7 +141,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if err != nil {
 		return fail(err)
 	}
-	labels, revenue, err := riskmodel.Outcomes(fit)
+	labels, revenue, err := models.Outcomes(fit)
 	if err != nil {
 		return fail(fmt.Errorf("date: training data: %w", err))
 	}
@@ -299,7 +300,7 @@ func (m *Model) leavesOf(rows []float64, n int, dst []int32, threads int) ([]int
 // batchOf builds the batch of the labelled rows of batches, scored as new
 // declarations (whole-history features), and returns their labels.
 func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
-	labels, revenue, err := riskmodel.Outcomes(batches)
+	labels, revenue, err := models.Outcomes(batches)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -401,11 +402,11 @@ func (m *Model) Evaluate(batches []arrow.RecordBatch) (byProb, byRevenue metrics
 	if err != nil {
 		return byProb, byRevenue, err
 	}
-	_, revenue, err := riskmodel.Outcomes(batches)
+	_, revenue, err := models.Outcomes(batches)
 	if err != nil {
 		return byProb, byRevenue, err
 	}
-	allLabels, _, _ := riskmodel.Outcomes(batches)
+	allLabels, _, _ := models.Outcomes(batches)
 	var rev []float64
 	for i, l := range allLabels {
 		if l >= 0 {

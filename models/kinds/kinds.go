@@ -12,12 +12,14 @@ import (
 	"strings"
 
 	"risklane/models"
+	"risklane/models/date"
 	"risklane/models/riskmodel"
 )
 
 // table lists the kinds, the default first.
 var table = []models.Kind{
 	riskmodel.Kind, // "gbdt": gradient-boosted trees and a revenue head
+	date.KindEntry, // "date": DATE, tree-leaf embeddings with dual attention and heads
 }
 
 // Default is the kind `risklane train` trains unless told otherwise, and the

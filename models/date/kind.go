@@ -1,0 +1,133 @@
+package date
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/models"
+	"risklane/models/riskmodel"
+)
+
+// KindEntry is this package's entry in the table of model kinds
+// (risklane/models/kinds).
+var KindEntry = models.Kind{
+	Name:   Kind,
+	Doc:    "DATE (KDD 2020): tree-leaf embeddings attended by importer x HS code, with a classifier and a revenue head",
+	Load:   func(f *models.Folder) (models.Model, error) { return FromFiles(f.Dir, f.Manifest, f.Files) },
+	Train:  trainKind,
+	Params: params(),
+	Groups: riskmodel.DefaultGroups,
+}
+
+// param binds one declared parameter to the Config field it sets.
+type param struct {
+	models.Param
+	set func(c *Config, v float64)
+}
+
+// paramTable declares DATE's training parameters once; the defaults are
+// DefaultConfig's.
+func paramTable() []param {
+	d := DefaultConfig()
+	return []param{
+		{models.Param{Name: "trees", Doc: "trees whose leaves are the cross features", Default: float64(d.Trees.NumRounds), Min: 1, Max: 4096, Integer: true},
+			func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
+		{models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
+			func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
+		{models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
+			func(c *Config, v float64) { c.Dim = int(v) }},
+		{models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},
+			func(c *Config, v float64) { c.SelfAtt = v != 0 }},
+		{models.Param{Name: "heads", Doc: "self-attention heads (a divisor of dim)", Default: float64(d.Heads), Min: 1, Max: 256, Integer: true},
+			func(c *Config, v float64) { c.Heads = int(v) }},
+		{models.Param{Name: "alpha", Doc: "weight of the revenue head's loss", Default: d.Alpha, Min: 0, Max: 1e6},
+			func(c *Config, v float64) { c.Alpha = v }},
+		{models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
+			func(c *Config, v float64) { c.Adam.LR = v }},
+		{models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},
+			func(c *Config, v float64) { c.Adam.WeightDecay = v }},
+		{models.Param{Name: "epochs", Doc: "most passes over the training rows", Default: float64(d.Epochs), Min: 1, Max: 10000, Integer: true},
+			func(c *Config, v float64) { c.Epochs = int(v) }},
+		{models.Param{Name: "batch", Doc: "mini-batch rows", Default: float64(d.BatchSize), Min: 1, Max: 1 << 20, Integer: true},
+			func(c *Config, v float64) { c.BatchSize = int(v) }},
+		{models.Param{Name: "patience", Doc: "epochs without a better validation AUC before stopping", Default: float64(d.Patience), Min: 1, Max: 10000, Integer: true},
+			func(c *Config, v float64) { c.Patience = int(v) }},
+		{models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out for early stopping", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
+			func(c *Config, v float64) { c.ValidFraction = v }},
+		{models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},
+			func(c *Config, v float64) { c.MinCount = int(v) }},
+	}
+}
+
+func params() []models.Param {
+	var out []models.Param
+	for _, p := range paramTable() {
+		out = append(out, p.Param)
+	}
+	return out
+}
+
+// ConfigOf turns a kind-neutral training configuration into Config.
+func ConfigOf(tc models.TrainConfig) (Config, error) {
+	if err := (models.Kind{Name: Kind, Params: params()}).ParseParams(tc.Params); err != nil {
+		return Config{}, err
+	}
+	cfg := DefaultConfig()
+	cfg.Features = tc.Features
+	cfg.Seed = tc.Seed
+	for _, p := range paramTable() {
+		if v, ok := tc.Params[p.Name]; ok {
+			p.set(&cfg, v)
+		}
+	}
+	return cfg, cfg.check()
+}
+
+// trainKind trains on train; DATE holds out its own validation period by
+// date for early stopping, so valid is only reported on.
+func trainKind(train, valid []arrow.RecordBatch, tc models.TrainConfig) (models.Trained, error) {
+	cfg, err := ConfigOf(tc)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Train(train, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(valid) > 0 {
+		p, r, err := m.Evaluate(valid)
+		if err != nil {
+			return nil, fmt.Errorf("date: validation data: %w", err)
+		}
+		m.validation = &[2]string{p.String(), r.String()}
+	}
+	return m, nil
+}
+
+// WriteSummary writes what training produced, as `risklane train` prints it.
+func (m *Model) WriteSummary(w io.Writer, _ int) {
+	h := m.History
+	fmt.Fprintf(w, "DATE: %d trees of depth %d as cross features, %d leaves; dim %d, self-attention %v\n",
+		len(m.Trees.Trees), m.Config.Trees.MaxDepth, m.Arch.Leaves, m.Arch.Dim, m.Arch.SelfAtt)
+	fmt.Fprintf(w, "Embeddings: %d importers, %d HS codes (and the unseen row of each)\n", m.Arch.Importers-1, m.Arch.Items-1)
+	fmt.Fprintf(w, "Trained on %d labelled rows, early stopping on %d from %s: best epoch %d of %d, validation AUC %.4f\n",
+		h.TrainRows, h.ValidRows, h.ValidFrom, h.BestEpoch, len(h.Loss), at(h.ValidAUC, h.BestEpoch-1))
+	if m.validation != nil {
+		fmt.Fprintf(w, "Validation data, ranked by probability:\n%s\nranked by expected revenue (DATE's dual score):\n%s\n", m.validation[0], m.validation[1])
+	}
+	fmt.Fprintf(w, "Trained in %.1fs\n", h.Seconds)
+}
+
+func at(x []float64, i int) float64 {
+	if i < 0 || i >= len(x) {
+		return 0
+	}
+	return x[i]
+}
+
+var (
+	_ models.Trained    = (*Model)(nil)
+	_ models.Summarizer = (*Model)(nil)
+)

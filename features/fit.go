@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/decl"
+	"risklane/stats"
 )
 
 // Matrix is the feature matrix of the training rows, column by column, as
@@ -558,30 +559,12 @@ func fitReferences(in *inputs, p *plan, minRef int) []*refTable {
 
 // add appends the reference of sorted values for one code.
 func (t *refTable) add(code int32, sorted []float64, withQuantiles bool) {
-	med := quantile(sorted, 0.5)
-	dev := make([]float64, len(sorted))
-	for i, x := range sorted {
-		dev[i] = math.Abs(x - med)
-	}
-	slices.Sort(dev)
+	med := stats.Median(sorted)
 	t.codes = append(t.codes, code)
 	t.n = append(t.n, int64(len(sorted)))
 	t.median = append(t.median, med)
-	t.mad = append(t.mad, quantile(dev, 0.5))
+	t.mad = append(t.mad, stats.MAD(sorted, med))
 	if withQuantiles {
-		for q := range nQuantiles {
-			t.quantiles = append(t.quantiles, quantile(sorted, float64(q)/(nQuantiles-1)))
-		}
+		t.quantiles = append(t.quantiles, stats.Quantiles(sorted, nQuantiles)...)
 	}
-}
-
-// quantile of sorted values by linear interpolation between order
-// statistics (R's type 7, numpy's default).
-func quantile(sorted []float64, p float64) float64 {
-	h := float64(len(sorted)-1) * p
-	lo := int(math.Floor(h))
-	if lo >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }

@@ -2,29 +2,9 @@ package features
 
 import (
 	"bytes"
-	"math"
 	"strings"
 	"testing"
 )
-
-func TestPercentile(t *testing.T) {
-	q := []float64{0, 1, 2, 2, 2, 5} // at 0, 20, 40, 60, 80, 100%
-	for _, tc := range []struct{ x, want float64 }{
-		{-1, 0},
-		{0, 0},
-		{0.5, 10},
-		{1, 20},
-		{2, 60},                // equal to q[2..4]: middle of 40..80
-		{2 + 1e-12, 60},        // within the tolerance
-		{3.5, 80 + 20*1.5/3.0}, // between 2 and 5
-		{5, 100},
-		{7, 100},
-	} {
-		if got := percentile(q, tc.x); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("percentile(%v) = %v, want %v", tc.x, got, tc.want)
-		}
-	}
-}
 
 // TestReadRejectsDamage: each damage to a valid state is refused with an
 // error that says what is wrong.

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/decl"
+	"risklane/stats"
 )
 
 // State is a fitted feature layer. It is safe for concurrent use: Transform
@@ -591,31 +592,7 @@ func (s *State) fillUV(in *inputs, f featDef, o []float64) {
 		case fUVRatio:
 			o[i] = math.Exp(x - t.median[e])
 		case fUVPct:
-			o[i] = percentile(t.quantiles[e*nQuantiles:(e+1)*nQuantiles], x)
+			o[i] = stats.Percentile(t.quantiles[e*nQuantiles:(e+1)*nQuantiles], x)
 		}
 	}
-}
-
-// percentile places x among quantiles q (at 0, 5, ..., 100 percent) by
-// linear interpolation; a value equal to several quantiles gets the middle
-// of their span. Equal means within a relative 1e-9: unit values of one price
-// computed from different value and mass pairs differ in their last bits, and
-// the percentile must not jump on that.
-func percentile(q []float64, x float64) float64 {
-	step := 100 / float64(len(q)-1)
-	tol := 1e-9 * max(1, math.Abs(x))
-	lo, _ := slices.BinarySearch(q, x-tol) // first q >= x - tol
-	hi := lo
-	for hi < len(q) && q[hi] <= x+tol {
-		hi++
-	}
-	switch {
-	case hi > lo:
-		return step * float64(lo+hi-1) / 2
-	case lo == 0:
-		return 0
-	case lo == len(q):
-		return 100
-	}
-	return step * (float64(lo-1) + (x-q[lo-1])/(q[lo]-q[lo-1]))
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"risklane/sink"
+	"risklane/stats"
 )
 
 // DefaultCIFFOB is the CIF/FOB ratio used to bring the reporter's imports
@@ -657,7 +658,7 @@ func robustZ(flows []FlowGap) {
 	if len(xs) == 0 {
 		return
 	}
-	med := median(xs)
+	med := stats.MedianOf(xs)
 	dev := make([]float64, len(xs))
 	sumAbs := 0.0
 	for i, x := range xs {
@@ -667,7 +668,7 @@ func robustZ(flows []FlowGap) {
 	// 1.4826 * MAD estimates the standard deviation of normal data; when
 	// more than half the ratios are identical the MAD is zero and Iglewicz
 	// and Hoaglin's fallback, 1.2533 * mean absolute deviation, applies.
-	scale := 1.4826 * median(dev)
+	scale := 1.4826 * stats.MedianOf(dev)
 	if scale == 0 {
 		scale = 1.2533 * sumAbs / float64(len(xs))
 	}
@@ -682,16 +683,6 @@ func robustZ(flows []FlowGap) {
 		}
 		f.Z = (f.LogRatio - med) / scale
 	}
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // rankFlows orders flows (see Gaps for the rule) and numbers the ranked ones.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/stat"
+
+	"risklane/stats"
 )
 
 // Config controls Fit. Zero values take the documented defaults.
@@ -305,7 +307,7 @@ func (f *fitter) fit(j job, all []int32) Group {
 		f.sorted[i] = f.logUV[r]
 	}
 	slices.Sort(f.sorted)
-	g := Group{Level: j.level, Basis: j.basis, Code: j.code, N: len(all), FitRows: n, Quantiles: quantiles(f.sorted)}
+	g := Group{Level: j.level, Basis: j.basis, Code: j.code, N: len(all), FitRows: n, Quantiles: stats.Quantiles(f.sorted, numQuantiles)}
 	rng := rand.New(rand.NewPCG(f.cfg.Seed, groupSeed(j)))
 	opt := KMeansOptions{Restarts: f.cfg.Restarts, MaxIter: f.cfg.MaxIter}
 	kmax := min(f.cfg.KMax, n-1)
@@ -490,24 +492,6 @@ func silhouetteDist(dist []float64, n, k int, labels []int32) float64 {
 	return total / float64(n)
 }
 
-// quantileProbs are the probabilities of Group.Quantiles: 0%, 5%, ..., 100%.
+// numQuantiles is the number of Group.Quantiles, at 0%, 5%, ..., 100% (see
+// stats.Quantiles).
 const numQuantiles = 21
-
-// quantiles returns the numQuantiles quantiles of sorted x, linearly
-// interpolated between order statistics as numpy.quantile and pandas do by
-// default (Hyndman and Fan type 7), so that analysts reproduce them
-// (gonum's stat.Quantile offers types 1 and 4 only).
-func quantiles(sorted []float64) []float64 {
-	q := make([]float64, numQuantiles)
-	n := len(sorted)
-	for i := range q {
-		h := float64(n-1) * float64(i) / float64(numQuantiles-1)
-		lo := int(h)
-		if lo >= n-1 {
-			q[i] = sorted[n-1]
-			continue
-		}
-		q[i] = sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
-	}
-	return q
-}

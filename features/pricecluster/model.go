@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"sync"
+
+	"risklane/stats"
 )
 
 // Level is the product level a group is defined at.
@@ -327,37 +329,9 @@ func (m *Model) Apply(hs6 []int32, value, mass, qty []float64, out *Assignment) 
 			out.Low[i] = 1
 		}
 		out.LogDist[i] = lu - grp.Median()
-		out.Pctl[i] = percentile(grp.Quantiles, lu)
+		out.Pctl[i] = stats.Percentile(grp.Quantiles, lu)
 	}
 	return nil
-}
-
-// percentile places y in the distribution given by its quantiles at
-// 0, 5, ..., 100 percent, interpolating linearly between them. A value equal
-// to a run of equal quantiles (a group of identical prices) gets the middle
-// of the run.
-func percentile(q []float64, y float64) float64 {
-	const step = 100.0 / (numQuantiles - 1)
-	last := len(q) - 1
-	switch {
-	case y < q[0]:
-		return 0
-	case y > q[last]:
-		return 100
-	}
-	lo := 0
-	for lo < last && q[lo] < y {
-		lo++
-	}
-	hi := lo
-	for hi < last && q[hi+1] <= y {
-		hi++
-	}
-	if q[lo] == y {
-		return step * float64(lo+hi) / 2
-	}
-	// q[lo-1] < y < q[lo]
-	return step * (float64(lo-1) + (y-q[lo-1])/(q[lo]-q[lo-1]))
 }
 
 // WriteJSON saves the model.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"risklane/stats"
 )
 
 // Every training value lands in the bin its float32 threshold implies:
@@ -90,47 +92,6 @@ func TestBinsAreQuantiles(t *testing.T) {
 	}
 }
 
-// aucOf against the definition: the share of (positive, negative) pairs the
-// scores order correctly, ties counting one half.
-func TestAUC(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	for trial := range 20 {
-		n := 1 + r.IntN(300)
-		score, y := make([]float32, n), make([]float32, n)
-		for i := range score {
-			score[i] = float32(r.IntN(1 + trial*3)) // many ties in early trials
-			if r.Float64() < 0.3+0.02*float64(score[i]) {
-				y[i] = 1
-			}
-		}
-		var num, den float64
-		for i := range n {
-			for j := range n {
-				if y[i] == 1 && y[j] == 0 {
-					den++
-					switch {
-					case score[i] > score[j]:
-						num++
-					case score[i] == score[j]:
-						num += 0.5
-					}
-				}
-			}
-		}
-		want := num / den
-		got := aucOf(score, y)
-		if den == 0 {
-			if !math.IsNaN(got) {
-				t.Errorf("trial %d: one class, got %v, want NaN", trial, got)
-			}
-			continue
-		}
-		if math.Abs(got-want) > 1e-12 {
-			t.Errorf("trial %d: auc %v, pairwise %v", trial, got, want)
-		}
-	}
-}
-
 // Early stopping keeps the trees up to the best validation round, and the
 // kept model scores the validation set exactly as reported for that round.
 func TestEarlyStopping(t *testing.T) {
@@ -171,10 +132,11 @@ func TestEarlyStopping(t *testing.T) {
 			switch metric {
 			case AUC:
 				p := make([]float32, len(margins))
+				pos := make([]bool, len(margins))
 				for i, m := range margins {
-					p[i] = sigmoid(m)
+					p[i], pos[i] = sigmoid(m), yv[i] == 1
 				}
-				got = aucOf(p, toFloat32(yv))
+				got = stats.AUC(p, pos)
 			case LogLoss:
 				for i, m := range margins {
 					got += logLoss(float64(sigmoid(m)), yv[i])

@@ -27,6 +27,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"risklane/stats"
 )
 
 // Label values.
@@ -170,34 +172,14 @@ func (r ranking) atRate(labels []int8, revenue []float64, rate float64) AtRateRe
 	return res
 }
 
-// auc computes the Mann-Whitney statistic over r.order, whose tied scores are
-// adjacent. Each illicit row scores one point per clean row ranked strictly
-// below it and half a point per clean row tied with it; the sum is kept
-// doubled in an integer so that it is exact.
+// auc is stats.AUC over the labelled rows.
 func (r ranking) auc(scores []float64, labels []int8) float64 {
-	pos := int64(r.illicit)
-	neg := int64(len(r.order)) - pos
-	if pos == 0 || neg == 0 {
-		return math.NaN()
+	s := make([]float64, len(r.order))
+	pos := make([]bool, len(r.order))
+	for k, i := range r.order {
+		s[k], pos[k] = scores[i], labels[i] == Illicit
 	}
-	var twiceU int64
-	negSeen := int64(0)
-	for i := 0; i < len(r.order); {
-		key := rankKey(scores[r.order[i]])
-		var p, q int64
-		j := i
-		for ; j < len(r.order) && rankKey(scores[r.order[j]]) == key; j++ {
-			if labels[r.order[j]] == Illicit {
-				p++
-			} else {
-				q++
-			}
-		}
-		negSeen += q
-		twiceU += 2*p*(neg-negSeen) + p*q
-		i = j
-	}
-	return float64(twiceU) / (2 * float64(pos) * float64(neg))
+	return stats.AUC(s, pos)
 }
 
 // AUC returns the area under the ROC curve of the labelled rows, ties

@@ -11,50 +11,23 @@ import (
 )
 
 // strCol reads a string column, plain or dictionary-encoded.
-type strCol struct {
-	s    array.StringLike
-	dict *array.Dictionary
-}
+type strCol struct{ decl.Text }
 
 func newStrCol(a arrow.Array, name string) (strCol, error) {
-	switch c := a.(type) {
-	case array.StringLike:
-		return strCol{s: c}, nil
-	case *array.Dictionary:
-		if s, ok := c.Dictionary().(array.StringLike); ok {
-			return strCol{s: s, dict: c}, nil
-		}
-	}
-	return strCol{}, fmt.Errorf("column %q is %s; the canonical schema has strings", name, a.DataType())
+	t, err := decl.TextOf(a, name)
+	return strCol{t}, err
 }
 
 // get returns the value of row i; a null is the empty string, the same
 // "missing" category as an empty text field.
 func (c strCol) get(i int) string {
-	if c.dict != nil {
-		if c.dict.IsNull(i) {
-			return ""
-		}
-		return c.s.Value(c.dict.GetValueIndex(i))
-	}
-	if c.s.IsNull(i) {
-		return ""
-	}
-	return c.s.Value(i)
-}
-
-// column returns the array of the named field of rec.
-func column(rec arrow.RecordBatch, name string) (arrow.Array, bool) {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil, false
-	}
-	return rec.Column(idx[0]), true
+	v, _ := c.Value(i)
+	return v
 }
 
 // readFloats appends column name of rec to dst, NaN for nulls.
 func readFloats(rec arrow.RecordBatch, name string, dst []float64) ([]float64, error) {
-	a, ok := column(rec, name)
+	a, ok := decl.Field(rec, name)
 	if !ok {
 		return nil, fmt.Errorf("missing column %q", name)
 	}
@@ -79,7 +52,7 @@ func readFloats(rec arrow.RecordBatch, name string, dst []float64) ([]float64, e
 const noDay = math.MinInt32
 
 func readDays(rec arrow.RecordBatch, dst []int32) ([]int32, error) {
-	a, ok := column(rec, decl.Date)
+	a, ok := decl.Field(rec, decl.Date)
 	if !ok {
 		return nil, fmt.Errorf("missing column %q", decl.Date)
 	}
@@ -103,7 +76,7 @@ const unlabelled int8 = -1
 // ReadLabels appends the illicit labels of rec to dst: 1 illicit, 0 clean,
 // -1 not inspected (null). A value other than 0 or 1 is an error.
 func ReadLabels(rec arrow.RecordBatch, dst []int8) ([]int8, error) {
-	a, ok := column(rec, decl.Illicit)
+	a, ok := decl.Field(rec, decl.Illicit)
 	if !ok {
 		return nil, fmt.Errorf("missing label column %q", decl.Illicit)
 	}

@@ -188,7 +188,7 @@ func availability(batches []arrow.RecordBatch) func(string) bool {
 		}
 		present, data := true, false
 		for _, b := range batches {
-			a, ok := column(b, col)
+			a, ok := decl.Field(b, col)
 			if !ok {
 				present = false
 				break
@@ -213,7 +213,7 @@ func extraColumns(batches []arrow.RecordBatch, has func(string) bool) ([]string,
 			continue
 		}
 		for _, b := range batches {
-			a, _ := column(b, name)
+			a, _ := decl.Field(b, name)
 			if _, err := newStrCol(a, name); err != nil {
 				return nil, fmt.Errorf("features: extra attribute %w", err)
 			}
@@ -308,7 +308,7 @@ func readHistory(batches []arrow.RecordBatch, p *plan) (*history, error) {
 			return nil, where(err)
 		}
 		h.labels = labels
-		if a, ok := column(rec, decl.DeclarationID); ok {
+		if a, ok := decl.Field(rec, decl.DeclarationID); ok {
 			c, err := newStrCol(a, decl.DeclarationID)
 			if err != nil {
 				return nil, where(err)
@@ -325,7 +325,7 @@ func readHistory(batches []arrow.RecordBatch, p *plan) (*history, error) {
 			if kd.isPair() || kd.digits > 0 {
 				continue
 			}
-			a, _ := column(rec, kd.col)
+			a, _ := decl.Field(rec, kd.col)
 			c, err := newStrCol(a, kd.col)
 			if err != nil {
 				return nil, where(err)
@@ -335,7 +335,7 @@ func readHistory(batches []arrow.RecordBatch, p *plan) (*history, error) {
 			}
 		}
 		if hasHS {
-			a, _ := column(rec, decl.HSCode)
+			a, _ := decl.Field(rec, decl.HSCode)
 			c, err := newStrCol(a, decl.HSCode)
 			if err != nil {
 				return nil, where(err)

@@ -73,8 +73,8 @@ const (
 	numCIF
 	numTaxRate
 	numTaxes
-	numValue // CIF, else FOB
-	numMass  // net mass, else gross weight
+	numValue // decl.CustomsValue: CIF, else FOB
+	numMass  // decl.Mass: net mass, else gross weight
 	nNum
 )
 

@@ -89,7 +89,7 @@ func (s *State) GroupOf() []string {
 func (s *State) Check(schema *arrow.Schema) error {
 	var missing []string
 	for _, c := range s.Columns() {
-		if len(schema.FieldIndices(c)) == 0 {
+		if !schema.HasField(c) {
 			missing = append(missing, c)
 		}
 	}
@@ -298,7 +298,7 @@ func (s *State) encode(rec arrow.RecordBatch, in *inputs, buf *[]byte) error {
 		if kd.isPair() || kd.digits > 0 {
 			continue
 		}
-		a, _ := column(rec, kd.col)
+		a, _ := decl.Field(rec, kd.col)
 		c, err := newStrCol(a, kd.col)
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
@@ -313,7 +313,7 @@ func (s *State) encode(rec arrow.RecordBatch, in *inputs, buf *[]byte) error {
 		}
 	}
 	if hasHS {
-		a, _ := column(rec, decl.HSCode)
+		a, _ := decl.Field(rec, decl.HSCode)
 		c, err := newStrCol(a, decl.HSCode)
 		if err != nil {
 			return fmt.Errorf("features: %w", err)
@@ -373,8 +373,8 @@ func growFloat(dst []float64, n int) []float64 {
 }
 
 // readNumeric reads the numeric canonical columns among cols of rec into
-// in.num, replacing what was there, and derives the coalesced value (CIF,
-// else FOB) and mass (net, else gross).
+// in.num, replacing what was there, and derives the customs value and the
+// mass by decl.CustomsValue and decl.Mass.
 func readNumeric(rec arrow.RecordBatch, cols []string, in *inputs) error {
 	for j, name := range numColumns {
 		if !slices.Contains(cols, name) {
@@ -388,7 +388,10 @@ func readNumeric(rec arrow.RecordBatch, cols []string, in *inputs) error {
 		in.num[j] = v
 	}
 	rows := int(rec.NumRows())
-	for _, d := range []struct{ dst, first, second int }{{numValue, numCIF, numFOB}, {numMass, numNet, numGross}} {
+	for _, d := range []struct {
+		dst, first, second int
+		rule               func(first, second float64) float64
+	}{{numValue, numCIF, numFOB, decl.CustomsValue}, {numMass, numNet, numGross, decl.Mass}} {
 		first, second := in.num[d.first], in.num[d.second]
 		if first == nil && second == nil {
 			in.num[d.dst] = nil
@@ -396,14 +399,14 @@ func readNumeric(rec arrow.RecordBatch, cols []string, in *inputs) error {
 		}
 		out := growFloat(in.num[d.dst], rows)
 		for i := range out {
-			v := math.NaN()
+			a, b := math.NaN(), math.NaN()
 			if first != nil {
-				v = first[i]
+				a = first[i]
 			}
-			if math.IsNaN(v) && second != nil {
-				v = second[i]
+			if second != nil {
+				b = second[i]
 			}
-			out[i] = v
+			out[i] = d.rule(a, b)
 		}
 		in.num[d.dst] = out
 	}

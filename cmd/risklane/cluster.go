@@ -169,66 +169,32 @@ func (in *clusterInput) release() {
 	}
 }
 
-// floats reads a float64 column; nulls become NaN.
-func floats(rec arrow.RecordBatch, name string) *array.Float64 {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil
-	}
-	a, _ := rec.Column(idx[0]).(*array.Float64)
-	return a
-}
-
-func valueAt(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
-	}
-	return a.Value(i)
-}
-
 func (in *clusterInput) add(rec arrow.RecordBatch) error {
-	col := func(name string) (arrow.Array, error) {
-		idx := rec.Schema().FieldIndices(name)
-		if len(idx) == 0 {
-			return nil, fmt.Errorf("cluster: the input has no %s column", name)
-		}
-		return rec.Column(idx[0]), nil
-	}
-	ids, err := col(decl.DeclarationID)
-	if err != nil {
-		return err
-	}
-	hsArr, err := col(decl.HSCode)
-	if err != nil {
-		return err
-	}
-	hs, ok := hsArr.(*array.String)
+	ids, ok := decl.Field(rec, decl.DeclarationID)
 	if !ok {
-		return fmt.Errorf("cluster: column %s is %s, want string", decl.HSCode, hsArr.DataType())
+		return fmt.Errorf("cluster: the input has no %s column", decl.DeclarationID)
+	}
+	hs, err := decl.Need[*array.String](rec, decl.HSCode)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	am, err := decl.ReadAmounts(rec)
+	if err != nil {
+		return fmt.Errorf("cluster: %w", err)
 	}
 	ids.Retain()
 	hs.Retain()
 	in.ids = append(in.ids, ids)
 	in.hs = append(in.hs, hs)
-	cif, fob := floats(rec, decl.CIFValue), floats(rec, decl.FOBValue)
-	net, gross, qty := floats(rec, decl.NetMassKg), floats(rec, decl.GrossWeightKg), floats(rec, decl.Quantity)
 	for i := range int(rec.NumRows()) {
 		code := pricecluster.NoHS6
 		if hs.IsValid(i) {
 			code = pricecluster.ParseHS6(hs.Value(i))
 		}
-		v := valueAt(cif, i)
-		if !(v > 0) {
-			v = valueAt(fob, i)
-		}
-		m := valueAt(net, i)
-		if !(m > 0) {
-			m = valueAt(gross, i)
-		}
 		in.hs6 = append(in.hs6, code)
-		in.value = append(in.value, v)
-		in.mass = append(in.mass, m)
-		in.qty = append(in.qty, valueAt(qty, i))
+		in.value = append(in.value, am.Value(i))
+		in.mass = append(in.mass, am.Mass(i))
+		in.qty = append(in.qty, am.Quantity(i))
 	}
 	return nil
 }

@@ -286,12 +286,9 @@ func thousandsInt(n int) string {
 func labelledRows(batches []arrow.RecordBatch) int {
 	n := 0
 	for _, b := range batches {
-		idx := b.Schema().FieldIndices(decl.Illicit)
-		if len(idx) == 0 {
-			continue
+		if c, ok := decl.Field(b, decl.Illicit); ok {
+			n += c.Len() - c.NullN()
 		}
-		c := b.Column(idx[0])
-		n += c.Len() - c.NullN()
 	}
 	return n
 }

@@ -49,12 +49,11 @@ func NewDATEWriter(w io.Writer) *DATEWriter {
 func (d *DATEWriter) Write(rec arrow.RecordBatch) error {
 	cols := make([]arrow.Array, len(dateColumns))
 	for i, name := range dateColumns {
-		idx := rec.Schema().FieldIndices(name)
-		if len(idx) == 0 {
+		col, ok := decl.Field(rec, name)
+		if !ok {
 			return fmt.Errorf("DATE format: the batch has no %q column", name)
 		}
 		c, _ := decl.Lookup(name)
-		col := rec.Column(idx[0])
 		if !arrow.TypeEqual(col.DataType(), c.Type) {
 			return fmt.Errorf("DATE format: column %q is %s, want %s", name, col.DataType(), c.Type)
 		}

@@ -177,32 +177,17 @@ func (s *Signals) Apply(origin, hs []string, year []int32, out *SignalColumns) e
 // (columns origin_country, hs_code and date; see package decl). Rows with a
 // null origin, code or date get no signal (Level 0).
 func (s *Signals) ApplyBatch(rec arrow.RecordBatch, out *SignalColumns) error {
-	sch := rec.Schema()
-	col := func(name string) (arrow.Array, error) {
-		idx := sch.FieldIndices(name)
-		if len(idx) == 0 {
-			return nil, fmt.Errorf("mirror signals: the batch has no %q column", name)
-		}
-		return rec.Column(idx[0]), nil
-	}
-	oa, err := col(decl.OriginCountry)
+	origin, err := decl.Need[*array.String](rec, decl.OriginCountry)
 	if err != nil {
-		return err
+		return fmt.Errorf("mirror signals: %w", err)
 	}
-	ha, err := col(decl.HSCode)
+	hs, err := decl.Need[*array.String](rec, decl.HSCode)
 	if err != nil {
-		return err
+		return fmt.Errorf("mirror signals: %w", err)
 	}
-	da, err := col(decl.Date)
+	date, err := decl.Need[*array.Date32](rec, decl.Date)
 	if err != nil {
-		return err
-	}
-	origin, ok1 := oa.(*array.String)
-	hs, ok2 := ha.(*array.String)
-	date, ok3 := da.(*array.Date32)
-	if !ok1 || !ok2 || !ok3 {
-		return fmt.Errorf("mirror signals: expected string %s and %s and date32 %s, got %s, %s, %s",
-			decl.OriginCountry, decl.HSCode, decl.Date, oa.DataType(), ha.DataType(), da.DataType())
+		return fmt.Errorf("mirror signals: %w", err)
 	}
 	n := int(rec.NumRows())
 	out.reset(n)

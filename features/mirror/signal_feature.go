@@ -109,17 +109,24 @@ func declaredRates(batches []arrow.RecordBatch) (*Tariffs, error) {
 		if err != nil {
 			return nil, err
 		}
-		cif, fob := floatColumn(b, decl.CIFValue), floatColumn(b, decl.FOBValue)
-		tax, rate := floatColumn(b, decl.TotalTaxes), floatColumn(b, decl.TaxRate)
+		am, err := decl.ReadAmounts(b)
+		if err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		tax, err := decl.Float64s(b, decl.TotalTaxes)
+		if err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
+		rate, err := decl.Float64s(b, decl.TaxRate)
+		if err != nil {
+			return nil, fmt.Errorf("mirror: %w", err)
+		}
 		for i := range int(b.NumRows()) {
 			h, _ := hsAt(i)
-			v := floatAt(cif, i)
-			if !(v > 0) {
-				v = floatAt(fob, i)
-			}
-			t := floatAt(tax, i)
+			v := am.Value(i)
+			t := decl.FloatAt(tax, i)
 			if math.IsNaN(t) {
-				t = floatAt(rate, i) * v / 100
+				t = decl.FloatAt(rate, i) * v / 100
 			}
 			hs = append(hs, h)
 			taxes = append(taxes, t)
@@ -175,7 +182,7 @@ func (sc *featureScratch) read(rec arrow.RecordBatch) error {
 	if err != nil {
 		return err
 	}
-	da, ok := fieldOf(rec, decl.Date)
+	da, ok := decl.Field(rec, decl.Date)
 	if !ok {
 		return fmt.Errorf("mirror: the mirror features need column %s, which the data lacks", decl.Date)
 	}
@@ -219,51 +226,15 @@ func (f *Feature) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func fieldOf(rec arrow.RecordBatch, name string) (arrow.Array, bool) {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil, false
-	}
-	return rec.Column(idx[0]), true
-}
-
 // stringColumn returns a reader of a string column, plain or
 // dictionary-encoded; it reports false for a null.
 func stringColumn(rec arrow.RecordBatch, name string) (func(i int) (string, bool), error) {
-	a, ok := fieldOf(rec, name)
+	t, ok, err := decl.Strings(rec, name)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: %w", err)
+	}
 	if !ok {
 		return nil, fmt.Errorf("mirror: the mirror features need column %s, which the data lacks", name)
 	}
-	switch c := a.(type) {
-	case array.StringLike:
-		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }, nil
-	case *array.Dictionary:
-		if d, ok := c.Dictionary().(array.StringLike); ok {
-			return func(i int) (string, bool) {
-				if c.IsNull(i) {
-					return "", false
-				}
-				return d.Value(c.GetValueIndex(i)), true
-			}, nil
-		}
-	}
-	return nil, fmt.Errorf("mirror: column %s is %s; the canonical schema has strings", name, a.DataType())
-}
-
-// floatColumn returns the named float64 column, nil when absent or of
-// another type.
-func floatColumn(rec arrow.RecordBatch, name string) *array.Float64 {
-	a, ok := fieldOf(rec, name)
-	if !ok {
-		return nil
-	}
-	c, _ := a.(*array.Float64)
-	return c
-}
-
-func floatAt(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
-	}
-	return a.Value(i)
+	return t.Value, nil
 }

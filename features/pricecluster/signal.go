@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/decl"
 	"risklane/features"
@@ -35,9 +33,9 @@ func init() {
 // in the feature state as JSON (WriteJSON, ReadModel), so that a loaded
 // model applies exactly the clusters it was trained with.
 //
-// The unit value is the customs value (CIF, else FOB) per kg of net mass
-// (else gross weight), or per unit of quantity when there is no mass: the
-// same as risklane cluster reads.
+// The unit value is the customs value (decl.CustomsValue: CIF, else FOB) per
+// kg of mass (decl.Mass: net, else gross), or per unit of quantity when there
+// is no mass: the same as risklane cluster and the report read.
 //
 // k-means never sees a label, so fitting it on every training row and
 // giving the training rows the features that Apply gives new declarations
@@ -147,85 +145,35 @@ func (c *declColumns) reset() {
 }
 
 // add appends the rows of rec: the HS6 code (NoHS6 when null or not a
-// code), the customs value (CIF when positive, else FOB), the mass (net when
-// positive, else gross) and the quantity, NaN where missing.
+// code), the customs value and the mass (decl.CustomsValue, decl.Mass) and
+// the quantity, NaN where missing.
 func (c *declColumns) add(rec arrow.RecordBatch) error {
-	hsArr, ok := field(rec, decl.HSCode)
+	hs, ok, err := decl.Strings(rec, decl.HSCode)
+	if err != nil {
+		return fmt.Errorf("pricecluster: %w", err)
+	}
 	if !ok {
 		return fmt.Errorf("pricecluster: the cluster features need column %s, which the data lacks", decl.HSCode)
 	}
-	hs, err := stringsOf(hsArr)
+	am, err := decl.ReadAmounts(rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("pricecluster: %w", err)
 	}
-	var cols [5]*array.Float64
-	for i, name := range []string{decl.CIFValue, decl.FOBValue, decl.NetMassKg, decl.GrossWeightKg, decl.Quantity} {
-		a, ok := field(rec, name)
-		if !ok {
-			continue
-		}
-		if cols[i], ok = a.(*array.Float64); !ok {
-			return fmt.Errorf("pricecluster: column %s is %s; the canonical schema has float64", name, a.DataType())
-		}
-	}
-	cif, fob, net, gross, qty := cols[0], cols[1], cols[2], cols[3], cols[4]
-	if cif == nil && fob == nil {
+	if am.CIF == nil && am.FOB == nil {
 		return fmt.Errorf("pricecluster: the cluster features need a customs value, and the data has neither %s nor %s", decl.CIFValue, decl.FOBValue)
 	}
-	if net == nil && gross == nil && qty == nil {
+	if am.Net == nil && am.Gross == nil && am.Qty == nil {
 		return fmt.Errorf("pricecluster: the cluster features need a mass or a quantity (%s, %s or %s), and the data has none", decl.NetMassKg, decl.GrossWeightKg, decl.Quantity)
 	}
 	for i := range int(rec.NumRows()) {
 		code := NoHS6
-		if v, ok := hs(i); ok {
+		if v, ok := hs.Value(i); ok {
 			code = ParseHS6(v)
 		}
-		v := floatAt(cif, i)
-		if !(v > 0) {
-			v = floatAt(fob, i)
-		}
-		m := floatAt(net, i)
-		if !(m > 0) {
-			m = floatAt(gross, i)
-		}
 		c.hs6 = append(c.hs6, code)
-		c.value = append(c.value, v)
-		c.mass = append(c.mass, m)
-		c.qty = append(c.qty, floatAt(qty, i))
+		c.value = append(c.value, am.Value(i))
+		c.mass = append(c.mass, am.Mass(i))
+		c.qty = append(c.qty, am.Quantity(i))
 	}
 	return nil
-}
-
-func field(rec arrow.RecordBatch, name string) (arrow.Array, bool) {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil, false
-	}
-	return rec.Column(idx[0]), true
-}
-
-// stringsOf returns a reader of a string column, plain or dictionary-encoded;
-// it reports false for a null.
-func stringsOf(a arrow.Array) (func(i int) (string, bool), error) {
-	switch c := a.(type) {
-	case array.StringLike:
-		return func(i int) (string, bool) { return c.Value(i), c.IsValid(i) }, nil
-	case *array.Dictionary:
-		if d, ok := c.Dictionary().(array.StringLike); ok {
-			return func(i int) (string, bool) {
-				if c.IsNull(i) {
-					return "", false
-				}
-				return d.Value(c.GetValueIndex(i)), true
-			}, nil
-		}
-	}
-	return nil, fmt.Errorf("pricecluster: column %s is %s; the canonical schema has strings", decl.HSCode, a.DataType())
-}
-
-func floatAt(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
-	}
-	return a.Value(i)
 }

@@ -18,13 +18,12 @@ import (
 func SplitByDate(batches []arrow.RecordBatch, from time.Time) (before, after []arrow.RecordBatch, err error) {
 	cut := arrow.Date32FromTime(from)
 	for bi, b := range batches {
-		idx := b.Schema().FieldIndices(decl.Date)
-		if len(idx) == 0 {
-			return nil, nil, fmt.Errorf("riskmodel: batch %d has no %q column to split on", bi+1, decl.Date)
+		d, ok, err := decl.Get[*array.Date32](b, decl.Date)
+		if err != nil {
+			return nil, nil, fmt.Errorf("riskmodel: %w", err)
 		}
-		d, ok := b.Column(idx[0]).(*array.Date32)
 		if !ok {
-			return nil, nil, fmt.Errorf("riskmodel: column %q is %s; the canonical schema has date32", decl.Date, b.Column(idx[0]).DataType())
+			return nil, nil, fmt.Errorf("riskmodel: batch %d has no %q column to split on", bi+1, decl.Date)
 		}
 		late := func(i int) bool { return d.IsValid(i) && d.Value(i) >= cut }
 		// runs of rows on one side, so that sorted data is two slices

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -58,9 +57,9 @@ const (
 type Columns struct {
 	IDs, Origin []string
 	HS6         []int32
-	// Value is the CIF value (FOB when CIF is missing or zero), Mass the net
-	// mass (gross weight when net is missing or zero), Qty the quantity:
-	// the unit-value inputs `risklane cluster` uses.
+	// Value is the customs value and Mass the mass (decl.CustomsValue,
+	// decl.Mass), Qty the quantity: the unit-value inputs `risklane
+	// cluster` uses.
 	Value, Mass, Qty []float64
 	Labels           []int8
 	Revenue          []float64 // NaN when unknown
@@ -72,21 +71,26 @@ func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
 	c := &Columns{}
 	for _, rec := range batches {
 		n := int(rec.NumRows())
-		ids, err := stringColumn(rec, decl.DeclarationID, true)
+		ids, err := decl.Need[*array.String](rec, decl.DeclarationID)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("report: %w", err)
 		}
-		origin, err := stringColumn(rec, decl.OriginCountry, false)
+		origin, _, err := decl.Get[*array.String](rec, decl.OriginCountry)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("report: %w", err)
 		}
-		hs, err := stringColumn(rec, decl.HSCode, true)
+		hs, err := decl.Need[*array.String](rec, decl.HSCode)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("report: %w", err)
 		}
-		cif, fob := floatColumn(rec, decl.CIFValue), floatColumn(rec, decl.FOBValue)
-		net, gross, qty := floatColumn(rec, decl.NetMassKg), floatColumn(rec, decl.GrossWeightKg), floatColumn(rec, decl.Quantity)
-		rev := floatColumn(rec, decl.Revenue)
+		am, err := decl.ReadAmounts(rec)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		rev, err := decl.Float64s(rec, decl.Revenue)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
 		for i := range n {
 			c.IDs = append(c.IDs, value(ids, i))
 			c.Origin = append(c.Origin, value(origin, i))
@@ -95,18 +99,10 @@ func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
 				code = pricecluster.ParseHS6(hs.Value(i))
 			}
 			c.HS6 = append(c.HS6, code)
-			v := floatAt(cif, i)
-			if !(v > 0) {
-				v = floatAt(fob, i)
-			}
-			m := floatAt(net, i)
-			if !(m > 0) {
-				m = floatAt(gross, i)
-			}
-			c.Value = append(c.Value, v)
-			c.Mass = append(c.Mass, m)
-			c.Qty = append(c.Qty, floatAt(qty, i))
-			c.Revenue = append(c.Revenue, floatAt(rev, i))
+			c.Value = append(c.Value, am.Value(i))
+			c.Mass = append(c.Mass, am.Mass(i))
+			c.Qty = append(c.Qty, am.Quantity(i))
+			c.Revenue = append(c.Revenue, decl.FloatAt(rev, i))
 		}
 		if c.Labels, err = features.ReadLabels(rec, c.Labels); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
@@ -115,40 +111,9 @@ func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
 	return c, nil
 }
 
-func stringColumn(rec arrow.RecordBatch, name string, required bool) (*array.String, error) {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		if required {
-			return nil, fmt.Errorf("report: the declarations have no %s column", name)
-		}
-		return nil, nil
-	}
-	s, ok := rec.Column(idx[0]).(*array.String)
-	if !ok {
-		return nil, fmt.Errorf("report: column %s is %s, want string", name, rec.Column(idx[0]).DataType())
-	}
-	return s, nil
-}
-
 func value(a *array.String, i int) string {
 	if a == nil || a.IsNull(i) {
 		return ""
-	}
-	return a.Value(i)
-}
-
-func floatColumn(rec arrow.RecordBatch, name string) *array.Float64 {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil
-	}
-	a, _ := rec.Column(idx[0]).(*array.Float64)
-	return a
-}
-
-func floatAt(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
 	}
 	return a.Value(i)
 }

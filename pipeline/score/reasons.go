@@ -539,8 +539,8 @@ func (v *rowView) value(i int, name string) (string, bool) {
 		if v.cols == nil {
 			v.cols = map[string]*array.String{}
 		}
-		if idx := v.rec.Schema().FieldIndices(name); len(idx) > 0 {
-			c, _ = v.rec.Column(idx[0]).(*array.String)
+		if a, ok := decl.Field(v.rec, name); ok {
+			c, _ = a.(*array.String)
 		}
 		v.cols[name] = c
 	}

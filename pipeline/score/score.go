@@ -272,15 +272,7 @@ func drain(in <-chan batch) {
 
 // idColumn returns the declaration_id column of rec.
 func idColumn(rec arrow.RecordBatch) (*array.String, error) {
-	idx := rec.Schema().FieldIndices(decl.DeclarationID)
-	if len(idx) == 0 {
-		return nil, fmt.Errorf("input has no %s column", decl.DeclarationID)
-	}
-	ids, ok := rec.Column(idx[0]).(*array.String)
-	if !ok {
-		return nil, fmt.Errorf("column %s is %s, want string", decl.DeclarationID, rec.Column(idx[0]).DataType())
-	}
-	return ids, nil
+	return decl.Need[*array.String](rec, decl.DeclarationID)
 }
 
 // scoredBatch is a worker's output for one batch.

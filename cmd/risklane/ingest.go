@@ -12,6 +12,8 @@ import (
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/sink"
+
+	"risklane/pipeline/run"
 )
 
 var ingestFlags struct {
@@ -208,7 +210,7 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 		sum.rejects = rejects
 	}
 	if t := sum.total; t.Read > 0 && float64(t.Rejected) > maxRate*float64(t.Read) {
-		return sum, &exitError{code: exitRejectRate, err: fmt.Errorf("%d of %d rows rejected (%.2f%%), more than --max-reject-rate %g allows; no output written%s",
+		return sum, &exitError{code: run.ExitRejectRate, err: fmt.Errorf("%d of %d rows rejected (%.2f%%), more than --max-reject-rate %g allows; no output written%s",
 			t.Rejected, t.Read, 100*float64(t.Rejected)/float64(t.Read), maxRate, rejectsHint(rejects))}
 	}
 	if w != nil {

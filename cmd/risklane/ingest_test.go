@@ -20,6 +20,8 @@ import (
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/internal/testenv"
+
+	"risklane/pipeline/run"
 )
 
 // runIngestCLI runs one risklane command line with the flags of the ingest
@@ -88,7 +90,7 @@ func TestIngestRejectRate(t *testing.T) {
 	// 2 of 10 rejected: over a 10% limit, exit 3, no output, rejects kept.
 	summary, err := runIngestCLI("ingest", "--in", in, "--profile", "date", "--out", out, "--rejects", rej, "--max-reject-rate", "0.1")
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitRejectRate || !strings.Contains(err.Error(), "2 of 10 rows rejected") {
+	if !errors.As(err, &ee) || ee.code != run.ExitRejectRate || !strings.Contains(err.Error(), "2 of 10 rows rejected") {
 		t.Fatalf("err %v\n%s", err, summary)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

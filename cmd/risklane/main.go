@@ -16,19 +16,6 @@ import (
 	"risklane/pipeline/run"
 )
 
-// Exit codes, documented in the README.
-const (
-	exitOK         = 0
-	exitFailure    = 1 // the run failed: bad input, missing file, model mismatch
-	exitUsage      = 2 // the command line is wrong
-	exitRejectRate = 3 // too many rows were rejected (--max-reject-rate)
-	// exitModelMismatch: the model's features cannot be computed from the
-	// input (score, run); nothing was written.
-	exitModelMismatch = 4
-	// exitBusy: another run of the same nightly job holds its lock (run).
-	exitBusy = 5
-)
-
 // exitError carries a specific exit code out of a command.
 type exitError struct {
 	code int

@@ -151,7 +151,7 @@ func TestReliabilityModelFileKinds(t *testing.T) {
 			// and the score command fails the same way, exit 1
 			out := filepath.Join(t.TempDir(), "ranked.csv")
 			_, err = runScore(t, "--model", dir, "--profile", "canonical", "--in", "testdata/oldmodel/night.csv", "--out", out)
-			if code := exitCodeOf(err); code != exitFailure || !strings.Contains(err.Error(), tc.want) {
+			if code := exitCodeOf(err); code != run.ExitFailure || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("score: exit %d, %v", code, err)
 			}
 		})
@@ -237,8 +237,8 @@ func TestReliabilityRankByRevenueWithoutHead(t *testing.T) {
 	outDir := t.TempDir()
 	out := filepath.Join(outDir, "ranked.csv")
 	_, err := runScore(t, "--model", dir, "--profile", "canonical", "--in", "testdata/oldmodel/night.csv", "--out", out, "--rank-by", "expected-revenue")
-	if code := exitCodeOf(err); code != exitUsage || !strings.Contains(err.Error(), "no revenue head") {
-		t.Fatalf("score: exit %d, %v; want exit %d and \"no revenue head\"", code, err, exitUsage)
+	if code := exitCodeOf(err); code != run.ExitUsage || !strings.Contains(err.Error(), "no revenue head") {
+		t.Fatalf("score: exit %d, %v; want exit %d and \"no revenue head\"", code, err, run.ExitUsage)
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
 		t.Fatalf("the refused run wrote %v", entries)

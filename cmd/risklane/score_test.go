@@ -29,18 +29,6 @@ import (
 	"risklane/sink"
 )
 
-// The exit codes the commands document are the ones package run gives.
-func TestExitCodesAgree(t *testing.T) {
-	for _, c := range []struct{ cmd, run int }{
-		{exitOK, run.ExitOK}, {exitFailure, run.ExitFailure}, {exitUsage, run.ExitUsage},
-		{exitRejectRate, run.ExitRejectRate}, {exitModelMismatch, run.ExitModelMismatch}, {exitBusy, run.ExitBusy},
-	} {
-		if c.cmd != c.run {
-			t.Errorf("cmd/risklane says %d, package run %d", c.cmd, c.run)
-		}
-	}
-}
-
 // scoreFixture is a small trained model and a night's input.
 type scoreFixture struct {
 	model, input string
@@ -181,14 +169,14 @@ func scoreUsageAndRefusals(t *testing.T, fx scoreFixture) {
 		code int
 		want string
 	}{
-		{[]string{"--model", fx.model}, exitUsage, "give --model, --in, --profile and --out"},
-		{append(base[:len(base):len(base)], "--budget", "5 percent"), exitUsage, "--budget"},
-		{append(base[:len(base):len(base)], "--explore", "101%"), exitUsage, "--explore"},
-		{append(base[:len(base):len(base)], "--rank-by", "luck"), exitUsage, "--rank-by"},
-		{append(base[:len(base):len(base)], "--max-reject-rate", "2 percent"), exitUsage, "--max-reject-rate"},
-		{append(base[:len(base):len(base)], "--log-format", "xml"), exitUsage, "--log-format"},
-		{[]string{"--model", filepath.Join(dir, "nope"), "--profile", "canonical", "--in", fx.input, "--out", out}, exitFailure, "not a model folder"},
-		{[]string{"--model", fx.model, "--profile", "canonical", "--in", filepath.Join(dir, "nope.csv"), "--out", out}, exitFailure, "nope.csv"},
+		{[]string{"--model", fx.model}, run.ExitUsage, "give --model, --in, --profile and --out"},
+		{append(base[:len(base):len(base)], "--budget", "5 percent"), run.ExitUsage, "--budget"},
+		{append(base[:len(base):len(base)], "--explore", "101%"), run.ExitUsage, "--explore"},
+		{append(base[:len(base):len(base)], "--rank-by", "luck"), run.ExitUsage, "--rank-by"},
+		{append(base[:len(base):len(base)], "--max-reject-rate", "2 percent"), run.ExitUsage, "--max-reject-rate"},
+		{append(base[:len(base):len(base)], "--log-format", "xml"), run.ExitUsage, "--log-format"},
+		{[]string{"--model", filepath.Join(dir, "nope"), "--profile", "canonical", "--in", fx.input, "--out", out}, run.ExitFailure, "not a model folder"},
+		{[]string{"--model", fx.model, "--profile", "canonical", "--in", filepath.Join(dir, "nope.csv"), "--out", out}, run.ExitFailure, "nope.csv"},
 	} {
 		_, err := runScore(t, tc.args...)
 		if code := exitCodeOf(err); code != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -228,7 +216,7 @@ func scoreUsageAndRefusals(t *testing.T, fx scoreFixture) {
 		t.Fatal(err)
 	}
 	_, err = runScore(t, "--model", fx.model, "--profile", "canonical", "--in", in, "--out", out, "--rejects", filepath.Join(dir, "rejects.csv"))
-	if exitCodeOf(err) != exitModelMismatch || !strings.Contains(err.Error(), drop) {
+	if exitCodeOf(err) != run.ExitModelMismatch || !strings.Contains(err.Error(), drop) {
 		t.Fatalf("mismatch: exit %d, %v", exitCodeOf(err), err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {

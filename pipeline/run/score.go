@@ -20,7 +20,8 @@ import (
 	"risklane/sink"
 )
 
-// Exit codes of risklane, as cmd/risklane documents them.
+// Exit codes of risklane: the one table, which every command uses and
+// docs/DESIGN.md ("Exit codes") documents.
 const (
 	ExitOK            = 0
 	ExitFailure       = 1 // the run failed: bad input, missing file, I/O error

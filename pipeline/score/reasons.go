@@ -137,9 +137,12 @@ var templates = []template{
 	{"*uv_cluster_rank", "cluster", func(f fact) string {
 		return "unit value in price cluster " + number(f.v) + " of HS " + f.hs(6) + " (0 is the cheapest)"
 	}, code("price cluster of its HS6 (0 is the cheapest)", number)},
+	// uv_log_dist_median is the distance to the median of the row's whole
+	// price group (its HS6, or the HS4 heading or all rows a sparse code
+	// falls back to), not to the median of its cluster.
 	{"*uv_log_dist_median", "cluster", func(f fact) string {
-		return relative("unit value", math.Exp(f.v), "its HS "+f.hs(6)+" price cluster's median")
-	}, fixed("unit value as a share of its price cluster's median", func(v float64) string { return percent(math.Exp(v)) })},
+		return relative("unit value", math.Exp(f.v), "the HS "+f.hs(6)+" median")
+	}, fixed("unit value as a share of its HS6 median", func(v float64) string { return percent(math.Exp(v)) })},
 	{"*uv_percentile", "cluster", func(f fact) string { return "unit value at the " + ordinal(f.v) + " percentile of HS " + f.hs(6) }, fixed("percentile of the unit value in its HS6", number)},
 	// Mirror statistics.
 	{"*mirror_rel_gap", "mirror", func(f fact) string {

@@ -58,6 +58,7 @@ func TestSentences(t *testing.T) {
 		{"log_uv_kg", math.Log(12.5), "value per kg 12.5"},
 		{"pricecluster_uv_low_cluster", 1, "unit value in the lowest price cluster of HS 870323"},
 		{"uv_cluster_rank", 0, "unit value in price cluster 0 of HS 870323 (0 is the cheapest)"},
+		{"pricecluster_uv_log_dist_median", math.Log(0.6), "unit value 40% below the HS 870323 median"},
 		{"mirror_rel_gap", 0.4, "partners report 40% more HS 870323 trade from JPN than is declared"},
 		{"risk_importer", 0.34, "importer's past fraud rate 34%"},
 		{"risk_importer", 0.034, "importer's past fraud rate 3.4%"},

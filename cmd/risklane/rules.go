@@ -11,12 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"risklane/features"
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/models/kinds"
 	"risklane/models/rules"
-	"risklane/pipeline/score"
 )
 
 func init() { rootCmd.AddCommand(newRulesCmd()) }
@@ -201,7 +201,7 @@ func printRules(w io.Writer, rep rulesReport) {
 		how = "the training rows, with the out-of-fold features the trees were trained on"
 	}
 	fmt.Fprintf(w, "measured on %s labelled declarations of %s (%s); %s illicit\n",
-		score.FormatNumber(float64(d.Labelled)), strings.Join(d.Files, ", "), how, score.FormatPercent(d.BaseRate))
+		features.FormatNumber(float64(d.Labelled)), strings.Join(d.Files, ", "), how, features.FormatPercent(d.BaseRate))
 	minRows := max(1, int(math.Ceil(rep.MinSupport*float64(d.Labelled)-1e-9)))
 	merge := "near-duplicates kept"
 	if rep.Similarity > 0 {
@@ -209,7 +209,7 @@ func printRules(w io.Writer, rep rulesReport) {
 	}
 	by := map[rules.Rank]string{rules.ByZ: "z-score of the fraud rate", rules.ByRate: "fraud rate", rules.ByValue: "leaf output"}[rep.Rank]
 	fmt.Fprintf(w, "ranked by %s; support at least %s (%s rows); %s\n\n", by,
-		score.FormatPercent(rep.MinSupport), score.FormatNumber(float64(minRows)), merge)
+		features.FormatPercent(rep.MinSupport), features.FormatNumber(float64(minRows)), merge)
 	if len(rep.Rules) == 0 {
 		fmt.Fprintln(w, "no rule reaches the minimum support; lower --min-support")
 		return

@@ -20,9 +20,10 @@ import (
 // feature layer: risklane train --trade FILE --reporter ISO3.
 const GroupName = "mirror"
 
-func init() {
-	features.Register(GroupName, func() features.Signal { return &Feature{} })
-}
+// NewGroup returns the group as package features registers it (see package
+// risklane/features/groups): unfitted, to be restored from a saved state or
+// configured with trade statistics.
+func NewGroup() features.Signal { return &Feature{} }
 
 // Feature is the mirror feature group of package risklane/features: each
 // declaration gets the gap statistics of its origin-by-HS6-by-year flow,

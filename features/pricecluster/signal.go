@@ -22,9 +22,10 @@ const GroupName = "cluster"
 // ones that command finds on the same training file.
 const SignalSeed = 1
 
-func init() {
-	features.Register(GroupName, func() features.Signal { return NewSignal(Config{Seed: SignalSeed}) })
-}
+// NewGroup returns the group as package features registers it (see package
+// risklane/features/groups): unfitted, with the default settings and
+// SignalSeed.
+func NewGroup() features.Signal { return NewSignal(Config{Seed: SignalSeed}) }
 
 // Signal is the price-cluster feature group of package risklane/features:
 // Fit clusters the unit values of the training declarations (Fit above),

@@ -1,7 +1,8 @@
 package riskmodel
 
-// The mirror feature group registers itself with the feature layer when its
-// package is linked in (the cluster group is linked by DefaultGroups).
-// Importing it here lets every program that trains or loads a model (train,
-// score, run, report, rules, demo) fit and restore a state that uses it.
-import _ "risklane/features/mirror"
+import "risklane/features/groups"
+
+// Every program that trains or loads a model (train, score, run, report,
+// rules, demo) fits and restores feature states that may use the plug-in
+// feature groups: register them, in the one place they are listed.
+func init() { groups.Register() }

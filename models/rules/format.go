@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"risklane/pipeline/score"
+	"risklane/features"
 )
 
 // maxListed is the most codes a condition names one by one; beyond that it
@@ -72,7 +72,7 @@ func (c Condition) codes(n Namer, phrase string) string {
 		if len(vs) <= maxListed+2 {
 			return ""
 		}
-		return " (" + score.FormatNumber(float64(len(vs))) + " codes)"
+		return " (" + features.FormatNumber(float64(len(vs))) + " codes)"
 	}
 	switch in, out := len(c.In), len(c.Out); {
 	case in == 0:
@@ -87,7 +87,7 @@ func (c Condition) codes(n Namer, phrase string) string {
 		return phrase + " not in " + list(c.Out)
 	case n.Kind(c.Feature) == Code:
 		return phrase + " from " + n.Format(c.Feature, c.In[0]) + " to " + n.Format(c.Feature, c.In[in-1]) +
-			" (" + score.FormatNumber(float64(in)) + " codes)"
+			" (" + features.FormatNumber(float64(in)) + " codes)"
 	case in <= out:
 		return phrase + " in " + list(c.In) + count(c.In)
 	}
@@ -111,8 +111,8 @@ func (r Rule) Text(n Namer) string {
 //
 //	HS4 = 8703 and value per kg < 1,240  ->  support 312 (0.8%), fraud rate 71% (lift 3.3)
 func (r Rule) Format(n Namer) string {
-	return r.Text(n) + "  ->  support " + score.FormatNumber(float64(r.Support)) + " (" + score.FormatPercent(r.SupportShare) +
-		"), fraud rate " + score.FormatPercent(r.FraudRate) + " (lift " + formatLift(r.Lift) + ")"
+	return r.Text(n) + "  ->  support " + features.FormatNumber(float64(r.Support)) + " (" + features.FormatPercent(r.SupportShare) +
+		"), fraud rate " + features.FormatPercent(r.FraudRate) + " (lift " + formatLift(r.Lift) + ")"
 }
 
 // String formats the rule with the Namer Extract was given.

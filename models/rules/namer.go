@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"risklane/features"
-	"risklane/pipeline/score"
 )
 
 // A Namer tells rules how to write features for an officer. Feature f is
@@ -44,9 +43,9 @@ const (
 // is used as it is, its values written as plain numbers; a feature without a
 // name is called f0, f1, ... as in XGBoost.
 func Names(names []string) Namer {
-	t := &table{names: names, terms: make([]score.Term, len(names))}
+	t := &table{names: names, terms: make([]features.Term, len(names))}
 	for f, n := range names {
-		t.terms[f], _ = score.TermOf(n)
+		t.terms[f], _ = features.TermOf(n)
 	}
 	return t
 }
@@ -64,14 +63,14 @@ func FeatureNamer(st *features.State) Namer {
 			continue
 		}
 		t.labels[f] = true
-		t.terms[f] = score.Term{Phrase: strings.TrimPrefix(n, "code_extra_"), Code: true, Value: func(v float64) string {
+		t.terms[f] = features.Term{Phrase: strings.TrimPrefix(n, "code_extra_"), Code: true, Value: func(v float64) string {
 			if c := int(v); float64(c) == v && c >= 0 && c < len(labels) {
 				if labels[c] == "" {
 					return "(blank)"
 				}
 				return labels[c]
 			}
-			return score.FormatNumber(v)
+			return features.FormatNumber(v)
 		}}
 	}
 	return t
@@ -80,7 +79,7 @@ func FeatureNamer(st *features.State) Namer {
 // table is a Namer from one term per feature.
 type table struct {
 	names  []string
-	terms  []score.Term
+	terms  []features.Term
 	labels []bool // per feature: a label-encoded attribute
 }
 
@@ -104,7 +103,7 @@ func (t *table) Format(f int, v float64) string {
 	if t.known(f) {
 		return t.terms[f].Value(v)
 	}
-	return score.FormatNumber(v)
+	return features.FormatNumber(v)
 }
 
 func (t *table) Kind(f int) Kind {

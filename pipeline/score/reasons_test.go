@@ -126,12 +126,3 @@ func TestReasonsByTopic(t *testing.T) {
 		}
 	}
 }
-
-func TestNumber(t *testing.T) {
-	for v, want := range map[float64]string{0: "0", 7: "7", 0.5: "0.5", 12.345: "12.35", 99.999: "100", 1234.4: "1,234",
-		-1234567: "-1,234,567", 1e16: "1e+16", 100: "100", 999999: "999,999"} {
-		if got := number(v); got != want {
-			t.Errorf("number(%v) = %q, want %q", v, got, want)
-		}
-	}
-}

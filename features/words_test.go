@@ -1,11 +1,17 @@
-package score
+package features_test
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"risklane/features"
+	"risklane/features/groups"
 )
+
+func init() { groups.Register() }
 
 // Terms written out by hand: the phrase a rule uses, and a value in the
 // units an officer reads.
@@ -40,29 +46,35 @@ func TestTermOf(t *testing.T) {
 		{"day_of_month", 31, "day_of_month", "31", false, false},
 	}
 	for _, tc := range tests {
-		term, known := TermOf(tc.name)
+		term, known := features.TermOf(tc.name)
 		if known != tc.known || term.Phrase != tc.phrase || term.Code != tc.code {
-			t.Errorf("TermOf(%q) = {%q, code %v}, %v; want {%q, code %v}, %v", tc.name, term.Phrase, term.Code, known, tc.phrase, tc.code, tc.known)
+			t.Errorf("features.TermOf(%q) = {%q, code %v}, %v; want {%q, code %v}, %v", tc.name, term.Phrase, term.Code, known, tc.phrase, tc.code, tc.known)
 		}
 		if got := term.Value(tc.v); got != tc.value {
-			t.Errorf("TermOf(%q).Value(%v) = %q, want %q", tc.name, tc.v, got, tc.value)
+			t.Errorf("features.TermOf(%q).Value(%v) = %q, want %q", tc.name, tc.v, got, tc.value)
 		}
 	}
 }
 
-// Every line of the table has a term, and a measured feature's term keeps
+// Every phrase has a term, and a measured feature's term keeps
 // the order of values: a threshold read through Value keeps its direction.
 func TestTermsKeepOrder(t *testing.T) {
 	example := map[string]string{"risk_hs[246]": "risk_hs4", "risk_extra_*": "risk_extra_channel", "hs[246]": "hs6"}
 	vs := []float64{-3, -0.5, 0, 0.01, 0.2, 0.5, 1, 2.5, 7, 12, 30}
-	for _, tp := range templates {
-		name, ok := example[tp.pattern]
-		if !ok {
-			name = strings.Replace(tp.pattern, "*", "signal_", 1)
+	phrases := features.Phrases()
+	for _, want := range []string{"*uv_log_dist_median", "*mirror_rel_gap", "uv_kg_ratio_hs6"} {
+		if !slices.ContainsFunc(phrases, func(p features.Phrase) bool { return p.Pattern == want }) {
+			t.Errorf("no phrase for %q: the groups' phrases are not all gathered", want)
 		}
-		term, known := TermOf(name)
+	}
+	for _, tp := range phrases {
+		name, ok := example[tp.Pattern]
+		if !ok {
+			name = strings.Replace(tp.Pattern, "*", "signal_", 1)
+		}
+		term, known := features.TermOf(name)
 		if !known || term.Phrase == "" || term.Value == nil {
-			t.Errorf("pattern %q (as %q): no term", tp.pattern, name)
+			t.Errorf("pattern %q (as %q): no term", tp.Pattern, name)
 			continue
 		}
 		if term.Code {
@@ -92,7 +104,16 @@ func TestTermsKeepOrder(t *testing.T) {
 // A value that rounds to zero has no sign.
 func TestFormatNumberZero(t *testing.T) {
 	for v, want := range map[float64]string{-0.001: "0", 0.004: "0", -0.005: "-0.01", math.Copysign(0, -1): "0", -0.5: "-0.5"} {
-		if got := FormatNumber(v); got != want {
+		if got := features.FormatNumber(v); got != want {
+			t.Errorf("features.FormatNumber(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 7: "7", 0.5: "0.5", 12.345: "12.35", 99.999: "100", 1234.4: "1,234",
+		-1234567: "-1,234,567", 1e16: "1e+16", 100: "100", 999999: "999,999"} {
+		if got := features.FormatNumber(v); got != want {
 			t.Errorf("FormatNumber(%v) = %q, want %q", v, got, want)
 		}
 	}

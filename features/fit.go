@@ -145,13 +145,7 @@ func checkNames(names []string) error {
 
 // trainingSignals writes the signal features of the training rows.
 func (s *State) trainingSignals(batches []arrow.RecordBatch, m *Matrix) error {
-	j := 0
-	for _, f := range s.plan.feats {
-		if f.kind == fSignal {
-			break
-		}
-		j++
-	}
+	j := s.plan.firstSignal()
 	for _, sig := range s.plan.signals {
 		k := len(sig.Features())
 		cols := m.Cols[j : j+k]

@@ -339,3 +339,14 @@ func (p *plan) needsLabels() bool {
 	}
 	return false
 }
+
+// firstSignal returns the index of the first signal feature: the signals'
+// columns follow the built-in features, in plan.signals order.
+func (p *plan) firstSignal() int {
+	for j, f := range p.feats {
+		if f.kind == fSignal {
+			return j
+		}
+	}
+	return len(p.feats)
+}

@@ -235,13 +235,7 @@ func (s *State) TransformRows(rec arrow.RecordBatch, dst []float64) ([]float64, 
 }
 
 func (s *State) applySignals(rec arrow.RecordBatch, dst [][]float64) error {
-	j := 0
-	for _, f := range s.plan.feats {
-		if f.kind == fSignal {
-			break
-		}
-		j++
-	}
+	j := s.plan.firstSignal()
 	for _, sig := range s.plan.signals {
 		k := len(sig.Features())
 		if err := sig.Apply(rec, dst[j:j+k]); err != nil {

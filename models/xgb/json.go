@@ -170,14 +170,8 @@ func (jm *jsonModel) model() (*Model, error) {
 	if gb == nil {
 		return nil, errors.New("learner.gradient_booster is missing")
 	}
-	switch gb.Name {
-	case "gbtree":
-	case "dart":
-		return nil, errors.New("dart boosters are not supported: retrain with booster='gbtree'")
-	case "gblinear":
-		return nil, errors.New("gblinear boosters are not supported: risklane scores tree ensembles (booster='gbtree')")
-	default:
-		return nil, fmt.Errorf("gradient booster %q is not supported (want gbtree)", gb.Name)
+	if err := checkBooster("gradient booster", gb.Name); err != nil {
+		return nil, err
 	}
 	if gb.Model == nil {
 		return nil, errors.New("learner.gradient_booster.model is missing")

@@ -292,14 +292,8 @@ func decodeLegacy(data []byte) (*Model, error) {
 	if objective != BinaryLogistic && objective != RegSquaredError {
 		return nil, fmt.Errorf("objective %q is not supported (risklane scores %s and %s)", objective, BinaryLogistic, RegSquaredError)
 	}
-	switch booster {
-	case "gbtree":
-	case "dart":
-		return nil, errors.New("dart boosters are not supported: retrain with booster='gbtree'")
-	case "gblinear":
-		return nil, errors.New("gblinear boosters are not supported: risklane scores tree ensembles (booster='gbtree')")
-	default:
-		return nil, fmt.Errorf("booster %q is not supported (want gbtree)", booster)
+	if err := checkBooster("booster", booster); err != nil {
+		return nil, err
 	}
 	m := &Model{Objective: objective, NumFeature: int(numFeature)}
 	if major == 0 {
@@ -408,17 +402,7 @@ func (b *legacyReader) tree(t *Tree) error {
 	if err != nil {
 		return err
 	}
-	*t = Tree{
-		Left:           make([]int32, n),
-		Right:          make([]int32, n),
-		Parent:         make([]int32, n),
-		SplitIndex:     make([]int32, n),
-		SplitCondition: make([]float32, n),
-		DefaultLeft:    make([]bool, n),
-		BaseWeight:     make([]float32, n),
-		LossChange:     make([]float32, n),
-		SumHessian:     make([]float32, n),
-	}
+	*t = NewTree(n)
 	stats := p[n*nodeSize:]
 	for id := range n {
 		nd := p[id*nodeSize:]
@@ -503,4 +487,18 @@ func (b *legacyReader) metrics() error {
 		}
 	}
 	return nil
+}
+
+// checkBooster refuses every booster but gbtree, naming it as what (the
+// JSON and the legacy format call it differently).
+func checkBooster(what, name string) error {
+	switch name {
+	case "gbtree":
+		return nil
+	case "dart":
+		return errors.New("dart boosters are not supported: retrain with booster='gbtree'")
+	case "gblinear":
+		return errors.New("gblinear boosters are not supported: risklane scores tree ensembles (booster='gbtree')")
+	}
+	return fmt.Errorf("%s %q is not supported (want gbtree)", what, name)
 }

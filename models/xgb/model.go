@@ -33,6 +33,21 @@ type Tree struct {
 	SumHessian     []float32 // cover
 }
 
+// NewTree returns a tree of n nodes with every array allocated and zero.
+func NewTree(n int) Tree {
+	return Tree{
+		Left:           make([]int32, n),
+		Right:          make([]int32, n),
+		Parent:         make([]int32, n),
+		SplitIndex:     make([]int32, n),
+		SplitCondition: make([]float32, n),
+		DefaultLeft:    make([]bool, n),
+		BaseWeight:     make([]float32, n),
+		LossChange:     make([]float32, n),
+		SumHessian:     make([]float32, n),
+	}
+}
+
 // NumNodes returns the number of nodes in the tree.
 func (t *Tree) NumNodes() int { return len(t.Left) }
 

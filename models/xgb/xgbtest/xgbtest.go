@@ -112,17 +112,7 @@ func RandomModel(seed uint64, objective string, nTrees, depth, nFeatures int) *x
 	n := 1<<(depth+1) - 1
 	internal := 1<<depth - 1
 	for i := range m.Trees {
-		t := xgb.Tree{
-			Left:           make([]int32, n),
-			Right:          make([]int32, n),
-			Parent:         make([]int32, n),
-			SplitIndex:     make([]int32, n),
-			SplitCondition: make([]float32, n),
-			DefaultLeft:    make([]bool, n),
-			BaseWeight:     make([]float32, n),
-			LossChange:     make([]float32, n),
-			SumHessian:     make([]float32, n),
-		}
+		t := xgb.NewTree(n)
 		for id := range n {
 			t.Parent[id] = int32((id - 1) / 2)
 			t.SumHessian[id] = float32(n-id) + r.Float32()

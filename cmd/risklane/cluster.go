@@ -68,8 +68,9 @@ func newClusterCmd() *cobra.Command {
 		Long: `cluster groups declarations of the same product by unit value (BACUDA series 12) and
 flags those in unusually cheap clusters: the classic screen for undervaluation.
 
-The unit value is the customs value (CIF, else FOB) per kg of net mass (else gross
-weight); when no mass is given, per unit of quantity. Values per kg and per unit are
+The unit value is the customs value (CIF; FOB when CIF is missing or zero) per kg of
+net mass (gross weight when it is missing or zero); when no mass is given, per unit of
+quantity. Values per kg and per unit are
 never mixed. Each HS6 code with at least --min-group-rows rows is its own group; rows
 of smaller codes use their HS4 heading (itself fitted when it has that many rows),
 and the rest one global group. In each group k-means (k-means++ seeding, several

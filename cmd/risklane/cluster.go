@@ -70,8 +70,7 @@ flags those in unusually cheap clusters: the classic screen for undervaluation.
 
 The unit value is the customs value (CIF; FOB when CIF is missing or zero) per kg of
 net mass (gross weight when it is missing or zero); when no mass is given, per unit of
-quantity. Values per kg and per unit are
-never mixed. Each HS6 code with at least --min-group-rows rows is its own group; rows
+quantity. Values per kg and per unit are never mixed. Each HS6 code with at least --min-group-rows rows is its own group; rows
 of smaller codes use their HS4 heading (itself fitted when it has that many rows),
 and the rest one global group. In each group k-means (k-means++ seeding, several
 restarts, deterministic for --seed) clusters the log unit values for every k from

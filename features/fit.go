@@ -559,6 +559,8 @@ func (t *refTable) add(code int32, sorted []float64, withQuantiles bool) {
 	t.median = append(t.median, med)
 	t.mad = append(t.mad, stats.MAD(sorted, med))
 	if withQuantiles {
-		t.quantiles = append(t.quantiles, stats.Quantiles(sorted, nQuantiles)...)
+		for q := range nQuantiles {
+			t.quantiles = append(t.quantiles, stats.Quantile(sorted, float64(q)/(nQuantiles-1)))
+		}
 	}
 }

@@ -20,8 +20,11 @@ func Quantile(sorted []float64, p float64) float64 {
 
 // Quantiles returns k >= 2 evenly spaced quantiles of ascending, non-empty
 // sorted, at 0, 1/(k-1), ..., 1, by Quantile's rule. The position of the
-// i-th is computed as (n-1)*i/(k-1), exactly where (n-1)*i/(k-1) is a whole
-// number, so that an order statistic is returned as it is.
+// i-th is computed as (n-1)*i/(k-1), so that where it is a whole number the
+// order statistic is returned exactly. (Quantile at p = i/(k-1) rounds p
+// first and may differ in the last bit: the unit-value references of package
+// features keep that form, which their saved states and figures were made
+// with.)
 func Quantiles(sorted []float64, k int) []float64 {
 	q := make([]float64, k)
 	for i := range q {

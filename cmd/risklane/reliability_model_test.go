@@ -15,6 +15,7 @@ import (
 
 	"risklane/models"
 	"risklane/models/kinds"
+	"risklane/pipeline/run"
 )
 
 // Reliability probes of model folders (issue 12): what a hostile or damaged

@@ -17,13 +17,13 @@ help:
 	@echo "check  - gofmt, go vet"
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/risklane
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/risklane
 
 demo: build
 	./$(BIN) demo
 
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 vet:
 	$(GO) vet ./...

@@ -78,7 +78,7 @@ type Text struct {
 }
 
 // Strings returns the string column called name of rec, and false when rec
-// has none.
+// has none (the zero Text then returned reads as all null).
 func Strings(rec arrow.RecordBatch, name string) (Text, bool, error) {
 	a, ok := Field(rec, name)
 	if !ok {
@@ -101,8 +101,12 @@ func TextOf(a arrow.Array, name string) (Text, error) {
 	return Text{}, typeError(name, a, "strings")
 }
 
-// Value returns row i, and false when it is null.
+// Value returns row i, and false when it is null or t is the zero Text (an
+// absent column).
 func (t Text) Value(i int) (string, bool) {
+	if t.s == nil {
+		return "", false
+	}
 	if t.dict != nil {
 		if t.dict.IsNull(i) {
 			return "", false

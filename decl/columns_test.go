@@ -58,6 +58,11 @@ func TestGet(t *testing.T) {
 	if v, ok := s.Value(0); ok || v != "" {
 		t.Errorf("null string read as %q, %v", v, ok)
 	}
+	if s, ok, err := Strings(rec, OfficeID); ok || err != nil {
+		t.Errorf("absent string column: %v, %v", ok, err)
+	} else if v, ok := s.Value(0); ok || v != "" {
+		t.Errorf("absent string column read as %q, %v", v, ok)
+	}
 	if got := FloatAt(nil, 3); !math.IsNaN(got) {
 		t.Errorf("FloatAt(nil) = %v", got)
 	}

@@ -1,11 +1,7 @@
 package models
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/decl"
 	"risklane/features"
@@ -99,23 +95,12 @@ func Outcomes(batches []arrow.RecordBatch) ([]int8, []float64, error) {
 		if labels, err = features.ReadLabels(b, labels); err != nil {
 			return nil, nil, err
 		}
-		idx := b.Schema().FieldIndices(decl.Revenue)
-		if len(idx) == 0 {
-			for range b.NumRows() {
-				revenue = append(revenue, math.NaN())
-			}
-			continue
+		c, err := decl.Float64s(b, decl.Revenue)
+		if err != nil {
+			return nil, nil, err
 		}
-		c, ok := b.Column(idx[0]).(*array.Float64)
-		if !ok {
-			return nil, nil, fmt.Errorf("column %q is %s; the canonical schema has float64", decl.Revenue, b.Column(idx[0]).DataType())
-		}
-		for i := range c.Len() {
-			if c.IsNull(i) {
-				revenue = append(revenue, math.NaN())
-			} else {
-				revenue = append(revenue, c.Value(i))
-			}
+		for i := range int(b.NumRows()) {
+			revenue = append(revenue, decl.FloatAt(c, i))
 		}
 	}
 	return labels, revenue, nil

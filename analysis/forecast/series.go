@@ -125,37 +125,57 @@ func NewAggregator(m Measure, k Key, p Period) (*Aggregator, error) {
 
 // Add adds the rows of a canonical record batch.
 func (a *Aggregator) Add(rec arrow.RecordBatch) error {
-	dates, ok := column(rec, decl.Date).(*array.Date32)
+	dates, ok, err := decl.Get[*array.Date32](rec, decl.Date)
+	if err != nil {
+		return fmt.Errorf("forecast: %w", err)
+	}
 	if !ok {
 		return fmt.Errorf("forecast: the declarations need a %s column of dates", decl.Date)
 	}
-	var first, second *array.Float64
+	var firstName, secondName string
 	switch a.measure {
 	case Duty:
-		first = floats(rec, decl.TotalTaxes)
-		if first == nil {
-			return fmt.Errorf("forecast: measure duty needs column %s, which the profile does not map", decl.TotalTaxes)
-		}
+		firstName = decl.TotalTaxes
 	case Value:
-		first, second = floats(rec, decl.CIFValue), floats(rec, decl.FOBValue)
+		firstName, secondName = decl.CIFValue, decl.FOBValue
 	case Mass:
-		first, second = floats(rec, decl.NetMassKg), floats(rec, decl.GrossWeightKg)
+		firstName, secondName = decl.NetMassKg, decl.GrossWeightKg
+	}
+	var first, second *array.Float64
+	if firstName != "" {
+		if first, err = decl.Float64s(rec, firstName); err != nil {
+			return fmt.Errorf("forecast: %w", err)
+		}
+	}
+	if secondName != "" {
+		if second, err = decl.Float64s(rec, secondName); err != nil {
+			return fmt.Errorf("forecast: %w", err)
+		}
+	}
+	if a.measure == Duty && first == nil {
+		return fmt.Errorf("forecast: measure duty needs column %s, which the profile does not map", decl.TotalTaxes)
 	}
 	if a.measure != Count && first == nil && second == nil {
 		return fmt.Errorf("forecast: measure %s has no column in the declarations", a.measure)
 	}
-	var keys arrow.Array
+	var keyName string
 	switch a.key {
 	case HS2, HS4:
-		keys = column(rec, decl.HSCode)
+		keyName = decl.HSCode
 	case Origin:
-		keys = column(rec, decl.OriginCountry)
+		keyName = decl.OriginCountry
 	case Office:
-		keys = column(rec, decl.OfficeID)
+		keyName = decl.OfficeID
 	}
-	strs, _ := keys.(array.StringLike)
-	if a.key != NoKey && strs == nil {
-		return fmt.Errorf("forecast: key %s needs its column in the declarations as text", a.key)
+	var keys decl.Text
+	if keyName != "" {
+		var found bool
+		if keys, found, err = decl.Strings(rec, keyName); err != nil {
+			return fmt.Errorf("forecast: key %s: %w", a.key, err)
+		}
+		if !found {
+			return fmt.Errorf("forecast: key %s needs its column %s in the declarations", a.key, keyName)
+		}
 	}
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
@@ -166,11 +186,12 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 		}
 		v := 1.0
 		if a.measure != Count {
-			v = floatAt(first, i)
-			if !(v > 0) && second != nil {
-				if w := floatAt(second, i); !math.IsNaN(w) {
-					v = w
-				}
+			v = decl.FloatAt(first, i)
+			switch a.measure {
+			case Value:
+				v = decl.CustomsValue(v, decl.FloatAt(second, i))
+			case Mass:
+				v = decl.Mass(v, decl.FloatAt(second, i))
 			}
 			if math.IsNaN(v) {
 				a.Skipped++
@@ -178,11 +199,11 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 			}
 		}
 		g := "all"
-		if strs != nil {
-			if strs.IsNull(i) {
+		if keyName != "" {
+			if k, ok := keys.Value(i); !ok {
 				g = "unknown"
 			} else {
-				g = strs.Value(i)
+				g = k
 				switch a.key {
 				case HS2:
 					g = g[:min(2, len(g))]
@@ -226,24 +247,4 @@ func (a *Aggregator) Series() []Series {
 		out = append(out, Series{Group: g, First: first, Values: v})
 	}
 	return out
-}
-
-func column(rec arrow.RecordBatch, name string) arrow.Array {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil
-	}
-	return rec.Column(idx[0])
-}
-
-func floats(rec arrow.RecordBatch, name string) *array.Float64 {
-	f, _ := column(rec, name).(*array.Float64)
-	return f
-}
-
-func floatAt(a *array.Float64, i int) float64 {
-	if a == nil || a.IsNull(i) {
-		return math.NaN()
-	}
-	return a.Value(i)
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/decl"
 )
@@ -149,29 +148,38 @@ func (a *Analyzer) group(dim Dimension, key string) *acc {
 }
 
 // Add measures the rows of a canonical record batch. It fails only when
-// the batch lacks the release-time columns altogether, or when the Rejects
-// callback fails.
+// the batch lacks the release-time columns altogether, holds one of its
+// columns as something other than text, or when the Rejects callback fails.
 func (a *Analyzer) Add(rec arrow.RecordBatch) error {
-	var stamps [7]array.StringLike
+	var stamps [7]decl.Text
 	present := 0
 	for i, name := range decl.Timestamps {
-		stamps[i] = strCol(rec, name)
-		if stamps[i] != nil {
+		var ok bool
+		var err error
+		if stamps[i], ok, err = decl.Strings(rec, name); err != nil {
+			return fmt.Errorf("releasetime: %w", err)
+		}
+		if ok {
 			present++
 		}
 	}
 	if present == 0 {
 		return fmt.Errorf("releasetime: the declarations have none of the columns %v; map them in the profile (docs/release-time.md) or generate them with 'risklane generate --timestamps'", decl.Timestamps)
 	}
-	ids := strCol(rec, decl.DeclarationID)
-	lanes := strCol(rec, decl.Lane)
-	offices := strCol(rec, decl.OfficeID)
-	modes := strCol(rec, decl.ModeOfTransport)
-	hs := strCol(rec, decl.HSCode)
+	var ids, lanes, offices, modes, hs decl.Text
+	for _, c := range []struct {
+		name string
+		dst  *decl.Text
+	}{{decl.DeclarationID, &ids}, {decl.Lane, &lanes}, {decl.OfficeID, &offices}, {decl.ModeOfTransport, &modes}, {decl.HSCode, &hs}} {
+		var err error
+		if *c.dst, _, err = decl.Strings(rec, c.name); err != nil {
+			return fmt.Errorf("releasetime: %w", err)
+		}
+	}
 	var ms milestones
 	for i := 0; i < int(rec.NumRows()); i++ {
 		a.stats.Rows++
-		id, _ := strAt(ids, i)
+		id, _ := ids.Value(i)
 		if a.hasLast && id == a.lastID && id != "" {
 			a.stats.Items++
 			continue
@@ -179,7 +187,7 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 		a.lastID, a.hasLast = id, true
 		var bad Reject
 		for k, c := range stamps {
-			v, ok := strAt(c, i)
+			v, ok := c.Value(i)
 			ms.has[k] = ok && v != ""
 			if !ms.has[k] {
 				continue
@@ -195,7 +203,7 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 			if bad.Reason != "" {
 				for k, name := range decl.Timestamps {
 					if name == bad.Column {
-						bad.Value, _ = strAt(stamps[k], i)
+						bad.Value, _ = stamps[k].Value(i)
 					}
 				}
 			}
@@ -212,7 +220,7 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 		}
 		a.stats.Measured++
 		a.group(All, "all").add(&m, a.targets)
-		if v, ok := strAt(lanes, i); ok {
+		if v, ok := lanes.Value(i); ok {
 			a.group(ByLane, v).add(&m, a.targets)
 		}
 		ctl := "no"
@@ -220,13 +228,13 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 			ctl = "yes"
 		}
 		a.group(ByControl, ctl).add(&m, a.targets)
-		if v, ok := strAt(offices, i); ok {
+		if v, ok := offices.Value(i); ok {
 			a.group(ByOffice, v).add(&m, a.targets)
 		}
-		if v, ok := strAt(modes, i); ok {
+		if v, ok := modes.Value(i); ok {
 			a.group(ByMode, v).add(&m, a.targets)
 		}
-		if v, ok := strAt(hs, i); ok && len(v) >= 2 {
+		if v, ok := hs.Value(i); ok && len(v) >= 2 {
 			a.group(ByHS2, v[:2]).add(&m, a.targets)
 		}
 		// The month of arrival; consecutive rows mostly share the day.

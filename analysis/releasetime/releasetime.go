@@ -9,9 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"risklane/decl"
 )
 
@@ -227,24 +224,4 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era*146097 + doe - 719468)
-}
-
-func column(rec arrow.RecordBatch, name string) arrow.Array {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		return nil
-	}
-	return rec.Column(idx[0])
-}
-
-func strCol(rec arrow.RecordBatch, name string) array.StringLike {
-	s, _ := column(rec, name).(array.StringLike)
-	return s
-}
-
-func strAt(a array.StringLike, i int) (string, bool) {
-	if a == nil || a.IsNull(i) {
-		return "", false
-	}
-	return a.Value(i), true
 }

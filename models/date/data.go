@@ -92,37 +92,13 @@ func (v vocab) lookup(values []string, dst []int32) []int32 {
 // readStrings appends the values of the string column name of rec to dst;
 // a null or an absent column gives "", which maps to the unseen row.
 func readStrings(rec arrow.RecordBatch, name string, dst []string) ([]string, error) {
-	n := int(rec.NumRows())
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) == 0 {
-		for range n {
-			dst = append(dst, "")
-		}
-		return dst, nil
+	t, _, err := decl.Strings(rec, name)
+	if err != nil {
+		return nil, fmt.Errorf("date: %w", err)
 	}
-	switch c := rec.Column(idx[0]).(type) {
-	case array.StringLike:
-		for i := range n {
-			if c.IsNull(i) {
-				dst = append(dst, "")
-			} else {
-				dst = append(dst, c.Value(i))
-			}
-		}
-	case *array.Dictionary:
-		s, ok := c.Dictionary().(array.StringLike)
-		if !ok {
-			return nil, fmt.Errorf("date: column %q is %s; the canonical schema has strings", name, c.DataType())
-		}
-		for i := range n {
-			if c.IsNull(i) {
-				dst = append(dst, "")
-			} else {
-				dst = append(dst, s.Value(c.GetValueIndex(i)))
-			}
-		}
-	default:
-		return nil, fmt.Errorf("date: column %q is %s; the canonical schema has strings", name, c.DataType())
+	for i := range int(rec.NumRows()) {
+		v, _ := t.Value(i)
+		dst = append(dst, v)
 	}
 	return dst, nil
 }
@@ -132,13 +108,12 @@ func readStrings(rec arrow.RecordBatch, name string, dst []string) ([]string, er
 func validationStart(batches []arrow.RecordBatch, frac float64) (time.Time, error) {
 	var days []int32
 	for bi, b := range batches {
-		idx := b.Schema().FieldIndices(decl.Date)
-		if len(idx) == 0 {
-			return time.Time{}, fmt.Errorf("date: batch %d has no %q column to split on", bi+1, decl.Date)
+		d, ok, err := decl.Get[*array.Date32](b, decl.Date)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("date: %w", err)
 		}
-		d, ok := b.Column(idx[0]).(*array.Date32)
 		if !ok {
-			return time.Time{}, fmt.Errorf("date: column %q is %s; the canonical schema has date32", decl.Date, b.Column(idx[0]).DataType())
+			return time.Time{}, fmt.Errorf("date: batch %d has no %q column to split on", bi+1, decl.Date)
 		}
 		for i := range d.Len() {
 			if d.IsValid(i) {

@@ -60,6 +60,20 @@ func Create(path string, schema *arrow.Schema) (*Writer, error) {
 	return CreateFormat(path, f, schema)
 }
 
+// WriteTable writes rec, a whole table, to path atomically, in the format
+// that FormatOf infers from its name.
+func WriteTable(path string, rec arrow.RecordBatch) error {
+	w, err := Create(path, rec.Schema())
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if err := w.Write(rec); err != nil {
+		return err
+	}
+	return w.Commit()
+}
+
 // CreateFormat is Create with an explicit format.
 func CreateFormat(path string, format Format, schema *arrow.Schema) (*Writer, error) {
 	af, err := CreateAtomic(path)

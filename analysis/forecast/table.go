@@ -92,7 +92,7 @@ func WriteTable(path string, p Period, results []Result) error {
 			method.Append(name)
 		}
 	}
-	return writeOne(path, TableSchema, b)
+	return writeOne(path, b)
 }
 
 // WriteModels writes the model table of results to path.
@@ -139,19 +139,11 @@ func WriteModels(path string, results []Result) error {
 			b.Field(14).(*array.StringBuilder).AppendNull()
 		}
 	}
-	return writeOne(path, ModelSchema, b)
+	return writeOne(path, b)
 }
 
-func writeOne(path string, schema *arrow.Schema, b *array.RecordBuilder) error {
+func writeOne(path string, b *array.RecordBuilder) error {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := sink.Create(path, schema)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rec); err != nil {
-		return err
-	}
-	return w.Commit()
+	return sink.WriteTable(path, rec)
 }

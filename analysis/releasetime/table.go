@@ -55,13 +55,5 @@ func WriteTable(path string, targets []float64, rows []Row) error {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := sink.Create(path, schema)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rec); err != nil {
-		return err
-	}
-	return w.Commit()
+	return sink.WriteTable(path, rec)
 }

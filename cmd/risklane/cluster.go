@@ -243,13 +243,13 @@ func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg priceclust
 	mem := memory.DefaultAllocator
 	groups := m.GroupTable(mem)
 	defer groups.Release()
-	if err := pricecluster.WriteTable(outs.groups, groups); err != nil {
+	if err := sink.WriteTable(outs.groups, groups); err != nil {
 		return err
 	}
 	if outs.prices != "" {
 		ref := m.ReferencePrices(mem)
 		defer ref.Release()
-		if err := pricecluster.WriteTable(outs.prices, ref); err != nil {
+		if err := sink.WriteTable(outs.prices, ref); err != nil {
 			return err
 		}
 	}

@@ -224,7 +224,7 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 		}
 	}
 	ref := pm.ReferencePrices(memory.DefaultAllocator)
-	err = pricecluster.WriteTable(path(demoPrices), ref)
+	err = sink.WriteTable(path(demoPrices), ref)
 	ref.Release()
 	if err != nil {
 		return nil, err

@@ -132,15 +132,7 @@ func appendFlow(b *array.RecordBuilder, reporter string, f *FlowGap) {
 func (g *Gaps) WriteTable(path string) error {
 	rec := g.Table(memory.DefaultAllocator)
 	defer rec.Release()
-	w, err := sink.Create(path, TableSchema)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rec); err != nil {
-		return err
-	}
-	return w.Commit()
+	return sink.WriteTable(path, rec)
 }
 
 // WriteRejects writes the rejected rows as CSV (file,line,column,value,reason)

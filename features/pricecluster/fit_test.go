@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/internal/testenv"
+	"risklane/sink"
 )
 
 // planted is a fixture of declarations with planted undervaluation: per HS6
@@ -439,10 +440,10 @@ func TestTables(t *testing.T) {
 	defer ref.Release()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "prices.csv")
-	if err := WriteTable(path, ref); err != nil {
+	if err := sink.WriteTable(path, ref); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteTable(filepath.Join(dir, "groups.parquet"), groups); err != nil {
+	if err := sink.WriteTable(filepath.Join(dir, "groups.parquet"), groups); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)

@@ -7,8 +7,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"risklane/sink"
 )
 
 // GroupSchema is the layout of GroupTable: one row per cluster of every
@@ -115,18 +113,4 @@ func (m *Model) ReferencePrices(mem memory.Allocator) arrow.RecordBatch {
 		}
 	}
 	return b.NewRecordBatch()
-}
-
-// WriteTable writes one record to path through sink (the format
-// follows the file name), atomically.
-func WriteTable(path string, rec arrow.RecordBatch) error {
-	w, err := sink.Create(path, rec.Schema())
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
-	if err := w.Write(rec); err != nil {
-		return err
-	}
-	return w.Commit()
 }

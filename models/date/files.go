@@ -2,39 +2,28 @@ package date
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
-	"slices"
 
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/xgb"
-	"risklane/sink"
 )
 
 // Files of a DATE model folder.
 const (
-	ManifestFile = "manifest.json"
+	ManifestFile = models.ManifestFile
 	FeaturesFile = "features.json"
 	TreesFile    = "trees.json"
 	WeightsFile  = "date.bin"
-	MetricsFile  = "metrics.json"
+	MetricsFile  = models.MetricsFile
 )
 
-const (
-	folderFormat  = "risklane-model"
-	folderVersion = 1
-	weightsMagic  = "risklane-date\x00v1\x00\x00\x00"
-	// maxFileBytes bounds every file read, checked before reading it.
-	maxFileBytes = 1 << 30
-)
+const weightsMagic = "risklane-date\x00v1\x00\x00\x00"
 
 // Manifest describes a DATE model folder.
 type Manifest struct {
@@ -52,7 +41,8 @@ type metricsFile struct {
 }
 
 // Save writes the model folder dir atomically (a temporary folder renamed
-// into place); an existing folder at dir is replaced.
+// into place, models.WriteFolder); an existing folder at dir is replaced
+// only if risklane wrote it.
 func (m *Model) Save(dir string) error {
 	files := map[string][]byte{}
 	st, err := m.State.MarshalJSON()
@@ -69,81 +59,27 @@ func (m *Model) Save(dir string) error {
 	if files[MetricsFile], err = json.MarshalIndent(metricsFile{m.History}, "", "  "); err != nil {
 		return fmt.Errorf("date: %w", err)
 	}
-	man := Manifest{Format: folderFormat, Version: folderVersion, Kind: Kind, Files: map[string]string{}, Config: m.Config}
-	for name, data := range files {
-		h := sha256.Sum256(data)
-		man.Files[name] = hex.EncodeToString(h[:])
-	}
-	man.ID = folderID(man.Files)
-	if files[ManifestFile], err = json.MarshalIndent(man, "", "  "); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	out, err := sink.CreateDirAtomic(dir)
+	id, err := models.WriteFolder(dir, files, func(id string, hashes map[string]string) ([]byte, error) {
+		return json.MarshalIndent(Manifest{Format: models.FolderFormat, Version: models.FolderVersion, Kind: Kind,
+			ID: id, Files: hashes, Config: m.Config}, "", "  ")
+	})
 	if err != nil {
 		return fmt.Errorf("date: %w", err)
 	}
-	defer out.Abort()
-	for name, data := range files {
-		if err := sink.WriteFileAtomic(filepath.Join(out.Path(), name), data); err != nil {
-			return fmt.Errorf("date: %w", err)
-		}
-	}
-	if err := out.Commit(); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	m.id = man.ID
+	m.id = id
 	return nil
 }
 
-// folderID is the first 16 hex digits of a SHA-256 over the sorted "name
-// hash" lines of the files that decide the scores.
-func folderID(hashes map[string]string) string {
-	var names []string
-	for n := range hashes {
-		if n != MetricsFile && n != ManifestFile {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s %s\n", n, hashes[n])
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// Load reads and validates a DATE model folder: every file's size and
-// SHA-256, the trees, the feature state, and the weights against the trees
-// and the architecture they state.
+// Load reads and validates a DATE model folder: models.ReadFolder checks
+// every file's size and SHA-256 and the model ID, FromFiles the trees, the
+// feature state, and the weights against the trees and the architecture
+// they state.
 func Load(dir string) (*Model, error) {
-	mb, err := readLimited(filepath.Join(dir, ManifestFile))
+	f, err := models.ReadFolder(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("date: %w", err)
 	}
-	var man Manifest
-	if err := json.Unmarshal(mb, &man); err != nil {
-		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
-	}
-	data := map[string][]byte{}
-	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile, MetricsFile} {
-		want, ok := man.Files[name]
-		if !ok {
-			continue // FromFiles names what is missing
-		}
-		b, err := readLimited(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		h := sha256.Sum256(b)
-		if got := hex.EncodeToString(h[:]); got != want {
-			return nil, fmt.Errorf("date: %s: SHA-256 %s, the manifest says %s: the file was changed or damaged after training", filepath.Join(dir, name), got, want)
-		}
-		data[name] = b
-	}
-	return FromFiles(dir, mb, data)
+	return FromFiles(dir, f.Manifest, f.Files)
 }
 
 // FromFiles builds a model from the files of a folder whose hashes have
@@ -154,9 +90,9 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 	if err := json.Unmarshal(manifest, &man); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
 	}
-	if man.Format != folderFormat || man.Version != folderVersion || man.Kind != Kind {
+	if man.Format != models.FolderFormat || man.Version != models.FolderVersion || man.Kind != Kind {
 		return nil, fmt.Errorf("date: %s: format %q version %d kind %q; this reads %q version %d kind %q",
-			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, folderFormat, folderVersion, Kind)
+			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, models.FolderFormat, models.FolderVersion, Kind)
 	}
 	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
 		if _, ok := files[name]; !ok {
@@ -187,32 +123,8 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 		}
 	}
 	m.Config.Threads = 0
-	m.id = folderID(man.Files)
+	m.id = models.FolderID(man.Files)
 	return m, nil
-}
-
-// readLimited reads a regular file no larger than maxFileBytes.
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("date: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("date: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("date: %s is not a regular file", path)
-	}
-	if fi.Size() > maxFileBytes {
-		return nil, fmt.Errorf("date: %s has %d bytes, more than a model file may (%d)", path, fi.Size(), maxFileBytes)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("date: %w", err)
-	}
-	return b, nil
 }
 
 // marshalWeights writes date.bin, little-endian: the magic, the

@@ -75,6 +75,34 @@ type Param struct {
 	Integer, Bool bool
 }
 
+// Setting binds one declared parameter to the field of a kind's training
+// configuration C that it sets; a kind declares its parameters once, as a
+// []Setting[C], and takes Kind.Params from ParamsOf and its configuration
+// from Apply.
+type Setting[C any] struct {
+	Param
+	Set func(c *C, v float64)
+}
+
+// ParamsOf returns the declarations of settings, for Kind.Params.
+func ParamsOf[C any](settings []Setting[C]) []Param {
+	out := make([]Param, len(settings))
+	for i, s := range settings {
+		out[i] = s.Param
+	}
+	return out
+}
+
+// Apply sets in cfg each parameter given in params (values ParseParams
+// has checked); the others keep their value in cfg.
+func Apply[C any](settings []Setting[C], params map[string]float64, cfg *C) {
+	for _, s := range settings {
+		if v, ok := params[s.Name]; ok {
+			s.Set(cfg, v)
+		}
+	}
+}
+
 // Check refuses v when it is outside the parameter's range or not of its
 // type.
 func (p Param) Check(v float64) error {

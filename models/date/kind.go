@@ -22,52 +22,43 @@ var KindEntry = models.Kind{
 }
 
 // param binds one declared parameter to the Config field it sets.
-type param struct {
-	models.Param
-	set func(c *Config, v float64)
-}
+type param = models.Setting[Config]
 
 // paramTable declares DATE's training parameters once; the defaults are
 // DefaultConfig's.
 func paramTable() []param {
 	d := DefaultConfig()
 	return []param{
-		{models.Param{Name: "trees", Doc: "trees whose leaves are the cross features", Default: float64(d.Trees.NumRounds), Min: 1, Max: 4096, Integer: true},
-			func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
-		{models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
-			func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
-		{models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
-			func(c *Config, v float64) { c.Dim = int(v) }},
-		{models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},
-			func(c *Config, v float64) { c.SelfAtt = v != 0 }},
-		{models.Param{Name: "heads", Doc: "self-attention heads (a divisor of dim)", Default: float64(d.Heads), Min: 1, Max: 256, Integer: true},
-			func(c *Config, v float64) { c.Heads = int(v) }},
-		{models.Param{Name: "alpha", Doc: "weight of the revenue head's loss", Default: d.Alpha, Min: 0, Max: 1e6},
-			func(c *Config, v float64) { c.Alpha = v }},
-		{models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
-			func(c *Config, v float64) { c.Adam.LR = v }},
-		{models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},
-			func(c *Config, v float64) { c.Adam.WeightDecay = v }},
-		{models.Param{Name: "epochs", Doc: "most passes over the training rows", Default: float64(d.Epochs), Min: 1, Max: 10000, Integer: true},
-			func(c *Config, v float64) { c.Epochs = int(v) }},
-		{models.Param{Name: "batch", Doc: "mini-batch rows", Default: float64(d.BatchSize), Min: 1, Max: 1 << 20, Integer: true},
-			func(c *Config, v float64) { c.BatchSize = int(v) }},
-		{models.Param{Name: "patience", Doc: "epochs without a better validation AUC before stopping", Default: float64(d.Patience), Min: 1, Max: 10000, Integer: true},
-			func(c *Config, v float64) { c.Patience = int(v) }},
-		{models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out for early stopping", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
-			func(c *Config, v float64) { c.ValidFraction = v }},
-		{models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},
-			func(c *Config, v float64) { c.MinCount = int(v) }},
+		{Param: models.Param{Name: "trees", Doc: "trees whose leaves are the cross features", Default: float64(d.Trees.NumRounds), Min: 1, Max: 4096, Integer: true},
+			Set: func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
+		{Param: models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
+			Set: func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
+		{Param: models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
+			Set: func(c *Config, v float64) { c.Dim = int(v) }},
+		{Param: models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.SelfAtt = v != 0 }},
+		{Param: models.Param{Name: "heads", Doc: "self-attention heads (a divisor of dim)", Default: float64(d.Heads), Min: 1, Max: 256, Integer: true},
+			Set: func(c *Config, v float64) { c.Heads = int(v) }},
+		{Param: models.Param{Name: "alpha", Doc: "weight of the revenue head's loss", Default: d.Alpha, Min: 0, Max: 1e6},
+			Set: func(c *Config, v float64) { c.Alpha = v }},
+		{Param: models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
+			Set: func(c *Config, v float64) { c.Adam.LR = v }},
+		{Param: models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},
+			Set: func(c *Config, v float64) { c.Adam.WeightDecay = v }},
+		{Param: models.Param{Name: "epochs", Doc: "most passes over the training rows", Default: float64(d.Epochs), Min: 1, Max: 10000, Integer: true},
+			Set: func(c *Config, v float64) { c.Epochs = int(v) }},
+		{Param: models.Param{Name: "batch", Doc: "mini-batch rows", Default: float64(d.BatchSize), Min: 1, Max: 1 << 20, Integer: true},
+			Set: func(c *Config, v float64) { c.BatchSize = int(v) }},
+		{Param: models.Param{Name: "patience", Doc: "epochs without a better validation AUC before stopping", Default: float64(d.Patience), Min: 1, Max: 10000, Integer: true},
+			Set: func(c *Config, v float64) { c.Patience = int(v) }},
+		{Param: models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out for early stopping", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
+			Set: func(c *Config, v float64) { c.ValidFraction = v }},
+		{Param: models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},
+			Set: func(c *Config, v float64) { c.MinCount = int(v) }},
 	}
 }
 
-func params() []models.Param {
-	var out []models.Param
-	for _, p := range paramTable() {
-		out = append(out, p.Param)
-	}
-	return out
-}
+func params() []models.Param { return models.ParamsOf(paramTable()) }
 
 // ConfigOf turns a kind-neutral training configuration into Config.
 func ConfigOf(tc models.TrainConfig) (Config, error) {
@@ -77,11 +68,7 @@ func ConfigOf(tc models.TrainConfig) (Config, error) {
 	cfg := DefaultConfig()
 	cfg.Features = tc.Features
 	cfg.Seed = tc.Seed
-	for _, p := range paramTable() {
-		if v, ok := tc.Params[p.Name]; ok {
-			p.set(&cfg, v)
-		}
-	}
+	models.Apply(paramTable(), tc.Params, &cfg)
 	return cfg, cfg.check()
 }
 

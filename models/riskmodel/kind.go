@@ -30,10 +30,7 @@ var Kind = models.Kind{
 }
 
 // param binds one declared parameter to the Config field it sets.
-type param struct {
-	models.Param
-	set func(c *Config, v float64)
-}
+type param = models.Setting[Config]
 
 // paramTable declares the train command's gbdt parameters once: name, doc,
 // range and how each sets Config; the defaults are DefaultConfig's. The
@@ -43,42 +40,36 @@ func paramTable() []param {
 	d := DefaultConfig().Classifier
 	const maxF32 = math.MaxFloat32
 	return []param{
-		{models.Param{Name: "rounds", Doc: "boosting rounds (trees)", Default: float64(d.NumRounds), Min: 1, Max: 1 << 20, Integer: true},
-			func(c *Config, v float64) { c.Classifier.NumRounds = int(v) }},
-		{models.Param{Name: "max-depth", Doc: "depth of each tree", Default: float64(d.MaxDepth), Min: 1, Max: 31, Integer: true},
-			func(c *Config, v float64) { c.Classifier.MaxDepth = int(v) }},
-		{models.Param{Name: "eta", Doc: "learning rate", Default: d.Eta, Min: math.SmallestNonzeroFloat32, Max: maxF32},
-			func(c *Config, v float64) { c.Classifier.Eta = v }},
-		{models.Param{Name: "subsample", Doc: "share of rows drawn for each tree", Default: d.Subsample, Min: 0, Max: 1},
-			func(c *Config, v float64) { c.Classifier.Subsample = v }},
-		{models.Param{Name: "colsample-bytree", Doc: "share of features drawn for each tree", Default: d.ColsampleByTree, Min: 0, Max: 1},
-			func(c *Config, v float64) { c.Classifier.ColsampleByTree = v }},
-		{models.Param{Name: "min-child-weight", Doc: "minimum hessian in a leaf", Default: d.MinChildWeight, Min: 0, Max: maxF32},
-			func(c *Config, v float64) { c.Classifier.MinChildWeight = v }},
-		{models.Param{Name: "lambda", Doc: "L2 regularisation of leaf weights", Default: d.Lambda, Min: 0, Max: maxF32},
-			func(c *Config, v float64) { c.Classifier.Lambda = v }},
-		{models.Param{Name: "gamma", Doc: "minimum loss reduction of a split", Default: d.Gamma, Min: 0, Max: maxF32},
-			func(c *Config, v float64) { c.Classifier.Gamma = v }},
-		{models.Param{Name: "max-bin", Doc: "histogram bins per feature", Default: float64(d.MaxBin), Min: 2, Max: 256, Integer: true},
-			func(c *Config, v float64) { c.Classifier.MaxBin = int(v) }},
-		{models.Param{Name: "scale-pos-weight", Doc: "weight of illicit rows", Default: d.ScalePosWeight, Min: math.SmallestNonzeroFloat32, Max: maxF32},
-			func(c *Config, v float64) { c.Classifier.ScalePosWeight = v }},
-		{models.Param{Name: "early-stopping", Doc: "stop when the validation log loss has not improved for this many rounds (0: off)", Default: 0, Min: 0, Max: 1 << 20, Integer: true},
-			func(c *Config, v float64) { c.Classifier.EarlyStoppingRounds = int(v) }},
-		{models.Param{Name: "threads", Doc: "goroutines for training (0: all cores)", Default: 0, Min: 0, Max: 1 << 16, Integer: true},
-			func(c *Config, v float64) { c.Classifier.NumThreads = int(v) }},
-		{models.Param{Name: "no-revenue-head", Doc: "train no revenue head (expected revenue is then 0)", Default: 0, Min: 0, Max: 1, Bool: true},
-			func(c *Config, v float64) { c.NoRevenueHead = v != 0 }},
+		{Param: models.Param{Name: "rounds", Doc: "boosting rounds (trees)", Default: float64(d.NumRounds), Min: 1, Max: 1 << 20, Integer: true},
+			Set: func(c *Config, v float64) { c.Classifier.NumRounds = int(v) }},
+		{Param: models.Param{Name: "max-depth", Doc: "depth of each tree", Default: float64(d.MaxDepth), Min: 1, Max: 31, Integer: true},
+			Set: func(c *Config, v float64) { c.Classifier.MaxDepth = int(v) }},
+		{Param: models.Param{Name: "eta", Doc: "learning rate", Default: d.Eta, Min: math.SmallestNonzeroFloat32, Max: maxF32},
+			Set: func(c *Config, v float64) { c.Classifier.Eta = v }},
+		{Param: models.Param{Name: "subsample", Doc: "share of rows drawn for each tree", Default: d.Subsample, Min: 0, Max: 1},
+			Set: func(c *Config, v float64) { c.Classifier.Subsample = v }},
+		{Param: models.Param{Name: "colsample-bytree", Doc: "share of features drawn for each tree", Default: d.ColsampleByTree, Min: 0, Max: 1},
+			Set: func(c *Config, v float64) { c.Classifier.ColsampleByTree = v }},
+		{Param: models.Param{Name: "min-child-weight", Doc: "minimum hessian in a leaf", Default: d.MinChildWeight, Min: 0, Max: maxF32},
+			Set: func(c *Config, v float64) { c.Classifier.MinChildWeight = v }},
+		{Param: models.Param{Name: "lambda", Doc: "L2 regularisation of leaf weights", Default: d.Lambda, Min: 0, Max: maxF32},
+			Set: func(c *Config, v float64) { c.Classifier.Lambda = v }},
+		{Param: models.Param{Name: "gamma", Doc: "minimum loss reduction of a split", Default: d.Gamma, Min: 0, Max: maxF32},
+			Set: func(c *Config, v float64) { c.Classifier.Gamma = v }},
+		{Param: models.Param{Name: "max-bin", Doc: "histogram bins per feature", Default: float64(d.MaxBin), Min: 2, Max: 256, Integer: true},
+			Set: func(c *Config, v float64) { c.Classifier.MaxBin = int(v) }},
+		{Param: models.Param{Name: "scale-pos-weight", Doc: "weight of illicit rows", Default: d.ScalePosWeight, Min: math.SmallestNonzeroFloat32, Max: maxF32},
+			Set: func(c *Config, v float64) { c.Classifier.ScalePosWeight = v }},
+		{Param: models.Param{Name: "early-stopping", Doc: "stop when the validation log loss has not improved for this many rounds (0: off)", Default: 0, Min: 0, Max: 1 << 20, Integer: true},
+			Set: func(c *Config, v float64) { c.Classifier.EarlyStoppingRounds = int(v) }},
+		{Param: models.Param{Name: "threads", Doc: "goroutines for training (0: all cores)", Default: 0, Min: 0, Max: 1 << 16, Integer: true},
+			Set: func(c *Config, v float64) { c.Classifier.NumThreads = int(v) }},
+		{Param: models.Param{Name: "no-revenue-head", Doc: "train no revenue head (expected revenue is then 0)", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.NoRevenueHead = v != 0 }},
 	}
 }
 
-func params() []models.Param {
-	var out []models.Param
-	for _, p := range paramTable() {
-		out = append(out, p.Param)
-	}
-	return out
-}
+func params() []models.Param { return models.ParamsOf(paramTable()) }
 
 // ConfigOf turns a kind-neutral training configuration into Config:
 // DefaultConfig, the feature configuration and seed, then every parameter
@@ -91,11 +82,7 @@ func ConfigOf(tc models.TrainConfig) (Config, error) {
 	cfg.Features = tc.Features
 	cfg.Classifier.Seed, cfg.Revenue.Seed = tc.Seed, tc.Seed
 	cfg.Profile, cfg.Inputs = tc.Profile, tc.Inputs
-	for _, p := range paramTable() {
-		if v, ok := tc.Params[p.Name]; ok {
-			p.set(&cfg, v)
-		}
-	}
+	models.Apply(paramTable(), tc.Params, &cfg)
 	return cfg, nil
 }
 

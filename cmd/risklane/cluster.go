@@ -107,21 +107,12 @@ Outputs (through atomic writes; format from the file name):
 			case top < 0:
 				return usageError{msg: "cluster: --top must be 0 or more"}
 			}
-			for _, p := range []string{out, refPrices} {
-				if p == "" {
-					continue
-				}
-				if _, err := sink.FormatOf(p); err != nil {
-					return usageError{msg: "cluster: " + err.Error()}
-				}
+			if err := checkFormats("cluster", out, refPrices); err != nil {
+				return err
 			}
-			ins := make([]sink.Path, len(inputs))
-			for i, in := range inputs {
-				ins[i] = sink.Path{Flag: "--in", Name: in}
-			}
-			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--out (its group table)", Name: groupsPath(out)},
-				{Flag: "--reference-prices", Name: refPrices}, {Flag: "--model", Name: modelOut}, {Flag: "--rejects", Name: rejects}}); err != nil {
-				return fmt.Errorf("cluster: %w", err)
+			if err := preparePaths("cluster", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--out (its group table)", Name: groupsPath(out)},
+				sink.Path{Flag: "--reference-prices", Name: refPrices}, sink.Path{Flag: "--model", Name: modelOut}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+				return err
 			}
 			p, err := profile.Resolve(prof)
 			if err != nil {

@@ -81,20 +81,11 @@ Outputs (atomic; format from the name):
 			case minLen < 2:
 				return usageError{msg: "forecast: --min-length must be at least 2"}
 			}
-			for _, p := range []string{out, models} {
-				if p == "" {
-					continue
-				}
-				if _, err := sink.FormatOf(p); err != nil {
-					return usageError{msg: "forecast: " + err.Error()}
-				}
+			if err := checkFormats("forecast", out, models); err != nil {
+				return err
 			}
-			ins := make([]sink.Path, len(inputs))
-			for i, in := range inputs {
-				ins[i] = sink.Path{Flag: "--in", Name: in}
-			}
-			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--models", Name: models}, {Flag: "--rejects", Name: rejects}}); err != nil {
-				return usageError{msg: "forecast: " + err.Error()}
+			if err := preparePaths("forecast", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--models", Name: models}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+				return err
 			}
 			meth, err := forecast.ParseMethod(method)
 			if err != nil {

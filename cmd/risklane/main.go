@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/pipeline/run"
+	"risklane/sink"
 )
 
 // exitError carries a specific exit code out of a command.
@@ -72,4 +73,32 @@ func init() {
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{msg: fmt.Sprintf("%v (see 'risklane %s --help')", err, c.Name())}
 	})
+}
+
+// checkFormats refuses, as a usage error, a table output whose extension
+// names no format risklane writes ("" means the output is not asked for).
+func checkFormats(cmd string, paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := sink.FormatOf(p); err != nil {
+			return usageError{msg: cmd + ": " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// preparePaths checks, before any work, that no output is an input or
+// another output (sink.Prepare); every --in file is an input. A refusal is a
+// usage error: the paths are what the command line says.
+func preparePaths(cmd string, inputs []string, outputs ...sink.Path) error {
+	ins := make([]sink.Path, len(inputs))
+	for i, in := range inputs {
+		ins[i] = sink.Path{Flag: "--in", Name: in}
+	}
+	if err := sink.Prepare(ins, outputs); err != nil {
+		return usageError{msg: cmd + ": " + err.Error()}
+	}
+	return nil
 }

@@ -73,12 +73,8 @@ docs/release-time.md has the rules and a worked example.`,
 					return usageError{msg: fmt.Sprintf("release-time: --target %g: give hours above 0", t)}
 				}
 			}
-			ins := make([]sink.Path, len(inputs))
-			for i, in := range inputs {
-				ins[i] = sink.Path{Flag: "--in", Name: in}
-			}
-			if err := sink.Prepare(ins, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--rejects", Name: rejects}}); err != nil {
-				return usageError{msg: "release-time: " + err.Error()}
+			if err := preparePaths("release-time", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+				return err
 			}
 			if _, err := sink.FormatOf(out); err != nil {
 				return usageError{msg: "release-time: " + err.Error()}

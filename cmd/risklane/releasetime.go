@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -98,14 +97,14 @@ docs/release-time.md has the rules and a worked example.`,
 func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejects string, targets []float64) error {
 	cfg := releasetime.Config{Targets: targets}
 	var rf *sink.AtomicFile
-	var cw *csv.Writer
+	var cw *sink.CSVWriter
 	if rejects != "" {
 		var err error
 		if rf, err = sink.CreateAtomic(rejects); err != nil {
 			return err
 		}
 		defer rf.Abort()
-		cw = csv.NewWriter(rf)
+		cw = sink.NewCSVWriter(rf) // ids and values are the input's: neutralise formulas
 		if err := cw.Write([]string{"row", "declaration_id", "column", "value", "reason"}); err != nil {
 			return err
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,5 +76,58 @@ func TestReleaseTimeNeedsMilestones(t *testing.T) {
 	_, err := runReleaseTimeCmd("--in", filepath.Join(dir, "d.csv"), "--profile", "canonical", "--out", filepath.Join(dir, "rt.csv"))
 	if err == nil || !strings.Contains(err.Error(), "generate --timestamps") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestReleaseTimeRejectsAreSafeCSV: a declaration id a spreadsheet would
+// evaluate is neutralised in the rejects file, as in every CSV risklane
+// writes (sink.SafeCell).
+func TestReleaseTimeRejectsAreSafeCSV(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed, cfg.Timestamps = 50, 3, true
+	g, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sink.Create(p("decl.csv"), g.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, p("decl.csv"))
+	col := slices.Index(rows[0], "release_time")
+	if col < 0 {
+		t.Fatalf("no release_time column in %v", rows[0])
+	}
+	rows[1][0], rows[1][col] = `=HYPERLINK("http://evil.example/","x")`, ""
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	if err := cw.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("hostile.csv"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if text, err := runReleaseTimeCmd("--in", p("hostile.csv"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv")); err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	found := false
+	for _, r := range readCSV(t, p("bad.csv"))[1:] {
+		if strings.Contains(r[1], "HYPERLINK") {
+			found = true
+			if !strings.HasPrefix(r[1], "'") {
+				t.Errorf("rejects id %q: a formula reached the CSV", r[1])
+			}
+		}
+	}
+	if !found {
+		t.Error("the row without a release time is not in the rejects")
 	}
 }

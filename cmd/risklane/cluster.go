@@ -146,9 +146,8 @@ type clusterOutputs struct {
 // clusterInput holds the columns the clustering needs, and the identifying
 // columns of every batch (retained) for the output.
 type clusterInput struct {
-	ids, hs          []arrow.Array
-	hs6              []int32
-	value, mass, qty []float64
+	ids, hs []arrow.Array
+	pricecluster.Rows
 }
 
 func (in *clusterInput) release() {
@@ -169,24 +168,13 @@ func (in *clusterInput) add(rec arrow.RecordBatch) error {
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
-	am, err := decl.ReadAmounts(rec)
-	if err != nil {
+	if err := in.Append(rec); err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
 	ids.Retain()
 	hs.Retain()
 	in.ids = append(in.ids, ids)
 	in.hs = append(in.hs, hs)
-	for i := range int(rec.NumRows()) {
-		code := pricecluster.NoHS6
-		if hs.IsValid(i) {
-			code = pricecluster.ParseHS6(hs.Value(i))
-		}
-		in.hs6 = append(in.hs6, code)
-		in.value = append(in.value, am.Value(i))
-		in.mass = append(in.mass, am.Mass(i))
-		in.qty = append(in.qty, am.Quantity(i))
-	}
 	return nil
 }
 
@@ -219,12 +207,12 @@ func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg priceclust
 	st := r.Stats()
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 
-	m, err := pricecluster.Fit(in.hs6, in.value, in.mass, in.qty, cfg)
+	m, err := pricecluster.Fit(in.HS6, in.Value, in.Mass, in.Qty, cfg)
 	if err != nil {
 		return err
 	}
 	var a pricecluster.Assignment
-	if err := m.Apply(in.hs6, in.value, in.mass, in.qty, &a); err != nil {
+	if err := m.Apply(in.HS6, in.Value, in.Mass, in.Qty, &a); err != nil {
 		return err
 	}
 

@@ -51,7 +51,7 @@ type Signal struct {
 }
 
 type signalScratch struct {
-	cols declColumns
+	cols Rows
 	asg  Assignment
 }
 
@@ -70,13 +70,13 @@ func (s *Signal) Model() *Model { return s.model }
 
 // Fit clusters the unit values of every training row. Labels are not read.
 func (s *Signal) Fit(batches []arrow.RecordBatch) error {
-	var c declColumns
+	var c Rows
 	for _, b := range batches {
-		if err := c.add(b); err != nil {
+		if err := addSignalRows(&c, b); err != nil {
 			return err
 		}
 	}
-	m, err := Fit(c.hs6, c.value, c.mass, c.qty, s.cfg)
+	m, err := Fit(c.HS6, c.Value, c.Mass, c.Qty, s.cfg)
 	if err != nil {
 		return err
 	}
@@ -100,11 +100,11 @@ func (s *Signal) Apply(rec arrow.RecordBatch, out [][]float64) error {
 		sc = new(signalScratch)
 	}
 	defer s.pool.Put(sc)
-	sc.cols.reset()
-	if err := sc.cols.add(rec); err != nil {
+	sc.cols.Reset()
+	if err := addSignalRows(&sc.cols, rec); err != nil {
 		return err
 	}
-	if err := s.model.Apply(sc.cols.hs6, sc.cols.value, sc.cols.mass, sc.cols.qty, &sc.asg); err != nil {
+	if err := s.model.Apply(sc.cols.HS6, sc.cols.Value, sc.cols.Mass, sc.cols.Qty, &sc.asg); err != nil {
 		return err
 	}
 	// Features reuses out's slices, which are exactly n long.
@@ -135,46 +135,64 @@ func (s *Signal) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// declColumns holds what the clustering reads from canonical declarations.
-type declColumns struct {
-	hs6              []int32
-	value, mass, qty []float64
+// Rows are the unit-value inputs of declarations, column by column: the
+// HS6 code (NoHS6 when null or not a code), the customs value and the mass
+// (decl.CustomsValue, decl.Mass) and the quantity, NaN where missing. The
+// cluster feature group, `risklane cluster` and the report read them here.
+type Rows struct {
+	HS6              []int32
+	Value, Mass, Qty []float64
 }
 
-func (c *declColumns) reset() {
-	c.hs6, c.value, c.mass, c.qty = c.hs6[:0], c.value[:0], c.mass[:0], c.qty[:0]
+// Reset empties r, keeping its memory.
+func (r *Rows) Reset() {
+	r.HS6, r.Value, r.Mass, r.Qty = r.HS6[:0], r.Value[:0], r.Mass[:0], r.Qty[:0]
 }
 
-// add appends the rows of rec: the HS6 code (NoHS6 when null or not a
-// code), the customs value and the mass (decl.CustomsValue, decl.Mass) and
-// the quantity, NaN where missing.
-func (c *declColumns) add(rec arrow.RecordBatch) error {
+// Append appends the rows of rec; a batch without an HS code column is an
+// error.
+func (r *Rows) Append(rec arrow.RecordBatch) error {
 	hs, ok, err := decl.Strings(rec, decl.HSCode)
 	if err != nil {
-		return fmt.Errorf("pricecluster: %w", err)
+		return err
 	}
 	if !ok {
-		return fmt.Errorf("pricecluster: the cluster features need column %s, which the data lacks", decl.HSCode)
+		return fmt.Errorf("the data has no %s column", decl.HSCode)
 	}
 	am, err := decl.ReadAmounts(rec)
 	if err != nil {
-		return fmt.Errorf("pricecluster: %w", err)
-	}
-	if am.CIF == nil && am.FOB == nil {
-		return fmt.Errorf("pricecluster: the cluster features need a customs value, and the data has neither %s nor %s", decl.CIFValue, decl.FOBValue)
-	}
-	if am.Net == nil && am.Gross == nil && am.Qty == nil {
-		return fmt.Errorf("pricecluster: the cluster features need a mass or a quantity (%s, %s or %s), and the data has none", decl.NetMassKg, decl.GrossWeightKg, decl.Quantity)
+		return err
 	}
 	for i := range int(rec.NumRows()) {
 		code := NoHS6
 		if v, ok := hs.Value(i); ok {
 			code = ParseHS6(v)
 		}
-		c.hs6 = append(c.hs6, code)
-		c.value = append(c.value, am.Value(i))
-		c.mass = append(c.mass, am.Mass(i))
-		c.qty = append(c.qty, am.Quantity(i))
+		r.HS6 = append(r.HS6, code)
+		r.Value = append(r.Value, am.Value(i))
+		r.Mass = append(r.Mass, am.Mass(i))
+		r.Qty = append(r.Qty, am.Quantity(i))
+	}
+	return nil
+}
+
+// addSignalRows appends the rows of rec for the cluster features, which need
+// an HS code, a customs value and a mass or quantity column.
+func addSignalRows(r *Rows, rec arrow.RecordBatch) error {
+	if _, ok := decl.Field(rec, decl.HSCode); !ok {
+		return fmt.Errorf("pricecluster: the cluster features need column %s, which the data lacks", decl.HSCode)
+	}
+	am, err := decl.ReadAmounts(rec)
+	switch {
+	case err != nil:
+		return fmt.Errorf("pricecluster: %w", err)
+	case am.CIF == nil && am.FOB == nil:
+		return fmt.Errorf("pricecluster: the cluster features need a customs value, and the data has neither %s nor %s", decl.CIFValue, decl.FOBValue)
+	case am.Net == nil && am.Gross == nil && am.Qty == nil:
+		return fmt.Errorf("pricecluster: the cluster features need a mass or a quantity (%s, %s or %s), and the data has none", decl.NetMassKg, decl.GrossWeightKg, decl.Quantity)
+	}
+	if err := r.Append(rec); err != nil {
+		return fmt.Errorf("pricecluster: %w", err)
 	}
 	return nil
 }

@@ -266,12 +266,12 @@ func TestSignalColumns(t *testing.T) {
 		rows = append(rows, c.row)
 	}
 	for _, dict := range []bool{false, true} {
-		var c declColumns
-		if err := c.add(testBatch(t, rows, dict)); err != nil {
+		var c Rows
+		if err := addSignalRows(&c, testBatch(t, rows, dict)); err != nil {
 			t.Fatal(err)
 		}
 		for i, w := range cases {
-			got := [4]float64{float64(c.hs6[i]), c.value[i], c.mass[i], c.qty[i]}
+			got := [4]float64{float64(c.HS6[i]), c.Value[i], c.Mass[i], c.Qty[i]}
 			want := [4]float64{float64(w.hs6), w.value, w.mass, w.qty}
 			if _, ok := sameBits(got[:], want[:]); !ok {
 				t.Errorf("dictionary %v, row %d: read %v, want %v", dict, i, got, want)

@@ -56,13 +56,10 @@ const (
 // Columns are the per-declaration columns the report reads.
 type Columns struct {
 	IDs, Origin []string
-	HS6         []int32
-	// Value is the customs value and Mass the mass (decl.CustomsValue,
-	// decl.Mass), Qty the quantity: the unit-value inputs `risklane
-	// cluster` uses.
-	Value, Mass, Qty []float64
-	Labels           []int8
-	Revenue          []float64 // NaN when unknown
+	// Rows are the unit-value inputs `risklane cluster` reads.
+	pricecluster.Rows
+	Labels  []int8
+	Revenue []float64 // NaN when unknown
 }
 
 // ReadColumns extracts the report's columns from batches in the canonical
@@ -79,12 +76,10 @@ func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		hs, err := decl.Need[*array.String](rec, decl.HSCode)
-		if err != nil {
+		if _, err := decl.Need[*array.String](rec, decl.HSCode); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
-		am, err := decl.ReadAmounts(rec)
-		if err != nil {
+		if err := c.Append(rec); err != nil {
 			return nil, fmt.Errorf("report: %w", err)
 		}
 		rev, err := decl.Float64s(rec, decl.Revenue)
@@ -94,14 +89,6 @@ func ReadColumns(batches []arrow.RecordBatch) (*Columns, error) {
 		for i := range n {
 			c.IDs = append(c.IDs, value(ids, i))
 			c.Origin = append(c.Origin, value(origin, i))
-			code := pricecluster.NoHS6
-			if hs.IsValid(i) {
-				code = pricecluster.ParseHS6(hs.Value(i))
-			}
-			c.HS6 = append(c.HS6, code)
-			c.Value = append(c.Value, am.Value(i))
-			c.Mass = append(c.Mass, am.Mass(i))
-			c.Qty = append(c.Qty, am.Quantity(i))
 			c.Revenue = append(c.Revenue, decl.FloatAt(rev, i))
 		}
 		if c.Labels, err = features.ReadLabels(rec, c.Labels); err != nil {

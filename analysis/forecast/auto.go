@@ -93,16 +93,24 @@ func (f *fitter) fit(y []float64, m int, sp Spec) (*ETS, error) {
 		}
 		return true
 	}
-	obj := func(p []float64) float64 {
+	// obj is R's etsTargetFunction. The admissibility test (a third of the
+	// fit's time on seasonal models) runs only when the likelihood would
+	// matter to the simplex (see nelderMead): the search and its result are
+	// the same as with the test first, as R has it.
+	obj := func(p []float64, below float64) float64 {
 		a, b, g, ph := unpack(p)
-		if !checkParams(md, a, b, g, ph) || !fill(p) {
+		if !inBounds(md, a, b, g, ph) || !fill(p) {
 			return math.Inf(1)
 		}
 		lik := md.calc(y, a, b, g, ph, x0, ring, nil, nil)
 		if math.IsNaN(lik) {
 			return math.Inf(1)
 		}
-		return max(lik, -1e10)
+		v := max(lik, -1e10)
+		if (v < below || !lazyAdmissible) && !admissible(md, a, b, g, ph) {
+			return math.Inf(1)
+		}
+		return v
 	}
 	val, evals := nelderMead(obj, par, nmRelTol, nmMaxIt, &f.nm)
 	if math.IsInf(val, 0) || val >= 1e35 {
@@ -207,3 +215,8 @@ func isConstant(y []float64) bool {
 	}
 	return diff/scale < 1.5e-8
 }
+
+// lazyAdmissible lets the objective skip the admissibility test where the
+// simplex cannot use the value (see nelderMead). A test turns it off to show
+// that the fits are bit for bit those of the eager test.
+var lazyAdmissible = true

@@ -240,6 +240,11 @@ func fourierSeason(y []float64, m int, mult bool) []float64 {
 
 // checkParams is R's check.param with bounds = "both".
 func checkParams(md model, alpha, beta, gamma, phi float64) bool {
+	return inBounds(md, alpha, beta, gamma, phi) && admissible(md, alpha, beta, gamma, phi)
+}
+
+// inBounds is the cheap half of checkParams: the "usual" bounds.
+func inBounds(md model, alpha, beta, gamma, phi float64) bool {
 	lo, up := lowerB, upperB
 	if alpha < lo[0] || alpha > up[0] {
 		return false
@@ -251,10 +256,7 @@ func checkParams(md model, alpha, beta, gamma, phi float64) bool {
 		return false
 	}
 	seasonal := md.season != 'N'
-	if seasonal && (gamma < lo[2] || gamma > 1-alpha || gamma > up[2]) {
-		return false
-	}
-	return admissible(md, alpha, beta, gamma, phi)
+	return !seasonal || !(gamma < lo[2] || gamma > 1-alpha || gamma > up[2])
 }
 
 // admissible is R's admissible(): the parameters keep the model forecastable

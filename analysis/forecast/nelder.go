@@ -10,7 +10,14 @@ import "math"
 // evaluations. Matching R's optimiser, not only its objective, is what makes
 // risklane pick the same models as R on the same data. It returns the best
 // value and the number of evaluations. ws is scratch reused across calls.
-func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit int, ws *nmWork) (float64, int) {
+//
+// f(x, below) may skip work that can only raise its value (risklane's ETS
+// objective skips the admissibility test) when the value it has is already
+// at or above below: every decision the simplex takes on such a value is
+// the decision it takes on +Inf (the point is neither stored nor preferred),
+// so the search is the same step for step. below is +Inf where the value is
+// stored unconditionally (the first point, the vertices after a shrink).
+func nelderMead(f func(x []float64, below float64) float64, x []float64, reltol float64, maxit int, ws *nmWork) (float64, int) {
 	const big = 1.0e35
 	n := len(x)
 	n1 := n + 1
@@ -19,7 +26,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 	// is the centroid.
 	P, V, B := ws.p, ws.v, ws.b
 	col := func(j int) []float64 { return P[j*n : j*n+n] }
-	fx := f(x)
+	fx := f(x, math.Inf(1))
 	if math.IsInf(fx, 0) || math.IsNaN(fx) {
 		return math.Inf(1), 1
 	}
@@ -68,9 +75,9 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		}
 		copy(dst, src)
 	}
-	eval := func(v []float64) float64 {
+	eval := func(v []float64, below float64) float64 {
 		funcount++
-		r := f(v)
+		r := f(v, below)
 		if math.IsInf(r, 0) || math.IsNaN(r) {
 			return big
 		}
@@ -80,7 +87,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		if calcvert {
 			for j := 0; j < n1; j++ {
 				if j != L {
-					V[j] = eval(col(j))
+					V[j] = eval(col(j), math.Inf(1))
 				}
 			}
 			calcvert = false
@@ -112,7 +119,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		for i := 0; i < n; i++ {
 			B[i] = 2*C[i] - hc[i]
 		}
-		VR := eval(B)
+		VR := eval(B, VH)
 		if VR < VL {
 			// Extension: C takes the reflected point, B the extended one.
 			for i := 0; i < n; i++ {
@@ -120,7 +127,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 				C[i] = B[i]
 				B[i] = e
 			}
-			fe := eval(B)
+			fe := eval(B, VR)
 			if fe < VR {
 				replace(hc, B)
 				V[H] = fe
@@ -137,7 +144,7 @@ func nelderMead(f func([]float64) float64, x []float64, reltol float64, maxit in
 		for i := 0; i < n; i++ {
 			B[i] = 0.5*hc[i] + 0.5*C[i]
 		}
-		fc := eval(B)
+		fc := eval(B, V[H])
 		if fc < V[H] {
 			replace(hc, B)
 			V[H] = fc

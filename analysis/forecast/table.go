@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -146,4 +147,58 @@ func writeOne(path string, b *array.RecordBuilder) error {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	return sink.WriteTable(path, rec)
+}
+
+// Point is one period of a forecast table: the observed value (history) or
+// the point forecast with its 80% and 95% bounds.
+type Point struct {
+	Period           string
+	Value            float64
+	Lower80, Upper80 float64
+	Lower95, Upper95 float64
+}
+
+// Curve is one group of a forecast table, as the report draws it.
+type Curve struct {
+	Group, Method     string
+	History, Forecast []Point
+}
+
+// ReadTable reads a forecast table that WriteTable wrote, group by group in
+// the file's order.
+func ReadTable(path string) ([]Curve, error) {
+	rec, err := sink.ReadTable(path, func([]string) (*arrow.Schema, error) { return TableSchema, nil })
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	str := func(i int) *array.String { return rec.Column(i).(*array.String) }
+	num := func(c, i int) float64 {
+		a := rec.Column(c).(*array.Float64)
+		if a.IsNull(i) {
+			return math.NaN()
+		}
+		return a.Value(i)
+	}
+	var out []Curve
+	for i := 0; i < int(rec.NumRows()); i++ {
+		g := str(0).Value(i)
+		if len(out) == 0 || out[len(out)-1].Group != g {
+			out = append(out, Curve{Group: g, Method: str(9).Value(i)})
+		}
+		c := &out[len(out)-1]
+		p := Point{Period: str(1).Value(i), Value: num(4, i), Lower80: num(5, i), Upper80: num(6, i), Lower95: num(7, i), Upper95: num(8, i)}
+		switch str(3).Value(i) {
+		case "history":
+			if len(c.Forecast) > 0 {
+				return nil, fmt.Errorf("%s: row %d: group %q has history after its forecast", path, i+1, g)
+			}
+			c.History = append(c.History, p)
+		case "forecast":
+			c.Forecast = append(c.Forecast, p)
+		default:
+			return nil, fmt.Errorf("%s: row %d: kind %q: want history or forecast", path, i+1, str(3).Value(i))
+		}
+	}
+	return out, nil
 }

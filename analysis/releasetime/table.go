@@ -2,6 +2,8 @@ package releasetime
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -56,4 +58,46 @@ func WriteTable(path string, targets []float64, rows []Row) error {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	return sink.WriteTable(path, rec)
+}
+
+// ReadTable reads a breakdown table that WriteTable wrote, with the targets
+// its within_<T>h columns name (the report draws it).
+func ReadTable(path string) ([]Row, []float64, error) {
+	var targets []float64
+	rec, err := sink.ReadTable(path, func(names []string) (*arrow.Schema, error) {
+		for _, n := range names {
+			if t, ok := strings.CutPrefix(n, "within_"); ok {
+				v, err := strconv.ParseFloat(strings.TrimSuffix(t, "h"), 64)
+				if err != nil || !strings.HasSuffix(t, "h") {
+					return nil, fmt.Errorf("column %q: not a release-time table (within_<hours>h)", n)
+				}
+				targets = append(targets, v)
+			}
+		}
+		return TableSchema(targets), nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rec.Release()
+	str := func(i int) *array.String { return rec.Column(i).(*array.String) }
+	num := func(i int) *array.Float64 { return rec.Column(i).(*array.Float64) }
+	rows := make([]Row, rec.NumRows())
+	for i := range rows {
+		r := &rows[i]
+		r.Dimension, r.Group = Dimension(str(0).Value(i)), str(1).Value(i)
+		r.N = rec.Column(2).(*array.Int64).Value(i)
+		c := 3
+		next := func() float64 { v := num(c).Value(i); c++; return v }
+		r.Mean, r.Median, r.P90, r.P95 = next(), next(), next(), next()
+		r.Within = make([]float64, len(targets))
+		for k := range r.Within {
+			r.Within[k] = next()
+		}
+		r.MeanWorking, r.Inspected, r.PreLodged = next(), next(), next()
+		for s := range r.Stages {
+			r.Stages[s] = next()
+		}
+	}
+	return rows, targets, nil
 }

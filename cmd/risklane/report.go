@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
+	"risklane/analysis/forecast"
+	"risklane/analysis/releasetime"
 	"risklane/decl"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
@@ -34,6 +36,8 @@ type reportRequest struct {
 	tariffs  string
 	ranked   string
 	clusters string
+	forecast string // table written by risklane forecast --out
+	release  string // table written by risklane release-time --out
 	out      string
 	title    string
 	budget   float64
@@ -65,11 +69,16 @@ projector or an analyst's laptop on a closed network. It shows:
   - a world map of fraud by country of origin;
   - the model's top rules, measured on --in;
   - the top of a ranked list with its reasons (with --ranked, a file written by
-    risklane score).
+    risklane score);
+  - with --forecast, the revenue or trade forecast risklane forecast wrote
+    (history, forecast and intervals of the largest series);
+  - with --release-time, where the time from arrival to release goes, by stage,
+    lane and control (the table risklane release-time wrote).
 
 A section whose input is missing says so instead of being left out.`,
 		Example: `  risklane report --model model --profile canonical --in test.csv --out report.html
-  risklane report --model model --profile canonical --in test.csv --trade trade.csv --reporter KEN --tariffs tariffs.csv --ranked ranked.parquet --out report.html`,
+  risklane report --model model --profile canonical --in test.csv --trade trade.csv --reporter KEN --tariffs tariffs.csv --ranked ranked.parquet --out report.html
+  risklane report --model model --profile canonical --in test.csv --forecast duty_forecast.parquet --release-time release.csv --out report.html`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			r.inputs = append(slices.Clone(in), args...)
@@ -91,12 +100,16 @@ A section whose input is missing says so instead of being left out.`,
 			case !(r.budget > 0 && r.budget <= 100):
 				return usageError{msg: fmt.Sprintf("report: --budget %v: give a percentage in (0, 100]", r.budget)}
 			}
+			if err := checkFormats("report", r.forecast, r.release); err != nil {
+				return err
+			}
 			if r.ranked != "" {
 				if f, err := sink.FormatOf(r.ranked); err != nil || (f != sink.Parquet && f != sink.CSV) {
 					return usageError{msg: fmt.Sprintf("report: --ranked %s: give the .parquet or .csv file risklane score wrote", r.ranked)}
 				}
 			}
-			ins := []sink.Path{{Flag: "--model", Name: r.modelDir}, {Flag: "--ranked", Name: r.ranked}, {Flag: "--tariffs", Name: r.tariffs}}
+			ins := []sink.Path{{Flag: "--model", Name: r.modelDir}, {Flag: "--ranked", Name: r.ranked}, {Flag: "--tariffs", Name: r.tariffs},
+				{Flag: "--forecast", Name: r.forecast}, {Flag: "--release-time", Name: r.release}}
 			for _, group := range []struct {
 				flag  string
 				paths []string
@@ -146,6 +159,8 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.tariffs, "tariffs", "", "tariff table CSV (hs,rate in percent) for the mirror revenue gap")
 	fl.StringVar(&r.ranked, "ranked", "", "ranked file written by risklane score (.parquet or .csv)")
 	fl.StringVar(&r.clusters, "clusters", "", "price clusters written by risklane cluster --model (JSON); default: fitted on --in")
+	fl.StringVar(&r.forecast, "forecast", "", "forecast table written by risklane forecast --out, for the forecast section")
+	fl.StringVar(&r.release, "release-time", "", "breakdown table written by risklane release-time --out, for the release-time section")
 	fl.StringVar(&r.out, "out", "", "HTML file to write")
 	fl.StringVar(&r.title, "title", "", "title of the report (default: risklane report)")
 	fl.Float64Var(&r.budget, "budget", 5, "inspection rate (percent) at which the fraud map counts the model's catches")
@@ -217,6 +232,26 @@ func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, ga
 		in.Facts = append(in.Facts, report.Fact{Name: "ranked list", Value: r.ranked})
 	} else {
 		in.Missing[report.SectionRanked] = "give a ranked file written by risklane score with --ranked FILE."
+	}
+	if r.forecast != "" {
+		curves, err := forecast.ReadTable(r.forecast)
+		if err != nil {
+			return nil, fmt.Errorf("--forecast: %w", err)
+		}
+		if in.Forecast, err = report.NewForecastSection(r.forecast, curves, report.ForecastGroups); err != nil {
+			return nil, err
+		}
+		in.Facts = append(in.Facts, report.Fact{Name: "forecast", Value: r.forecast})
+	}
+	if r.release != "" {
+		rows, targets, err := releasetime.ReadTable(r.release)
+		if err != nil {
+			return nil, fmt.Errorf("--release-time: %w", err)
+		}
+		if in.Release, err = report.NewReleaseSection(r.release, rows, targets); err != nil {
+			return nil, err
+		}
+		in.Facts = append(in.Facts, report.Fact{Name: "release times", Value: r.release})
 	}
 	e, isEnsemble := m.(models.Ensemble)
 	switch {

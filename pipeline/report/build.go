@@ -40,6 +40,10 @@ type Inputs struct {
 	// BudgetPct is the inspection rate the fraud map counts the model's
 	// catches at; 0 means 5.
 	BudgetPct float64
+	// Forecast and Release are the sections of the forecast and
+	// release-time tables, made already; nil leaves them unavailable.
+	Forecast *ForecastSection
+	Release  *ReleaseSection
 	// Missing says why an input is absent, by section key, for the
 	// sections it leaves unavailable.
 	Missing map[string]string
@@ -124,7 +128,8 @@ const NoLabels = "none of these declarations has been inspected (no illicit labe
 
 // Build computes every section it has the inputs for.
 func Build(in Inputs) (*Data, error) {
-	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked}
+	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked,
+		Forecast: in.Forecast, Release: in.Release}
 	if d.Title == "" {
 		d.Title = "risklane report"
 	}

@@ -25,6 +25,10 @@ type Data struct {
 	Map     *FraudMap
 	Rules   *RulesSection
 	Ranked  *RankedSection
+	// Forecast and Release are the tables of risklane forecast and
+	// risklane release-time (NewForecastSection, NewReleaseSection).
+	Forecast *ForecastSection
+	Release  *ReleaseSection
 
 	// Unavailable says why a section is missing, by section key (the
 	// Section* constants).
@@ -36,17 +40,24 @@ type Fact struct{ Name, Value string }
 
 // Section keys, for Data.Unavailable and the page's anchors.
 const (
-	SectionMetrics = "metrics"
-	SectionScores  = "scores"
-	SectionPrices  = "prices"
-	SectionMirror  = "mirror"
-	SectionMap     = "map"
-	SectionRules   = "rules"
-	SectionRanked  = "ranked"
+	SectionMetrics  = "metrics"
+	SectionScores   = "scores"
+	SectionPrices   = "prices"
+	SectionMirror   = "mirror"
+	SectionMap      = "map"
+	SectionRules    = "rules"
+	SectionRanked   = "ranked"
+	SectionForecast = "forecast"
+	SectionRelease  = "release"
 )
 
 // Sections lists the section keys in page order.
 var Sections = []string{SectionMetrics, SectionScores, SectionPrices, SectionMirror, SectionMap, SectionRules, SectionRanked}
+
+// OptionalSections are the analyses that run on their own (risklane
+// forecast, risklane release-time): the page has them only when their table
+// is given, and Missing does not list them.
+var OptionalSections = []string{SectionForecast, SectionRelease}
 
 // Missing returns the keys of the sections that have no data, in page
 // order.

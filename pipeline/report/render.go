@@ -82,6 +82,14 @@ func (d *Data) charts() []chart {
 	if d.Map != nil {
 		cs = append(cs, mapChart(d.Map))
 	}
+	if d.Forecast != nil {
+		for i := range d.Forecast.Curves {
+			cs = append(cs, forecastChart(i, &d.Forecast.Curves[i]))
+		}
+	}
+	if d.Release != nil {
+		cs = append(cs, releaseChart(d.Release))
+	}
 	return cs
 }
 
@@ -159,17 +167,22 @@ func funcs(p *page) template.FuncMap {
 			}
 			return strconv.FormatFloat(prec/base, 'f', 1, 64) + "×"
 		},
-		"num":   func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
-		"int":   thousands,
-		"dec1":  func(v float64) string { return fixed(v, 1) },
-		"dec2":  func(v float64) string { return fixed(v, 2) },
-		"dec3":  func(v float32) string { return fixed(float64(v), 3) },
-		"dec4":  func(v float64) string { return fixed(v, 4) },
-		"sig3":  sig3,
-		"money": money,
-		"add":   func(a, b int) int { return a + b },
-		"join":  strings.Join,
-		"first": func(n int, cs []CountryStat) []CountryStat { return cs[:min(n, len(cs))] },
+		"num":         func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) },
+		"int":         thousands,
+		"dec1":        func(v float64) string { return fixed(v, 1) },
+		"dec2":        func(v float64) string { return fixed(v, 2) },
+		"dec3":        func(v float32) string { return fixed(float64(v), 3) },
+		"dec4":        func(v float64) string { return fixed(v, 4) },
+		"sig3":        sig3,
+		"money":       money,
+		"add":         func(a, b int) int { return a + b },
+		"join":        strings.Join,
+		"rowLabel":    rowLabel,
+		"isNaN":       math.IsNaN,
+		"count":       func(n int64) string { return thousands(int(n)) },
+		"firstGroups": func(n int, gs []ForecastGroup) []ForecastGroup { return gs[:min(n, len(gs))] },
+		"hours":       func(v float64) string { return fixed(v, 1) },
+		"first":       func(n int, cs []CountryStat) []CountryStat { return cs[:min(n, len(cs))] },
 		"outcome": func(l int8) template.HTML {
 			switch l {
 			case metrics.Illicit:

@@ -1,20 +1,9 @@
 package report
 
 import (
-	"encoding/csv"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"slices"
-	"strconv"
-
-	"github.com/parquet-go/parquet-go"
-
 	"risklane/models/metrics"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
-	"risklane/sink"
 )
 
 // ExploredShown is the number of exploration draws a RankedSection keeps.
@@ -43,21 +32,9 @@ type RankedSection struct {
 // ReadRanked reads a ranked file (.parquet or .csv), keeping its first top
 // rows and counting its lanes.
 func ReadRanked(path string, top int) (*RankedSection, error) {
-	format, err := sink.FormatOf(path)
-	if err != nil {
-		return nil, err
-	}
 	s := &RankedSection{Path: path}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("ranked file: %w", err)
-	}
-	defer f.Close()
 	add := func(r rank.Row) error {
 		s.Total++
-		if err := checkRow(r); err != nil {
-			return fmt.Errorf("row %d: %w", s.Total, err)
-		}
 		switch r.Lane {
 		case rank.Red:
 			s.Red++
@@ -80,98 +57,10 @@ func ReadRanked(path string, top int) (*RankedSection, error) {
 		}
 		return nil
 	}
-	switch format {
-	case sink.Parquet:
-		err = readRankedParquet(f, add)
-	case sink.CSV:
-		err = readRankedCSV(f, add)
-	default:
-		return nil, fmt.Errorf("%s: a ranked file is .parquet or .csv", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ranked file %s: %w", path, err)
+	if err := rank.Read(path, add); err != nil {
+		return nil, err
 	}
 	return s, nil
-}
-
-// checkRow refuses rows no scoring run writes.
-func checkRow(r rank.Row) error {
-	switch {
-	case r.Rank < 1:
-		return fmt.Errorf("rank %d: ranks start at 1", r.Rank)
-	case r.DeclarationID == "":
-		return fmt.Errorf("rank %d: the declaration_id is empty", r.Rank)
-	case r.Lane != rank.Red && r.Lane != rank.Yellow && r.Lane != rank.Green:
-		return fmt.Errorf("rank %d: lane %q is not red, yellow or green", r.Rank, r.Lane)
-	}
-	return nil
-}
-
-func readRankedParquet(f *os.File, add func(rank.Row) error) error {
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return err
-	}
-	r := parquet.NewGenericReader[rank.Row](pf)
-	defer r.Close()
-	buf := make([]rank.Row, 1024)
-	for {
-		n, err := r.Read(buf)
-		for _, row := range buf[:n] {
-			if aerr := add(row); aerr != nil {
-				return aerr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func readRankedCSV(f io.Reader, add func(rank.Row) error) error {
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	head, err := cr.Read()
-	if err != nil {
-		return err
-	}
-	if !slices.Equal(head, rank.Header) {
-		return fmt.Errorf("line 1: header %q, want %q (the CSV risklane score writes)", head, rank.Header)
-	}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		r := rank.Row{DeclarationID: rec[1], Lane: rank.Lane(rec[4]), Reasons: rec[5], ModelID: rec[6], RunID: rec[7]}
-		if r.Rank, err = strconv.ParseInt(rec[0], 10, 64); err != nil {
-			return fmt.Errorf("line %d, column rank: %q is not a whole number", line, rec[0])
-		}
-		score, err := strconv.ParseFloat(rec[2], 32)
-		if err != nil {
-			return fmt.Errorf("line %d, column score: %q is not a number", line, rec[2])
-		}
-		r.Score = float32(score)
-		if r.ExpectedRevenue, err = strconv.ParseFloat(rec[3], 64); err != nil {
-			return fmt.Errorf("line %d, column expected_revenue: %q is not a number", line, rec[3])
-		}
-		if err := checkRow(r); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		if err := add(r); err != nil {
-			return err
-		}
-	}
 }
 
 // AttachLabels records, for each row kept, the label its declaration has in

@@ -95,6 +95,9 @@ type Config struct {
 	Calendar *Calendar
 	// Rejects receives every rejected declaration; it may be nil.
 	Rejects func(Reject) error
+	// Cost, when not nil, collects what the release-time cost of an
+	// inspection budget needs (NewCost).
+	Cost *Cost
 }
 
 // Stats counts rows. Rows = Items + Measured + Rejected.
@@ -228,11 +231,16 @@ func (a *Analyzer) Add(rec arrow.RecordBatch) error {
 			ctl = "yes"
 		}
 		a.group(ByControl, ctl).add(&m, a.targets)
-		if v, ok := offices.Value(i); ok {
-			a.group(ByOffice, v).add(&m, a.targets)
+		office, hasOffice := offices.Value(i)
+		if hasOffice {
+			a.group(ByOffice, office).add(&m, a.targets)
 		}
-		if v, ok := modes.Value(i); ok {
-			a.group(ByMode, v).add(&m, a.targets)
+		mode, hasMode := modes.Value(i)
+		if hasMode {
+			a.group(ByMode, mode).add(&m, a.targets)
+		}
+		if a.cfg.Cost != nil {
+			a.cfg.Cost.observe(id, office, mode, m.Inspected, m.Total)
 		}
 		if v, ok := hs.Value(i); ok && len(v) >= 2 {
 			a.group(ByHS2, v[:2]).add(&m, a.targets)

@@ -101,3 +101,30 @@ func ReadTable(path string) ([]Row, []float64, error) {
 	}
 	return rows, targets, nil
 }
+
+// CostSchema is the layout of the budget cost table (Cost.Curve).
+var CostSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "budget", Type: arrow.BinaryTypes.String},
+	{Name: "inspected", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "added_hours", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "added_hours_per_declaration", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "added_hours_per_inspection", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "marginal_hours_per_percent", Type: arrow.PrimitiveTypes.Float64},
+}, nil)
+
+// WriteCost writes the budget cost table to path (format from the name),
+// atomically.
+func WriteCost(path string, rows []CostRow) error {
+	b := array.NewRecordBuilder(memory.DefaultAllocator, CostSchema)
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.StringBuilder).Append(r.Budget)
+		b.Field(1).(*array.Int64Builder).Append(int64(r.Inspected))
+		for i, v := range []float64{r.AddedHours, r.PerDeclaration, r.PerInspection, r.MarginalPerPercent} {
+			b.Field(2 + i).(*array.Float64Builder).Append(v)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	return sink.WriteTable(path, rec)
+}

@@ -93,9 +93,14 @@ func checkFormats(cmd string, paths ...string) error {
 // another output (sink.Prepare); every --in file is an input. A refusal is a
 // usage error: the paths are what the command line says.
 func preparePaths(cmd string, inputs []string, outputs ...sink.Path) error {
-	ins := make([]sink.Path, len(inputs))
-	for i, in := range inputs {
-		ins[i] = sink.Path{Flag: "--in", Name: in}
+	return prepareInputs(cmd, nil, inputs, outputs...)
+}
+
+// prepareInputs is preparePaths for a command with inputs other than --in
+// (they come first in ins).
+func prepareInputs(cmd string, ins []sink.Path, inputs []string, outputs ...sink.Path) error {
+	for _, in := range inputs {
+		ins = append(ins, sink.Path{Flag: "--in", Name: in})
 	}
 	if err := sink.Prepare(ins, outputs); err != nil {
 		return usageError{msg: cmd + ": " + err.Error()}

@@ -14,6 +14,7 @@ import (
 	"risklane/analysis/releasetime"
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/pipeline/rank"
 	"risklane/sink"
 )
 
@@ -28,6 +29,7 @@ func newReleaseTimeCmd() *cobra.Command {
 		out     string
 		rejects string
 		targets []float64
+		cost    costRequest
 	)
 	cmd := &cobra.Command{
 		Use:   "release-time --in FILE --profile P --out release.csv",
@@ -53,9 +55,16 @@ Output, one row per group of each dimension (all, lane, inspected, office, mode,
 hs2, month): declarations, mean, median, p90, p95 (hours), the share released
 within each --target, mean working hours (Mon-Fri 08-17, Sat 08-12), the share
 inspected and lodged before arrival, and the mean hours of every stage.
-docs/release-time.md has the rules and a worked example.`,
+docs/release-time.md has the rules and a worked example.
+
+With --ranked (a file risklane score wrote for these declarations) and --cost, it
+also estimates what inspecting the top of that list would cost traders: for each
+--budgets share, the trade hours added, each inspected declaration adding the
+measured inspection delay of its office and mode of transport (mean release time of
+inspected minus uncontrolled declarations).`,
 		Example: `  risklane generate --rows 1000000 --timestamps --out decl.parquet
-  risklane release-time --in decl.parquet --profile canonical --out release.csv --rejects bad.csv`,
+  risklane release-time --in decl.parquet --profile canonical --out release.csv --rejects bad.csv
+  risklane release-time --in decl.parquet --profile canonical --out release.csv --ranked ranked.parquet --cost cost.csv`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			inputs := append(slices.Clone(in), args...)
@@ -72,17 +81,27 @@ docs/release-time.md has the rules and a worked example.`,
 					return usageError{msg: fmt.Sprintf("release-time: --target %g: give hours above 0", t)}
 				}
 			}
-			if err := preparePaths("release-time", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+			if (cost.ranked == "") != (cost.out == "") {
+				return usageError{msg: "release-time: --ranked and --cost go together: the ranked file of these declarations, and the budget cost table to write"}
+			}
+			if cost.out != "" {
+				var err error
+				if cost.counts, err = parseBudgets(cost.budgets); err != nil {
+					return usageError{msg: "release-time: --budgets: " + err.Error()}
+				}
+			}
+			if err := prepareInputs("release-time", []sink.Path{{Flag: "--ranked", Name: cost.ranked}}, inputs,
+				sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--rejects", Name: rejects}, sink.Path{Flag: "--cost", Name: cost.out}); err != nil {
 				return err
 			}
-			if _, err := sink.FormatOf(out); err != nil {
-				return usageError{msg: "release-time: " + err.Error()}
+			if err := checkFormats("release-time", out, cost.out); err != nil {
+				return err
 			}
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err
 			}
-			return runReleaseTime(c.OutOrStdout(), inputs, p, out, rejects, targets)
+			return runReleaseTime(c.OutOrStdout(), inputs, p, out, rejects, targets, cost)
 		},
 	}
 	fl := cmd.Flags()
@@ -91,11 +110,44 @@ docs/release-time.md has the rules and a worked example.`,
 	fl.StringVar(&out, "out", "", "breakdown table: .parquet, .csv or .arrow")
 	fl.StringVar(&rejects, "rejects", "", "write rejected declarations (row,declaration_id,column,value,reason) to this CSV")
 	fl.Float64SliceVar(&targets, "target", []float64{24, 48}, "release-time targets in hours (repeat or comma-separate)")
+	fl.StringVar(&cost.ranked, "ranked", "", "ranked file risklane score wrote for these declarations, for the budget cost (with --cost)")
+	fl.StringVar(&cost.out, "cost", "", "budget cost table to write (.parquet, .csv or .arrow): trade hours added per budget")
+	fl.StringSliceVar(&cost.budgets, "budgets", []string{"1%", "2%", "5%", "10%", "20%"}, "inspection budgets of the cost table, increasing: shares (5%) or numbers of declarations")
 	return cmd
 }
 
-func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejects string, targets []float64) error {
+// costRequest is the budget cost part of the release-time command line.
+type costRequest struct {
+	ranked, out string
+	budgets     []string
+	counts      []rank.Share
+}
+
+// parseBudgets reads increasing inspection budgets.
+func parseBudgets(list []string) ([]rank.Share, error) {
+	var out []rank.Share
+	for _, b := range list {
+		s, err := rank.ParseShare(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("give at least one budget, like 5%%")
+	}
+	return out, nil
+}
+
+func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejects string, targets []float64, cost costRequest) error {
 	cfg := releasetime.Config{Targets: targets}
+	if cost.out != "" {
+		var ids []string
+		if err := rank.Read(cost.ranked, func(r rank.Row) error { ids = append(ids, r.DeclarationID); return nil }); err != nil {
+			return err
+		}
+		cfg.Cost = releasetime.NewCost(ids)
+	}
 	var rf *sink.AtomicFile
 	var cw *sink.CSVWriter
 	if rejects != "" {
@@ -128,6 +180,21 @@ func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejec
 		return err
 	}
 	rows := a.Table()
+	var costRows []releasetime.CostRow
+	var costSum releasetime.CostSummary
+	if cfg.Cost != nil {
+		counts := make([]int, len(cost.counts))
+		for i, s := range cost.counts {
+			counts[i] = s.Of(cfg.Cost.Ranked())
+		}
+		var err error
+		if costRows, costSum, err = cfg.Cost.Curve(cost.budgets, counts); err != nil {
+			return err
+		}
+		if err := releasetime.WriteCost(cost.out, costRows); err != nil {
+			return err
+		}
+	}
 	if err := releasetime.WriteTable(out, targets, rows); err != nil {
 		return err
 	}
@@ -163,6 +230,20 @@ func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejec
 	fmt.Fprintf(w, "wrote %s (%d rows: all, lane, inspected, office, mode, hs2, month)\n", out, len(rows))
 	if rejects != "" {
 		fmt.Fprintf(w, "wrote %s (%d rejected declarations)\n", rejects, st.Rejected)
+	}
+	if cfg.Cost != nil {
+		fmt.Fprintf(w, "Inspection delay: %.1f h on average (inspected minus uncontrolled; %d office x mode cells with their own delay, %d using their mode's or the overall one); %.1f%% of these declarations were inspected.\n",
+			costSum.Overall, costSum.Cells, costSum.Fallback, 100*costSum.ShareInspected)
+		if costSum.Matched < costSum.Ranked {
+			fmt.Fprintf(w, "%d of the %d ranked declarations were not measured here and count with the overall delay.\n", costSum.Ranked-costSum.Matched, costSum.Ranked)
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "budget\tinspected\tadded trade hours\tper declaration\tper inspection\tper extra 1%\t")
+		for _, r := range costRows {
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.1f\t%.0f\t\n", r.Budget, r.Inspected, r.AddedHours, r.PerDeclaration, r.PerInspection, r.MarginalPerPercent)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "wrote %s\n", cost.out)
 	}
 	return nil
 }

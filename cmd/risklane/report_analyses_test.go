@@ -68,3 +68,64 @@ func TestReportAnalysesSections(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseTimeBudgetCost: with a ranked file of the same declarations,
+// release-time estimates the trade hours that inspecting the top of the
+// list adds; on generated data the planted inspection delay shows as a
+// positive delay, the hours grow with the budget, and a ranked file of
+// other declarations counts them with the overall delay.
+func TestReleaseTimeBudgetCost(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed, cfg.Timestamps = 20000, 5, true
+	g, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sink.Create(p("decl.parquet"), g.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if text, err := runCommand(newScoreCmd, "--model", oldModel, "--profile", "canonical", "--in", p("decl.parquet"), "--out", p("ranked.parquet")); err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	text, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"),
+		"--ranked", p("ranked.parquet"), "--cost", p("cost.csv"), "--budgets", "1%,5%,10%,3000")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	t.Log(text)
+	rows := readCSV(t, p("cost.csv"))
+	if got := strings.Join(rows[0], ","); got != "budget,inspected,added_hours,added_hours_per_declaration,added_hours_per_inspection,marginal_hours_per_percent" {
+		t.Fatalf("header %s", got)
+	}
+	if len(rows) != 5 || rows[1][1] != "200" || rows[2][1] != "1000" || rows[4][1] != "3000" {
+		t.Fatalf("rows %v", rows)
+	}
+	prev := 0.0
+	for _, r := range rows[1:] {
+		added, perInsp := num(t, r[2]), num(t, r[4])
+		if !(added > prev) || !(perInsp > 2 && perInsp < 60) {
+			t.Errorf("budget %s: %g hours added (%g per inspection): want growing, a few hours to a couple of days each", r[0], added, perInsp)
+		}
+		prev = added
+	}
+	if !strings.Contains(text, "Inspection delay:") {
+		t.Errorf("no delay line in %s", text)
+	}
+	// Only --cost, or only --ranked: a usage error before any work.
+	if _, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--cost", p("c2.csv")); err == nil {
+		t.Error("--cost without --ranked was accepted")
+	}
+	// The cost table cannot overwrite the ranked file.
+	if _, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--ranked", p("ranked.parquet"), "--cost", p("ranked.parquet")); err == nil || !strings.Contains(err.Error(), "--ranked") {
+		t.Errorf("--cost over --ranked: %v", err)
+	}
+}

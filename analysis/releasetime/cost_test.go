@@ -20,7 +20,7 @@ func TestCostHandWorked(t *testing.T) {
 			id = "R4"
 		}
 		c.observe(id, "O1", "sea", false, 600) // 10 h
-		c.observe("", "O1", "sea", true, 1200)  // 20 h: delay 10 h
+		c.observe("", "O1", "sea", true, 1200) // 20 h: delay 10 h
 	}
 	for i := range 40 {
 		id := ""

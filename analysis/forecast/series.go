@@ -39,17 +39,22 @@ const (
 // Period is the length of a series' step.
 type Period string
 
-// Months (season 12) and weeks starting on Monday (season 52, which ETS does
-// not model: R's ets ignores seasons longer than 24).
+// Months (season 12), weeks starting on Monday (season 52, which ETS does
+// not model: R's ets ignores seasons longer than 24) and years (no season:
+// annual trade statistics).
 const (
 	Month Period = "month"
 	Week  Period = "week"
+	Year  Period = "year"
 )
 
 // Season returns the seasonal period of p.
 func (p Period) Season() int {
-	if p == Week {
+	switch p {
+	case Week:
 		return 52
+	case Year:
+		return 1
 	}
 	return 12
 }
@@ -61,6 +66,9 @@ func (p Period) index(day int32) int32 {
 		return int32(math.Floor(float64(day+3) / 7))
 	}
 	t := time.Unix(int64(day)*86400, 0).UTC()
+	if p == Year {
+		return int32(t.Year())
+	}
 	return int32(t.Year())*12 + int32(t.Month()) - 1
 }
 
@@ -68,6 +76,9 @@ func (p Period) index(day int32) int32 {
 func (p Period) Start(i int32) int32 {
 	if p == Week {
 		return i*7 - 3
+	}
+	if p == Year {
+		return int32(time.Date(int(i), 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 	}
 	t := time.Date(int(i/12), time.Month(i%12+1), 1, 0, 0, 0, 0, time.UTC)
 	return int32(t.Unix() / 86400)
@@ -79,6 +90,9 @@ func (p Period) Label(i int32) string {
 	if p == Week {
 		y, w := t.ISOWeek()
 		return fmt.Sprintf("%d-W%02d", y, w)
+	}
+	if p == Year {
+		return t.Format("2006")
 	}
 	return t.Format("2006-01")
 }
@@ -115,9 +129,9 @@ func NewAggregator(m Measure, k Key, p Period) (*Aggregator, error) {
 		return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, origin or office", k)
 	}
 	switch p {
-	case Month, Week:
+	case Month, Week, Year:
 	default:
-		return nil, fmt.Errorf("unknown period %q: give month or week", p)
+		return nil, fmt.Errorf("unknown period %q: give month, week or year", p)
 	}
 	return &Aggregator{measure: m, key: k, period: p, groups: map[string]map[int32]float64{},
 		lo: math.MaxInt32, hi: math.MinInt32}, nil
@@ -212,16 +226,22 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 				}
 			}
 		}
-		p := a.period.index(int32(dates.Value(i)))
-		m := a.groups[g]
-		if m == nil {
-			m = map[int32]float64{}
-			a.groups[g] = m
-		}
-		m[p] += v
-		a.lo, a.hi = min(a.lo, p), max(a.hi, p)
+		a.AddAt(g, int32(dates.Value(i)), v)
 	}
 	return nil
+}
+
+// AddAt adds v to group g's period of day (days since 1970-01-01): for
+// series that come from elsewhere than declarations (trade statistics).
+func (a *Aggregator) AddAt(g string, day int32, v float64) {
+	p := a.period.index(day)
+	m := a.groups[g]
+	if m == nil {
+		m = map[int32]float64{}
+		a.groups[g] = m
+	}
+	m[p] += v
+	a.lo, a.hi = min(a.lo, p), max(a.hi, p)
 }
 
 // Series returns one series per group, sorted by group, each from its first

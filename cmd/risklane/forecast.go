@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/analysis/forecast"
+	"risklane/features/mirror"
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/sink"
@@ -36,6 +40,7 @@ func newForecastCmd() *cobra.Command {
 		minLen  int
 		show    int
 		workers int
+		trade   tradeSeriesRequest
 	)
 	cmd := &cobra.Command{
 		Use:   "forecast --in FILE --profile P --out forecast.parquet",
@@ -57,20 +62,36 @@ A group's series runs from its first period with data to the last period of all 
 data; periods without declarations count 0. Series shorter than --min-length are
 listed in the model table with an error and not forecast.
 
+With --trade instead of --in, the series come from UN Comtrade trade statistics (bulk or
+API CSV, the files risklane mirror reads): the HS6 rows of each partner (not the World
+and aggregate rows, which would count twice) of --flow (import or export), optionally
+only those --reporter reported, added up per month (monthly files) or --period year
+(annual files); --measure value (US$) or mass (net kg), --by none, hs2, hs4, hs6 or
+partner. Rows that cannot be read go to --rejects.
+
 Outputs (atomic; format from the name):
   --out     group, period, period_start, kind (history|forecast), value,
             lower_80, upper_80, lower_95, upper_95, method
   --models  one row per group: method, n, alpha, beta, gamma, phi, loglik, aicc,
             sigma2, backtest_origins, mase, coverage_80, coverage_95, error`,
 		Example: `  risklane forecast --in declarations.csv --profile date --measure duty --out duty.csv
-  risklane forecast --in decl.parquet --profile kcs --measure value --by hs2 --horizon 6 --backtest 6 --out fc.parquet --models models.csv`,
+  risklane forecast --in decl.parquet --profile kcs --measure value --by hs2 --horizon 6 --backtest 6 --out fc.parquet --models models.csv
+  risklane forecast --trade comtrade.csv --reporter KEN --period year --measure value --by hs2 --horizon 3 --out trade_fc.csv`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			inputs := append(slices.Clone(in), args...)
+			if len(trade.files) > 0 {
+				if len(inputs) > 0 || prof != "" {
+					return usageError{msg: "forecast: give either --in FILE with --profile (declarations) or --trade FILE (trade statistics), not both"}
+				}
+				if err := trade.check(measure, key, period); err != nil {
+					return err
+				}
+			}
 			switch {
-			case len(inputs) == 0:
-				return usageError{msg: "forecast: give --in FILE, the declarations to add up"}
-			case prof == "":
+			case len(inputs) == 0 && len(trade.files) == 0:
+				return usageError{msg: "forecast: give --in FILE, the declarations to add up (or --trade FILE, trade statistics)"}
+			case prof == "" && len(trade.files) == 0:
 				return usageError{msg: "forecast: give --profile with one of " + strings.Join(profile.Names(), ", ") + " or a YAML file"}
 			case out == "":
 				return usageError{msg: "forecast: give --out, the forecast table to write (.parquet, .csv or .arrow)"}
@@ -84,12 +105,21 @@ Outputs (atomic; format from the name):
 			if err := checkFormats("forecast", out, models); err != nil {
 				return err
 			}
-			if err := preparePaths("forecast", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--models", Name: models}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+			var tradeIns []sink.Path
+			for _, f := range trade.files {
+				tradeIns = append(tradeIns, sink.Path{Flag: "--trade", Name: f})
+			}
+			if err := prepareInputs("forecast", tradeIns, inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--models", Name: models}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
 				return err
 			}
 			meth, err := forecast.ParseMethod(method)
 			if err != nil {
 				return usageError{msg: "forecast: --method: " + err.Error()}
+			}
+			if len(trade.files) > 0 {
+				per := forecast.Period(period)
+				cfg := forecast.Config{Method: meth, Horizon: horizon, Season: per.Season(), Origins: origins, Workers: workers}
+				return runTradeForecast(c.OutOrStdout(), trade, forecast.Measure(measure), key, per, cfg, minLen, out, models, rejects, show)
 			}
 			agg, err := forecast.NewAggregator(forecast.Measure(measure), forecast.Key(key), forecast.Period(period))
 			if err != nil {
@@ -110,9 +140,12 @@ Outputs (atomic; format from the name):
 	fl.StringVar(&out, "out", "", "forecast table: .parquet, .csv or .arrow")
 	fl.StringVar(&models, "models", "", "write the per-group model table (method, parameters, AICc, backtest) to this file")
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
-	fl.StringVar(&measure, "measure", "duty", "what to add up: duty, value, count or mass")
-	fl.StringVar(&key, "by", "none", "one series per: none, hs2, hs4, origin or office")
-	fl.StringVar(&period, "period", "month", "series step: month or week")
+	fl.StringVar(&measure, "measure", "duty", "what to add up: duty, value, count or mass (trade statistics: value or mass)")
+	fl.StringVar(&key, "by", "none", "one series per: none, hs2, hs4, origin or office (trade statistics: none, hs2, hs4, hs6 or partner)")
+	fl.StringVar(&period, "period", "month", "series step: month, week or year")
+	fl.StringArrayVar(&trade.files, "trade", nil, "UN Comtrade trade statistics (CSV, bulk or API layout) instead of declarations; repeat for several")
+	fl.StringVar(&trade.flow, "flow", "import", "with --trade: the trade flow to forecast, import or export")
+	fl.StringVar(&trade.reporter, "reporter", "", "with --trade: only the rows this country reported (ISO3, e.g. KEN)")
 	fl.StringVar(&method, "method", "ets", "ets (selected by AICc), snaive or drift")
 	fl.IntVar(&horizon, "horizon", 12, "periods to forecast")
 	fl.IntVar(&origins, "backtest", 0, "rolling-origin backtest over this many origins (0: none)")
@@ -149,7 +182,14 @@ func runForecast(w io.Writer, inputs []string, p *profile.Profile, agg *forecast
 	}
 	st := r.Stats()
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected; %d without a date or the measure\n", st.Read, st.Accepted, st.Rejected, agg.Skipped)
-	all := agg.Series()
+	return forecastSeries(w, agg.Series(), cfg, period, minLen, out, models, rejects, show, rf)
+}
+
+// forecastSeries forecasts series of at least minLen periods, writes the
+// tables (and commits the rejects file, when there is one) and prints the
+// largest groups.
+func forecastSeries(w io.Writer, all []forecast.Series, cfg forecast.Config, period forecast.Period, minLen int,
+	out, models, rejects string, show int, rf *ingest.RejectFile) error {
 	var fit []forecast.Series
 	var short []forecast.Result
 	for _, s := range all {
@@ -243,4 +283,129 @@ func printForecasts(w io.Writer, res []forecast.Result, period forecast.Period, 
 				n, m/float64(n), 100*c80/float64(n), 100*c95/float64(n))
 		}
 	}
+}
+
+// tradeSeriesRequest is the trade-statistics input of the forecast command.
+type tradeSeriesRequest struct {
+	files          []string
+	flow, reporter string
+}
+
+// check validates the flags that the trade input reads. The measure
+// defaults to duty, which trade statistics do not have: value is meant.
+func (t *tradeSeriesRequest) check(measure, key, period string) error {
+	switch {
+	case measure != "value" && measure != "mass" && measure != "duty":
+		return usageError{msg: fmt.Sprintf("forecast: --measure %s: trade statistics give value or mass", measure)}
+	case measure == "duty":
+		return usageError{msg: "forecast: --measure duty: trade statistics carry no duty; give --measure value or mass"}
+	case !slices.Contains([]string{"none", "hs2", "hs4", "hs6", "partner"}, key):
+		return usageError{msg: fmt.Sprintf("forecast: --by %s: with --trade give none, hs2, hs4, hs6 or partner", key)}
+	case period != "month" && period != "year":
+		return usageError{msg: fmt.Sprintf("forecast: --period %s: trade statistics are monthly or annual (month or year)", period)}
+	case t.flow != "import" && t.flow != "export":
+		return usageError{msg: fmt.Sprintf("forecast: --flow %s: give import or export", t.flow)}
+	}
+	if t.reporter != "" {
+		if c := mirror.Country(t.reporter); c == "" {
+			return usageError{msg: fmt.Sprintf("forecast: --reporter %s: not a country code", t.reporter)}
+		}
+	}
+	return nil
+}
+
+// runTradeForecast adds the HS6 partner rows of trade statistics up into
+// series and forecasts them.
+func runTradeForecast(w io.Writer, t tradeSeriesRequest, measure forecast.Measure, key string, period forecast.Period,
+	cfg forecast.Config, minLen int, out, models, rejects string, show int) error {
+	agg, err := forecast.NewAggregator(measure, forecast.NoKey, period)
+	if err != nil {
+		return usageError{msg: "forecast: " + err.Error()}
+	}
+	var rf *ingest.RejectFile
+	if rejects != "" {
+		if rf, err = ingest.CreateRejectFile(rejects); err != nil {
+			return err
+		}
+		defer rf.Abort()
+	}
+	flow := mirror.FlowImport
+	if t.flow == "export" {
+		flow = mirror.FlowExport
+	}
+	reporter := ""
+	if t.reporter != "" {
+		reporter = mirror.Country(t.reporter)
+	}
+	var read, used, skipped, annualInMonthly, rejected int
+	for _, name := range t.files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		rd, err := mirror.NewReader(f, name)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		for rd.Next() {
+			rec := rd.Record()
+			read++
+			if rec.Breakdown || rec.World || rec.Level != 6 || rec.Flow != flow || (reporter != "" && rec.Reporter != reporter) {
+				skipped++
+				continue
+			}
+			if rec.Month == 0 && period == forecast.Month {
+				annualInMonthly++
+				continue
+			}
+			v := float64(rec.Value) / 100
+			if flow == mirror.FlowImport && rec.HasCIF {
+				v = float64(rec.CIF) / 100
+			} else if flow == mirror.FlowExport && rec.HasFOB {
+				v = float64(rec.FOB) / 100
+			}
+			if measure == forecast.Mass {
+				v = rec.NetKg
+			}
+			if math.IsNaN(v) {
+				skipped++
+				continue
+			}
+			g := "all"
+			switch key {
+			case "hs2", "hs4", "hs6":
+				g = rec.HS[:min(len(rec.HS), int(key[2]-'0'))]
+			case "partner":
+				g = rec.Partner
+			}
+			month := max(rec.Month, 1)
+			day := int32(time.Date(rec.Year, time.Month(month), 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+			agg.AddAt(g, day, v)
+			used++
+		}
+		err = rd.Err()
+		for _, rj := range rd.Rejects() {
+			if rf != nil {
+				if rerr := rf.Reject(ingest.Reject{File: rj.File, Line: int64(rj.Line), Column: rj.Column, Value: rj.Value, Reason: rj.Reason}); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+		}
+		rejected += rd.Rejected()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "Read %d trade rows: %d HS6 %s rows added up, %d other rows (World, aggregates, other flows or reporters) left out, %d rejected\n",
+		read, used, t.flow, skipped, rejected)
+	if annualInMonthly > 0 {
+		return fmt.Errorf("forecast: %d annual rows in a monthly series: give --period year for annual trade statistics", annualInMonthly)
+	}
+	if used == 0 {
+		return fmt.Errorf("forecast: no HS6 %s rows by partner in the trade statistics%s; risklane forecasts the partner detail (the World and aggregate rows would count twice)",
+			t.flow, map[bool]string{true: " of " + reporter, false: ""}[reporter != ""])
+	}
+	return forecastSeries(w, agg.Series(), cfg, period, minLen, out, models, rejects, show, rf)
 }

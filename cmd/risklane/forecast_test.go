@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"risklane/datasets/synth"
 )
 
 func runForecastCmd(args ...string) (string, error) {
@@ -83,5 +87,76 @@ func TestForecastUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !isUsageError(err) {
 			t.Errorf("%v: error %v, want a usage error with %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestForecastTradeStatistics: --trade forecasts annual trade statistics;
+// the "all" series is the sum of the file's HS6 partner import rows,
+// computed here from the CSV on its own.
+func TestForecastTradeStatistics(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed = 20000, 6
+	cfg.Start = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := runGenerate(io.Discard, cfg, p("decl.parquet"), "parquet", p("trade.csv"), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	text, err := runForecastCmd("--trade", p("trade.csv"), "--period", "year", "--measure", "value", "--horizon", "2",
+		"--out", p("fc.csv"), "--rejects", p("rj.csv"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	t.Log(text)
+	// The independent sum: HS6 rows (Aggregate Level 6), partner not World,
+	// flow Import, per year.
+	rows := readCSV(t, p("trade.csv"))
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	want := map[string]float64{}
+	for _, r := range rows[1:] {
+		if r[col["Aggregate Level"]] != "6" || r[col["Partner ISO"]] == "WLD" || r[col["Partner Code"]] == "0" || r[col["Trade Flow"]] != "Import" {
+			continue
+		}
+		v := num(t, r[col["CIF Trade Value (US$)"]])
+		if r[col["CIF Trade Value (US$)"]] == "" {
+			v = num(t, r[col["Trade Value (US$)"]])
+		}
+		want[r[col["Year"]]] += v
+	}
+	got := map[string]float64{}
+	forecasts := 0
+	for _, r := range readCSV(t, p("fc.csv"))[1:] {
+		if r[0] != "all" {
+			t.Fatalf("group %q with --by none", r[0])
+		}
+		if r[3] == "history" {
+			got[r[1]] = num(t, r[4])
+		} else {
+			forecasts++
+			if r[1] != "2025" && r[1] != "2026" {
+				t.Errorf("forecast period %s, want 2025 and 2026", r[1])
+			}
+		}
+	}
+	if len(want) < 6 || len(got) != len(want) || forecasts != 2 {
+		t.Fatalf("years: want %v, got %v, %d forecasts", want, got, forecasts)
+	}
+	for y, v := range want {
+		if d := got[y] - v; d > 0.01 || d < -0.01 {
+			t.Errorf("year %s: forecast history %.2f, the file's HS6 imports add to %.2f", y, got[y], v)
+		}
+	}
+	// Annual statistics in a monthly series, duty, and both inputs at once.
+	if _, err := runForecastCmd("--trade", p("trade.csv"), "--measure", "value", "--out", p("m.csv")); err == nil || !strings.Contains(err.Error(), "--period year") {
+		t.Errorf("annual rows in a monthly series: %v", err)
+	}
+	if _, err := runForecastCmd("--trade", p("trade.csv"), "--period", "year", "--out", p("d.csv")); err == nil || !strings.Contains(err.Error(), "no duty") {
+		t.Errorf("duty from trade statistics: %v", err)
+	}
+	if _, err := runForecastCmd("--trade", p("trade.csv"), "--in", p("decl.parquet"), "--profile", "canonical", "--period", "year", "--measure", "value", "--out", p("b.csv")); err == nil {
+		t.Error("--trade with --in was accepted")
 	}
 }

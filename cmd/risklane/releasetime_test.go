@@ -26,28 +26,36 @@ func runReleaseTimeCmd(args ...string) (string, error) {
 	return out.String(), err
 }
 
-// TestReleaseTimeCommand runs the analysis on generated milestones and
-// finds the planted inspection delay: red slower than yellow slower than
-// green, and the rows with a missing payment in the rejects.
-func TestReleaseTimeCommand(t *testing.T) {
-	dir := t.TempDir()
-	p := func(n string) string { return filepath.Join(dir, n) }
+// writeTimestamped writes rows generated declarations with their
+// release-time milestones to path (Parquet).
+func writeTimestamped(t *testing.T, path string, rows int64, seed uint64) {
+	t.Helper()
 	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed, cfg.Timestamps = 20000, 3, true
+	cfg.Rows, cfg.Seed, cfg.Timestamps = rows, seed, true
 	g, err := synth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := sink.Create(p("decl.parquet"), g.Schema())
+	w, err := sink.Create(path, g.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Abort()
 	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReleaseTimeCommand runs the analysis on generated milestones and
+// finds the planted inspection delay: red slower than yellow slower than
+// green, and the rows with a missing payment in the rejects.
+func TestReleaseTimeCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	writeTimestamped(t, p("decl.parquet"), 20000, 3)
 	text, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)

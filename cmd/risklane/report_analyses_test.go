@@ -5,11 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/datasets/synth"
-	"risklane/sink"
 )
 
 // TestReportAnalysesSections: the tables risklane forecast and risklane
@@ -18,22 +13,7 @@ import (
 func TestReportAnalysesSections(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed, cfg.Timestamps = 20000, 4, true
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sink.Create(p("decl.parquet"), g.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeTimestamped(t, p("decl.parquet"), 20000, 4)
 	if text, err := runForecastCmd("--in", p("decl.parquet"), "--profile", "canonical", "--measure", "duty", "--by", "hs2",
 		"--horizon", "3", "--out", p("fc.parquet")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -77,22 +57,7 @@ func TestReportAnalysesSections(t *testing.T) {
 func TestReleaseTimeBudgetCost(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed, cfg.Timestamps = 20000, 5, true
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sink.Create(p("decl.parquet"), g.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeTimestamped(t, p("decl.parquet"), 20000, 5)
 	if text, err := runCommand(newScoreCmd, "--model", oldModel, "--profile", "canonical", "--in", p("decl.parquet"), "--out", p("ranked.parquet")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}

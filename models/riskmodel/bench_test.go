@@ -1,7 +1,16 @@
 package riskmodel
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
+
+	"risklane/ingest"
+	"risklane/ingest/profile"
+	"risklane/models/xgb/xgbtest"
 )
 
 // BenchmarkScore scores the KCS validation file with a model trained on the
@@ -28,4 +37,87 @@ func BenchmarkScore(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkModelEngines times the classifier of a model folder, the very
+// one `risklane score` walks, on the features of real input rows: the
+// native engine with 1 and 2 goroutines and, in the same run on the same
+// rows, Python XGBoost's inplace_predict of the folder's model.json
+// (skipped without Python). It is what `make bench-suite` pairs as
+// "predict" (docs/benchmarks.md):
+//
+//	RISKLANE_BENCH_MODEL=DIR RISKLANE_BENCH_IN=night.parquet \
+//	go test -run '^$' -bench BenchmarkModelEngines -benchtime 5x ./models/riskmodel
+//
+// RISKLANE_BENCH_IN is read through the canonical profile; the first
+// RISKLANE_BENCH_ROWS rows (default 100,000) are scored. Besides rows/s
+// (wall), each run reports cpu-ns/row, the process's CPU time per row,
+// which a loaded machine inflates less.
+func BenchmarkModelEngines(b *testing.B) {
+	dir, in := os.Getenv("RISKLANE_BENCH_MODEL"), os.Getenv("RISKLANE_BENCH_IN")
+	if dir == "" || in == "" {
+		b.Skip("set RISKLANE_BENCH_MODEL (a model folder) and RISKLANE_BENCH_IN (canonical Parquet or CSV)")
+	}
+	want := 100_000
+	if s := os.Getenv("RISKLANE_BENCH_ROWS"); s != "" {
+		var err error
+		if want, err = strconv.Atoi(s); err != nil || want <= 0 {
+			b.Fatalf("RISKLANE_BENCH_ROWS=%q: want a positive number", s)
+		}
+	}
+	m, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := profile.Resolve("canonical")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd, err := ingest.OpenFiles([]string{in}, p, ingest.Options{BatchSize: 16384})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nf := len(m.FeatureNames())
+	var rows []float64
+	for len(rows) < want*nf && rd.Next() {
+		rec := rd.RecordBatch()
+		at := len(rows)
+		rows = append(rows, make([]float64, int(rec.NumRows())*nf)...)
+		if err := m.Features(rec, rows[at:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		b.Fatal(err)
+	}
+	rd.Close()
+	rows = rows[:min(len(rows), want*nf)]
+	n := len(rows) / nf
+	name := filepath.Base(filepath.Clean(dir))
+	out := make([]float64, n)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%s/native/threads=%d", name, threads), func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if err := m.clf.Predict(rows, n, out, threads); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/row")
+		})
+	}
+	speeds := sync.OnceValue(func() map[int]float64 {
+		return xgbtest.PredictSpeed(b, xgbtest.Python(b), filepath.Join(dir, ModelFile), rows, nf, 1, 2)
+	})
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%s/xgboost/threads=%d", name, threads), func(b *testing.B) {
+			// Python times itself (median of five after a warm-up).
+			rate := speeds()[threads]
+			for b.Loop() {
+			}
+			b.ReportMetric(rate, "rows/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

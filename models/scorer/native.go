@@ -34,7 +34,7 @@ import (
 //     sums; the sigmoid is XGBoost's.
 type forest struct {
 	numFeature int
-	stride     int // values per row of a block: the features, their negations, the NaN column
+	cols       int // columns of a block: the features, their negations, the NaN column
 	nodes      []node
 	roots      []int32
 	sizes      []int32
@@ -44,15 +44,21 @@ type forest struct {
 	blockRows  int // rows per block (a multiple of group)
 }
 
-// node is one tree node. For a leaf, value is the leaf's output, feature
-// the NaN column with flipBit, and left the node itself.
+// node is one tree node, 16 bytes. Within a tree, the two children of a node
+// sit side by side at left and left+1 (in bytes: left, left+16): the
+// child to take when "v < value" holds first. For a node whose default is
+// right that is XGBoost's left child, as XGBoost lays them out; for a node
+// whose default is left (it reads the negated column), the two children
+// are swapped. A leaf reads the NaN column ("<" fails: the second of the
+// pair) and its left is its own offset minus 16, so it stays in place.
 type node struct {
-	value   float32
-	feature uint32 // the column of the block row; bit 31: flip the outcome
-	left    int32  // index in the tree's nodes
+	value float32 // the threshold, or the leaf value
+	off   uint32  // byte offset of the column the node reads in a block
+	left  uint32  // byte offset, in the tree's nodes, of the first child
+	id    int32   // XGBoost's node id (pred_leaf)
 }
 
-const flipBit = 1 << 31
+const nodeSize = 16 // unsafe.Sizeof(node{}), a power of two: offsets, not indices
 
 // group is how many rows walk a tree side by side.
 const group = 8
@@ -61,38 +67,50 @@ const group = 8
 func newForest(m *xgb.Model) *forest {
 	f := &forest{
 		numFeature: m.NumFeature,
-		stride:     2*m.NumFeature + 1,
+		cols:       2*m.NumFeature + 1,
 		roots:      make([]int32, len(m.Trees)),
 		sizes:      make([]int32, len(m.Trees)),
 		depth:      make([]int32, len(m.Trees)),
 		base:       m.BaseMargin(),
 		logistic:   m.Objective == xgb.BinaryLogistic,
 	}
-	// A block's float32 rows stay within about 256 KB (level 2 cache) and
-	// hold at least a few groups; the trees are read once per block.
-	f.blockRows = max(group, min(1024, (1<<16)/f.stride)/group*group)
+	// A block's float32 columns stay within about 256 KB (level 2 cache)
+	// and hold at least a few groups; the trees are read once per block.
+	f.blockRows = max(group, min(1024, (1<<16)/f.cols)/group*group)
 	total := 0
 	for i := range m.Trees {
 		total += m.Trees[i].NumNodes()
 	}
 	f.nodes = make([]node, total)
-	nan := uint32(2*m.NumFeature) | flipBit
+	col := func(c int) uint32 { return uint32(c * f.blockRows * 4) }
 	at := 0
 	for i := range m.Trees {
 		t := &m.Trees[i]
 		f.roots[i], f.sizes[i] = int32(at), int32(t.NumNodes())
 		nodes := f.nodes[at : at+t.NumNodes()]
+		// slot[id] is where node id sits: its own id, or its sibling's when
+		// its parent's default is left.
+		slot := make([]int32, t.NumNodes())
+		for id := range slot {
+			slot[id] = int32(id)
+		}
+		for id := range slot {
+			if l := t.Left[id]; l != -1 && t.DefaultLeft[id] {
+				slot[l], slot[l+1] = l+1, l
+			}
+		}
 		for id := range nodes {
+			s := slot[id]
 			if t.Left[id] == -1 {
-				nodes[id] = node{value: t.SplitCondition[id], feature: nan, left: int32(id)}
+				nodes[s] = node{value: t.SplitCondition[id], off: col(2 * m.NumFeature), left: uint32(s-1) * nodeSize, id: int32(id)}
 				continue
 			}
-			n := node{value: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: t.Left[id]}
+			n := node{value: t.SplitCondition[id], off: col(int(t.SplitIndex[id])), left: uint32(t.Left[id]) * nodeSize, id: int32(id)}
 			if t.DefaultLeft[id] {
 				n.value = -math.Nextafter32(n.value, float32(math.Inf(-1)))
-				n.feature = (n.feature + uint32(m.NumFeature)) | flipBit
+				n.off = col(int(t.SplitIndex[id]) + m.NumFeature)
 			}
-			nodes[id] = n
+			nodes[s] = n
 		}
 		f.depth[i] = int32(treeDepth(t))
 		at += t.NumNodes()
@@ -123,44 +141,43 @@ func treeDepth(t *xgb.Tree) int {
 	return deepest
 }
 
-// blockBuf is one goroutine's float32 copy of a block of rows.
+// blockBuf is one goroutine's float32 copy of a block of rows, column by
+// column (column c of row r at x[c*blockRows+r]).
 type blockBuf struct {
-	x    []float32 // blockRows x stride
+	x    []float32 // cols x blockRows
 	sums []float32
-	idx  []int32 // the leaf reached by each row of a block in one tree
 }
 
 func (f *forest) newBuf() *blockBuf {
-	return &blockBuf{
-		x:    make([]float32, f.blockRows*f.stride),
+	b := &blockBuf{
+		x:    make([]float32, f.blockRows*f.cols),
 		sums: make([]float32, f.blockRows),
-		idx:  make([]int32, f.blockRows),
 	}
+	nan := float32(math.NaN())
+	for r := range f.blockRows {
+		b.x[2*f.numFeature*f.blockRows+r] = nan
+	}
+	return b
 }
 
 // load rounds rows lo..hi of rows (row-major, numFeature values each) to
-// float32 into b, with their negations and the NaN column, and pads the last
-// group with missing rows. It returns the number of rows to walk (a
-// multiple of group).
+// float32 into b's columns, with their negations. It returns the number of
+// rows to walk, a multiple of group: the rows past hi hold whatever an
+// earlier block left, and their sums are not used.
 func (f *forest) load(b *blockBuf, rows []float64, lo, hi int) int {
-	nf, st := f.numFeature, f.stride
-	nan := float32(math.NaN())
+	nf, br := f.numFeature, f.blockRows
 	n := hi - lo
-	padded := (n + group - 1) / group * group
 	src := rows[lo*nf : hi*nf]
-	for r := range n {
-		dst := b.x[r*st : r*st+st]
-		neg := dst[nf : 2*nf]
-		for j, v := range src[r*nf : r*nf+nf] {
-			dst[j] = float32(v)
-			neg[j] = -float32(v)
+	x := b.x[:2*nf*br]
+	for j := range nf {
+		col := x[j*br : j*br+n]
+		neg := x[(nf+j)*br : (nf+j)*br+n]
+		for r := range col {
+			v := float32(src[r*nf+j])
+			col[r], neg[r] = v, -v
 		}
-		dst[2*nf] = nan
 	}
-	for i := n * st; i < padded*st; i++ {
-		b.x[i] = nan
-	}
-	return padded
+	return (n + group - 1) / group * group
 }
 
 // margins sums into b.sums[:n] the base margin and every tree's leaf value
@@ -171,55 +188,72 @@ func (f *forest) margins(b *blockBuf, n int) {
 		sums[i] = f.base
 	}
 	for t, root := range f.roots {
-		nodes := f.nodes[root : root+f.sizes[t]]
-		f.walk(nodes, f.depth[t], b.x[:n*f.stride], b.idx[:n])
-		for i, id := range b.idx[:n] {
-			sums[i] += nodes[id].value
-		}
+		f.walk(f.nodes[root:root+f.sizes[t]], f.depth[t], b.x, sums, nil, 0)
 	}
 }
 
-// walk writes to idx the leaf each row of x reaches in one tree of the
-// given depth, group rows side by side.
+// walk adds to sums the leaf value each row of the block reaches in one
+// tree of the given depth (or, with ids set, writes the leaf's XGBoost id
+// to ids[r*stride] for the rows that fit), group rows side by side. len(sums) is the number of
+// rows, a multiple of group.
 //
-// It reads nodes and values through unsafe pointers: a node's left child
-// and column are in range by construction (newForest from a validated
-// model: children within the tree, columns below NumFeature, leaves onto
-// themselves), so the bounds checks the compiler would add on every step,
-// a third of the work, prove nothing.
-func (f *forest) walk(nodes []node, depth int32, x []float32, idx []int32) {
-	st := uintptr(f.stride) * 4
+// It reads nodes and values through unsafe pointers: a node's children and
+// column offset are in range by construction (newForest from a validated
+// model: children within the tree, columns within a block, leaves onto
+// themselves), so the bounds checks the compiler would add on every step
+// prove nothing.
+func (f *forest) walk(nodes []node, depth int32, x []float32, sums []float32, ids []int32, stride int) {
 	np := unsafe.Pointer(unsafe.SliceData(nodes))
-	for r := 0; r+group <= len(idx); r += group {
-		rows := unsafe.Pointer(&x[r*f.stride : (r+group)*f.stride][0])
-		var at [group]int32
+	xp := unsafe.Pointer(unsafe.SliceData(x))
+	for r := 0; r+group <= len(sums); r += group {
+		rows := unsafe.Add(xp, r*4)
+		var a0, a1, a2, a3, a4, a5, a6, a7 uint32
 		for range depth {
-			for g := range group {
-				n := (*node)(unsafe.Add(np, uintptr(at[g])*unsafe.Sizeof(node{})))
-				v := *(*float32)(unsafe.Add(rows, uintptr(g)*st+uintptr(n.feature&^flipBit)*4))
-				// A conditional move, not a branch: the direction depends
-				// on the data.
-				var next int32
-				if !(v < n.value) {
-					next = 1
-				}
-				at[g] = n.left + (next ^ int32(n.feature>>31))
-			}
+			a0 = step(np, rows, a0, 0)
+			a1 = step(np, rows, a1, 4)
+			a2 = step(np, rows, a2, 8)
+			a3 = step(np, rows, a3, 12)
+			a4 = step(np, rows, a4, 16)
+			a5 = step(np, rows, a5, 20)
+			a6 = step(np, rows, a6, 24)
+			a7 = step(np, rows, a7, 28)
 		}
-		copy(idx[r:r+group], at[:])
+		at := [group]uint32{a0, a1, a2, a3, a4, a5, a6, a7}
+		if ids != nil {
+			for g, a := range at {
+				if (r+g)*stride < len(ids) {
+					ids[(r+g)*stride] = (*node)(unsafe.Add(np, a)).id
+				}
+			}
+			continue
+		}
+		s := sums[r : r+group]
+		for g, a := range at {
+			s[g] += (*node)(unsafe.Add(np, a)).value
+		}
 	}
 }
 
-// leafIDs writes the XGBoost node id of the leaf each of the n loaded rows
-// reaches in each tree: out[r*T+t].
+// step is one row's step down a tree: from the node at byte offset at to
+// the first of its children, or the second when "v < value" fails (NaN
+// fails it). g is the row's byte offset within its group.
+func step(np, rows unsafe.Pointer, at uint32, g uintptr) uint32 {
+	n := (*node)(unsafe.Add(np, at))
+	v := *(*float32)(unsafe.Add(rows, uintptr(n.off)+g))
+	// A conditional move, not a branch: the direction depends on the data.
+	var next uint32
+	if !(v < n.value) {
+		next = 1
+	}
+	return n.left + next*nodeSize
+}
+
+// leafIDs writes the XGBoost node id of the leaf each of the first rows
+// loaded rows (n walked) reaches in each tree: out[r*T+t].
 func (f *forest) leafIDs(b *blockBuf, n, rows int, out []int32) {
 	nt := len(f.roots)
 	for t, root := range f.roots {
-		nodes := f.nodes[root : root+f.sizes[t]]
-		f.walk(nodes, f.depth[t], b.x[:n*f.stride], b.idx[:n])
-		for r, id := range b.idx[:rows] {
-			out[r*nt+t] = id
-		}
+		f.walk(f.nodes[root:root+f.sizes[t]], f.depth[t], b.x, b.sums[:n], out[t:rows*nt], nt)
 	}
 }
 

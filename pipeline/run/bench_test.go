@@ -11,6 +11,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/models"
 	"risklane/models/gbdt"
 	"risklane/models/riskmodel"
 	"risklane/pipeline/rank"
@@ -32,30 +33,29 @@ func benchRows(b *testing.B) int64 {
 
 // BenchmarkScoreRun scores generated declarations from Parquet with a
 // 100-tree, depth-6 model (trained on 50,000 other generated rows) and
-// reports each stage's rate.
+// reports each stage's rate. RISKLANE_BENCH_MODEL (a model folder) and
+// RISKLANE_BENCH_IN (a canonical Parquet or CSV file) score an existing
+// model and input instead, for profiling a real run
+// (docs/scoring-engine.md).
 func BenchmarkScoreRun(b *testing.B) {
-	n := benchRows(b)
 	dir := b.TempDir()
-	in := filepath.Join(dir, "night.parquet")
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed = n, 2
-	g, err := synth.New(cfg)
-	if err != nil {
-		b.Fatal(err)
+	in := os.Getenv("RISKLANE_BENCH_IN")
+	if in == "" {
+		in = filepath.Join(dir, "night.parquet")
+		generateNight(b, in)
 	}
-	w, err := sink.Create(in, g.Schema())
-	if err != nil {
-		b.Fatal(err)
+	var model models.Model
+	if d := os.Getenv("RISKLANE_BENCH_MODEL"); d != "" {
+		var err error
+		if model, err = LoadModel(d); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		model = benchModel(b)
 	}
-	if err := synth.Stream(g, w.Write); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	model := benchModel(b)
 	out := filepath.Join(dir, "ranked.parquet")
 	var m *Manifest
+	var err error
 	b.ResetTimer()
 	for b.Loop() {
 		m, err = Score(context.Background(), Config{Inputs: []string{in}, Profile: canonical(b), Model: model,
@@ -72,6 +72,27 @@ func BenchmarkScoreRun(b *testing.B) {
 			b.ReportMetric(s.RowsPerSecond, s.Name+"-rows/s")
 			b.ReportMetric(s.CPUSeconds*1e6/float64(s.Rows), s.Name+"-cpu-us/row")
 		}
+	}
+}
+
+// generateNight writes benchRows generated declarations to in (Parquet).
+func generateNight(b *testing.B, in string) {
+	n := benchRows(b)
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed = n, 2
+	g, err := synth.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := sink.Create(in, g.Schema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := synth.Stream(g, w.Write); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		b.Fatal(err)
 	}
 }
 

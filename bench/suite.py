@@ -9,8 +9,11 @@ benchmark models, then measures, each pair one right after the other:
   score    risklane score vs bench/reference.py (pandas + XGBoost), both
            models: "default" (400 trees depth 10 + revenue head, what
            `risklane train` gives) and "small" (100 trees depth 6, no head)
-  predict  the tree engine vs XGBoost inplace_predict, 1 and 2 threads
-           (go test -bench in models/scorer, which times both sides)
+  predict  the native engine vs XGBoost inplace_predict of the same
+           classifier (each model folder's model.json, the one score used) on
+           the features of the night's first 100,000 rows, 1 and 2 threads
+           (go test -bench BenchmarkModelEngines in models/riskmodel, which
+           times both sides)
   ingest   risklane ingest CSV -> Parquet vs DuckDB COPY ... (FORMAT parquet),
            both on 2 threads, REPEAT alternating pairs, medians
   train    models/gbdt Train vs XGBoost hist (go test -bench 'Train$')
@@ -165,15 +168,33 @@ def gobench(pkg, pattern, benchtime, env=None):
     return res, outp
 
 
-def bench_predict(work):
-    # Hook: models/scorer's benchmarks time the Go engines and, through
-    # Python, XGBoost's inplace_predict on the same model and rows. Every
-    # sub-benchmark ".../ENGINE/threads=N" is paired with ".../xgboost/threads=N"
-    # under the same prefix (model size). PREDICT_BENCH overrides the pattern.
-    pattern = os.environ.get("PREDICT_BENCH", "BenchmarkEngines|BenchmarkScore")
-    log(f"predict: go test -bench '{pattern}' ./models/scorer")
-    res, outp = gobench("./models/scorer", pattern, os.environ.get("PREDICT_BENCHTIME", "3x"), {"OMP_WAIT_POLICY": "PASSIVE"})
-    open(os.path.join(work, "predict.out"), "w").write(outp)
+def bench_predict(work, files):
+    # Hook: models/riskmodel's BenchmarkModelEngines times the native engine
+    # on the very classifier `risklane score` walked (the model folder's
+    # model.json) and the features of the night's first 100,000 rows and,
+    # through Python, XGBoost's inplace_predict of the same model.json on the
+    # same rows. Every sub-benchmark ".../ENGINE/threads=N" is paired with
+    # ".../xgboost/threads=N" under the same prefix (the model folder).
+    # PREDICT_BENCH (a -bench pattern for ./models/scorer, e.g.
+    # BenchmarkEngines) times the synthetic benchmark models there instead.
+    benchtime = os.environ.get("PREDICT_BENCHTIME", "3x")
+    env = {"OMP_WAIT_POLICY": "PASSIVE"}
+    res, outs = {}, []
+    if os.environ.get("PREDICT_BENCH"):
+        pattern = os.environ["PREDICT_BENCH"]
+        log(f"predict: go test -bench '{pattern}' ./models/scorer")
+        r, outp = gobench("./models/scorer", pattern, benchtime, env)
+        res.update(r)
+        outs.append(outp)
+    else:
+        for name in MODELS:
+            model = os.path.join(work, f"model-{name}")
+            log(f"predict, {name} model's classifier: go test -bench BenchmarkModelEngines ./models/riskmodel")
+            r, outp = gobench("./models/riskmodel", "BenchmarkModelEngines", benchtime,
+                              dict(env, RISKLANE_BENCH_MODEL=model, RISKLANE_BENCH_IN=files["parquet"]))
+            res.update(r)
+            outs.append(outp)
+    open(os.path.join(work, "predict.out"), "w").write("\n".join(outs))
     rates = {k: v["rows/s"] for k, v in res.items() if "rows/s" in v}
     pairs = []
     for name, rate in sorted(rates.items()):
@@ -182,7 +203,8 @@ def bench_predict(work):
             continue
         ref = f"{m.group(1)}/xgboost/threads={m.group(3)}"
         if ref in rates:
-            pairs.append({"name": name, "rows_per_s": rate, "xgboost_rows_per_s": rates[ref], "ratio": rate / rates[ref]})
+            pairs.append({"name": name, "rows_per_s": rate, "xgboost_rows_per_s": rates[ref], "ratio": rate / rates[ref],
+                          "cpu_ns_per_row": res[name].get("cpu-ns/row")})
     return {"rates": rates, "pairs": pairs}
 
 
@@ -209,6 +231,16 @@ def report(res):
             g = r[f"risklane_{ext}"]
             lines.append(f"| score {name} model, {ext} in, vs Python reference (CSV) | {g['rows_per_s']:,.0f} decl/s | "
                          f"{py['rows_per_s']:,.0f} decl/s | {py['wall_s'] / g['wall_s']:.2f}x | {g['peak_rss_mb']:.0f} / {py['peak_rss_mb']:.0f} |")
+    # The yardstick: end to end (reading, features, both heads,
+    # ranking, reasons, writing) against XGBoost merely predicting the same
+    # classifier on 2 threads.
+    rates = res.get("predict", {}).get("rates", {})
+    for name, r in res.get("score", {}).items():
+        xr = rates.get(f"BenchmarkModelEngines/model-{name}/xgboost/threads=2")
+        if xr:
+            g = r["risklane_parquet"]
+            lines.append(f"| score {name} model end to end (parquet in) vs XGBoost predicting its classifier, 2 threads | "
+                         f"{g['rows_per_s']:,.0f} decl/s | {xr:,.0f} rows/s | {g['rows_per_s'] / xr:.2f}x | |")
     for p in res.get("predict", {}).get("pairs", []):
         lines.append(f"| predict {p['name'].removeprefix('Benchmark')} vs XGBoost inplace_predict | {p['rows_per_s']:,.0f} rows/s | "
                      f"{p['xgboost_rows_per_s']:,.0f} rows/s | {p['ratio']:.2f}x | |")
@@ -252,7 +284,7 @@ def main():
     if "score" in ONLY:
         res["score"] = bench_score(work, bin_, files, a.rows)
     if "predict" in ONLY:
-        res["predict"] = bench_predict(work)
+        res["predict"] = bench_predict(work, files)
     if "ingest" in ONLY:
         res["ingest"] = bench_ingest(work, bin_, duck, files, a.rows, a.repeat)
     if "train" in ONLY:

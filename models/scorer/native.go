@@ -45,17 +45,17 @@ type forest struct {
 }
 
 // node is one tree node, 16 bytes. Within a tree, the two children of a node
-// sit side by side at left and left+1 (in bytes: left, left+16): the
-// child to take when "v < value" holds first. For a node whose default is
-// right that is XGBoost's left child, as XGBoost lays them out; for a node
+// sit side by side (XGBoost lays them out so): the one to take when
+// "v < value" holds first, then the other, at byte offset second. For a
+// node whose default is right the first is XGBoost's left child; for a node
 // whose default is left (it reads the negated column), the two children
-// are swapped. A leaf reads the NaN column ("<" fails: the second of the
-// pair) and its left is its own offset minus 16, so it stays in place.
+// are swapped. A leaf reads the NaN column ("<" fails) and its second is
+// its own offset, so it stays in place.
 type node struct {
-	value float32 // the threshold, or the leaf value
-	off   uint32  // byte offset of the column the node reads in a block
-	left  uint32  // byte offset, in the tree's nodes, of the first child
-	id    int32   // XGBoost's node id (pred_leaf)
+	value  float32 // the threshold, or the leaf value
+	off    uint32  // byte offset of the column the node reads in a block
+	second uint32  // byte offset, in the tree's nodes, of the child taken when "v < value" fails
+	id     int32   // XGBoost's node id (pred_leaf)
 }
 
 const nodeSize = 16 // unsafe.Sizeof(node{}), a power of two: offsets, not indices
@@ -102,10 +102,10 @@ func newForest(m *xgb.Model) *forest {
 		for id := range nodes {
 			s := slot[id]
 			if t.Left[id] == -1 {
-				nodes[s] = node{value: t.SplitCondition[id], off: col(2 * m.NumFeature), left: uint32(s-1) * nodeSize, id: int32(id)}
+				nodes[s] = node{value: t.SplitCondition[id], off: col(2 * m.NumFeature), second: uint32(s) * nodeSize, id: int32(id)}
 				continue
 			}
-			n := node{value: t.SplitCondition[id], off: col(int(t.SplitIndex[id])), left: uint32(t.Left[id]) * nodeSize, id: int32(id)}
+			n := node{value: t.SplitCondition[id], off: col(int(t.SplitIndex[id])), second: uint32(t.Left[id]+1) * nodeSize, id: int32(id)}
 			if t.DefaultLeft[id] {
 				n.value = -math.Nextafter32(n.value, float32(math.Inf(-1)))
 				n.off = col(int(t.SplitIndex[id]) + m.NumFeature)
@@ -235,17 +235,17 @@ func (f *forest) walk(nodes []node, depth int32, x []float32, sums []float32, id
 }
 
 // step is one row's step down a tree: from the node at byte offset at to
-// the first of its children, or the second when "v < value" fails (NaN
+// the second of its children, or the first when "v < value" holds (NaN
 // fails it). g is the row's byte offset within its group.
 func step(np, rows unsafe.Pointer, at uint32, g uintptr) uint32 {
 	n := (*node)(unsafe.Add(np, at))
 	v := *(*float32)(unsafe.Add(rows, uintptr(n.off)+g))
-	// A conditional move, not a branch: the direction depends on the data.
-	var next uint32
-	if !(v < n.value) {
-		next = 1
+	// A conditional set, not a branch: the direction depends on the data.
+	var first uint32
+	if v < n.value {
+		first = 1
 	}
-	return n.left + next*nodeSize
+	return n.second - first*nodeSize
 }
 
 // leafIDs writes the XGBoost node id of the leaf each of the first rows

@@ -10,25 +10,24 @@ import (
 // The native engine: risklane's own tree walk, the default. Its design and
 // how it matches XGBoost are described in docs/scoring-engine.md; in short:
 //
-//   - every node of every tree is 12 bytes in one array (float32 threshold
-//     or leaf value, column, left child; the right child is left+1, as
-//     XGBoost lays trees out), node ids kept;
-//   - a step is one comparison, "go to left+1 unless v < threshold", with
-//     no separate test for missing values: NaN fails "<" and so goes to
-//     left+1, XGBoost's right, as it should at a node whose default is
-//     right. A node whose default is left reads the negated column instead
-//     (a block holds each row as x, then -x) against -prev(t), prev(t) the
-//     float32 below t, and flips the outcome (bit 31 of its column): for
+//   - every node of every tree is 16 bytes in one array (float32 threshold
+//     or leaf value, byte offset of the column it reads, byte offset of its
+//     second child, XGBoost's node id); the two children sit side by side;
+//   - a block of rows is rounded to float32 once (XGBoost's DMatrix holds
+//     float32) and stored column by column, each feature then its negation
+//     then an always-NaN column; eight rows of a block walk a tree side by
+//     side, each step "go to the second child, or the first when
+//     v < threshold": NaN fails "<" and goes to the second child, XGBoost's
+//     right, as it should at a node whose default is right. A node whose
+//     default is left reads the negated column against -prev(t), prev(t) the
+//     float32 below t, with its children stored the other way round: for
 //     float32 v, !(-v < -prev(t)) holds exactly when v < t or v is NaN,
 //     XGBoost's left;
-//   - a leaf is a node that loops onto itself: it reads a column that is
-//     always NaN and flips, to its own index. So every row walks a
-//     tree in exactly the tree's depth steps, with no test for "leaf?", and
-//     the rows of a group walk side by side: their steps are independent,
-//     which keeps the processor's load units busy instead of waiting for
-//     one chain of loads;
-//   - a block of rows is rounded to float32 once (XGBoost's DMatrix holds
-//     float32) and walked by one tree after another, so a tree stays in
+//   - a leaf reads the NaN column and its second child is itself, so every
+//     row walks a tree in exactly the tree's depth steps, with no test for
+//     "leaf?", and the eight rows' steps are independent, which keeps the
+//     processor's load units busy instead of waiting for one chain of loads;
+//   - the block is walked by one tree after another, so a tree stays in
 //     cache for the whole block, and the margin of each row is summed in
 //     float32 in tree order from the base margin, as XGBoost's CPU predictor
 //     sums; the sigmoid is XGBoost's.

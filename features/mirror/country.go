@@ -5,6 +5,10 @@ import (
 	"encoding/csv"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // countriesCSV maps ISO 3166 alpha-3 and alpha-2 codes to UN M49 numeric
@@ -107,4 +111,44 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// CountryByName returns the ISO3 code of a country written by its English
+// name as the built-in table has it ("Kenya", "cote d'ivoire": case, accents,
+// punctuation and spacing do not matter), and false for a name it does not
+// know.
+func CountryByName(name string) (string, bool) {
+	iso3, ok := countryByName()[NameKey(name)]
+	return iso3, ok
+}
+
+var countryByName = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for iso3, e := range countryInfo {
+		m[NameKey(e.name)] = iso3
+	}
+	return m
+})
+
+// NameKey is the form in which country names are compared: lower case,
+// without accents, with every run of characters other than letters and
+// digits one space ("Côte d'Ivoire" and "cote d ivoire" give "cote d
+// ivoire").
+func NameKey(name string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range norm.NFD.String(name) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			space = true
+		}
+	}
+	return b.String()
 }

@@ -186,4 +186,3 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
-

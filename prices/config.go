@@ -25,11 +25,11 @@ type Config struct {
 	// request; Retries is how often a failed request (network error, 5xx,
 	// 429) is tried again, waiting Backoff, then twice as long each time;
 	// MaxAge is how long a cached page is used (0: always).
-	Delay   string `yaml:"delay"`
-	Timeout string `yaml:"timeout"`
-	Retries *int   `yaml:"retries"`
-	Backoff string `yaml:"backoff"`
-	MaxAge  string `yaml:"max_age"`
+	Delay   string   `yaml:"delay"`
+	Timeout string   `yaml:"timeout"`
+	Retries *int     `yaml:"retries"`
+	Backoff string   `yaml:"backoff"`
+	MaxAge  string   `yaml:"max_age"`
 	Sources []Source `yaml:"sources"`
 
 	// Parsed durations.

@@ -162,7 +162,9 @@ type retryAfter struct {
 	d      time.Duration
 }
 
-func (r retryAfter) Error() string { return "HTTP " + strconv.Itoa(r.status) + " " + http.StatusText(r.status) }
+func (r retryAfter) Error() string {
+	return "HTTP " + strconv.Itoa(r.status) + " " + http.StatusText(r.status)
+}
 
 // fetch makes one request; again says whether trying again may help.
 func (f *Fetcher) fetch(ctx context.Context, client *http.Client, u *url.URL) (_ *Page, _ error, again bool) {

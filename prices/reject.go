@@ -49,4 +49,3 @@ func WriteRejects(path string, rs []Reject) error {
 	}
 	return f.Commit()
 }
-

@@ -160,6 +160,7 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringArrayVar(&mf.trade, "trade", nil, "trade statistics (Comtrade CSV, as risklane mirror reads) for the mirror features; repeat for several")
 	fl.StringVar(&mf.reporter, "reporter", "", "with --trade: ISO3 code of the importing country the declarations belong to")
 	fl.StringVar(&mf.tariffs, "tariffs", "", "with --trade: tariff table CSV (hs,rate) for the mirror revenue gap; default: the rates the declarations show")
+	fl.StringArrayVar(&mf.market, "market-prices", nil, "price table (risklane prices collect/import) for the market features, in the declarations' currency; repeat for several")
 	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
 	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
 	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
@@ -173,7 +174,7 @@ func trainPaths(inputs, validIn []string, mf mirrorFlags, out, rejects string) (
 	for _, group := range []struct {
 		flag  string
 		paths []string
-	}{{"--in", inputs}, {"--valid", validIn}, {"--trade", mf.trade}, {"--tariffs", []string{mf.tariffs}}} {
+	}{{"--in", inputs}, {"--valid", validIn}, {"--trade", mf.trade}, {"--tariffs", []string{mf.tariffs}}, {"--market-prices", mf.market}} {
 		for _, p := range group.paths {
 			ins = append(ins, sink.Path{Flag: group.flag, Name: p})
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"risklane/features"
+	"risklane/features/market"
 	"risklane/features/mirror"
 )
 
@@ -21,20 +22,52 @@ type mirrorFlags struct {
 	trade    []string
 	reporter string
 	tariffs  string
+	// market are the price tables of the market feature group
+	// (--market-prices; docs/prices.md).
+	market []string
 }
 
 // base returns the default feature groups: the model's, plus mirror when
 // trade statistics are given.
 func (f mirrorFlags) base(defaults []string) []string {
-	if len(f.trade) == 0 {
-		return defaults
+	out := slices.Clone(defaults)
+	if len(f.trade) > 0 {
+		out = append(out, mirror.GroupName)
 	}
-	return append(slices.Clone(defaults), mirror.GroupName)
+	if len(f.market) > 0 {
+		out = append(out, market.GroupName)
+	}
+	return out
+}
+
+// marketSignal returns the market group to fit, if any.
+func (f mirrorFlags) marketSignal(groups []string) ([]features.Signal, error) {
+	want := slices.Contains(groups, market.GroupName)
+	switch {
+	case len(f.market) == 0 && want:
+		return nil, usageError{msg: "train: the market feature group needs a price table: give --market-prices FILE (risklane prices writes one)"}
+	case len(f.market) > 0 && !want:
+		return nil, usageError{msg: "train: --market-prices gives the market features, but --features leaves the market group out; add market to the list or drop --market-prices"}
+	case len(f.market) == 0:
+		return nil, nil
+	}
+	return []features.Signal{market.NewFeature(f.market...)}, nil
 }
 
 // signals checks the flags against the chosen groups and returns the mirror
 // group to fit, if any, and what the tariff table rejected.
 func (f mirrorFlags) signals(groups []string) ([]features.Signal, []mirror.Reject, error) {
+	mkt, err := f.marketSignal(groups)
+	if err != nil {
+		return nil, nil, err
+	}
+	sigs, rejects, err := f.mirrorSignal(groups)
+	return append(sigs, mkt...), rejects, err
+}
+
+// mirrorSignal returns the mirror group to fit, if any, and what the tariff
+// table rejected.
+func (f mirrorFlags) mirrorSignal(groups []string) ([]features.Signal, []mirror.Reject, error) {
 	want := slices.Contains(groups, mirror.GroupName)
 	switch {
 	case len(f.trade) == 0 && want:

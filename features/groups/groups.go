@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"risklane/features"
+	"risklane/features/market"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
 )
@@ -22,5 +23,6 @@ func Register() {
 	once.Do(func() {
 		features.Register(pricecluster.GroupName, pricecluster.NewGroup)
 		features.Register(mirror.GroupName, mirror.NewGroup)
+		features.Register(market.GroupName, market.NewGroup)
 	})
 }

@@ -2,6 +2,7 @@ package prices
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -250,4 +251,23 @@ func parseNumber(s string) (float64, error) {
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	return v, nil
+}
+
+// WriteCSV writes the price table as CSV, sorted, in the layout Write gives
+// a .csv file.
+func WriteCSV(w io.Writer, ps []Price) error {
+	ps = slices.Clone(ps)
+	Sort(ps)
+	cw := sink.NewCSVWriter(w)
+	if err := cw.Write([]string{ColHS6, ColProduct, ColPrice, ColCurrency, ColUnit, ColSource, ColFetchedAt}); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := cw.Write([]string{p.HS6, p.Product, strconv.FormatFloat(p.Price, 'g', -1, 64), p.Currency, p.Unit, p.Source,
+			p.FetchedAt.UTC().Format(time.RFC3339)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/datasets/synth"
+	"risklane/prices"
 	"risklane/sink"
 )
 
@@ -19,6 +20,7 @@ func init() {
 		from, to              string
 		out, format           string
 		trade, truth, tariffs string
+		market                string
 	)
 	cmd := &cobra.Command{
 		Use:   "generate --rows N --out declarations.parquet [--trade trade.csv] [--truth truth.csv]",
@@ -59,10 +61,10 @@ Every output is written under a temporary name and renamed when complete.`,
 				return usageError{msg: "generate: " + err.Error()}
 			}
 			if err := sink.Prepare(nil, []sink.Path{{Flag: "--out", Name: out}, {Flag: "--trade", Name: trade},
-				{Flag: "--truth", Name: truth}, {Flag: "--tariffs", Name: tariffs}}); err != nil {
+				{Flag: "--truth", Name: truth}, {Flag: "--tariffs", Name: tariffs}, {Flag: "--market-prices", Name: market}}); err != nil {
 				return usageError{msg: "generate: " + err.Error()}
 			}
-			return runGenerate(c.OutOrStdout(), cfg, out, f, trade, truth, tariffs)
+			return runGenerate(c.OutOrStdout(), cfg, out, f, trade, truth, tariffs, market)
 		},
 	}
 	fl := cmd.Flags()
@@ -78,6 +80,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.StringVar(&trade, "trade", "", "also write trade statistics (Comtrade bulk CSV) to this file")
 	fl.StringVar(&truth, "truth", "", "also write the planted under-declared flows (CSV) to this file")
 	fl.StringVar(&tariffs, "tariffs", "", "also write the tariff table (CSV hs,rate in percent) to this file")
+	fl.StringVar(&market, "market-prices", "", "also write a matching market price table (CSV; risklane train --market-prices) to this file")
 	fl.IntVar(&cfg.NumHS, "hs-codes", cfg.NumHS, "number of HS6 codes in the catalogue")
 	fl.IntVar(&cfg.NumImporters, "importers", cfg.NumImporters, "number of importers")
 	fl.IntVar(&cfg.NumDeclarants, "declarants", cfg.NumDeclarants, "number of declarants (customs brokers)")
@@ -108,7 +111,7 @@ func outputFormat(out, format string) (string, error) {
 
 // runGenerate writes every output under a temporary name and renames them
 // only once all are complete.
-func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tariffs string) error {
+func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tariffs, market string) error {
 	start := time.Now()
 	g, err := synth.New(cfg)
 	if err != nil {
@@ -140,7 +143,8 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 	for _, side := range []struct {
 		path  string
 		write func(io.Writer) error
-	}{{trade, g.TradeStatistics}, {truth, g.Truth}, {tariffs, g.Tariffs}} {
+	}{{trade, g.TradeStatistics}, {truth, g.Truth}, {tariffs, g.Tariffs},
+		{market, func(w io.Writer) error { return prices.WriteCSV(w, g.MarketPrices()) }}} {
 		if side.path == "" {
 			continue
 		}
@@ -160,11 +164,11 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 		}
 	}
 	elapsed := time.Since(start)
-	printGenerateSummary(w, g, out, trade, truth, tariffs, elapsed)
+	printGenerateSummary(w, g, out, trade, truth, tariffs, market, elapsed)
 	return nil
 }
 
-func printGenerateSummary(w io.Writer, g *synth.Generator, out, trade, truth, tariffs string, elapsed time.Duration) {
+func printGenerateSummary(w io.Writer, g *synth.Generator, out, trade, truth, tariffs, market string, elapsed time.Duration) {
 	s := g.Summary()
 	n := float64(s.Rows)
 	fmt.Fprintf(w, "Generated %d declarations in %s (%.0f rows/s) -> %s\n", s.Rows, elapsed.Round(time.Millisecond), n/elapsed.Seconds(), out)
@@ -182,7 +186,7 @@ func printGenerateSummary(w io.Writer, g *synth.Generator, out, trade, truth, ta
 		fmt.Fprintf(w, " (%s)", strings.Join(names, ", "))
 	}
 	fmt.Fprintln(w)
-	for _, o := range []struct{ what, path string }{{"Trade statistics", trade}, {"Truth", truth}, {"Tariff table", tariffs}} {
+	for _, o := range []struct{ what, path string }{{"Trade statistics", trade}, {"Truth", truth}, {"Tariff table", tariffs}, {"Market prices", market}} {
 		if o.path != "" {
 			fmt.Fprintf(w, "%s written to %s\n", o.what, o.path)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/decl"
+	"risklane/features/market"
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
@@ -57,6 +58,7 @@ func newClusterCmd() *cobra.Command {
 		prof      string
 		out       string
 		refPrices string
+		market    []string
 		modelOut  string
 		rejects   string
 		top       int
@@ -86,7 +88,9 @@ Outputs (through atomic writes; format from the file name):
                      low_cluster, log_dist_median, uv_percentile
   <out>.groups.<ext> one row per cluster of every group (beside --out)
   --reference-prices one row per HS6 group: hs6, basis, n, median, p10, p25, p75,
-                     p90, low_threshold (unit values; a valuation database seed)
+                     p90, low_threshold (unit values; a valuation database seed);
+                     with --market-prices also market_price, market_source,
+                     market_date and median_vs_market (docs/prices.md)
   --model            the fitted clusters as JSON, to apply to new declarations`,
 		Example: `  risklane cluster --in ../shared/data/kcs/train.csv --profile kcs --out clusters.parquet --reference-prices prices.csv
   risklane cluster --in declarations.csv --profile date --out clusters.csv --k-max 4 --seed 7`,
@@ -114,12 +118,15 @@ Outputs (through atomic writes; format from the file name):
 				sink.Path{Flag: "--reference-prices", Name: refPrices}, sink.Path{Flag: "--model", Name: modelOut}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
 				return err
 			}
+			if len(market) > 0 && refPrices == "" {
+				return usageError{msg: "cluster: --market-prices adds market columns to --reference-prices; give that file too"}
+			}
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err
 			}
 			return runCluster(c.OutOrStdout(), inputs, p, cfg, clusterOutputs{
-				assignments: out, groups: groupsPath(out), prices: refPrices, model: modelOut, rejects: rejects,
+				assignments: out, groups: groupsPath(out), prices: refPrices, model: modelOut, rejects: rejects, market: market,
 			}, top)
 		},
 	}
@@ -128,6 +135,7 @@ Outputs (through atomic writes; format from the file name):
 	fl.StringVar(&prof, "profile", "", "built-in profile name or a YAML profile file")
 	fl.StringVar(&out, "out", "", "per-declaration assignments: .parquet, .csv or .arrow; the group table goes beside it as NAME.groups.EXT")
 	fl.StringVar(&refPrices, "reference-prices", "", "write reference unit prices per HS6 to this file (.csv for analysts)")
+	fl.StringArrayVar(&market, "market-prices", nil, "price table (risklane prices) whose market price per HS6 is added to --reference-prices (market_price, market_source, market_date, median_vs_market)")
 	fl.StringVar(&modelOut, "model", "", "write the fitted clusters (JSON) to this file")
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
 	fl.IntVar(&cfg.KMin, "k-min", 2, "fewest clusters per group")
@@ -141,6 +149,9 @@ Outputs (through atomic writes; format from the file name):
 
 type clusterOutputs struct {
 	assignments, groups, prices, model, rejects string
+	// market are price tables whose market prices join the reference
+	// prices.
+	market []string
 }
 
 // clusterInput holds the columns the clustering needs, and the identifying
@@ -228,6 +239,18 @@ func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg priceclust
 	if outs.prices != "" {
 		ref := m.ReferencePrices(mem)
 		defer ref.Release()
+		if len(outs.market) > 0 {
+			t, err := market.ReadTable(outs.market...)
+			if err != nil {
+				return err
+			}
+			joined, err := t.WithReferences(mem, ref)
+			if err != nil {
+				return err
+			}
+			defer joined.Release()
+			ref = joined
+		}
 		if err := sink.WriteTable(outs.prices, ref); err != nil {
 			return err
 		}

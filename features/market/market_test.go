@@ -13,6 +13,7 @@ import (
 
 	"risklane/decl"
 	"risklane/features"
+	"risklane/features/pricecluster"
 	"risklane/prices"
 )
 
@@ -155,4 +156,38 @@ func FuzzUnmarshalJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWithReferences(t *testing.T) {
+	b := array.NewRecordBuilder(memory.NewGoAllocator(), pricecluster.ReferenceSchema)
+	defer b.Release()
+	for _, r := range []struct {
+		hs, basis string
+		median    float64
+	}{{"850440", "unit", 5}, {"850440", "kg", 12}, {"870321", "kg", 3}} {
+		b.Field(0).(*array.StringBuilder).Append(r.hs)
+		b.Field(1).(*array.StringBuilder).Append(r.basis)
+		b.Field(2).(*array.Int64Builder).Append(40)
+		for j := 3; j < 8; j++ {
+			b.Field(j).(*array.Float64Builder).Append(r.median)
+		}
+		b.Field(8).AppendNull()
+	}
+	ref := b.NewRecordBatch()
+	defer ref.Release()
+	out, err := testTable(t).WithReferences(memory.NewGoAllocator(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	price, src, date, share := out.Column(9).(*array.Float64), out.Column(10).(*array.String), out.Column(11).(*array.String), out.Column(12).(*array.Float64)
+	if price.Value(0) != 20 || src.Value(0) != "Duka" || date.Value(0) != "2026-11-02" || share.Value(0) != 0.25 {
+		t.Errorf("per piece: %v %v %v %v", price.Value(0), src.Value(0), date.Value(0), share.Value(0))
+	}
+	if price.Value(1) != 8 || share.Value(1) != 1.5 || src.Value(1) != "List" {
+		t.Errorf("per kg: %v %v", price.Value(1), share.Value(1))
+	}
+	if !price.IsNull(2) || !share.IsNull(2) || !src.IsNull(2) {
+		t.Error("a code without a market price got one")
+	}
 }

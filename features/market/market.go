@@ -15,6 +15,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -162,6 +163,7 @@ func (f *Feature) Fit([]arrow.RecordBatch) error {
 		return err
 	}
 	f.table = t
+	latest.Store(t)
 	return nil
 }
 
@@ -233,8 +235,18 @@ func (f *Feature) UnmarshalJSON(b []byte) error {
 	}
 	t.index()
 	f.table = t
+	latest.Store(t)
 	return nil
 }
+
+// latest is the table most recently fitted or loaded in this process. The
+// reasons of a ranked row are worded by phrases that package features
+// takes from a fresh, unfitted group (features.Phrases), which has no
+// table of its own to name the source and date from; they read this one.
+// A program that loads two models with different price tables gets the
+// source and date of the later one in both models' reasons (the
+// percentage is always the row's own); risklane loads one model per run.
+var latest atomic.Pointer[Table]
 
 // Phrases words the features for officers (features.Worded): "declared at
 // 23% of the market price seen at SOURCE on DATE".
@@ -242,8 +254,12 @@ func (f *Feature) Phrases() []features.Phrase {
 	say := func(unit, per string) func(features.Fact) string {
 		return func(x features.Fact) string {
 			s := "declared at " + features.FormatPercent(x.V) + " of the market price" + per
-			if f.table != nil {
-				if r, ok := f.table.Lookup(pricecluster.ParseHS6(x.HS(6)), unit); ok {
+			t := f.table
+			if t == nil {
+				t = latest.Load()
+			}
+			if t != nil {
+				if r, ok := t.Lookup(pricecluster.ParseHS6(x.HS(6)), unit); ok {
 					s += " seen at " + r.Source + " on " + r.Date
 				}
 			}

@@ -116,7 +116,9 @@ func TestPhrasesAndState(t *testing.T) {
 	if !ok || r.Price != 8 || r.Source != "List" || r.Date != "2026-10-15" || r.N != 2 {
 		t.Errorf("restored per-kg reference %+v", r)
 	}
-	ph, _, ok := features.PhraseOf(g.Phrases(), "market_uv_ratio_unit")
+	// Reasons are worded by the phrases of a fresh group (features.Phrases):
+	// they name the source and date of the table loaded last.
+	ph, _, ok := features.PhraseOf(NewGroup().(features.Worded).Phrases(), "market_uv_ratio_unit")
 	if !ok {
 		t.Fatal("no phrase for market_uv_ratio_unit")
 	}

@@ -7,11 +7,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"risklane/ingest"
 	"risklane/pipeline/report/reporttest"
+	"risklane/sink"
 )
 
 func TestMatch(t *testing.T) {
@@ -185,4 +191,49 @@ func FuzzMatch(f *testing.F) {
 			t.Errorf("Match(%q) = %+v: matched without a code", s, p)
 		}
 	})
+}
+
+// A Parquet table (typed columns: the year and the numbers as integers and
+// floats) gives the same map as the CSV it was made from.
+func TestParquetInput(t *testing.T) {
+	csvMap := buildSurvey(t, "testdata/survey.csv")
+	tab, err := ingest.ReadTable("testdata/survey.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewGoAllocator()
+	fields := []arrow.Field{{Name: "country", Type: arrow.BinaryTypes.String}, {Name: "year", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "seizures", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	for _, r := range tab.Rows {
+		b.Field(0).(*array.StringBuilder).Append(r[0])
+		y, _ := strconv.ParseInt(r[1], 10, 64)
+		b.Field(1).(*array.Int64Builder).Append(y)
+		if v, err := strconv.ParseFloat(r[2], 64); err == nil {
+			b.Field(2).(*array.Float64Builder).Append(v)
+		} else {
+			b.Field(2).AppendNull()
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "survey.parquet")
+	if err := sink.WriteTable(path, rec); err != nil {
+		t.Fatal(err)
+	}
+	pq, err := ingest.ReadTable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(pq, Options{Country: "country", Value: "seizures", Time: "year"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Times, csvMap.Times) || m.Placed != csvMap.Placed || len(m.Unmatched) != 2 || len(m.NoValue) != 1 || m.Min != csvMap.Min || m.Max != csvMap.Max {
+		t.Errorf("Parquet map: times %v, %d placed, %d unmatched, %d without value, range %v..%v", m.Times, m.Placed, len(m.Unmatched), len(m.NoValue), m.Min, m.Max)
+	}
+	if m.Unmatched[0].Lines[0] != 16 {
+		t.Errorf("Parquet rows are numbered from 1: Atlantis is row 16, got %v", m.Unmatched[0].Lines)
+	}
 }

@@ -110,8 +110,16 @@ func outputFormat(out, format string) (string, error) {
 }
 
 // runGenerate writes every output under a temporary name and renames them
-// only once all are complete.
-func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tariffs, market string) error {
+// only once all are complete. market, if given, is the one path of the
+// market price table (variadic so that callers without one need not say so).
+func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tariffs string, market ...string) error {
+	if len(market) > 1 {
+		return fmt.Errorf("generate: %d market price tables, at most 1", len(market))
+	}
+	marketPath := ""
+	if len(market) == 1 {
+		marketPath = market[0]
+	}
 	start := time.Now()
 	g, err := synth.New(cfg)
 	if err != nil {
@@ -144,7 +152,7 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 		path  string
 		write func(io.Writer) error
 	}{{trade, g.TradeStatistics}, {truth, g.Truth}, {tariffs, g.Tariffs},
-		{market, func(w io.Writer) error { return prices.WriteCSV(w, g.MarketPrices()) }}} {
+		{marketPath, func(w io.Writer) error { return prices.WriteCSV(w, g.MarketPrices()) }}} {
 		if side.path == "" {
 			continue
 		}
@@ -164,7 +172,7 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 		}
 	}
 	elapsed := time.Since(start)
-	printGenerateSummary(w, g, out, trade, truth, tariffs, market, elapsed)
+	printGenerateSummary(w, g, out, trade, truth, tariffs, marketPath, elapsed)
 	return nil
 }
 

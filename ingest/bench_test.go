@@ -24,6 +24,24 @@ func benchRows(b *testing.B) int {
 	return 1_000_000
 }
 
+// benchInput is the CSV the ingest benchmarks read and its row count:
+// RISKLANE_BENCH_CSV, a DATE-layout file of clean rows (`risklane generate
+// --format date` writes one, as bench/suite.py does), else benchRows rows
+// written by writeDateCSV into dir.
+func benchInput(b *testing.B, dir string) (string, int) {
+	if in := os.Getenv("RISKLANE_BENCH_CSV"); in != "" {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return in, bytes.Count(data, []byte("\n")) - 1
+	}
+	n := benchRows(b)
+	in := filepath.Join(dir, "declarations.csv")
+	writeDateCSV(b, in, n)
+	return in, n
+}
+
 // writeDateCSV writes n deterministic declarations in the DATE layout
 // (see profile.DATE), as pandas would: full-precision floats, two-digit-year
 // dates, tariff codes whose leading zero was dropped.
@@ -94,10 +112,8 @@ func writeDateCSV(tb testing.TB, path string, n int) {
 // does. It reports rows/s, input MB/s and the process's peak resident
 // memory. Size: RISKLANE_BENCH_ROWS (default 1,000,000).
 func BenchmarkIngestCSVToParquet(b *testing.B) {
-	n := benchRows(b)
 	dir := b.TempDir()
-	in := filepath.Join(dir, "declarations.csv")
-	writeDateCSV(b, in, n)
+	in, n := benchInput(b, dir)
 	st, err := os.Stat(in)
 	if err != nil {
 		b.Fatal(err)
@@ -139,9 +155,7 @@ func peakRSS() int64 {
 // BenchmarkReadCSV is the parsing half of BenchmarkIngestCSVToParquet: the
 // same input read into record batches and dropped.
 func BenchmarkReadCSV(b *testing.B) {
-	n := benchRows(b)
-	in := filepath.Join(b.TempDir(), "declarations.csv")
-	writeDateCSV(b, in, n)
+	in, n := benchInput(b, b.TempDir())
 	st, err := os.Stat(in)
 	if err != nil {
 		b.Fatal(err)

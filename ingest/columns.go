@@ -30,6 +30,10 @@ type column struct {
 	i8      []int8
 	offsets []int32
 	data    []byte
+	// dataHint is the text size to reserve for the next batch: a little
+	// more than the last batch needed, so that appends rarely grow (and
+	// copy) the text and an empty column reserves little.
+	dataHint int
 }
 
 // reset starts a new batch of at most rows rows. The previous slices belong
@@ -40,7 +44,12 @@ func (c *column) reset(rows int) {
 	switch c.typ {
 	case colString:
 		c.offsets = make([]int32, 1, rows+1)
-		c.data = make([]byte, 0, 16*rows)
+		if c.data == nil {
+			c.dataHint = 16 * rows
+		} else {
+			c.dataHint = max(len(c.data)+len(c.data)/8, 4096)
+		}
+		c.data = make([]byte, 0, c.dataHint)
 	case colFloat:
 		c.f64 = make([]float64, 0, rows)
 	case colDate:

@@ -18,8 +18,13 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// parquetRowGroupRows is the longest row group written (rows).
-const parquetRowGroupRows = 1 << 20
+// parquetRowGroupRows is the longest row group written (rows). A row
+// group's encoded pages stay in memory until it is complete (its columns
+// are encoded concurrently), so this bounds the writer's memory: 2^17 rows
+// of a declaration table are a few MB of pages, where 2^20 were about 40 MB
+// and the page faults of a heap twice that size (docs/ingest.md). DuckDB
+// writes row groups of 122,880 rows.
+const parquetRowGroupRows = 1 << 17
 
 // parquetQueue is how many batches a column's encoder may lag behind Write:
 // enough to even out columns of different cost, few enough that memory
@@ -29,7 +34,10 @@ const parquetQueue = 4
 // parquetProperties are the Parquet writer settings of every risklane
 // table: Snappy, dictionaries for text and codes, none for floats, row
 // groups of at most rowGroupRows rows (parquetRowGroupRows in files).
-func parquetProperties(schema *arrow.Schema, rowGroupRows int64) *parquet.WriterProperties {
+// first, the table's first batch (may be nil), turns the dictionary off for
+// text columns whose values it shows to be nearly all distinct (see
+// mostlyDistinct).
+func parquetProperties(schema *arrow.Schema, rowGroupRows int64, first arrow.RecordBatch) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryDefault(true),
@@ -38,12 +46,41 @@ func parquetProperties(schema *arrow.Schema, rowGroupRows int64) *parquet.Writer
 	// Measured values (masses, amounts) are nearly all distinct: a
 	// dictionary only costs hashing every value before falling back to
 	// plain encoding (a quarter of the write time, and larger files).
-	for _, f := range schema.Fields() {
+	for i, f := range schema.Fields() {
 		if id := f.Type.ID(); id == arrow.FLOAT32 || id == arrow.FLOAT64 {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		} else if first != nil && mostlyDistinct(first.Column(i)) {
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
 	return parquet.NewWriterProperties(opts...)
+}
+
+// mostlyDistinct reports whether arr is a text column of at least 1,000
+// values of which 90% or more are distinct, as identifiers are (one
+// declaration id per row). arrow-go's dictionary encoder hashes every such
+// value until the dictionary passes its page-size limit (1 MiB) and then
+// falls back to plain encoding, in every row group: hashing for nothing.
+// A column with fewer distinct values keeps its dictionary, which makes it
+// several times smaller. Deciding from the first batch keeps the file a
+// function of the batches written.
+func mostlyDistinct(arr arrow.Array) bool {
+	a, ok := arr.(interface {
+		arrow.Array
+		Value(int) string
+	})
+	if !ok || a.Len()-a.NullN() < 1000 {
+		return false
+	}
+	seen := make(map[string]struct{}, a.Len())
+	n := 0
+	for i := range a.Len() {
+		if a.IsValid(i) {
+			seen[a.Value(i)] = struct{}{}
+			n++
+		}
+	}
+	return 10*len(seen) >= 9*n
 }
 
 // flatSchema reports whether every field is a leaf (no struct, list or
@@ -72,7 +109,9 @@ func flatSchema(schema *arrow.Schema) bool {
 // independent); row groups are cut at the same rows and closed in order on
 // the caller's goroutine. Determinism does not depend on scheduling.
 type parquetWriter struct {
-	fw       *file.Writer
+	out      io.Writer
+	fw       *file.Writer        // nil until the first batch with rows
+	empty    []arrow.RecordBatch // batches without rows before it
 	schema   *arrow.Schema
 	rgw      file.BufferedRowGroupWriter
 	rgRows   int64
@@ -97,31 +136,56 @@ type parquetJob struct {
 	cw  file.ColumnChunkWriter
 }
 
-func newParquetWriter(schema *arrow.Schema, out io.Writer, props *parquet.WriterProperties) (*parquetWriter, error) {
-	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
-	pqschema, err := pqarrow.ToParquet(schema, props, arrProps)
-	if err != nil {
+func newParquetWriter(schema *arrow.Schema, out io.Writer, rowGroupRows int64) (*parquetWriter, error) {
+	// The schema is checked now; the file is started at the first batch,
+	// whose values choose the dictionaries (parquetProperties).
+	if _, err := pqarrow.ToParquet(schema, parquetProperties(schema, rowGroupRows, nil), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())); err != nil {
 		return nil, err
 	}
-	// As pqarrow.NewFileWriter with WithStoreSchema: the schema's metadata,
-	// then the Arrow schema itself for readers that want the Arrow types.
-	meta := make(metadata.KeyValueMetadata, 0)
-	md := schema.Metadata()
-	for i := range md.Len() {
-		meta.Append(md.Keys()[i], md.Values()[i])
-	}
-	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(schema, props.Allocator())))
-	fw, err := file.NewParquetWriterWithError(out, pqschema.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
-	if err != nil {
-		return nil, err
-	}
-	w := &parquetWriter{fw: fw, schema: schema, maxRows: props.MaxRowGroupLength(), failed: make(chan struct{})}
+	w := &parquetWriter{out: out, schema: schema, maxRows: rowGroupRows, failed: make(chan struct{})}
 	for _, f := range schema.Fields() {
 		c := &parquetColumn{jobs: make(chan parquetJob, parquetQueue), nullable: f.Nullable}
 		w.cols = append(w.cols, c)
 		go w.encode(c)
 	}
 	return w, nil
+}
+
+// start writes the file header with the properties that first (nil for an
+// empty table) gives.
+func (w *parquetWriter) start(first arrow.RecordBatch) error {
+	props := parquetProperties(w.schema, w.maxRows, first)
+	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+	pqschema, err := pqarrow.ToParquet(w.schema, props, arrProps)
+	if err != nil {
+		return err
+	}
+	// As pqarrow.NewFileWriter with WithStoreSchema: the schema's metadata,
+	// then the Arrow schema itself for readers that want the Arrow types.
+	meta := make(metadata.KeyValueMetadata, 0)
+	md := w.schema.Metadata()
+	for i := range md.Len() {
+		meta.Append(md.Keys()[i], md.Values()[i])
+	}
+	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(w.schema, props.Allocator())))
+	fw, err := file.NewParquetWriterWithError(w.out, pqschema.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
+	if err != nil {
+		return err
+	}
+	w.fw = fw
+	empty := w.empty
+	w.empty = nil
+	for i, rec := range empty {
+		err := w.write(rec)
+		rec.Release()
+		if err != nil {
+			for _, r := range empty[i+1:] {
+				r.Release()
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // encode runs one column's jobs in order until its queue is closed.
@@ -199,6 +263,22 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	if err := w.err(); err != nil {
 		return err
 	}
+	if w.fw == nil {
+		if rec.NumRows() == 0 {
+			// Written once the file is started, in order.
+			rec.Retain()
+			w.empty = append(w.empty, rec)
+			return nil
+		}
+		if err := w.start(rec); err != nil {
+			return err
+		}
+	}
+	return w.write(rec)
+}
+
+// write queues the columns of a batch, the file being started.
+func (w *parquetWriter) write(rec arrow.RecordBatch) error {
 	// Row groups are cut where WriteBuffered cuts them: a batch that fits
 	// goes whole into the open row group, else it is split at the limit.
 	for off, n := int64(0), rec.NumRows(); ; {
@@ -261,6 +341,13 @@ func (w *parquetWriter) Close() error {
 	if w.closed {
 		return nil
 	}
+	if w.fw == nil && w.err() == nil {
+		// No rows: the file as pqarrow writes it for the batches given.
+		if err := w.start(nil); err != nil {
+			w.abort()
+			return err
+		}
+	}
 	w.closed = true
 	w.pending.Wait()
 	for _, c := range w.cols {
@@ -288,4 +375,8 @@ func (w *parquetWriter) abort() {
 		close(c.jobs)
 	}
 	w.pending.Wait()
+	for _, rec := range w.empty {
+		rec.Release()
+	}
+	w.empty = nil
 }

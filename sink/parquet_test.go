@@ -74,58 +74,125 @@ func testBatches(sizes []int) []arrow.RecordBatch {
 }
 
 // The concurrent writer writes the very bytes pqarrow's own FileWriter
-// (WriteBuffered, the writer sink used before) writes for the same batches,
-// also where batches straddle row groups, are empty, or fill a row group
-// exactly.
+// (WriteBuffered, the writer sink used before) writes for the same batches
+// and properties, also where batches straddle row groups, are empty, or fill
+// a row group exactly, and where no batch has rows.
 func TestParquetWriterSameBytesAsPqarrow(t *testing.T) {
 	const rowGroup = 1000
-	sizes := []int{700, 300, 1500, 0, 2500, 999, 1, 1, 4000, 17}
-	batches := testBatches(sizes)
+	for _, tc := range []struct {
+		sizes  []int
+		groups int
+	}{
+		{[]int{700, 300, 1500, 0, 2500, 999, 1, 1, 4000, 17}, 11},
+		{[]int{0, 0, 1500, 3}, 2}, // the file starts at the first rows
+		{[]int{0}, 1},
+		{nil, 0},
+	} {
+		t.Run(fmt.Sprint(tc.sizes), func(t *testing.T) {
+			batches := testBatches(tc.sizes)
+			defer func() {
+				for _, r := range batches {
+					r.Release()
+				}
+			}()
+			var first arrow.RecordBatch
+			for _, r := range batches {
+				if r.NumRows() > 0 {
+					first = r
+					break
+				}
+			}
+			props := parquetProperties(testSchema, rowGroup, first)
+
+			var want bytes.Buffer
+			pw, err := pqarrow.NewFileWriter(testSchema, &want, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range batches {
+				if err := pw.WriteBuffered(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := pw.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			for run := range 3 { // scheduling must not change a byte
+				var got bytes.Buffer
+				w, err := newParquetWriter(testSchema, &got, rowGroup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range batches {
+					if err := w.Write(r); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("run %d: %d bytes differ from pqarrow's %d bytes", run, got.Len(), want.Len())
+				}
+				rd, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g := rd.NumRowGroups(); g != tc.groups {
+					t.Errorf("%d row groups, want %d", g, tc.groups)
+				}
+			}
+		})
+	}
+}
+
+// A text column whose first batch is nearly all distinct values (an
+// identifier) is written without a dictionary, one with repeated values
+// (an office) with one; both read back (TestParquetWriterReadBack).
+func TestParquetDictionaryOnlyWhereItPays(t *testing.T) {
+	batches := testBatches([]int{5000, 3000})
 	defer func() {
 		for _, r := range batches {
 			r.Release()
 		}
 	}()
-	props := parquetProperties(testSchema, rowGroup)
-
-	var want bytes.Buffer
-	pw, err := pqarrow.NewFileWriter(testSchema, &want, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	var buf bytes.Buffer
+	w, err := newParquetWriter(testSchema, &buf, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range batches {
-		if err := pw.WriteBuffered(r); err != nil {
+		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := pw.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-
-	for run := range 3 { // scheduling must not change a byte
-		var got bytes.Buffer
-		w, err := newParquetWriter(testSchema, &got, props)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range batches {
-			if err := w.Write(r); err != nil {
+	rd, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"id": false, "office": true, "date": true, "value": false, "mass": false, "illicit": true, "rows": true}
+	for g := range rd.NumRowGroups() {
+		rg := rd.MetaData().RowGroup(g)
+		for c := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(c)
+			if err != nil {
 				t.Fatal(err)
 			}
+			name := testSchema.Field(c).Name
+			if cc.HasDictionaryPage() != want[name] {
+				t.Errorf("row group %d column %s: dictionary page %v, want %v", g, name, cc.HasDictionaryPage(), want[name])
+			}
 		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Fatalf("run %d: %d bytes differ from pqarrow's %d bytes", run, got.Len(), want.Len())
-		}
-		rd, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g := rd.NumRowGroups(); g != 11 {
-			t.Errorf("%d row groups, want 11 (11,000 rows by 1,000)", g)
-		}
+	}
+	// Too few values to judge: the dictionary stays.
+	small := testBatches([]int{999})
+	defer small[0].Release()
+	if !parquetProperties(testSchema, 4096, small[0]).DictionaryEnabledFor("id") {
+		t.Error("a 999-row first batch turned the id dictionary off")
 	}
 }
 

@@ -92,14 +92,14 @@ func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error 
 	switch format {
 	case Parquet:
 		if flatSchema(schema) {
-			pw, err := newParquetWriter(schema, out, parquetProperties(schema, parquetRowGroupRows))
+			pw, err := newParquetWriter(schema, out, parquetRowGroupRows)
 			if err != nil {
 				return err
 			}
 			w.write, w.close, w.abort = pw.Write, pw.Close, pw.abort
 			break
 		}
-		pw, err := pqarrow.NewFileWriter(schema, out, parquetProperties(schema, parquetRowGroupRows), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		pw, err := pqarrow.NewFileWriter(schema, out, parquetProperties(schema, parquetRowGroupRows, nil), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 		if err != nil {
 			return err
 		}

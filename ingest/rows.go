@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -108,8 +109,10 @@ type rowWriter struct {
 	dates    *dateParser
 	dateDesc string
 	illDesc  string
-	positive map[string]bool
-	negative map[string]bool
+	// positive and negative are the profile's illicit values, trimmed: a
+	// handful, so a scan beats hashing each row's value.
+	positive []string
+	negative []string
 
 	schema    *arrow.Schema
 	batchRows int
@@ -138,8 +141,6 @@ func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField, batchRows 
 		num:       numberParser{dec: p.DecimalSep(), thou: p.ThousandsSep()},
 		dates:     newDateParser(p.DateLayouts),
 		dateDesc:  fmt.Sprintf("not a date in the profile's layout (%s)", strings.Join(p.DateLayouts, " or ")),
-		positive:  map[string]bool{},
-		negative:  map[string]bool{},
 		schema:    schema,
 		batchRows: batchRows,
 		hasCol:    make([]bool, nCanon),
@@ -148,10 +149,10 @@ func newRowWriter(p *profile.Profile, schema *arrow.Schema, maxField, batchRows 
 		valid:     make([]bool, nCanon),
 	}
 	for _, v := range p.Illicit.Positive {
-		w.positive[strings.TrimSpace(v)] = true
+		w.positive = append(w.positive, strings.TrimSpace(v))
 	}
 	for _, v := range p.Illicit.Negative {
-		w.negative[strings.TrimSpace(v)] = true
+		w.negative = append(w.negative, strings.TrimSpace(v))
 	}
 	w.illDesc = fmt.Sprintf("illicit value is not one of %s (1) or %s (0)",
 		quoteValues(p.Illicit.Positive, "1"), quoteValues(p.Illicit.Negative, "0"))
@@ -219,9 +220,20 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 	}
 	w.arena = w.arena[:0]
 	rowUTF8 := src.validUTF8()
+	// A CSV row's cells are its fields (their count was checked with the
+	// row's problem): read them directly rather than through the source.
+	var fields [][]byte
+	if cs, ok := src.(*csvSource); ok {
+		fields = cs.sc.fields
+	}
 	for k := range p.cols {
 		c := &p.cols[k]
-		v := src.cell(c.src)
+		var v cell
+		if fields != nil {
+			v = cell{kind: kindText, text: fields[c.src]}
+		} else {
+			v = src.cell(c.src)
+		}
 		if v.kind == kindText {
 			if len(v.text) > w.maxField {
 				return &rejection{column: c.name, value: v.text,
@@ -369,9 +381,9 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 		case kindText:
 			s := bytesString(v.text)
 			switch {
-			case w.positive[s]:
+			case slices.Contains(w.positive, s):
 				x = 1
-			case w.negative[s]:
+			case slices.Contains(w.negative, s):
 				x = 0
 			default:
 				f, reason := w.num.parse(v.text)

@@ -93,11 +93,15 @@ def data(work, bin_, rows):
     }
     gens = {"train": ["--rows", "100000", "--seed", "11"], "parquet": ["--rows", str(rows), "--seed", "2"],
             "csv": ["--rows", str(rows), "--seed", "2"], "date": ["--rows", str(rows), "--seed", "7", "--format", "date"]}
+    # Only what the parts asked for (--only) need: ingest reads the DATE CSV alone.
+    wanted = ({"train", "parquet", "csv"} if "score" in ONLY else set()) | ({"date"} if "ingest" in ONLY else set())
     for k, path in files.items():
-        if not os.path.exists(path):
+        if k in wanted and not os.path.exists(path):
             log(f"generating {path}")
             run([bin_, "generate", "--out", path] + gens[k])
     for name, flags in MODELS.items():
+        if "score" not in ONLY:
+            break
         d = os.path.join(work, f"model-{name}")
         if not os.path.exists(os.path.join(d, "manifest.json")):
             log(f"training the {name} model")

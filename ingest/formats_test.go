@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -436,5 +437,92 @@ revenue_formula: illicit * cif_value * tax_rate / 100
 	}
 	if !decl.IsLabel(schema.Field(fieldIndex(schema, "fraud_kind"))) {
 		t.Error("fraud_kind is not a label")
+	}
+}
+
+// Text from a typed file is checked for UTF-8 and NUL bytes value by value
+// unless its batch is all ASCII: a batch of ASCII values, then one with a
+// valid non-ASCII value, an invalid one and a NUL byte, then the same values
+// each in a batch of its own.
+func TestTypedTextChecks(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "declaration_id", Type: arrow.BinaryTypes.String},
+		{Name: "date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "hs_code", Type: arrow.BinaryTypes.String},
+		{Name: "importer_id", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "cif_value", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "net_mass_kg", Type: arrow.PrimitiveTypes.Float64},
+	}, nil)
+	batch := func(importers ...string) arrow.RecordBatch {
+		b := array.NewRecordBuilder(mem, schema)
+		defer b.Release()
+		for i, imp := range importers {
+			b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("D%d", i))
+			b.Field(1).(*array.Date32Builder).Append(arrow.Date32(19000))
+			b.Field(2).(*array.StringBuilder).Append("870323")
+			b.Field(3).(*array.StringBuilder).Append(imp)
+			b.Field(4).(*array.Float64Builder).Append(10)
+			b.Field(5).(*array.Float64Builder).Append(1)
+		}
+		return b.NewRecordBatch()
+	}
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+	for _, imps := range [][]string{
+		{"IMP1", "IMP2"},
+		{"Zürich AG", "AB\xffCD", "NUL\x00X", "IMP3"},
+		{"Zürich AG"}, {"AB\xffCD"}, {"NUL\x00X"}, {"IMP4"},
+	} {
+		rec := batch(imps...)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	w.Close()
+	path := writeFile(t, t.TempDir(), "text.arrows", buf.String())
+	got, st, rej, _ := readRows(t, []string{path}, mustProfile(t, "canonical"), Options{})
+	if st.Read != 10 || st.Accepted != 6 || len(rej) != 4 {
+		t.Fatalf("stats %+v, rejects %+v", st, rej)
+	}
+	for i, want := range []struct {
+		line   int64
+		reason string
+	}{{4, "invalid UTF-8"}, {5, "NUL byte"}, {8, "invalid UTF-8"}, {9, "NUL byte"}} {
+		if r := rej[i]; r.Line != want.line || r.Column != "importer_id" || !strings.Contains(r.Reason, want.reason) {
+			t.Errorf("reject %d: %+v, want line %d, %s", i, r, want.line, want.reason)
+		}
+	}
+	var imps []string
+	for _, r := range got {
+		imps = append(imps, r["importer_id"])
+	}
+	if w := "IMP1 IMP2 Zürich AG IMP3 Zürich AG IMP4"; strings.Join(imps, " ") != w {
+		t.Errorf("importers %q, want %q", strings.Join(imps, " "), w)
+	}
+}
+
+// asciiBytes agrees with a byte-by-byte check at every length and position
+// of a non-ASCII or NUL byte.
+func TestASCIIBytes(t *testing.T) {
+	for n := range 40 {
+		for pos := -1; pos < n; pos++ {
+			for _, c := range []byte{0, 0x80, 0xc3, 0xff, 'a'} {
+				b := bytes.Repeat([]byte{'x'}, n)
+				if pos >= 0 {
+					b[pos] = c
+				}
+				want := true
+				for _, x := range b {
+					if x == 0 || x >= 0x80 {
+						want = false
+					}
+				}
+				if got := asciiBytes(b); got != want {
+					t.Fatalf("asciiBytes(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -309,6 +310,9 @@ type batchSource struct {
 	rowNo   int64
 	e       error
 	done    bool
+	// ascii: every text value of the read columns of the current batch is
+	// ASCII without NUL bytes, so no value needs a UTF-8 check of its own.
+	ascii bool
 }
 
 func (b *batchSource) names() []string {
@@ -369,6 +373,13 @@ func (b *batchSource) next() bool {
 		for i := range b.getters {
 			b.getters[i] = nil
 		}
+		b.ascii = true
+		for _, c := range b.read {
+			if b.cols[c] >= 0 && !asciiText(rec.Column(b.cols[c])) {
+				b.ascii = false
+				break
+			}
+		}
 	}
 	if b.done {
 		return false
@@ -397,9 +408,50 @@ func (b *batchSource) check(rec arrow.RecordBatch) error {
 
 func (b *batchSource) line() int64               { return b.rowNo }
 func (b *batchSource) problem() (string, []byte) { return "", nil }
-func (b *batchSource) validUTF8() bool           { return false }
-func (b *batchSource) err() error                { return b.e }
-func (b *batchSource) close() error              { return b.closeFn() }
+func (b *batchSource) validUTF8() bool           { return b.ascii }
+
+// asciiText reports whether every text value of arr is ASCII without NUL
+// bytes, checking its value bytes at once (a value cut out of ASCII text is
+// ASCII; that does not hold for UTF-8 text in general, whose values are
+// then checked one by one). Columns without text qualify; text types it
+// does not know do not.
+func asciiText(arr arrow.Array) bool {
+	switch a := arr.(type) {
+	case *array.Dictionary:
+		return asciiText(a.Dictionary())
+	case *array.String, *array.LargeString, *array.Binary, *array.LargeBinary:
+		// ValueBytes is the bytes of the array's values, from the first
+		// value's start to the last one's end.
+		return asciiBytes(a.(interface{ ValueBytes() []byte }).ValueBytes())
+	}
+	switch arr.DataType().ID() {
+	case arrow.STRING_VIEW, arrow.BINARY_VIEW:
+		return false
+	}
+	return true // numbers, dates, booleans, nulls
+}
+
+// asciiBytes reports whether b holds only ASCII bytes other than NUL,
+// eight bytes at a time.
+func asciiBytes(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		// A byte >= 0x80 sets its top bit; a zero byte sets it in v-lo&^v.
+		if (v|(v-lo)&^v)&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+func (b *batchSource) err() error   { return b.e }
+func (b *batchSource) close() error { return b.closeFn() }
 
 func (b *batchSource) cell(col int) cell {
 	g := b.getters[col]

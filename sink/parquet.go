@@ -57,7 +57,7 @@ func parquetProperties(schema *arrow.Schema, rowGroupRows int64, first arrow.Rec
 }
 
 // mostlyDistinct reports whether arr is a text column of at least 1,000
-// values of which 90% or more are distinct, as identifiers are (one
+// values of which 90% or more are distinct (among its first 65,536 rows), as identifiers are (one
 // declaration id per row). arrow-go's dictionary encoder hashes every such
 // value until the dictionary passes its page-size limit (1 MiB) and then
 // falls back to plain encoding, in every row group: hashing for nothing.
@@ -72,15 +72,17 @@ func mostlyDistinct(arr arrow.Array) bool {
 	if !ok || a.Len()-a.NullN() < 1000 {
 		return false
 	}
-	seen := make(map[string]struct{}, a.Len())
+	// A whole table may come as one batch: its first 65,536 rows decide.
+	rows := min(a.Len(), 1<<16)
+	seen := make(map[string]struct{}, rows)
 	n := 0
-	for i := range a.Len() {
+	for i := range rows {
 		if a.IsValid(i) {
 			seen[a.Value(i)] = struct{}{}
 			n++
 		}
 	}
-	return 10*len(seen) >= 9*n
+	return n >= 1000 && 10*len(seen) >= 9*n
 }
 
 // flatSchema reports whether every field is a leaf (no struct, list or

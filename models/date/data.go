@@ -103,9 +103,10 @@ func readStrings(rec arrow.RecordBatch, name string, dst []string) ([]string, er
 	return dst, nil
 }
 
-// validationStart returns the first day of the latest dates that hold about
-// frac of the rows: the validation period of a split by date.
-func validationStart(batches []arrow.RecordBatch, frac float64) (time.Time, error) {
+// ValidationStart returns the first day of the latest dates that hold about
+// frac of the rows of batches: the start of the validation period of a
+// split by date, which DATE and GBDT+LR carve from their training rows.
+func ValidationStart(batches []arrow.RecordBatch, frac float64) (time.Time, error) {
 	var days []int32
 	for bi, b := range batches {
 		d, ok, err := decl.Get[*array.Date32](b, decl.Date)

@@ -107,9 +107,6 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 	if m.Trees, err = xgb.ReadJSON(bytes.NewReader(files[TreesFile])); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, TreesFile), err)
 	}
-	if m.Trees.NumFeature != len(m.State.Names()) {
-		return nil, fmt.Errorf("date: %s: the trees take %d features, the feature state computes %d", dir, m.Trees.NumFeature, len(m.State.Names()))
-	}
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}

@@ -17,8 +17,6 @@ import (
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
-	"risklane/models/scorer"
-	"risklane/models/xgb"
 )
 
 // Config holds DATE's training parameters. DefaultConfig documents the
@@ -129,7 +127,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.GOMAXPROCS(0)
 	}
-	from, err := validationStart(batches, cfg.ValidFraction)
+	from, err := ValidationStart(batches, cfg.ValidFraction)
 	if err != nil {
 		return fail(err)
 	}
@@ -137,49 +135,12 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if err != nil {
 		return fail(err)
 	}
-	st, fm, err := features.Fit(fit, cfg.Features)
+	cf, err := FitCross(fit, cfg.Features, cfg.Trees, cfg.Seed, cfg.Threads)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("date: %w", err))
 	}
-	labels, revenue, err := models.Outcomes(fit)
-	if err != nil {
-		return fail(fmt.Errorf("date: training data: %w", err))
-	}
-	var lab []int
-	var y []float64
-	for i, l := range labels {
-		if l >= 0 {
-			lab = append(lab, i)
-			y = append(y, float64(l))
-		}
-	}
-	tp := cfg.Trees
-	tp.Objective = xgb.BinaryLogistic
-	tp.Seed = cfg.Seed
-	cols := make([][]float64, len(fm.Cols))
-	for f, c := range fm.Cols {
-		cols[f] = make([]float64, len(lab))
-		for k, i := range lab {
-			cols[f][k] = c[i]
-		}
-	}
-	trees, _, err := gbdt.Train(&gbdt.Matrix{Rows: len(lab), Cols: cols, Names: fm.Names}, y, nil, nil, tp)
-	if err != nil {
-		return fail(fmt.Errorf("date: trees: %w", err))
-	}
-	m = &Model{Config: cfg, State: st, Trees: trees}
-	if err := m.prepareTrees(); err != nil {
-		return fail(err)
-	}
-
-	// the training rows' leaves, from their out-of-fold features
-	F := len(fm.Cols)
-	rows := make([]float64, len(lab)*F)
-	for k := range lab {
-		for f := range F {
-			rows[k*F+f] = cols[f][k]
-		}
-	}
+	labels, revenue, lab := cf.Labels, cf.Revenue, cf.Rows
+	m = &Model{Config: cfg, State: cf.State, Trees: cf.Trees, sc: cf.sc, leaves: cf.lt}
 	var imps, items []string
 	for _, b := range fit {
 		if imps, err = readStrings(b, decl.ImporterID, imps); err != nil {
@@ -199,10 +160,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if m.RevScale == 0 {
 		m.RevScale = 1
 	}
-	train = &Batch{}
-	if train.Leaves, err = m.leavesOf(rows, len(lab), nil, cfg.Threads); err != nil {
-		return fail(err)
-	}
+	train = &Batch{Leaves: cf.Leaves}
 	for _, i := range lab {
 		train.Imp = append(train.Imp, m.Importers[imps[i]])
 		train.Item = append(train.Item, m.Items[items[i]])
@@ -214,7 +172,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if err != nil {
 		return fail(fmt.Errorf("date: validation data: %w", err))
 	}
-	m.Arch = Arch{Trees: len(trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
+	m.Arch = Arch{Trees: len(m.Trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
 		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt}
 	if !cfg.SelfAtt {
 		m.Arch.Heads = 0
@@ -379,18 +337,14 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 	wg.Wait()
 }
 
-var errNoTrees = errors.New("date: the model has no trees")
+var errNoTrees = errors.New("the model has no trees")
 
 func (m *Model) prepareTrees() error {
-	if m.Trees == nil || len(m.Trees.Trees) == 0 {
-		return errNoTrees
-	}
-	sc, err := scorer.New(m.Trees)
+	c, err := NewCross(m.State, m.Trees)
 	if err != nil {
-		return fmt.Errorf("date: trees: %w", err)
+		return fmt.Errorf("date: %w", err)
 	}
-	m.sc = sc
-	m.leaves = newLeafTable(m.Trees)
+	m.sc, m.leaves = c.sc, c.lt
 	return nil
 }
 

@@ -13,13 +13,15 @@ import (
 
 	"risklane/models"
 	"risklane/models/date"
+	"risklane/models/gbdtlr"
 	"risklane/models/riskmodel"
 )
 
 // table lists the kinds, the default first.
 var table = []models.Kind{
-	riskmodel.Kind, // "gbdt": gradient-boosted trees and a revenue head
-	date.KindEntry, // "date": DATE, tree-leaf embeddings with dual attention and heads
+	riskmodel.Kind,   // "gbdt": gradient-boosted trees and a revenue head
+	date.KindEntry,   // "date": DATE, tree-leaf embeddings with dual attention and heads
+	gbdtlr.KindEntry, // "gbdtlr": logistic regression on one-hot tree leaves (DATE's baseline)
 }
 
 // Default is the kind `risklane train` trains unless told otherwise, and the

@@ -1,0 +1,169 @@
+package gbdtlr
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"risklane/features"
+	"risklane/models"
+	"risklane/models/date"
+	"risklane/models/xgb"
+)
+
+// Files of a GBDT+LR model folder.
+const (
+	ManifestFile = models.ManifestFile
+	FeaturesFile = "features.json"
+	TreesFile    = "trees.json"
+	WeightsFile  = "lr.bin"
+	MetricsFile  = models.MetricsFile
+)
+
+const weightsMagic = "risklane-gbdtlr\x00v1\x00"
+
+// Manifest describes a GBDT+LR model folder.
+type Manifest struct {
+	Format  string            `json:"format"`
+	Version int               `json:"version"`
+	Kind    string            `json:"kind"`
+	ID      string            `json:"model_id"`
+	Files   map[string]string `json:"files"`
+	Config  Config            `json:"config"`
+}
+
+type metricsFile struct {
+	History History `json:"history"`
+}
+
+// Save writes the model folder dir atomically (models.WriteFolder); an
+// existing folder at dir is replaced only if risklane wrote it.
+func (m *Model) Save(dir string) error {
+	files := map[string][]byte{}
+	st, err := m.State.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	files[FeaturesFile] = st
+	var b bytes.Buffer
+	if err := xgb.WriteJSON(&b, m.Trees); err != nil {
+		return fmt.Errorf("gbdtlr: %w", err)
+	}
+	files[TreesFile] = b.Bytes()
+	files[WeightsFile] = m.marshalWeights()
+	if files[MetricsFile], err = json.MarshalIndent(metricsFile{m.History}, "", "  "); err != nil {
+		return fmt.Errorf("gbdtlr: %w", err)
+	}
+	id, err := models.WriteFolder(dir, files, func(id string, hashes map[string]string) ([]byte, error) {
+		return json.MarshalIndent(Manifest{Format: models.FolderFormat, Version: models.FolderVersion, Kind: Kind,
+			ID: id, Files: hashes, Config: m.Config}, "", "  ")
+	})
+	if err != nil {
+		return fmt.Errorf("gbdtlr: %w", err)
+	}
+	m.id = id
+	return nil
+}
+
+// Load reads and validates a GBDT+LR model folder.
+func Load(dir string) (*Model, error) {
+	f, err := models.ReadFolder(dir)
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: %w", err)
+	}
+	return FromFiles(dir, f.Manifest, f.Files)
+}
+
+// FromFiles builds a model from the files of a folder whose hashes have been
+// checked: manifest is manifest.json, files the others by name; dir is for
+// messages. The trees must take the state's features and the weights must
+// number the trees' leaves.
+func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, error) {
+	var man Manifest
+	if err := json.Unmarshal(manifest, &man); err != nil {
+		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if man.Format != models.FolderFormat || man.Version != models.FolderVersion || man.Kind != Kind {
+		return nil, fmt.Errorf("gbdtlr: %s: format %q version %d kind %q; this reads %q version %d kind %q",
+			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, models.FolderFormat, models.FolderVersion, Kind)
+	}
+	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
+		if _, ok := files[name]; !ok {
+			return nil, fmt.Errorf("gbdtlr: %s does not list %s, or it is missing", filepath.Join(dir, ManifestFile), name)
+		}
+	}
+	st, err := features.Read(bytes.NewReader(files[FeaturesFile]))
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, FeaturesFile), err)
+	}
+	trees, err := xgb.ReadJSON(bytes.NewReader(files[TreesFile]))
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, TreesFile), err)
+	}
+	c, err := date.NewCross(st, trees)
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: model folder %s: %w", dir, err)
+	}
+	m := &Model{Config: man.Config, Cross: c}
+	if m.B, m.W, err = readWeights(files[WeightsFile], c.NumLeaves()); err != nil {
+		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, WeightsFile), err)
+	}
+	if err := m.explainer(); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
+	if b, ok := files[MetricsFile]; ok {
+		var mf metricsFile
+		if json.Unmarshal(b, &mf) == nil {
+			m.History = mf.History
+		}
+	}
+	m.Config.Threads = 0
+	m.id = models.FolderID(man.Files)
+	return m, nil
+}
+
+// marshalWeights writes lr.bin, little-endian: the magic, the number of
+// leaves (uint32), the intercept and the leaf weights (float64).
+func (m *Model) marshalWeights() []byte { return writeWeights(m.B, m.W) }
+
+func writeWeights(bias float64, w []float64) []byte {
+	var b bytes.Buffer
+	b.WriteString(weightsMagic)
+	binary.Write(&b, binary.LittleEndian, uint32(len(w)))
+	binary.Write(&b, binary.LittleEndian, bias)
+	binary.Write(&b, binary.LittleEndian, w)
+	return b.Bytes()
+}
+
+// readWeights reads lr.bin for trees of leaves leaves: the intercept and
+// the leaf weights. Every size is checked against the trees and the bytes
+// there are before anything is allocated.
+func readWeights(b []byte, leaves int) (float64, []float64, error) {
+	if !bytes.HasPrefix(b, []byte(weightsMagic)) {
+		return 0, nil, errors.New("not a risklane GBDT+LR weights file (bad magic)")
+	}
+	r := b[len(weightsMagic):]
+	if len(r) < 4 {
+		return 0, nil, fmt.Errorf("truncated at byte %d reading the number of leaves", len(b)-len(r))
+	}
+	n := int(binary.LittleEndian.Uint32(r))
+	r = r[4:]
+	if n != leaves {
+		return 0, nil, fmt.Errorf("weights for %d leaves; the trees file has %d leaves", n, leaves)
+	}
+	if want := 8 * (n + 1); len(r) != want {
+		return 0, nil, fmt.Errorf("%d bytes of intercept and weights, want %d (%d leaves)", len(r), want, n)
+	}
+	v := make([]float64, n+1)
+	for i := range v {
+		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(r[8*i:]))
+		if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+			return 0, nil, fmt.Errorf("weight %d is %v", i, v[i])
+		}
+	}
+	return v[0], v[1:], nil
+}

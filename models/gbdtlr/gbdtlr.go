@@ -1,0 +1,338 @@
+// Package gbdtlr is GBDT+LR (He et al., ADKDD 2014), the baseline of the
+// DATE paper and of BACUDA's selection framework, as a risklane model kind:
+// a tree ensemble sends each declaration to one leaf per tree (DATE's first
+// stage, date.Cross) and a logistic regression with L2 on the one-hot leaf
+// indices gives the probability of illicit. docs/gbdtlr.md says how it is
+// built and verified.
+package gbdtlr
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/features"
+	"risklane/models"
+	"risklane/models/date"
+	"risklane/models/explain"
+	"risklane/models/gbdt"
+	"risklane/models/metrics"
+	"risklane/models/riskmodel"
+)
+
+// Kind is the manifest kind of GBDT+LR model folders.
+const Kind = "gbdtlr"
+
+// Config holds GBDT+LR's training parameters.
+type Config struct {
+	Features features.Config
+	// Trees is the ensemble whose leaves are the one-hot features (the
+	// same as DATE's: 100 trees of depth 4).
+	Trees gbdt.Params
+	// L2 is the penalty lambda of the regression: it minimises the sum of
+	// the rows' log losses plus lambda/2 times the squared weights (the
+	// intercept is not penalised), scikit-learn's C = 1/lambda. Zero: chosen
+	// from L2Grid by the AUC of the latest ValidFraction of the training
+	// rows by date.
+	L2     float64
+	L2Grid []float64
+	// ValidFraction is the share of rows, the latest by date, held out to
+	// choose L2 (when L2 is 0); the model is trained on the rest.
+	ValidFraction float64
+	// MaxIter bounds the L-BFGS iterations.
+	MaxIter int
+	Seed    uint64
+	// Threads is the number of goroutines (0: GOMAXPROCS); results do not
+	// depend on it.
+	Threads int `json:"-"`
+}
+
+// DefaultConfig returns the defaults: DATE's trees (100 of depth 4, eta
+// 0.3), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
+// training rows by date, at most 1000 L-BFGS iterations.
+func DefaultConfig() Config {
+	d := date.DefaultConfig()
+	return Config{Features: d.Features, Trees: d.Trees, L2Grid: []float64{1, 10, 100, 1000},
+		ValidFraction: 0.1, MaxIter: 1000}
+}
+
+func (c Config) check() error {
+	switch {
+	case c.L2 < 0 || math.IsNaN(c.L2) || math.IsInf(c.L2, 0):
+		return fmt.Errorf("gbdtlr: L2 %v: want a number >= 0", c.L2)
+	case c.L2 == 0 && len(c.L2Grid) == 0:
+		return fmt.Errorf("gbdtlr: no L2 given and no grid to choose it from")
+	case !(c.ValidFraction > 0 && c.ValidFraction < 1):
+		return fmt.Errorf("gbdtlr: validation fraction %v: want a number between 0 and 1", c.ValidFraction)
+	case c.MaxIter < 1:
+		return fmt.Errorf("gbdtlr: max iterations %d: want >= 1", c.MaxIter)
+	}
+	return nil
+}
+
+// History records how training went.
+type History struct {
+	TrainRows, ValidRows int
+	ValidFrom            string
+	// Grid, GridAUC: the lambdas tried and their validation AUCs.
+	Grid, GridAUC []float64
+	L2            float64
+	Iterations    int
+	Loss          float64
+	Seconds       float64
+}
+
+// Model is a trained GBDT+LR model. Its scoring methods are safe for
+// concurrent use.
+type Model struct {
+	Config Config
+	*date.Cross
+	// W is the weight of each leaf (date.Cross numbering), B the intercept.
+	W       []float64
+	B       float64
+	History History
+
+	id         string
+	validation *string
+	ex         *explain.Explainer
+}
+
+// Train fits the feature state, the trees and the regression on the rows
+// of batches before the validation period (the latest ValidFraction by
+// date), choosing lambda on that period when Config.L2 is 0.
+func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
+	start := time.Now()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	from, err := date.ValidationStart(batches, cfg.ValidFraction)
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: %w", err)
+	}
+	fit, hold, err := riskmodel.SplitByDate(batches, from)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := date.FitCross(fit, cfg.Features, cfg.Trees, cfg.Seed, threads)
+	if err != nil {
+		return nil, fmt.Errorf("gbdtlr: %w", err)
+	}
+	y := make([]float64, len(cf.Rows))
+	for k, i := range cf.Rows {
+		y[k] = float64(cf.Labels[i])
+	}
+	m := &Model{Config: cfg, Cross: cf.Cross}
+	h := &m.History
+	h.TrainRows, h.ValidFrom = len(y), from.Format(time.DateOnly)
+	p := &problem{leaves: cf.Leaves, y: y, T: m.NumTrees(), J: m.NumLeaves(), threads: threads}
+
+	lambda := cfg.L2
+	if lambda == 0 {
+		vl, vy, err := m.labelled(hold, threads)
+		if err != nil {
+			return nil, fmt.Errorf("gbdtlr: validation period: %w", err)
+		}
+		h.ValidRows = len(vy)
+		best := math.Inf(-1)
+		prob := make([]float64, len(vy))
+		for _, l := range cfg.L2Grid {
+			w, b, _, _ := p.fit(l, cfg.MaxIter)
+			m.W, m.B = w, b
+			m.probs(vl, prob)
+			auc, _ := metrics.AUC(prob, vy)
+			h.Grid, h.GridAUC = append(h.Grid, l), append(h.GridAUC, auc)
+			if auc > best || math.IsNaN(best) {
+				best, lambda = auc, l
+			}
+		}
+	}
+	h.L2 = lambda
+	m.W, m.B, h.Iterations, h.Loss = p.fit(lambda, cfg.MaxIter)
+	h.Seconds = time.Since(start).Seconds()
+	if err := m.explainer(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// labelled returns the leaves and labels of the labelled rows of batches,
+// scored as new declarations (whole-history features).
+func (m *Model) labelled(batches []arrow.RecordBatch, threads int) ([]int32, []int8, error) {
+	labels, _, err := models.Outcomes(batches)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out, leaves []int32
+	var lab []int8
+	var feats []float64
+	T, k := m.NumTrees(), 0
+	for _, b := range batches {
+		n := int(b.NumRows())
+		if feats, err = m.State.TransformRows(b, feats); err != nil {
+			return nil, nil, err
+		}
+		if leaves, err = m.Cross.Leaves(feats, n, leaves, threads); err != nil {
+			return nil, nil, err
+		}
+		for i := range n {
+			if l := labels[k+i]; l >= 0 {
+				out = append(out, leaves[i*T:(i+1)*T]...)
+				lab = append(lab, l)
+			}
+		}
+		k += n
+	}
+	return out, lab, nil
+}
+
+// margin is the regression's logit of one row's leaves.
+func (m *Model) margin(leaves []int32) float64 {
+	z := m.B
+	for _, l := range leaves {
+		z += m.W[l]
+	}
+	return z
+}
+
+// probs writes the probability of each row of leaves (T per row).
+func (m *Model) probs(leaves []int32, prob []float64) {
+	T := m.NumTrees()
+	for i := range prob {
+		prob[i] = sigmoid(m.margin(leaves[i*T : (i+1)*T]))
+	}
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// Evaluate scores the labelled rows of batches and reports the metrics of
+// their ranking by probability.
+func (m *Model) Evaluate(batches []arrow.RecordBatch) (metrics.Report, error) {
+	leaves, labels, err := m.labelled(batches, m.Config.Threads)
+	if err != nil {
+		return metrics.Report{}, err
+	}
+	all, revenue, err := models.Outcomes(batches)
+	if err != nil {
+		return metrics.Report{}, err
+	}
+	var rev []float64
+	for i, l := range all {
+		if l >= 0 {
+			rev = append(rev, revenue[i])
+		}
+	}
+	prob := make([]float64, len(labels))
+	m.probs(leaves, prob)
+	return metrics.Evaluate(prob, labels, rev, nil, 0.5)
+}
+
+// problem is the regression on one-hot leaves: rows of T leaf indices
+// among J, labels y.
+type problem struct {
+	leaves     []int32
+	y          []float64
+	T, J       int
+	threads    int
+	gradPieces [][]float64
+}
+
+// pieces is the fixed number of row ranges whose gradients are summed
+// apart and then added in order, so that the result does not depend on the
+// number of threads.
+const pieces = 8
+
+// objective returns (1/n) (sum of log losses + lambda/2 |w|^2) at x = (w,
+// b) and, when grad is not nil, its gradient.
+func (p *problem) objective(x, grad []float64, lambda float64) float64 {
+	n, T, J := len(p.y), p.T, p.J
+	w, b := x[:J], x[J]
+	if p.gradPieces == nil {
+		p.gradPieces = make([][]float64, pieces)
+		for i := range p.gradPieces {
+			p.gradPieces[i] = make([]float64, J+1)
+		}
+	}
+	loss := make([]float64, pieces)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, p.threads))
+	for k := range pieces {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			g := p.gradPieces[k]
+			clear(g)
+			var s float64
+			for i := k * n / pieces; i < (k+1)*n/pieces; i++ {
+				row := p.leaves[i*T : (i+1)*T]
+				z := b
+				for _, l := range row {
+					z += w[l]
+				}
+				// log(1+e^z) - y z, computed without overflow
+				if z > 0 {
+					s += z + math.Log1p(math.Exp(-z)) - p.y[i]*z
+				} else {
+					s += math.Log1p(math.Exp(z)) - p.y[i]*z
+				}
+				if grad != nil {
+					r := sigmoid(z) - p.y[i]
+					for _, l := range row {
+						g[l] += r
+					}
+					g[J] += r
+				}
+			}
+			loss[k] = s
+		}()
+	}
+	wg.Wait()
+	var f, sq float64
+	for _, s := range loss {
+		f += s
+	}
+	for _, v := range w {
+		sq += v * v
+	}
+	f += lambda / 2 * sq
+	if grad != nil {
+		clear(grad)
+		for _, g := range p.gradPieces {
+			for j, v := range g {
+				grad[j] += v
+			}
+		}
+		for j, v := range w {
+			grad[j] += lambda * v
+		}
+		for j := range grad {
+			grad[j] /= float64(n)
+		}
+	}
+	return f / float64(n)
+}
+
+// fit minimises the objective with L-BFGS from zero weights (the intercept
+// at the labels' log-odds) and returns the weights, the intercept, the
+// iterations and the final objective.
+func (p *problem) fit(lambda float64, maxIter int) ([]float64, float64, int, float64) {
+	J := p.J
+	x := make([]float64, J+1)
+	var pos float64
+	for _, v := range p.y {
+		pos += v
+	}
+	if n := float64(len(p.y)); pos > 0 && pos < n {
+		x[J] = math.Log(pos / (n - pos))
+	}
+	x, iters := lbfgs(func(x, g []float64) float64 { return p.objective(x, g, lambda) }, x, maxIter, 1e-12)
+	return x[:J:J], x[J], iters, p.objective(x, nil, lambda)
+}

@@ -1,0 +1,172 @@
+package gbdtlr
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"risklane/internal/testenv"
+)
+
+// randomProblem draws n rows over trees of the given leaf counts, labelled
+// by a logistic model of random leaf weights.
+func randomProblem(n int, leafCounts []int, seed uint64) *problem {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	J := 0
+	base := make([]int, len(leafCounts))
+	for t, c := range leafCounts {
+		base[t] = J
+		J += c
+	}
+	truth := make([]float64, J)
+	for j := range truth {
+		truth[j] = rng.NormFloat64()
+	}
+	p := &problem{T: len(leafCounts), J: J, threads: 2}
+	for range n {
+		z := -1.0
+		for t, c := range leafCounts {
+			l := base[t] + rng.IntN(c)
+			p.leaves = append(p.leaves, int32(l))
+			z += truth[l]
+		}
+		y := 0.0
+		if rng.Float64() < 1/(1+math.Exp(-z)) {
+			y = 1
+		}
+		p.y = append(p.y, y)
+	}
+	return p
+}
+
+// TestAgainstSklearn fits the same L2 logistic regression on one-hot
+// leaves in risklane and in scikit-learn and compares the weights.
+func TestAgainstSklearn(t *testing.T) {
+	py := testenv.Python(t, "sklearn", "scipy")
+	p := randomProblem(3000, []int{4, 3, 5, 8}, 7)
+	for _, lambda := range []float64{0.1, 1, 30} {
+		w, b, iters, _ := p.fit(lambda, 1000)
+		rows := make([][]int32, len(p.y))
+		for i := range rows {
+			rows[i] = p.leaves[i*p.T : (i+1)*p.T]
+		}
+		in, _ := json.Marshal(map[string]any{"leaves": rows, "y": p.y, "cols": p.J, "l2": lambda})
+		cmd := exec.Command(py, filepath.Join("testdata", "lr_sklearn.py"))
+		cmd.Stdin = bytes.NewReader(in)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("lr_sklearn.py: %v", err)
+		}
+		var ref struct {
+			W []float64
+			B float64
+		}
+		if err := json.Unmarshal(out, &ref); err != nil {
+			t.Fatal(err)
+		}
+		// One-hot blocks are collinear with the intercept (each tree's
+		// columns sum to 1); the L2 penalty makes the optimum unique, so
+		// the weights themselves must agree.
+		worst := math.Abs(b - ref.B)
+		for j := range w {
+			worst = max(worst, math.Abs(w[j]-ref.W[j]))
+		}
+		g := make([]float64, p.J+1)
+		p.objective(append(append([]float64(nil), w...), b), g, lambda)
+		gr := make([]float64, p.J+1)
+		p.objective(append(append([]float64(nil), ref.W...), ref.B), gr, lambda)
+		t.Logf("lambda %g: %d L-BFGS iterations, largest difference from scikit-learn %.2g; largest gradient element %.2g (scikit-learn's %.2g)",
+			lambda, iters, worst, maxAbs(g), maxAbs(gr))
+		if worst > 1e-5 {
+			t.Errorf("lambda %g: weights differ from scikit-learn's by %g (intercept %v vs %v)", lambda, worst, b, ref.B)
+		}
+	}
+}
+
+// TestGradientFiniteDifference checks the objective's gradient against
+// central differences.
+func TestGradientFiniteDifference(t *testing.T) {
+	p := randomProblem(500, []int{3, 6}, 3)
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := make([]float64, p.J+1)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	g := make([]float64, len(x))
+	p.objective(x, g, 2.5)
+	const h = 1e-6
+	for i := range x {
+		old := x[i]
+		x[i] = old + h
+		fp := p.objective(x, nil, 2.5)
+		x[i] = old - h
+		fm := p.objective(x, nil, 2.5)
+		x[i] = old
+		num := (fp - fm) / (2 * h)
+		if math.Abs(num-g[i]) > 1e-6*max(1, math.Abs(num)) {
+			t.Errorf("element %d: analytic %v, numeric %v", i, g[i], num)
+		}
+	}
+}
+
+// TestThreadCountInvariant: the fit is bit-identical for any thread count.
+func TestThreadCountInvariant(t *testing.T) {
+	p := randomProblem(2000, []int{5, 5, 7}, 11)
+	p.threads = 1
+	w1, b1, _, _ := p.fit(1, 200)
+	for _, th := range []int{2, 3, 8} {
+		q := *p
+		q.threads, q.gradPieces = th, nil
+		w, b, _, _ := q.fit(1, 200)
+		if b != b1 {
+			t.Fatalf("%d threads: intercept %v, 1 thread %v", th, b, b1)
+		}
+		for j := range w {
+			if w[j] != w1[j] {
+				t.Fatalf("%d threads: weight %d %v, 1 thread %v", th, j, w[j], w1[j])
+			}
+		}
+	}
+}
+
+func TestWeightsHostile(t *testing.T) {
+	b := writeWeights(-1.5, []float64{0.25, -2, 3, 0})
+	if bias, w, err := readWeights(b, 4); err != nil || bias != -1.5 || len(w) != 4 || w[1] != -2 {
+		t.Fatalf("round trip: %v %v %v", bias, w, err)
+	}
+	for n := range len(b) {
+		if _, _, err := readWeights(b[:n], 4); err == nil {
+			t.Fatalf("truncated to %d of %d bytes: no error", n, len(b))
+		}
+	}
+	if _, _, err := readWeights(b, 5); err == nil {
+		t.Fatal("weights of 4 leaves read for trees of 5")
+	}
+	huge := bytes.Clone(b)
+	copy(huge[len(weightsMagic):], []byte{0xff, 0xff, 0xff, 0xff})
+	if _, _, err := readWeights(huge, 1<<32-1); err == nil {
+		t.Fatal("a file announcing 4G leaves read")
+	}
+	nan := writeWeights(math.NaN(), []float64{1})
+	if _, _, err := readWeights(nan, 1); err == nil {
+		t.Fatal("a NaN intercept read")
+	}
+}
+
+func FuzzWeights(f *testing.F) {
+	f.Add(writeWeights(-1.5, []float64{0.25, -2, 3, 0}), 4)
+	f.Add(writeWeights(0, nil), 0)
+	f.Fuzz(func(t *testing.T, b []byte, leaves int) {
+		bias, w, err := readWeights(b, leaves)
+		if err != nil {
+			return
+		}
+		if got := writeWeights(bias, w); !bytes.Equal(got, b) {
+			t.Fatalf("read and written back differs")
+		}
+	})
+}

@@ -7,7 +7,10 @@
 package date
 
 import (
+	"sync"
+
 	"risklane/features"
+	"risklane/models/explain"
 	"risklane/models/scorer"
 	"risklane/models/xgb"
 )
@@ -30,10 +33,14 @@ type Model struct {
 	RevScale float64
 	History  History
 
-	sc     *scorer.Scorer
-	leaves leafTable
-	net    *net[float32]
-	id     string
+	sc *scorer.Scorer
+	// perTree explains each cross-feature tree on its own, reasonPool holds
+	// Contributions' scratch (reasons.go).
+	perTree    []*explain.Explainer
+	reasonPool sync.Pool
+	leaves     leafTable
+	net        *net[float32]
+	id         string
 	// validation is the report on the validation data train was given.
 	validation *[2]string
 }

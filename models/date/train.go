@@ -141,6 +141,9 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	}
 	labels, revenue, lab := cf.Labels, cf.Revenue, cf.Rows
 	m = &Model{Config: cfg, State: cf.State, Trees: cf.Trees, sc: cf.sc, leaves: cf.lt}
+	if err := m.treeExplainers(); err != nil {
+		return fail(err)
+	}
 	var imps, items []string
 	for _, b := range fit {
 		if imps, err = readStrings(b, decl.ImporterID, imps); err != nil {
@@ -345,7 +348,7 @@ func (m *Model) prepareTrees() error {
 		return fmt.Errorf("date: %w", err)
 	}
 	m.sc, m.leaves = c.sc, c.lt
-	return nil
+	return m.treeExplainers()
 }
 
 // Evaluate scores the labelled rows of batches and reports the metrics of

@@ -1,0 +1,105 @@
+package date
+
+import (
+	"math"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/datasets/synth"
+	"risklane/models/explain"
+)
+
+func generated(t testing.TB, rows int, seed uint64) []arrow.RecordBatch {
+	t.Helper()
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed = int64(rows), seed
+	g, err := synth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []arrow.RecordBatch
+	for !g.Done() {
+		b, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b)
+	}
+	return all
+}
+
+// TestContributions checks DATE's reasons against an independent
+// computation: with the query attention's output vector h set to zero every
+// leaf gets the same weight, and the attention-weighted path contributions
+// must then be the tree ensemble's own (explain over all trees at once);
+// with the trained h, they must follow the attention weights, and the two
+// embedding-row features are credited nothing.
+func TestContributions(t *testing.T) {
+	batches := generated(t, 20_000, 5)
+	cfg := DefaultConfig()
+	cfg.Trees.NumRounds, cfg.Epochs = 20, 1
+	m, err := Train(batches, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := batches[len(batches)-1]
+	n, F := int(rec.NumRows()), len(m.FeatureNames())
+	feats := make([]float64, n*F)
+	if err := m.Features(rec, feats); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := explain.New(m.Trees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, exp := make([]float64, n), make([]float64, n)
+	if err := m.Predict(rec, feats, score, exp); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := m.Arch.layout()
+	var hOff int
+	for _, ts := range spec {
+		if ts.Name == "att_h" {
+			hOff = ts.Off
+		}
+	}
+	saved := append([]float32(nil), m.Params[hOff:hOff+m.Arch.Dim]...)
+	contrib, ref := make([]float64, F), make([]float64, F-2)
+	for i := range min(n, 200) {
+		x := feats[i*F : (i+1)*F]
+		clear(contrib)
+		logit := m.Contributions(x, contrib)
+		if p := 1 / (1 + math.Exp(-logit)); math.Abs(p-score[i]) > 1e-6 {
+			t.Fatalf("row %d: Contributions' logit gives %v, Predict %v", i, p, score[i])
+		}
+		if contrib[F-2] != 0 || contrib[F-1] != 0 {
+			t.Fatalf("row %d: the embedding rows are credited %v, %v", i, contrib[F-2], contrib[F-1])
+		}
+		att, err := m.AttentionOf(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for _, a := range att {
+			s += a
+		}
+		if math.Abs(s-1) > 1e-5 {
+			t.Fatalf("row %d: attention weights add up to %v", i, s)
+		}
+	}
+	clear(m.Params[hOff : hOff+m.Arch.Dim])
+	defer copy(m.Params[hOff:], saved)
+	for i := range min(n, 200) {
+		x := feats[i*F : (i+1)*F]
+		clear(contrib)
+		clear(ref)
+		m.Contributions(x, contrib)
+		whole.Contributions(x[:F-2], ref)
+		for f := range ref {
+			if math.Abs(contrib[f]-ref[f]) > 1e-5*max(1, math.Abs(ref[f])) {
+				t.Fatalf("row %d feature %s: uniform attention gives %v, the ensemble's path contribution is %v", i, m.FeatureNames()[f], contrib[f], ref[f])
+			}
+		}
+	}
+}

@@ -242,5 +242,6 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	}
 	m.Arch = a
 	m.net = newNet(a, m.Params)
+	m.ready()
 	return nil
 }

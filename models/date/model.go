@@ -38,9 +38,13 @@ type Model struct {
 	// Contributions' scratch (reasons.go).
 	perTree    []*explain.Explainer
 	reasonPool sync.Pool
-	leaves     leafTable
-	net        *net[float32]
-	id         string
+	// proj is the leaf projections scoring uses (net.leafProjections), works
+	// the row workspaces of predict.
+	proj   []float32
+	works  sync.Pool
+	leaves leafTable
+	net    *net[float32]
+	id     string
 	// validation is the report on the validation data train was given.
 	validation *[2]string
 }

@@ -293,6 +293,14 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32) (logit, re
 		}
 		w.w[t] = score
 	}
+	return n.fuse(w, L)
+}
+
+// fuse finishes a row whose query-attention scores are in w.w: the
+// softmax over the trees, the attended leaf vector, the fusion and hidden
+// layers and the two heads.
+func (n *net[F]) fuse(w *work[F], L []F) (logit, rev F) {
+	p, d := n.p, n.a.Dim
 	softmax(w.w)
 	clear(w.s)
 	for t, wt := range w.w {
@@ -319,6 +327,64 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32) (logit, re
 	}
 	w.rpre = rpre
 	return logit, rpre
+}
+
+// leafProjections returns, for each row of the leaf embedding, its product
+// with the leaf half of att_w: the part of the query attention's
+// pre-activation that depends on the leaf alone. Without self-attention a
+// row's leaves are embedding rows as they are, so scoring (forwardScore)
+// adds this once-computed table instead of multiplying a d×d matrix per
+// tree and row.
+func (n *net[F]) leafProjections() []F {
+	d := n.a.Dim
+	attW := n.p[n.attW : n.attW+2*d*d]
+	out := make([]F, n.a.Leaves*d)
+	for l := range n.a.Leaves {
+		e := n.p[n.leaf+l*d : n.leaf+(l+1)*d]
+		for o := range d {
+			row := attW[o*2*d+d : o*2*d+2*d]
+			var s F
+			for i, x := range e {
+				s += row[i] * x
+			}
+			out[l*d+o] = s
+		}
+	}
+	return out
+}
+
+// forwardScore is forward for a network without self-attention, from proj
+// = leafProjections(): the same outputs up to rounding (the query
+// attention's sums are added in another order). It keeps only what the
+// outputs and the attention weights (w.w) need, not what backward does.
+func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item int32) (logit, rev F) {
+	p, d := n.p, n.a.Dim
+	u, v := p[n.imp+int(imp)*d:n.imp+int(imp)*d+d], p[n.item+int(item)*d:n.item+int(item)*d+d]
+	copy(w.u, u)
+	copy(w.v, v)
+	for i := range d {
+		w.q[i] = u[i] * v[i]
+	}
+	attW, attH := p[n.attW:n.attW+2*d*d], p[n.attH:n.attH+d]
+	qb := w.dcat[:d]
+	for o := range d {
+		s := p[n.attB+o]
+		row := attW[o*2*d : o*2*d+d]
+		for i, qi := range w.q {
+			s += row[i] * qi
+		}
+		qb[o] = s
+	}
+	for t, l := range leaves {
+		pl := proj[int(l)*d : int(l)*d+d]
+		var score F
+		for o, x := range pl {
+			score += relu(qb[o]+x) * attH[o]
+		}
+		w.w[t] = score
+		copy(w.E[t*d:(t+1)*d], p[n.leaf+int(l)*d:])
+	}
+	return n.fuse(w, w.E)
 }
 
 // selfAttention refines w.E into w.L: multi-head attention whose query, key,

@@ -103,3 +103,30 @@ func TestContributions(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardScore: scoring through the leaf projections gives the
+// training forward pass's outputs and attention weights.
+func TestForwardScore(t *testing.T) {
+	a := benchArch()
+	a.SelfAtt = false
+	n := newNet(a, initParams(a, 3))
+	b := smallBatch(a, 300, 4)
+	proj := n.leafProjections()
+	w1, w2 := newWork[float32](a), newWork[float32](a)
+	for i := range b.Rows() {
+		leaves := b.Leaves[i*a.Trees : (i+1)*a.Trees]
+		z1, r1 := n.forward(w1, leaves, b.Imp[i], b.Item[i])
+		z2, r2 := n.forwardScore(w2, proj, leaves, b.Imp[i], b.Item[i])
+		if d := math.Abs(float64(z1 - z2)); d > 1e-5*max(1, math.Abs(float64(z1))) {
+			t.Fatalf("row %d: logit %v, scoring path %v", i, z1, z2)
+		}
+		if d := math.Abs(float64(r1 - r2)); d > 1e-5*max(1, math.Abs(float64(r1))) {
+			t.Fatalf("row %d: revenue output %v, scoring path %v", i, r1, r2)
+		}
+		for k := range w1.w {
+			if math.Abs(float64(w1.w[k]-w2.w[k])) > 1e-6 {
+				t.Fatalf("row %d tree %d: attention %v, scoring path %v", i, k, w1.w[k], w2.w[k])
+			}
+		}
+	}
+}

@@ -114,6 +114,7 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	}
 	m.fit(train, valid, vlabels, start)
 	m.Config.Log = nil
+	m.ready()
 	return m, nil
 }
 
@@ -305,10 +306,35 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 
 // predict writes each row's probability of illicit into prob and, when
 // expRev is not nil, its expected revenue: the probability times the
-// revenue head's prediction.
+// revenue head's prediction. Without self-attention it scores through the
+// leaf projections (forwardScore).
 func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 	n, T := b.Rows(), m.Arch.Trees
-	threads = max(1, threads)
+	proj := m.proj
+	if proj == nil && !m.Arch.SelfAtt {
+		proj = m.net.leafProjections()
+	}
+	rows := func(w *work[float32], lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var z, r float32
+			if proj != nil {
+				z, r = m.net.forwardScore(w, proj, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
+			} else {
+				z, r = m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
+			}
+			p := float64(sigmoid(z))
+			prob[i] = p
+			if expRev != nil {
+				expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
+			}
+		}
+	}
+	if threads <= 1 {
+		w := m.work()
+		rows(w, 0, n)
+		m.works.Put(w)
+		return
+	}
 	const block = 256
 	var next sync.Mutex
 	pos := 0
@@ -317,7 +343,8 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newWork[float32](m.Arch)
+			w := m.work()
+			defer m.works.Put(w)
 			for {
 				next.Lock()
 				lo := pos
@@ -326,18 +353,28 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+block, n); i++ {
-					z, r := m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
-					p := float64(sigmoid(z))
-					prob[i] = p
-					if expRev != nil {
-						expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
-					}
-				}
+				rows(w, lo, min(lo+block, n))
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// work returns a row workspace from the model's pool.
+func (m *Model) work() *work[float32] {
+	if w, ok := m.works.Get().(*work[float32]); ok {
+		return w
+	}
+	return newWork[float32](m.Arch)
+}
+
+// ready prepares what scoring needs once the parameters are final: the
+// leaf projections of a network without self-attention.
+func (m *Model) ready() {
+	m.proj = nil
+	if !m.Arch.SelfAtt {
+		m.proj = m.net.leafProjections()
+	}
 }
 
 var errNoTrees = errors.New("the model has no trees")

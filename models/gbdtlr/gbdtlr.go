@@ -43,8 +43,10 @@ type Config struct {
 	// ValidFraction is the share of rows, the latest by date, held out to
 	// choose L2 (when L2 is 0); the model is trained on the rest.
 	ValidFraction float64
-	// MaxIter bounds the L-BFGS iterations.
+	// MaxIter bounds the L-BFGS iterations; Tol stops them when no element
+	// of the gradient of the mean loss (with the penalty over n) is larger.
 	MaxIter int
+	Tol     float64
 	Seed    uint64
 	// Threads is the number of goroutines (0: GOMAXPROCS); results do not
 	// depend on it.
@@ -53,11 +55,11 @@ type Config struct {
 
 // DefaultConfig returns the defaults: DATE's trees (100 of depth 4, eta
 // 0.3), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
-// training rows by date, at most 1000 L-BFGS iterations.
+// training rows by date, at most 1000 L-BFGS iterations, stopping when the mean gradient is below 1e-7.
 func DefaultConfig() Config {
 	d := date.DefaultConfig()
 	return Config{Features: d.Features, Trees: d.Trees, L2Grid: []float64{1, 10, 100, 1000},
-		ValidFraction: 0.1, MaxIter: 1000}
+		ValidFraction: 0.1, MaxIter: 1000, Tol: 1e-7}
 }
 
 func (c Config) check() error {
@@ -68,8 +70,8 @@ func (c Config) check() error {
 		return fmt.Errorf("gbdtlr: no L2 given and no grid to choose it from")
 	case !(c.ValidFraction > 0 && c.ValidFraction < 1):
 		return fmt.Errorf("gbdtlr: validation fraction %v: want a number between 0 and 1", c.ValidFraction)
-	case c.MaxIter < 1:
-		return fmt.Errorf("gbdtlr: max iterations %d: want >= 1", c.MaxIter)
+	case c.MaxIter < 1 || !(c.Tol > 0):
+		return fmt.Errorf("gbdtlr: max iterations %d, tolerance %v: want >= 1 and > 0", c.MaxIter, c.Tol)
 	}
 	return nil
 }
@@ -143,19 +145,25 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		h.ValidRows = len(vy)
 		best := math.Inf(-1)
 		prob := make([]float64, len(vy))
+		var bw []float64
+		var bb, bloss float64
+		var biters int
 		for _, l := range cfg.L2Grid {
-			w, b, _, _ := p.fit(l, cfg.MaxIter)
+			w, b, iters, loss := p.fit(l, cfg.MaxIter, cfg.Tol)
 			m.W, m.B = w, b
 			m.probs(vl, prob)
 			auc, _ := metrics.AUC(prob, vy)
 			h.Grid, h.GridAUC = append(h.Grid, l), append(h.GridAUC, auc)
 			if auc > best || math.IsNaN(best) {
 				best, lambda = auc, l
+				bw, bb, biters, bloss = w, b, iters, loss
 			}
 		}
+		m.W, m.B, h.Iterations, h.Loss = bw, bb, biters, bloss
+	} else {
+		m.W, m.B, h.Iterations, h.Loss = p.fit(lambda, cfg.MaxIter, cfg.Tol)
 	}
 	h.L2 = lambda
-	m.W, m.B, h.Iterations, h.Loss = p.fit(lambda, cfg.MaxIter)
 	h.Seconds = time.Since(start).Seconds()
 	if err := m.explainer(); err != nil {
 		return nil, err
@@ -323,7 +331,7 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 // fit minimises the objective with L-BFGS from zero weights (the intercept
 // at the labels' log-odds) and returns the weights, the intercept, the
 // iterations and the final objective.
-func (p *problem) fit(lambda float64, maxIter int) ([]float64, float64, int, float64) {
+func (p *problem) fit(lambda float64, maxIter int, tol float64) ([]float64, float64, int, float64) {
 	J := p.J
 	x := make([]float64, J+1)
 	var pos float64
@@ -333,6 +341,6 @@ func (p *problem) fit(lambda float64, maxIter int) ([]float64, float64, int, flo
 	if n := float64(len(p.y)); pos > 0 && pos < n {
 		x[J] = math.Log(pos / (n - pos))
 	}
-	x, iters := lbfgs(func(x, g []float64) float64 { return p.objective(x, g, lambda) }, x, maxIter, 1e-12)
+	x, iters := lbfgs(func(x, g []float64) float64 { return p.objective(x, g, lambda) }, x, maxIter, tol)
 	return x[:J:J], x[J], iters, p.objective(x, nil, lambda)
 }

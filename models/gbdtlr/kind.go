@@ -35,7 +35,7 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
 		{Param: models.Param{Name: "l2", Doc: "L2 penalty of the regression on one-hot leaves (0: chosen on the latest training rows by date)", Default: d.L2, Min: 0, Max: 1e9},
 			Set: func(c *Config, v float64) { c.L2 = v }},
-		{Param: models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out for early stopping", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
+		{Param: models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out to choose the L2 penalty", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
 			Set: func(c *Config, v float64) { c.ValidFraction = v }},
 	}
 }

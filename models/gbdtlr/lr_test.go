@@ -49,7 +49,7 @@ func TestAgainstSklearn(t *testing.T) {
 	py := testenv.Python(t, "sklearn", "scipy")
 	p := randomProblem(3000, []int{4, 3, 5, 8}, 7)
 	for _, lambda := range []float64{0.1, 1, 30} {
-		w, b, iters, _ := p.fit(lambda, 1000)
+		w, b, iters, _ := p.fit(lambda, 1000, 1e-12)
 		rows := make([][]int32, len(p.y))
 		for i := range rows {
 			rows[i] = p.leaves[i*p.T : (i+1)*p.T]
@@ -117,11 +117,11 @@ func TestGradientFiniteDifference(t *testing.T) {
 func TestThreadCountInvariant(t *testing.T) {
 	p := randomProblem(2000, []int{5, 5, 7}, 11)
 	p.threads = 1
-	w1, b1, _, _ := p.fit(1, 200)
+	w1, b1, _, _ := p.fit(1, 200, 1e-12)
 	for _, th := range []int{2, 3, 8} {
 		q := *p
 		q.threads, q.gradPieces = th, nil
-		w, b, _, _ := q.fit(1, 200)
+		w, b, _, _ := q.fit(1, 200, 1e-12)
 		if b != b1 {
 			t.Fatalf("%d threads: intercept %v, 1 thread %v", th, b, b1)
 		}

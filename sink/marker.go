@@ -17,9 +17,15 @@ const Marker = ".risklane"
 const markerText = "This folder was written by risklane, which may replace or delete it.\n" +
 	"Remove this file to keep risklane from ever touching the folder.\n"
 
-// Mark puts the marker into dir.
+// Mark puts the marker into dir. Only the marker's presence counts, so it
+// is created in one step (not written aside and renamed): a run killed while
+// marking leaves the folder either empty or marked, never holding a
+// temporary file that makes it look like someone else's.
 func Mark(dir string) error {
-	return WriteFileAtomic(filepath.Join(dir, Marker), []byte(markerText))
+	if err := os.WriteFile(filepath.Join(dir, Marker), []byte(markerText), 0o644); err != nil {
+		return fmt.Errorf("output %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Marked reports whether dir holds the marker (a regular file).

@@ -3,11 +3,19 @@ GO        ?= go
 BIN       ?= bin/risklane
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
+# The version every binary reports (risklane --version) and every manifest
+# records: git describe, or "devel" outside a git checkout.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS   := -s -w -X risklane/internal/version.stamp=$(VERSION)
+# make release: one static binary per platform, dist/risklane-VERSION-OS-ARCH[.exe].
+PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64 darwin/arm64
+DIST      ?= dist
 
-.PHONY: help build test demo bench bench-score bench-suite fuzz vet check clean
+.PHONY: help build release test demo bench bench-score bench-suite fuzz vet check clean
 
 help:
 	@echo "build  - build $(BIN)"
+	@echo "release - static binaries for $(PLATFORMS) in $(DIST)/, stamped with $(VERSION)"
 	@echo "demo   - run the whole pipeline on the embedded demo data"
 	@echo "test   - run every test (tests needing Python XGBoost or ../shared/data skip when absent)"
 	@echo "bench  - run the benchmark suite"
@@ -17,7 +25,16 @@ help:
 	@echo "check  - gofmt, go vet"
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/risklane
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/risklane
+
+release:
+	@for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  out=$(DIST)/risklane-$(VERSION)-$$os-$$arch$$ext; \
+	  echo "== $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/risklane || exit 1; \
+	done
+	cd $(DIST) && sha256sum risklane-$(VERSION)-* > SHA256SUMS-$(VERSION)
 
 demo: build
 	./$(BIN) demo
@@ -55,4 +72,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

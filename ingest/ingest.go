@@ -45,6 +45,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -73,6 +74,10 @@ type Options struct {
 	// MaxFieldBytes is the longest value accepted in a text field (default
 	// 4,096 bytes): a longer one is a corrupt or misaligned row.
 	MaxFieldBytes int
+	// RequireLabels refuses, at Open, a source without the label columns
+	// the profile maps (train and evaluate need them). By default they may be
+	// absent, as in a night's declarations: see profile.Binding.MissingLabels.
+	RequireLabels bool
 	// Rejects receives every rejected row, in input order. It may be nil
 	// (rejected rows are then only counted). It is called from the Reader's
 	// background goroutine, never concurrently.
@@ -215,6 +220,15 @@ func (r *Reader) openBound(path string) (_ source, _ format, _ *profile.Binding,
 			}
 		}
 		return nil, 0, nil, fmt.Errorf("%s does not fit profile %s:\n%w\n(%s)", path, r.prof.Name, err, hint)
+	}
+	if r.opt.RequireLabels && len(b.MissingLabels) > 0 {
+		src.close()
+		what := "the label column " + b.MissingLabels[0] + " is"
+		if len(b.MissingLabels) > 1 {
+			what = fmt.Sprintf("the label columns %s are", strings.Join(b.MissingLabels, ", "))
+		}
+		return nil, 0, nil, fmt.Errorf("%s: %s not in the header: training and evaluation need labelled declarations "+
+			"(scoring, clustering and the other commands do not)", path, what)
 	}
 	if err := src.start(newPlan(b, src.names()).read); err != nil {
 		src.close()

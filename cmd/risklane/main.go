@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"risklane/internal/version"
 	"risklane/pipeline/run"
 	"risklane/sink"
 )
@@ -37,10 +39,14 @@ the source columns onto a canonical schema, trains gradient-boosted trees,
 scores them with its own tree engine, and writes risk-ranked consignments.`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+	Version:       version.String(),
 }
 
 func main() {
 	if err := rootCmd.Execute(); err != nil {
+		if isUnknownCommand(err) {
+			err = fmt.Errorf("%w ('risklane --help' lists the commands)", err)
+		}
 		fmt.Fprintln(os.Stderr, "risklane:", err)
 		os.Exit(exitCode(err))
 	}
@@ -53,7 +59,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case isUsageError(err):
+	case isUsageError(err), isUnknownCommand(err):
 		return run.ExitUsage
 	}
 	return run.ExitCode(err)
@@ -69,9 +75,25 @@ func isUsageError(err error) bool {
 	return errors.As(err, &ue)
 }
 
+// isUnknownCommand reports cobra's error for a command name it does not
+// know ("unknown command "x" for "risklane""): a wrong command line.
+func isUnknownCommand(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command ")
+}
+
 func init() {
+	rootCmd.SetVersionTemplate("risklane {{.Version}}\n")
+	rootCmd.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print risklane's version (the one manifests record)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintln(c.OutOrStdout(), "risklane", version.String())
+			return nil
+		},
+	})
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{msg: fmt.Sprintf("%v (see 'risklane %s --help')", err, c.Name())}
+		return usageError{msg: fmt.Sprintf("%v (see '%s --help')", err, c.CommandPath())}
 	})
 }
 

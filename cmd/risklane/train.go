@@ -193,9 +193,10 @@ func validRejects(rejects string, validIn []string) string {
 }
 
 // readDeclarations reads every batch of the files through the profile,
-// sending rejected rows to rejects (a CSV file) when it is set.
+// sending rejected rows to rejects (a CSV file) when it is set. Train and
+// evaluate read through it, so the profile's label columns must be there.
 func readDeclarations(paths []string, p *profile.Profile, rejects string) ([]arrow.RecordBatch, ingest.Stats, error) {
-	var opt ingest.Options
+	opt := ingest.Options{RequireLabels: true}
 	var rf *ingest.RejectFile
 	if rejects != "" {
 		var err error

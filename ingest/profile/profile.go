@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -439,6 +440,12 @@ type Binding struct {
 	Extras []BoundExtra
 	// Schema is the output schema: decl.SchemaFields of the extras.
 	Schema *arrow.Schema
+	// MissingLabels names the label columns the profile maps that the
+	// source does not have, as `"Fraud" (mapped to illicit)`. A night's
+	// declarations have no labels yet: their label columns are null (a
+	// missing label extra is left out of the schema), and only commands
+	// that need labels (train, evaluate) refuse such a source.
+	MissingLabels []string
 }
 
 // BoundExtra is an extra attribute read from one source column.
@@ -467,11 +474,16 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 		index[n] = i
 	}
 	var missing []string
+	label := false // the column find looks for is a label: it may be absent
 	find := func(src, role string) (int, error) {
 		if dups[src] {
 			return -1, fmt.Errorf("column %q (%s) appears more than once in the header; rename one", src, role)
 		}
 		i, ok := index[src]
+		if !ok && label {
+			b.MissingLabels = append(b.MissingLabels, fmt.Sprintf("%q (%s)", src, role))
+			return -1, nil
+		}
 		if !ok {
 			hint := ""
 			for _, n := range names {
@@ -537,15 +549,19 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 				errs = append(errs, fmt.Errorf("none of the columns %s; the header has %s", strings.Join(group, ", "), quoteList(names)))
 			}
 		}
+		if b.Source[columnIndex[decl.Illicit]] < 0 {
+			b.MissingLabels = append(b.MissingLabels, fmt.Sprintf("%q", decl.Illicit))
+		}
 		if f := p.formula; f != nil {
 			for _, c := range f.Columns() {
-				if b.Source[columnIndex[c]] < 0 {
+				if b.Source[columnIndex[c]] < 0 && !decl.Columns[columnIndex[c]].Label {
 					errs = append(errs, fmt.Errorf("the revenue formula uses %s, which the source does not have", c))
 				}
 			}
 		}
 	} else {
 		for _, canon := range sortedKeys(p.Columns) {
+			label = decl.Columns[columnIndex[canon]].Label
 			i, err := find(p.Columns[canon], "mapped to "+canon)
 			if err != nil || i < 0 {
 				if err != nil {
@@ -557,6 +573,7 @@ func (p *Profile) Bind(names []string, sourceLabel []bool) (*Binding, error) {
 		}
 		for _, e := range p.Extras {
 			role := "extra attribute " + e.Name
+			label = e.Label || slices.Contains(p.Labels, e.Name)
 			i, err := find(e.Source, role)
 			if err != nil || i < 0 {
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,8 +182,9 @@ func TestBind(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `column "HS6 Code" (mapped to hs_code; the header has "hs6 code", and names must match exactly) is not in the header; the header has "Declaration ID", "Date",`) {
 		t.Errorf("missing column: %v", err)
 	}
+	// The label columns (illicit, revenue) may be absent: they are not counted.
 	date, _ := Builtin("date")
-	if _, err = date.Bind(kcsHeader, nil); err == nil || !strings.Contains(err.Error(), `14 columns are not in the header: "sgd.id" (mapped to declaration_id), "sgd.date" (mapped to date),`) ||
+	if _, err = date.Bind(kcsHeader, nil); err == nil || !strings.Contains(err.Error(), `12 columns are not in the header: "sgd.id" (mapped to declaration_id), "sgd.date" (mapped to date),`) ||
 		strings.Count(err.Error(), "the header has") != 1 {
 		t.Errorf("many missing columns: %v", err)
 	}
@@ -231,5 +233,50 @@ func TestSnakeCase(t *testing.T) {
 		if got := SnakeCase(in); got != want || !isSnake(strings.TrimSuffix(got, "_")+"a") {
 			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A night's declarations have no labels yet: the kcs profile binds a header
+// without Fraud and Critical Fraud, leaves illicit unmapped, drops the label
+// extra from the schema and names what is missing; a canonical file without
+// illicit (and with a formula over it) binds too.
+func TestBindUnlabelled(t *testing.T) {
+	p, _ := Builtin("kcs")
+	header := strings.Split("Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price", ",")
+	b, err := p.Bind(header, nil)
+	if err != nil {
+		t.Fatalf("kcs without labels: %v", err)
+	}
+	want := []string{`"Fraud" (mapped to illicit)`, `"Critical Fraud" (extra attribute critical_fraud)`}
+	if !slices.Equal(b.MissingLabels, want) {
+		t.Errorf("MissingLabels = %q, want %q", b.MissingLabels, want)
+	}
+	if b.Source[columnIndex[decl.Illicit]] != -1 {
+		t.Errorf("illicit is bound to column %d of a header without it", b.Source[columnIndex[decl.Illicit]])
+	}
+	if b.Schema.HasField("critical_fraud") {
+		t.Errorf("the schema keeps the absent label extra critical_fraud: %v", b.Schema)
+	}
+	if !b.Schema.HasField("process_type") {
+		t.Errorf("the schema lost a present extra: %v", b.Schema)
+	}
+	// A missing feature column is still an error, labels or not.
+	if _, err := p.Bind(header[1:], nil); err == nil || !strings.Contains(err.Error(), `"Declaration ID"`) {
+		t.Errorf("kcs without Declaration ID: %v, want an error naming it", err)
+	}
+	c, _ := Builtin("canonical")
+	c.RevenueFormula = "illicit * cif_value * 0.1"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b, err = c.Bind([]string{"declaration_id", "date", "hs_code", "cif_value", "quantity"}, nil)
+	if err != nil {
+		t.Fatalf("canonical without illicit: %v", err)
+	}
+	if !slices.Equal(b.MissingLabels, []string{`"illicit"`}) {
+		t.Errorf("canonical MissingLabels = %q", b.MissingLabels)
+	}
+	if _, err = c.Bind([]string{"declaration_id", "date", "hs_code", "quantity"}, nil); err == nil {
+		t.Error("canonical without a value column binds")
 	}
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"time"
 
 	"risklane/features"
+	"risklane/internal/version"
 	"risklane/models"
 	"risklane/models/gbdt"
 	"risklane/models/metrics"
@@ -127,7 +127,7 @@ type Importance struct {
 
 func newManifest(cfg Config, st *features.State, cp gbdt.Params, rp *gbdt.Params) Manifest {
 	m := Manifest{
-		Format: models.FolderFormat, Version: models.FolderVersion, Kind: KindName, Risklane: Version(),
+		Format: models.FolderFormat, Version: models.FolderVersion, Kind: KindName, Risklane: version.String(),
 		Created: time.Now().UTC().Truncate(time.Second), Profile: cfg.Profile, Inputs: cfg.Inputs,
 		Groups: st.Groups(), Features: st.Names(), Classifier: paramsOf(cp),
 	}
@@ -136,38 +136,6 @@ func newManifest(cfg Config, st *features.State, cp gbdt.Params, rp *gbdt.Params
 		m.Revenue = &p
 	}
 	return m
-}
-
-// Version is the risklane version recorded in manifests: the module version
-// of a released build, else the VCS revision it was built from.
-func Version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := info.Main.Version
-	if v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "devel"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "devel-" + rev
 }
 
 // Save writes the model folder dir atomically: into a temporary folder next

@@ -24,7 +24,9 @@ import (
 // writes, atomically: a manifest with status "ok" means every output it lists
 // is complete and has the checksum it gives.
 type Manifest struct {
-	RunID    string `json:"run_id"`
+	RunID string `json:"run_id"`
+	// Version is the risklane binary's version (internal/version).
+	Version  string `json:"risklane_version"`
 	Night    string `json:"night,omitempty"` // the nightly job's night
 	Status   string `json:"status"`          // "ok" or "failed"
 	ExitCode int    `json:"exit_code"`

@@ -12,6 +12,7 @@ import (
 
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/internal/version"
 	"risklane/models"
 	"risklane/models/kinds"
 	"risklane/models/scorer"
@@ -138,7 +139,7 @@ func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 		cfg.Progress = noProgress{}
 	}
 	started := time.Now()
-	m := &Manifest{Night: cfg.Night, Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,
+	m := &Manifest{Version: version.String(), Night: cfg.Night, Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,
 		Plan: Plan{Budget: cfg.Plan.Budget, Yellow: cfg.Plan.Yellow, Explore: cfg.Plan.Explore, Seed: cfg.Plan.Seed,
 			RankBy: string(rankBy(cfg.RankBy)), MaxRejectRate: cfg.MaxRejectRate}}
 	if cfg.Model != nil {

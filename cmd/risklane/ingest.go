@@ -49,7 +49,7 @@ Exit codes: 0 success, 1 failure, 2 bad command line, 3 more rows rejected than
 file is, so that you can see why). No output may be an input or the other output
 (exit code 2, before any work).`,
 	Example: `  risklane ingest --in ../shared/data/kcs/train.csv --profile kcs --out train.parquet --rejects rejects.csv
-  risklane ingest --in jan.csv.gz --in feb.csv.gz --profile mine.yaml --out q1.parquet --max-reject-rate 0.01
+  risklane ingest --in jan.csv.gz --in feb.csv.gz --profile mine.yaml --out q1.parquet --max-reject-rate 1%
   risklane ingest --in declarations.csv --profile date`,
 	RunE: runIngest,
 }
@@ -62,7 +62,8 @@ func init() {
 	f.StringVar(&ingestFlags.rejects, "rejects", "", "CSV file for rejected rows: file,line,column,value,reason")
 	f.IntVar(&ingestFlags.batchSize, "batch-size", ingest.DefaultBatchSize, "rows per record batch")
 	f.IntVar(&ingestFlags.maxFieldBytes, "max-field-bytes", ingest.DefaultMaxFieldBytes, "longest accepted text field, in bytes")
-	f.Float64Var(&ingestFlags.maxRejectRate, "max-reject-rate", defaultIngestRejectRate, "fail (exit 3, no output) if more than this share of rows is rejected; 1 accepts any share")
+	ingestFlags.maxRejectRate = defaultIngestRejectRate
+	f.Var(rateFlag{&ingestFlags.maxRejectRate}, "max-reject-rate", "fail (exit 3, no output) if more than this share of rows is rejected: 2% or 0.02; 1 accepts any share")
 	rootCmd.AddCommand(ingestCmd)
 }
 
@@ -97,8 +98,6 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		return usageError{msg: "--batch-size must be positive"}
 	case fl.maxFieldBytes <= 0:
 		return usageError{msg: "--max-field-bytes must be positive"}
-	case fl.maxRejectRate < 0 || fl.maxRejectRate > 1:
-		return usageError{msg: "--max-reject-rate must be between 0 and 1"}
 	}
 	if fl.out != "" {
 		if _, err := sink.FormatOf(fl.out); err != nil {

@@ -80,4 +80,3 @@ func exitCodeOrZero(err error) int {
 	}
 	return exitCode(err)
 }
-

@@ -20,6 +20,7 @@ import (
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/models/kinds"
+	"risklane/pipeline/rank"
 	"risklane/pipeline/report"
 	"risklane/sink"
 )
@@ -47,9 +48,10 @@ type reportRequest struct {
 // that tests can run it afresh.
 func newReportCmd() *cobra.Command {
 	var (
-		r    reportRequest
-		in   []string
-		prof string
+		r      reportRequest
+		in     []string
+		prof   string
+		budget string
 	)
 	cmd := &cobra.Command{
 		Use:   "report --model DIR --in FILE --profile P --out report.html",
@@ -97,12 +99,19 @@ A section whose input is missing says so instead of being left out.`,
 				return usageError{msg: "report: give --reporter, the ISO3 code of the importing country of the --trade statistics (e.g. KEN)"}
 			case len(r.trade) == 0 && (r.reporter != "" || r.tariffs != ""):
 				return usageError{msg: "report: --reporter and --tariffs go with --trade, the trade statistics of the mirror analysis"}
-			case !(r.budget > 0 && r.budget <= 100):
-				return usageError{msg: fmt.Sprintf("report: --budget %v: give a percentage in (0, 100]", r.budget)}
 			}
 			if err := checkFormats("report", r.forecast, r.release); err != nil {
 				return err
 			}
+			sh, err := rank.ParseShare(budget)
+			if err != nil || sh.IsCount || !(sh.Percent > 0) {
+				why := "give a share above 0: 5% or 0.05"
+				if err == nil && sh.IsCount {
+					why = fmt.Sprintf("a whole number is a count of rows, and the fraud map needs an inspection rate: write %s%% for a share", budget)
+				}
+				return usageError{msg: fmt.Sprintf("report: --budget %s: %s", budget, why)}
+			}
+			r.budget = sh.Percent
 			if r.ranked != "" {
 				if f, err := sink.FormatOf(r.ranked); err != nil || (f != sink.Parquet && f != sink.CSV) {
 					return usageError{msg: fmt.Sprintf("report: --ranked %s: give the .parquet or .csv file risklane score wrote", r.ranked)}
@@ -163,7 +172,7 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.release, "release-time", "", "breakdown table written by risklane release-time --out, for the release-time section")
 	fl.StringVar(&r.out, "out", "", "HTML file to write")
 	fl.StringVar(&r.title, "title", "", "title of the report (default: risklane report)")
-	fl.Float64Var(&r.budget, "budget", 5, "inspection rate (percent) at which the fraud map counts the model's catches")
+	fl.StringVar(&budget, "budget", "5%", "inspection rate (a share: 5% or 0.05) at which the fraud map counts the model's catches")
 	return cmd
 }
 

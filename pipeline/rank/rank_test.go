@@ -24,7 +24,14 @@ func TestParseShare(t *testing.T) {
 		{"-1%", Share{}, true},
 		{"NaN%", Share{}, true},
 		{"-3", Share{}, true},
-		{"0.05", Share{}, true},
+		{"0.05", Percent(5), false},
+		{"0.07", Percent(7), false},
+		{"0.5", Percent(50), false},
+		{"1.0", Percent(100), false},
+		{"1.5", Share{}, true},
+		{"5.", Share{}, true},
+		{"NaN", Share{}, true},
+		{"2.5e-2", Percent(2.5), false},
 		{"", Share{}, true},
 		{"5 percent", Share{}, true},
 	}
@@ -39,6 +46,44 @@ func TestParseShare(t *testing.T) {
 				t.Errorf("ParseShare(%q).String() = %q does not read back", tc.in, got.String())
 			}
 		}
+	}
+}
+
+// ParseRate: a share only, as a fraction; a whole number is no count here.
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		err  bool
+	}{
+		{"2%", 0.02, false}, {"0.02", 0.02, false}, {"1", 1, false}, {"0", 0, false}, {"100%", 1, false},
+		{"5", 0, true}, {"500", 0, true}, {"1.5", 0, true}, {"-1%", 0, true}, {"", 0, true},
+	} {
+		got, err := ParseRate(tc.in)
+		if (err != nil) != tc.err || (err == nil && math.Abs(got-tc.want) > 1e-15) {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// A count of 1 to 100 rows under 1% of the scored rows is flagged; shares and
+// large counts are not.
+func TestSmallCount(t *testing.T) {
+	for _, tc := range []struct {
+		s    Share
+		n    int
+		want bool
+	}{
+		{Rows(5), 100000, true}, {Rows(100), 10000, true}, {Rows(100), 9999, false}, {Rows(500), 100000, false},
+		{Rows(0), 100000, false}, {Percent(5), 100000, false}, {Rows(5), 400, false},
+	} {
+		msg, got := tc.s.SmallCount(tc.n)
+		if got != tc.want {
+			t.Errorf("%v.SmallCount(%d) = %q, %v; want %v", tc.s, tc.n, msg, got, tc.want)
+		}
+	}
+	if msg, _ := Rows(5).SmallCount(100000); msg != "5 means 5 rows (0.005% of the 100000 scored); write 5% for a share" {
+		t.Errorf("message %q", msg)
 	}
 }
 

@@ -32,8 +32,14 @@ func Percent(p float64) Share { return Share{Percent: p} }
 // Rows returns a Share of n rows.
 func Rows(n int) Share { return Share{Count: n, IsCount: true} }
 
-// ParseShare reads "5%" (a percentage, 0 to 100, decimals allowed) or "500"
-// (a number of rows).
+// ParseShare reads a share or a count of rows, by the one rule of the
+// command line and the job files (docs/cli.md):
+//   - "5%": a percentage, 0 to 100, decimals allowed ("0.5%");
+//   - "0.05": a fraction between 0 and 1, written with a decimal point, is
+//     the same share (5%);
+//   - "500": a whole number is a number of rows.
+//
+// So "5" is five rows, not five percent: SmallCount flags such a budget.
 func ParseShare(s string) (Share, error) {
 	t := strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(t, "%"); ok {
@@ -43,11 +49,53 @@ func ParseShare(s string) (Share, error) {
 		}
 		return Percent(v), nil
 	}
+	if strings.ContainsAny(t, ".eE") {
+		v, err := strconv.ParseFloat(t, 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return Share{}, fmt.Errorf("%q is neither a percentage (5%%), a fraction between 0 and 1 (0.05) nor a number of rows (500)", s)
+		}
+		return Percent(fraction(v)), nil
+	}
 	n, err := strconv.Atoi(t)
 	if err != nil || n < 0 {
-		return Share{}, fmt.Errorf("%q is neither a percentage (like 5%%) nor a number of rows (like 500)", s)
+		return Share{}, fmt.Errorf("%q is neither a percentage (5%%), a fraction between 0 and 1 (0.05) nor a number of rows (500)", s)
 	}
 	return Rows(n), nil
+}
+
+// fraction turns a fraction into percent without the binary noise of v*100
+// (0.07*100 = 7.000000000000001).
+func fraction(v float64) float64 {
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(v*100, 'g', 12, 64), 64)
+	return p
+}
+
+// ParseRate reads a share that cannot be a count (a rejected-rows limit),
+// as a fraction from 0 to 1: "2%" or "0.02"; a plain 1 is everything, 0
+// nothing. It follows ParseShare's rule except that a whole number is not a
+// count.
+func ParseRate(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	if !strings.HasSuffix(t, "%") && !strings.ContainsAny(t, ".eE") && (t == "0" || t == "1") {
+		t += ".0"
+	}
+	sh, err := ParseShare(t)
+	if err != nil || sh.IsCount {
+		return 0, fmt.Errorf("%q is not a share: write a percentage (2%%) or a fraction between 0 and 1 (0.02)", s)
+	}
+	return sh.Percent / 100, nil
+}
+
+// SmallCount says, for a budget read by ParseShare, whether it is a count
+// of rows so small beside the n rows scored that a percentage was likely
+// meant ("--budget 5" for 5%): a count of 1 to 100 rows that is under 1% of
+// n. The message says what was understood and how to write a share.
+func (s Share) SmallCount(n int) (string, bool) {
+	if !s.IsCount || s.Count < 1 || s.Count > 100 || n < 100*s.Count {
+		return "", false
+	}
+	return fmt.Sprintf("%d means %d rows (%.3g%% of the %d scored); write %d%% for a share", s.Count, s.Count,
+		100*float64(s.Count)/float64(n), n, s.Count), true
 }
 
 // String formats the share the way ParseShare reads it.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,18 +71,13 @@ type Retention struct {
 // Rate is a share between 0 and 1, written "2%" or 0.02.
 type Rate float64
 
-// UnmarshalText reads "2%" or "0.02".
+// UnmarshalText reads "2%" or "0.02" (rank.ParseRate).
 func (r *Rate) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	scale := 1.0
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		s, scale = strings.TrimSpace(p), 100
+	v, err := rank.ParseRate(string(b))
+	if err != nil {
+		return err
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v/scale >= 0 && v/scale <= 1) {
-		return fmt.Errorf("%q is not a rate between 0 and 1 (or 0%% and 100%%)", string(b))
-	}
-	*r = Rate(v / scale)
+	*r = Rate(v)
 	return nil
 }
 

@@ -355,6 +355,9 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		return err
 	}
 	m.Lanes = &lanes
+	if msg, small := cfg.Plan.Budget.SmallCount(len(ranked)); small {
+		log.Warn("budget " + msg)
+	}
 	stages = append(stages, clock.stage("rank", int64(len(ranked))))
 
 	// Join the ids and reasons back by rank range.

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"risklane/pipeline/run"
+)
+
+// One rule for shares: ingest's --max-reject-rate takes "2%" as score's and
+// the job file's do (it used to exit 2 on the percent sign), and "0.02" too.
+func TestIngestRejectRateShare(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte(cliHeader+strings.Repeat(cliRow, 48)+"bad\n"+"bad\n"), 0o644) // 2 of 50 = 4%
+	for _, tc := range []struct {
+		rate string
+		code int
+	}{{"2%", run.ExitRejectRate}, {"0.02", run.ExitRejectRate}, {"5%", 0}, {"0.05", 0}, {"1", 0}, {"5", run.ExitUsage}, {"150%", run.ExitUsage}} {
+		out, err := runIngestCLI("ingest", "--in", in, "--profile", "date", "--max-reject-rate", tc.rate)
+		code := 0
+		if err != nil {
+			code = exitCode(err)
+		}
+		if code != tc.code {
+			t.Errorf("--max-reject-rate %s: exit %d (%v), want %d\n%s", tc.rate, code, err, tc.code, out)
+		}
+	}
+}
+
+// report --budget reads a share by the same rule; a bare count is refused
+// with the way to write a share (it used to mean percent in report alone).
+func TestReportBudgetShare(t *testing.T) {
+	for _, tc := range []struct {
+		budget, want string
+	}{
+		{"5", "a whole number is a count of rows, and the fraud map needs an inspection rate: write 5% for a share"},
+		{"0%", "give a share above 0"},
+		{"5 percent", "give a share above 0"},
+	} {
+		_, err := runFresh(t, newReportCmd, "--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--budget", tc.budget)
+		if err == nil || exitCode(err) != run.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("report --budget %s: %v; want exit 2 saying %q", tc.budget, err, tc.want)
+		}
+	}
+}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"risklane/pipeline/run"
 )
@@ -43,6 +46,42 @@ func TestReportBudgetShare(t *testing.T) {
 		_, err := runFresh(t, newReportCmd, "--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--budget", tc.budget)
 		if err == nil || exitCode(err) != run.ExitUsage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("report --budget %s: %v; want exit 2 saying %q", tc.budget, err, tc.want)
+		}
+	}
+}
+
+// One name per idea: the old spellings still work, as hidden aliases that
+// warn, and set the same value as the new name.
+func TestDeprecatedAliases(t *testing.T) {
+	for _, tc := range []struct {
+		cmd      func() *cobra.Command
+		old, new string
+		value    string
+	}{
+		{newRulesCmd, "threads", "workers", "3"},
+		{newTrainCmd, "threads", "workers", "3"},
+		{newClusterCmd, "model", "clusters", "c.json"},
+		{newScoreCmd, "tmp", "temp-dir", "/tmp/x"},
+	} {
+		c := tc.cmd()
+		var out bytes.Buffer
+		c.SetOut(&out)
+		c.SetErr(&out)
+		fl := c.Flags()
+		if err := c.ParseFlags([]string{"--" + tc.old, tc.value}); err != nil {
+			t.Fatalf("%s --%s: %v", c.Name(), tc.old, err)
+		}
+		if got := fl.Lookup(tc.new).Value.String(); got != tc.value {
+			t.Errorf("%s --%s %s: --%s is %q", c.Name(), tc.old, tc.value, tc.new, got)
+		}
+		if !strings.Contains(out.String(), "Flag --"+tc.old+" has been deprecated, use --"+tc.new) {
+			t.Errorf("%s --%s: no deprecation warning, output %q", c.Name(), tc.old, out.String())
+		}
+		var help bytes.Buffer
+		c.SetOut(&help)
+		c.Help()
+		if strings.Contains(help.String(), "--"+tc.old+" ") || !strings.Contains(help.String(), "--"+tc.new) {
+			t.Errorf("%s --help shows --%s or hides --%s:\n%s", c.Name(), tc.old, tc.new, help.String())
 		}
 	}
 }

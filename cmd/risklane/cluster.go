@@ -91,7 +91,7 @@ Outputs (through atomic writes; format from the file name):
                      p90, low_threshold (unit values; a valuation database seed);
                      with --market-prices also market_price, market_source,
                      market_date and median_vs_market (docs/prices.md)
-  --model            the fitted clusters as JSON, to apply to new declarations`,
+  --clusters         the fitted clusters as JSON, for report --clusters`,
 		Example: `  risklane cluster --in ../shared/data/kcs/train.csv --profile kcs --out clusters.parquet --reference-prices prices.csv
   risklane cluster --in declarations.csv --profile date --out clusters.csv --k-max 4 --seed 7`,
 		Args: cobra.ArbitraryArgs,
@@ -115,7 +115,7 @@ Outputs (through atomic writes; format from the file name):
 				return err
 			}
 			if err := preparePaths("cluster", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--out (its group table)", Name: groupsPath(out)},
-				sink.Path{Flag: "--reference-prices", Name: refPrices}, sink.Path{Flag: "--model", Name: modelOut}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
+				sink.Path{Flag: "--reference-prices", Name: refPrices}, sink.Path{Flag: "--clusters", Name: modelOut}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
 				return err
 			}
 			if len(market) > 0 && refPrices == "" {
@@ -136,7 +136,8 @@ Outputs (through atomic writes; format from the file name):
 	fl.StringVar(&out, "out", "", "per-declaration assignments: .parquet, .csv or .arrow; the group table goes beside it as NAME.groups.EXT")
 	fl.StringVar(&refPrices, "reference-prices", "", "write reference unit prices per HS6 to this file (.csv for analysts)")
 	fl.StringArrayVar(&market, "market-prices", nil, "price table (risklane prices) whose market price per HS6 is added to --reference-prices (market_price, market_source, market_date, median_vs_market)")
-	fl.StringVar(&modelOut, "model", "", "write the fitted clusters (JSON) to this file")
+	fl.StringVar(&modelOut, "clusters", "", "write the fitted clusters (JSON) to this file, for report --clusters")
+	deprecatedAlias(fl, "model", "clusters")
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
 	fl.IntVar(&cfg.KMin, "k-min", 2, "fewest clusters per group")
 	fl.IntVar(&cfg.KMax, "k-max", 5, "most clusters per group")

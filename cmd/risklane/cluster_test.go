@@ -66,7 +66,7 @@ func TestClusterCommand(t *testing.T) {
 	p := func(name string) string { return filepath.Join(dir, name) }
 	synthCSV(t, p("decl.csv"), 20_000)
 	text, err := runClusterCmd("--in", p("decl.csv"), "--profile", "canonical", "--out", p("clusters.csv"),
-		"--reference-prices", p("prices.csv"), "--model", p("model.json"), "--seed", "3", "--top", "5")
+		"--reference-prices", p("prices.csv"), "--clusters", p("model.json"), "--seed", "3", "--top", "5")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}

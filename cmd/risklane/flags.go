@@ -3,6 +3,8 @@ package main
 import (
 	"strconv"
 
+	"github.com/spf13/pflag"
+
 	"risklane/pipeline/rank"
 )
 
@@ -28,3 +30,18 @@ func (r rateFlag) Set(s string) error {
 }
 
 func (rateFlag) Type() string { return "share" }
+
+// deprecatedAlias keeps an old flag name working as another name for the
+// flag now called name: the same value, hidden from --help, and a warning
+// on stderr when used ("Flag --threads has been deprecated, use --workers").
+// One name per idea (docs/cli.md); scripts written for the old one still run.
+func deprecatedAlias(fl *pflag.FlagSet, old, name string) {
+	f := fl.Lookup(name)
+	if f == nil {
+		panic("deprecatedAlias: no flag --" + name)
+	}
+	fl.AddFlag(&pflag.Flag{Name: old, Usage: "old name of --" + name, Value: f.Value, DefValue: f.DefValue, NoOptDefVal: f.NoOptDefVal})
+	if err := fl.MarkDeprecated(old, "use --"+name); err != nil {
+		panic(err)
+	}
+}

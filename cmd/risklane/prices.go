@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/models/riskmodel"
+	"risklane/internal/version"
 	"risklane/prices"
 	"risklane/sink"
 )
@@ -132,7 +132,7 @@ give no price go to the rejects file with their URL and reason.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
-			f := prices.NewFetcher(cfg, cache, riskmodel.Version())
+			f := prices.NewFetcher(cfg, cache, version.String())
 			start := time.Now()
 			ps, rejects, err := prices.Collect(ctx, cfg, f, rates)
 			if err != nil {

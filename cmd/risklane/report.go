@@ -167,7 +167,7 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.reporter, "reporter", "", "importing country of the trade statistics (ISO3, e.g. KEN)")
 	fl.StringVar(&r.tariffs, "tariffs", "", "tariff table CSV (hs,rate in percent) for the mirror revenue gap")
 	fl.StringVar(&r.ranked, "ranked", "", "ranked file written by risklane score (.parquet or .csv)")
-	fl.StringVar(&r.clusters, "clusters", "", "price clusters written by risklane cluster --model (JSON); default: fitted on --in")
+	fl.StringVar(&r.clusters, "clusters", "", "price clusters written by risklane cluster --clusters (JSON); default: fitted on --in")
 	fl.StringVar(&r.forecast, "forecast", "", "forecast table written by risklane forecast --out, for the forecast section")
 	fl.StringVar(&r.release, "release-time", "", "breakdown table written by risklane release-time --out, for the release-time section")
 	fl.StringVar(&r.out, "out", "", "HTML file to write")

@@ -73,7 +73,7 @@ is merged into it (boosting repeats itself across trees).`,
 			case !(opts.Similarity >= 0 && opts.Similarity <= 1):
 				return usageError{msg: fmt.Sprintf("rules: --similarity %v is not from 0 (keep every rule) to 1", opts.Similarity)}
 			case opts.Threads < 0:
-				return usageError{msg: "rules: --threads must be 0 (all cores) or more"}
+				return usageError{msg: "rules: --workers must be 0 (one per core) or more"}
 			}
 			r, err := rules.ParseRank(rank)
 			if err != nil {
@@ -91,7 +91,8 @@ is merged into it (boosting repeats itself across trees).`,
 	fl.Float64Var(&opts.MinSupport, "min-support", opts.MinSupport, "smallest share of the labelled rows a rule must reach")
 	fl.StringVar(&rank, "rank", string(opts.Rank), "ranking: z (z-score of the fraud rate), rate (fraud rate) or value (leaf output)")
 	fl.Float64Var(&opts.Similarity, "similarity", opts.Similarity, "merge rules whose rows overlap with this Jaccard similarity (0: never)")
-	fl.IntVar(&opts.Threads, "threads", 0, "goroutines routing rows through the trees (0: all cores)")
+	fl.IntVar(&opts.Threads, "workers", 0, "goroutines routing rows through the trees (0: one per core)")
+	deprecatedAlias(fl, "threads", "workers")
 	fl.BoolVar(&asJSON, "json", false, "write the rules as JSON")
 	return cmd
 }

@@ -212,7 +212,7 @@ func TestRulesUsage(t *testing.T) {
 		{[]string{"--model", "m", "--top", "-1"}, "--top"},
 		{[]string{"--model", "m", "--min-support", "2"}, "--min-support 2"},
 		{[]string{"--model", "m", "--similarity", "-1"}, "--similarity -1"},
-		{[]string{"--model", "m", "--threads", "-1"}, "--threads"},
+		{[]string{"--model", "m", "--threads", "-1"}, "--workers"},
 		{[]string{"--model", "m", "--rank", "lift"}, `unknown ranking "lift"`},
 	} {
 		_, err := execute(t, newRulesCmd, tc.args...)

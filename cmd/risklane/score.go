@@ -158,7 +158,8 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "succeed with an empty ranking when no row is scored (all rejected, or empty inputs); by default that fails")
 	fl.IntVar(&workers, "workers", 0, "goroutines computing features and scores (0: one per core)")
 	fl.IntVar(&batchSize, "batch-size", run.DefaultBatchSize, "rows per record batch")
-	fl.StringVar(&tmp, "tmp", "", "folder for spill files (default: the --out folder)")
+	fl.StringVar(&tmp, "temp-dir", "", "folder for spill files (default: the --out folder); the job file's temp_dir")
+	deprecatedAlias(fl, "tmp", "temp-dir")
 	fl.StringVar(&logFmt, "log-format", "text", "log format when stderr is not a terminal: text or json")
 	return cmd
 }

@@ -116,7 +116,7 @@ saved in features.json: scoring needs no trade file.`,
 			given := map[string]float64{}
 			c.Flags().Visit(func(f *pflag.Flag) {
 				if v, ok := f.Value.(*paramValue); ok {
-					given[f.Name] = v.v
+					given[v.p.Name] = v.v // an alias (--threads) sets its flag's parameter
 				}
 			})
 			if err := k.ParseParams(given); err != nil {
@@ -165,6 +165,7 @@ saved in features.json: scoring needs no trade file.`,
 	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
 	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
 	addParamFlags(fl)
+	deprecatedAlias(fl, "threads", "workers")
 	return cmd
 }
 

@@ -62,7 +62,7 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.Classifier.ScalePosWeight = v }},
 		{Param: models.Param{Name: "early-stopping", Doc: "stop when the validation log loss has not improved for this many rounds (0: off)", Default: 0, Min: 0, Max: 1 << 20, Integer: true},
 			Set: func(c *Config, v float64) { c.Classifier.EarlyStoppingRounds = int(v) }},
-		{Param: models.Param{Name: "threads", Doc: "goroutines for training (0: all cores)", Default: 0, Min: 0, Max: 1 << 16, Integer: true},
+		{Param: models.Param{Name: "workers", Doc: "goroutines for training (0: one per core)", Default: 0, Min: 0, Max: 1 << 16, Integer: true},
 			Set: func(c *Config, v float64) { c.Classifier.NumThreads = int(v) }},
 		{Param: models.Param{Name: "no-revenue-head", Doc: "train no revenue head (expected revenue is then 0)", Default: 0, Min: 0, Max: 1, Bool: true},
 			Set: func(c *Config, v float64) { c.NoRevenueHead = v != 0 }},

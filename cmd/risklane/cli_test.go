@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"risklane/internal/version"
 	"risklane/pipeline/run"
 )
 
@@ -84,4 +85,37 @@ func TestDeprecatedAliases(t *testing.T) {
 			t.Errorf("%s --help shows --%s or hides --%s:\n%s", c.Name(), tc.old, tc.new, help.String())
 		}
 	}
+}
+
+// run --help lists every key the job parser reads (run.JobKeys), the README
+// points to it, and it no longer points back to the README.
+func TestRunHelpListsEveryKey(t *testing.T) {
+	var help bytes.Buffer
+	c := newRunCmd()
+	c.SetOut(&help)
+	c.Help()
+	for _, k := range run.JobKeys {
+		if !strings.Contains(help.String(), "\n  "+k.Name+" ") {
+			t.Errorf("run --help does not list the job key %s", k.Name)
+		}
+	}
+	if strings.Contains(help.String(), "see the README") {
+		t.Error("run --help sends the reader to the README")
+	}
+}
+
+// --version and the version command print the version manifests record.
+func TestVersionCommand(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		var out bytes.Buffer
+		rootCmd.SetOut(&out)
+		rootCmd.SetArgs(args)
+		if err := rootCmd.Execute(); err != nil {
+			t.Fatalf("risklane %s: %v", args[0], err)
+		}
+		if got, want := out.String(), "risklane "+version.String()+"\n"; got != want {
+			t.Errorf("risklane %s printed %q, want %q", args[0], got, want)
+		}
+	}
+	rootCmd.SetArgs(nil)
 }

@@ -21,16 +21,22 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run JOB.yaml",
 		Short: "Run a nightly scoring job: score the night's files into a dated folder",
-		Long: `run executes the nightly job a YAML file describes (see the README for every key):
+		Long: `run executes the nightly job a YAML file describes, for example
 
-  input: /data/incoming/*.csv     # glob of the night's files, read in sorted order
-  profile: date                   # built-in profile or a YAML profile file
+  input: /data/incoming/*.csv
+  profile: date
   model: /srv/risklane/models/current
-  outputs: /srv/risklane/ranked   # one folder per night
-  budget: 5%                      # red lane; yellow: 10%, explore: 10%, seed: 1
-  csv: true                       # also ranked.csv
-  max_reject_rate: 2%             # fail the night (exit code 3) above this
+  outputs: /srv/risklane/ranked
+  budget: 5%
+  csv: true
+  max_reject_rate: 2%
   retention: {keep_nights: 30, keep_days: 90}
+
+Every key (relative paths are relative to the job file; an unknown key is an error):
+
+` + run.JobKeysHelp() + `
+Shares and counts follow one rule everywhere: 5% or 0.05 is a share, 500 is a
+number of rows (docs/cli.md).
 
 The night's ranked.parquet (ranked.csv), rejects.csv and manifest.json are written
 into a hidden staging folder in outputs; only when all are complete does it become

@@ -126,9 +126,10 @@ func parseJob(data []byte, path string) (*Job, error) {
 
 func (j *Job) check() error {
 	var missing []string
-	for _, f := range []struct{ key, v string }{{"input", j.Input}, {"profile", j.Profile}, {"model", j.Model}, {"outputs", j.Outputs}} {
-		if f.v == "" {
-			missing = append(missing, f.key)
+	given := j.stringKeys()
+	for _, k := range JobKeys {
+		if k.Required && given[k.Name] == "" {
+			missing = append(missing, k.Name)
 		}
 	}
 	if len(missing) > 0 {

@@ -203,14 +203,19 @@ func (r *Reader) openBound(path string) (_ source, _ format, _ *profile.Binding,
 			err = fmt.Errorf("%s: %w", path, damaged(p))
 		}
 	}()
-	src, fm, err := openSource(path, r.prof.Comma(), r.maxRecord)
+	dec, _ := r.prof.Decoder() // checked by Validate at Open
+	src, fm, err := openSource(path, r.prof.Comma(), dec, r.maxRecord)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	b, err := r.prof.Bind(src.names(), src.labels())
 	if err != nil {
 		src.close()
-		hint := fmt.Sprintf("check --profile; 'risklane profiles show %s' prints what it expects", r.prof.Name)
+		name := r.prof.Name
+		if r.prof.File != "" {
+			name = r.prof.File
+		}
+		hint := fmt.Sprintf("check --profile; 'risklane profiles show %s' prints what it expects", name)
 		for _, name := range profile.Names() {
 			if other, _ := profile.Builtin(name); name != r.prof.Name {
 				if _, err := other.Bind(src.names(), src.labels()); err == nil {

@@ -49,9 +49,10 @@ type numberParser struct {
 // Reasons a number is refused. They are fixed strings so that the hot loop
 // never formats.
 const (
-	reasonNotNumber = "not a number"
-	reasonNotFinite = "not a finite number"
-	reasonGrouping  = "misplaced thousands separator"
+	reasonNotNumber   = "not a number"
+	reasonNotFinite   = "not a finite number"
+	reasonGrouping    = "misplaced thousands separator"
+	reasonInvalidUTF8 = "invalid UTF-8"
 )
 
 // parse returns the value of b (already trimmed, not empty) or a reason.

@@ -241,7 +241,7 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 			}
 			if !rowUTF8 {
 				if !utf8.Valid(v.text) {
-					return &rejection{column: c.name, value: v.text, reason: "invalid UTF-8"}
+					return &rejection{column: c.name, value: v.text, reason: reasonInvalidUTF8}
 				}
 				if bytes.IndexByte(v.text, 0) >= 0 {
 					return &rejection{column: c.name, value: v.text, reason: "NUL byte in text (a binary or UTF-16 value)"}

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"golang.org/x/text/encoding"
 
 	"risklane/decl"
 )
@@ -126,7 +127,9 @@ const MaxColumns = 2048
 
 // openSource opens a file and reads its header or schema. Errors here are
 // structural: they name the file and say what to do.
-func openSource(path string, comma byte, maxRecord func(ncols int) int) (source, format, error) {
+// dec, when not nil, decodes a CSV file's character set (profile encoding)
+// to UTF-8.
+func openSource(path string, comma byte, dec *encoding.Decoder, maxRecord func(ncols int) int) (source, format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -143,7 +146,7 @@ func openSource(path string, comma byte, maxRecord func(ncols int) int) (source,
 	var src source
 	switch fm {
 	case formatCSV:
-		src, err = openCSV(path, f, gz, comma, maxRecord)
+		src, err = openCSV(path, f, gz, comma, dec, maxRecord)
 	case formatParquet:
 		src, err = openParquet(f)
 	case formatArrowFile:
@@ -171,7 +174,7 @@ type csvSource struct {
 	prob   string
 }
 
-func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) int) (*csvSource, error) {
+func openCSV(path string, f *os.File, gz bool, comma byte, dec *encoding.Decoder, maxRecord func(int) int) (*csvSource, error) {
 	c := &csvSource{f: f}
 	var r io.Reader = f
 	if gz {
@@ -181,6 +184,9 @@ func openCSV(path string, f *os.File, gz bool, comma byte, maxRecord func(int) i
 		}
 		c.gz = z
 		r = z
+	}
+	if dec != nil {
+		r = dec.Reader(r)
 	}
 	// The header is read with a generous limit: its column count fixes the
 	// limit for the data records.

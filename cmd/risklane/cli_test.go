@@ -119,3 +119,35 @@ func TestVersionCommand(t *testing.T) {
 	}
 	rootCmd.SetArgs(nil)
 }
+
+// ingest of a European export: the summary counts rejects by column and
+// reason and says which profile keys to set; a file that does not fit a
+// file profile gets a 'profiles show' hint naming the file, which works.
+func TestIngestHints(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "eu.yaml")
+	os.WriteFile(prof, []byte("columns: {declaration_id: id, date: date, hs_code: hs, cif_value: value, quantity: qty}\ndelimiter: \";\"\ndate_layouts: [\"2006-01-02\"]\n"), 0o644)
+	in := filepath.Join(dir, "eu.csv")
+	os.WriteFile(in, []byte("id;date;hs;value;qty\n"+strings.Repeat("A;2021-01-01;010129;372.254,40;1\n", 3)+"B;2021-01-01;010129;12;1\n"), 0o644)
+	out, err := runIngestCLI("ingest", "--in", in, "--profile", prof, "--max-reject-rate", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"rejected rows by column and reason:\n  3  value  not a number  (e.g. \"372.254,40\")\n",
+		`hint: 3 rows of column "value" have numbers like "372.254,40": set decimal: "," and thousands: "." in the profile`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest output lacks %q:\n%s", want, out)
+		}
+	}
+	other := filepath.Join(dir, "other.csv")
+	os.WriteFile(other, []byte("id;when;hs;value;qty\n"), 0o644)
+	_, err = runIngestCLI("ingest", "--in", other, "--profile", prof)
+	if err == nil || !strings.Contains(err.Error(), "'risklane profiles show "+prof+"'") {
+		t.Fatalf("hint for a file profile: %v", err)
+	}
+	if shown, err := runIngestCLI("profiles", "show", prof); err != nil || !strings.Contains(shown, "declaration_id: id") {
+		t.Errorf("the hint's command fails: %v\n%s", err, shown)
+	}
+}

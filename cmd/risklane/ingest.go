@@ -6,6 +6,7 @@ import (
 	"os"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -131,7 +132,12 @@ type ingestSummary struct {
 	elapsed time.Duration
 	out     string
 	rejects string
+	reasons []ingest.RejectCount // by column and reason, most rows first
+	hints   []string             // profile settings that would accept rejected rows
 }
+
+// maxReasons is how many column-and-reason lines the summary prints.
+const maxReasons = 10
 
 func (s *ingestSummary) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -154,6 +160,36 @@ func (s *ingestSummary) print(w io.Writer) {
 	if s.rejects != "" {
 		fmt.Fprintf(w, "wrote %s (%d rejected rows)\n", s.rejects, s.total.Rejected)
 	}
+	if len(s.reasons) > 0 {
+		fmt.Fprintln(w, "rejected rows by column and reason:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for i, c := range s.reasons {
+			if i == maxReasons {
+				fmt.Fprintf(tw, "  ...\t%d more reasons\n", len(s.reasons)-maxReasons)
+				break
+			}
+			col := c.Column
+			if col == "" {
+				col = "(row)"
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t(e.g. %q)\n", c.Rows, col, c.Reason, cut(c.Example, 40))
+		}
+		tw.Flush()
+	}
+	for _, h := range s.hints {
+		fmt.Fprintln(w, "hint:", h)
+	}
+}
+
+// cut shortens s to at most n bytes, at a rune boundary, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // ingestFiles runs an ingest. The summary is returned whenever rows were
@@ -161,9 +197,11 @@ func (s *ingestSummary) print(w io.Writer) {
 func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, maxRate float64, opt ingest.Options) (*ingestSummary, error) {
 	start := time.Now()
 	var later deferredRejects
+	counts := &ingest.RejectSummary{}
 	if rejects != "" {
-		opt.Rejects = &later
+		counts.Next = &later
 	}
+	opt.Rejects = counts
 	// Opening first means a structural problem stops the run before any
 	// output file exists.
 	r, err := ingest.OpenFiles(inputs, prof, opt)
@@ -193,7 +231,7 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 			}
 		}
 	}
-	sum := &ingestSummary{files: r.Files(), total: r.Stats(), elapsed: time.Since(start)}
+	sum := &ingestSummary{files: r.Files(), total: r.Stats(), elapsed: time.Since(start), reasons: counts.Counts(), hints: counts.Hints(prof)}
 	for _, in := range inputs {
 		if st, err := os.Stat(in); err == nil {
 			sum.bytes += st.Size()
@@ -209,8 +247,8 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 		sum.rejects = rejects
 	}
 	if t := sum.total; t.Read > 0 && float64(t.Rejected) > maxRate*float64(t.Read) {
-		return sum, &exitError{code: run.ExitRejectRate, err: fmt.Errorf("%d of %d rows rejected (%.2f%%), more than --max-reject-rate %g allows; no output written%s",
-			t.Rejected, t.Read, 100*float64(t.Rejected)/float64(t.Read), maxRate, rejectsHint(rejects))}
+		return sum, &exitError{code: run.ExitRejectRate, err: fmt.Errorf("%d of %d rows rejected (%.2f%%), more than --max-reject-rate %s allows; no output written%s",
+			t.Rejected, t.Read, 100*float64(t.Rejected)/float64(t.Read), rateFlag{&maxRate}, rejectsHint(rejects))}
 	}
 	if w != nil {
 		if err := w.Commit(); err != nil {

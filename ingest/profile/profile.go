@@ -30,6 +30,9 @@ type Profile struct {
 	Name string
 	// Description says what data the profile is for.
 	Description string
+	// File is the YAML file Load read the profile from; "" for a built-in
+	// profile. Messages name it where they would name a built-in profile.
+	File string
 	// Columns maps canonical column names (decl.Columns) to source column
 	// names. Every column named here must be present in the source.
 	Columns map[string]string
@@ -52,6 +55,10 @@ type Profile struct {
 	// Thousands is an optional digit-group separator ("", ",", ".", " ", "'").
 	// When set, it may appear only between groups of three digits.
 	Thousands string
+	// Encoding is the character set of text sources: "" or "utf-8" (the
+	// default), or "latin-1" (ISO 8859-1) or "windows-1252", decoded to
+	// UTF-8 as the file is read.
+	Encoding string
 	// DateLayouts are Go time layouts (time.Parse), tried in order.
 	DateLayouts []string
 	// HSCodePad restores a leading zero that spreadsheets and pandas drop:
@@ -171,6 +178,9 @@ func (p *Profile) validate(loc locator) error {
 		}
 	default:
 		add(loc("thousands"), "thousands %q must be empty, \",\", \".\", \" \" or \"'\"", p.Thousands)
+	}
+	if _, err := p.Decoder(); err != nil {
+		add(loc("encoding"), "%v", err)
 	}
 	if len(p.DateLayouts) == 0 {
 		add(loc("date_layouts"), "date_layouts is empty; give at least one Go time layout such as \"2006-01-02\"")
@@ -292,6 +302,12 @@ func (p *Profile) validate(loc locator) error {
 func checkLayout(layout string) error {
 	if strings.TrimSpace(layout) == "" {
 		return fmt.Errorf("empty layout")
+	}
+	if strings.Contains(layout, "%") {
+		if goLayout, ok := FromStrftime(layout); ok {
+			return fmt.Errorf("looks like a strftime format; the Go layout is %q", goLayout)
+		}
+		return fmt.Errorf("looks like a strftime format; write the Go layout with the reference date Mon Jan 2 2006, e.g. 02.01.2006 for %%d.%%m.%%Y")
 	}
 	ref := time.Date(2013, time.November, 23, 0, 0, 0, 0, time.UTC)
 	t, err := time.Parse(layout, ref.Format(layout))

@@ -280,3 +280,22 @@ func TestBindUnlabelled(t *testing.T) {
 		t.Error("canonical without a value column binds")
 	}
 }
+
+// A strftime date format gets its Go layout suggested, in the error.
+func TestStrftimeLayout(t *testing.T) {
+	for in, want := range map[string]string{
+		"%d.%m.%Y": "02.01.2006", "%Y-%m-%d": "2006-01-02", "%d/%m/%y": "02/01/06", "%d %b %Y": "02 Jan 2006",
+		"%Y-%m-%dT%H:%M:%S": "2006-01-02T15:04:05", "%F": "2006-01-02", "100%%": "100%",
+	} {
+		if got, ok := FromStrftime(in); !ok || got != want {
+			t.Errorf("FromStrftime(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := FromStrftime("%Q"); ok {
+		t.Error("FromStrftime accepts %Q")
+	}
+	_, err := Parse([]byte("columns: {declaration_id: a, date: b, hs_code: c, cif_value: d, quantity: e}\ndate_layouts: [\"%d.%m.%Y\"]\n"), "eu.yaml")
+	if err == nil || !strings.Contains(err.Error(), `line 2: date layout "%d.%m.%Y": looks like a strftime format; the Go layout is "02.01.2006"`) {
+		t.Errorf("strftime layout: %v", err)
+	}
+}

@@ -28,6 +28,7 @@ type yamlProfile struct {
 	Delimiter      string        `yaml:"delimiter"`
 	Decimal        string        `yaml:"decimal"`
 	Thousands      string        `yaml:"thousands"`
+	Encoding       string        `yaml:"encoding,omitempty"`
 	DateLayouts    []string      `yaml:"date_layouts,flow"`
 	HSCodePad      int           `yaml:"hs_code_pad"`
 	UniqueIDs      bool          `yaml:"unique_ids"`
@@ -47,6 +48,7 @@ const yamlHeader = `# risklane profile: maps a source's columns onto risklane's 
 #                    labels names the extra columns that are labels.
 #   delimiter        CSV field separator (one character); decimal: "." or ",";
 #                    thousands: "", ",", ".", " " or "'" between groups of 3 digits.
+#   encoding         character set of CSV files: utf-8 (default), latin-1 or windows-1252.
 #   date_layouts     Go time layouts tried in order, written with the reference date
 #                    Mon Jan 2 2006: 2006-01-02, 02/01/2006, 06-01-02, 2006-01-02T15:04:05Z07:00.
 #   hs_code_pad      N in 6..10: an all-digit HS code of N-1 digits gets its lost leading 0.
@@ -71,6 +73,7 @@ func (p *Profile) YAML() ([]byte, error) {
 		Delimiter:      string(p.Comma()),
 		Decimal:        string(p.DecimalSep()),
 		Thousands:      p.Thousands,
+		Encoding:       p.Encoding,
 		DateLayouts:    p.DateLayouts,
 		HSCodePad:      p.HSCodePad,
 		UniqueIDs:      p.UniqueIDs,
@@ -105,7 +108,11 @@ func Load(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)
 	}
-	return Parse(data, path)
+	p, err := Parse(data, path)
+	if p != nil {
+		p.File = path
+	}
+	return p, err
 }
 
 // Parse reads a YAML profile. source names it in error messages (a file
@@ -159,6 +166,7 @@ func Parse(data []byte, source string) (*Profile, error) {
 		Delimiter:      y.Delimiter,
 		Decimal:        y.Decimal,
 		Thousands:      y.Thousands,
+		Encoding:       y.Encoding,
 		DateLayouts:    y.DateLayouts,
 		HSCodePad:      y.HSCodePad,
 		UniqueIDs:      y.UniqueIDs,

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 
@@ -57,6 +58,10 @@ type TrainConfig struct {
 	// Profile and Inputs describe the training data in the manifest.
 	Profile string
 	Inputs  []string
+	// EvalLog, when set, receives a kind's per-round evaluation log (the
+	// gbdt classifier's "[100]\ttrain-logloss:...\tvalid-logloss:..."); it
+	// does not change the model.
+	EvalLog io.Writer
 }
 
 // Param declares one training parameter of a kind, as XGBoost's

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ func newTrainCmd() *cobra.Command {
 		groups           string
 		rejects          string
 		seed             uint64
+		quiet, verbose   bool
 		top              int
 		kind             string
 		mf               mirrorFlags
@@ -139,6 +141,7 @@ saved in features.json: scoring needs no trade file.`,
 				Features: features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed, Signals: sigs},
 				Seed:     seed, Params: given, Inputs: inputs,
 			}
+			tc.EvalLog = evalLog(c.ErrOrStderr(), quiet, verbose)
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err
@@ -157,6 +160,8 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
 	fl.Uint64Var(&seed, "seed", 0, "seed of the folds and of row and column sampling")
 	fl.IntVar(&top, "top", 15, "number of most important features to print")
+	fl.BoolVar(&quiet, "quiet", false, "no per-round evaluation log ([50] train-logloss:... valid-logloss:...), which a terminal shows on stderr")
+	fl.BoolVar(&verbose, "verbose", false, "the per-round evaluation log on stderr also when it is not a terminal (cron, a pipe)")
 	fl.StringArrayVar(&mf.trade, "trade", nil, "trade statistics (Comtrade CSV, as risklane mirror reads) for the mirror features; repeat for several")
 	fl.StringVar(&mf.reporter, "reporter", "", "with --trade: ISO3 code of the importing country the declarations belong to")
 	fl.StringVar(&mf.tariffs, "tariffs", "", "with --trade: tariff table CSV (hs,rate) for the mirror revenue gap; default: the rates the declarations show")
@@ -344,4 +349,17 @@ func addParamFlags(fl *pflag.FlagSet) {
 			}
 		}
 	}
+}
+
+// evalLog is where training writes its per-round evaluation log: stderr on a
+// terminal (as the progress bars of score and run), or anywhere with
+// --verbose; nowhere with --quiet.
+func evalLog(stderr io.Writer, quiet, verbose bool) io.Writer {
+	if quiet {
+		return nil
+	}
+	if f, ok := stderr.(*os.File); verbose || ok && isTerminal(f) {
+		return stderr
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"strings"
@@ -27,6 +28,8 @@ type config struct {
 	evalTrain                  bool
 	seed                       uint64
 	threads                    int
+	evalLog                    io.Writer
+	evalLogEvery               int
 }
 
 func newConfig(p Params) (config, error) {
@@ -41,6 +44,9 @@ func newConfig(p Params) (config, error) {
 		seed:      p.Seed,
 		threads:   p.NumThreads,
 		baseScore: p.BaseScore,
+
+		evalLog:      p.EvalLog,
+		evalLogEvery: p.EvalLogEvery,
 	}
 	if c.objective == "" {
 		c.objective = xgb.BinaryLogistic

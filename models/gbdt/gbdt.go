@@ -37,6 +37,8 @@
 package gbdt
 
 import (
+	"io"
+
 	"risklane/models/xgb"
 )
 
@@ -101,6 +103,13 @@ type Params struct {
 	Seed uint64
 	// NumThreads is the number of goroutines used; 0 means GOMAXPROCS.
 	NumThreads int
+	// EvalLog, when set, receives the evaluation log XGBoost prints with
+	// verbose_eval: "[100]\ttrain-logloss:0.12345\tvalid-logloss:0.23456"
+	// for the first round, every EvalLogEvery-th and the last (0-based
+	// rounds, as XGBoost numbers them). It does not change the model.
+	EvalLog io.Writer `json:"-"`
+	// EvalLogEvery is the step of the evaluation log; 0 means 50.
+	EvalLogEvery int `json:"-"`
 }
 
 // DefaultParams returns XGBoost's defaults: binary:logistic, 100 rounds

@@ -162,6 +162,7 @@ func (t *trainer) run() (*xgb.Model, *Report, error) {
 			rep.Train = append(rep.Train, t.metric(t.margin, t.y))
 		}
 		if t.valid == nil {
+			t.logRound(rep, round, false)
 			continue
 		}
 		t.updateValidMargins(&tb.tree)
@@ -170,7 +171,9 @@ func (t *trainer) run() (*xgb.Model, *Report, error) {
 		if round == 0 || (maximize && score > bestScore) || (!maximize && score < bestScore) {
 			best, bestScore = round, score
 		}
-		if c.earlyStop > 0 && round-best >= c.earlyStop {
+		stop := c.earlyStop > 0 && round-best >= c.earlyStop
+		t.logRound(rep, round, stop)
+		if stop {
 			break
 		}
 	}
@@ -388,4 +391,29 @@ func (t *trainer) updateValidMargins(tr *xgb.Tree) {
 			t.vMargin[r] += tr.SplitCondition[n]
 		}
 	})
+}
+
+// logRound writes the evaluation log line of a round (Params.EvalLog) when
+// the round is the first, a multiple of the step, the last or the one early
+// stopping ends on.
+func (t *trainer) logRound(rep *Report, round int, stop bool) {
+	w := t.c.evalLog
+	if w == nil || (len(rep.Train) == 0 && len(rep.Valid) == 0) {
+		return
+	}
+	every := t.c.evalLogEvery
+	if every <= 0 {
+		every = 50
+	}
+	if round != 0 && round%every != 0 && round != t.c.rounds-1 && !stop {
+		return
+	}
+	line := fmt.Sprintf("[%d]", round)
+	if len(rep.Train) > round {
+		line += fmt.Sprintf("\ttrain-%s:%.5f", t.c.metric, rep.Train[round])
+	}
+	if len(rep.Valid) > round {
+		line += fmt.Sprintf("\tvalid-%s:%.5f", t.c.metric, rep.Valid[round])
+	}
+	fmt.Fprintln(w, line)
 }

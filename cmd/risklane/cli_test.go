@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
+	"risklane/internal/testenv"
 	"risklane/internal/version"
 	"risklane/pipeline/run"
 )
@@ -149,5 +152,63 @@ func TestIngestHints(t *testing.T) {
 	}
 	if shown, err := runIngestCLI("profiles", "show", prof); err != nil || !strings.Contains(shown, "declaration_id: id") {
 		t.Errorf("the hint's command fails: %v\n%s", err, shown)
+	}
+}
+
+// The night: KCS declarations without Fraud and Critical Fraud score
+// with the built-in kcs profile (they used to exit 1); training on them is
+// refused with a message that says labels are needed.
+func TestScoreUnlabelledKCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small KCS model")
+	}
+	train := testenv.SharedData(t, "kcs/train.csv")
+	valid := testenv.SharedData(t, "kcs/valid.csv")
+	dir := t.TempDir()
+	night := filepath.Join(dir, "tonight.csv")
+	dropColumns(t, valid, night, 500, "Fraud", "Critical Fraud")
+	model := filepath.Join(dir, "model")
+	if out, err := runFresh(t, newTrainCmd, "--profile", "kcs", "--in", train, "--out", model, "--rounds", "10", "--max-depth", "3", "--quiet"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	out, err := runFresh(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked.csv"), "--log-format", "text")
+	if err != nil || !strings.Contains(out, "scored 500 declarations (500 read, 0 rejected)") {
+		t.Fatalf("score of an unlabelled night: %v\n%s", err, out)
+	}
+	_, err = runFresh(t, newTrainCmd, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "m2"), "--quiet")
+	if err == nil || !strings.Contains(err.Error(), "training and evaluation need labelled declarations") {
+		t.Errorf("train on an unlabelled file: %v", err)
+	}
+}
+
+// dropColumns copies the first rows of a CSV file without the named columns.
+func dropColumns(t *testing.T, from, to string, rows int, drop ...string) {
+	t.Helper()
+	src, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(src)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []int
+	for i, h := range recs[0] {
+		if !slices.Contains(drop, h) {
+			keep = append(keep, i)
+		}
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for _, r := range recs[:min(rows+1, len(recs))] {
+		var out []string
+		for _, i := range keep {
+			out = append(out, r[i])
+		}
+		w.Write(out)
+	}
+	w.Flush()
+	if err := os.WriteFile(to, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

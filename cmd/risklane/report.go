@@ -146,6 +146,10 @@ A section whose input is missing says so instead of being left out.`,
 			defer releaseBatches(batches)
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
+			for _, in := range trainedOn(m, r.inputs) {
+				fmt.Fprintf(c.ErrOrStderr(), "warning: %s is a file model %s was trained on: its metrics are measured on rows the model learnt from "+
+					"(optimistic); give held-out declarations, such as a night scored after training\n", in, m.ID())
+			}
 			var clusters *pricecluster.Model
 			if r.clusters != "" {
 				if clusters, err = readClusters(r.clusters); err != nil {
@@ -335,4 +339,27 @@ func labelledRows(batches []arrow.RecordBatch) int {
 		}
 	}
 	return n
+}
+
+// trainedOn returns the inputs that are files the model records as its
+// training data (the same file, whatever the path says).
+func trainedOn(m models.Model, inputs []string) []string {
+	d, ok := m.(models.Described)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if err != nil {
+			continue
+		}
+		for _, t := range d.Provenance().Inputs {
+			if ts, err := os.Stat(t); err == nil && os.SameFile(st, ts) {
+				out = append(out, in)
+				break
+			}
+		}
+	}
+	return out
 }

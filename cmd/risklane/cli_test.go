@@ -212,3 +212,38 @@ func dropColumns(t *testing.T, from, to string, rows int, drop ...string) {
 		t.Fatal(err)
 	}
 }
+
+// report warns when it is given the model's own training file (metrics on
+// rows the model learnt from), and not for held-out declarations.
+func TestReportWarnsOnTrainingRows(t *testing.T) {
+	dir := t.TempDir()
+	train, held := filepath.Join(dir, "train.parquet"), filepath.Join(dir, "held.parquet")
+	for _, f := range []struct {
+		path string
+		seed uint64
+	}{{train, 1}, {held, 2}} {
+		b, err := generated(4000, f.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeBatches(f.path, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	model := filepath.Join(dir, "model")
+	if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model, "--rounds", "5", "--max-depth", "3", "--quiet"); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		in   string
+		warn bool
+	}{{train, true}, {held, false}} {
+		out, err := runFresh(t, newReportCmd, "--model", model, "--profile", "canonical", "--in", tc.in, "--out", filepath.Join(dir, "r.html"))
+		if err != nil {
+			t.Fatalf("report: %v\n%s", err, out)
+		}
+		if got := strings.Contains(out, "warning: "+tc.in+" is a file model"); got != tc.warn {
+			t.Errorf("report --in %s: warning %v, want %v\n%s", filepath.Base(tc.in), got, tc.warn, out)
+		}
+	}
+}

@@ -19,15 +19,18 @@ const maxProfileBytes = 1 << 20
 // yamlProfile is the on-disk form of a Profile. Every key is written out by
 // (*Profile).YAML so that a rendered profile documents itself.
 type yamlProfile struct {
-	Name           string        `yaml:"name"`
-	Description    string        `yaml:"description"`
-	ByName         bool          `yaml:"by_name"`
-	Columns        yaml.MapSlice `yaml:"columns"`
-	Extras         []Extra       `yaml:"extras"`
-	Labels         []string      `yaml:"labels,flow"`
-	Delimiter      string        `yaml:"delimiter"`
-	Decimal        string        `yaml:"decimal"`
-	Thousands      string        `yaml:"thousands"`
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	ByName      bool          `yaml:"by_name"`
+	Columns     yaml.MapSlice `yaml:"columns"`
+	Extras      []Extra       `yaml:"extras"`
+	Labels      []string      `yaml:"labels,flow"`
+	Delimiter   string        `yaml:"delimiter"`
+	Decimal     string        `yaml:"decimal"`
+	Thousands   string        `yaml:"thousands"`
+	// Encoding is omitted when empty and not in yamlHeader, so that the
+	// YAML of every profile without it, and so every run_id
+	// (profileFingerprint), stays as it was; docs/cli.md describes it.
 	Encoding       string        `yaml:"encoding,omitempty"`
 	DateLayouts    []string      `yaml:"date_layouts,flow"`
 	HSCodePad      int           `yaml:"hs_code_pad"`
@@ -48,7 +51,6 @@ const yamlHeader = `# risklane profile: maps a source's columns onto risklane's 
 #                    labels names the extra columns that are labels.
 #   delimiter        CSV field separator (one character); decimal: "." or ",";
 #                    thousands: "", ",", ".", " " or "'" between groups of 3 digits.
-#   encoding         character set of CSV files: utf-8 (default), latin-1 or windows-1252.
 #   date_layouts     Go time layouts tried in order, written with the reference date
 #                    Mon Jan 2 2006: 2006-01-02, 02/01/2006, 06-01-02, 2006-01-02T15:04:05Z07:00.
 #   hs_code_pad      N in 6..10: an all-digit HS code of N-1 digits gets its lost leading 0.

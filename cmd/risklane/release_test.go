@@ -18,6 +18,9 @@ import (
 // the binary has no ELF interpreter (no dynamic libc) and prints the stamp.
 // Only this machine's platform is built, so that the binary can be run.
 func TestMakeRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the whole binary with the release flags (make test runs it)")
+	}
 	if runtime.GOOS != "linux" {
 		t.Skip("the ELF check needs linux")
 	}

@@ -38,7 +38,7 @@ const MaxTableRows = 1 << 20
 // Parquet or Arrow IPC file whole, sniffing its format as declaration inputs
 // are. Errors name the file.
 func ReadTable(path string) (*Table, error) {
-	src, _, err := openSource(path, ',', func(ncols int) int {
+	src, _, err := openSource(path, ',', nil, func(ncols int) int {
 		if ncols <= 0 {
 			return headerMaxBytes
 		}

@@ -112,15 +112,15 @@ func (e *Explainer) layOut(t *xgb.Tree, mean []float64) int {
 func BaseMargin(m *xgb.Model) (float64, error) {
 	b := float64(m.BaseScore)
 	switch m.Objective {
-	case xgb.BinaryLogistic:
+	case xgb.BinaryLogistic, xgb.RegLogistic:
 		if !(b > 0 && b < 1) {
 			return 0, fmt.Errorf("base_score %v of a %s model is not a probability strictly between 0 and 1", b, m.Objective)
 		}
 		return math.Log(b / (1 - b)), nil
-	case xgb.RegSquaredError, "":
+	case xgb.RegSquaredError, xgb.BinaryLogitRaw, "":
 		return b, nil
 	}
-	return 0, fmt.Errorf("objective %q is not one risklane explains (%s, %s)", m.Objective, xgb.BinaryLogistic, xgb.RegSquaredError)
+	return 0, fmt.Errorf("objective %q is not one risklane explains (%s)", m.Objective, xgb.Objectives)
 }
 
 // nodeMeans computes each node's expectation bottom-up, as XGBoost's

@@ -270,8 +270,8 @@ func (m *Model) UseEngine(engine scorer.Engine) error {
 // them for the model's tree engine.
 func (m *Model) prepare() error {
 	names := m.State.Names()
-	if m.Classifier.Objective != xgb.BinaryLogistic {
-		return fmt.Errorf("riskmodel: the classifier's objective is %s; risklane ranks with %s models", m.Classifier.Objective, xgb.BinaryLogistic)
+	if !m.Classifier.Sigmoid() {
+		return fmt.Errorf("riskmodel: the classifier's objective is %s; risklane ranks with %s or %s models (their score is a probability)", m.Classifier.Objective, xgb.BinaryLogistic, xgb.RegLogistic)
 	}
 	for _, t := range []struct {
 		what string

@@ -71,7 +71,7 @@ func newForest(m *xgb.Model) *forest {
 		sizes:      make([]int32, len(m.Trees)),
 		depth:      make([]int32, len(m.Trees)),
 		base:       m.BaseMargin(),
-		logistic:   m.Objective == xgb.BinaryLogistic,
+		logistic:   m.Sigmoid(),
 	}
 	// A block's float32 columns stay within about 256 KB (level 2 cache)
 	// and hold at least a few groups; the trees are read once per block.

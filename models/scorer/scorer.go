@@ -81,7 +81,7 @@ type Scorer struct {
 
 	// The leaves engine only.
 	blockRows int
-	ensemble  *leaves.Ensemble // with the sigmoid for binary:logistic
+	ensemble  *leaves.Ensemble // with the sigmoid for the sigmoid objectives
 	raw       *leaves.Ensemble // margins
 }
 
@@ -119,11 +119,17 @@ func NewEngine(m *xgb.Model, engine Engine) (*Scorer, error) {
 	}
 	s.bufs.New = func() any { return s.forest.newBuf() }
 	if engine == Leaves {
+		// leaves knows the sigmoid by binary:logistic's name only;
+		// reg:logistic predicts the same way.
+		lm := *m
+		if m.Sigmoid() {
+			lm.Objective = xgb.BinaryLogistic
+		}
 		var bin bytes.Buffer
-		if err := xgb.WriteLegacyBinary(&bin, m); err != nil {
+		if err := xgb.WriteLegacyBinary(&bin, &lm); err != nil {
 			return nil, err
 		}
-		ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), m.Objective == xgb.BinaryLogistic)
+		ens, err := leaves.XGEnsembleFromReader(bufio.NewReader(&bin), m.Sigmoid())
 		if err != nil {
 			return nil, fmt.Errorf("leaves refused the model: %w", err)
 		}
@@ -144,7 +150,8 @@ func (s *Scorer) NumFeature() int { return s.numFeature }
 func (s *Scorer) NumTrees() int { return s.numTrees }
 
 // Predict writes the prediction for each of nrows rows to out: the
-// probability for binary:logistic, the value for reg:squarederror. rows is
+// probability for the sigmoid objectives (xgb.Model.Sigmoid), the margin
+// for reg:squarederror and binary:logitraw. rows is
 // row-major with NumFeature values per row, NaN marking a missing value.
 // threads goroutines share the work (0 means GOMAXPROCS).
 func (s *Scorer) Predict(rows []float64, nrows int, out []float64, threads int) error {

@@ -70,7 +70,7 @@ func addSeeds(f *testing.F, files ...string) {
 }
 
 func FuzzReadJSON(f *testing.F) {
-	addSeeds(f, "python-1.7.4-logistic.json", "python-1.7.4-squarederror-pruned.json")
+	addSeeds(f, "python-1.7.4-logistic.json", "python-1.7.4-squarederror-pruned.json", "python-1.7.4-categorical.json")
 	var small bytes.Buffer
 	if err := xgb.WriteJSON(&small, smallModel()); err != nil {
 		f.Fatal(err)
@@ -85,7 +85,7 @@ func FuzzReadJSON(f *testing.F) {
 }
 
 func FuzzReadUBJSON(f *testing.F) {
-	addSeeds(f, "python-1.7.4-logistic.ubj")
+	addSeeds(f, "python-1.7.4-logistic.ubj", "python-1.7.4-categorical.ubj")
 	f.Add([]byte("{i\x07version[$i#i\x03\x01\x07\x04}"))
 	f.Add([]byte("{i\x01a[#U\x02d\x3f\x80\x00\x00D\x3f\xf0\x00\x00\x00\x00\x00\x00Hi\x031e9CxSi\x01yTFZ}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -97,7 +97,8 @@ func FuzzReadUBJSON(f *testing.F) {
 }
 
 func FuzzReadLegacyBinary(f *testing.F) {
-	addSeeds(f, "risklane-logistic.model", "python-1.7.4-logistic.model")
+	addSeeds(f, "risklane-logistic.model", "python-1.7.4-logistic.model", "python-1.7.4-dump.json")
+	f.Add(append([]byte("binf\x00\x00\x00\x3f\x0a\x00\x00\x00"), make([]byte, 160)...)) // XGBoost 0.4x
 	var small bytes.Buffer
 	if err := xgb.WriteLegacyBinary(&small, smallModel()); err != nil {
 		f.Fatal(err)

@@ -89,6 +89,35 @@ func (b *jsonBool) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// ErrCategorical is returned (possibly wrapped) for a model with
+// categorical splits (XGBoost 1.5 and later with enable_categorical).
+var ErrCategorical = errors.New("categorical splits are not supported (train with numerical features only, or one-hot encode the categories)")
+
+// categoricalJSON reports whether a model's JSON text (possibly one that
+// does not decode) has a tree with categorical splits: a non-empty
+// "categories_nodes" array, which XGBoost 1.5 to 3.x write for such trees.
+func categoricalJSON(data []byte) bool {
+	key := []byte(`"categories_nodes"`)
+	for {
+		i := bytes.Index(data, key)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(key):]
+		rest := bytes.TrimLeft(data, " \t\r\n")
+		if len(rest) == 0 || rest[0] != ':' {
+			continue
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != '[' {
+			continue
+		}
+		if rest = bytes.TrimLeft(rest[1:], " \t\r\n"); len(rest) > 0 && rest[0] != ']' {
+			return true
+		}
+	}
+}
+
 // xgbRootParent is the parent id XGBoost writes for the root node
 // (kInvalidNodeId with its "is left child" bit masked off).
 const xgbRootParent = 1<<31 - 1
@@ -108,7 +137,15 @@ func ReadJSON(r io.Reader) (*Model, error) {
 func decodeJSON(data []byte) (*Model, error) {
 	var jm jsonModel
 	if err := json.Unmarshal(data, &jm); err != nil {
+		if categoricalJSON(data) {
+			// XGBoost writes NaN as the threshold of a categorical split:
+			// say that categorical splits are the problem, not the NaN.
+			return nil, ErrCategorical
+		}
 		return nil, jsonError(data, err)
+	}
+	if jm.Learner == nil && bytes.Contains(data, []byte("xgboost4j")) {
+		return nil, errors.New(sparkMetadata)
 	}
 	m, err := jm.model()
 	if err != nil {
@@ -187,13 +224,9 @@ func (jm *jsonModel) model() (*Model, error) {
 	} else if n > 1 {
 		return nil, fmt.Errorf("a multi-target model (%d targets) is not supported", n)
 	}
-	objective := l.Objective.Name
-	if objective == "reg:linear" {
-		// The name XGBoost used for reg:squarederror before 1.0.
-		objective = RegSquaredError
-	}
-	if objective != BinaryLogistic && objective != RegSquaredError {
-		return nil, fmt.Errorf("objective %q is not supported (risklane scores %s and %s)", objective, BinaryLogistic, RegSquaredError)
+	objective := objectiveName(l.Objective.Name)
+	if !supported(objective) {
+		return nil, fmt.Errorf("objective %q is not supported (risklane scores %s)", objective, Objectives)
 	}
 	baseScore, err := parseBaseScore(p.BaseScore)
 	if err != nil {
@@ -317,7 +350,7 @@ func (jt *jsonTree) tree() (Tree, error) {
 		}
 	}
 	if slices.ContainsFunc(jt.SplitType, func(v int32) bool { return v != 0 }) || len(jt.CategoriesNodes) > 0 {
-		return Tree{}, errors.New(": categorical splits are not supported (train with numerical features only)")
+		return Tree{}, fmt.Errorf(": %w", ErrCategorical)
 	}
 	t := Tree{
 		Left:           jt.Left,

@@ -182,6 +182,11 @@ func writeString(w *bufio.Writer, s string) {
 	w.WriteString(s)
 }
 
+// ErrOldBinary is returned (wrapped) for a binary model saved by XGBoost
+// 0.4x (it starts with "binf" but carries no version), which risklane does
+// not read.
+var ErrOldBinary = errors.New(`binary model saved by XGBoost 0.4x ("binf" without a version)`)
+
 // ErrNewerBinary is returned (wrapped) for a binary model saved by XGBoost
 // 1.1 or later, which risklane does not read.
 var ErrNewerBinary = errors.New("binary model saved by XGBoost 1.1 or later")
@@ -200,6 +205,56 @@ func ReadLegacyBinary(r io.Reader) (*Model, error) {
 	}
 	return decodeLegacy(data)
 }
+
+// binfError explains a binary that starts with "binf". XGBoost 1.1 and
+// later write it before the learner parameters, which then carry their
+// version; XGBoost 0.4x wrote it too, before parameters whose version
+// fields were still reserved (zero).
+func binfError(data []byte) error {
+	le := binary.LittleEndian
+	if len(data) < 4+28 {
+		return errors.New(`starts with "binf" like an XGBoost binary model but is truncated`)
+	}
+	major, minor := le.Uint32(data[4+20:]), le.Uint32(data[4+24:])
+	switch {
+	case major == 0 && minor == 0:
+		return fmt.Errorf("%w: risklane reads binary models of XGBoost 0.90 and 1.0; load it with the XGBoost that saved it, then save it from XGBoost 1.0 or later as JSON with booster.save_model(\"model.json\")", ErrOldBinary)
+	case plausibleVersion(major, minor):
+		return fmt.Errorf("%w (version %d.%d): load it in Python XGBoost and save it as JSON with booster.save_model(\"model.json\")", ErrNewerBinary, major, minor)
+	}
+	return fmt.Errorf(`starts with "binf" like an XGBoost binary model but its learner parameters hold no XGBoost version (bytes % x): not a model file`, data[4+20:4+28])
+}
+
+// plausibleVersion reports whether major.minor can be an XGBoost release
+// that writes binary models (1.0 to 3.x, with room to grow).
+func plausibleVersion(major, minor uint32) bool {
+	return major >= 1 && major <= 9 && minor < 100
+}
+
+// textModel names a text file given where a model is expected (a tree dump,
+// an XGBoost4J-Spark metadata file, any other text), or returns "". A
+// legacy binary starts with base_score, a float32 whose bytes are not all
+// printable.
+func textModel(data []byte) string {
+	head := data[:min(len(data), 64)]
+	for _, c := range head {
+		if c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			return ""
+		}
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("[")) && bytes.Contains(data, []byte(`"nodeid"`)):
+		return `a tree dump (booster.dump_model(..., dump_format="json")), which XGBoost writes for reading, not loading: save the model itself with booster.save_model("model.json")`
+	case bytes.HasPrefix(trimmed, []byte("booster[")):
+		return `a text tree dump (booster.dump_model), which XGBoost writes for reading, not loading: save the model itself with booster.save_model("model.json")`
+	case bytes.Contains(head, []byte("xgboost4j")) || bytes.Contains(head, []byte(`"class"`)):
+		return sparkMetadata
+	}
+	return fmt.Sprintf("a text file (it starts with %q), not an XGBoost model", head[:min(len(head), 24)])
+}
+
+const sparkMetadata = `an XGBoost4J-Spark metadata file, not a model: the booster is in the model folder's data/ part; save it with nativeBooster.saveModel("model.json")`
 
 type legacyReader struct {
 	data []byte
@@ -237,11 +292,7 @@ func decodeLegacy(data []byte) (*Model, error) {
 	le := binary.LittleEndian
 	switch {
 	case bytes.HasPrefix(data, []byte("binf")):
-		version := ""
-		if len(data) >= 4+28 {
-			version = fmt.Sprintf(" (version %d.%d)", le.Uint32(data[4+20:]), le.Uint32(data[4+24:]))
-		}
-		return nil, fmt.Errorf("%w%s: load it in Python XGBoost and save it as JSON with booster.save_model(\"model.json\")", ErrNewerBinary, version)
+		return nil, binfError(data)
 	case bytes.HasPrefix(data, []byte("CONFIG-offset:")):
 		return nil, errors.New(`an XGBoost memory snapshot (pickle or save_raw), not a model file: save the model with booster.save_model("model.json")`)
 	case bytes.HasPrefix(data, []byte("bs64")):
@@ -252,6 +303,9 @@ func decodeLegacy(data []byte) (*Model, error) {
 		return nil, errors.New("an XGBoost JSON model, not a legacy binary: read it with ReadJSON or ReadFile")
 	}
 
+	if what := textModel(data); what != "" {
+		return nil, errors.New(what)
+	}
 	b := &legacyReader{data: data}
 	p, err := b.take(learnerParamSize, "learner parameters")
 	if err != nil {
@@ -266,8 +320,10 @@ func decodeLegacy(data []byte) (*Model, error) {
 	switch {
 	case major == 0 && minor == 0:
 	case major == 1 && minor == 0:
-	default:
+	case plausibleVersion(major, minor):
 		return nil, fmt.Errorf("learner parameters give XGBoost version %d.%d: risklane reads binary models of XGBoost 1.0 and earlier; save newer models as JSON", major, minor)
+	default:
+		return nil, fmt.Errorf("not an XGBoost binary model (its learner parameters hold no XGBoost version; it starts with bytes % x)", data[:8])
 	}
 	if numFeature < 1 || numFeature > MaxFeatures {
 		return nil, fmt.Errorf("num_feature %d out of range (1 to %d): not an XGBoost binary model?", numFeature, MaxFeatures)
@@ -286,11 +342,9 @@ func decodeLegacy(data []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if objective == "reg:linear" {
-		objective = RegSquaredError
-	}
-	if objective != BinaryLogistic && objective != RegSquaredError {
-		return nil, fmt.Errorf("objective %q is not supported (risklane scores %s and %s)", objective, BinaryLogistic, RegSquaredError)
+	objective = objectiveName(objective)
+	if !supported(objective) {
+		return nil, fmt.Errorf("objective %q is not supported (risklane scores %s)", objective, Objectives)
 	}
 	if err := checkBooster("booster", booster); err != nil {
 		return nil, err
@@ -300,7 +354,7 @@ func decodeLegacy(data []byte) (*Model, error) {
 		// XGBoost before 1.0 stored the margin; turn it back into the
 		// objective's output space with XGBoost's own PredTransform.
 		m.BaseScore = baseScore
-		if objective == BinaryLogistic {
+		if m.Sigmoid() {
 			m.BaseScore = Sigmoid(baseScore)
 		}
 	} else {

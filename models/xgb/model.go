@@ -7,11 +7,43 @@
 // never hands leaves a file it has not checked itself.
 package xgb
 
-// Objectives risklane trains and scores.
+// Objectives risklane trains (the first two) and scores (all four).
+// reg:logistic predicts exactly as binary:logistic (the sigmoid of the
+// margin; base_score a probability); binary:logitraw gives the margin itself
+// and, from XGBoost 1.4 on, stores base_score as a margin.
 const (
 	BinaryLogistic  = "binary:logistic"
 	RegSquaredError = "reg:squarederror"
+	RegLogistic     = "reg:logistic"
+	BinaryLogitRaw  = "binary:logitraw"
 )
+
+// Objectives lists the objectives risklane scores, for messages.
+const Objectives = BinaryLogistic + ", " + RegLogistic + ", " + BinaryLogitRaw + " and " + RegSquaredError
+
+// supported reports whether risklane scores objective.
+func supported(objective string) bool {
+	switch objective {
+	case BinaryLogistic, RegLogistic, BinaryLogitRaw, RegSquaredError:
+		return true
+	}
+	return false
+}
+
+// objectiveName maps the names older XGBoost releases used to today's.
+func objectiveName(name string) string {
+	if name == "reg:linear" { // reg:squarederror before XGBoost 1.0
+		return RegSquaredError
+	}
+	return name
+}
+
+// Sigmoid reports whether a prediction is the sigmoid of the margin
+// (binary:logistic, reg:logistic), so that the score is a probability and
+// BaseScore is a probability too.
+func (m *Model) Sigmoid() bool {
+	return m.Objective == BinaryLogistic || m.Objective == RegLogistic
+}
 
 // Tree is one regression tree as parallel node arrays, indexed by node id,
 // exactly as XGBoost's JSON model stores them. Node 0 is the root.

@@ -7,11 +7,12 @@ import "math"
 // through package scorer (its native engine, or leaves); tests check them
 // against each other and against real XGBoost.
 
-// BaseMargin returns the margin every prediction starts from: BaseScore for
-// reg:squarederror and logit(BaseScore) for binary:logistic, computed in
-// float32 as XGBoost's ProbToMargin does.
+// BaseMargin returns the margin every prediction starts from:
+// logit(BaseScore) for the sigmoid objectives (see Sigmoid), computed in
+// float32 as XGBoost's ProbToMargin does, and BaseScore itself for
+// reg:squarederror and binary:logitraw.
 func (m *Model) BaseMargin() float32 {
-	if m.Objective == BinaryLogistic {
+	if m.Sigmoid() {
 		q := 1/m.BaseScore - 1
 		return float32(-math.Log(float64(q)))
 	}
@@ -53,12 +54,12 @@ func (m *Model) PredictMargin(row []float64) float64 {
 	return float64(sum)
 }
 
-// Predict returns the prediction for one row: the probability for
-// binary:logistic (the sigmoid of the margin, computed in float32 as XGBoost
-// does), the margin itself for reg:squarederror.
+// Predict returns the prediction for one row: the probability for the
+// sigmoid objectives (the sigmoid of the margin, computed in float32 as
+// XGBoost does), the margin itself for reg:squarederror and binary:logitraw.
 func (m *Model) Predict(row []float64) float64 {
 	margin := m.PredictMargin(row)
-	if m.Objective == BinaryLogistic {
+	if m.Sigmoid() {
 		return float64(Sigmoid(float32(margin)))
 	}
 	return margin

@@ -29,6 +29,11 @@ func ReadUBJSON(r io.Reader) (*Model, error) {
 func decodeUBJSON(data []byte) (*Model, error) {
 	text, err := ubjsonToJSON(data)
 	if err != nil {
+		// XGBoost writes NaN as the threshold of a categorical split: say
+		// that categorical splits are the problem, not the NaN.
+		if text, lerr := ubjsonToJSONLenient(data); lerr == nil && categoricalJSON(text) {
+			return nil, ErrCategorical
+		}
 		return nil, err
 	}
 	var jm jsonModel
@@ -73,16 +78,27 @@ type ubjFrame struct {
 }
 
 type ubjDecoder struct {
-	data   []byte
-	pos    int
-	out    []byte
-	frames []ubjFrame
+	lenient bool // NaN and infinities become null (see ubjsonToJSONLenient)
+	data    []byte
+	pos     int
+	out     []byte
+	frames  []ubjFrame
 }
 
 func ubjsonToJSON(data []byte) ([]byte, error) {
+	return ubjsonConvert(data, false)
+}
+
+// ubjsonToJSONLenient is ubjsonToJSON writing NaN and infinities as null,
+// for telling why a document was refused.
+func ubjsonToJSONLenient(data []byte) ([]byte, error) {
+	return ubjsonConvert(data, true)
+}
+
+func ubjsonConvert(data []byte, lenient bool) ([]byte, error) {
 	// Text is at most a few times larger than UBJSON (a 4-byte float32 needs
 	// up to 15 characters); start with twice the size and let append grow.
-	u := &ubjDecoder{data: data, out: make([]byte, 0, 2*len(data))}
+	u := &ubjDecoder{data: data, out: make([]byte, 0, 2*len(data)), lenient: lenient}
 	if err := u.value(0); err != nil {
 		return nil, err
 	}
@@ -241,6 +257,10 @@ func (u *ubjDecoder) valueOf(m byte, depth int) error {
 			v, bits = float64(math.Float32frombits(binary.BigEndian.Uint32(b))), 32
 		} else {
 			v = math.Float64frombits(binary.BigEndian.Uint64(b))
+		}
+		if (math.IsNaN(v) || math.IsInf(v, 0)) && u.lenient {
+			u.out = append(u.out, "null"...)
+			break
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			u.pos -= len(b)

@@ -91,18 +91,18 @@ func (m *Model) Validate() error {
 func validateObjective(objective string, baseScore float32) error {
 	bs := float64(baseScore)
 	switch objective {
-	case BinaryLogistic:
+	case BinaryLogistic, RegLogistic:
 		if !(bs > 0 && bs < 1) {
 			return fmt.Errorf("base_score %v is not a probability strictly between 0 and 1, as %s requires", bs, objective)
 		}
-	case RegSquaredError:
+	case RegSquaredError, BinaryLogitRaw:
 		if math.IsNaN(bs) || math.IsInf(bs, 0) {
 			return fmt.Errorf("base_score %v is not a finite number", bs)
 		}
 	case "":
 		return errors.New("no objective")
 	default:
-		return fmt.Errorf("objective %q is not supported (risklane scores %s and %s)", objective, BinaryLogistic, RegSquaredError)
+		return fmt.Errorf("objective %q is not supported (risklane scores %s)", objective, Objectives)
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func FuzzReader(f *testing.F) {
 	zw.Write(raw)
 	zw.Close()
 	f.Add(gz.Bytes())
+	f.Add([]byte(strings.Replace(string(raw), "Trade Value (US$)", "Value", 1)))
 	f.Add([]byte("period,flowCode,reporterISO,partnerCode,cmdCode,aggrLevel,primaryValue,netWgt\n202101,M,KEN,156,10121,6,5,1\n2021,X,CHN,404,TOTAL,0,NA,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rd, err := NewReader(bytes.NewReader(data), "fuzz.csv")

@@ -22,7 +22,8 @@ const (
 	// LayoutBulk is the UN Comtrade bulk-download and legacy API CSV:
 	// "Classification,Year,Period,...,Trade Flow Code,...,Reporter ISO,...,
 	// Commodity Code,...,Netweight (kg),...,Trade Value (US$),...".
-	// risklane generate writes exactly this header.
+	// risklane generate writes exactly this header. The legacy compact
+	// layout, whose value column is "Value", reads as this one.
 	LayoutBulk Layout = iota + 1
 	// LayoutAPI is the current Comtrade API (v1 get / Comtrade Plus) CSV:
 	// "typeCode,freqCode,refPeriodId,...,flowCode,...,cmdCode,...,netWgt,
@@ -178,6 +179,7 @@ var headerNames = map[string]field{
 	"netweightkg":         fNetKg,
 	"tradevalueus":        fValue,
 	"tradevalue":          fValue,
+	"value":               fValue, // the legacy compact layout's "Value"
 	"ciftradevalueus":     fCIF,
 	"ciftradevalue":       fCIF,
 	"fobtradevalueus":     fFOB,
@@ -297,7 +299,7 @@ func (rd *Reader) mapHeader() error {
 	need("a partner column (Partner ISO / Partner Code, partnerISO / partnerCode)", fPartnerISO, fPartnerCode)
 	need("a trade flow column (Trade Flow Code / Trade Flow, flowCode / flowDesc)", fFlowCode, fFlowText)
 	need("a period column (Period / Year, period / refYear)", fPeriod, fYear)
-	need("a value column (Trade Value (US$), primaryValue, cifvalue or fobvalue)", fValue, fCIF, fFOB)
+	need("a value column (Trade Value (US$) or Value, primaryValue, cifvalue or fobvalue)", fValue, fCIF, fFOB)
 	if len(missing) > 0 {
 		return fmt.Errorf("%s (%s): missing %s", rd.name, rd.layout, strings.Join(missing, "; "))
 	}

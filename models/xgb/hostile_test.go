@@ -73,7 +73,11 @@ func TestLegacyBinaryHostile(t *testing.T) {
 		{"text", []byte("this is not a model, just some text that is long enough to fill the learner parameters of an XGBoost binary model, which take one hundred and thirty-six bytes"), "a text file"},
 		{"garbage version", func() []byte { b := patch(20, 0x1234567); binary.LittleEndian.PutUint32(b[24:], 0x89abcdef); return b }(), "no XGBoost version"},
 		{"zeros", make([]byte, 4096), "num_feature 0 out of range"},
-		{"XGBoost 1.1+ header", func() []byte { b := patch(20, 2); binary.LittleEndian.PutUint32(b[24:], 1); return append([]byte("binf"), b...) }(), "XGBoost 1.1 or later (version 2.1)"},
+		{"XGBoost 1.1+ header", func() []byte {
+			b := patch(20, 2)
+			binary.LittleEndian.PutUint32(b[24:], 1)
+			return append([]byte("binf"), b...)
+		}(), "XGBoost 1.1 or later (version 2.1)"},
 		{"XGBoost 0.4x header", append([]byte("binf"), good...), "XGBoost 0.4x"},
 		{"memory snapshot", []byte("CONFIG-offset:\x10\x00\x00\x00\x00\x00\x00\x00"), "memory snapshot"},
 		{"JSON", []byte(`{"learner": {}}`), "JSON model, not a legacy binary"},

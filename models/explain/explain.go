@@ -2,7 +2,8 @@
 // row to the row's features, so that a ranked declaration can say why it is
 // risky.
 //
-// It computes per-tree path contributions (Saabas; XGBoost's
+// It computes exact Shapley values (TreeSHAP, shap.go; XGBoost's
+// pred_contribs) and, cheaper, per-tree path contributions (Saabas; XGBoost's
 // pred_contribs with approx_contribs=True): every node has an expectation,
 // the cover-weighted mean of the leaves below it (cover = SumHessian), and
 // each split on a row's path credits the change in expectation from the node
@@ -42,6 +43,11 @@ type Explainer struct {
 	// tree side by side in a fixed number of steps.
 	loop  []node
 	depth []int32
+
+	// For SHAP: each node's cover (sum_hess), indexed as nodes, and the
+	// depth of the deepest tree.
+	cover    []float64
+	maxDepth int
 }
 
 type node struct {
@@ -71,7 +77,12 @@ func New(m *xgb.Model) (*Explainer, error) {
 		}
 		e.bias += mean[0]
 		e.roots[i] = int32(len(e.nodes))
-		e.depth = append(e.depth, int32(e.layOut(t, mean)))
+		d := e.layOut(t, mean)
+		if d > xgb.MaxDepth {
+			return nil, fmt.Errorf("tree %d: %d levels deep, more than the %d risklane accepts", i, d, xgb.MaxDepth)
+		}
+		e.depth = append(e.depth, int32(d))
+		e.maxDepth = max(e.maxDepth, d)
 	}
 	e.loop = slices.Clone(e.nodes)
 	for i := range e.loop {
@@ -88,14 +99,17 @@ func New(m *xgb.Model) (*Explainer, error) {
 func (e *Explainer) layOut(t *xgb.Tree, mean []float64) int {
 	queue := []int32{0}
 	e.nodes = append(e.nodes, node{})
+	e.cover = append(e.cover, 0)
 	at := []int32{int32(len(e.nodes) - 1)} // where each queued node goes
 	depth := []int{0}
 	for k := 0; k < len(queue); k++ {
 		id, pos := queue[k], at[k]
 		nd := node{threshold: t.SplitCondition[id], feature: uint32(t.SplitIndex[id]), left: -1, mean: mean[id]}
+		e.cover[pos] = float64(t.SumHessian[id])
 		if t.Left[id] != -1 {
 			nd.left = int32(len(e.nodes))
 			e.nodes = append(e.nodes, node{}, node{})
+			e.cover = append(e.cover, 0, 0)
 			queue = append(queue, t.Left[id], t.Right[id])
 			at = append(at, nd.left, nd.left+1)
 			depth = append(depth, depth[k]+1, depth[k]+1)

@@ -76,6 +76,16 @@ type Explainer interface {
 	Contributions(x, contrib []float64) float64
 }
 
+// ExactExplainer gives exact per-feature contributions: Shapley values
+// (TreeSHAP), as XGBoost's predict(pred_contribs=True), whose bias column is
+// Bias. They cost far more than Explainer's (docs/interop.md), so callers ask
+// for them only on request.
+type ExactExplainer interface {
+	Model
+	ExactContributions(x, contrib []float64) float64
+	Bias() float64
+}
+
 // LeafIndexer gives the leaf each row falls in, one per tree: the cross
 // features of DATE and GBDT+LR, and the embeddings of diversity
 // exploration. leaves[i*T+t] for row i, tree t.

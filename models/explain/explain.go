@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"risklane/models/xgb"
 )
@@ -48,6 +49,7 @@ type Explainer struct {
 	// depth of the deepest tree.
 	cover    []float64
 	maxDepth int
+	scratch  sync.Pool // of *SHAPScratch, for callers that bring none
 }
 
 type node struct {
@@ -69,6 +71,7 @@ func New(m *xgb.Model) (*Explainer, error) {
 		return nil, err
 	}
 	e := &Explainer{model: m, roots: make([]int32, len(m.Trees)), bias: base}
+	e.scratch.New = func() any { return new(SHAPScratch) }
 	for i := range m.Trees {
 		t := &m.Trees[i]
 		mean, err := nodeMeans(t, m.NumFeature)

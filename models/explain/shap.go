@@ -39,7 +39,8 @@ func (e *Explainer) SHAP(x, out []float64, s *SHAPScratch) float64 {
 	_ = x[e.model.NumFeature-1]
 	_ = out[e.model.NumFeature-1]
 	if s == nil {
-		s = new(SHAPScratch)
+		s = e.scratch.Get().(*SHAPScratch)
+		defer e.scratch.Put(s)
 	}
 	if need := (e.maxDepth + 2) * (e.maxDepth + 3) / 2; len(s.path) < need {
 		s.path = make([]shapPath, need)

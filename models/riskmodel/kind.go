@@ -152,6 +152,8 @@ func (m *Model) HasRevenue() bool { return m.Revenue != nil }
 
 // Contributions adds the classifier's per-feature path contributions for
 // row x to contrib and returns its margin (package risklane/models/explain).
+// The reasons use them: exact ones cost hundreds of times more on the
+// default model (docs/interop.md).
 func (m *Model) Contributions(x, contrib []float64) float64 { return m.ex.Contributions(x, contrib) }
 
 // ContributionsRows is Contributions for n rows at once (row-major), added
@@ -159,6 +161,15 @@ func (m *Model) Contributions(x, contrib []float64) float64 { return m.ex.Contri
 func (m *Model) ContributionsRows(x []float64, n int, out []float64) {
 	m.ex.ContributionsRows(x, n, out)
 }
+
+// ExactContributions adds the classifier's exact per-feature contributions
+// (TreeSHAP, as XGBoost's pred_contribs) for row x to contrib and returns
+// its margin.
+func (m *Model) ExactContributions(x, contrib []float64) float64 { return m.ex.SHAP(x, contrib, nil) }
+
+// Bias is the part of every margin no feature explains (XGBoost's
+// pred_contribs bias column).
+func (m *Model) Bias() float64 { return m.ex.Bias() }
 
 // NumTrees is the number of trees of the classifier.
 func (m *Model) NumTrees() int { return m.clf.NumTrees() }

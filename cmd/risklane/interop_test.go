@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"risklane/internal/testenv"
+)
+
+// readCSVColumn returns the named column of a CSV file as numbers (NaN for
+// an empty field).
+func readCSVColumn(t *testing.T, path, name string) []float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := -1
+	for j, h := range recs[0] {
+		if h == name {
+			col = j
+		}
+	}
+	if col < 0 {
+		t.Fatalf("%s: no column %q in %v", path, name, recs[0])
+	}
+	out := make([]float64, len(recs)-1)
+	for i, r := range recs[1:] {
+		out[i] = math.NaN()
+		if r[col] != "" {
+			if out[i], err = strconv.ParseFloat(r[col], 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
+}
+
+// The Python user's path: export the model's features (out of fold on its
+// training rows, cluster group included), train Python XGBoost on them,
+// predict new rows' exported features in Python and through risklane
+// predict; the predictions agree. risklane predict with the model's own
+// model.json also gives what risklane evaluate's engine gives (checked by
+// XGBoost on the same table).
+func TestFeaturesExportTrainInPythonPredictInRisklane(t *testing.T) {
+	python := testenv.Python(t, "xgboost", "pandas", "numpy")
+	dir := t.TempDir()
+	train, valid := writeSynth(t, dir, 6000)
+	model := filepath.Join(dir, "model")
+	if _, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model,
+		"--rounds", "20", "--max-depth", "4", "--no-revenue-head"); err != nil {
+		t.Fatal(err)
+	}
+	tf, vf := filepath.Join(dir, "train-features.csv"), filepath.Join(dir, "valid-features.csv")
+	out, err := execute(t, newFeaturesExportCmd, "--model", model, "--profile", "canonical", "--in", train, "--out", tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "out-of-fold") {
+		t.Errorf("export of the training rows: %q, want out-of-fold values", out)
+	}
+	if out, err = execute(t, newFeaturesExportCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out", vf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "computes when it scores") {
+		t.Errorf("export of new rows: %q", out)
+	}
+	header, err := os.ReadFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strings.SplitN(string(header), "\n", 2)[0]
+	for _, want := range []string{"declaration_id,", "uv_cluster_rank", ",illicit,revenue"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("export header %q lacks %q", first, want)
+		}
+	}
+	script := `
+import sys, pandas as pd, numpy as np, xgboost as xgb
+tf, vf, own, pymodel, pypred, ownpred = sys.argv[1:7]
+t = pd.read_csv(tf, dtype={"declaration_id": str})
+v = pd.read_csv(vf, dtype={"declaration_id": str})
+feats = [c for c in t.columns if c not in ("declaration_id", "illicit", "revenue")]
+lab = t[t.illicit.notna()]
+b = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "tree_method": "hist", "nthread": 2},
+              xgb.DMatrix(lab[feats], label=lab.illicit, missing=np.nan), 15)
+b.save_model(pymodel)
+b.predict(xgb.DMatrix(v[feats], missing=np.nan)).astype("<f8").tofile(pypred)
+k = xgb.Booster(model_file=own)
+k.predict(xgb.DMatrix(v[feats], missing=np.nan)).astype("<f8").tofile(ownpred)
+`
+	pymodel := filepath.Join(dir, "python.json")
+	pypred, ownpred := filepath.Join(dir, "python.f64"), filepath.Join(dir, "own.f64")
+	if msg, err := exec.Command(python, "-c", script, tf, vf, filepath.Join(model, "model.json"), pymodel, pypred, ownpred).CombinedOutput(); err != nil {
+		t.Fatalf("Python XGBoost: %v\n%s", err, msg)
+	}
+	for _, c := range []struct{ model, want string }{{pymodel, pypred}, {filepath.Join(model, "model.json"), ownpred}} {
+		preds := filepath.Join(dir, "predictions.csv")
+		if _, err := execute(t, newPredictCmd, "--xgb-model", c.model, "--in", vf, "--id", "declaration_id", "--out", preds); err != nil {
+			t.Fatal(err)
+		}
+		got := readCSVColumn(t, preds, "prediction")
+		want := readFloat64s(t, c.want)
+		if len(got) != len(want) || len(got) == 0 {
+			t.Fatalf("%s: %d predictions, XGBoost %d", c.model, len(got), len(want))
+		}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-6 {
+				t.Fatalf("%s row %d: risklane predict %.9g, XGBoost %.9g", filepath.Base(c.model), i, got[i], want[i])
+			}
+		}
+		os.Remove(preds)
+	}
+}
+
+func readFloat64s(t *testing.T, path string) []float64 {
+	t.Helper()
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]float64, len(buf)/8)
+	for i := range out {
+		var u uint64
+		for k := 7; k >= 0; k-- {
+			u = u<<8 | uint64(buf[8*i+k])
+		}
+		out[i] = math.Float64frombits(u)
+	}
+	return out
+}
+
+// predict refuses a table without the model's columns, naming them, and
+// names the file, line and column of a value that is not a number.
+func TestPredictErrors(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join("..", "..", "models", "xgb", "testdata", "python-1.7.4-squarederror-pruned.json")
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("f0,f1,f2,f3,f4,f5\n1,2,3,4,5,6\n1,x,3,4,5,6\n"), 0o644)
+	_, err := execute(t, newPredictCmd, "--xgb-model", model, "--in", bad, "--out", filepath.Join(dir, "p.csv"))
+	if err == nil || !strings.Contains(err.Error(), `bad.csv line 3, column "f1": "x" is not a number`) {
+		t.Errorf("got %v", err)
+	}
+	short := filepath.Join(dir, "short.csv")
+	os.WriteFile(short, []byte("f0,f1\n1,2\n"), 0o644)
+	_, err = execute(t, newPredictCmd, "--xgb-model", model, "--in", short, "--out", filepath.Join(dir, "p.csv"))
+	if err == nil || !strings.Contains(err.Error(), `4 columns the model needs are not in the table: "f2", "f3", "f4", "f5"`) {
+		t.Errorf("got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p.csv")); err == nil {
+		t.Error("a failed predict left an output")
+	}
+}

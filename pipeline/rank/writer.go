@@ -64,8 +64,14 @@ type Writer struct {
 	closed bool
 }
 
+// Meta is one key-value pair of a Parquet file's footer metadata.
+type Meta struct{ Key, Value string }
+
 // Create starts a ranked file at path: Parquet for .parquet, CSV for .csv.
-func Create(path string) (*Writer, error) {
+// A Parquet file carries meta in its footer, in the order given (the run
+// gives model_id, run_id and risklane_version: docs/interop.md); a CSV file
+// has no place for it.
+func Create(path string, meta ...Meta) (*Writer, error) {
 	format, err := sink.FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -82,11 +88,15 @@ func Create(path string) (*Writer, error) {
 	w.out = bufio.NewWriterSize(w.count, 1<<20)
 	switch format {
 	case sink.Parquet:
-		w.pq = parquet.NewGenericWriter[Row](w.out,
+		opts := []parquet.WriterOption{
 			&parquet.WriterConfig{CreatedBy: "risklane"}, // no library version: same rows, same bytes
 			parquet.Compression(&parquet.Snappy),
 			parquet.MaxRowsPerRowGroup(RowGroupRows),
-		)
+		}
+		for _, kv := range meta {
+			opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
+		}
+		w.pq = parquet.NewGenericWriter[Row](w.out, opts...)
 	case sink.CSV:
 		w.csv = sink.NewCSVWriter(w.out)
 		w.rec = make([]string, len(Header))

@@ -180,3 +180,30 @@ func TestAbortKeepsPreviousFile(t *testing.T) {
 		t.Fatal("an .arrow ranked file was accepted")
 	}
 }
+
+// The footer metadata, read back by another Parquet implementation
+// (arrow-go's) than the one that wrote it.
+func TestParquetFooterMetadata(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ranked.parquet")
+	w, err := Create(path, Meta{"model_id", "8df0103e3c3b3577"}, Meta{"run_id", "92d2bc2062d92044"}, Meta{"risklane_version", "v1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(sampleRows(5)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	kv := r.MetaData().KeyValueMetadata()
+	for k, want := range map[string]string{"model_id": "8df0103e3c3b3577", "run_id": "92d2bc2062d92044", "risklane_version": "v1.2.3"} {
+		if got := kv.FindValue(k); got == nil || *got != want {
+			t.Errorf("footer %s = %v, want %q", k, got, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"risklane/internal/version"
 	"risklane/models"
 	"risklane/models/kinds"
+	"risklane/models/riskmodel"
 	"risklane/models/scorer"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
@@ -385,7 +386,8 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		}
 	}()
 	for _, p := range outs {
-		w, err := rank.Create(p)
+		w, err := rank.Create(p, rank.Meta{Key: "model_id", Value: cfg.Model.ID()}, rank.Meta{Key: "run_id", Value: m.RunID},
+			rank.Meta{Key: "risklane_version", Value: riskmodel.Version()})
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,8 @@ the HS6 / HS4 / HS2 / global reference, robust z-score, percentile, ratio,
 tax and date features), vectorised with pandas and numpy; --check compares
 its probabilities with a risklane ranked file.
 
+Every default feature group is ported, the cluster group included.
+
 Usage: reference.py --model DIR --in night.csv --out ranked.csv [--budget 5]
        [--yellow 10] [--explore 10] [--seed 1] [--threads 2] [--check ranked.csv]
 """
@@ -53,6 +55,7 @@ def features(df, state):
     digits = df["hs_code"].fillna("").str.replace(r"[. ]", "", regex=True)
     digits = digits.where(digits.str.fullmatch(r"[0-9]*"), "")
 
+    clusters = None
     # Codes of every key, -1 when the history never had the value.
     codes, rates, counts = {}, {}, {}
     for k in state["keys"]:
@@ -95,6 +98,10 @@ def features(df, state):
             out[f] = np.log1p(src)
         elif f == "cif_fob_ratio":
             out[f] = ratio(cif, fob)
+        elif f in CLUSTER_FEATURES:
+            if clusters is None:
+                clusters = cluster_features(state, digits, cif, fob, net, gross, qty)
+            out[f] = clusters[f]
         elif f.startswith("log_uv_"):
             out[f] = uv[f[len("log_uv_"):]]
         elif f.startswith("uv_"):
@@ -173,6 +180,12 @@ def unit_value_position(x, basis, kind, by_origin, refs, codes):
         return (x - median) / (MAD_SCALE * mad + MAD_FLOOR)
     if kind == "ratio":
         return np.exp(x - median)
+    return percentile(q, x)
+
+
+def percentile(q, x):
+    """stats.Percentile of each x among its row of 21 quantiles q."""
+    n = len(x)
     lo = (q < x[:, None]).sum(1)
     hi = (q <= x[:, None]).sum(1)
     rows = np.arange(n)
@@ -182,6 +195,47 @@ def unit_value_position(x, basis, kind, by_origin, refs, codes):
         inside = 5 * ((lo - 1) + (x - below) / (above - below))
     p = np.where(hi > lo, 5 * (lo + hi - 1) / 2, np.where(lo == 0, 0.0, np.where(lo == 21, 100.0, inside)))
     return np.where(np.isnan(x), np.nan, p)
+
+
+CLUSTER_FEATURES = ("uv_cluster_rank", "uv_low_cluster", "uv_log_dist_median", "uv_percentile")
+
+
+def cluster_features(state, digits, cif, fob, net, gross, qty):
+    """The cluster group (package features/pricecluster, Model.Apply): each
+    row's log unit value (customs value per kg, else per unit) is placed in
+    its price group (its HS6, else its HS4, else the global group of its
+    basis) at the nearest cluster centre; rank, low-cluster flag, distance to
+    the group median and percentile among the group's 21 quantiles."""
+    model = next(sg["state"] for sg in state["signals"] if sg["name"] == "cluster")
+    if model["dims"] != 1:
+        sys.exit("reference.py: no port of the value-and-mass clusters (value_mass)")
+    n = len(digits)
+    value = np.where(~(cif > 0) & ~np.isnan(fob), fob, cif)
+    mass = np.where(~(net > 0) & ~np.isnan(gross), gross, net)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_kg = (value > 0) & np.isfinite(value) & (mass > 0) & np.isfinite(mass)
+        per_unit = (value > 0) & np.isfinite(value) & ~per_kg & (qty > 0) & np.isfinite(qty)
+        lu = np.where(per_kg, np.log(value) - np.log(mass), np.where(per_unit, np.log(value) - np.log(qty), np.nan))
+    basis = np.where(per_kg, "kg", np.where(per_unit, "unit", ""))
+    hs6 = pd.to_numeric(digits.str[:6].where(digits.str.len() >= 6), errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
+    where = {(g["basis"], g["level"], g["code"]): i for i, g in enumerate(model["groups"])}
+    group = np.array([where.get((b, "hs6", h), where.get((b, "hs4", h // 100), where.get((b, "all", 0), -1)))
+                      if b and h >= 0 else (where.get((b, "all", 0), -1) if b else -1)
+                      for b, h in zip(basis, hs6)], dtype=np.int64)
+    out = {f: np.full(n, np.nan) for f in CLUSTER_FEATURES}
+    q = np.full((n, 21), np.nan)
+    for i in np.flatnonzero(group >= 0):
+        g = model["groups"][group[i]]
+        c = g["centres"]
+        r = 0
+        while r < g["k"] - 1 and lu[i] > (c[r] + c[r + 1]) / 2:
+            r += 1
+        out["uv_cluster_rank"][i] = r
+        out["uv_low_cluster"][i] = 1.0 if r < g["num_low"] else 0.0
+        out["uv_log_dist_median"][i] = lu[i] - g["log_uv_quantiles"][10]
+        q[i] = g["log_uv_quantiles"]
+    out["uv_percentile"] = np.where(group >= 0, percentile(q, np.where(group >= 0, lu, np.nan)), np.nan)
+    return out
 
 
 def lanes(n, budget, yellow, explore, seed):

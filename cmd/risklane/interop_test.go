@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -160,5 +161,46 @@ func TestPredictErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "p.csv")); err == nil {
 		t.Error("a failed predict left an output")
+	}
+}
+
+// bench/reference.py, the plain Python reference of risklane score, ports
+// every default feature group, cluster included: its probabilities agree
+// with a risklane ranked file of a default-groups model.
+func TestPythonReferenceWithDefaultGroups(t *testing.T) {
+	python := testenv.Python(t, "xgboost", "pandas", "numpy")
+	dir := t.TempDir()
+	train, valid := writeSynth(t, dir, 6000)
+	model := filepath.Join(dir, "model")
+	if _, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model,
+		"--rounds", "20", "--max-depth", "4", "--no-revenue-head"); err != nil {
+		t.Fatal(err)
+	}
+	state, err := os.ReadFile(filepath.Join(model, "features.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(state), `"uv_cluster_rank"`) {
+		t.Fatal("the default groups no longer include the cluster group: this test checks its port")
+	}
+	ranked := filepath.Join(dir, "ranked.csv")
+	if _, err := execute(t, newScoreCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out", ranked); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(testenv.Root(t), "bench", "reference.py")
+	out, err := exec.Command(python, ref, "--model", model, "--in", valid, "--out", filepath.Join(dir, "ref.csv"), "--check", ranked).Output()
+	if err != nil {
+		t.Fatalf("bench/reference.py: %v\n%s", err, out)
+	}
+	var res struct {
+		Diff float64 `json:"check_max_abs_diff"`
+		Over int     `json:"check_rows_over_1e-5"`
+		Rows int     `json:"rows"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("bench/reference.py printed %q: %v", out, err)
+	}
+	if res.Rows == 0 || res.Over > 0 || !(res.Diff <= 1e-5) {
+		t.Errorf("bench/reference.py against risklane: %d rows, %d differ by more than 1e-5, largest %g", res.Rows, res.Over, res.Diff)
 	}
 }

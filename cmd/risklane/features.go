@@ -179,4 +179,3 @@ func exportFeatures(w io.Writer, modelDir string, inputs []string, prof, out str
 	fmt.Fprintf(w, "%d rows x %d features of model %s written to %s: %s\n", X.Rows, len(names), m.ID(), out, how)
 	return nil
 }
-

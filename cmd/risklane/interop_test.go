@@ -204,3 +204,106 @@ func TestPythonReferenceWithDefaultGroups(t *testing.T) {
 		t.Errorf("bench/reference.py against risklane: %d rows, %d differ by more than 1e-5, largest %g", res.Rows, res.Over, res.Diff)
 	}
 }
+
+// score --contributions K: the red and yellow rows carry their top K
+// features by exact contribution, as Python XGBoost's pred_contribs gives
+// them for the same rows (exported with features export), within 1e-5.
+func TestScoreContributionsAgainstPredContribs(t *testing.T) {
+	python := testenv.Python(t, "xgboost", "pandas", "numpy")
+	dir := t.TempDir()
+	train, valid := writeSynth(t, dir, 6000)
+	model := filepath.Join(dir, "model")
+	if _, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model,
+		"--rounds", "20", "--max-depth", "4", "--no-revenue-head"); err != nil {
+		t.Fatal(err)
+	}
+	ranked := filepath.Join(dir, "ranked.parquet")
+	if _, err := execute(t, newScoreCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out", ranked,
+		"--csv", "--contributions", "3"); err != nil {
+		t.Fatal(err)
+	}
+	feats := filepath.Join(dir, "features.csv")
+	if _, err := execute(t, newFeaturesExportCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out", feats); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys, json, pandas as pd, numpy as np, xgboost as xgb
+model, feats, out = sys.argv[1:4]
+v = pd.read_csv(feats, dtype={"declaration_id": str})
+b = xgb.Booster(model_file=model)
+names = b.feature_names
+c = b.predict(xgb.DMatrix(v[names].astype(np.float32), missing=np.nan), pred_contribs=True)
+json.dump({"ids": v.declaration_id.tolist(), "names": names, "contribs": c[:, :-1].tolist()}, open(out, "w"))
+`
+	out := filepath.Join(dir, "contribs.json")
+	if msg, err := exec.Command(python, "-c", script, filepath.Join(model, "model.json"), feats, out).CombinedOutput(); err != nil {
+		t.Fatalf("Python XGBoost: %v\n%s", err, msg)
+	}
+	var ref struct {
+		IDs      []string    `json:"ids"`
+		Names    []string    `json:"names"`
+		Contribs [][]float64 `json:"contribs"`
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string][]float64{}
+	for i, id := range ref.IDs {
+		byID[id] = ref.Contribs[i]
+	}
+	col := map[string]int{}
+	for j, n := range ref.Names {
+		col[n] = j
+	}
+	f, err := os.Open(strings.TrimSuffix(ranked, ".parquet") + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0][8:], ","); got != "top1_feature,top1_value,top1_contribution,top2_feature,top2_value,top2_contribution,top3_feature,top3_value,top3_contribution" {
+		t.Fatalf("CSV contribution columns %q", got)
+	}
+	checked := 0
+	for _, r := range recs[1:] {
+		lane, id := r[4], r[1]
+		if lane == "green" || r[5] == "random exploration draw" {
+			if r[8] != "" {
+				t.Fatalf("%s row %s has contributions", lane, id)
+			}
+			continue
+		}
+		want := byID[id]
+		for k := range 3 {
+			name, c := r[8+3*k], r[10+3*k]
+			j, ok := col[name]
+			if !ok {
+				t.Fatalf("row %s: contribution of unknown feature %q", id, name)
+			}
+			got, _ := strconv.ParseFloat(c, 64)
+			if math.Abs(got-want[j]) > 1e-5 {
+				t.Fatalf("row %s feature %s: contribution %v, XGBoost %v", id, name, got, want[j])
+			}
+			for other, w := range want {
+				if math.Abs(w) > math.Abs(want[j])+1e-5 && !strings.Contains(strings.Join(r[8:8+3*k], ","), ref.Names[other]) {
+					t.Fatalf("row %s: %s (%v) is in the top 3 but %s (%v) is larger", id, name, want[j], ref.Names[other], w)
+				}
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no red or yellow row checked")
+	}
+	pq, err := os.ReadFile(ranked)
+	if err != nil || !strings.Contains(string(pq), "contribution") {
+		t.Errorf("the Parquet ranked file has no contributions column (%v)", err)
+	}
+}

@@ -163,4 +163,3 @@ func predictTable(modelPath, in, out, id string, threads int) (int64, error) {
 	}
 	return total, w.Commit()
 }
-

@@ -37,6 +37,7 @@ func newScoreCmd() *cobra.Command {
 		seed                        uint64
 		csv, allowEmpty             bool
 		workers, batchSize          int
+		contributions               int
 	)
 	cmd := &cobra.Command{
 		Use:   "score --model DIR --in FILE... --profile P --out ranked.parquet",
@@ -59,6 +60,11 @@ derived from the inputs' checksums, the model and the options, never the clock.
 Red and yellow rows carry reasons: the features that pushed their score up most
 (per-tree path contributions), in words ("value per kg 78% below the HS 870323
 median; importer's past fraud rate 34%").
+--contributions K adds each red and yellow row's top K features by exact (TreeSHAP,
+XGBoost's pred_contribs) contribution, with their values: a list column contributions
+(feature, value, contribution) in Parquet, columns top1_feature, top1_value,
+top1_contribution ... in CSV; the reasons then come from them too. Exact contributions
+cost hundreds of times the path contributions on the default model (docs/interop.md).
 
 Bad rows go to --rejects and the rest is scored. A run that scores no row at all
 (every row rejected, or empty inputs) fails and writes no ranked file, unless
@@ -132,6 +138,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 				Inputs: in, Profile: p, Model: model, ModelDir: modelDir, Out: out, CSV: csv,
 				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: by, MaxRejectRate: limit, AllowEmpty: allowEmpty,
 				BatchSize: batchSize, Workers: workers, TempDir: tmp, Log: log, Progress: progress,
+				Contributions: contributions,
 			})
 			if err != nil {
 				return &exitError{code: run.ExitCode(err), err: err}
@@ -156,6 +163,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.StringVar(&rankBy, "rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
 	fl.StringVar(&maxRejectRate, "max-reject-rate", "", "fail (exit code 3) when more than this share of rows is rejected: 2% or 0.02")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "succeed with an empty ranking when no row is scored (all rejected, or empty inputs); by default that fails")
+	fl.IntVar(&contributions, "contributions", 0, "K: write the top K features of each red and yellow row with their values and exact (TreeSHAP) contributions, and word the reasons from them; slow on large models (docs/interop.md)")
 	fl.IntVar(&workers, "workers", 0, "goroutines computing features and scores (0: one per core)")
 	fl.IntVar(&batchSize, "batch-size", run.DefaultBatchSize, "rows per record batch")
 	fl.StringVar(&tmp, "temp-dir", "", "folder for spill files (default: the --out folder); the job file's temp_dir")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -30,6 +32,38 @@ type Row struct {
 	Reasons string `parquet:"reasons"`
 	ModelID string `parquet:"model_id,dict"`
 	RunID   string `parquet:"run_id,dict"`
+}
+
+// Contribution is one feature of a row and its exact (TreeSHAP)
+// contribution to the row's margin.
+type Contribution struct {
+	Feature      string  `parquet:"feature,dict"`
+	Value        float64 `parquet:"value"` // NaN when missing
+	Contribution float64 `parquet:"contribution"`
+}
+
+// explainedRow is Row with its contributions, the Parquet layout of a ranked
+// file written with Config.Contributions.
+type explainedRow struct {
+	Rank            int64          `parquet:"rank"`
+	DeclarationID   string         `parquet:"declaration_id"`
+	Score           float32        `parquet:"score"`
+	ExpectedRevenue float64        `parquet:"expected_revenue"`
+	Lane            Lane           `parquet:"lane,dict"`
+	Reasons         string         `parquet:"reasons"`
+	ModelID         string         `parquet:"model_id,dict"`
+	RunID           string         `parquet:"run_id,dict"`
+	Contributions   []Contribution `parquet:"contributions,list"`
+}
+
+// Config is how a ranked file is written beyond its rows.
+type Config struct {
+	// Meta is the Parquet footer's key-value metadata, in order.
+	Meta []Meta
+	// Contributions is K of score --contributions K: the file gets a list
+	// column contributions (Parquet) or columns top1_feature, top1_value,
+	// top1_contribution, ... topK_contribution (CSV). 0: none.
+	Contributions int
 }
 
 // Header is the column names of the ranked file.
@@ -58,6 +92,9 @@ type Writer struct {
 	sum    hash.Hash
 	count  *countingWriter
 	pq     *parquet.GenericWriter[Row]
+	pqx    *parquet.GenericWriter[explainedRow] // with Config.Contributions
+	k      int                                  // Config.Contributions
+	xrows  []explainedRow
 	csv    *sink.CSVWriter
 	rec    []string
 	rows   int64
@@ -72,6 +109,12 @@ type Meta struct{ Key, Value string }
 // gives model_id, run_id and risklane_version: docs/interop.md); a CSV file
 // has no place for it.
 func Create(path string, meta ...Meta) (*Writer, error) {
+	return CreateConfig(path, Config{Meta: meta})
+}
+
+// CreateConfig is Create with a Config.
+func CreateConfig(path string, cfg Config) (*Writer, error) {
+	meta := cfg.Meta
 	format, err := sink.FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -83,7 +126,7 @@ func Create(path string, meta ...Meta) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{path: path, format: format, file: af, sum: sha256.New()}
+	w := &Writer{path: path, format: format, file: af, sum: sha256.New(), k: cfg.Contributions}
 	w.count = &countingWriter{w: io.MultiWriter(af, w.sum)}
 	w.out = bufio.NewWriterSize(w.count, 1<<20)
 	switch format {
@@ -96,11 +139,20 @@ func Create(path string, meta ...Meta) (*Writer, error) {
 		for _, kv := range meta {
 			opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
 		}
-		w.pq = parquet.NewGenericWriter[Row](w.out, opts...)
+		if cfg.Contributions > 0 {
+			w.pqx = parquet.NewGenericWriter[explainedRow](w.out, opts...)
+		} else {
+			w.pq = parquet.NewGenericWriter[Row](w.out, opts...)
+		}
 	case sink.CSV:
 		w.csv = sink.NewCSVWriter(w.out)
-		w.rec = make([]string, len(Header))
-		if err := w.csv.Write(Header); err != nil {
+		header := slices.Clone(Header)
+		for k := range cfg.Contributions {
+			p := "top" + strconv.Itoa(k+1) + "_"
+			header = append(header, p+"feature", p+"value", p+"contribution")
+		}
+		w.rec = make([]string, len(header))
+		if err := w.csv.Write(header); err != nil {
 			af.Abort()
 			return nil, fmt.Errorf("output %s: %w", path, err)
 		}
@@ -109,12 +161,34 @@ func Create(path string, meta ...Meta) (*Writer, error) {
 }
 
 // Write appends rows in rank order.
-func (w *Writer) Write(rows []Row) error {
-	if w.pq != nil {
+func (w *Writer) Write(rows []Row) error { return w.WriteContributions(rows, nil) }
+
+// WriteContributions appends rows in rank order with each row's top
+// features by exact contribution (contribs[i] for rows[i]; nil or shorter
+// for none), which a Writer created with Config.Contributions writes as a
+// list column (Parquet) or 3K columns (CSV) and any other ignores.
+func (w *Writer) WriteContributions(rows []Row, contribs [][]Contribution) error {
+	at := func(i int) []Contribution {
+		if i < len(contribs) {
+			return contribs[i]
+		}
+		return nil
+	}
+	switch {
+	case w.pq != nil:
 		if _, err := w.pq.Write(rows); err != nil {
 			return fmt.Errorf("output %s: %w", w.path, err)
 		}
-	} else {
+	case w.pqx != nil:
+		w.xrows = slices.Grow(w.xrows[:0], len(rows))[:len(rows)]
+		for i := range rows {
+			r := &rows[i]
+			w.xrows[i] = explainedRow{r.Rank, r.DeclarationID, r.Score, r.ExpectedRevenue, r.Lane, r.Reasons, r.ModelID, r.RunID, at(i)}
+		}
+		if _, err := w.pqx.Write(w.xrows); err != nil {
+			return fmt.Errorf("output %s: %w", w.path, err)
+		}
+	default:
 		for i := range rows {
 			r := &rows[i]
 			w.rec[0] = strconv.FormatInt(r.Rank, 10)
@@ -125,6 +199,17 @@ func (w *Writer) Write(rows []Row) error {
 			w.rec[5] = r.Reasons
 			w.rec[6] = r.ModelID
 			w.rec[7] = r.RunID
+			for k := range w.k {
+				f, v, c := "", "", ""
+				if cs := at(i); k < len(cs) {
+					e := cs[k]
+					f, c = e.Feature, strconv.FormatFloat(e.Contribution, 'g', -1, 64)
+					if !math.IsNaN(e.Value) {
+						v = strconv.FormatFloat(e.Value, 'g', -1, 64)
+					}
+				}
+				w.rec[8+3*k], w.rec[9+3*k], w.rec[10+3*k] = f, v, c
+			}
 			if err := w.csv.Write(w.rec); err != nil {
 				return fmt.Errorf("output %s: %w", w.path, err)
 			}
@@ -141,9 +226,12 @@ func (w *Writer) Commit() (File, error) {
 	}
 	w.closed = true
 	var err error
-	if w.pq != nil {
+	switch {
+	case w.pq != nil:
 		err = w.pq.Close()
-	} else {
+	case w.pqx != nil:
+		err = w.pqx.Close()
+	default:
 		w.csv.Flush()
 		err = w.csv.Error()
 	}

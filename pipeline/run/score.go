@@ -95,6 +95,10 @@ type Config struct {
 	// row in the inputs) succeed with an empty ranking; otherwise it fails
 	// and writes no ranked file.
 	AllowEmpty bool
+	// Contributions, above 0, writes each red and yellow row's top
+	// Contributions features by exact contribution (TreeSHAP) into the
+	// ranked file, and words its reasons from them (docs/interop.md).
+	Contributions int
 
 	BatchSize int    // rows per batch; 0: DefaultBatchSize
 	Workers   int    // 0: GOMAXPROCS
@@ -245,7 +249,7 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	defer func() { m.Timings = stages }()
 	progress := cfg.Progress
 	scfg := score.Config{Model: cfg.Model, Explained: cfg.Plan.Explained, TempDir: tmp, Workers: cfg.Workers,
-		RankBy: rankBy(cfg.RankBy), Progress: progress.Set}
+		RankBy: rankBy(cfg.RankBy), Progress: progress.Set, Contributions: cfg.Contributions}
 
 	// Checksums: they name the inputs in the manifest and seed the run_id.
 	clock := startStage()
@@ -386,8 +390,9 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		}
 	}()
 	for _, p := range outs {
-		w, err := rank.Create(p, rank.Meta{Key: "model_id", Value: cfg.Model.ID()}, rank.Meta{Key: "run_id", Value: m.RunID},
-			rank.Meta{Key: "risklane_version", Value: riskmodel.Version()})
+		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Meta: []rank.Meta{
+			{Key: "model_id", Value: cfg.Model.ID()}, {Key: "run_id", Value: m.RunID},
+			{Key: "risklane_version", Value: riskmodel.Version()}}})
 		if err != nil {
 			return err
 		}

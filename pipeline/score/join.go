@@ -118,6 +118,7 @@ func (b *buckets) remove() {
 const (
 	kindID     = 'i'
 	kindReason = 'r'
+	kindExact  = 'c' // reasons with contributions (Config.appendPayload)
 )
 
 func appendBucketRecord(dst []byte, off uint32, kind byte, v []byte) []byte {
@@ -151,7 +152,11 @@ func (s *Scored) Join(ctx context.Context, ranked []rank.Key, lanes rank.Lanes, 
 	putReason := func(r uint32, v []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
-		return sp.reasons.put(r, kindReason, v)
+		kind := byte(kindReason)
+		if s.cfg.Contributions > 0 {
+			kind = kindExact
+		}
+		return sp.reasons.put(r, kind, v)
 	}
 
 	// The ids, on a goroutine of their own, while workers compute the
@@ -224,7 +229,7 @@ type candidateChunk struct {
 // their features.
 func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes rank.Lanes, have []bool,
 	put func(uint32, []byte) error, timing *Timing) error {
-	ex := explainerOf(s.cfg.Model)
+	ex := explainerOf(&s.cfg)
 	nf := len(s.cfg.Model.FeatureNames())
 	cols := s.cfg.Reasoner.Quoted()
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -299,7 +304,8 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 			var vals []string
 			row := &spillRow{cols: cols}
 			var scratch reasonScratch
-			var text []byte
+			var text, payload []byte
+			var idx []int
 			for c := range chunks {
 				t0 := time.Now()
 				// Decode the chunk's rows, explain them all in one call
@@ -327,8 +333,9 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 					row.vals = vals[i*len(cols) : (i+1)*len(cols)]
 					x, contrib := xs[i*nf:(i+1)*nf], contribs[i*nf:(i+1)*nf]
 					text = s.cfg.Reasoner.appendReasons(text[:0], &scratch, row, 0, x, contrib)
+					payload, idx = s.cfg.appendPayload(payload[:0], text, x, contrib, idx)
 					have[rk] = true
-					if err := put(rk, text); err != nil {
+					if err := put(rk, payload); err != nil {
 						cancel(err)
 					}
 				}
@@ -397,7 +404,7 @@ func (s *Scored) repair(ctx context.Context, missing []uint32, rankOf []uint32, 
 	for _, o := range missing {
 		want[o] = true
 	}
-	ex := explainerOf(s.cfg.Model)
+	ex := explainerOf(&s.cfg)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := s.cfg.workers()
@@ -497,6 +504,7 @@ func (w *scoreWorker) reasonsFor(b batch, want map[uint32]bool) ([]ordReason, ui
 			clear(w.contrib)
 			w.ex.Contributions(x, w.contrib)
 			text := w.cfg.Reasoner.appendReasons(nil, &w.scratch, &w.row, t, x, w.contrib)
+			text, _ = w.cfg.appendPayload(nil, text, x, w.contrib, nil)
 			out = append(out, ordReason{uint32(b.start + i + t), text})
 		}
 		sub.Release()

@@ -30,6 +30,7 @@ package score
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -38,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,12 +91,53 @@ func contributionsRows(ex contributor, x []float64, n, nf int, out []float64) {
 	}
 }
 
-// explainerOf returns m's contributions, or noReasons.
-func explainerOf(m models.Model) contributor {
-	if e, ok := m.(models.Explainer); ok {
+// explainerOf returns the contributions the reasons use: the exact ones
+// when cfg asks for contributions in the ranked file, else the model's
+// (path) contributions, or noReasons.
+func explainerOf(cfg *Config) contributor {
+	if cfg.Contributions > 0 {
+		if e, ok := cfg.Model.(models.ExactExplainer); ok {
+			return exactContributor{e}
+		}
+	}
+	if e, ok := cfg.Model.(models.Explainer); ok {
 		return e
 	}
 	return noReasons{}
+}
+
+// exactContributor gives a models.ExactExplainer's exact contributions as a
+// contributor.
+type exactContributor struct{ e models.ExactExplainer }
+
+func (c exactContributor) Contributions(x, contrib []float64) float64 {
+	return c.e.ExactContributions(x, contrib)
+}
+
+// appendPayload is what the reason spill holds for an explained row: its
+// reasons text, or with Config.Contributions the text's length, the text,
+// the number of contributions and each one's feature index, value and
+// contribution (the top Contributions features by absolute contribution,
+// ties by lower index).
+func (c *Config) appendPayload(dst, text []byte, x, contrib []float64, idx []int) ([]byte, []int) {
+	if c.Contributions <= 0 {
+		return append(dst, text...), idx
+	}
+	idx = idx[:0]
+	for f := range contrib {
+		idx = append(idx, f)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(math.Abs(contrib[b]), math.Abs(contrib[a])) })
+	idx = idx[:min(c.Contributions, len(idx))]
+	dst = binary.AppendUvarint(dst, uint64(len(text)))
+	dst = append(dst, text...)
+	dst = binary.AppendUvarint(dst, uint64(len(idx)))
+	for _, f := range idx {
+		dst = binary.AppendUvarint(dst, uint64(f))
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x[f]))
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(contrib[f]))
+	}
+	return dst, idx
 }
 
 // Config is what a scoring run needs besides its input.
@@ -122,6 +165,11 @@ type Config struct {
 	// Progress, when set, is called from one goroutine with the number of
 	// rows done so far in the current pass.
 	Progress func(rows int64)
+	// Contributions, when above 0, gives every red and yellow row its top
+	// Contributions features by exact contribution (TreeSHAP; the model must
+	// be a models.ExactExplainer), and their reasons come from them too
+	// (docs/interop.md: they cost hundreds of times the path contributions).
+	Contributions int
 }
 
 func (c *Config) workers() int {
@@ -306,7 +354,10 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 	if err := models.CheckRankBy(cfg.Model, cfg.RankBy); err != nil {
 		return nil, err
 	}
-	ex := explainerOf(cfg.Model)
+	if _, ok := cfg.Model.(models.ExactExplainer); cfg.Contributions > 0 && !ok {
+		return nil, fmt.Errorf("score: a %s model gives no exact contributions (--contributions)", cfg.Model.Kind())
+	}
+	ex := explainerOf(&cfg)
 	s := &Scored{cfg: cfg, ids: idDigest{seed: maphash.MakeSeed()}}
 	defer func() {
 		if err != nil {

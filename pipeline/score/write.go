@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -37,7 +39,11 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 		base := b * bucketRows
 		rows := rows[:n]
 		clear(rows)
-		if err := fill(rows, ids, reasons); err != nil {
+		var contribs [][]rank.Contribution
+		if s.cfg.Contributions > 0 {
+			contribs = make([][]rank.Contribution, n)
+		}
+		if err := fillNamed(rows, contribs, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
 			return Timing{}, fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err)
 		}
 		for i := range rows {
@@ -57,7 +63,7 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			row.ModelID = info.ModelID
 			row.RunID = info.RunID
 		}
-		if err := writeAll(outs, rows); err != nil {
+		if err := writeAll(outs, rows, contribs); err != nil {
 			return Timing{}, err
 		}
 		done += int64(n)
@@ -84,9 +90,16 @@ func readAll(f *os.File) ([]byte, error) {
 // a buffer of its own that nothing writes again, so they stay valid while
 // the rows are written, without a copy per row.
 func fill(rows []rank.Row, data ...[]byte) error {
+	return fillNamed(rows, make([][]rank.Contribution, len(rows)), nil, data...)
+}
+
+// fillNamed is fill with the rows' contributions (len(rows) entries, or nil
+// when the run writes none), named by names (feature index f is names[f];
+// "f<index>" without names).
+func fillNamed(rows []rank.Row, contribs [][]rank.Contribution, names []string, data ...[]byte) error {
 	ids := 0
 	for _, d := range data {
-		n, err := fillFrom(rows, d)
+		n, err := fillFrom(rows, contribs, names, d)
 		if err != nil {
 			return err
 		}
@@ -99,7 +112,7 @@ func fill(rows []rank.Row, data ...[]byte) error {
 }
 
 // fillFrom places the records of data and returns how many were ids.
-func fillFrom(rows []rank.Row, data []byte) (int, error) {
+func fillFrom(rows []rank.Row, contribs [][]rank.Contribution, names []string, data []byte) (int, error) {
 	ids := 0
 	for len(data) > 0 {
 		if len(data) < 5 {
@@ -123,6 +136,13 @@ func fillFrom(rows []rank.Row, data []byte) (int, error) {
 			rows[off].DeclarationID = s
 		case kindReason:
 			rows[off].Reasons = s
+		case kindExact:
+			if contribs == nil {
+				return 0, errCorruptSpill
+			}
+			if err := decodeExact(&rows[off], &contribs[off], names, v); err != nil {
+				return 0, err
+			}
 		default:
 			return 0, errCorruptSpill
 		}
@@ -130,11 +150,48 @@ func fillFrom(rows []rank.Row, data []byte) (int, error) {
 	return ids, nil
 }
 
+// decodeExact reads a payload of Config.appendPayload into row.
+func decodeExact(row *rank.Row, contribs *[]rank.Contribution, names []string, v []byte) error {
+	l, k := binary.Uvarint(v)
+	if k <= 0 || l > uint64(len(v)-k) {
+		return errCorruptSpill
+	}
+	if l > 0 {
+		row.Reasons = unsafe.String(&v[k], int(l))
+	}
+	v = v[k+int(l):]
+	n, k := binary.Uvarint(v)
+	if k <= 0 || n > uint64(len(v))/17 {
+		return errCorruptSpill
+	}
+	v = v[k:]
+	cs := make([]rank.Contribution, n)
+	*contribs = cs
+	for i := range cs {
+		f, k := binary.Uvarint(v)
+		if k <= 0 || len(v)-k < 16 || f > 1<<31 {
+			return errCorruptSpill
+		}
+		name := "f" + strconv.FormatUint(f, 10)
+		if f < uint64(len(names)) {
+			name = names[f]
+		}
+		cs[i] = rank.Contribution{Feature: name,
+			Value:        math.Float64frombits(binary.LittleEndian.Uint64(v[k:])),
+			Contribution: math.Float64frombits(binary.LittleEndian.Uint64(v[k+8:]))}
+		v = v[k+16:]
+	}
+	if len(v) != 0 {
+		return errCorruptSpill
+	}
+	return nil
+}
+
 // writeAll writes rows to every writer, each on its own goroutine: the
 // Parquet and CSV encoders are independent and each single-threaded.
-func writeAll(outs []*rank.Writer, rows []rank.Row) error {
+func writeAll(outs []*rank.Writer, rows []rank.Row, contribs [][]rank.Contribution) error {
 	if len(outs) == 1 {
-		return outs[0].Write(rows)
+		return outs[0].WriteContributions(rows, contribs)
 	}
 	errs := make([]error, len(outs))
 	var wg sync.WaitGroup
@@ -142,7 +199,7 @@ func writeAll(outs []*rank.Writer, rows []rank.Row) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = w.Write(rows)
+			errs[i] = w.WriteContributions(rows, contribs)
 		}()
 	}
 	wg.Wait()

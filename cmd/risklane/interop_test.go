@@ -1,15 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"risklane/internal/testenv"
 )
@@ -18,15 +25,8 @@ import (
 // an empty field).
 func readCSVColumn(t *testing.T, path, name string) []float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, path)
+	var err error
 	col := -1
 	for j, h := range recs[0] {
 		if h == name {
@@ -305,5 +305,74 @@ json.dump({"ids": v.declaration_id.tolist(), "names": names, "contribs": c[:, :-
 	pq, err := os.ReadFile(ranked)
 	if err != nil || !strings.Contains(string(pq), "contribution") {
 		t.Errorf("the Parquet ranked file has no contributions column (%v)", err)
+	}
+}
+
+// score --keep carries input columns into the ranked file after run_id:
+// every row's kept values are its input row's, in CSV and in Parquet (read
+// back with arrow-go), with the run's metadata in the Parquet footer.
+func TestScoreKeepColumns(t *testing.T) {
+	dir := t.TempDir()
+	train, valid := writeSynth(t, dir, 3000)
+	model := filepath.Join(dir, "model")
+	if _, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model,
+		"--rounds", "10", "--max-depth", "3", "--no-revenue-head"); err != nil {
+		t.Fatal(err)
+	}
+	ranked := filepath.Join(dir, "ranked.parquet")
+	if _, err := execute(t, newScoreCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out", ranked,
+		"--csv", "--keep", "hs_code,importer_id"); err != nil {
+		t.Fatal(err)
+	}
+	in := readCSV(t, valid)
+	want := map[string][2]string{}
+	hs, imp, id := slices.Index(in[0], "hs_code"), slices.Index(in[0], "importer_id"), slices.Index(in[0], "declaration_id")
+	for _, r := range in[1:] {
+		want[r[id]] = [2]string{r[hs], r[imp]}
+	}
+	out := readCSV(t, strings.TrimSuffix(ranked, ".parquet")+".csv")
+	if got := strings.Join(out[0][6:], ","); got != "model_id,run_id,hs_code,importer_id" {
+		t.Fatalf("ranked CSV columns end %q", got)
+	}
+	for _, r := range out[1:] {
+		if w := want[r[1]]; r[8] != w[0] || r[9] != w[1] {
+			t.Fatalf("row %s: kept %q %q, input %q %q", r[1], r[8], r[9], w[0], w[1])
+		}
+	}
+	f, err := os.Open(ranked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	if v := pf.MetaData().KeyValueMetadata().FindValue("model_id"); v == nil || *v != out[1][6] {
+		t.Errorf("footer model_id %v, want %s", v, out[1][6])
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	if tbl.Schema().Field(8).Name != "hs_code" || tbl.Schema().Field(9).Name != "importer_id" || int(tbl.NumRows()) != len(out)-1 {
+		t.Fatalf("Parquet schema %v, %d rows", tbl.Schema(), tbl.NumRows())
+	}
+	ids := tbl.Column(1).Data().Chunk(0).(*array.String)
+	hsCol := tbl.Column(8).Data().Chunk(0).(*array.String)
+	for i := range ids.Len() {
+		if hsCol.Value(i) != want[ids.Value(i)][0] {
+			t.Fatalf("Parquet row %d: hs_code %q, input %q", i, hsCol.Value(i), want[ids.Value(i)][0])
+		}
+	}
+	if _, err := execute(t, newScoreCmd, "--model", model, "--profile", "canonical", "--in", valid, "--out",
+		filepath.Join(dir, "x.parquet"), "--keep", "rank"); err == nil || !isUsageError(err) {
+		t.Errorf("--keep rank: %v, want a usage error", err)
 	}
 }

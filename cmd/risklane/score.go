@@ -38,6 +38,7 @@ func newScoreCmd() *cobra.Command {
 		csv, allowEmpty             bool
 		workers, batchSize          int
 		contributions               int
+		keep                        []string
 	)
 	cmd := &cobra.Command{
 		Use:   "score --model DIR --in FILE... --profile P --out ranked.parquet",
@@ -65,6 +66,8 @@ XGBoost's pred_contribs) contribution, with their values: a list column contribu
 (feature, value, contribution) in Parquet, columns top1_feature, top1_value,
 top1_contribution ... in CSV; the reasons then come from them too. Exact contributions
 cost hundreds of times the path contributions on the default model (docs/interop.md).
+--keep hs_code,importer_id,... carries those input columns (canonical names or profile
+extras, as text) into the ranked file after run_id, so that analysts need no join.
 
 Bad rows go to --rejects and the rest is scored. A run that scores no row at all
 (every row rejected, or empty inputs) fails and writes no ranked file, unless
@@ -98,6 +101,9 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 					return usageError{msg: fmt.Sprintf("score: %s: %v", f.flag, err)}
 				}
 				*f.dst = s
+			}
+			if err := rank.CheckKeep(keep); err != nil {
+				return usageError{msg: "score: " + err.Error()}
 			}
 			by, err := models.ParseRankBy(rankBy)
 			if err != nil {
@@ -138,7 +144,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 				Inputs: in, Profile: p, Model: model, ModelDir: modelDir, Out: out, CSV: csv,
 				Rejects: rejects, Manifest: manifest, Plan: plan, RankBy: by, MaxRejectRate: limit, AllowEmpty: allowEmpty,
 				BatchSize: batchSize, Workers: workers, TempDir: tmp, Log: log, Progress: progress,
-				Contributions: contributions,
+				Contributions: contributions, Keep: keep,
 			})
 			if err != nil {
 				return &exitError{code: run.ExitCode(err), err: err}
@@ -163,6 +169,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.StringVar(&rankBy, "rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
 	fl.StringVar(&maxRejectRate, "max-reject-rate", "", "fail (exit code 3) when more than this share of rows is rejected: 2% or 0.02")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "succeed with an empty ranking when no row is scored (all rejected, or empty inputs); by default that fails")
+	fl.StringSliceVar(&keep, "keep", nil, "input columns to carry into the ranked file, after run_id (hs_code,importer_id,...: canonical names or profile extras)")
 	fl.IntVar(&contributions, "contributions", 0, "K: write the top K features of each red and yellow row with their values and exact (TreeSHAP) contributions, and word the reasons from them; slow on large models (docs/interop.md)")
 	fl.IntVar(&workers, "workers", 0, "goroutines computing features and scores (0: one per core)")
 	fl.IntVar(&batchSize, "batch-size", run.DefaultBatchSize, "rows per record batch")

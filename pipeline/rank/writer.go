@@ -8,8 +8,10 @@ import (
 	"hash"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -64,6 +66,70 @@ type Config struct {
 	// column contributions (Parquet) or columns top1_feature, top1_value,
 	// top1_contribution, ... topK_contribution (CSV). 0: none.
 	Contributions int
+	// Keep names input columns carried into the file as text columns, after
+	// run_id (score --keep).
+	Keep []string
+}
+
+// Extra is what rows carry beyond Row: per row, its contributions
+// (Config.Contributions) and its kept values (Config.Keep, Keep of them).
+type Extra struct {
+	Contributions [][]Contribution
+	Kept          [][]string
+	Keep          int
+}
+
+func (e *Extra) contributions(i int) []Contribution {
+	if e == nil || i >= len(e.Contributions) {
+		return nil
+	}
+	return e.Contributions[i]
+}
+
+func (e *Extra) kept(i, k int) string {
+	if e == nil || i >= len(e.Kept) || k >= len(e.Kept[i]) {
+		return ""
+	}
+	return e.Kept[i][k]
+}
+
+// CheckKeep refuses kept columns whose names the ranked file already has,
+// repeat, or cannot be a column name.
+func CheckKeep(keep []string) error {
+	seen := map[string]bool{}
+	for _, h := range Header {
+		seen[h] = true
+	}
+	seen["contributions"] = true
+	for _, k := range keep {
+		switch {
+		case k == "" || strings.ContainsAny(k, "\",`\x00"):
+			return fmt.Errorf("--keep: %q cannot be a column name", k)
+		case seen[k]:
+			return fmt.Errorf("--keep: %q is already a column of the ranked file or named twice", k)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// dynamicRow is the Parquet row type of a file with kept columns: Row's
+// fields, one string field per kept column, then the contributions if any.
+func dynamicRow(cfg Config) reflect.Type {
+	base := reflect.TypeFor[Row]()
+	var fields []reflect.StructField
+	for i := range base.NumField() {
+		fields = append(fields, base.Field(i))
+	}
+	for k, name := range cfg.Keep {
+		fields = append(fields, reflect.StructField{Name: "Keep" + strconv.Itoa(k), Type: reflect.TypeFor[string](),
+			Tag: reflect.StructTag(`parquet:"` + name + `"`)})
+	}
+	if cfg.Contributions > 0 {
+		c, _ := reflect.TypeFor[explainedRow]().FieldByName("Contributions")
+		fields = append(fields, c)
+	}
+	return reflect.StructOf(fields)
 }
 
 // Header is the column names of the ranked file.
@@ -94,6 +160,9 @@ type Writer struct {
 	pq     *parquet.GenericWriter[Row]
 	pqx    *parquet.GenericWriter[explainedRow] // with Config.Contributions
 	k      int                                  // Config.Contributions
+	keep   int                                  // len(Config.Keep)
+	pqd    *parquet.Writer                      // with Config.Keep
+	dyn    reflect.Type                         // its row type
 	xrows  []explainedRow
 	csv    *sink.CSVWriter
 	rec    []string
@@ -126,7 +195,7 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{path: path, format: format, file: af, sum: sha256.New(), k: cfg.Contributions}
+	w := &Writer{path: path, format: format, file: af, sum: sha256.New(), k: cfg.Contributions, keep: len(cfg.Keep)}
 	w.count = &countingWriter{w: io.MultiWriter(af, w.sum)}
 	w.out = bufio.NewWriterSize(w.count, 1<<20)
 	switch format {
@@ -139,14 +208,18 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 		for _, kv := range meta {
 			opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
 		}
-		if cfg.Contributions > 0 {
+		switch {
+		case len(cfg.Keep) > 0:
+			w.dyn = dynamicRow(cfg)
+			w.pqd = parquet.NewWriter(w.out, append(opts, parquet.SchemaOf(reflect.New(w.dyn).Interface()))...)
+		case cfg.Contributions > 0:
 			w.pqx = parquet.NewGenericWriter[explainedRow](w.out, opts...)
-		} else {
+		default:
 			w.pq = parquet.NewGenericWriter[Row](w.out, opts...)
 		}
 	case sink.CSV:
 		w.csv = sink.NewCSVWriter(w.out)
-		header := slices.Clone(Header)
+		header := append(slices.Clone(Header), cfg.Keep...)
 		for k := range cfg.Contributions {
 			p := "top" + strconv.Itoa(k+1) + "_"
 			header = append(header, p+"feature", p+"value", p+"contribution")
@@ -161,23 +234,36 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 }
 
 // Write appends rows in rank order.
-func (w *Writer) Write(rows []Row) error { return w.WriteContributions(rows, nil) }
+func (w *Writer) Write(rows []Row) error { return w.WriteExtra(rows, nil) }
 
-// WriteContributions appends rows in rank order with each row's top
-// features by exact contribution (contribs[i] for rows[i]; nil or shorter
-// for none), which a Writer created with Config.Contributions writes as a
-// list column (Parquet) or 3K columns (CSV) and any other ignores.
-func (w *Writer) WriteContributions(rows []Row, contribs [][]Contribution) error {
-	at := func(i int) []Contribution {
-		if i < len(contribs) {
-			return contribs[i]
-		}
-		return nil
-	}
+// WriteExtra appends rows in rank order with what they carry beyond Row
+// (ex may be nil): a Writer created with Config.Contributions writes each
+// row's contributions as a list column (Parquet) or 3K columns (CSV), one
+// created with Config.Keep the kept values; any other ignores them.
+func (w *Writer) WriteExtra(rows []Row, ex *Extra) error {
+	at := ex.contributions
 	switch {
 	case w.pq != nil:
 		if _, err := w.pq.Write(rows); err != nil {
 			return fmt.Errorf("output %s: %w", w.path, err)
+		}
+	case w.pqd != nil:
+		v := reflect.New(w.dyn).Elem()
+		nb := reflect.TypeFor[Row]().NumField()
+		for i := range rows {
+			v.SetZero()
+			for f := range nb {
+				v.Field(f).Set(reflect.ValueOf(rows[i]).Field(f))
+			}
+			for k := range w.keep {
+				v.Field(nb + k).SetString(ex.kept(i, k))
+			}
+			if w.k > 0 {
+				v.Field(nb + w.keep).Set(reflect.ValueOf(at(i)))
+			}
+			if err := w.pqd.Write(v.Addr().Interface()); err != nil {
+				return fmt.Errorf("output %s: %w", w.path, err)
+			}
 		}
 	case w.pqx != nil:
 		w.xrows = slices.Grow(w.xrows[:0], len(rows))[:len(rows)]
@@ -199,6 +285,9 @@ func (w *Writer) WriteContributions(rows []Row, contribs [][]Contribution) error
 			w.rec[5] = r.Reasons
 			w.rec[6] = r.ModelID
 			w.rec[7] = r.RunID
+			for k := range w.keep {
+				w.rec[8+k] = ex.kept(i, k)
+			}
 			for k := range w.k {
 				f, v, c := "", "", ""
 				if cs := at(i); k < len(cs) {
@@ -208,7 +297,8 @@ func (w *Writer) WriteContributions(rows []Row, contribs [][]Contribution) error
 						v = strconv.FormatFloat(e.Value, 'g', -1, 64)
 					}
 				}
-				w.rec[8+3*k], w.rec[9+3*k], w.rec[10+3*k] = f, v, c
+				at := 8 + w.keep + 3*k
+				w.rec[at], w.rec[at+1], w.rec[at+2] = f, v, c
 			}
 			if err := w.csv.Write(w.rec); err != nil {
 				return fmt.Errorf("output %s: %w", w.path, err)
@@ -231,6 +321,8 @@ func (w *Writer) Commit() (File, error) {
 		err = w.pq.Close()
 	case w.pqx != nil:
 		err = w.pqx.Close()
+	case w.pqd != nil:
+		err = w.pqd.Close()
 	default:
 		w.csv.Flush()
 		err = w.csv.Error()

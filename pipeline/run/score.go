@@ -99,6 +99,9 @@ type Config struct {
 	// Contributions features by exact contribution (TreeSHAP) into the
 	// ranked file, and words its reasons from them (docs/interop.md).
 	Contributions int
+	// Keep names input columns (canonical or profile extras) carried into
+	// the ranked file (rank.Config.Keep).
+	Keep []string
 
 	BatchSize int    // rows per batch; 0: DefaultBatchSize
 	Workers   int    // 0: GOMAXPROCS
@@ -240,6 +243,14 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	if err := checkColumns(cfg); err != nil {
 		return err
 	}
+	if err := rank.CheckKeep(cfg.Keep); err != nil {
+		return err
+	}
+	for _, k := range cfg.Keep {
+		if len(schema.FieldIndices(k)) == 0 {
+			return fmt.Errorf("--keep: the inputs have no column %q (through profile %s the columns are %s)", k, cfg.Profile.Name, strings.Join(fieldNames(schema.Fields()), ", "))
+		}
+	}
 	tmp := cfg.TempDir
 	if tmp == "" {
 		tmp = filepath.Dir(cfg.Out)
@@ -249,7 +260,8 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	defer func() { m.Timings = stages }()
 	progress := cfg.Progress
 	scfg := score.Config{Model: cfg.Model, Explained: cfg.Plan.Explained, TempDir: tmp, Workers: cfg.Workers,
-		RankBy: rankBy(cfg.RankBy), Progress: progress.Set, Contributions: cfg.Contributions}
+		RankBy: rankBy(cfg.RankBy), Progress: progress.Set, Contributions: cfg.Contributions,
+		Keep: cfg.Keep}
 
 	// Checksums: they name the inputs in the manifest and seed the run_id.
 	clock := startStage()
@@ -390,7 +402,7 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		}
 	}()
 	for _, p := range outs {
-		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Meta: []rank.Meta{
+		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Keep: cfg.Keep, Meta: []rank.Meta{
 			{Key: "model_id", Value: cfg.Model.ID()}, {Key: "run_id", Value: m.RunID},
 			{Key: "risklane_version", Value: riskmodel.Version()}}})
 		if err != nil {

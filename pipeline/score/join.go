@@ -119,6 +119,7 @@ const (
 	kindID     = 'i'
 	kindReason = 'r'
 	kindExact  = 'c' // reasons with contributions (Config.appendPayload)
+	kindKeep   = 'k' // the kept input values (Config.Keep), each a uvarint length and bytes
 )
 
 func appendBucketRecord(dst []byte, off uint32, kind byte, v []byte) []byte {
@@ -194,7 +195,7 @@ var errCorruptSpill = errors.New("spill file corrupt")
 // distributeIDs reads the id spill, in blocks of one batch each (first
 // ordinal, count, ids), and puts every id in its rank's bucket.
 func (s *Scored) distributeIDs(rankOf []uint32, out *buckets) error {
-	var buf []byte
+	var buf, kept []byte
 	return scanSpill(s.idFile, func(r *bufio.Reader) error {
 		start, err := binary.ReadUvarint(r)
 		if err != nil {
@@ -209,6 +210,20 @@ func (s *Scored) distributeIDs(rankOf []uint32, out *buckets) error {
 				return err
 			}
 			if err := out.put(rankOf[ord], kindID, buf); err != nil {
+				return err
+			}
+			if len(s.cfg.Keep) == 0 {
+				continue
+			}
+			kept = kept[:0]
+			for range s.cfg.Keep {
+				if buf, err = readField(r, buf); err != nil {
+					return err
+				}
+				kept = binary.AppendUvarint(kept, uint64(len(buf)))
+				kept = append(kept, buf...)
+			}
+			if err := out.put(rankOf[ord], kindKeep, kept); err != nil {
 				return err
 			}
 		}

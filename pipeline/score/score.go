@@ -170,6 +170,9 @@ type Config struct {
 	// be a models.ExactExplainer), and their reasons come from them too
 	// (docs/interop.md: they cost hundreds of times the path contributions).
 	Contributions int
+	// Keep names input columns (of the canonical schema, or profile
+	// extras) whose values, as text, every ranked row carries.
+	Keep []string
 }
 
 func (c *Config) workers() int {
@@ -518,11 +521,27 @@ func (w *scoreWorker) batch(b batch) (scoredBatch, error) {
 	r := scoredBatch{start: b.start, prob: make([]float32, n), rev: make([]float64, n), key: make([]rank.Key, n)}
 	r.ids = binary.AppendUvarint(r.ids, uint64(b.start))
 	r.ids = binary.AppendUvarint(r.ids, uint64(n))
+	keep := make([]arrow.Array, len(w.cfg.Keep))
+	for k, name := range w.cfg.Keep {
+		idx := b.rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			return scoredBatch{}, fmt.Errorf("no column %q to keep", name)
+		}
+		keep[k] = b.rec.Column(idx[0])
+	}
 	for i := range n {
 		id := idCol.Value(i)
 		r.ids = binary.AppendUvarint(r.ids, uint64(len(id)))
 		r.ids = append(r.ids, id...)
 		r.idDigest += w.ids.rowHash(b.start+i, id)
+		for _, a := range keep {
+			v := ""
+			if a.IsValid(i) {
+				v = a.ValueStr(i)
+			}
+			r.ids = binary.AppendUvarint(r.ids, uint64(len(v)))
+			r.ids = append(r.ids, v...)
+		}
 	}
 	for i := 0; i < n; i += subBatch {
 		j := min(i+subBatch, n)

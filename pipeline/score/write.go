@@ -39,11 +39,14 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 		base := b * bucketRows
 		rows := rows[:n]
 		clear(rows)
-		var contribs [][]rank.Contribution
+		ex := rank.Extra{Keep: len(s.cfg.Keep)}
 		if s.cfg.Contributions > 0 {
-			contribs = make([][]rank.Contribution, n)
+			ex.Contributions = make([][]rank.Contribution, n)
 		}
-		if err := fillNamed(rows, contribs, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
+		if len(s.cfg.Keep) > 0 {
+			ex.Kept = make([][]string, n)
+		}
+		if err := fillNamed(rows, &ex, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
 			return Timing{}, fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err)
 		}
 		for i := range rows {
@@ -63,7 +66,7 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			row.ModelID = info.ModelID
 			row.RunID = info.RunID
 		}
-		if err := writeAll(outs, rows, contribs); err != nil {
+		if err := writeAll(outs, rows, &ex); err != nil {
 			return Timing{}, err
 		}
 		done += int64(n)
@@ -90,16 +93,16 @@ func readAll(f *os.File) ([]byte, error) {
 // a buffer of its own that nothing writes again, so they stay valid while
 // the rows are written, without a copy per row.
 func fill(rows []rank.Row, data ...[]byte) error {
-	return fillNamed(rows, make([][]rank.Contribution, len(rows)), nil, data...)
+	return fillNamed(rows, &rank.Extra{Contributions: make([][]rank.Contribution, len(rows)), Kept: make([][]string, len(rows)), Keep: 3}, nil, data...)
 }
 
 // fillNamed is fill with the rows' contributions (len(rows) entries, or nil
 // when the run writes none), named by names (feature index f is names[f];
 // "f<index>" without names).
-func fillNamed(rows []rank.Row, contribs [][]rank.Contribution, names []string, data ...[]byte) error {
+func fillNamed(rows []rank.Row, ex *rank.Extra, names []string, data ...[]byte) error {
 	ids := 0
 	for _, d := range data {
-		n, err := fillFrom(rows, contribs, names, d)
+		n, err := fillFrom(rows, ex, names, d)
 		if err != nil {
 			return err
 		}
@@ -112,7 +115,7 @@ func fillNamed(rows []rank.Row, contribs [][]rank.Contribution, names []string, 
 }
 
 // fillFrom places the records of data and returns how many were ids.
-func fillFrom(rows []rank.Row, contribs [][]rank.Contribution, names []string, data []byte) (int, error) {
+func fillFrom(rows []rank.Row, ex *rank.Extra, names []string, data []byte) (int, error) {
 	ids := 0
 	for len(data) > 0 {
 		if len(data) < 5 {
@@ -137,12 +140,29 @@ func fillFrom(rows []rank.Row, contribs [][]rank.Contribution, names []string, d
 		case kindReason:
 			rows[off].Reasons = s
 		case kindExact:
-			if contribs == nil {
+			if ex.Contributions == nil {
 				return 0, errCorruptSpill
 			}
-			if err := decodeExact(&rows[off], &contribs[off], names, v); err != nil {
+			if err := decodeExact(&rows[off], &ex.Contributions[off], names, v); err != nil {
 				return 0, err
 			}
+		case kindKeep:
+			if ex.Kept == nil {
+				return 0, errCorruptSpill
+			}
+			vals := make([]string, 0, ex.Keep)
+			for len(v) > 0 && len(vals) < ex.Keep {
+				l, k := binary.Uvarint(v)
+				if k <= 0 || l > uint64(len(v)-k) {
+					return 0, errCorruptSpill
+				}
+				vals = append(vals, string(v[k:k+int(l)]))
+				v = v[k+int(l):]
+			}
+			if len(v) != 0 || len(vals) != ex.Keep {
+				return 0, errCorruptSpill
+			}
+			ex.Kept[off] = vals
 		default:
 			return 0, errCorruptSpill
 		}
@@ -189,9 +209,9 @@ func decodeExact(row *rank.Row, contribs *[]rank.Contribution, names []string, v
 
 // writeAll writes rows to every writer, each on its own goroutine: the
 // Parquet and CSV encoders are independent and each single-threaded.
-func writeAll(outs []*rank.Writer, rows []rank.Row, contribs [][]rank.Contribution) error {
+func writeAll(outs []*rank.Writer, rows []rank.Row, ex *rank.Extra) error {
 	if len(outs) == 1 {
-		return outs[0].WriteContributions(rows, contribs)
+		return outs[0].WriteExtra(rows, ex)
 	}
 	errs := make([]error, len(outs))
 	var wg sync.WaitGroup
@@ -199,7 +219,7 @@ func writeAll(outs []*rank.Writer, rows []rank.Row, contribs [][]rank.Contributi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = w.WriteContributions(rows, contribs)
+			errs[i] = w.WriteExtra(rows, ex)
 		}()
 	}
 	wg.Wait()

@@ -98,8 +98,9 @@ func readCSV(f io.Reader, add func(Row) error) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Equal(head, Header) {
-		return fmt.Errorf("line 1: header %q, want %q (the CSV risklane score writes)", head, Header)
+	// score --keep and --contributions add columns after Header's.
+	if len(head) < len(Header) || !slices.Equal(head[:len(Header)], Header) {
+		return fmt.Errorf("line 1: header %q, want it to start with %q (the CSV risklane score writes)", head, Header)
 	}
 	for line := 2; ; line++ {
 		rec, err := cr.Read()

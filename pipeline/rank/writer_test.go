@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -204,6 +205,33 @@ func TestParquetFooterMetadata(t *testing.T) {
 	for k, want := range map[string]string{"model_id": "8df0103e3c3b3577", "run_id": "92d2bc2062d92044", "risklane_version": "v1.2.3"} {
 		if got := kv.FindValue(k); got == nil || *got != want {
 			t.Errorf("footer %s = %v, want %q", k, got, want)
+		}
+	}
+}
+
+// A ranked file with kept columns and contributions reads back (Read) as
+// the plain one: the extra columns come after Header's.
+func TestReadWithExtraColumns(t *testing.T) {
+	rows := sampleRows(6)
+	ex := &Extra{Keep: 1, Kept: [][]string{{"847130"}}, Contributions: [][]Contribution{{{"hs6", 847130, 0.5}}}}
+	for _, ext := range []string{"parquet", "csv"} {
+		path := filepath.Join(t.TempDir(), "ranked."+ext)
+		w, err := CreateConfig(path, Config{Keep: []string{"hs_code"}, Contributions: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteExtra(rows, ex); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var back []Row
+		if err := Read(path, func(r Row) error { back = append(back, r); return nil }); err != nil {
+			t.Fatalf("%s: %v", ext, err)
+		}
+		if !slices.Equal(back, rows) {
+			t.Errorf("%s: read back %v, want %v", ext, back, rows)
 		}
 	}
 }

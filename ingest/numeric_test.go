@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-func TestTableReadsNumbersAndMissing(t *testing.T) {
+func TestNumericReadsNumbersAndMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.csv")
 	os.WriteFile(path, []byte("id,b,a,label\nr1,1.5,,1\nr2,NA,-2e3,0\nr3, 7 ,NaN,\n"), 0o644)
-	tb, err := OpenTable(path, []string{"a", "b"}, "id")
+	tb, err := OpenNumeric(path, []string{"a", "b"}, "id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,9 +33,9 @@ func TestTableReadsNumbersAndMissing(t *testing.T) {
 	}
 }
 
-// FuzzTable: whatever the bytes, reading a table never panics, and what it
+// FuzzNumeric: whatever the bytes, reading a numeric table never panics, and what it
 // returns is a number or NaN, never an infinity.
-func FuzzTable(f *testing.F) {
+func FuzzNumeric(f *testing.F) {
 	f.Add([]byte("a,b\n1,2\n,NA\n"))
 	f.Add([]byte("b,a,id\n1e308,-0,x\n\"1\",2\n"))
 	f.Add([]byte("a,b\n1,Inf\n"))
@@ -44,7 +44,7 @@ func FuzzTable(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		tb, err := OpenTable(path, []string{"a", "b"}, "")
+		tb, err := OpenNumeric(path, []string{"a", "b"}, "")
 		if err != nil {
 			return
 		}

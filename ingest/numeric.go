@@ -29,7 +29,7 @@ type NumericTable struct {
 // id is not "" (its values are carried as text). A wanted column the table
 // lacks is an error that lists every one missing.
 func OpenNumeric(path string, columns []string, id string) (*NumericTable, error) {
-	src, _, err := openSource(path, ',', func(ncols int) int {
+	src, _, err := openSource(path, ',', nil, func(ncols int) int {
 		if ncols <= 0 {
 			return headerMaxBytes
 		}

@@ -15,7 +15,6 @@ import (
 	"risklane/internal/version"
 	"risklane/models"
 	"risklane/models/kinds"
-	"risklane/models/riskmodel"
 	"risklane/models/scorer"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/score"
@@ -404,7 +403,7 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	for _, p := range outs {
 		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Keep: cfg.Keep, Meta: []rank.Meta{
 			{Key: "model_id", Value: cfg.Model.ID()}, {Key: "run_id", Value: m.RunID},
-			{Key: "risklane_version", Value: riskmodel.Version()}}})
+			{Key: "risklane_version", Value: version.String()}}})
 		if err != nil {
 			return err
 		}

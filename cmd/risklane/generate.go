@@ -21,7 +21,9 @@ func init() {
 		out, format           string
 		trade, truth, tariffs string
 		market                string
+		driftAt               string
 	)
+	cfg.Drift = synth.DefaultDrift()
 	cmd := &cobra.Command{
 		Use:   "generate --rows N --out declarations.parquet [--trade trade.csv] [--truth truth.csv]",
 		Short: "Write synthetic declarations with planted fraud, and matching trade statistics",
@@ -36,13 +38,16 @@ bilateral trade statistics in the UN Comtrade bulk-download layout (the reporter
 imports as declared, the partners' exports as shipped), in which --underdeclared-flows
 partner-by-HS6 flows are systematically undervalued; --truth names those flows with
 the duty lost; --tariffs writes the tariff table (hs,rate in percent) for
-'risklane mirror --tariffs'.
+'risklane mirror --tariffs'. --drift DATE moves the fraud patterns at that date (new
+under-declared flows and offenders, old ones stopping, prices shifting) for
+'risklane simulate' (docs/simulate.md).
 
 Generation and encoding run on two goroutines; memory does not grow with --rows.
 Every output is written under a temporary name and renamed when complete.`,
 		Example: `  risklane generate --rows 1000000 --out declarations.parquet --trade trade.csv --truth truth.csv
   risklane generate --rows 50000 --fraud-rate 0.1 --label-rate 0.3 --from 2023-01-01 --to 2024-12-31 --out train.csv
-  risklane generate --rows 100000 --format date --out date.csv --seed 7`,
+  risklane generate --rows 100000 --format date --out date.csv --seed 7
+  risklane generate --rows 1000000 --drift 2024-07-01 --out drifting.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			var err error
@@ -51,6 +56,11 @@ Every output is written under a temporary name and renamed when complete.`,
 			}
 			if cfg.End, err = time.Parse(time.DateOnly, to); err != nil {
 				return usageError{msg: fmt.Sprintf("generate: --to %q: give a date as YYYY-MM-DD", to)}
+			}
+			if driftAt == "" {
+				cfg.Drift = synth.Drift{}
+			} else if cfg.Drift.At, err = time.Parse(time.DateOnly, driftAt); err != nil {
+				return usageError{msg: fmt.Sprintf("generate: --drift %q: give a date as YYYY-MM-DD", driftAt)}
 			}
 			cfg.Reporter = strings.ToUpper(cfg.Reporter)
 			if err := cfg.Validate(); err != nil {
@@ -88,6 +98,10 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.IntVar(&cfg.NumOffices, "offices", cfg.NumOffices, "number of customs offices (at least 3)")
 	fl.IntVar(&cfg.UnderdeclaredFlows, "underdeclared-flows", cfg.UnderdeclaredFlows, "number of partner-by-HS6 flows systematically undervalued")
 	fl.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "rows per Arrow record batch")
+	fl.StringVar(&driftAt, "drift", "", "move the fraud patterns and prices from this date on (YYYY-MM-DD; docs/simulate.md)")
+	fl.IntVar(&cfg.Drift.Flows, "drift-flows", cfg.Drift.Flows, "with --drift: under-declared flows that start at the date (those before stop)")
+	fl.Float64Var(&cfg.Drift.Offenders, "drift-offenders", cfg.Drift.Offenders, "with --drift: share of repeat offenders that stop, replaced by as many new ones")
+	fl.Float64Var(&cfg.Drift.PriceShift, "drift-prices", cfg.Drift.PriceShift, "with --drift: log-sd of each HS6 code's price level shift")
 	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
 	rootCmd.AddCommand(cmd)
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// of decl.Timestamps (see timestamps.go for the behaviour). They come from
 	// their own random stream: every other column is the same without them.
 	Timestamps bool
+	// Drift moves the fraud patterns and prices at a date (drift.go); its
+	// zero value moves nothing.
+	Drift Drift
 }
 
 // DefaultConfig returns the documented defaults: one million rows of 2024,
@@ -98,6 +101,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("under-declared flows = %d: give 0 or more", c.UnderdeclaredFlows)
 	case c.BatchSize < 1 || c.BatchSize > maxBatch:
 		return fmt.Errorf("batch size = %d: give between 1 and %d", c.BatchSize, maxBatch)
+	}
+	if err := c.Drift.validate(c); err != nil {
+		return err
 	}
 	if _, ok := lookupCountry(c.Reporter); !ok {
 		return fmt.Errorf("reporter %q is not a known country; use one of %s", c.Reporter, strings.Join(Reporters(), ", "))

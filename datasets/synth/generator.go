@@ -81,6 +81,7 @@ type Generator struct {
 	hubs    []int
 	prefIdx []int
 	expRate float64
+	drift   *drifted // nil without Config.Drift
 
 	schema *arrow.Schema
 	rb     *array.RecordBuilder
@@ -165,6 +166,11 @@ func New(cfg Config) (*Generator, error) {
 	}
 	if g.expRate, err = g.pop.calibrate(cfg.FraudRate, g.planted, g.cat, g.ctab); err != nil {
 		return nil, err
+	}
+	if cfg.Drift.On() {
+		if g.drift, err = g.newDrifted(cfg.Drift, share, traders); err != nil {
+			return nil, err
+		}
 	}
 	g.buildDays()
 	g.flows = newFlowTable(cfg.NumHS*g.numOrig, g.numYears)
@@ -296,6 +302,11 @@ func (g *Generator) row() {
 	}
 
 	uv := math.Exp(c.mu[h] + g.priceFx[o] + c.sigma[h]*r.NormFloat64())
+	declP, plantedNow := p.declP, g.planted
+	if g.drift != nil && g.date32 >= g.drift.day {
+		uv *= g.drift.price[h]
+		declP, plantedNow = g.drift.declP, g.drift.planted
+	}
 	value := math.Exp(c.lnValue[h] + rowValueSD*r.NormFloat64())
 	net := max(0.1, round1(value/uv))
 	fob := max(0.01, round2(net*uv))
@@ -322,8 +333,8 @@ func (g *Generator) row() {
 	dh, do, ddep := h, o, dep
 	dfob, dcif, dRatePct := fob, cif, ratePct
 	u := f.Float64()
-	pf := p.declP[slot]
-	planted := g.planted[pair]
+	pf := declP[slot]
+	planted := plantedNow[pair]
 	if planted {
 		pf = max(pf, plantedShare)
 	}
@@ -450,7 +461,7 @@ func (g *Generator) misclassTarget(f *rand.Rand, h, o int) int {
 	for j := range alts {
 		a := int(alts[(k+j)%len(alts)])
 		// Rows moved into a planted flow would blur what its truth records.
-		if !g.planted[a*g.numOrig+o] {
+		if !g.plantedAny(a*g.numOrig + o) {
 			return a
 		}
 	}

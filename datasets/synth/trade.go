@@ -207,7 +207,7 @@ func (g *Generator) Truth(w io.Writer) error {
 		return err
 	}
 	for _, pair := range g.sortedPairs() {
-		if !g.planted[pair] {
+		if !g.plantedAny(pair) {
 			continue
 		}
 		h, o := pair/g.numOrig, pair%g.numOrig
@@ -240,8 +240,8 @@ type PlantedFlow struct {
 // known before any row is generated.
 func (g *Generator) PlantedFlows() []PlantedFlow {
 	var out []PlantedFlow
-	for pair, p := range g.planted {
-		if p {
+	for pair := range g.planted {
+		if g.plantedAny(pair) {
 			h, o := pair/g.numOrig, pair%g.numOrig
 			out = append(out, PlantedFlow{g.ctab[o].iso, g.cat.hs6Str[h], g.cat.ratePct[h]})
 		}

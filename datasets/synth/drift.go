@@ -1,0 +1,142 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Drift moves the fraud patterns at one date, so that a model trained on
+// the rows before it has something new to discover after it (the concept
+// drift of Mai et al., "Customs fraud detection in the presence of concept
+// drift", ICDM workshops 2021). From At on:
+//
+//   - the Config.UnderdeclaredFlows planted flows stop being under-declared
+//     and Flows other partner-by-HS6 flows start (chosen as the first ones
+//     are, among the flows not planted before);
+//   - a share Offenders of the repeat-offender importers stop (their fraud
+//     probability falls by the ratio of the clean to the offender
+//     propensity, 0.2/8) and as many clean importers, drawn by activity,
+//     start (theirs rises by 8/0.2, capped at 0.9); a starter keeps its
+//     preferred fraud type;
+//   - the price level of every HS6 code moves by a factor
+//     exp(Normal(0, PriceShift)), for the true and the declared values
+//     alike.
+//
+// The fraud rate is calibrated on the patterns before At only: after it the
+// rate moves by what the swapped importers and flows weigh. The drift draws
+// from its own random stream (seed, 7): rows, fraud and labels before At are
+// those without drift, except that a misclassification never declares a code
+// whose flow is under-declared before or after At (so the truth file stays
+// exact) and may pick another code than it would without drift. The same
+// Config gives the same rows.
+type Drift struct {
+	// At is the first day of the new patterns; the zero time means no drift.
+	At time.Time
+	// Flows is the number of under-declared flows that start at At.
+	Flows int
+	// Offenders is the share of repeat-offender importers replaced at At.
+	Offenders float64
+	// PriceShift is the log-sd of the per-code price level shift at At.
+	PriceShift float64
+}
+
+// DefaultDrift returns the documented drift settings, without a date: the
+// same number of new flows as DefaultConfig plants, half of the offenders
+// replaced, prices moved by a log-sd of 0.15.
+func DefaultDrift() Drift {
+	return Drift{Flows: DefaultConfig().UnderdeclaredFlows, Offenders: 0.5, PriceShift: 0.15}
+}
+
+// On reports whether d moves anything.
+func (d Drift) On() bool { return !d.At.IsZero() }
+
+func (d Drift) validate(c Config) error {
+	if !d.On() {
+		return nil
+	}
+	switch {
+	case day(d.At) <= day(c.Start) || day(d.At) > day(c.End):
+		return fmt.Errorf("drift date %s: give a day after the first (%s) and no later than the last (%s)",
+			d.At.Format(time.DateOnly), c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly))
+	case d.Flows < 0:
+		return fmt.Errorf("drift flows = %d: give 0 or more", d.Flows)
+	case !(d.Offenders >= 0 && d.Offenders <= 1):
+		return fmt.Errorf("drift offenders = %v: give a share in [0, 1]", d.Offenders)
+	case !(d.PriceShift >= 0 && d.PriceShift <= 2):
+		return fmt.Errorf("drift price shift = %v: give a log-sd in [0, 2], for example 0.15", d.PriceShift)
+	}
+	return nil
+}
+
+// drifted is what the generator uses from the drift date on.
+type drifted struct {
+	day     int32     // days since 1970 of Drift.At
+	planted []bool    // the under-declared flows after the date
+	declP   []float64 // the fraud probability of each importer-by-broker slot after the date
+	price   []float64 // the price factor of each HS6 code after the date
+}
+
+// newDrifted builds the patterns after d.At for a generator whose
+// population, planted flows and calibration are set.
+func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drifted, error) {
+	r := rand.New(rand.NewPCG(g.cfg.Seed, 7))
+	out := &drifted{day: int32(day(d.At))}
+
+	rest := append([]float64(nil), share...)
+	for pair, p := range g.planted {
+		if p {
+			rest[pair] = 0
+		}
+	}
+	var err error
+	if out.planted, err = choosePlanted(d.Flows, g.cfg.FraudRate, rest, traders, g.cat, g.ctab); err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+
+	p := g.pop
+	out.declP = append([]float64(nil), p.declP...)
+	var offenders, clean []int
+	for i, c := range p.impClass {
+		switch c {
+		case classOffender:
+			offenders = append(offenders, i)
+		case classClean:
+			clean = append(clean, i)
+		}
+	}
+	n := int(math.Round(d.Offenders * float64(len(offenders))))
+	r.Shuffle(len(offenders), func(a, b int) { offenders[a], offenders[b] = offenders[b], offenders[a] })
+	const ratio = offenderPropensity / cleanPropensity
+	for _, i := range offenders[:n] {
+		for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
+			out.declP[s] = p.declP[s] / ratio
+		}
+	}
+	// Starters are drawn by activity, so that they weigh as offenders do.
+	w := make([]float64, len(clean))
+	for k, i := range clean {
+		w[k] = p.impWeight[i]
+	}
+	for range min(n, len(clean)) {
+		k := newAlias(w).sample(r)
+		i := clean[k]
+		w[k] = 0
+		for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
+			out.declP[s] = min(maxFraudProb, p.declP[s]*ratio)
+		}
+	}
+
+	out.price = make([]float64, len(g.cat.mu))
+	for h := range out.price {
+		out.price[h] = math.Exp(d.PriceShift * r.NormFloat64())
+	}
+	return out, nil
+}
+
+// plantedAny reports whether pair is under-declared before or after the
+// drift date: no misclassification moves rows into or out of such a flow.
+func (g *Generator) plantedAny(pair int) bool {
+	return g.planted[pair] || (g.drift != nil && g.drift.planted[pair])
+}

@@ -16,16 +16,16 @@ import (
 //     and Flows other partner-by-HS6 flows start (chosen as the first ones
 //     are, among the flows not planted before);
 //   - a share Offenders of the repeat-offender importers stop (their fraud
-//     probability falls by the ratio of the clean to the offender
-//     propensity, 0.2/8) and as many clean importers, drawn by activity,
-//     start (theirs rises by 8/0.2, capped at 0.9); a starter keeps its
-//     preferred fraud type;
+//     propensity falls by the ratio of the clean to the offender
+//     propensity, 0.2/8) and as many clean importers start (theirs rises by
+//     8/0.2), both drawn by activity without replacement; a starter keeps
+//     its preferred fraud type;
 //   - the price level of every HS6 code moves by a factor
 //     exp(Normal(0, PriceShift)), for the true and the declared values
 //     alike.
 //
-// The fraud rate is calibrated on the patterns before At only: after it the
-// rate moves by what the swapped importers and flows weigh. The drift draws
+// The patterns after At are calibrated again, as the first ones are, so
+// that the expected fraud rate stays Config.FraudRate. The drift draws
 // from its own random stream (seed, 7): rows, fraud and labels before At are
 // those without drift, except that a misclassification never declares a code
 // whose flow is under-declared before or after At (so the truth file stays
@@ -95,10 +95,13 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 
-	p := g.pop
-	out.declP = append([]float64(nil), p.declP...)
+	// The swap works on the propensities; a second calibration on them and
+	// on the new flows keeps the fraud rate at Config.FraudRate.
+	q := *g.pop
+	q.declA = append([]float64(nil), g.pop.declA...)
+	q.declP = make([]float64, len(q.declA))
 	var offenders, clean []int
-	for i, c := range p.impClass {
+	for i, c := range q.impClass {
 		switch c {
 		case classOffender:
 			offenders = append(offenders, i)
@@ -107,26 +110,23 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		}
 	}
 	n := int(math.Round(d.Offenders * float64(len(offenders))))
-	r.Shuffle(len(offenders), func(a, b int) { offenders[a], offenders[b] = offenders[b], offenders[a] })
 	const ratio = offenderPropensity / cleanPropensity
-	for _, i := range offenders[:n] {
-		for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
-			out.declP[s] = p.declP[s] / ratio
+	// Stoppers and starters are both drawn by activity, so that the ones
+	// weigh about what the others do.
+	for _, i := range drawByWeight(r, offenders, q.impWeight, n) {
+		for s := q.declStart[i]; s < q.declStart[i+1]; s++ {
+			q.declA[s] /= ratio
 		}
 	}
-	// Starters are drawn by activity, so that they weigh as offenders do.
-	w := make([]float64, len(clean))
-	for k, i := range clean {
-		w[k] = p.impWeight[i]
-	}
-	for range min(n, len(clean)) {
-		k := newAlias(w).sample(r)
-		i := clean[k]
-		w[k] = 0
-		for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
-			out.declP[s] = min(maxFraudProb, p.declP[s]*ratio)
+	for _, i := range drawByWeight(r, clean, q.impWeight, n) {
+		for s := q.declStart[i]; s < q.declStart[i+1]; s++ {
+			q.declA[s] *= ratio
 		}
 	}
+	if _, err := q.calibrate(g.cfg.FraudRate, out.planted, g.cat, g.ctab); err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	out.declP = q.declP
 
 	out.price = make([]float64, len(g.cat.mu))
 	for h := range out.price {
@@ -139,4 +139,20 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 // drift date: no misclassification moves rows into or out of such a flow.
 func (g *Generator) plantedAny(pair int) bool {
 	return g.planted[pair] || (g.drift != nil && g.drift.planted[pair])
+}
+
+// drawByWeight draws n of items without replacement, each with probability
+// proportional to its weight w[item].
+func drawByWeight(r *rand.Rand, items []int, w []float64, n int) []int {
+	ws := make([]float64, len(items))
+	for k, i := range items {
+		ws[k] = w[i]
+	}
+	var out []int
+	for range min(n, len(items)) {
+		k := newAlias(ws).sample(r)
+		out = append(out, items[k])
+		ws[k] = 0
+	}
+	return out
 }

@@ -1,0 +1,564 @@
+package simulate
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/decl"
+	"risklane/models"
+)
+
+// The strategy parts (docs/simulate.md names the paper of each).
+const (
+	Random     = "random"     // uniform draw
+	Risky      = "risky"      // smoothed fraud rates of HS6, origin and importer from the labels revealed
+	Diversity  = "diversity"  // bATE-like: k-means++ seeding over leaf embeddings weighted by uncertainty and revenue
+	Gatekeeper = "gatekeeper" // diversity among the rows the model ranks highest (gATE-like)
+	APT        = "apt"        // model + diversity, exploration share driven by the model's precision
+	ADAPT      = "adapt"      // model + diversity, exploration share driven by the drift of leaf embeddings
+)
+
+// part is one component of a strategy: a name, the model kind it exploits
+// ("" for none) and its weight in the budget.
+type part struct {
+	name    string
+	kind    string
+	weight  float64
+	explore bool
+}
+
+// strategy is a parsed spec.
+type strategy struct {
+	name  string
+	parts []part
+}
+
+// ParseStrategy reads a spec: one part or several joined by "+", each a
+// name with an optional ":weight" (the weights share the budget, in the
+// order given, and must sum to 1): "gbdt", "gbdt:0.9+random:0.1",
+// "gbdt:0.8+diversity:0.2", "apt", "adapt". A name that is none of the
+// parts above is a model kind, exploited: its top scores are inspected.
+func ParseStrategy(spec string) (*strategy, error) {
+	s := &strategy{name: spec}
+	total := 0.0
+	for _, f := range strings.Split(spec, "+") {
+		name, w, hasW := strings.Cut(strings.TrimSpace(f), ":")
+		p := part{name: name, weight: 1}
+		if name == "" {
+			return nil, fmt.Errorf("strategy %q: an empty part", spec)
+		}
+		if hasW {
+			v, err := strconv.ParseFloat(w, 64)
+			if err != nil || !(v > 0 && v <= 1) {
+				return nil, fmt.Errorf("strategy %q: weight %q of %s: give a share in (0, 1]", spec, w, name)
+			}
+			p.weight = v
+		} else if strings.Contains(spec, "+") {
+			return nil, fmt.Errorf("strategy %q: give every part of a hybrid a weight (%s:0.1)", spec, name)
+		}
+		switch name {
+		case Random, Diversity, Gatekeeper:
+			p.explore = true
+		case Risky:
+		case APT, ADAPT:
+			if strings.Contains(spec, "+") {
+				return nil, fmt.Errorf("strategy %q: %s sets its own exploration share; give it alone", spec, name)
+			}
+		default:
+			p.kind = name
+		}
+		total += p.weight
+		s.parts = append(s.parts, p)
+	}
+	if math.Abs(total-1) > 1e-9 {
+		return nil, fmt.Errorf("strategy %q: the weights sum to %g, not 1", spec, total)
+	}
+	return s, nil
+}
+
+// modelKind returns the kind of model the strategy trains ("" for none):
+// the kind it exploits, or def for the parts that need a model's scores
+// and leaves.
+func (s *strategy) modelKind(def string) string {
+	for _, p := range s.parts {
+		if p.kind != "" {
+			return p.kind
+		}
+	}
+	for _, p := range s.parts {
+		switch p.name {
+		case Diversity, Gatekeeper, APT, ADAPT:
+			return def
+		}
+	}
+	return ""
+}
+
+func (s *strategy) has(names ...string) bool {
+	for _, p := range s.parts {
+		if slices.Contains(names, p.name) {
+			return true
+		}
+	}
+	return false
+}
+
+// period is what the strategy knows of the period it picks in.
+type period struct {
+	n       int
+	score   []float64 // the model's P(illicit); nil without a model
+	expRev  []float64
+	leaves  []int32 // row-major, trees per row; nil unless needed
+	trees   int
+	risky   []float64
+	rng     *rand.Rand
+	taken   []bool
+	explore float64 // the share of the exploring part (apt, adapt)
+}
+
+// replay runs strategy s (the si-th) over the periods.
+func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
+	revealed := make([][]bool, len(d.slots))
+	for i, sl := range d.slots {
+		revealed[i] = make([]bool, sl.n)
+		if i == 0 {
+			for r, l := range sl.labels {
+				revealed[0][r] = l >= 0
+			}
+		}
+	}
+	kindName := s.modelKind(cfg.Kind.Name)
+	kind := cfg.Kind
+	if kindName != "" && kindName != cfg.Kind.Name {
+		kind = cfg.Kinds[kindName]
+	}
+	needLeaves := s.has(Diversity, Gatekeeper, APT, ADAPT)
+	var m models.Model
+	explore := 0.1 // apt's and adapt's share
+	var exploitPrec []float64
+	var rows []Row
+	for p := 1; p <= cfg.Periods; p++ {
+		sl := d.slots[p]
+		row := Row{Strategy: s.name, Period: p, From: sl.from, To: sl.from.AddDate(0, 0, cfg.PeriodDays-1),
+			Rows: sl.n, Budget: cfg.Budget.At(p-1, cfg.Periods), AUC: math.NaN()}
+		pd := &period{n: sl.n, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(si)<<32|uint64(p))), taken: make([]bool, sl.n)}
+		if kindName != "" {
+			if m == nil || (p-1)%cfg.RetrainEvery == 0 {
+				train, err := d.masked(p, revealed)
+				if err != nil {
+					return nil, err
+				}
+				tc := cfg.Train
+				tc.Seed = cfg.Seed
+				tr, err := kind.Train(train, nil, tc)
+				releaseAll(train)
+				if err != nil {
+					return nil, fmt.Errorf("period %d: training: %w", p, err)
+				}
+				m, row.Retrained = tr, true
+			}
+			var err error
+			if pd.score, pd.expRev, err = models.ScoreAll(m, sl.batches); err != nil {
+				return nil, fmt.Errorf("period %d: scoring: %w", p, err)
+			}
+			if needLeaves {
+				if pd.leaves, pd.trees, err = leavesOf(m, sl.batches); err != nil {
+					return nil, fmt.Errorf("period %d: %w", p, err)
+				}
+			}
+			row.AUC = auc(pd.score, sl.labels)
+		}
+		if s.has(Risky) {
+			var err error
+			if pd.risky, err = riskyScores(d, p, revealed); err != nil {
+				return nil, fmt.Errorf("period %d: %w", p, err)
+			}
+			if kindName == "" {
+				row.AUC = auc(pd.risky, sl.labels)
+			}
+		}
+		if s.has(ADAPT) {
+			prev, trees, err := leavesOf(m, d.slots[p-1].batches)
+			if err != nil {
+				return nil, fmt.Errorf("period %d: %w", p, err)
+			}
+			explore = min(maxExplore, max(minExplore, leafDrift(prev, pd.leaves, trees)))
+		}
+		pd.explore = explore
+
+		k := max(1, int(math.Round(row.Budget*float64(sl.n))))
+		picks, explored := s.pick(pd, k)
+		var exploitHits, exploitN int
+		for i, r := range picks {
+			revealed[p][r] = true
+			row.Inspected++
+			if sl.labels[r] == 1 {
+				row.Frauds++
+				if !explored[i] {
+					exploitHits++
+				}
+			}
+			if !explored[i] {
+				exploitN++
+			}
+			row.Revenue += sl.revenue[r]
+			if explored[i] {
+				row.Exploration++
+			}
+		}
+		row.Exploration /= float64(max(1, row.Inspected))
+		frauds, money := 0, 0.0
+		for r, l := range sl.labels {
+			if l == 1 {
+				frauds++
+			}
+			money += sl.revenue[r]
+		}
+		row.Precision = float64(row.Frauds) / float64(max(1, row.Inspected))
+		row.FraudRecall = ratio(float64(row.Frauds), float64(frauds))
+		row.RevenueRecall = ratio(row.Revenue, money)
+		if s.has(APT) && exploitN > 0 {
+			explore = aptShare(explore, float64(exploitHits)/float64(exploitN), &exploitPrec)
+		}
+		rows = append(rows, row)
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "%s period %d (%s): inspected %d, frauds %d, precision %.3f, revenue recall %.3f, AUC %.3f\n",
+				s.name, p, sl.from.Format("2006-01-02"), row.Inspected, row.Frauds, row.Precision, row.RevenueRecall, row.AUC)
+		}
+	}
+	return rows, nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// Bounds and steps of the adaptive exploration share (apt, adapt).
+const (
+	minExplore = 0.02
+	maxExplore = 0.4
+	aptUp      = 0.05 // share added when the model's precision falls
+	aptDown    = 0.02 // share removed otherwise
+	aptWindow  = 4    // periods of the precision's running mean
+	aptFall    = 0.9  // a fall is a precision below this times the mean
+)
+
+// aptShare is the performance-driven rule: explore more when the
+// exploiting part's precision falls below 0.9 of its mean over the last
+// periods (the model is losing track), less otherwise.
+func aptShare(share, prec float64, hist *[]float64) float64 {
+	h := *hist
+	if len(h) > 0 {
+		mean := 0.0
+		for _, v := range h {
+			mean += v
+		}
+		mean /= float64(len(h))
+		if prec < aptFall*mean {
+			share += aptUp
+		} else {
+			share -= aptDown
+		}
+	}
+	h = append(h, prec)
+	if len(h) > aptWindow {
+		h = h[1:]
+	}
+	*hist = h
+	return min(maxExplore, max(minExplore, share))
+}
+
+// leafDrift is the drift score of ADAPT: the total variation distance
+// between the leaf distributions of two sets of rows, averaged over the
+// trees (0: the same; 1: disjoint leaves).
+func leafDrift(a, b []int32, trees int) float64 {
+	if trees == 0 || len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	na, nb := len(a)/trees, len(b)/trees
+	total := 0.0
+	ca, cb := map[int32]float64{}, map[int32]float64{}
+	for t := range trees {
+		clear(ca)
+		clear(cb)
+		for i := range na {
+			ca[a[i*trees+t]]++
+		}
+		for i := range nb {
+			cb[b[i*trees+t]]++
+		}
+		tv := 0.0
+		for l, x := range ca {
+			tv += math.Abs(x/float64(na) - cb[l]/float64(nb))
+		}
+		for l, y := range cb {
+			if _, ok := ca[l]; !ok {
+				tv += y / float64(nb)
+			}
+		}
+		total += tv / 2
+	}
+	return total / float64(trees)
+}
+
+// leavesOf computes the leaf index of every row of batches in every tree.
+func leavesOf(m models.Model, batches []arrow.RecordBatch) ([]int32, int, error) {
+	li, ok := m.(models.LeafIndexer)
+	if !ok {
+		return nil, 0, fmt.Errorf("the %s model gives no leaf indices, which diversity exploration needs", m.Kind())
+	}
+	t := li.NumTrees()
+	f := len(m.FeatureNames())
+	var out, buf []int32
+	var feats []float64
+	for _, b := range batches {
+		n := int(b.NumRows())
+		feats = slices.Grow(feats[:0], n*f)[:n*f]
+		if err := m.Features(b, feats); err != nil {
+			return nil, 0, err
+		}
+		buf = slices.Grow(buf[:0], n*t)[:n*t]
+		if err := li.Leaves(feats, n, buf); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, buf...)
+	}
+	return out, t, nil
+}
+
+// pick chooses k rows: each part its share of k in the order given, from
+// the rows not yet taken. explored[i] says whether picks[i] came from an
+// exploring part.
+func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
+	add := func(rows []int, explore bool) {
+		for _, r := range rows {
+			pd.taken[r] = true
+			picks = append(picks, r)
+			explored = append(explored, explore)
+		}
+	}
+	cum, done := 0.0, 0
+	for _, p := range s.parts {
+		cum += p.weight
+		kp := int(math.Round(cum*float64(k))) - done
+		done += kp
+		switch p.name {
+		case Random:
+			add(randomPick(pd, kp), true)
+		case Risky:
+			add(topPick(pd, pd.risky, kp), false)
+		case Diversity:
+			add(diversityPick(pd, kp, false), true)
+		case Gatekeeper:
+			add(diversityPick(pd, kp, true), true)
+		case APT, ADAPT:
+			ke := int(math.Round(pd.explore * float64(kp)))
+			add(topPick(pd, pd.score, kp-ke), false)
+			add(diversityPick(pd, ke, false), true)
+		default:
+			add(topPick(pd, pd.score, kp), false)
+		}
+	}
+	return picks, explored
+}
+
+// free lists the rows not taken.
+func (pd *period) free() []int {
+	var out []int
+	for i, t := range pd.taken {
+		if !t {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func randomPick(pd *period, k int) []int {
+	c := pd.free()
+	k = min(k, len(c))
+	for i := range k {
+		j := i + pd.rng.IntN(len(c)-i)
+		c[i], c[j] = c[j], c[i]
+	}
+	return c[:k]
+}
+
+// topPick takes the k free rows of highest score, ties by row order.
+func topPick(pd *period, score []float64, k int) []int {
+	c := pd.free()
+	slices.SortStableFunc(c, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
+	return c[:min(k, len(c))]
+}
+
+// Parameters of the diversity exploration.
+const (
+	diversityPool   = 5000 // candidates drawn at random when there are more
+	gatekeeperShare = 4    // the gatekeeper's candidates: this many times k of the best-ranked free rows
+	uncertaintyBase = 0.05 // weight of a row the model is sure of
+)
+
+// diversityPick is the bATE-like exploration (docs/simulate.md): k-means++
+// seeding over the rows' leaf-index embeddings (the distance of two rows is
+// the share of trees in which they fall in different leaves), each row's
+// draw weighted by the model's uncertainty, 4p(1-p) + 0.05, times
+// 1 + log1p(expected revenue). The gatekeeper variant seeds only among the
+// 4k free rows the model ranks highest.
+func diversityPick(pd *period, k int, gate bool) []int {
+	c := pd.free()
+	if gate {
+		slices.SortStableFunc(c, func(a, b int) int { return cmp.Compare(pd.score[b], pd.score[a]) })
+		c = c[:min(len(c), gatekeeperShare*k)]
+	} else if len(c) > diversityPool {
+		for i := range diversityPool {
+			j := i + pd.rng.IntN(len(c)-i)
+			c[i], c[j] = c[j], c[i]
+		}
+		c = c[:diversityPool]
+		slices.Sort(c)
+	}
+	k = min(k, len(c))
+	if k == 0 {
+		return nil
+	}
+	w := make([]float64, len(c))
+	for i, r := range c {
+		p := pd.score[r]
+		w[i] = (uncertaintyBase + 4*p*(1-p)) * (1 + math.Log1p(max(0, pd.expRev[r])))
+	}
+	d2 := make([]float64, len(c))
+	for i := range d2 {
+		d2[i] = 1
+	}
+	chosen := make([]bool, len(c))
+	out := make([]int, 0, k)
+	T := pd.trees
+	for len(out) < k {
+		total := 0.0
+		for i := range c {
+			if !chosen[i] {
+				total += w[i] * d2[i]
+			}
+		}
+		var at int
+		if total > 0 {
+			u := pd.rng.Float64() * total
+			at = -1
+			for i := range c {
+				if chosen[i] {
+					continue
+				}
+				at = i
+				if u -= w[i] * d2[i]; u < 0 {
+					break
+				}
+			}
+		} else { // every free candidate shares a centre's leaves: any will do
+			at = slices.Index(chosen, false)
+		}
+		chosen[at] = true
+		out = append(out, c[at])
+		ca := pd.leaves[c[at]*T : (c[at]+1)*T]
+		for i, r := range c {
+			if chosen[i] || d2[i] == 0 {
+				continue
+			}
+			lr := pd.leaves[r*T : (r+1)*T]
+			diff := 0
+			for t := range T {
+				if lr[t] != ca[t] {
+					diff++
+				}
+			}
+			dist := float64(diff) / float64(T)
+			d2[i] = min(d2[i], dist*dist)
+		}
+	}
+	return out
+}
+
+// Smoothing of the risky strategy's fraud rates: a level seen n times with
+// f frauds has the rate (f + riskyPrior*base) / (n + riskyPrior).
+const riskyPrior = 10
+
+// riskyScores scores period p's rows by the fraud rates of their HS6 code,
+// origin and importer among the labels revealed before it:
+// 1 - (1-r_hs)(1-r_origin)(1-r_importer), each rate smoothed toward the
+// overall rate (the "risk profile" selection of customs administrations).
+func riskyScores(d *data, p int, revealed [][]bool) ([]float64, error) {
+	cols := []string{decl.HSCode, decl.OriginCountry, decl.ImporterID}
+	counts := make([]map[string][2]float64, len(cols))
+	for c := range counts {
+		counts[c] = map[string][2]float64{}
+	}
+	key := func(c int, s string) string {
+		if cols[c] == decl.HSCode && len(s) > 6 {
+			return s[:6]
+		}
+		return s
+	}
+	var all [2]float64
+	for s := range p {
+		off := 0
+		for _, b := range d.slots[s].batches {
+			texts := make([]decl.Text, len(cols))
+			for c, name := range cols {
+				t, _, err := decl.Strings(b, name)
+				if err != nil {
+					return nil, err
+				}
+				texts[c] = t
+			}
+			for i := range int(b.NumRows()) {
+				r := off + i
+				if !revealed[s][r] {
+					continue
+				}
+				f := float64(d.slots[s].labels[r])
+				all[0]++
+				all[1] += f
+				for c, t := range texts {
+					if v, ok := t.Value(i); ok {
+						x := counts[c][key(c, v)]
+						counts[c][key(c, v)] = [2]float64{x[0] + 1, x[1] + f}
+					}
+				}
+			}
+			off += int(b.NumRows())
+		}
+	}
+	base := all[1] / max(1, all[0])
+	var out []float64
+	for _, b := range d.slots[p].batches {
+		texts := make([]decl.Text, len(cols))
+		for c, name := range cols {
+			t, _, err := decl.Strings(b, name)
+			if err != nil {
+				return nil, err
+			}
+			texts[c] = t
+		}
+		for i := range int(b.NumRows()) {
+			clean := 1.0
+			for c, t := range texts {
+				r := base
+				if v, ok := t.Value(i); ok {
+					x := counts[c][key(c, v)]
+					r = (x[1] + riskyPrior*base) / (x[0] + riskyPrior)
+				}
+				clean *= 1 - r
+			}
+			out = append(out, 1-clean)
+		}
+	}
+	return out, nil
+}

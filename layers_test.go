@@ -112,7 +112,7 @@ func TestLayers(t *testing.T) {
 func TestLayerTable(t *testing.T) {
 	for path, want := range map[string]int{
 		"decl": 0, "sink": 0, "stats": 0, "ingest/profile": 1, "datasets/synth": 2,
-		"features/mirror": 3, "features/groups": 3, "models/gbdt": 4, "pipeline/score": 5,
+		"features/mirror": 3, "features/groups": 3, "models/gbdt": 4, "pipeline/score": 5, "pipeline/simulate": 5,
 		"cmd/risklane": 6, "choropleth": 5, "prices": 1, "declx": -1, "pipelines": -1,
 	} {
 		if got := floorOf(path); got != want {

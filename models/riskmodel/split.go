@@ -56,4 +56,3 @@ func SplitByDate(batches []arrow.RecordBatch, from time.Time) (before, after []a
 	}
 	return before, after, nil
 }
-

@@ -13,6 +13,7 @@ import (
 
 	"risklane/decl"
 	"risklane/models"
+	"risklane/models/iforest"
 )
 
 // The strategy parts (docs/simulate.md names the paper of each).
@@ -23,6 +24,7 @@ const (
 	Gatekeeper = "gatekeeper" // diversity among the rows the model ranks highest (gATE-like)
 	APT        = "apt"        // model + diversity, exploration share driven by the model's precision
 	ADAPT      = "adapt"      // model + diversity, exploration share driven by the drift of leaf embeddings
+	IForest    = "iforest"    // isolation forest anomaly score over the model's features, fitted on the period's rows
 )
 
 // part is one component of a strategy: a name, the model kind it exploits
@@ -64,7 +66,7 @@ func ParseStrategy(spec string) (*strategy, error) {
 			return nil, fmt.Errorf("strategy %q: give every part of a hybrid a weight (%s:0.1)", spec, name)
 		}
 		switch name {
-		case Random, Diversity, Gatekeeper:
+		case Random, Diversity, Gatekeeper, IForest:
 			p.explore = true
 		case Risky:
 		case APT, ADAPT:
@@ -94,7 +96,7 @@ func (s *strategy) modelKind(def string) string {
 	}
 	for _, p := range s.parts {
 		switch p.name {
-		case Diversity, Gatekeeper, APT, ADAPT:
+		case Diversity, Gatekeeper, APT, ADAPT, IForest:
 			return def
 		}
 	}
@@ -118,6 +120,7 @@ type period struct {
 	leaves  []int32 // row-major, trees per row; nil unless needed
 	trees   int
 	risky   []float64
+	anomaly []float64 // isolation forest score; nil unless needed
 	rng     *rand.Rand
 	taken   []bool
 	explore float64 // the share of the exploring part (apt, adapt)
@@ -174,6 +177,19 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 				}
 			}
 			row.AUC = auc(pd.score, sl.labels)
+			if s.has(IForest) {
+				feats, f, err := featuresOf(m, sl.batches)
+				if err != nil {
+					return nil, fmt.Errorf("period %d: %w", p, err)
+				}
+				ic := iforest.DefaultConfig()
+				ic.Seed = cfg.Seed ^ uint64(p)
+				pd.anomaly = make([]float64, sl.n)
+				iforest.Fit(feats, sl.n, f, ic).Score(feats, sl.n, pd.anomaly)
+				if s.parts[0].name == IForest && len(s.parts) == 1 {
+					row.AUC = auc(pd.anomaly, sl.labels)
+				}
+			}
 		}
 		if s.has(Risky) {
 			var err error
@@ -311,27 +327,37 @@ func leafDrift(a, b []int32, trees int) float64 {
 	return total / float64(trees)
 }
 
+// featuresOf computes the model's features of every row of batches,
+// row-major, and their number.
+func featuresOf(m models.Model, batches []arrow.RecordBatch) ([]float64, int, error) {
+	f := len(m.FeatureNames())
+	var out []float64
+	for _, b := range batches {
+		n := int(b.NumRows())
+		at := len(out)
+		out = slices.Grow(out, n*f)[:at+n*f]
+		if err := m.Features(b, out[at:]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, f, nil
+}
+
 // leavesOf computes the leaf index of every row of batches in every tree.
 func leavesOf(m models.Model, batches []arrow.RecordBatch) ([]int32, int, error) {
 	li, ok := m.(models.LeafIndexer)
 	if !ok {
 		return nil, 0, fmt.Errorf("the %s model gives no leaf indices, which diversity exploration needs", m.Kind())
 	}
+	feats, _, err := featuresOf(m, batches)
+	if err != nil {
+		return nil, 0, err
+	}
 	t := li.NumTrees()
-	f := len(m.FeatureNames())
-	var out, buf []int32
-	var feats []float64
-	for _, b := range batches {
-		n := int(b.NumRows())
-		feats = slices.Grow(feats[:0], n*f)[:n*f]
-		if err := m.Features(b, feats); err != nil {
-			return nil, 0, err
-		}
-		buf = slices.Grow(buf[:0], n*t)[:n*t]
-		if err := li.Leaves(feats, n, buf); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, buf...)
+	n := len(feats) / max(1, len(m.FeatureNames()))
+	out := make([]int32, n*t)
+	if err := li.Leaves(feats, n, out); err != nil {
+		return nil, 0, err
 	}
 	return out, t, nil
 }
@@ -357,6 +383,8 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 			add(randomPick(pd, kp), true)
 		case Risky:
 			add(topPick(pd, pd.risky, kp), false)
+		case IForest:
+			add(topPick(pd, pd.anomaly, kp), true)
 		case Diversity:
 			add(diversityPick(pd, kp, false), true)
 		case Gatekeeper:

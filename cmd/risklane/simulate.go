@@ -144,6 +144,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.IntVar(&cfg.PeriodDays, "period-days", 7, "length of a period in days")
 	fl.IntVar(&cfg.Periods, "periods", 52, "number of periods")
 	fl.IntVar(&cfg.InitialDays, "initial-days", 56, "days of labelled history before --start that every strategy starts from")
+	fl.Float64Var(&cfg.InitialLabels, "initial-labels", 1, "share of the initial window's labels the strategies get (the rest are hidden)")
 	fl.Float64Var(&cfg.Budget.Start, "budget", 0.1, "share of a period's declarations inspected")
 	fl.Float64Var(&budgetEnd, "budget-end", 0, "share inspected in the last period, linear from --budget (default: --budget, constant)")
 	fl.IntVar(&cfg.RetrainEvery, "retrain-every", 1, "retrain the models every so many periods")

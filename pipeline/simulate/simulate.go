@@ -45,6 +45,10 @@ type Config struct {
 	// InitialDays is the history before Start whose labels the data gives
 	// (the inspections of the past) and every strategy starts from.
 	InitialDays int
+	// InitialLabels is the share of the initial window's labelled rows
+	// whose labels the strategies get (drawn once, the same for every
+	// strategy); 0 is read as 1, all of them.
+	InitialLabels float64
 	// Budget is the inspected share of each period.
 	Budget Budget
 	// RetrainEvery retrains a strategy's model every so many periods.
@@ -157,6 +161,8 @@ func (c Config) check() error {
 		return fmt.Errorf("simulate: an initial window of %d days: give at least one day of labelled history", c.InitialDays)
 	case !(c.Budget.Start > 0 && c.Budget.Start <= 1 && c.Budget.End > 0 && c.Budget.End <= 1):
 		return fmt.Errorf("simulate: budget %g to %g: give shares in (0, 1]", c.Budget.Start, c.Budget.End)
+	case !(c.InitialLabels >= 0 && c.InitialLabels <= 1):
+		return fmt.Errorf("simulate: initial labels %g: give a share in (0, 1]", c.InitialLabels)
 	case c.RetrainEvery < 1:
 		return fmt.Errorf("simulate: retrain every %d periods: give 1 or more", c.RetrainEvery)
 	case len(c.Strategies) == 0:
@@ -278,8 +284,10 @@ func split(batches []arrow.RecordBatch, cfg Config) (*data, error) {
 }
 
 // masked returns the batches of slots [0, upto) with the labels of the rows
-// not revealed set to null: what a strategy's model may learn from.
-func (d *data) masked(upto int, revealed [][]bool) ([]arrow.RecordBatch, error) {
+// not revealed set to null: what a strategy's model may learn from. With
+// pseudo (self-training), a row not revealed takes the pseudo-label
+// pseudo[s][r] when it is 0 or 1 (revenue null for a pseudo-illicit row).
+func (d *data) masked(upto int, revealed [][]bool, pseudo [][]int8) ([]arrow.RecordBatch, error) {
 	var out []arrow.RecordBatch
 	for s := range upto {
 		off := 0
@@ -292,10 +300,18 @@ func (d *data) masked(upto int, revealed [][]bool) ([]arrow.RecordBatch, error) 
 			rb.Reserve(n)
 			lab, money := d.slots[s].labels[off:off+n], d.slots[s].revenue[off:off+n]
 			for i := range n {
-				if rev[i] && lab[i] >= 0 {
+				switch {
+				case rev[i] && lab[i] >= 0:
 					ib.Append(lab[i])
 					rb.Append(money[i])
-				} else {
+				case !rev[i] && pseudo != nil && pseudo[s][off+i] >= 0:
+					ib.Append(pseudo[s][off+i])
+					if pseudo[s][off+i] == 0 {
+						rb.Append(0)
+					} else {
+						rb.AppendNull()
+					}
+				default:
 					ib.AppendNull()
 					rb.AppendNull()
 				}

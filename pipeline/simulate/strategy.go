@@ -25,6 +25,15 @@ const (
 	APT        = "apt"        // model + diversity, exploration share driven by the model's precision
 	ADAPT      = "adapt"      // model + diversity, exploration share driven by the drift of leaf embeddings
 	IForest    = "iforest"    // isolation forest anomaly score over the model's features, fitted on the period's rows
+	SelfTrain  = "selftrain"  // the default kind exploited, retrained with pseudo-labels of the confident unlabelled rows
+)
+
+// Self-training: rows not inspected whose probability is below
+// pseudoClean are labelled clean, above pseudoIllicit illicit, for a
+// second training.
+const (
+	pseudoClean   = 0.01
+	pseudoIllicit = 0.95
 )
 
 // part is one component of a strategy: a name, the model kind it exploits
@@ -96,7 +105,7 @@ func (s *strategy) modelKind(def string) string {
 	}
 	for _, p := range s.parts {
 		switch p.name {
-		case Diversity, Gatekeeper, APT, ADAPT, IForest:
+		case Diversity, Gatekeeper, APT, ADAPT, IForest, SelfTrain:
 			return def
 		}
 	}
@@ -129,11 +138,16 @@ type period struct {
 // replay runs strategy s (the si-th) over the periods.
 func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 	revealed := make([][]bool, len(d.slots))
+	share := cfg.InitialLabels
+	if share == 0 {
+		share = 1
+	}
+	initial := rand.New(rand.NewPCG(cfg.Seed, 1<<62)) // the same draw for every strategy
 	for i, sl := range d.slots {
 		revealed[i] = make([]bool, sl.n)
 		if i == 0 {
 			for r, l := range sl.labels {
-				revealed[0][r] = l >= 0
+				revealed[0][r] = l >= 0 && initial.Float64() < share
 			}
 		}
 	}
@@ -154,18 +168,24 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 		pd := &period{n: sl.n, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(si)<<32|uint64(p))), taken: make([]bool, sl.n)}
 		if kindName != "" {
 			if m == nil || (p-1)%cfg.RetrainEvery == 0 {
-				train, err := d.masked(p, revealed)
-				if err != nil {
-					return nil, err
-				}
 				tc := cfg.Train
 				tc.Seed = cfg.Seed
-				tr, err := kind.Train(train, nil, tc)
-				releaseAll(train)
-				if err != nil {
-					return nil, fmt.Errorf("period %d: training: %w", p, err)
+				var pseudo [][]int8
+				for round := 0; round < 1+b2i(s.has(SelfTrain)); round++ {
+					train, err := d.masked(p, revealed, pseudo)
+					if err != nil {
+						return nil, err
+					}
+					tr, err := kind.Train(train, nil, tc)
+					if err == nil && round == 0 && s.has(SelfTrain) {
+						pseudo, err = pseudoLabels(tr, d, p, revealed, train)
+					}
+					releaseAll(train)
+					if err != nil {
+						return nil, fmt.Errorf("period %d: training: %w", p, err)
+					}
+					m, row.Retrained = tr, true
 				}
-				m, row.Retrained = tr, true
 			}
 			var err error
 			if pd.score, pd.expRev, err = models.ScoreAll(m, sl.batches); err != nil {
@@ -325,6 +345,39 @@ func leafDrift(a, b []int32, trees int) float64 {
 		total += tv / 2
 	}
 	return total / float64(trees)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// pseudoLabels scores the training batches (slots [0, p), in order) with m
+// and labels the confident rows not revealed.
+func pseudoLabels(m models.Model, d *data, p int, revealed [][]bool, train []arrow.RecordBatch) ([][]int8, error) {
+	score, _, err := models.ScoreAll(m, train)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]int8, p)
+	at := 0
+	for s := range p {
+		out[s] = make([]int8, d.slots[s].n)
+		for r := range out[s] {
+			out[s][r] = -1
+			switch v := score[at]; {
+			case revealed[s][r]:
+			case v < pseudoClean:
+				out[s][r] = 0
+			case v > pseudoIllicit:
+				out[s][r] = 1
+			}
+			at++
+		}
+	}
+	return out, nil
 }
 
 // featuresOf computes the model's features of every row of batches,

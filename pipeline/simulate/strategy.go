@@ -77,7 +77,7 @@ func ParseStrategy(spec string) (*strategy, error) {
 		switch name {
 		case Random, Diversity, Gatekeeper, IForest:
 			p.explore = true
-		case Risky:
+		case Risky, SelfTrain:
 		case APT, ADAPT:
 			if strings.Contains(spec, "+") {
 				return nil, fmt.Errorf("strategy %q: %s sets its own exploration share; give it alone", spec, name)
@@ -434,7 +434,7 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 		switch p.name {
 		case Random:
 			add(randomPick(pd, kp), true)
-		case Risky:
+		case Risky, SelfTrain:
 			add(topPick(pd, pd.risky, kp), false)
 		case IForest:
 			add(topPick(pd, pd.anomaly, kp), true)

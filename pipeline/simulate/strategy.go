@@ -434,7 +434,7 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 		switch p.name {
 		case Random:
 			add(randomPick(pd, kp), true)
-		case Risky, SelfTrain:
+		case Risky:
 			add(topPick(pd, pd.risky, kp), false)
 		case IForest:
 			add(topPick(pd, pd.anomaly, kp), true)

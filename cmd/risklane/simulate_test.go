@@ -13,7 +13,8 @@ func TestSimulateCommand(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "d.parquet")
 	out, err := runCLI("generate", "--rows", "8000", "--seed", "2", "--from", "2024-01-01", "--to", "2024-04-30",
-		"--drift", "2024-03-18", "--out", data, "--trade", "", "--truth", "", "--tariffs", "")
+		"--drift", "2024-03-18", "--out", data, "--trade", "", "--truth", "", "--tariffs", "",
+		"--format", "", "--label-rate", "1", "--fraud-rate", "0.06", "--timestamps=false", "--underdeclared-flows", "20", "--reporter", "KEN")
 	runCLI("generate", "--drift", "", "--rows", "10", "--out", filepath.Join(dir, "reset.csv")) // flags outlive a run
 	if err != nil {
 		t.Fatalf("generate --drift: %v\n%s", err, out)

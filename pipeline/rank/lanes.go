@@ -86,19 +86,53 @@ func (l Lanes) Explained(rank int) bool {
 // rest in score order, the yellow band first. The result depends only on the
 // keys and the plan.
 func (p Plan) Apply(keys []Key) (Lanes, error) {
-	n := len(keys)
+	lanes, draws, err := p.Cut(len(keys))
+	if err != nil {
+		return Lanes{}, err
+	}
+	if len(draws.pos) > 0 {
+		moveToFront(keys[draws.exploit:], draws.pos, draws.exploit)
+	}
+	return lanes, nil
+}
+
+// Draws are the sorted positions a plan moves into the red lane as
+// exploration draws.
+type Draws struct {
+	exploit int
+	pos     []int // ascending
+}
+
+// Cut returns the lanes of n ranked rows and the exploration draws: what
+// Apply does to a sorted slice, for a caller whose sorted rows are spread
+// over many machines (docs/beam.md), which places each row with Draws.Rank.
+func (p Plan) Cut(n int) (Lanes, Draws, error) {
 	red := p.Budget.Of(n)
 	explore := p.Explore.part(red)
 	exploit := red - explore
 	if explore > n-exploit {
-		return Lanes{}, fmt.Errorf("exploration draws %d exceed the %d rows outside the top", explore, n-exploit)
+		return Lanes{}, Draws{}, fmt.Errorf("exploration draws %d exceed the %d rows outside the top", explore, n-exploit)
 	}
 	yellow := min(p.Yellow.Of(n), n-red)
+	d := Draws{exploit: exploit}
 	if explore > 0 {
-		draws := drawPositions(exploit, n, explore, p.Seed)
-		moveToFront(keys[exploit:], draws, exploit)
+		d.pos = drawPositions(exploit, n, explore, p.Seed)
 	}
-	return Lanes{Scored: n, Red: red, Explore: explore, Yellow: yellow, Green: n - red - yellow}, nil
+	return Lanes{Scored: n, Red: red, Explore: explore, Yellow: yellow, Green: n - red - yellow}, d, nil
+}
+
+// Rank returns the 0-based rank Apply gives the row at 0-based position pos
+// of the sorted keys: the top stays, a draw moves to the end of the red
+// lane, and the rows it passes move down by one.
+func (d Draws) Rank(pos int) int {
+	if pos < d.exploit {
+		return pos
+	}
+	k, found := slices.BinarySearch(d.pos, pos)
+	if found {
+		return d.exploit + k
+	}
+	return pos + len(d.pos) - k
 }
 
 // drawPositions picks k distinct positions in [lo, hi) uniformly (Floyd's

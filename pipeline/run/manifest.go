@@ -16,6 +16,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/file"
 
+	"risklane/ingest/profile"
+	"risklane/models"
 	"risklane/pipeline/rank"
 	"risklane/sink"
 )
@@ -218,4 +220,20 @@ func runID(inputs []Input, profile, modelID string, p Plan) string {
 	fmt.Fprintf(h, "profile %s\nmodel %s\nbudget %s\nyellow %s\nexplore %s\nseed %d\nrank_by %s\n",
 		profile, modelID, p.Budget, p.Yellow, p.Explore, p.Seed, p.RankBy)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// RunIDOf returns the run_id that Score gives a run of these inputs,
+// profile, model and plan, for a pipeline that scores them elsewhere (the
+// Beam pipeline, docs/beam.md): the same checksums and the same runID.
+func RunIDOf(inputs []string, p *profile.Profile, modelID string, plan rank.Plan, by models.RankBy) (string, error) {
+	ins := make([]Input, 0, len(inputs))
+	for _, path := range inputs {
+		in, _, err := checksum(path)
+		if err != nil {
+			return "", err
+		}
+		ins = append(ins, in)
+	}
+	return runID(ins, profileFingerprint(p), modelID,
+		Plan{Budget: plan.Budget, Yellow: plan.Yellow, Explore: plan.Explore, Seed: plan.Seed, RankBy: string(rankBy(by))}), nil
 }

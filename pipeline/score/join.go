@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"risklane/pipeline/rank"
 )
 
@@ -502,27 +504,39 @@ func (w *scoreWorker) reasonsFor(b batch, want map[uint32]bool) ([]ordReason, ui
 			continue
 		}
 		sub := b.rec.NewSlice(int64(i), int64(j))
-		feats := w.feats[:(j-i)*w.nf]
-		err := w.cfg.Model.Features(sub, feats)
-		if err != nil {
-			sub.Release()
-			return nil, 0, fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
-		}
-		w.row.bind(sub)
-		for _, t := range rows {
-			// Rounded as the candidate spill rounds them, so that a row's
-			// reasons read the same whichever way they were computed.
-			x := feats[t*w.nf : (t+1)*w.nf]
-			for f, v := range x {
-				x[f] = float64(float32(v))
-			}
-			clear(w.contrib)
-			w.ex.Contributions(x, w.contrib)
-			text := w.cfg.Reasoner.appendReasons(nil, &w.scratch, &w.row, t, x, w.contrib)
-			text, _ = w.cfg.appendPayload(nil, text, x, w.contrib, nil)
+		err := w.explain(sub, b.start+i, rows, func(t int, text []byte) {
 			out = append(out, ordReason{uint32(b.start + i + t), text})
-		}
+		})
 		sub.Release()
+		if err != nil {
+			return nil, 0, err
+		}
 	}
 	return out, digest, nil
+}
+
+// explain computes the features of sub (at most subBatch rows, the first at
+// ordinal start) and calls emit with the reasons of each of the given rows
+// (0-based in sub, ascending).
+func (w *scoreWorker) explain(sub arrow.RecordBatch, start int, rows []int, emit func(t int, text []byte)) error {
+	n := int(sub.NumRows())
+	feats := w.feats[:n*w.nf]
+	if err := w.cfg.Model.Features(sub, feats); err != nil {
+		return fmt.Errorf("features of rows %d to %d: %w", start+1, start+n, err)
+	}
+	w.row.bind(sub)
+	for _, t := range rows {
+		// Rounded as the candidate spill rounds them, so that a row's
+		// reasons read the same whichever way they were computed.
+		x := feats[t*w.nf : (t+1)*w.nf]
+		for f, v := range x {
+			x[f] = float64(float32(v))
+		}
+		clear(w.contrib)
+		w.ex.Contributions(x, w.contrib)
+		text := w.cfg.Reasoner.appendReasons(nil, &w.scratch, &w.row, t, x, w.contrib)
+		text, _ = w.cfg.appendPayload(nil, text, x, w.contrib, nil)
+		emit(t, text)
+	}
+	return nil
 }

@@ -558,11 +558,8 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	sub := b.rec.NewSlice(int64(i), int64(j))
 	defer sub.Release()
 	feats := w.feats[:k*w.nf]
-	if err := w.cfg.Model.Features(sub, feats); err != nil {
-		return fmt.Errorf("features of rows %d to %d: %w", b.start+i+1, b.start+j, err)
-	}
-	if err := w.cfg.Model.Predict(sub, feats, w.prob[:k], w.rev[:k]); err != nil {
-		return fmt.Errorf("scoring rows %d to %d: %w", b.start+i+1, b.start+j, err)
+	if err := w.predict(sub, b.start+i); err != nil {
+		return err
 	}
 	// A stale threshold is never too strict: it only ever admits more rows.
 	threshold := rank.Key(w.threshold.Load())
@@ -584,6 +581,20 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 		}
 		r.candidates = appendCandidate(r.candidates, uint32(ord), feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
 		r.captured = append(r.captured, key)
+	}
+	return nil
+}
+
+// predict computes the features (w.feats) and the model's outputs (w.prob,
+// w.rev) of sub, at most subBatch rows, whose first row is at ordinal start.
+func (w *scoreWorker) predict(sub arrow.RecordBatch, start int) error {
+	k := int(sub.NumRows())
+	feats := w.feats[:k*w.nf]
+	if err := w.cfg.Model.Features(sub, feats); err != nil {
+		return fmt.Errorf("features of rows %d to %d: %w", start+1, start+k, err)
+	}
+	if err := w.cfg.Model.Predict(sub, feats, w.prob[:k], w.rev[:k]); err != nil {
+		return fmt.Errorf("scoring rows %d to %d: %w", start+1, start+k, err)
 	}
 	return nil
 }

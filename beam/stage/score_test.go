@@ -1,0 +1,92 @@
+package stage
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"risklane/pipeline/rank"
+)
+
+// TestScoreEqualsRisklaneScore scores two generated files (a Parquet file
+// and a CSV file with two damaged rows) with risklane score and with the
+// Beam pipeline on Prism, and wants byte-identical ranked files and rejects.
+func TestScoreEqualsRisklaneScore(t *testing.T) {
+	n := rows(t)
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	sh(t, "generate", "--rows", strconv.Itoa(n), "--seed", "11", "--out", p("history.parquet"))
+	sh(t, "train", "--in", p("history.parquet"), "--profile", "canonical", "--out", p("model"),
+		"--rounds", "20", "--max-depth", "4", "--seed", "3")
+	sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "12", "--out", p("a.parquet"))
+	sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "13", "--out", p("b.csv"))
+	damage(t, p("b.csv"))
+
+	for _, c := range []struct {
+		name string
+		plan []string
+	}{
+		{"default", nil},
+		{"counts", []string{"--budget", "37", "--yellow", "101", "--explore", "9", "--seed", "7"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"score", "--model", p("model"), "--profile", "canonical", "--in", p("a.parquet"), "--in", p("b.csv"),
+				"--out", p(c.name + "-want.parquet"), "--rejects", p(c.name + "-want-rejects.csv")}
+			sh(t, append(args, c.plan...)...)
+
+			plan := rank.DefaultPlan()
+			for i := 0; i < len(c.plan); i += 2 {
+				switch c.plan[i] {
+				case "--seed":
+					s, _ := strconv.ParseUint(c.plan[i+1], 10, 64)
+					plan.Seed = s
+				default:
+					sh, err := rank.ParseShare(c.plan[i+1])
+					if err != nil {
+						t.Fatal(err)
+					}
+					*map[string]*rank.Share{"--budget": &plan.Budget, "--yellow": &plan.Yellow, "--explore": &plan.Explore}[c.plan[i]] = sh
+				}
+			}
+			pl, s := beam.NewPipelineWithRoot()
+			err := Score(s, ScoreConfig{Inputs: []string{p("a.parquet"), p("b.csv")}, Profile: "canonical", ModelDir: p("model"),
+				Out: p(c.name + "-got.parquet"), Rejects: p(c.name + "-got-rejects.csv"), Plan: plan, Buckets: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ptest.Run(pl); err != nil {
+				t.Fatal(err)
+			}
+			sameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
+			sameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))
+		})
+	}
+}
+
+// damage appends two rows ingest rejects: a copy of the last row with a
+// negative net mass, and one with a date that is not a date.
+func damage(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	header, last := strings.Split(lines[0], ","), strings.Split(lines[len(lines)-1], ",")
+	set := func(col, v string) []string {
+		row := slices.Clone(last)
+		row[slices.Index(header, col)] = v
+		row[slices.Index(header, "declaration_id")] += "-" + col
+		return row
+	}
+	extra := strings.Join(set("net_mass_kg", "-3"), ",") + "\n" + strings.Join(set("date", "yesterday"), ",") + "\n"
+	if err := os.WriteFile(path, append(b, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

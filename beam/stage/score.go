@@ -2,6 +2,8 @@ package stage
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -22,8 +24,10 @@ import (
 
 // ScoreConfig is one scoring run, as risklane score takes it.
 type ScoreConfig struct {
-	Inputs   []string
-	Profile  string // built-in name or YAML file
+	Inputs  []string
+	Profile string // built-in name or YAML file
+	// ModelDir is read here, where the pipeline is built; its files travel
+	// to the workers as a side input.
 	ModelDir string
 	Out      string // ranked file, .parquet or .csv
 	Rejects  string // rejected rows (CSV); "" for none
@@ -38,7 +42,8 @@ type ScoreConfig struct {
 
 // Score adds the scoring run to the pipeline:
 //
-//	files -> read and score (rejects as a side output, per-file counts)
+//	files -> read and score (the model folder's files: a side input;
+//	         rejects: a side output; accepted rows per file)
 //	      -> global ordinals (input order across files, from the counts)
 //	      -> approximate quantiles of the rank keys cut the sort into ranges
 //	      -> each range sorted exactly; its offset from the ranges' counts;
@@ -82,8 +87,13 @@ func Score(s beam.Scope, cfg ScoreConfig) error {
 		files[i] = fileIn{Index: i, Path: p}
 	}
 	in := beam.CreateList(s, files)
-	read := readSpec{Profile: cfg.Profile, ModelDir: cfg.ModelDir, RankBy: string(cfg.RankBy), BatchSize: cfg.BatchSize}
-	scored, rejects, counts := beam.ParDo3(s, &scoreFileFn{readSpec: read}, in)
+	blobs, err := readModel(cfg.ModelDir)
+	if err != nil {
+		return err
+	}
+	model := beam.CreateList(s, blobs)
+	read := readSpec{Profile: cfg.Profile, RankBy: string(cfg.RankBy), BatchSize: cfg.BatchSize}
+	scored, rejects, counts := beam.ParDo3(s, &scoreFileFn{readSpec: read}, in, beam.SideInput{Input: model})
 	if cfg.Rejects != "" {
 		writeRejects(s, cfg.Rejects, rejects)
 	}
@@ -99,7 +109,8 @@ func Score(s beam.Scope, cfg ScoreConfig) error {
 	cut := beam.Combine(s, mergeCuts, cuts)
 
 	// Reasons: a second read, for the rows at or above the cut.
-	reasons := beam.ParDo(s, &reasonsFn{readSpec: read}, in, beam.SideInput{Input: counts}, beam.SideInput{Input: cut})
+	reasons := beam.ParDo(s, &reasonsFn{readSpec: read}, in, beam.SideInput{Input: model}, beam.SideInput{Input: counts},
+		beam.SideInput{Input: cut})
 	joined := beam.ParDo(s, joinReasons, beam.CoGroupByKey(s, explained, reasons))
 
 	all := beam.Flatten(s, joined, plain)
@@ -174,11 +185,39 @@ func sortKey(k rank.Key) int64 { return int64(uint64(k) ^ 1<<63) }
 
 func keyOf(sort int64) rank.Key { return rank.Key(uint64(sort) ^ 1<<63) }
 
-// readSpec is what a DoFn needs to read and score files; the model and
-// profile load once per DoFn instance, in Setup.
+// modelFile is one file of the model folder, travelling as a side input:
+// the workers need not see the folder the pipeline was built from.
+type modelFile struct {
+	Name string
+	Data []byte
+}
+
+// readModel reads the model folder's files, as models.ReadFolder will
+// check them again on each worker.
+func readModel(dir string) ([]modelFile, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []modelFile
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, modelFile{Name: e.Name(), Data: b})
+	}
+	return out, nil
+}
+
+// readSpec is what a DoFn needs to read and score files. The profile and
+// the model load once per DoFn instance, on its first element (the model
+// comes as a side input, which Setup cannot see).
 type readSpec struct {
 	Profile   string
-	ModelDir  string
 	RankBy    string
 	BatchSize int
 
@@ -186,12 +225,26 @@ type readSpec struct {
 	worker *score.Worker
 }
 
-func (r *readSpec) setup() error {
+func (r *readSpec) setup(files func(*modelFile) bool) error {
+	if r.worker != nil {
+		return nil
+	}
 	p, err := profile.Resolve(r.Profile)
 	if err != nil {
 		return err
 	}
-	m, err := run.LoadModel(r.ModelDir)
+	dir, err := os.MkdirTemp("", "risklane-beam-model-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var f modelFile
+	for files(&f) {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f.Name)), f.Data, 0o600); err != nil {
+			return err
+		}
+	}
+	m, err := run.LoadModel(dir)
 	if err != nil {
 		return err
 	}
@@ -284,9 +337,11 @@ type scoreFileFn struct {
 	readSpec
 }
 
-func (f *scoreFileFn) Setup() error { return f.setup() }
-
-func (f *scoreFileFn) ProcessElement(in fileIn, emit func(scoredRow), reject func(rejectRow), count func(fileCount)) error {
+func (f *scoreFileFn) ProcessElement(in fileIn, model func(*modelFile) bool, emit func(scoredRow), reject func(rejectRow),
+	count func(fileCount)) error {
+	if err := f.setup(model); err != nil {
+		return err
+	}
 	var seq int64
 	rejects := func(r ingest.Reject) {
 		reject(rejectRow{File: in.Index, Seq: seq, Path: r.File, Line: r.Line, Column: r.Column, Value: r.Value, Reason: r.Reason})
@@ -436,11 +491,13 @@ type reasonsFn struct {
 	off map[int]int64
 }
 
-func (f *reasonsFn) Setup() error { return f.setup() }
-
-func (f *reasonsFn) ProcessElement(in fileIn, counts func(*fileCount) bool, cut cutKey, emit func(int64, string)) error {
+func (f *reasonsFn) ProcessElement(in fileIn, model func(*modelFile) bool, counts func(*fileCount) bool, cut cutKey,
+	emit func(int64, string)) error {
 	if !cut.Has {
 		return nil
+	}
+	if err := f.setup(model); err != nil {
+		return err
 	}
 	if f.off == nil {
 		f.off = offsets(counts)
@@ -561,14 +618,14 @@ func (f *writeRejectsFn) ProcessElement(_ int, rows func(*rejectRow) bool) error
 }
 
 func init() {
-	register.DoFn4x1[fileIn, func(scoredRow), func(rejectRow), func(fileCount), error](&scoreFileFn{})
+	register.DoFn5x1[fileIn, func(*modelFile) bool, func(scoredRow), func(rejectRow), func(fileCount), error](&scoreFileFn{})
 	register.DoFn3x1[scoredRow, func(*fileCount) bool, func(keyedRow), error](&globalKeyFn{})
 	register.Function1x1(sortKeyOf)
 	register.Function2x1(lessInt64)
 	register.Function2x2(bucketOf)
 	register.DoFn6x1[int, func(*keyedRow) bool, func(*int, *int) bool, func(int64, rankedRow), func(rankedRow), func(cutKey), error](&sortRangeFn{})
 	register.Function2x1(mergeCuts)
-	register.DoFn4x1[fileIn, func(*fileCount) bool, cutKey, func(int64, string), error](&reasonsFn{})
+	register.DoFn5x1[fileIn, func(*modelFile) bool, func(*fileCount) bool, cutKey, func(int64, string), error](&reasonsFn{})
 	register.Function4x1(joinReasons)
 	register.DoFn2x1[int, func(*rankedRow) bool, error](&writeRankedFn{})
 	register.DoFn2x1[int, func(*rejectRow) bool, error](&writeRejectsFn{})
@@ -581,6 +638,7 @@ func init() {
 	register.Emitter1[cutKey]()
 	register.Emitter2[int64, string]()
 	register.Iter1[fileCount]()
+	register.Iter1[modelFile]()
 	register.Iter1[keyedRow]()
 	register.Iter2[int, int]()
 	register.Iter1[rankedRow]()

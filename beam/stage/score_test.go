@@ -65,6 +65,10 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 			}
 			sameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
 			sameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))
+			// Not two empty files: the damaged rows are there.
+			if b, err := os.ReadFile(p(c.name + "-got-rejects.csv")); err != nil || strings.Count(string(b), "\n") != 3 {
+				t.Errorf("rejects: want a header and the 2 damaged rows, got %q (%v)", b, err)
+			}
 		})
 	}
 }

@@ -1,6 +1,8 @@
 package stage
 
 import (
+	"risklane/internal/version"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -40,7 +42,9 @@ func risklane(t *testing.T) string {
 			binErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/risklane")
+		// Stamped with this process's version: the ranked file's footer
+		// records the version, and the two files are compared byte for byte.
+		cmd := exec.Command("go", "build", "-ldflags", "-X risklane/internal/version.stamp="+version.String(), "-o", binPath, "./cmd/risklane")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = err

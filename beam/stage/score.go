@@ -562,7 +562,7 @@ func (f *writeRankedFn) ProcessElement(_ int, rows func(*rankedRow) bool) error 
 			return fmt.Errorf("internal error: rank %d at position %d", r.Rank, i+1)
 		}
 	}
-	w, err := rank.Create(f.Out)
+	w, err := rank.Create(f.Out, rank.RunMeta(f.ModelID, f.RunID)...)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"risklane/internal/version"
 	"risklane/sink"
 )
 
@@ -172,6 +173,12 @@ type Writer struct {
 
 // Meta is one key-value pair of a Parquet file's footer metadata.
 type Meta struct{ Key, Value string }
+
+// RunMeta is the footer a scoring run gives its ranked file: model_id,
+// run_id and risklane_version (docs/interop.md), wherever it was scored.
+func RunMeta(modelID, runID string) []Meta {
+	return []Meta{{Key: "model_id", Value: modelID}, {Key: "run_id", Value: runID}, {Key: "risklane_version", Value: version.String()}}
+}
 
 // Create starts a ranked file at path: Parquet for .parquet, CSV for .csv.
 // A Parquet file carries meta in its footer, in the order given (the run

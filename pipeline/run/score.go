@@ -401,9 +401,7 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		}
 	}()
 	for _, p := range outs {
-		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Keep: cfg.Keep, Meta: []rank.Meta{
-			{Key: "model_id", Value: cfg.Model.ID()}, {Key: "run_id", Value: m.RunID},
-			{Key: "risklane_version", Value: version.String()}}})
+		w, err := rank.CreateConfig(p, rank.Config{Contributions: cfg.Contributions, Keep: cfg.Keep, Meta: rank.RunMeta(cfg.Model.ID(), m.RunID)})
 		if err != nil {
 			return err
 		}

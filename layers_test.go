@@ -19,11 +19,11 @@ var layers = []struct {
 	prefixes []string
 }{
 	{0, []string{"decl", "sink", "stats", "internal"}},
-	{1, []string{"ingest", "prices"}},
+	{1, []string{"ingest"}},
 	{2, []string{"datasets"}},
 	{3, []string{"features", "analysis"}},
 	{4, []string{"models"}},
-	{5, []string{"pipeline", "choropleth"}},
+	{5, []string{"pipeline"}},
 	{6, []string{"cmd", "bench", "notebooks"}},
 }
 
@@ -113,7 +113,7 @@ func TestLayerTable(t *testing.T) {
 	for path, want := range map[string]int{
 		"decl": 0, "sink": 0, "stats": 0, "ingest/profile": 1, "datasets/synth": 2,
 		"features/mirror": 3, "features/groups": 3, "models/gbdt": 4, "pipeline/score": 5, "pipeline/simulate": 5,
-		"cmd/risklane": 6, "choropleth": 5, "prices": 1, "declx": -1, "pipelines": -1,
+		"cmd/risklane": 6, "pipeline/choropleth": 5, "ingest/prices": 1, "declx": -1, "pipelines": -1,
 	} {
 		if got := floorOf(path); got != want {
 			t.Errorf("floorOf(%q) = %d, want %d", path, got, want)

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"risklane/datasets/synth"
-	"risklane/prices"
+	"risklane/ingest/prices"
 	"risklane/sink"
 )
 

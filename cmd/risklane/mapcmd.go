@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"risklane/choropleth"
 	"risklane/ingest"
+	"risklane/pipeline/choropleth"
 	"risklane/sink"
 )
 

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"risklane/ingest/prices"
 	"risklane/internal/version"
-	"risklane/prices"
 	"risklane/sink"
 )
 

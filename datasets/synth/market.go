@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"risklane/prices"
+	"risklane/ingest/prices"
 )
 
 // marketSD is the spread of a market price around its code's median unit

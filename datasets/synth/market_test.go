@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"risklane/prices"
+	"risklane/ingest/prices"
 	"risklane/stats"
 )
 

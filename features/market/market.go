@@ -22,7 +22,7 @@ import (
 
 	"risklane/features"
 	"risklane/features/pricecluster"
-	"risklane/prices"
+	"risklane/ingest/prices"
 )
 
 // GroupName is the feature group's name: risklane train --market-prices.

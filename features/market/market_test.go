@@ -14,7 +14,7 @@ import (
 	"risklane/decl"
 	"risklane/features"
 	"risklane/features/pricecluster"
-	"risklane/prices"
+	"risklane/ingest/prices"
 )
 
 var day = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)

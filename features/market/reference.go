@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/features/pricecluster"
-	"risklane/prices"
+	"risklane/ingest/prices"
 )
 
 // ReferenceFields are the columns WithReferences adds to the cluster

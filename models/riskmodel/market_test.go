@@ -12,9 +12,9 @@ import (
 	"risklane/decl"
 	"risklane/features"
 	"risklane/features/market"
+	"risklane/ingest/prices"
 	"risklane/models"
 	"risklane/models/metrics"
-	"risklane/prices"
 )
 
 // underLabels marks the labelled rows by whether their planted fraud is

@@ -13,7 +13,7 @@ func TestMapCommand(t *testing.T) {
 	cmd := newMapCmd()
 	var b bytes.Buffer
 	cmd.SetOut(&b)
-	cmd.SetArgs([]string{"--in", "../../choropleth/testdata/survey.csv", "--country", "country", "--value", "seizures", "--time", "year", "--out", out})
+	cmd.SetArgs([]string{"--in", "../../pipeline/choropleth/testdata/survey.csv", "--country", "country", "--value", "seizures", "--time", "year", "--out", out})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestMapCommand(t *testing.T) {
 		t.Errorf("map file: %v", err)
 	}
 	cmd = newMapCmd()
-	cmd.SetArgs([]string{"--in", "../../choropleth/testdata/survey.csv", "--country", "country", "--value", "seizures", "--out", "../../choropleth/testdata/survey.csv"})
+	cmd.SetArgs([]string{"--in", "../../pipeline/choropleth/testdata/survey.csv", "--country", "country", "--value", "seizures", "--out", "../../pipeline/choropleth/testdata/survey.csv"})
 	cmd.SetOut(&b)
 	cmd.SetErr(&b)
 	if err := cmd.Execute(); err == nil || !isUsageError(err) {

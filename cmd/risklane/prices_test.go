@@ -14,7 +14,7 @@ import (
 // prices collect end to end against a local shop: the table and the
 // rejects are written, and a rerun fetches nothing.
 func TestPricesCollectCommand(t *testing.T) {
-	page, err := os.ReadFile("../../prices/testdata/pages/shop.html")
+	page, err := os.ReadFile("../../ingest/prices/testdata/pages/shop.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,120 +81,160 @@ func (md model) nstate() int {
 	return n
 }
 
-// calc runs the ETS recursions (the update equations of R's etscalc, which
-// are the same for both error types) over y from state x0, and returns R's
-// lik: n log(sum e^2), plus 2 sum log|one-step forecast| for multiplicative
-// errors. ring is scratch of length m. When last is non-nil the final state
-// is stored in it; when e is non-nil the residuals are.
+// recursion is one pass of the ETS recursions (the update equations of R's
+// etscalc, which are the same for both error types) in progress: the state
+// and the running sums of R's lik.
 //
 // The seasonal states live in a ring (oldest at pos) rather than being
 // shifted every step, which makes a step O(1) whatever m.
-func (md model) calc(y []float64, alpha, beta, gamma, phi float64, x0, ring, last, e []float64) float64 {
-	l := x0[0]
-	var b float64
+type recursion struct {
+	md                        model
+	alpha, bOverA, gamma, phi float64
+	l, b                      float64
+	ring                      []float64
+	pos                       int
+	sse, logf, prod           float64
+	e                         []float64 // the residuals, when wanted
+}
+
+// start sets up a pass from state x0 with the given parameters. ring is
+// scratch of length m; e, when not nil, receives the residuals.
+func (r *recursion) start(md model, alpha, beta, gamma, phi float64, x0, ring, e []float64) {
+	*r = recursion{md: md, alpha: alpha, bOverA: beta / alpha, gamma: gamma, phi: phi, l: x0[0], ring: ring, prod: 1, e: e}
 	k := 1
 	if md.trend {
-		b = x0[1]
+		r.b = x0[1]
 		k = 2
 	}
-	seasonal := md.season != 'N'
-	m := md.m
-	if seasonal {
+	if md.season != 'N' {
 		// x0 holds s_0 (newest) ... s_{m-1} (oldest); the ring holds them
 		// oldest first from pos = 0.
+		m := md.m
 		for j := 0; j < m; j++ {
 			ring[m-1-j] = x0[k+j]
 		}
 	}
-	pos := 0
-	var sse, logf float64
-	prod := 1.0
-	bOverA := beta / alpha
-	for _, yt := range y {
-		q := l
-		phib := 0.0
-		if md.trend {
-			phib = phi * b
-			q = l + phib
-		}
-		f := q
-		var so float64
-		if seasonal {
-			so = ring[pos]
-			if md.season == 'A' {
-				f += so
+}
+
+// runRecursions runs every recursion of rs over y, a step of each in turn.
+// One recursion is a chain of dependent operations (level, trend, level ...)
+// that leaves most of a core's arithmetic units idle; running the candidate
+// models of a series side by side fills them, and each recursion computes
+// exactly the numbers it computes alone.
+func runRecursions(y []float64, rs []*recursion) {
+	for t, yt := range y {
+		for _, r := range rs {
+			md := &r.md
+			l := r.l
+			q := l
+			phib := 0.0
+			if md.trend {
+				phib = r.phi * r.b
+				q = l + phib
+			}
+			f := q
+			var so float64
+			seasonal := md.season != 'N'
+			if seasonal {
+				so = r.ring[r.pos]
+				if md.season == 'A' {
+					f += so
+				} else {
+					f *= so
+				}
+			}
+			var err float64
+			if md.multErr {
+				err = (yt - f) / f
+				prod := r.prod * math.Abs(f)
+				if prod > 1e150 || prod < 1e-150 {
+					r.logf += math.Log(prod)
+					prod = 1
+				}
+				r.prod = prod
 			} else {
-				f *= so
+				err = yt - f
 			}
-		}
-		var err float64
-		if md.multErr {
-			err = (yt - f) / f
-			prod *= math.Abs(f)
-			if prod > 1e150 || prod < 1e-150 {
-				logf += math.Log(prod)
-				prod = 1
+			if r.e != nil {
+				r.e[t] = err
 			}
-		} else {
-			err = yt - f
-		}
-		if e != nil {
-			e[0] = err
-			e = e[1:]
-		}
-		sse += err * err
-		// Update (etscalc's update()).
-		var p float64
-		switch md.season {
-		case 'N':
-			p = yt
-		case 'A':
-			p = yt - so
-		default:
-			if math.Abs(so) < 1e-10 {
-				p = 1e10
-			} else {
-				p = yt / so
+			r.sse += err * err
+			// Update (etscalc's update()).
+			var p float64
+			switch md.season {
+			case 'N':
+				p = yt
+			case 'A':
+				p = yt - so
+			default:
+				if math.Abs(so) < 1e-10 {
+					p = 1e10
+				} else {
+					p = yt / so
+				}
 			}
-		}
-		oldl := l
-		l = q + alpha*(p-q)
-		if md.trend {
-			b = phib + bOverA*((l-oldl)-phib)
-		}
-		if seasonal {
-			var t float64
-			if md.season == 'A' {
-				t = yt - q
-			} else if math.Abs(q) < 1e-10 {
-				t = 1e10
-			} else {
-				t = yt / q
+			nl := q + r.alpha*(p-q)
+			r.l = nl
+			if md.trend {
+				r.b = phib + r.bOverA*((nl-l)-phib)
 			}
-			ring[pos] = so + gamma*(t-so)
-			pos++
-			if pos == m {
-				pos = 0
+			if seasonal {
+				var t float64
+				if md.season == 'A' {
+					t = yt - q
+				} else if math.Abs(q) < 1e-10 {
+					t = 1e10
+				} else {
+					t = yt / q
+				}
+				r.ring[r.pos] = so + r.gamma*(t-so)
+				r.pos++
+				if r.pos == md.m {
+					r.pos = 0
+				}
 			}
 		}
 	}
-	if last != nil {
-		last[0] = l
-		if md.trend {
-			last[1] = b
-		}
-		if seasonal {
-			// Newest first: the newest is just before pos.
-			for j := 0; j < m; j++ {
-				last[k+j] = ring[((pos-1-j)%m+m)%m]
-			}
-		}
-	}
-	lik := float64(len(y)) * math.Log(sse)
-	if md.multErr {
-		lik += 2 * (logf + math.Log(prod))
+}
+
+// lik returns R's lik after a pass over n points: n log(sum e^2), plus
+// 2 sum log|one-step forecast| for multiplicative errors.
+func (r *recursion) lik(n int) float64 {
+	lik := float64(n) * math.Log(r.sse)
+	if r.md.multErr {
+		lik += 2 * (r.logf + math.Log(r.prod))
 	}
 	return lik
+}
+
+// state writes the state after the pass: level, trend, seasons newest first.
+func (r *recursion) state(last []float64) {
+	last[0] = r.l
+	k := 1
+	if r.md.trend {
+		last[1] = r.b
+		k = 2
+	}
+	if r.md.season != 'N' {
+		m, pos := r.md.m, r.pos
+		// Newest first: the newest is just before pos.
+		for j := 0; j < m; j++ {
+			last[k+j] = r.ring[((pos-1-j)%m+m)%m]
+		}
+	}
+}
+
+// calc runs the recursions over y from state x0 and returns R's lik. ring
+// is scratch of length m. When last is non-nil the final state is stored in
+// it; when e is non-nil the residuals are.
+func (md model) calc(y []float64, alpha, beta, gamma, phi float64, x0, ring, last, e []float64) float64 {
+	var r recursion
+	r.start(md, alpha, beta, gamma, phi, x0, ring, e)
+	runRecursions(y, []*recursion{&r})
+	if last != nil {
+		r.state(last)
+	}
+	return r.lik(len(y))
 }
 
 // pointForecast writes the h-step point forecasts from state x (etsforecast).

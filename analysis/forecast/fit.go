@@ -26,10 +26,14 @@ var errNoFit = errors.New("forecast: no model could be fitted")
 
 // fitter holds scratch reused across the fits of one goroutine.
 type fitter struct {
-	nm   nmWork
-	ring []float64
-	x0   []float64
-	par  []float64
+	jobs   []*job // one per candidate model, reused
+	todo   []*job
+	active []*job
+	recs   []*recursion
+	polys  [][]float64
+	tested []*job
+	in     []bool
+	q      []float64
 }
 
 // initParams returns the starting smoothing parameters (R's initparam).
@@ -238,12 +242,8 @@ func fourierSeason(y []float64, m int, mult bool) []float64 {
 	return s
 }
 
-// checkParams is R's check.param with bounds = "both".
-func checkParams(md model, alpha, beta, gamma, phi float64) bool {
-	return inBounds(md, alpha, beta, gamma, phi) && admissible(md, alpha, beta, gamma, phi)
-}
-
-// inBounds is the cheap half of checkParams: the "usual" bounds.
+// inBounds is the cheap half of R's check.param with bounds = "both": the
+// "usual" bounds; admissible is the other half.
 func inBounds(md model, alpha, beta, gamma, phi float64) bool {
 	lo, up := lowerB, upperB
 	if alpha < lo[0] || alpha > up[0] {
@@ -265,40 +265,54 @@ func inBounds(md model, alpha, beta, gamma, phi float64) bool {
 // checks with polyroot; here a Schur-Cohn recursion decides it without
 // computing the roots (tested against an eigenvalue solver).
 func admissible(md model, alpha, beta, gamma, phi float64) bool {
-	if !md.damped {
-		phi = 1
-	}
-	if phi < 0 || phi > 1+1e-8 {
-		return false
-	}
-	if md.season == 'N' {
-		if alpha < 1-1/phi || alpha > 1+1/phi {
-			return false
-		}
-		if md.trend && (beta < alpha*(phi-1) || beta > (1+phi)*(2-alpha)) {
-			return false
-		}
-		return true
-	}
-	m := float64(md.m)
-	if !md.trend {
-		beta = 0
-	}
-	if gamma < max(1-1/phi-alpha, 0) || gamma > 1+1/phi-alpha {
-		return false
-	}
-	if alpha < 1-1/phi-gamma*(1-m+phi+phi*m)/(2*phi*m) {
-		return false
-	}
-	if beta < -(1-phi)*(gamma/m+alpha) {
-		return false
-	}
 	var buf [64]float64
 	var p []float64
 	if md.m+2 <= len(buf) {
 		p = buf[:md.m+2]
 	} else {
 		p = make([]float64, md.m+2)
+	}
+	ok, roots := admissibleBounds(md, alpha, beta, gamma, phi, p)
+	if !ok || !roots {
+		return ok
+	}
+	return rootsInDisk(p, admissibleRadius)
+}
+
+// admissibleRadius is the disk the roots must lie in, R's 1 + 1e-10.
+const admissibleRadius = 1 + 1e-10
+
+// admissibleBounds is admissible's closed-form part. When it returns
+// ok and roots, the answer is whether the roots of the polynomial it wrote
+// in p (length m+2) lie in the disk of radius admissibleRadius.
+func admissibleBounds(md model, alpha, beta, gamma, phi float64, p []float64) (ok, roots bool) {
+	if !md.damped {
+		phi = 1
+	}
+	if phi < 0 || phi > 1+1e-8 {
+		return false, false
+	}
+	if md.season == 'N' {
+		if alpha < 1-1/phi || alpha > 1+1/phi {
+			return false, false
+		}
+		if md.trend && (beta < alpha*(phi-1) || beta > (1+phi)*(2-alpha)) {
+			return false, false
+		}
+		return true, false
+	}
+	m := float64(md.m)
+	if !md.trend {
+		beta = 0
+	}
+	if gamma < max(1-1/phi-alpha, 0) || gamma > 1+1/phi-alpha {
+		return false, false
+	}
+	if alpha < 1-1/phi-gamma*(1-m+phi+phi*m)/(2*phi*m) {
+		return false, false
+	}
+	if beta < -(1-phi)*(gamma/m+alpha) {
+		return false, false
 	}
 	p[0] = phi * (1 - alpha - gamma)
 	p[1] = alpha + beta - alpha*phi + gamma - 1
@@ -307,7 +321,7 @@ func admissible(md model, alpha, beta, gamma, phi float64) bool {
 	}
 	p[md.m] = alpha + beta - phi
 	p[md.m+1] = 1
-	return rootsInDisk(p, 1+1e-10)
+	return true, true
 }
 
 // rootsInDisk reports whether every root of sum p[i] z^i lies in the disk
@@ -316,6 +330,7 @@ func admissible(md model, alpha, beta, gamma, phi float64) bool {
 // (q_d q(z) - q_0 q*(z)) / z, q* being q with its coefficients reversed.
 // The recursion overwrites p.
 func rootsInDisk(p []float64, r float64) bool {
+	var in [1]bool
 	var buf [64]float64
 	var q []float64
 	if len(p) <= len(buf) {
@@ -323,35 +338,58 @@ func rootsInDisk(p []float64, r float64) bool {
 	} else {
 		q = make([]float64, len(p))
 	}
-	s := 1.0
-	for i := range p {
-		p[i] *= s
-		s *= r
+	rootsInDiskAll([][]float64{p}, r, in[:], q)
+	return in[0]
+}
+
+// rootsInDiskAll sets in[i] to rootsInDisk(ps[i], r) for polynomials of one
+// degree, running their recursions a stage of each in turn: each stage
+// waits on a division, and the stages of different polynomials overlap. q
+// is scratch of len(ps) times the polynomials' length.
+func rootsInDiskAll(ps [][]float64, r float64, in []bool, q []float64) {
+	if len(ps) == 0 {
+		return
 	}
-	for d := len(p) - 1; d > 0; d-- {
-		a0, ad := p[0], p[d]
-		if a0 < 0 {
-			a0 = -a0
+	n := len(ps[0])
+	for i, p := range ps {
+		s := 1.0
+		for k := range p {
+			p[k] *= s
+			s *= r
 		}
-		if ad < 0 {
-			ad = -ad
-		}
-		if !(a0 < ad) {
-			return false
-		}
-		a0, ad = p[0], p[d]
-		for k := 0; k < d; k++ {
-			q[k] = ad*p[k+1] - a0*p[d-1-k]
-		}
-		// Keep the polynomial monic, so the numbers stay in range (the
-		// leading coefficient ad^2 - a0^2 shrinks at every step).
-		if q[d-1] == 0 {
-			return false
-		}
-		inv := 1 / q[d-1]
-		for k := 0; k < d; k++ {
-			p[k] = q[k] * inv
+		in[i] = true
+	}
+	for d := n - 1; d > 0; d-- {
+		for i, p := range ps {
+			if !in[i] {
+				continue
+			}
+			a0, ad := p[0], p[d]
+			if a0 < 0 {
+				a0 = -a0
+			}
+			if ad < 0 {
+				ad = -ad
+			}
+			if !(a0 < ad) {
+				in[i] = false
+				continue
+			}
+			a0, ad = p[0], p[d]
+			qi := q[i*n : i*n+d]
+			for k := range qi {
+				qi[k] = ad*p[k+1] - a0*p[d-1-k]
+			}
+			// Keep the polynomial monic, so the numbers stay in range (the
+			// leading coefficient ad^2 - a0^2 shrinks at every step).
+			if qi[d-1] == 0 {
+				in[i] = false
+				continue
+			}
+			inv := 1 / qi[d-1]
+			for k, v := range qi {
+				p[k] = v * inv
+			}
 		}
 	}
-	return true
 }

@@ -345,7 +345,8 @@ func rootsInDisk(p []float64, r float64) bool {
 // rootsInDiskAll sets in[i] to rootsInDisk(ps[i], r) for polynomials of one
 // degree, running their recursions a stage of each in turn: each stage
 // waits on a division, and the stages of different polynomials overlap. q
-// is scratch of len(ps) times the polynomials' length.
+// is scratch of len(ps) times the polynomials' length; a stage reads the
+// coefficients from one of p and q and writes the next ones to the other.
 func rootsInDiskAll(ps [][]float64, r float64, in []bool, q []float64) {
 	if len(ps) == 0 {
 		return
@@ -364,7 +365,11 @@ func rootsInDiskAll(ps [][]float64, r float64, in []bool, q []float64) {
 			if !in[i] {
 				continue
 			}
-			a0, ad := p[0], p[d]
+			src, dst := p, q[i*n:i*n+n]
+			if (n-1-d)%2 == 1 {
+				src, dst = dst, src
+			}
+			a0, ad := src[0], src[d]
 			if a0 < 0 {
 				a0 = -a0
 			}
@@ -375,20 +380,19 @@ func rootsInDiskAll(ps [][]float64, r float64, in []bool, q []float64) {
 				in[i] = false
 				continue
 			}
-			a0, ad = p[0], p[d]
-			qi := q[i*n : i*n+d]
-			for k := range qi {
-				qi[k] = ad*p[k+1] - a0*p[d-1-k]
-			}
-			// Keep the polynomial monic, so the numbers stay in range (the
-			// leading coefficient ad^2 - a0^2 shrinks at every step).
-			if qi[d-1] == 0 {
+			a0, ad = src[0], src[d]
+			// The next polynomial is (ad q(z) - a0 q*(z)) / z, divided by
+			// its leading coefficient so that it stays monic and the
+			// numbers stay in range (ad^2 - a0^2 shrinks at every step).
+			lead := ad*src[d] - a0*src[0]
+			if lead == 0 {
 				in[i] = false
 				continue
 			}
-			inv := 1 / qi[d-1]
-			for k, v := range qi {
-				p[k] = v * inv
+			inv := 1 / lead
+			src, dst = src[:d+1], dst[:d]
+			for k := range dst {
+				dst[k] = (ad*src[k+1] - a0*src[d-1-k]) * inv
 			}
 		}
 	}

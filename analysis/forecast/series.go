@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -24,7 +25,9 @@ const (
 	Mass  Measure = "mass"
 )
 
-// Key is what series are grouped by.
+// Key is what series are grouped by: one of the keys below, or several
+// joined by commas ("origin,hs4": one series per origin and heading, named
+// "CHN/0203").
 type Key string
 
 // The grouping keys.
@@ -107,7 +110,7 @@ type Series struct {
 // Aggregator sums declarations into per-group series.
 type Aggregator struct {
 	measure Measure
-	key     Key
+	keys    []Key // the parts of the key; none for NoKey
 	period  Period
 	groups  map[string]map[int32]float64
 	lo, hi  int32
@@ -123,17 +126,16 @@ func NewAggregator(m Measure, k Key, p Period) (*Aggregator, error) {
 	default:
 		return nil, fmt.Errorf("unknown measure %q: give duty, value, count or mass", m)
 	}
-	switch k {
-	case NoKey, HS2, HS4, Origin, Office:
-	default:
-		return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, origin or office", k)
+	keys, err := k.parts()
+	if err != nil {
+		return nil, err
 	}
 	switch p {
 	case Month, Week, Year:
 	default:
 		return nil, fmt.Errorf("unknown period %q: give month, week or year", p)
 	}
-	return &Aggregator{measure: m, key: k, period: p, groups: map[string]map[int32]float64{},
+	return &Aggregator{measure: m, keys: keys, period: p, groups: map[string]map[int32]float64{},
 		lo: math.MaxInt32, hi: math.MinInt32}, nil
 }
 
@@ -172,25 +174,18 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 	if a.measure != Count && first == nil && second == nil {
 		return fmt.Errorf("forecast: measure %s has no column in the declarations", a.measure)
 	}
-	var keyName string
-	switch a.key {
-	case HS2, HS4:
-		keyName = decl.HSCode
-	case Origin:
-		keyName = decl.OriginCountry
-	case Office:
-		keyName = decl.OfficeID
-	}
-	var keys decl.Text
-	if keyName != "" {
+	keys := make([]decl.Text, len(a.keys))
+	for j, k := range a.keys {
+		name := k.column()
 		var found bool
-		if keys, found, err = decl.Strings(rec, keyName); err != nil {
-			return fmt.Errorf("forecast: key %s: %w", a.key, err)
+		if keys[j], found, err = decl.Strings(rec, name); err != nil {
+			return fmt.Errorf("forecast: key %s: %w", k, err)
 		}
 		if !found {
-			return fmt.Errorf("forecast: key %s needs its column %s in the declarations", a.key, keyName)
+			return fmt.Errorf("forecast: key %s needs its column %s in the declarations", k, name)
 		}
 	}
+	g := []byte("all")
 	n := int(rec.NumRows())
 	for i := 0; i < n; i++ {
 		a.Rows++
@@ -212,36 +207,82 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 				continue
 			}
 		}
-		g := "all"
-		if keyName != "" {
-			if k, ok := keys.Value(i); !ok {
-				g = "unknown"
-			} else {
-				g = k
-				switch a.key {
-				case HS2:
-					g = g[:min(2, len(g))]
-				case HS4:
-					g = g[:min(4, len(g))]
+		if len(keys) > 0 {
+			g = g[:0]
+			for j, k := range a.keys {
+				if j > 0 {
+					g = append(g, '/')
 				}
+				s, ok := keys[j].Value(i)
+				switch {
+				case !ok:
+					s = "unknown"
+				case k == HS2:
+					s = s[:min(2, len(s))]
+				case k == HS4:
+					s = s[:min(4, len(s))]
+				}
+				g = append(g, s...)
 			}
 		}
-		a.AddAt(g, int32(dates.Value(i)), v)
+		a.add(a.group(g), int32(dates.Value(i)), v)
 	}
 	return nil
+}
+
+// parts splits a key into its keys (none for NoKey), checking each.
+func (k Key) parts() ([]Key, error) {
+	if k == NoKey {
+		return nil, nil
+	}
+	var keys []Key
+	for _, s := range strings.Split(string(k), ",") {
+		switch p := Key(strings.TrimSpace(s)); p {
+		case HS2, HS4, Origin, Office:
+			if slices.Contains(keys, p) {
+				return nil, fmt.Errorf("key %q names %s twice", k, p)
+			}
+			keys = append(keys, p)
+		default:
+			return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, origin or office, or several joined by commas (origin,hs4)", k)
+		}
+	}
+	return keys, nil
+}
+
+// column is the declaration column a key reads.
+func (k Key) column() string {
+	switch k {
+	case Origin:
+		return decl.OriginCountry
+	case Office:
+		return decl.OfficeID
+	}
+	return decl.HSCode
+}
+
+// group returns the periods of group g, creating it when new; looking g up
+// does not copy it, so a row costs no allocation.
+func (a *Aggregator) group(g []byte) map[int32]float64 {
+	m := a.groups[string(g)]
+	if m == nil {
+		m = map[int32]float64{}
+		a.groups[string(g)] = m
+	}
+	return m
+}
+
+// add adds v to the period of day in the group's periods m.
+func (a *Aggregator) add(m map[int32]float64, day int32, v float64) {
+	p := a.period.index(day)
+	m[p] += v
+	a.lo, a.hi = min(a.lo, p), max(a.hi, p)
 }
 
 // AddAt adds v to group g's period of day (days since 1970-01-01): for
 // series that come from elsewhere than declarations (trade statistics).
 func (a *Aggregator) AddAt(g string, day int32, v float64) {
-	p := a.period.index(day)
-	m := a.groups[g]
-	if m == nil {
-		m = map[int32]float64{}
-		a.groups[g] = m
-	}
-	m[p] += v
-	a.lo, a.hi = min(a.lo, p), max(a.hi, p)
+	a.add(a.group([]byte(g)), day, v)
 }
 
 // Series returns one series per group, sorted by group, each from its first

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -158,5 +159,59 @@ func TestForecastTradeStatistics(t *testing.T) {
 	}
 	if _, err := runForecastCmd("--trade", p("trade.csv"), "--in", p("decl.parquet"), "--profile", "canonical", "--period", "year", "--measure", "value", "--out", p("b.csv")); err == nil {
 		t.Error("--trade with --in was accepted")
+	}
+}
+
+// TestForecastCompositeKey: with --by origin,hs2 every series is one origin's
+// trade in one chapter, so the series of an origin add up, period by period,
+// to the series --by origin gives it (but in the last period, where a pair
+// first seen then has a series of one point, too short to be forecast).
+func TestForecastCompositeKey(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	synthCSV(t, p("decl.csv"), 5000)
+	for _, by := range []string{"origin", "origin,hs2"} {
+		if text, err := runForecastCmd("--in", p("decl.csv"), "--profile", "canonical", "--measure", "duty", "--by", by,
+			"--method", "snaive", "--horizon", "1", "--min-length", "2", "--out", p(by+".csv")); err != nil {
+			t.Fatalf("--by %s: %v\n%s", by, err, text)
+		}
+	}
+	history := func(name string) map[[2]string]float64 {
+		h := map[[2]string]float64{}
+		for _, r := range readCSV(t, p(name))[1:] {
+			if r[3] == "history" {
+				h[[2]string{r[0], r[1]}] += num(t, r[4])
+			}
+		}
+		return h
+	}
+	byOrigin, byPair := history("origin.csv"), history("origin,hs2.csv")
+	sum := map[[2]string]float64{}
+	pairs := map[string]bool{}
+	for k, v := range byPair {
+		origin, hs2, ok := strings.Cut(k[0], "/")
+		if !ok || len(hs2) != 2 {
+			t.Fatalf("group %q is not origin/hs2", k[0])
+		}
+		pairs[k[0]] = true
+		sum[[2]string{origin, k[1]}] += v
+	}
+	if len(pairs) <= len(byOrigin)/10 {
+		t.Fatalf("only %d origin/hs2 groups", len(pairs))
+	}
+	last := ""
+	for k := range byOrigin {
+		last = max(last, k[1])
+	}
+	for k, want := range byOrigin {
+		if k[1] == last {
+			continue
+		}
+		if got := sum[k]; math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("origin %s %s: the origin/hs2 series add up to %g, the origin series is %g", k[0], k[1], got, want)
+		}
+	}
+	if _, err := runForecastCmd("--in", p("decl.csv"), "--profile", "canonical", "--by", "origin,origin", "--out", p("x.csv")); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("--by origin,origin: error %v, want one naming origin twice", err)
 	}
 }

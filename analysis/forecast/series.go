@@ -35,6 +35,7 @@ const (
 	NoKey  Key = "none"
 	HS2    Key = "hs2"
 	HS4    Key = "hs4"
+	HS6    Key = "hs6"
 	Origin Key = "origin"
 	Office Key = "office"
 )
@@ -221,6 +222,8 @@ func (a *Aggregator) Add(rec arrow.RecordBatch) error {
 					s = s[:min(2, len(s))]
 				case k == HS4:
 					s = s[:min(4, len(s))]
+				case k == HS6:
+					s = s[:min(6, len(s))]
 				}
 				g = append(g, s...)
 			}
@@ -238,13 +241,13 @@ func (k Key) parts() ([]Key, error) {
 	var keys []Key
 	for _, s := range strings.Split(string(k), ",") {
 		switch p := Key(strings.TrimSpace(s)); p {
-		case HS2, HS4, Origin, Office:
+		case HS2, HS4, HS6, Origin, Office:
 			if slices.Contains(keys, p) {
 				return nil, fmt.Errorf("key %q names %s twice", k, p)
 			}
 			keys = append(keys, p)
 		default:
-			return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, origin or office, or several joined by commas (origin,hs4)", k)
+			return nil, fmt.Errorf("unknown key %q: give none, hs2, hs4, hs6, origin or office, or several joined by commas (origin,hs4)", k)
 		}
 	}
 	return keys, nil

@@ -46,10 +46,10 @@ func newForecastCmd() *cobra.Command {
 		Use:   "forecast --in FILE --profile P --out forecast.parquet",
 		Short: "Forecast revenue and trade flows per month or week, with 80/95% intervals and a backtest",
 		Long: `forecast adds declarations up into monthly (or weekly) series of a measure (duty,
-customs value, item count or mass), one series per group (none, hs2, hs4, origin or
-office, or several joined by commas: origin,hs4 gives one series per origin and
-heading, named CHN/0203), and forecasts each --horizon periods ahead with 80% and 95% prediction
-intervals (BACUDA series 2).
+customs value, item count or mass), one series per group (none, hs2, hs4, hs6, origin
+or office, or several joined by commas: origin,hs4 gives one series per origin and
+heading, named CHN/0203), and forecasts each --horizon periods ahead with 80% and 95%
+prediction intervals (BACUDA series 2).
 
 --method ets fits every exponential smoothing state-space model (errors A/M, trends
 N/A/Ad, seasons N/A/M) by maximum likelihood and keeps the lowest AICc, as R's
@@ -142,7 +142,7 @@ Outputs (atomic; format from the name):
 	fl.StringVar(&models, "models", "", "write the per-group model table (method, parameters, AICc, backtest) to this file")
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
 	fl.StringVar(&measure, "measure", "duty", "what to add up: duty, value, count or mass (trade statistics: value or mass)")
-	fl.StringVar(&key, "by", "none", "one series per: none, hs2, hs4, origin or office, or several joined by commas (origin,hs4) (trade statistics: none, hs2, hs4, hs6 or partner)")
+	fl.StringVar(&key, "by", "none", "one series per: none, hs2, hs4, hs6, origin or office, or several joined by commas (origin,hs4) (trade statistics: none, hs2, hs4, hs6 or partner)")
 	fl.StringVar(&period, "period", "month", "series step: month, week or year")
 	fl.StringArrayVar(&trade.files, "trade", nil, "UN Comtrade trade statistics (CSV, bulk or API layout) instead of declarations; repeat for several")
 	fl.StringVar(&trade.flow, "flow", "import", "with --trade: the trade flow to forecast, import or export")

@@ -34,3 +34,33 @@ func TestLazyAdmissibilitySameSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestSideBySideSameFits: fitting the candidate models of a series side by
+// side (fitJobs advancing all their searches, runRecursions and
+// rootsInDiskAll interleaving their arithmetic) must give every model bit for
+// bit the fit it gets alone.
+func TestSideBySideSameFits(t *testing.T) {
+	series := workload(6)
+	series = append(series, crossSeries()...)
+	var f fitter
+	checked := 0
+	for _, s := range series {
+		if _, err := f.auto(s.Values, 12); err != nil {
+			t.Fatalf("%s: %v", s.Group, err)
+		}
+		for _, j := range f.todo {
+			together, err1 := j.result(s.Values)
+			alone, err2 := FitETS(s.Values, 12, j.sp)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("%s %s: side by side error %v, alone %v", s.Group, j.sp, err1, err2)
+			}
+			if err1 == nil && !reflect.DeepEqual(together, alone) {
+				t.Fatalf("%s %s: side by side %+v, alone %+v", s.Group, j.sp, together, alone)
+			}
+			checked++
+		}
+	}
+	if checked < 6*15 {
+		t.Fatalf("only %d fits compared", checked)
+	}
+}

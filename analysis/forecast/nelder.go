@@ -241,8 +241,9 @@ func (s *simplex) iterate() {
 	if s.iter%32 == 0 {
 		s.resum()
 	}
+	fn := float64(n)
 	for i := 0; i < n; i++ {
-		C[i] = (S[i] - hc[i]) / float64(n)
+		C[i] = (S[i] - hc[i]) / fn
 	}
 	for i := 0; i < n; i++ {
 		B[i] = 2*C[i] - hc[i]

@@ -189,6 +189,18 @@ func appendCell(b array.Builder, cell string) error {
 			return errors.New("not an integer")
 		}
 		b.Append(v)
+	case *array.Int32Builder:
+		v, err := strconv.ParseInt(cell, 10, 32)
+		if err != nil {
+			return errors.New("not a 32-bit integer")
+		}
+		b.Append(int32(v))
+	case *array.BooleanBuilder:
+		v, err := strconv.ParseBool(cell)
+		if err != nil {
+			return errors.New("not true or false")
+		}
+		b.Append(v)
 	case *array.Date32Builder:
 		t, err := time.Parse(time.DateOnly, strings.TrimSpace(cell))
 		if err != nil {

@@ -18,6 +18,8 @@ func TestReadTableRoundTrip(t *testing.T) {
 		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "v", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "day", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "p", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "ok", Type: arrow.FixedWidthTypes.Boolean},
 	}, nil)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -28,10 +30,12 @@ func TestReadTableRoundTrip(t *testing.T) {
 	fb.AppendNull()
 	fb.Append(math.NaN())
 	b.Field(3).(*array.Date32Builder).AppendValues([]arrow.Date32{0, 19800, 20000}, nil)
+	b.Field(4).(*array.Int32Builder).AppendValues([]int32{7, -1 << 31, 1<<31 - 1}, nil)
+	b.Field(5).(*array.BooleanBuilder).AppendValues([]bool{true, false, true}, nil)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	// The reader asks for the columns in another order, and not all.
-	want := arrow.NewSchema([]arrow.Field{schema.Field(3), schema.Field(2), schema.Field(0), schema.Field(1)}, nil)
+	want := arrow.NewSchema([]arrow.Field{schema.Field(3), schema.Field(2), schema.Field(0), schema.Field(1), schema.Field(4), schema.Field(5)}, nil)
 	for _, name := range []string{"t.parquet", "t.csv", "t.arrow"} {
 		path := filepath.Join(t.TempDir(), name)
 		if err := WriteTable(path, rec); err != nil {
@@ -42,10 +46,10 @@ func TestReadTableRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if strings.Join(seen, ",") != "group,n,v,day" {
+		if strings.Join(seen, ",") != "group,n,v,day,p,ok" {
 			t.Errorf("%s: names %v", name, seen)
 		}
-		if got.NumRows() != 3 || got.NumCols() != 4 {
+		if got.NumRows() != 3 || got.NumCols() != 6 {
 			t.Fatalf("%s: %d rows %d cols", name, got.NumRows(), got.NumCols())
 		}
 		day := got.Column(0).(*array.Date32)
@@ -54,6 +58,10 @@ func TestReadTableRoundTrip(t *testing.T) {
 		n := got.Column(3).(*array.Int64)
 		if day.Value(1) != 19800 || n.Value(2) != 1<<40 || v.Value(0) != 0.1 || !v.IsNull(1) || !math.IsNaN(v.Value(2)) {
 			t.Errorf("%s: values %v %v %v", name, day, n, v)
+		}
+		p, ok := got.Column(4).(*array.Int32), got.Column(5).(*array.Boolean)
+		if p.Value(0) != 7 || p.Value(1) != -1<<31 || p.Value(2) != 1<<31-1 || !ok.Value(0) || ok.Value(1) {
+			t.Errorf("%s: int32 %v, booleans %v", name, p, ok)
 		}
 		first := grp.Value(1)
 		if name == "t.csv" {

@@ -102,6 +102,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.IntVar(&cfg.Drift.Flows, "drift-flows", cfg.Drift.Flows, "with --drift: under-declared flows that start at the date (those before stop)")
 	fl.Float64Var(&cfg.Drift.Offenders, "drift-offenders", cfg.Drift.Offenders, "with --drift: share of repeat offenders that stop, replaced by as many new ones")
 	fl.Float64Var(&cfg.Drift.PriceShift, "drift-prices", cfg.Drift.PriceShift, "with --drift: log-sd of each HS6 code's price level shift")
+	fl.IntVar(&cfg.Drift.Hidden, "drift-hidden", cfg.Drift.Hidden, "with --drift: concealment flows that start at the date, on goods and partners with no planted fraud (fraud a model scores near zero)")
 	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
 	rootCmd.AddCommand(cmd)
 }
@@ -194,9 +195,12 @@ func printGenerateSummary(w io.Writer, g *synth.Generator, out, trade, truth, ta
 	s := g.Summary()
 	n := float64(s.Rows)
 	fmt.Fprintf(w, "Generated %d declarations in %s (%.0f rows/s) -> %s\n", s.Rows, elapsed.Round(time.Millisecond), n/elapsed.Seconds(), out)
-	fmt.Fprintf(w, "Fraud: %.2f%% of rows (undervaluation %.2f%%, misclassification %.2f%%, origin %.2f%%); duty evaded %.2f US$\n",
-		100*s.FraudRate(), 100*float64(s.ByType[synth.FraudUndervaluation])/n,
-		100*float64(s.ByType[synth.FraudMisclassification])/n, 100*float64(s.ByType[synth.FraudOrigin])/n, s.Revenue)
+	fmt.Fprintf(w, "Fraud: %.2f%% of rows (undervaluation %.2f%%, misclassification %.2f%%, origin %.2f%%", 100*s.FraudRate(),
+		100*float64(s.ByType[synth.FraudUndervaluation])/n, 100*float64(s.ByType[synth.FraudMisclassification])/n, 100*float64(s.ByType[synth.FraudOrigin])/n)
+	if q := s.ByType[synth.FraudQuantity]; q > 0 {
+		fmt.Fprintf(w, ", concealment %.2f%%", 100*float64(q)/n)
+	}
+	fmt.Fprintf(w, "); duty evaded %.2f US$\n", s.Revenue)
 	fmt.Fprintf(w, "Labelled: %d rows (%.1f%%), %d of them illicit\n", s.Labelled, 100*float64(s.Labelled)/n, s.Illicit)
 	flows := g.PlantedFlows()
 	names := make([]string, len(flows))

@@ -22,6 +22,7 @@ import (
 	"risklane/models/kinds"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/report"
+	"risklane/pipeline/simulate"
 	"risklane/sink"
 )
 
@@ -29,19 +30,20 @@ func init() { rootCmd.AddCommand(newReportCmd()) }
 
 // reportRequest is what a report is made from, as the command line gives it.
 type reportRequest struct {
-	modelDir string
-	inputs   []string
-	profile  *profile.Profile
-	trade    []string
-	reporter string
-	tariffs  string
-	ranked   string
-	clusters string
-	forecast string // table written by risklane forecast --out
-	release  string // table written by risklane release-time --out
-	out      string
-	title    string
-	budget   float64
+	modelDir   string
+	inputs     []string
+	profile    *profile.Profile
+	trade      []string
+	reporter   string
+	tariffs    string
+	ranked     string
+	clusters   string
+	forecast   string // table written by risklane forecast --out
+	release    string // table written by risklane release-time --out
+	simulation string // table written by risklane simulate --out
+	out        string
+	title      string
+	budget     float64
 }
 
 // newReportCmd builds the report command with its own flag variables, so
@@ -75,7 +77,10 @@ projector or an analyst's laptop on a closed network. It shows:
   - with --forecast, the revenue or trade forecast risklane forecast wrote
     (history, forecast and intervals of the largest series);
   - with --release-time, where the time from arrival to release goes, by stage,
-    lane and control (the table risklane release-time wrote).
+    lane and control (the table risklane release-time wrote);
+  - with --simulation, the inspection strategies risklane simulate replayed:
+    revenue recall and precision per period, one line per strategy, and the
+    summary table.
 
 A section whose input is missing says so instead of being left out.`,
 		Example: `  risklane report --model model --profile canonical --in test.csv --out report.html
@@ -100,7 +105,7 @@ A section whose input is missing says so instead of being left out.`,
 			case len(r.trade) == 0 && (r.reporter != "" || r.tariffs != ""):
 				return usageError{msg: "report: --reporter and --tariffs go with --trade, the trade statistics of the mirror analysis"}
 			}
-			if err := checkFormats("report", r.forecast, r.release); err != nil {
+			if err := checkFormats("report", r.forecast, r.release, r.simulation); err != nil {
 				return err
 			}
 			sh, err := rank.ParseShare(budget)
@@ -118,7 +123,8 @@ A section whose input is missing says so instead of being left out.`,
 				}
 			}
 			ins := []sink.Path{{Flag: "--model", Name: r.modelDir}, {Flag: "--ranked", Name: r.ranked}, {Flag: "--tariffs", Name: r.tariffs},
-				{Flag: "--forecast", Name: r.forecast}, {Flag: "--release-time", Name: r.release}}
+				{Flag: "--forecast", Name: r.forecast}, {Flag: "--release-time", Name: r.release},
+				{Flag: "--simulation", Name: r.simulation}}
 			for _, group := range []struct {
 				flag  string
 				paths []string
@@ -174,6 +180,7 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.clusters, "clusters", "", "price clusters written by risklane cluster --clusters (JSON); default: fitted on --in")
 	fl.StringVar(&r.forecast, "forecast", "", "forecast table written by risklane forecast --out, for the forecast section")
 	fl.StringVar(&r.release, "release-time", "", "breakdown table written by risklane release-time --out, for the release-time section")
+	fl.StringVar(&r.simulation, "simulation", "", "table written by risklane simulate --out, for the inspection-policy section")
 	fl.StringVar(&r.out, "out", "", "HTML file to write")
 	fl.StringVar(&r.title, "title", "", "title of the report (default: risklane report)")
 	fl.StringVar(&budget, "budget", "5%", "inspection rate (a share: 5% or 0.05) at which the fraud map counts the model's catches")
@@ -265,6 +272,16 @@ func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, ga
 			return nil, err
 		}
 		in.Facts = append(in.Facts, report.Fact{Name: "release times", Value: r.release})
+	}
+	if r.simulation != "" {
+		rows, err := simulate.ReadTable(r.simulation)
+		if err != nil {
+			return nil, fmt.Errorf("--simulation: %w", err)
+		}
+		if in.Simulation, err = report.NewSimulationSection(r.simulation, rows); err != nil {
+			return nil, err
+		}
+		in.Facts = append(in.Facts, report.Fact{Name: "simulation", Value: r.simulation})
 	}
 	e, isEnsemble := m.(models.Ensemble)
 	switch {

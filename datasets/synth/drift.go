@@ -22,7 +22,15 @@ import (
 //     its preferred fraud type;
 //   - the price level of every HS6 code moves by a factor
 //     exp(Normal(0, PriceShift)), for the true and the declared values
-//     alike.
+//     alike;
+//   - Hidden further flows start concealment (FraudQuantity): 60% of
+//     their rows, whoever declares them, leave out 30 to 90% of the
+//     goods, value, masses and quantity alike, so that their unit values
+//     look honest. They are chosen as the planted flows are, among the
+//     HS6 codes that have no planted flow before or after At and the
+//     partners that are not in one before At: goods and partners with
+//     little fraud history, where a model trained before At scores near
+//     zero and only inspection can find the new fraud.
 //
 // The patterns after At are calibrated again, as the first ones are, so
 // that the expected fraud rate stays Config.FraudRate. The drift draws
@@ -40,6 +48,8 @@ type Drift struct {
 	Offenders float64
 	// PriceShift is the log-sd of the per-code price level shift at At.
 	PriceShift float64
+	// Hidden is the number of concealment flows that start at At.
+	Hidden int
 }
 
 // DefaultDrift returns the documented drift settings, without a date: the
@@ -62,6 +72,8 @@ func (d Drift) validate(c Config) error {
 			d.At.Format(time.DateOnly), c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly))
 	case d.Flows < 0:
 		return fmt.Errorf("drift flows = %d: give 0 or more", d.Flows)
+	case d.Hidden < 0:
+		return fmt.Errorf("drift hidden flows = %d: give 0 or more", d.Hidden)
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
 		return fmt.Errorf("drift offenders = %v: give a share in [0, 1]", d.Offenders)
 	case !(d.PriceShift >= 0 && d.PriceShift <= 2):
@@ -74,6 +86,7 @@ func (d Drift) validate(c Config) error {
 type drifted struct {
 	day     int32     // days since 1970 of Drift.At
 	planted []bool    // the under-declared flows after the date
+	hidden  []bool    // the concealment flows after the date
 	declP   []float64 // the fraud probability of each importer-by-broker slot after the date
 	price   []float64 // the price factor of each HS6 code after the date
 }
@@ -93,6 +106,33 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 	var err error
 	if out.planted, err = choosePlanted(d.Flows, g.cfg.FraudRate, rest, traders, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
+	}
+
+	// Concealment: among the flows of HS6 codes with no planted flow
+	// before or after the date, from partners with none before it.
+	numOrig := len(g.ctab)
+	codeUsed := make([]bool, len(g.cat.mu))
+	partnerUsed := make([]bool, numOrig)
+	for pair := range g.planted {
+		if g.planted[pair] || out.planted[pair] {
+			codeUsed[pair/numOrig] = true
+		}
+		if g.planted[pair] {
+			partnerUsed[pair%numOrig] = true
+		}
+	}
+	quiet := append([]float64(nil), rest...)
+	for pair := range quiet {
+		if codeUsed[pair/numOrig] || partnerUsed[pair%numOrig] {
+			quiet[pair] = 0
+		}
+	}
+	if out.hidden, err = choosePlanted(d.Hidden, g.cfg.FraudRate, quiet, traders, g.cat, g.ctab); err != nil {
+		return nil, fmt.Errorf("drift hidden flows: %w", err)
+	}
+	after := append([]bool(nil), out.planted...)
+	for pair, h := range out.hidden {
+		after[pair] = after[pair] || h
 	}
 
 	// The swap works on the propensities; a second calibration on them and
@@ -123,7 +163,7 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			q.declA[s] *= ratio
 		}
 	}
-	if _, err := q.calibrate(g.cfg.FraudRate, out.planted, g.cat, g.ctab); err != nil {
+	if _, err := q.calibrate(g.cfg.FraudRate, after, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	out.declP = q.declP
@@ -138,7 +178,7 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 // plantedAny reports whether pair is under-declared before or after the
 // drift date: no misclassification moves rows into or out of such a flow.
 func (g *Generator) plantedAny(pair int) bool {
-	return g.planted[pair] || (g.drift != nil && g.drift.planted[pair])
+	return g.planted[pair] || (g.drift != nil && (g.drift.planted[pair] || g.drift.hidden[pair]))
 }
 
 // drawByWeight draws n of items without replacement, each with probability

@@ -31,6 +31,10 @@ const (
 	FraudUndervaluation    = "undervaluation"
 	FraudMisclassification = "misclassification"
 	FraudOrigin            = "origin"
+	// FraudQuantity is concealment: the declaration leaves out part of the
+	// goods, value and quantities alike, so that its unit values look
+	// honest. Only Drift.Hidden flows commit it.
+	FraudQuantity = "quantity"
 )
 
 const (
@@ -38,10 +42,11 @@ const (
 	typeUnder
 	typeMisclass
 	typeOrigin
+	typeQuantity
 	numFraudTypes
 )
 
-var fraudNames = [numFraudTypes]string{FraudNone, FraudUndervaluation, FraudMisclassification, FraudOrigin}
+var fraudNames = [numFraudTypes]string{FraudNone, FraudUndervaluation, FraudMisclassification, FraudOrigin, FraudQuantity}
 
 // Parameters of a row (see the package comment).
 const (
@@ -303,9 +308,11 @@ func (g *Generator) row() {
 
 	uv := math.Exp(c.mu[h] + g.priceFx[o] + c.sigma[h]*r.NormFloat64())
 	declP, plantedNow := p.declP, g.planted
+	hidden := false
 	if g.drift != nil && g.date32 >= g.drift.day {
 		uv *= g.drift.price[h]
 		declP, plantedNow = g.drift.declP, g.drift.planted
+		hidden = g.drift.hidden[pair]
 	}
 	value := math.Exp(c.lnValue[h] + rowValueSD*r.NormFloat64())
 	net := max(0.1, round1(value/uv))
@@ -332,13 +339,28 @@ func (g *Generator) row() {
 	ft := typeNone
 	dh, do, ddep := h, o, dep
 	dfob, dcif, dRatePct := fob, cif, ratePct
+	dnet, dgross, dqty := net, gross, qty
 	u := f.Float64()
 	pf := declP[slot]
 	planted := plantedNow[pair]
-	if planted {
+	if planted || hidden {
 		pf = max(pf, plantedShare)
 	}
-	if ratePct > 0 && u < pf {
+	if hidden && ratePct > 0 && u < pf {
+		// Concealment: a share of the goods is left out of the
+		// declaration, value and quantities alike.
+		ft = typeQuantity
+		keep := 1 - (undervalueMin + (undervalueMax-undervalueMin)*f.Float64())
+		dfob = max(0.01, round2(fob*keep))
+		dcif = round2(dfob * (1 + margin))
+		dnet = max(0.1, round1(net*keep))
+		dgross = max(dnet, round1(gross*keep))
+		if c.unitKg[h] != 0 {
+			dqty = max(1, math.Round(qty*keep))
+		} else {
+			dqty = dnet
+		}
+	} else if ratePct > 0 && u < pf {
 		ft = typeUnder
 		if !planted {
 			t := int(p.impType[imp])
@@ -377,6 +399,7 @@ func (g *Generator) row() {
 	if ft != typeNone && rev <= 0 {
 		// A shipment too small for the evasion to change the duty by a cent.
 		ft, dh, do, ddep, dfob, dcif, dRatePct, declTax, rev = typeNone, h, o, dep, fob, cif, ratePct, trueTax, 0
+		dnet, dgross, dqty = net, gross, qty
 	}
 	inspected := g.labelR.Float64() < g.cfg.LabelRate
 
@@ -394,9 +417,9 @@ func (g *Generator) row() {
 	b.hs.Append(c.tariff[dh])
 	b.origin.Append(g.ctab[do].iso)
 	b.departure.Append(g.ctab[ddep].iso)
-	b.qty.Append(qty)
-	b.net.Append(net)
-	b.gross.Append(gross)
+	b.qty.Append(dqty)
+	b.net.Append(dnet)
+	b.gross.Append(dgross)
 	b.fob.Append(dfob)
 	b.cif.Append(dcif)
 	b.taxRate.Append(dRatePct)
@@ -425,8 +448,8 @@ func (g *Generator) row() {
 	net10, gross10 := int64(math.Round(net*10)), int64(math.Round(gross*10))
 	da := g.flows.at(dh*g.numOrig+do, g.yearIdx)
 	da.declCIF += cents(dcif)
-	da.declNet += net10
-	da.declGross += gross10
+	da.declNet += int64(math.Round(dnet * 10))
+	da.declGross += int64(math.Round(dgross * 10))
 	da.declRows++
 	da.revenue += rev
 	ta := g.flows.at(pair, g.yearIdx)

@@ -41,7 +41,7 @@ const (
 
 // typeMix is the share of undervaluation, misclassification and origin
 // misdeclaration among importers' preferred fraud types.
-var typeMix = [numFraudTypes]float64{0, 0.45, 0.30, 0.25}
+var typeMix = [numFraudTypes]float64{0, 0.45, 0.30, 0.25, 0}
 
 // Transport modes; an office serves one mode.
 const (

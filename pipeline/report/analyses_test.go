@@ -11,9 +11,12 @@ import (
 	"risklane/analysis/forecast"
 	"risklane/analysis/releasetime"
 	"risklane/pipeline/report/reporttest"
+	"risklane/pipeline/simulate"
+	"risklane/sink"
 )
 
-// analysesInputs adds a forecast table and a release-time table, written
+// analysesInputs adds a forecast table, a release-time table and a
+// simulation table, written
 // and read back as the commands write them, to the sample inputs.
 func analysesInputs(t *testing.T) Inputs {
 	t.Helper()
@@ -58,6 +61,19 @@ func analysesInputs(t *testing.T) Inputs {
 	if in.Release, err = NewReleaseSection(rpath, back, targets); err != nil {
 		t.Fatal(err)
 	}
+	spath := filepath.Join(dir, "sim.csv")
+	tbl := simulate.Table(simRows(24))
+	defer tbl.Release()
+	if err := sink.WriteTable(spath, tbl); err != nil {
+		t.Fatal(err)
+	}
+	srows, err := simulate.ReadTable(spath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Simulation, err = NewSimulationSection(spath, srows); err != nil {
+		t.Fatal(err)
+	}
 	return in
 }
 
@@ -82,14 +98,15 @@ func TestAnalysesSections(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := b.String()
-	for _, want := range []string{`<section id="forecast">`, `<section id="release">`, `href="#forecast"`,
+	for _, want := range []string{`<section id="forecast">`, `<section id="release">`, `href="#forecast"`, `<section id="simulation">`, `href="#simulation"`, "Last 20 periods",
 		"1,200 declarations: a mean of 6.5 h", "97.0% released within 24 h", "lane red", "office KEMBA"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
 	ids := d.ChartIDs()
-	want := map[string]bool{"chart-forecast-0": true, "chart-forecast-3": true, "chart-release": true}
+	want := map[string]bool{"chart-forecast-0": true, "chart-forecast-3": true, "chart-release": true,
+		"chart-simulation-revenue": true, "chart-simulation-precision": true}
 	for _, id := range ids {
 		delete(want, id)
 	}
@@ -100,12 +117,12 @@ func TestAnalysesSections(t *testing.T) {
 		t.Errorf("missing %v", m)
 	}
 	// Without the tables the sections, and their links, are not on the page.
-	d.Forecast, d.Release = nil, nil
+	d.Forecast, d.Release, d.Simulation = nil, nil, nil
 	b.Reset()
 	if err := Write(&b, d); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "#forecast") || strings.Contains(b.String(), `id="release"`) {
+	if strings.Contains(b.String(), "#forecast") || strings.Contains(b.String(), `id="release"`) || strings.Contains(b.String(), "#simulation") {
 		t.Error("the optional sections are on a page without their tables")
 	}
 	if !reporttestBrowser() {

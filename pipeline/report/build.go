@@ -44,6 +44,8 @@ type Inputs struct {
 	// release-time tables, made already; nil leaves them unavailable.
 	Forecast *ForecastSection
 	Release  *ReleaseSection
+	// Simulation is the section of a simulate table; nil leaves it out.
+	Simulation *SimulationSection
 	// Missing says why an input is absent, by section key, for the
 	// sections it leaves unavailable.
 	Missing map[string]string
@@ -129,7 +131,7 @@ const NoLabels = "none of these declarations has been inspected (no illicit labe
 // Build computes every section it has the inputs for.
 func Build(in Inputs) (*Data, error) {
 	d := &Data{Title: in.Title, Subtitle: in.Subtitle, Facts: in.Facts, Rules: in.Rules, Ranked: in.Ranked,
-		Forecast: in.Forecast, Release: in.Release}
+		Forecast: in.Forecast, Release: in.Release, Simulation: in.Simulation}
 	if d.Title == "" {
 		d.Title = "risklane report"
 	}

@@ -29,6 +29,9 @@ type Data struct {
 	// risklane release-time (NewForecastSection, NewReleaseSection).
 	Forecast *ForecastSection
 	Release  *ReleaseSection
+	// Simulation is the table of risklane simulate
+	// (NewSimulationSection).
+	Simulation *SimulationSection
 
 	// Unavailable says why a section is missing, by section key (the
 	// Section* constants).
@@ -40,24 +43,25 @@ type Fact struct{ Name, Value string }
 
 // Section keys, for Data.Unavailable and the page's anchors.
 const (
-	SectionMetrics  = "metrics"
-	SectionScores   = "scores"
-	SectionPrices   = "prices"
-	SectionMirror   = "mirror"
-	SectionMap      = "map"
-	SectionRules    = "rules"
-	SectionRanked   = "ranked"
-	SectionForecast = "forecast"
-	SectionRelease  = "release"
+	SectionMetrics    = "metrics"
+	SectionScores     = "scores"
+	SectionPrices     = "prices"
+	SectionMirror     = "mirror"
+	SectionMap        = "map"
+	SectionRules      = "rules"
+	SectionRanked     = "ranked"
+	SectionForecast   = "forecast"
+	SectionRelease    = "release"
+	SectionSimulation = "simulation"
 )
 
 // Sections lists the section keys in page order.
 var Sections = []string{SectionMetrics, SectionScores, SectionPrices, SectionMirror, SectionMap, SectionRules, SectionRanked}
 
 // OptionalSections are the analyses that run on their own (risklane
-// forecast, risklane release-time): the page has them only when their table
+// forecast, risklane release-time, risklane simulate): the page has them only when their table
 // is given, and Missing does not list them.
-var OptionalSections = []string{SectionForecast, SectionRelease}
+var OptionalSections = []string{SectionForecast, SectionRelease, SectionSimulation}
 
 // Missing returns the keys of the sections that have no data, in page
 // order.

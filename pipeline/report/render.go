@@ -90,6 +90,9 @@ func (d *Data) charts() []chart {
 	if d.Release != nil {
 		cs = append(cs, releaseChart(d.Release))
 	}
+	if d.Simulation != nil {
+		cs = append(cs, simulationCharts(d.Simulation)...)
+	}
 	return cs
 }
 
@@ -173,6 +176,7 @@ func funcs(p *page) template.FuncMap {
 		"dec2":        func(v float64) string { return fixed(v, 2) },
 		"dec3":        func(v float32) string { return fixed(float64(v), 3) },
 		"dec4":        func(v float64) string { return fixed(v, 4) },
+		"dec3f":       func(v float64) string { return fixed(v, 3) },
 		"sig3":        sig3,
 		"money":       money,
 		"add":         func(a, b int) int { return a + b },

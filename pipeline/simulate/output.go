@@ -5,10 +5,13 @@ import (
 	"io"
 	"math"
 	"text/tabwriter"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"risklane/sink"
 )
 
 // Schema is the schema of Table: one row per period and strategy.
@@ -61,6 +64,49 @@ func Table(rows []Row) arrow.RecordBatch {
 		b.Field(14).(*array.BooleanBuilder).Append(r.Retrained)
 	}
 	return b.NewRecordBatch()
+}
+
+// ReadTable reads back the table `risklane simulate --out` wrote (CSV,
+// Parquet or Arrow), rows in file order; null metrics are NaN. A table
+// whose periods of one strategy are not 1, 2, 3, ... in order is refused:
+// it is not one replay.
+func ReadTable(path string) ([]Row, error) {
+	rec, err := sink.ReadTable(path, func([]string) (*arrow.Schema, error) { return Schema, nil })
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	f := func(c, i int) float64 {
+		a := rec.Column(c).(*array.Float64)
+		if a.IsNull(i) {
+			return math.NaN()
+		}
+		return a.Value(i)
+	}
+	day := func(c, i int) time.Time { return rec.Column(c).(*array.Date32).Value(i).ToTime() }
+	count := func(c, i int) int { return int(rec.Column(c).(*array.Int64).Value(i)) }
+	next := map[string]int{}
+	rows := make([]Row, rec.NumRows())
+	for i := range rows {
+		for c := range rec.NumCols() {
+			if c != 8 && c != 10 && c != 11 && c != 12 && rec.Column(int(c)).IsNull(i) {
+				return nil, fmt.Errorf("%s: row %d: column %q is empty", path, i+1, Schema.Field(int(c)).Name)
+			}
+		}
+		r := Row{Strategy: rec.Column(0).(*array.String).Value(i), Period: int(rec.Column(1).(*array.Int32).Value(i)),
+			From: day(2, i), To: day(3, i), Rows: count(4, i), Budget: f(5, i), Inspected: count(6, i), Frauds: count(7, i),
+			Precision: f(8, i), Revenue: f(9, i), FraudRecall: f(10, i), RevenueRecall: f(11, i), AUC: f(12, i),
+			Exploration: f(13, i), Retrained: rec.Column(14).(*array.Boolean).Value(i)}
+		if want := next[r.Strategy] + 1; r.Period != want {
+			return nil, fmt.Errorf("%s: row %d: strategy %q period %d, want %d (the periods of a strategy in order from 1)", path, i+1, r.Strategy, r.Period, want)
+		}
+		next[r.Strategy] = r.Period
+		rows[i] = r
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no period in the table", path)
+	}
+	return rows, nil
 }
 
 // Summary is one strategy's outcome over a run of periods.

@@ -136,3 +136,102 @@ func TestDrift(t *testing.T) {
 		t.Error("a drift on the first day was accepted")
 	}
 }
+
+// TestDriftHidden: Drift.Hidden flows start concealment at the date, on
+// HS6 codes and partners with little fraud before it, and their rows' unit
+// values look like the clean rows' of the same code, where undervaluation's
+// do not: fraud a model trained before the date has no sign of. Read from
+// the output columns.
+func TestDriftHidden(t *testing.T) {
+	cfg := smallConfig(120_000)
+	cfg.Drift = DefaultDrift()
+	cfg.Drift.At = time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	cfg.Drift.Hidden = 10
+	dr := collect(t, mustNew(t, cfg))
+	again := collect(t, mustNew(t, cfg))
+	at := int32(day(cfg.Drift.At))
+	codes, partners := map[string]bool{}, map[string]bool{}
+	var fraud [2][2]int // [before/after][rows, frauds]
+	for i := range dr.len() {
+		if dr.fraud[i] != again.fraud[i] || dr.fob[i] != again.fob[i] || dr.net[i] != again.net[i] {
+			t.Fatalf("row %d differs between two runs of the same config", i)
+		}
+		side := 0
+		if dr.date[i] >= at {
+			side = 1
+		}
+		fraud[side][0]++
+		if dr.fraud[i] != FraudNone {
+			fraud[side][1]++
+		}
+		if dr.fraud[i] == FraudQuantity {
+			if side == 0 {
+				t.Fatalf("row %d: concealment before the drift date", i)
+			}
+			if !(dr.revenue[i] > 0) && dr.labelled[i] {
+				t.Fatalf("row %d: concealment with revenue %v", i, dr.revenue[i])
+			}
+			codes[dr.hs[i][:6]], partners[dr.origin[i]] = true, true
+		}
+	}
+	if len(codes) == 0 {
+		t.Fatal("no concealment after the drift date")
+	}
+	// Fraud history of those codes and partners before the date, against
+	// every row's.
+	rate := func(keep func(i int) bool) float64 {
+		n, f := 0, 0
+		for i := range dr.len() {
+			if dr.date[i] < at && keep(i) {
+				n++
+				if dr.fraud[i] != FraudNone {
+					f++
+				}
+			}
+		}
+		return float64(f) / float64(max(1, n))
+	}
+	all := rate(func(int) bool { return true })
+	onCodes := rate(func(i int) bool { return codes[dr.hs[i][:6]] })
+	onPartners := rate(func(i int) bool { return partners[dr.origin[i]] })
+	after := float64(fraud[1][1]) / float64(fraud[1][0])
+	t.Logf("%d codes, %d partners; fraud rate before the date: all rows %.4f, those codes %.4f, those partners %.4f; after the date %.4f",
+		len(codes), len(partners), all, onCodes, onPartners, after)
+	if onCodes > all || onPartners > 1.5*all {
+		t.Errorf("the concealment flows' codes (%.4f) or partners (%.4f) had more fraud before the date than all rows (%.4f)", onCodes, onPartners, all)
+	}
+	if math.Abs(after/all-1) > 0.25 {
+		t.Errorf("fraud rate %.4f after the date against %.4f before: the calibration should keep it", after, all)
+	}
+	// Unit values: mean log fob/net of each fraud type's rows after the date
+	// less that of the clean rows of the same flow (partner and code: a
+	// partner has its own price level) after the date.
+	clean := map[string][2]float64{}
+	for i := range dr.len() {
+		if dr.date[i] >= at && dr.fraud[i] == FraudNone && dr.net[i] > 0 {
+			c := clean[dr.origin[i]+dr.hs[i][:6]]
+			clean[dr.origin[i]+dr.hs[i][:6]] = [2]float64{c[0] + math.Log(dr.fob[i]/dr.net[i]), c[1] + 1}
+		}
+	}
+	gap := func(ft string) float64 {
+		s, n := 0.0, 0
+		for i := range dr.len() {
+			c := clean[dr.origin[i]+dr.hs[i][:6]]
+			if dr.date[i] >= at && dr.fraud[i] == ft && dr.net[i] > 0 && c[1] >= 20 {
+				s += math.Log(dr.fob[i]/dr.net[i]) - c[0]/c[1]
+				n++
+			}
+		}
+		return s / float64(max(1, n))
+	}
+	gq, gu := gap(FraudQuantity), gap(FraudUndervaluation)
+	t.Logf("mean log unit value against the clean rows of the same flow: concealment %+.3f, undervaluation %+.3f", gq, gu)
+	if math.Abs(gq) > 0.1 || gu > -0.5 {
+		t.Errorf("unit value gap: concealment %+.3f (want within 0.1), undervaluation %+.3f (want below -0.5)", gq, gu)
+	}
+	bad := cfg
+	bad.Drift.Hidden = -1
+	if err := bad.Validate(); err == nil {
+		t.Error("a negative number of hidden flows was accepted")
+	}
+}

@@ -62,6 +62,11 @@ type TrainConfig struct {
 	// gbdt classifier's "[100]\ttrain-logloss:...\tvalid-logloss:..."); it
 	// does not change the model.
 	EvalLog io.Writer
+	// NoDiagnostics skips what only describes the model, not what it
+	// predicts (per-round training metrics, in-sample evaluation): the model
+	// is the same. For callers that train many models and read none of it,
+	// such as the selection simulator.
+	NoDiagnostics bool
 }
 
 // Param declares one training parameter of a kind, as XGBoost's

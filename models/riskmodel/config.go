@@ -19,6 +19,9 @@ type Config struct {
 	Revenue gbdt.Params
 	// NoRevenueHead skips the revenue head: expected revenue is then 0.
 	NoRevenueHead bool
+	// NoDiagnostics skips the per-round training metrics and the in-sample
+	// evaluation (Metrics.Training stays nil); the model is the same.
+	NoDiagnostics bool
 	// Profile and Inputs describe the training data in the manifest.
 	Profile string
 	Inputs  []string

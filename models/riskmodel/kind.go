@@ -82,6 +82,7 @@ func ConfigOf(tc models.TrainConfig) (Config, error) {
 	cfg.Features = tc.Features
 	cfg.Classifier.Seed, cfg.Revenue.Seed = tc.Seed, tc.Seed
 	cfg.Profile, cfg.Inputs = tc.Profile, tc.Inputs
+	cfg.NoDiagnostics = tc.NoDiagnostics
 	cfg.Classifier.EvalLog = tc.EvalLog
 	models.Apply(paramTable(), tc.Params, &cfg)
 	return cfg, nil

@@ -99,6 +99,9 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 		vm = &gbdt.Matrix{Rows: len(vl), Cols: subset(cols, vl, len(vlabels)), Names: fm.Names}
 	}
 
+	if cfg.NoDiagnostics {
+		cfg.Classifier.EvalTrain, cfg.Revenue.EvalTrain = false, false
+	}
 	cp := cfg.Classifier
 	cp.Objective = xgb.BinaryLogistic
 	clf, rep, err := gbdt.Train(train, y, vm, vy, cp)
@@ -132,11 +135,13 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 	}
 
 	// in-sample metrics on the training rows (out-of-fold features)
-	tr, err := m.evaluateMatrix(fm.Cols, fm.Rows, labels, revenue)
-	if err != nil {
-		return nil, err
+	if !cfg.NoDiagnostics {
+		tr, err := m.evaluateMatrix(fm.Cols, fm.Rows, labels, revenue)
+		if err != nil {
+			return nil, err
+		}
+		m.Metrics.Training = &tr
 	}
-	m.Metrics.Training = &tr
 	if len(valid) > 0 {
 		bp, err := m.Evaluate(valid, models.ByProbability)
 		if err != nil {

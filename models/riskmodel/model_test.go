@@ -298,3 +298,27 @@ func writeRows(t *testing.T, path string, rows []float64, width int) {
 	}
 	f.Close()
 }
+
+// TestNoDiagnosticsSameModel: skipping the diagnostics leaves the model as
+// it is: the same probabilities and expected revenue, bit for bit.
+func TestNoDiagnosticsSameModel(t *testing.T) {
+	m, train, valid := small(t)
+	cfg := DefaultConfig()
+	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = 40, 30
+	cfg.Profile = "synthetic"
+	cfg.NoDiagnostics = true
+	lean, err := Train(train, valid, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lean.Metrics.Training != nil || m.Metrics.Training == nil {
+		t.Errorf("in-sample metrics: %v with diagnostics, %v without", m.Metrics.Training != nil, lean.Metrics.Training != nil)
+	}
+	p, e := scoreAll(t, m, valid)
+	lp, le := scoreAll(t, lean, valid)
+	for i := range p {
+		if p[i] != lp[i] || e[i] != le[i] {
+			t.Fatalf("row %d: %v, %v with diagnostics; %v, %v without", i, p[i], e[i], lp[i], le[i])
+		}
+	}
+}

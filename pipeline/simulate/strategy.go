@@ -170,6 +170,7 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 			if m == nil || (p-1)%cfg.RetrainEvery == 0 {
 				tc := cfg.Train
 				tc.Seed = cfg.Seed
+				tc.NoDiagnostics = true // the replay reads only the model's scores
 				var pseudo [][]int8
 				for round := 0; round < 1+b2i(s.has(SelfTrain)); round++ {
 					train, err := d.masked(p, revealed, pseudo)

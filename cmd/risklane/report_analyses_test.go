@@ -38,7 +38,7 @@ func TestReportAnalysesSections(t *testing.T) {
 	if err := os.WriteFile(p("other.csv"), []byte("a,b\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"--forecast", "--release-time"} {
+	for _, flag := range []string{"--forecast", "--release-time", "--simulation"} {
 		_, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night, "--out", p("x.html"), flag, p("other.csv"))
 		if err == nil || !strings.Contains(err.Error(), flag) || !strings.Contains(err.Error(), "other.csv") {
 			t.Errorf("%s with a table of another kind: %v", flag, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -153,6 +154,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.StringVar(&out, "out", "", "write the table (one row per period and strategy) to this CSV or Parquet file")
 	fl.IntVar(&last, "last", 0, "also summarise the last N periods (0: only all periods)")
 	fl.BoolVar(&quiet, "quiet", false, "do not print a line per period and strategy")
+	fl.IntVar(&cfg.Parallel, "parallel", runtime.GOMAXPROCS(0), "strategies replayed at once (the table is the same; memory grows with it)")
 	fl.StringVar(&groups, "features", "", "feature groups of the retrained models: a list or changes to the kind's default")
 	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
 	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")

@@ -40,6 +40,19 @@ func TestSimulateCommand(t *testing.T) {
 		t.Errorf("sim.csv: %d lines, header %q", len(lines), lines[0])
 	}
 
+	// The table becomes the report's inspection-policy section.
+	html := filepath.Join(dir, "policy.html")
+	if out, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", "testdata/oldmodel/night.csv",
+		"--out", html, "--simulation", table); err != nil {
+		t.Fatalf("report --simulation: %v\n%s", err, out)
+	}
+	page := string(mustRead(t, html))
+	for _, want := range []string{`<section id="simulation">`, `id="chart-simulation-revenue"`, `id="chart-simulation-precision"`, "gbdt:0.5+random:0.5", "All 4 periods"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+
 	if out, err := runCLI("simulate", "--profile", "canonical", "--in", data, "--start", "2024-03-04", "--strategy", "gbdt:0.9+random:0.2"); err == nil || !isUsageError(err) {
 		t.Errorf("weights summing to 1.1 were accepted: %v\n%s", err, out)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -66,6 +67,13 @@ type Config struct {
 	Strategies []string
 	// Progress, when set, gets one line per period and strategy.
 	Progress io.Writer
+	// Parallel is the number of strategies replayed at once (0 or 1: one
+	// after another). Each strategy's draws and models depend only on
+	// Seed and its position, so the table is the same whatever Parallel is;
+	// memory grows with it (a retraining holds the history's feature
+	// matrix). Configured feature signals (Train.Features.Signals) are
+	// fitted in place, so with them the strategies run one after another.
+	Parallel int
 }
 
 // Row is the outcome of one strategy in one period.
@@ -140,15 +148,46 @@ func Run(batches []arrow.RecordBatch, cfg Config) ([]Row, error) {
 		return nil, err
 	}
 	defer d.release()
+	if cfg.Progress != nil {
+		cfg.Progress = &lockedWriter{w: cfg.Progress}
+	}
+	workers := max(1, cfg.Parallel)
+	if len(cfg.Train.Features.Signals) > 0 {
+		workers = 1
+	}
+	out := make([][]Row, len(strats))
+	errs := make([]error, len(strats))
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for si, s := range strats {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[si], errs[si] = d.replay(s, si, cfg)
+		})
+	}
+	wg.Wait()
 	var rows []Row
 	for si, s := range strats {
-		r, err := d.replay(s, si, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", s.name, err)
+		if errs[si] != nil {
+			return nil, fmt.Errorf("strategy %s: %w", s.name, errs[si])
 		}
-		rows = append(rows, r...)
+		rows = append(rows, out[si]...)
 	}
 	return rows, nil
+}
+
+// lockedWriter serialises the progress lines of strategies replayed at
+// once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (c Config) check() error {

@@ -145,6 +145,10 @@ func TestDeterministic(t *testing.T) {
 	if same(a, c) {
 		t.Error("seeds 1 and 2 gave the same random picks")
 	}
+	cfg.Seed, cfg.Parallel = 1, 3
+	if p, err := Run(batches, cfg); err != nil || !same(a, p) || len(p) != len(a) || p[0].Strategy != "random" || p[len(p)-1].Strategy != "spy:0.5+random:0.5" {
+		t.Errorf("three strategies at once differ from one after another (%v)", err)
+	}
 	for _, r := range a {
 		want := map[string]float64{"random": 1, "risky": 0, "spy:0.5+random:0.5": 0.5}[r.Strategy]
 		if math.Abs(r.Exploration-want) > 0.01 {

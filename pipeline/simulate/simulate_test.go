@@ -12,7 +12,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/synth"
+	"risklane/features"
 	"risklane/models"
+	"risklane/models/kinds"
 )
 
 // generated returns the batches of a small generated data set.
@@ -209,3 +211,35 @@ func TestBudget(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
+
+// TestOtherKinds: a strategy may name a kind other than the one the
+// parameters were given for (date, gbdtlr); it trains with its own defaults
+// rather than failing on the gbdt parameters.
+func TestOtherKinds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: trains DATE and GBDT+LR")
+	}
+	gc := synth.DefaultConfig()
+	gc.Rows, gc.Seed = 8_000, 2
+	gc.End = time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC)
+	batches := generated(t, gc)
+	defer releaseAll(batches)
+	all := map[string]models.Kind{}
+	for _, k := range kinds.All() {
+		all[k.Name] = k
+	}
+	params := map[string]float64{"rounds": 5, "max-depth": 4, "eta": 0.3}
+	cfg := Config{Start: time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: 2, InitialDays: 28,
+		Budget: Budget{0.1, 0.1}, RetrainEvery: 1, Seed: 1, Kind: all[models.DefaultKind], Kinds: all,
+		Train:      models.TrainConfig{Features: features.Config{Groups: features.DefaultGroups, Folds: 5, Smoothing: 10}, Params: params},
+		Strategies: []string{"gbdtlr", "date"}}
+	rows, err := Run(batches, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if !(r.AUC > 0.6) || !r.Retrained {
+			t.Errorf("%s period %d: AUC %v, retrained %v", r.Strategy, r.Period, r.AUC, r.Retrained)
+		}
+	}
+}

@@ -171,6 +171,14 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 				tc := cfg.Train
 				tc.Seed = cfg.Seed
 				tc.NoDiagnostics = true // the replay reads only the model's scores
+				if kind.Name != cfg.Kind.Name {
+					// The parameters given are --model's kind's; a strategy
+					// naming another kind trains it with its own defaults.
+					tc.Params = nil
+					if kind.Groups != nil {
+						tc.Features.Groups = kind.Groups
+					}
+				}
 				var pseudo [][]int8
 				for round := 0; round < 1+b2i(s.has(SelfTrain)); round++ {
 					train, err := d.masked(p, revealed, pseudo)

@@ -122,3 +122,69 @@ func (c *column) array() arrow.Array {
 	defer data.Release()
 	return array.MakeFromData(data)
 }
+
+// clear empties the column for reuse, keeping its memory: for the columns
+// of a parallel reader's chunk (parallel.go), which are copied out and never
+// become arrays. rows bounds the rows it will receive.
+func (c *column) clear(rows int) {
+	c.n, c.nulls = 0, 0
+	if nb := (rows + 7) / 8; cap(c.valid) < nb {
+		c.valid = make([]byte, nb)
+	} else {
+		c.valid = c.valid[:nb]
+		clear(c.valid)
+	}
+	c.offsets = append(c.offsets[:0], 0)
+	c.data = c.data[:0]
+	c.f64 = c.f64[:0]
+	c.d32 = c.d32[:0]
+	c.i8 = c.i8[:0]
+}
+
+// appendRange appends rows [a, b) of src, a column of the same type.
+func (c *column) appendRange(src *column, a, b int) {
+	k := b - a
+	if k <= 0 {
+		return
+	}
+	switch {
+	case src.nulls == 0:
+		for i := range k {
+			c.valid[(c.n+i)>>3] |= 1 << ((c.n + i) & 7)
+		}
+	case src.nulls == src.n:
+		c.nulls += k
+	default:
+		for i := range k {
+			if j := a + i; src.valid[j>>3]&(1<<(j&7)) != 0 {
+				c.valid[(c.n+i)>>3] |= 1 << ((c.n + i) & 7)
+			} else {
+				c.nulls++
+			}
+		}
+	}
+	switch c.typ {
+	case colString:
+		lo, hi := src.offsets[a], src.offsets[b]
+		base := int32(len(c.data)) - lo
+		c.data = append(c.data, src.data[lo:hi]...)
+		for _, o := range src.offsets[a+1 : b+1] {
+			c.offsets = append(c.offsets, o+base)
+		}
+	case colFloat:
+		c.f64 = append(c.f64, src.f64[a:b]...)
+	case colDate:
+		c.d32 = append(c.d32, src.d32[a:b]...)
+	case colInt8:
+		c.i8 = append(c.i8, src.i8[a:b]...)
+	}
+	c.n += k
+}
+
+// textBytes is the text of rows [a, b), for the batch text limit.
+func (c *column) textBytes(a, b int) int {
+	if c.typ != colString {
+		return 0
+	}
+	return int(c.offsets[b] - c.offsets[a])
+}

@@ -37,6 +37,12 @@ type csvScanner struct {
 
 	scratch []byte
 	ends    []int
+
+	// lazy leaves a line without quotes unsplit: next sets plain and
+	// leaves fields empty, and the caller splits raw with splitFields
+	// (the parallel reader splits on its workers, parallel.go).
+	lazy  bool
+	plain bool
 }
 
 func newCSVScanner(r io.Reader, comma byte, maxRecord int) *csvScanner {
@@ -84,6 +90,7 @@ func (s *csvScanner) fill() bool {
 // record or s.problem says why the record was skipped.
 func (s *csvScanner) next() bool {
 	s.problem = ""
+	s.plain = false
 	searched := 0 // bytes after s.pos already known to hold no newline
 	for {
 		if s.pos >= s.end {
@@ -130,7 +137,12 @@ func (s *csvScanner) next() bool {
 			return true
 		}
 		if bytes.IndexByte(line, '"') < 0 {
-			s.split(line)
+			if s.lazy {
+				s.fields = s.fields[:0]
+				s.plain = true
+			} else {
+				s.fields = splitFields(s.fields[:0], line, s.comma)
+			}
 			s.raw = line
 			s.pos = min(s.pos+after, s.end)
 			s.line++
@@ -140,16 +152,15 @@ func (s *csvScanner) next() bool {
 	}
 }
 
-// split cuts an unquoted line into fields without copying.
-func (s *csvScanner) split(line []byte) {
-	s.fields = s.fields[:0]
+// splitFields appends the fields of an unquoted line to dst, without
+// copying.
+func splitFields(dst [][]byte, line []byte, comma byte) [][]byte {
 	for {
-		i := bytes.IndexByte(line, s.comma)
+		i := bytes.IndexByte(line, comma)
 		if i < 0 {
-			s.fields = append(s.fields, line)
-			return
+			return append(dst, line)
 		}
-		s.fields = append(s.fields, line[:i])
+		dst = append(dst, line[:i])
 		line = line[i+1:]
 	}
 }

@@ -369,6 +369,15 @@ func (r *Reader) produce() {
 		p := newPlan(b, src.names())
 		w.startFile(p)
 		fs := &files[i]
+		if cs, ok := src.(*csvSource); ok && !r.prof.UniqueIDs && parseWorkers() > 1 {
+			ok := r.readCSVParallel(cs, p, in.path, w, &total, fs, send)
+			src.close()
+			src = nil
+			if !ok {
+				return
+			}
+			continue
+		}
 		for src.next() {
 			total.Read++
 			fs.Read++

@@ -223,8 +223,11 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 	// A CSV row's cells are its fields (their count was checked with the
 	// row's problem): read them directly rather than through the source.
 	var fields [][]byte
-	if cs, ok := src.(*csvSource); ok {
-		fields = cs.sc.fields
+	switch s := src.(type) {
+	case *csvSource:
+		fields = s.sc.fields
+	case *chunkSource:
+		fields = s.fields
 	}
 	for k := range p.cols {
 		c := &p.cols[k]
@@ -485,7 +488,7 @@ func (w *rowWriter) hsCode(c *boundCol, v cell) string {
 
 // maxBatchText bounds the text in one batch, so that memory stays bounded
 // even when every field is near the length limit.
-const maxBatchText = 64 << 20
+var maxBatchText = 64 << 20 // a variable for tests
 
 // append adds the staged row to the batch.
 func (w *rowWriter) append() {
@@ -538,4 +541,34 @@ func (w *rowWriter) flush() arrow.RecordBatch {
 		a.Release()
 	}
 	return rec
+}
+
+// appendRows appends the accepted rows [a, lim) of a chunk's columns (in
+// the layout of w.cols) to the batch, stopping where row-by-row appends
+// would have found the batch full: it returns how many rows it took, at
+// least one when lim > a and the batch is not full.
+func (w *rowWriter) appendRows(src []column, a, lim int) int {
+	k := min(lim-a, w.batchRows-w.rows())
+	text := 0
+	for i := range src {
+		text += src[i].textBytes(a, a+k)
+	}
+	if w.textBytes+text >= maxBatchText {
+		// The batch fills on its text: find the row that reaches the limit.
+		text = 0
+		for j := a; j < a+k; j++ {
+			for i := range src {
+				text += src[i].textBytes(j, j+1)
+			}
+			if w.textBytes+text >= maxBatchText {
+				k = j + 1 - a
+				break
+			}
+		}
+	}
+	for i := range w.cols {
+		w.cols[i].appendRange(&src[i], a, a+k)
+	}
+	w.textBytes += text
+	return k
 }

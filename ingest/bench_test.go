@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -109,8 +111,10 @@ func writeDateCSV(tb testing.TB, path string, n int) {
 
 // BenchmarkIngestCSVToParquet reads a DATE-layout CSV through the date
 // profile and writes Parquet through sink, as `risklane ingest`
-// does. It reports rows/s, input MB/s and the process's peak resident
-// memory. Size: RISKLANE_BENCH_ROWS (default 1,000,000).
+// does, with the CSV parsed on one goroutine (parse=serial) and on
+// GOMAXPROCS workers (parse=parallel, what ingest does). It reports rows/s,
+// input MB/s, the share of the Ps' time left idle and the process's peak
+// resident memory. Size: RISKLANE_BENCH_ROWS (default 1,000,000).
 func BenchmarkIngestCSVToParquet(b *testing.B) {
 	dir := b.TempDir()
 	in, n := benchInput(b, dir)
@@ -120,18 +124,50 @@ func BenchmarkIngestCSVToParquet(b *testing.B) {
 	}
 	p := mustProfile(b, "date")
 	out := filepath.Join(dir, "out.parquet")
-	for b.Loop() {
-		s := ingestTo(b, []string{in}, p, out, Options{})
-		if s.Accepted != int64(n) {
-			b.Fatalf("stats %+v, want %d accepted", s, n)
-		}
+	for _, mode := range []struct {
+		name    string
+		workers int
+	}{{"serial", 1}, {"parallel", 0}} {
+		b.Run("parse="+mode.name, func(b *testing.B) {
+			defer func(w int) { csvWorkers = w }(csvWorkers)
+			csvWorkers = mode.workers
+			var idle, total float64
+			cpu0 := processCPU()
+			for b.Loop() {
+				i0, t0 := cpuClasses()
+				s := ingestTo(b, []string{in}, p, out, Options{})
+				if s.Accepted != int64(n) {
+					b.Fatalf("stats %+v, want %d accepted", s, n)
+				}
+				i1, t1 := cpuClasses()
+				idle, total = idle+i1-i0, total+t1-t0
+			}
+			cpu := processCPU() - cpu0
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(n)*float64(b.N)/secs, "rows/s")
+			b.ReportMetric(float64(st.Size())*float64(b.N)/1e6/secs, "MB/s")
+			if cpu > 0 {
+				b.ReportMetric(cpu*1e9/(float64(n)*float64(b.N)), "cpu-ns/row")
+			}
+			if total > 0 {
+				b.ReportMetric(100*idle/total, "P-idle-%")
+			}
+			if rss := peakRSS(); rss > 0 {
+				b.ReportMetric(float64(rss)/1e6, "peak-RSS-MB")
+			}
+		})
 	}
-	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(n)*float64(b.N)/secs, "rows/s")
-	b.ReportMetric(float64(st.Size())*float64(b.N)/1e6/secs, "MB/s")
-	if rss := peakRSS(); rss > 0 {
-		b.ReportMetric(float64(rss)/1e6, "peak-RSS-MB")
-	}
+}
+
+// cpuClasses returns the runtime's estimate of the CPU time its Ps were idle
+// (no goroutine to run) and the total they had (GOMAXPROCS times the wall
+// time), in seconds: the idle share is the part of the cores a pipeline
+// leaves unused for want of work, whatever else the machine runs.
+func cpuClasses() (idle, total float64) {
+	m := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	runtime.GC() // the CPU classes are updated at the end of a GC cycle
+	metrics.Read(m)
+	return m[0].Value.Float64(), m[1].Value.Float64()
 }
 
 // peakRSS returns the process's peak resident set size in bytes (VmHWM on

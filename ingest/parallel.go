@@ -30,8 +30,8 @@ import (
 // text or at chunkRows records. Variables so that tests can cut chunks
 // everywhere.
 var (
-	chunkBytes = 512 << 10
-	chunkRows  = 8192
+	chunkBytes = 256 << 10
+	chunkRows  = 4096
 )
 
 // csvWorkers is the number of parsing goroutines; 0 means GOMAXPROCS.
@@ -53,21 +53,23 @@ const (
 	recProblem                // unusable as a whole: see problem
 )
 
-// chunkRec is one record of a chunk.
+// chunkRec is one record of a chunk. It holds no pointers, so that the
+// garbage collector need not look through a chunk's records.
 type chunkRec struct {
 	line       int64
 	start, end int // raw text in chunk.data
 	f0, f1     int // recFields: its field ends are chunk.ends[f0:f1]
 	kind       recKind
-	problem    string
+	problem    int // recProblem: index in chunk.problems
 }
 
 // chunk is a run of consecutive records of one file, and what a worker
 // made of them.
 type chunk struct {
-	data []byte
-	recs []chunkRec
-	ends []int
+	data     []byte
+	recs     []chunkRec
+	ends     []int
+	problems []string
 	// err ends the file after these records: a read error, or a panic in
 	// the scanner.
 	err error
@@ -99,7 +101,8 @@ func fillChunk(sc *csvScanner, ch *chunk) bool {
 		rec.end = len(ch.data)
 		switch {
 		case sc.problem != "":
-			rec.kind, rec.problem = recProblem, sc.problem
+			rec.kind, rec.problem = recProblem, len(ch.problems)
+			ch.problems = append(ch.problems, sc.problem)
 		case sc.plain:
 			rec.kind = recPlain
 		default:
@@ -140,7 +143,7 @@ func (c *chunkSource) next() bool {
 	c.fields = c.fields[:0]
 	switch rec.kind {
 	case recProblem:
-		c.prob = rec.problem
+		c.prob = c.ch.problems[rec.problem]
 		return true
 	case recPlain:
 		c.fields = splitFields(c.fields, c.raw, c.comma)
@@ -201,9 +204,11 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 	send func(arrow.RecordBatch, error) bool) bool {
 	nw := parseWorkers()
 	quit := make(chan struct{})
+	// At most cap(order) chunks wait for or are in the workers' hands, and
+	// as many are kept for reuse: a few MB whatever the file's size.
 	work := make(chan *chunk, nw)
-	order := make(chan *chunk, 2*nw+2)
-	free := make(chan *chunk, 2*nw+4)
+	order := make(chan *chunk, nw+2)
+	free := make(chan *chunk, nw+3)
 	newChunk := func() *chunk {
 		ch := &chunk{cols: make([]column, len(w.cols))}
 		for i := range ch.cols {
@@ -220,7 +225,8 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 			var ch *chunk
 			select {
 			case ch = <-free:
-				ch.data, ch.recs, ch.ends, ch.err, ch.fail = ch.data[:0], ch.recs[:0], ch.ends[:0], nil, nil
+				ch.data, ch.recs, ch.ends, ch.problems = ch.data[:0], ch.recs[:0], ch.ends[:0], ch.problems[:0]
+				ch.err, ch.fail = nil, nil
 			default:
 				ch = newChunk()
 			}

@@ -256,8 +256,9 @@ func (r *Reader) maxRecord(ncols int) int {
 func (r *Reader) Schema() *arrow.Schema { return r.schema }
 
 // Next advances to the next record batch. It returns false at the end of the
-// input or on a fatal error (see Err). Parsing runs on a background
-// goroutine, a batch ahead of the caller.
+// input or on a fatal error (see Err). Parsing runs on background
+// goroutines (a CSV's on one per core, see parallel.go), a batch ahead of
+// the caller.
 func (r *Reader) Next() bool {
 	if r.cur != nil {
 		r.cur.Release()

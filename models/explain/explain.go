@@ -45,11 +45,23 @@ type Explainer struct {
 	loop  []node
 	depth []int32
 
+	// For ContributionsLeaves: the path from the root to each leaf, as the
+	// steps Contributions adds (the split's feature, the change in
+	// expectation from the node to the child), root first, padded to the
+	// tree's depth with steps that add 0 to a column past the features (so
+	// that every path of a tree is as long: no mispredicted loop exits).
+	// pathAt is indexed by nodeBase[t] + XGBoost's node id in tree t, -1
+	// for a node that is not a leaf; nodeBase has one more entry, the total.
+	nodeBase []int32
+	pathAt   []int32
+	steps    []step
+
 	// For SHAP: each node's cover (sum_hess), indexed as nodes, and the
 	// depth of the deepest tree.
 	cover    []float64
 	maxDepth int
 	scratch  sync.Pool // of *SHAPScratch, for callers that bring none
+	sums     sync.Pool // of *[]float64, for ContributionsLeaves
 }
 
 type node struct {
@@ -86,7 +98,9 @@ func New(m *xgb.Model) (*Explainer, error) {
 		}
 		e.depth = append(e.depth, int32(d))
 		e.maxDepth = max(e.maxDepth, d)
+		e.addPaths(t, mean, d)
 	}
+	e.nodeBase = append(e.nodeBase, int32(len(e.pathAt)))
 	e.loop = slices.Clone(e.nodes)
 	for i := range e.loop {
 		if e.loop[i].left < 0 {
@@ -123,6 +137,47 @@ func (e *Explainer) layOut(t *xgb.Tree, mean []float64) int {
 		e.nodes[pos] = nd
 	}
 	return depth[len(depth)-1] // breadth first: the last node is the deepest
+}
+
+// step is one term of a path: delta added to feature f.
+type step struct {
+	delta float64
+	f     int32
+	_     int32
+}
+
+// addPaths appends the root-to-leaf paths of a checked tree (nodeMeans
+// accepted it, layOut bounded its depth) for ContributionsLeaves.
+func (e *Explainer) addPaths(t *xgb.Tree, mean []float64, depth int) {
+	n := t.NumNodes()
+	base := int32(len(e.pathAt))
+	e.nodeBase = append(e.nodeBase, base)
+	for range n {
+		e.pathAt = append(e.pathAt, -1)
+	}
+	// Depth first from the root (nodeMeans checked that no node is reached
+	// twice), path holding the nodes from the root to the current one.
+	type frame struct{ id, depth int32 }
+	stack := []frame{{0, 0}}
+	var path []int32
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		path = append(path[:f.depth], f.id)
+		if l := t.Left[f.id]; l != -1 {
+			stack = append(stack, frame{t.Right[f.id], f.depth + 1}, frame{l, f.depth + 1})
+			continue
+		}
+		e.pathAt[base+f.id] = int32(len(e.steps))
+		for k := 1; k < len(path); k++ {
+			p, c := path[k-1], path[k]
+			// The very subtraction Contributions makes at this step.
+			e.steps = append(e.steps, step{delta: mean[c] - mean[p], f: t.SplitIndex[p]})
+		}
+		for range depth - int(f.depth) {
+			e.steps = append(e.steps, step{f: int32(e.model.NumFeature)})
+		}
+	}
 }
 
 // BaseMargin returns the model's global bias in margin space.
@@ -294,6 +349,67 @@ func (e *Explainer) ContributionsRows(x []float64, n int, out []float64) {
 			copy(out[(r0+k)*nf:(r0+k+1)*nf], ob[k*st:k*st+nf])
 		}
 	}
+}
+
+// NumTrees returns the number of trees.
+func (e *Explainer) NumTrees() int { return len(e.roots) }
+
+// ContributionsLeaves is ContributionsRows for n rows whose leaves are
+// known: leaves[r*NumTrees()+t] is XGBoost's id of the leaf row r reaches in
+// tree t (its pred_leaf, as scorer.PredictLeaves gives it). It adds each
+// row's contributions to its NumFeature values of out, the very sums of
+// Contributions (each feature gets the same terms in the same order: tree
+// by tree, root to leaf), without walking the trees: each leaf's path is
+// listed once, when the Explainer is made. It fails on a leaf id that is
+// not a leaf of its tree, and then adds nothing.
+func (e *Explainer) ContributionsLeaves(leaves []int32, n int, out []float64) error {
+	nf, nt := e.model.NumFeature, len(e.roots)
+	if n <= 0 {
+		return nil
+	}
+	if len(leaves) < n*nt || len(out) < n*nf {
+		return fmt.Errorf("explain: %d leaf ids and %d outputs for %d rows of %d trees and %d features", len(leaves), len(out), n, nt, nf)
+	}
+	// Every id first, so that out is left alone when one is wrong.
+	for r := range n {
+		for t, id := range leaves[r*nt : (r+1)*nt] {
+			if uint32(id) >= uint32(e.nodeBase[t+1]-e.nodeBase[t]) || e.pathAt[e.nodeBase[t]+id] < 0 {
+				return fmt.Errorf("explain: row %d, tree %d: node %d is not a leaf", r, t, id)
+			}
+		}
+	}
+	// The rows' sums, nf+1 apart: the padding steps add to the last.
+	st := nf + 1
+	p, _ := e.sums.Get().(*[]float64)
+	if p == nil {
+		p = new([]float64)
+	}
+	defer e.sums.Put(p)
+	const rowsAtOnce = 128 // their sums stay in the level-1 and -2 caches
+	for lo := 0; lo < n; lo += rowsAtOnce {
+		k := min(rowsAtOnce, n-lo)
+		sums := slices.Grow((*p)[:0], k*st)[:k*st]
+		*p = sums
+		for r := range k {
+			copy(sums[r*st:r*st+nf], out[(lo+r)*nf:(lo+r+1)*nf])
+		}
+		// Tree by tree, so that a tree's paths stay in cache for all the
+		// rows; each row still gets its terms in tree order.
+		for t, base := range e.nodeBase[:nt] {
+			d := int(e.depth[t])
+			for r := range k {
+				at := int(e.pathAt[base+leaves[(lo+r)*nt+t]])
+				o := sums[r*st : (r+1)*st]
+				for _, s := range e.steps[at : at+d] {
+					o[s.f] += s.delta
+				}
+			}
+		}
+		for r := range k {
+			copy(out[(lo+r)*nf:(lo+r+1)*nf], sums[r*st:r*st+nf])
+		}
+	}
+	return nil
 }
 
 // child is 0 when x goes to n's left child, 1 when it goes right, computed

@@ -342,6 +342,64 @@ func BenchmarkContributions(b *testing.B) {
 
 // ContributionsRows must give, bit for bit, what Contributions gives row by
 // row, whatever the number of rows (a last group part full included).
+// TestContributionsLeavesLikeContributions: given the leaves XGBoost's
+// reference walk (xgb.Tree.Leaf) reaches, the listed paths give the very
+// sums of the row-at-a-time walk, bit for bit; an id that is not a leaf is
+// refused.
+func TestContributionsLeavesLikeContributions(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for trial := range 30 {
+		nf := 1 + r.IntN(30)
+		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
+		for range 1 + r.IntN(60) {
+			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(9), nf))
+		}
+		e, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1 + r.IntN(40)
+		x := make([]float64, n*nf)
+		for i := range x {
+			x[i] = r.NormFloat64()
+			if r.IntN(10) == 0 {
+				x[i] = math.NaN()
+			}
+		}
+		nt := e.NumTrees()
+		leaves := make([]int32, n*nt)
+		want := make([]float64, n*nf)
+		for i := range n {
+			row := x[i*nf : (i+1)*nf]
+			e.Contributions(row, want[i*nf:(i+1)*nf])
+			for k := range m.Trees {
+				leaves[i*nt+k] = int32(m.Trees[k].Leaf(row))
+			}
+		}
+		got := make([]float64, n*nf)
+		if err := e.ContributionsLeaves(leaves, n, got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("trial %d: row %d feature %d: %v, Contributions gives %v", trial, i/nf, i%nf, got[i], want[i])
+			}
+		}
+		if m.Trees[0].NumNodes() > 1 {
+			bad := slices.Clone(leaves)
+			bad[0] = 0 // the root, not a leaf
+			if err := e.ContributionsLeaves(bad, n, got); err == nil {
+				t.Fatalf("trial %d: the root taken for a leaf", trial)
+			}
+		}
+		bad := slices.Clone(leaves)
+		bad[nt-1] = int32(m.Trees[nt-1].NumNodes())
+		if err := e.ContributionsLeaves(bad, n, got); err == nil {
+			t.Fatalf("trial %d: a node id past the tree accepted", trial)
+		}
+	}
+}
+
 func TestContributionsRowsLikeContributions(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for trial := range 20 {

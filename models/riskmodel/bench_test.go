@@ -54,6 +54,41 @@ func BenchmarkScore(b *testing.B) {
 // (wall), each run reports cpu-ns/row, the process's CPU time per row,
 // which a loaded machine inflates less.
 func BenchmarkModelEngines(b *testing.B) {
+	m, dir, rows := benchModelRows(b)
+	nf := len(m.FeatureNames())
+	n := len(rows) / nf
+	name := filepath.Base(filepath.Clean(dir))
+	out := make([]float64, n)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%s/native/threads=%d", name, threads), func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if err := m.clf.Predict(rows, n, out, threads); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/row")
+		})
+	}
+	speeds := sync.OnceValue(func() map[int]float64 {
+		return xgbtest.PredictSpeed(b, xgbtest.Python(b), filepath.Join(dir, ModelFile), rows, nf, 1, 2)
+	})
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%s/xgboost/threads=%d", name, threads), func(b *testing.B) {
+			// Python times itself (median of five after a warm-up).
+			rate := speeds()[threads]
+			for b.Loop() {
+			}
+			b.ReportMetric(rate, "rows/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// benchModelRows loads RISKLANE_BENCH_MODEL and the features of the first
+// RISKLANE_BENCH_ROWS rows (default 100,000) of RISKLANE_BENCH_IN, or skips.
+func benchModelRows(b *testing.B) (*Model, string, []float64) {
 	dir, in := os.Getenv("RISKLANE_BENCH_MODEL"), os.Getenv("RISKLANE_BENCH_IN")
 	if dir == "" || in == "" {
 		b.Skip("set RISKLANE_BENCH_MODEL (a model folder) and RISKLANE_BENCH_IN (canonical Parquet or CSV)")
@@ -91,33 +126,44 @@ func BenchmarkModelEngines(b *testing.B) {
 		b.Fatal(err)
 	}
 	rd.Close()
-	rows = rows[:min(len(rows), want*nf)]
+	return m, dir, rows[:min(len(rows), want*nf)]
+}
+
+// BenchmarkModelReasons times the path contributions the reasons of red
+// and yellow rows need, on the classifier of RISKLANE_BENCH_MODEL and the
+// features of RISKLANE_BENCH_IN's rows (as BenchmarkModelEngines):
+// "walk" is the explainer's own eight-rows-at-a-time walk
+// (explain.ContributionsRows), "leaves" what the scoring run uses (the
+// native engine's leaves, then each leaf's listed path). One goroutine.
+func BenchmarkModelReasons(b *testing.B) {
+	m, dir, rows := benchModelRows(b)
+	nf := len(m.FeatureNames())
 	n := len(rows) / nf
 	name := filepath.Base(filepath.Clean(dir))
-	out := make([]float64, n)
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("%s/native/threads=%d", name, threads), func(b *testing.B) {
+	out := make([]float64, n*nf)
+	ids := make([]int32, n*m.clf.NumTrees())
+	if err := m.clf.PredictLeaves(rows, n, ids, 1); err != nil {
+		b.Fatal(err)
+	}
+	for _, way := range []string{"walk", "leaves", "leafids", "paths"} {
+		b.Run(name+"/"+way, func(b *testing.B) {
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if err := m.clf.Predict(rows, n, out, threads); err != nil {
-					b.Fatal(err)
+				clear(out)
+				if way == "walk" {
+					m.ex.ContributionsRows(rows, n, out)
+				} else if way == "paths" {
+					m.ex.ContributionsLeaves(ids, n, out)
+				} else if way == "leafids" {
+					if err := m.clf.PredictLeaves(rows, n, ids, 1); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					m.ContributionsRows(rows, n, out)
 				}
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/row")
-		})
-	}
-	speeds := sync.OnceValue(func() map[int]float64 {
-		return xgbtest.PredictSpeed(b, xgbtest.Python(b), filepath.Join(dir, ModelFile), rows, nf, 1, 2)
-	})
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("%s/xgboost/threads=%d", name, threads), func(b *testing.B) {
-			// Python times itself (median of five after a warm-up).
-			rate := speeds()[threads]
-			for b.Loop() {
-			}
-			b.ReportMetric(rate, "rows/s")
-			b.ReportMetric(0, "ns/op")
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -158,10 +159,34 @@ func (m *Model) HasRevenue() bool { return m.Revenue != nil }
 func (m *Model) Contributions(x, contrib []float64) float64 { return m.ex.Contributions(x, contrib) }
 
 // ContributionsRows is Contributions for n rows at once (row-major), added
-// to out: the rows walk the trees side by side (explain.ContributionsRows).
+// to out, the very same sums: the native engine finds each row's leaves
+// (scorer.PredictLeaves, the scoring walk) and the explainer adds the
+// listed path of each leaf (explain.ContributionsLeaves), which costs a
+// fraction of walking the trees again with the explainer's own walk
+// (docs/scoring-engine.md).
 func (m *Model) ContributionsRows(x []float64, n int, out []float64) {
-	m.ex.ContributionsRows(x, n, out)
+	nf, nt := len(m.names), m.clf.NumTrees()
+	p, _ := m.leafIDs.Get().(*[]int32)
+	if p == nil {
+		p = new([]int32)
+	}
+	defer m.leafIDs.Put(p)
+	for lo := 0; lo < n; lo += contribRows {
+		k := min(contribRows, n-lo)
+		ids := slices.Grow((*p)[:0], k*nt)[:k*nt]
+		*p = ids
+		if m.clf.PredictLeaves(x[lo*nf:(lo+k)*nf], k, ids, 1) != nil || m.ex.ContributionsLeaves(ids, k, out[lo*nf:(lo+k)*nf]) != nil {
+			// Not for a prepared model (its classifier was validated
+			// and both walk the same trees); the explainer's own walk
+			// gives the same sums.
+			m.ex.ContributionsRows(x[lo*nf:(lo+k)*nf], k, out[lo*nf:(lo+k)*nf])
+		}
+	}
 }
+
+// contribRows is how many rows ContributionsRows takes at once: their leaf
+// ids (rows x trees) stay a few hundred KB.
+const contribRows = 256
 
 // ExactContributions adds the classifier's exact per-feature contributions
 // (TreeSHAP, as XGBoost's pred_contribs) for row x to contrib and returns

@@ -39,6 +39,7 @@ type Model struct {
 	ex       *explain.Explainer
 	names    []string
 	rows     sync.Pool // row-major feature buffers
+	leafIDs  sync.Pool // *[]int32, leaf ids for ContributionsRows
 }
 
 // Train fits the feature state on batches (the labelled history), trains the

@@ -19,6 +19,7 @@ import (
 	"risklane/features"
 	"risklane/internal/testenv"
 	"risklane/models"
+	"risklane/models/scorer"
 	"risklane/models/xgb"
 )
 
@@ -319,6 +320,43 @@ func TestNoDiagnosticsSameModel(t *testing.T) {
 	for i := range p {
 		if p[i] != lp[i] || e[i] != le[i] {
 			t.Fatalf("row %d: %v, %v with diagnostics; %v, %v without", i, p[i], e[i], lp[i], le[i])
+		}
+	}
+}
+
+// TestContributionsRowsLikeContributions: the reasons' batch path (the
+// native engine's leaves, then each leaf's listed path) gives the very sums
+// of the explainer's row-at-a-time walk, bit for bit, on a trained model's
+// features, more rows than one leaf-id chunk, both engines.
+func TestContributionsRowsLikeContributions(t *testing.T) {
+	m, _, valid := small(t)
+	nf := len(m.FeatureNames())
+	var x []float64
+	for _, b := range valid {
+		f := make([]float64, int(b.NumRows())*nf)
+		if err := m.Features(b, f); err != nil {
+			t.Fatal(err)
+		}
+		x = append(x, f...)
+	}
+	n := len(x) / nf
+	if n <= contribRows {
+		t.Fatalf("only %d rows", n)
+	}
+	want := make([]float64, n*nf)
+	for i := range n {
+		m.Contributions(x[i*nf:(i+1)*nf], want[i*nf:(i+1)*nf])
+	}
+	for _, engine := range []scorer.Engine{scorer.Native, scorer.Leaves} {
+		if err := m.UseEngine(engine); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float64, n*nf)
+		m.ContributionsRows(x, n, got)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("%s: row %d feature %d: %v, Contributions gives %v", engine, i/nf, i%nf, got[i], want[i])
+			}
 		}
 	}
 }

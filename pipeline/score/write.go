@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -81,11 +82,26 @@ func readAll(f *os.File) ([]byte, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	data, err := io.ReadAll(f)
+	// Sized from the file, not grown by io.ReadAll's doubling: these are
+	// the large spill files, and every regrowth clears and copies.
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	return data, nil
+	data := make([]byte, 0, fi.Size()+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		if len(data) == cap(data) {
+			data = slices.Grow(data, len(data)/2+512) // the file grew since Stat
+		}
+	}
 }
 
 // fill places the records of one rank range (its ids, its reasons) into its

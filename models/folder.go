@@ -234,9 +234,22 @@ func readRegular(path string, limit int64) ([]byte, error) {
 	if !os.SameFile(fi, fo) {
 		return nil, fmt.Errorf("%s changed while being opened", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	// Sized from the file (io.ReadAll's doubling clears and copies a large
+	// model file several times), still stopping past limit.
+	b := make([]byte, 0, min(fo.Size(), limit)+1)
+	lr := io.LimitReader(f, limit+1)
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = slices.Grow(b, len(b)/2+512)
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s grew beyond %d bytes while being read", path, limit)

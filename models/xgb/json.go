@@ -374,6 +374,16 @@ func (jt *jsonTree) tree() (Tree, error) {
 
 // readAll reads a whole model file, refusing one larger than MaxFileSize.
 func readAll(r io.Reader) ([]byte, error) {
+	if b, ok := r.(*bytes.Reader); ok && b.Len() <= MaxFileSize {
+		// Sized at once: io.ReadAll's doubling clears and copies a large
+		// model several times.
+		data := make([]byte, b.Len())
+		n, _ := b.Read(data)
+		if data = data[:n]; len(data) == 0 {
+			return nil, errors.New("empty model file")
+		}
+		return data, nil
+	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, err

@@ -204,20 +204,9 @@ func (f *forest) margins(b *blockBuf, n int) {
 func (f *forest) walk(nodes []node, depth int32, x []float32, sums []float32, ids []int32, stride int) {
 	np := unsafe.Pointer(unsafe.SliceData(nodes))
 	xp := unsafe.Pointer(unsafe.SliceData(x))
+	var at [group]uint32
 	for r := 0; r+group <= len(sums); r += group {
-		rows := unsafe.Add(xp, r*4)
-		var a0, a1, a2, a3, a4, a5, a6, a7 uint32
-		for range depth {
-			a0 = step(np, rows, a0, 0)
-			a1 = step(np, rows, a1, 4)
-			a2 = step(np, rows, a2, 8)
-			a3 = step(np, rows, a3, 12)
-			a4 = step(np, rows, a4, 16)
-			a5 = step(np, rows, a5, 20)
-			a6 = step(np, rows, a6, 24)
-			a7 = step(np, rows, a7, 28)
-		}
-		at := [group]uint32{a0, a1, a2, a3, a4, a5, a6, a7}
+		walkGroup(np, unsafe.Add(xp, r*4), int(depth), &at)
 		if ids != nil {
 			for g, a := range at {
 				if (r+g)*stride < len(ids) {
@@ -231,6 +220,28 @@ func (f *forest) walk(nodes []node, depth int32, x []float32, sums []float32, id
 			s[g] += (*node)(unsafe.Add(np, a)).value
 		}
 	}
+}
+
+// walkGroupGo walks the group of rows at rows (column-major, as in a
+// block) depth steps down the tree whose nodes are at np, from the root,
+// and writes the byte offset of the node each row ends at to at. It is the
+// reference for walkGroup, which on amd64 is the same steps in assembly
+// (native_amd64.s: the eight rows' positions stay in registers, where the
+// compiler spills some of them to the stack on every step) and elsewhere
+// walkGroupGo itself.
+func walkGroupGo(np, rows unsafe.Pointer, depth int, at *[group]uint32) {
+	var a0, a1, a2, a3, a4, a5, a6, a7 uint32
+	for range depth {
+		a0 = step(np, rows, a0, 0)
+		a1 = step(np, rows, a1, 4)
+		a2 = step(np, rows, a2, 8)
+		a3 = step(np, rows, a3, 12)
+		a4 = step(np, rows, a4, 16)
+		a5 = step(np, rows, a5, 20)
+		a6 = step(np, rows, a6, 24)
+		a7 = step(np, rows, a7, 28)
+	}
+	*at = [group]uint32{a0, a1, a2, a3, a4, a5, a6, a7}
 }
 
 // step is one row's step down a tree: from the node at byte offset at to

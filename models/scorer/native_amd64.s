@@ -1,0 +1,54 @@
+#include "textflag.h"
+
+// STEP moves the row whose node offset is in register a (its value at
+// byte g of the group) one step down: a = second, less 16 when
+// v < value (UCOMISS sets "above" only for ordered operands, so NaN takes
+// the second child), as step in native.go.
+#define STEP(a, g) \
+	MOVL 4(SI)(a*1), R13; \
+	MOVSS g(DI)(R13*1), X0; \
+	MOVSS 0(SI)(a*1), X1; \
+	MOVL 8(SI)(a*1), a; \
+	LEAL -16(a), R13; \
+	UCOMISS X0, X1; \
+	CMOVLHI R13, a
+
+// func walkGroup(np, rows unsafe.Pointer, depth int, at *[8]uint32)
+TEXT ·walkGroup(SB), NOSPLIT, $0-32
+	MOVQ np+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ depth+16(FP), CX
+	XORL AX, AX
+	XORL BX, BX
+	XORL DX, DX
+	XORL R8, R8
+	XORL R9, R9
+	XORL R10, R10
+	XORL R11, R11
+	XORL R12, R12
+	TESTQ CX, CX
+	JLE done
+
+loop:
+	STEP(AX, 0)
+	STEP(BX, 4)
+	STEP(DX, 8)
+	STEP(R8, 12)
+	STEP(R9, 16)
+	STEP(R10, 20)
+	STEP(R11, 24)
+	STEP(R12, 28)
+	DECQ CX
+	JNZ loop
+
+done:
+	MOVQ at+24(FP), R13
+	MOVL AX, 0(R13)
+	MOVL BX, 4(R13)
+	MOVL DX, 8(R13)
+	MOVL R8, 12(R13)
+	MOVL R9, 16(R13)
+	MOVL R10, 20(R13)
+	MOVL R11, 24(R13)
+	MOVL R12, 28(R13)
+	RET

@@ -1,0 +1,58 @@
+package scorer
+
+import (
+	"math"
+	"testing"
+	"unsafe"
+
+	"risklane/models/xgb/xgbtest"
+)
+
+// TestWalkGroupLikeGo: the walk the engine uses (assembly on amd64) ends
+// every row at the node walkGroupGo, the Go reference, ends it at, on a
+// random forest with missing values, values exactly at thresholds, ±0, ±Inf
+// and the negated columns of default-left nodes. On other architectures
+// walkGroup is walkGroupGo and the test passes trivially.
+func TestWalkGroupLikeGo(t *testing.T) {
+	const nfeat, nrows = 9, 2000
+	m := xgbtest.RandomModel(5, "binary:logistic", 60, 8, nfeat)
+	rows := xgbtest.Rows(6, nrows, nfeat, 0.15)
+	var thresholds []float32
+	for i := range m.Trees {
+		thresholds = append(thresholds, m.Trees[i].SplitCondition...)
+	}
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN()}
+	for i := range rows {
+		switch i % 5 {
+		case 0:
+			rows[i] = float64(thresholds[(i*7919)%len(thresholds)])
+		case 1:
+			rows[i] = special[(i/5)%len(special)]
+		}
+	}
+	f := newForest(m)
+	b := f.newBuf()
+	steps := 0
+	for lo := 0; lo < nrows; lo += f.blockRows {
+		hi := min(lo+f.blockRows, nrows)
+		n := f.load(b, rows, lo, hi)
+		xp := unsafe.Pointer(unsafe.SliceData(b.x))
+		for k, root := range f.roots {
+			np := unsafe.Pointer(&f.nodes[root])
+			for r := 0; r+group <= n; r += group {
+				for _, depth := range []int{0, 1, int(f.depth[k]), int(f.depth[k]) + 2} {
+					var got, want [group]uint32
+					walkGroup(np, unsafe.Add(xp, r*4), depth, &got)
+					walkGroupGo(np, unsafe.Add(xp, r*4), depth, &want)
+					if got != want {
+						t.Fatalf("rows %d+, tree %d, depth %d: walkGroup ends at %v, walkGroupGo at %v", lo+r, k, depth, got, want)
+					}
+					steps++
+				}
+			}
+		}
+	}
+	if steps == 0 {
+		t.Fatal("nothing compared")
+	}
+}

@@ -120,3 +120,69 @@ func TestLayerTable(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeTree checks the README's folder tree ("How a declaration flows")
+// against the layer table and the packages on disk: every package is listed,
+// every listed folder exists, and the list runs in floor order, so the tree a
+// reader learns the layout from cannot drift from the one the build enforces.
+func TestReadmeTree(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "\n## How a declaration flows")
+	if !ok {
+		t.Fatal(`README.md has no section "## How a declaration flows"`)
+	}
+	if _, block, ok = strings.Cut(block, "\n```\n"); ok {
+		block, _, ok = strings.Cut(block, "\n```")
+	}
+	if !ok {
+		t.Fatal("README.md: the folder tree is not in a ``` block")
+	}
+	listed := map[string]bool{}
+	prev, prevPath := -1, ""
+	for _, line := range strings.Split(block, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		path := fields[0]
+		listed[path] = true
+		if st, err := os.Stat(path); err != nil || !st.IsDir() {
+			t.Errorf("README tree lists %s, which is not a folder", path)
+		}
+		fl := floorOf(path)
+		if fl < 0 {
+			continue // beam and docs: outside the module's floors
+		}
+		if fl < prev {
+			t.Errorf("README tree lists %s (floor %d) after %s (floor %d)", path, fl, prevPath, prev)
+		}
+		prev, prevPath = fl, path
+	}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != "." && err == nil {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if dir == "." || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || listed[dir] {
+			return nil
+		}
+		listed[dir] = true // one error per package
+		t.Errorf("README tree does not list the package %s", dir)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

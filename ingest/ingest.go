@@ -243,12 +243,20 @@ func (r *Reader) openBound(path string) (_ source, _ format, _ *profile.Binding,
 }
 
 // maxRecord is the longest CSV record accepted for a header of ncols
-// columns: every field at the limit, plus separators and quotes.
-func (r *Reader) maxRecord(ncols int) int {
-	if ncols <= 0 {
-		return headerMaxBytes
+// columns (see recordLimit).
+func (r *Reader) maxRecord(ncols int) int { return recordLimit(r.opt.MaxFieldBytes)(ncols) }
+
+// recordLimit returns the longest CSV record accepted for a header of ncols
+// columns when fields may hold maxField bytes: every field at the limit,
+// plus separators and quotes; headerMaxBytes for the header itself
+// (ncols <= 0).
+func recordLimit(maxField int) func(ncols int) int {
+	return func(ncols int) int {
+		if ncols <= 0 {
+			return headerMaxBytes
+		}
+		return max(64<<10, ncols*(maxField+3))
 	}
-	return max(64<<10, ncols*(r.opt.MaxFieldBytes+3))
 }
 
 // Schema returns the canonical schema of the batches: decl.SchemaFields

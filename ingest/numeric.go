@@ -29,14 +29,9 @@ type NumericTable struct {
 // id is not "" (its values are carried as text). A wanted column the table
 // lacks is an error that lists every one missing.
 func OpenNumeric(path string, columns []string, id string) (*NumericTable, error) {
-	src, _, err := openSource(path, ',', nil, func(ncols int) int {
-		if ncols <= 0 {
-			return headerMaxBytes
-		}
-		return max(64<<10, ncols*(DefaultMaxFieldBytes+3))
-	})
+	src, err := openTable(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	names := src.names()
 	at := make(map[string]int, len(names))

@@ -38,14 +38,9 @@ const MaxTableRows = 1 << 20
 // Parquet or Arrow IPC file whole, sniffing its format as declaration inputs
 // are. Errors name the file.
 func ReadTable(path string) (*Table, error) {
-	src, _, err := openSource(path, ',', nil, func(ncols int) int {
-		if ncols <= 0 {
-			return headerMaxBytes
-		}
-		return max(64<<10, ncols*(DefaultMaxFieldBytes+3))
-	})
+	src, err := openTable(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	defer src.close()
 	t := &Table{Path: path, Header: src.names()}
@@ -86,6 +81,18 @@ func ReadTable(path string) (*Table, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// openTable opens a table file of any input format as declaration inputs
+// are opened, with their defaults (comma-separated UTF-8 CSV, fields up to
+// DefaultMaxFieldBytes): the one way in for the readers of plain tables,
+// ReadTable, ReadRecord and OpenNumeric. Errors name the file.
+func openTable(path string) (source, error) {
+	src, _, err := openSource(path, ',', nil, recordLimit(DefaultMaxFieldBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return src, nil
 }
 
 // Column returns the index of the named column, and false when the table

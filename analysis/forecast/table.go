@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"risklane/ingest"
 	"risklane/sink"
 )
 
@@ -167,7 +168,7 @@ type Curve struct {
 // ReadTable reads a forecast table that WriteTable wrote, group by group in
 // the file's order.
 func ReadTable(path string) ([]Curve, error) {
-	rec, err := sink.ReadTable(path, func([]string) (*arrow.Schema, error) { return TableSchema, nil })
+	rec, err := ingest.ReadRecord(path, func([]string) (*arrow.Schema, error) { return TableSchema, nil })
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"risklane/ingest"
 	"risklane/sink"
 )
 
@@ -64,7 +65,7 @@ func WriteTable(path string, targets []float64, rows []Row) error {
 // its within_<T>h columns name (the report draws it).
 func ReadTable(path string) ([]Row, []float64, error) {
 	var targets []float64
-	rec, err := sink.ReadTable(path, func(names []string) (*arrow.Schema, error) {
+	rec, err := ingest.ReadRecord(path, func(names []string) (*arrow.Schema, error) {
 		for _, n := range names {
 			if t, ok := strings.CutPrefix(n, "within_"); ok {
 				v, err := strconv.ParseFloat(strings.TrimSuffix(t, "h"), 64)

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"risklane/sink"
+	"risklane/ingest"
 )
 
 // Schema is the schema of Table: one row per period and strategy.
@@ -71,7 +71,7 @@ func Table(rows []Row) arrow.RecordBatch {
 // whose periods of one strategy are not 1, 2, 3, ... in order is refused:
 // it is not one replay.
 func ReadTable(path string) ([]Row, error) {
-	rec, err := sink.ReadTable(path, func([]string) (*arrow.Schema, error) { return Schema, nil })
+	rec, err := ingest.ReadRecord(path, func([]string) (*arrow.Schema, error) { return Schema, nil })
 	if err != nil {
 		return nil, err
 	}

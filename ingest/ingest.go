@@ -137,7 +137,7 @@ type Reader struct {
 // input is one file checked at Open.
 type input struct {
 	path   string
-	format format
+	format Format
 }
 
 // message carries a batch (or the end) from the producer to Next.
@@ -197,7 +197,7 @@ func OpenFiles(paths []string, p *profile.Profile, opt Options) (*Reader, error)
 }
 
 // openBound opens a file, binds the profile to its columns and starts it.
-func (r *Reader) openBound(path string) (_ source, _ format, _ *profile.Binding, err error) {
+func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: %w", path, damaged(p))

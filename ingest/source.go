@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,53 +73,6 @@ type source interface {
 	close() error
 }
 
-type format uint8
-
-const (
-	formatCSV format = iota
-	formatParquet
-	formatArrowFile
-	formatArrowStream
-)
-
-func (f format) String() string {
-	return [...]string{"CSV", "Parquet", "Arrow IPC file", "Arrow IPC stream"}[f]
-}
-
-// sniff decides a file's format from its first bytes, falling back on its
-// name, and reports whether a CSV is gzip-compressed.
-func sniff(path string, f *os.File) (format, bool, error) {
-	var head [8]byte
-	n, err := io.ReadFull(f, head[:])
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return 0, false, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, false, err
-	}
-	h := head[:n]
-	switch {
-	case bytes.HasPrefix(h, []byte("PAR1")):
-		return formatParquet, false, nil
-	case bytes.HasPrefix(h, []byte("ARROW1")):
-		return formatArrowFile, false, nil
-	case bytes.HasPrefix(h, []byte{0xff, 0xff, 0xff, 0xff}):
-		return formatArrowStream, false, nil
-	case bytes.HasPrefix(h, []byte{0x1f, 0x8b}):
-		return formatCSV, true, nil
-	}
-	name := strings.TrimSuffix(strings.ToLower(filepath.Base(path)), ".gz")
-	switch filepath.Ext(name) {
-	case ".parquet", ".pq":
-		return 0, false, errors.New("not a Parquet file (it does not start with PAR1); check that the file is complete, or rename it if it is a CSV")
-	case ".arrow", ".ipc", ".feather":
-		return 0, false, errors.New("not an Arrow IPC file or stream; check that the file is complete, or rename it if it is a CSV")
-	case ".arrows":
-		return 0, false, errors.New("not an Arrow IPC stream; check that the file is complete")
-	}
-	return formatCSV, false, nil
-}
-
 // MaxColumns bounds the columns of an input file: a declaration file has
 // tens of columns, and each costs buffer space per record.
 const MaxColumns = 2048
@@ -129,7 +81,7 @@ const MaxColumns = 2048
 // structural: they name the file and say what to do.
 // dec, when not nil, decodes a CSV file's character set (profile encoding)
 // to UTF-8.
-func openSource(path string, comma byte, dec *encoding.Decoder, maxRecord func(ncols int) int) (source, format, error) {
+func openSource(path string, comma byte, dec *encoding.Decoder, maxRecord func(ncols int) int) (source, Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -145,13 +97,13 @@ func openSource(path string, comma byte, dec *encoding.Decoder, maxRecord func(n
 	}
 	var src source
 	switch fm {
-	case formatCSV:
+	case CSV:
 		src, err = openCSV(path, f, gz, comma, dec, maxRecord)
-	case formatParquet:
+	case Parquet:
 		src, err = openParquet(f)
-	case formatArrowFile:
+	case ArrowFile:
 		src, err = openArrowFile(f)
-	case formatArrowStream:
+	case ArrowStream:
 		src, err = openArrowStream(f)
 	}
 	if err != nil {

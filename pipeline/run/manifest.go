@@ -16,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/file"
 
+	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/pipeline/rank"
@@ -166,15 +167,15 @@ func checksum(path string) (Input, int64, error) {
 		return Input{}, 0, err
 	}
 	defer f.Close()
-	var head [4]byte
+	var head [ingest.SniffLen]byte
 	n, _ := io.ReadFull(f, head[:])
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Input{}, 0, err
 	}
 	h := sha256.New()
 	lines := &lineCounter{w: h}
-	csv := n < 4 || !(string(head[:]) == "PAR1" || string(head[:]) == "ARRO" || head == [4]byte{0xff, 0xff, 0xff, 0xff} ||
-		head[0] == 0x1f && head[1] == 0x8b)
+	format, gz := ingest.Sniff(head[:n])
+	csv := format == ingest.CSV && !gz
 	var w io.Writer = h
 	if csv {
 		w = lines
@@ -187,7 +188,7 @@ func checksum(path string) (Input, int64, error) {
 	switch {
 	case csv:
 		return in, lines.n + 1, nil
-	case string(head[:]) == "PAR1":
+	case format == ingest.Parquet:
 		pf, err := file.OpenParquetFile(path, false)
 		if err != nil {
 			return in, -1, nil // ingest will say what is wrong with it

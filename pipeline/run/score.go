@@ -247,7 +247,11 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	}
 	for _, k := range cfg.Keep {
 		if len(schema.FieldIndices(k)) == 0 {
-			return fmt.Errorf("--keep: the inputs have no column %q (through profile %s the columns are %s)", k, cfg.Profile.Name, strings.Join(fieldNames(schema.Fields()), ", "))
+			var names []string
+			for _, f := range schema.Fields() {
+				names = append(names, f.Name)
+			}
+			return fmt.Errorf("--keep: the inputs have no column %q (through profile %s the columns are %s)", k, cfg.Profile.Name, strings.Join(names, ", "))
 		}
 	}
 	tmp := cfg.TempDir
@@ -474,7 +478,7 @@ func checkColumns(cfg Config) error {
 		need[c] = true
 	}
 	for _, in := range cfg.Inputs {
-		absent, err := absentColumns(in, cfg.Profile)
+		absent, err := ingest.AbsentColumns(in, cfg.Profile)
 		if err != nil {
 			return err
 		}

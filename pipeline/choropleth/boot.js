@@ -1,22 +1,9 @@
-// Draws the map: the table travels as JSON in #map-data. Errors are shown on
-// the page (and counted in body[data-report-errors], as the report does)
-// instead of leaving a silent blank map.
+// Draws the map: the table travels as JSON in #map-data. Errors go to the
+// error box of the report's page.js, as the report's do.
 (function () {
   "use strict";
-  var box = document.getElementById("report-errors");
-  var errors = [];
-  function fail(msg) {
-    errors.push(msg);
-    box.style.display = "block";
-    box.textContent = "The map could not be drawn: " + errors.join("; ");
-    document.body.setAttribute("data-report-errors", String(errors.length));
-  }
-  window.addEventListener("error", function (e) { fail(String(e.message)); });
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
+  var fail = risklanePage.errors("The map could not be drawn");
+  var esc = risklanePage.esc;
   var data;
   try {
     data = JSON.parse(document.getElementById("map-data").textContent);

@@ -45,6 +45,8 @@ type page struct {
 	*Map
 	Payload        payload
 	ECharts        template.JS
+	Style          template.CSS
+	Script         template.JS
 	Boot           template.JS
 	EChartsVersion string
 }
@@ -56,7 +58,7 @@ func Write(w io.Writer, m *Map) error {
 	if err != nil {
 		return err
 	}
-	p := &page{Map: m, ECharts: template.JS(report.EChartsScript()), Boot: template.JS(bootJS),
+	p := &page{Map: m, ECharts: template.JS(report.EChartsScript()), Style: report.PageStyle(), Script: report.PageScript(), Boot: template.JS(bootJS),
 		EChartsVersion: report.EChartsVersion}
 	lo, hi := m.Min, m.Max
 	if math.IsNaN(lo) {

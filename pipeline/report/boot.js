@@ -1,22 +1,9 @@
 // Draws the report's charts: the options were built by risklane and travel
-// as JSON in #report-data. Errors are shown on the page (and counted in
-// body[data-report-errors]) instead of leaving silent blank charts.
+// as JSON in #report-data. Errors go to the error box of page.js.
 (function () {
   "use strict";
-  var box = document.getElementById("report-errors");
-  var errors = [];
-  function fail(msg) {
-    errors.push(msg);
-    box.style.display = "block";
-    box.textContent = "Some charts could not be drawn: " + errors.join("; ");
-    document.body.setAttribute("data-report-errors", String(errors.length));
-  }
-  window.addEventListener("error", function (e) { fail(String(e.message)); });
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-    });
-  }
+  var fail = risklanePage.errors("Some charts could not be drawn");
+  var esc = risklanePage.esc;
   function num(v) { return v == null ? "-" : Number(v).toLocaleString("en-US"); }
   var data;
   var fmt = {

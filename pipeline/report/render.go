@@ -57,6 +57,8 @@ type page struct {
 	*Data
 	Payload        payload
 	ECharts        template.JS
+	Style          template.CSS
+	Script         template.JS
 	Boot           template.JS
 	EChartsVersion string
 	heights        map[string]int
@@ -110,7 +112,7 @@ func (d *Data) ChartIDs() []string {
 // Write renders the report as one self-contained HTML page.
 func Write(w io.Writer, d *Data) error {
 	cs := d.charts()
-	p := &page{Data: d, ECharts: template.JS(echartsJS), Boot: template.JS(bootJS), EChartsVersion: EChartsVersion,
+	p := &page{Data: d, ECharts: template.JS(echartsJS), Style: PageStyle(), Script: PageScript(), Boot: template.JS(bootJS), EChartsVersion: EChartsVersion,
 		heights: map[string]int{}}
 	p.Payload.Charts = cs
 	for _, c := range cs {

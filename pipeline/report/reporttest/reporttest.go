@@ -336,9 +336,11 @@ func (c *conn) visit(ctx context.Context, pageURL string, chartIDs []string) (*R
 		return nil, fmt.Errorf("the page did not finish loading: %w", ctx.Err())
 	}
 	// The page's script marks the body once every chart is drawn (charts
-	// draw synchronously; animation is off).
+	// draw synchronously; animation is off). A page that gave up before
+	// drawing has only its error count once loaded: Drawn is then -1.
 	for {
-		v, err := c.eval(ctx, s, `document.body.getAttribute("data-charts")`)
+		v, err := c.eval(ctx, s, `document.body.getAttribute("data-charts") ||
+			(document.readyState === "complete" && document.body.hasAttribute("data-report-errors") ? "none" : null)`)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"risklane/decl"
 )
 
 // bytesString views b as a string without copying. The string must not
@@ -299,7 +301,7 @@ func (p *dateParser) parse(b []byte) (int32, string) {
 		if l.fast != nil {
 			day, ok = l.parseFast(b)
 		} else if t, err := time.Parse(l.layout, bytesString(b)); err == nil && t.Year() >= minYear && t.Year() <= maxYear {
-			day, ok = daysFromCivil(t.Year(), int(t.Month()), t.Day()), true
+			day, ok = decl.Days(t.Year(), int(t.Month()), t.Day()), true
 		}
 		if ok {
 			break
@@ -363,7 +365,7 @@ func (l *dateLayout) parseFast(b []byte) (int32, bool) {
 	if year < minYear || year > maxYear || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
 		return 0, false
 	}
-	return daysFromCivil(year, month, day), true
+	return decl.Days(year, month, day), true
 }
 
 func digits(b []byte) (int, bool) {
@@ -388,21 +390,4 @@ func daysIn(year, month int) int {
 		return 30
 	}
 	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
-// date (Howard Hinnant's days_from_civil algorithm).
-func daysFromCivil(y, m, d int) int32 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int32(era*146097 + doe - 719468)
 }

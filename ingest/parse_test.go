@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"risklane/decl"
 )
 
 func TestParseNumber(t *testing.T) {
@@ -52,15 +54,6 @@ func TestParseNumber(t *testing.T) {
 		got, reason := p.parse([]byte(tt.in))
 		if reason != tt.reason || (reason == "" && got != tt.want) {
 			t.Errorf("parse(%q, dec %q, thou %q) = %v, %q; want %v, %q", tt.in, tt.dec, tt.thou, got, reason, tt.want, tt.reason)
-		}
-	}
-}
-
-func TestDaysFromCivil(t *testing.T) {
-	// Against the standard library, every day from 1600 to 2400.
-	for d := time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2400; d = d.AddDate(0, 0, 1) {
-		if got, want := daysFromCivil(d.Year(), int(d.Month()), d.Day()), int32(d.Unix()/86400); got != want {
-			t.Fatalf("%s: %d, want %d", d.Format("2006-01-02"), got, want)
 		}
 	}
 }
@@ -182,7 +175,7 @@ func FuzzParseDate(f *testing.F) {
 			if !ok {
 				t.Fatalf("%q with %q: accepted as %d, time.Parse says %v", s, layout, got, err)
 			}
-			if want := daysFromCivil(tm.Year(), int(tm.Month()), tm.Day()); got != want {
+			if want := decl.Days(tm.Year(), int(tm.Month()), tm.Day()); got != want {
 				t.Fatalf("%q with %q: %d, time.Parse gives %d", s, layout, got, want)
 			}
 			return

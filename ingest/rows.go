@@ -360,7 +360,7 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 	case convDate:
 		switch v.kind {
 		case kindDays:
-			if v.i < int64(daysFromCivil(minYear, 1, 1)) || v.i > int64(daysFromCivil(maxYear, 12, 31)) {
+			if v.i < int64(decl.Days(minYear, 1, 1)) || v.i > int64(decl.Days(maxYear, 12, 31)) {
 				return fmt.Sprintf("date outside %d..%d", minYear, maxYear)
 			}
 			w.num64[c.canon] = float64(v.i)

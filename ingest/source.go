@@ -531,7 +531,7 @@ func getter(arr arrow.Array) func(int) cell {
 		}
 		return wrap(func(i int) cell {
 			tm := a.Value(i).ToTime(t.Unit).In(zone)
-			return cell{kind: kindDays, i: int64(daysFromCivil(tm.Year(), int(tm.Month()), tm.Day()))}
+			return cell{kind: kindDays, i: int64(decl.Days(tm.Year(), int(tm.Month()), tm.Day()))}
 		})
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale

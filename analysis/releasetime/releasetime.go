@@ -205,23 +205,9 @@ func parseStamp(s string) (int64, bool) {
 			return 0, false
 		}
 	}
-	return daysFromCivil(y, mo, dd)*1440 + int64(h*60+mi), true
+	return int64(decl.Days(y, mo, dd))*1440 + int64(h*60+mi), true
 }
 
 func daysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
-// daysFromCivil is the number of days from 1970-01-01 to y-m-d (proleptic
-// Gregorian; H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era*146097 + doe - 719468)
 }

@@ -157,12 +157,12 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	if err != nil {
 		return nil, err
 	}
-	defer releaseBatches(train)
+	defer release(train)
 	test, _, err := ingest.ReadAll([]string{path(demoTest)}, canonical, ingest.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer releaseBatches(test)
+	defer release(test)
 
 	st.begin("Train: learn what fraud looks like from the history")
 	cfg := riskmodel.DefaultConfig()

@@ -100,11 +100,7 @@ func exportFeatures(w io.Writer, modelDir string, inputs []string, prof, out str
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
+	defer release(batches)
 	X, y, training, err := rules.ModelData(m, batches)
 	if err != nil {
 		return err

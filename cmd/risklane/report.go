@@ -149,7 +149,7 @@ A section whose input is missing says so instead of being left out.`,
 			if err != nil {
 				return err
 			}
-			defer releaseBatches(batches)
+			defer release(batches)
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 			for _, in := range trainedOn(m, r.inputs) {
@@ -195,12 +195,6 @@ func readClusters(path string) (*pricecluster.Model, error) {
 	}
 	defer f.Close()
 	return pricecluster.ReadModel(f, path)
-}
-
-func releaseBatches(batches []arrow.RecordBatch) {
-	for _, b := range batches {
-		b.Release()
-	}
 }
 
 // makeReport computes the report of model m on batches (the rows of

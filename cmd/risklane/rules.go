@@ -158,11 +158,7 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 		}
 		return err
 	}
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
+	defer release(batches)
 	X, y, training, err := rules.ModelData(m, batches)
 	if err != nil {
 		return err

@@ -225,6 +225,7 @@ func readDeclarations(paths []string, p *profile.Profile, rejects string) ([]arr
 	return batches, st, nil
 }
 
+// release releases batches that ingest.ReadAll returned.
 func release(batches []arrow.RecordBatch) {
 	for _, b := range batches {
 		b.Release()

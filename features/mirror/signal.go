@@ -158,19 +158,24 @@ func (s *Signals) Apply(origin, hs []string, year []int32, out *SignalColumns) e
 	out.reset(n)
 	batch := map[sigKey]Signal{}
 	for i := 0; i < n; i++ {
-		h := hs[i]
-		if len(h) > 6 {
-			h = h[:6]
-		}
-		k := sigKey{origin[i], h, year[i]}
-		sg, ok := batch[k]
-		if !ok {
-			sg = s.Lookup(k.origin, k.hs, int(k.year))
-			batch[k] = sg
-		}
-		out.set(i, sg)
+		out.set(i, s.cached(batch, origin[i], hs[i], year[i]))
 	}
 	return nil
+}
+
+// cached returns the signal of a declaration's origin, HS code (cut to
+// HS6) and year, resolving each distinct key of a batch once with Lookup.
+func (s *Signals) cached(batch map[sigKey]Signal, origin, hs string, year int32) Signal {
+	if len(hs) > 6 {
+		hs = hs[:6]
+	}
+	k := sigKey{origin, hs, year}
+	sg, ok := batch[k]
+	if !ok {
+		sg = s.Lookup(k.origin, k.hs, int(k.year))
+		batch[k] = sg
+	}
+	return sg
 }
 
 // ApplyBatch computes the signals of a batch of canonical declarations
@@ -197,17 +202,8 @@ func (s *Signals) ApplyBatch(rec arrow.RecordBatch, out *SignalColumns) error {
 			out.set(i, noSignal)
 			continue
 		}
-		h := hs.Value(i)
-		if len(h) > 6 {
-			h = h[:6]
-		}
-		k := sigKey{origin.Value(i), h, int32(time.Unix(int64(date.Value(i))*86400, 0).UTC().Year())}
-		sg, ok := batch[k]
-		if !ok {
-			sg = s.Lookup(k.origin, k.hs, int(k.year))
-			batch[k] = sg
-		}
-		out.set(i, sg)
+		year := int32(time.Unix(int64(date.Value(i))*86400, 0).UTC().Year())
+		out.set(i, s.cached(batch, origin.Value(i), hs.Value(i), year))
 	}
 	return nil
 }

@@ -9,8 +9,19 @@ import (
 	"risklane/sink"
 )
 
+// RejectHeader is the header of a rejects file, as RejectFile writes it and
+// every row reader's rejects file has it.
+var RejectHeader = []string{"file", "line", "column", "value", "reason"}
+
+// Record returns r as a row of a rejects file (RejectHeader). A value that
+// is not valid UTF-8 is written with each invalid byte as \xNN, so the
+// rejects file itself stays UTF-8.
+func (r Reject) Record() []string {
+	return []string{r.File, strconv.FormatInt(r.Line, 10), r.Column, escapeInvalid(r.Value), r.Reason}
+}
+
 // RejectFile is a RejectSink writing a CSV file with the header
-// file,line,column,value,reason, at most sink.MaxRejectRows rows. It is written
+// RejectHeader, at most sink.MaxRejectRows rows. It is written
 // under a temporary name and appears under its final name only on Commit.
 type RejectFile struct {
 	path string
@@ -29,23 +40,21 @@ func CreateRejectFile(path string) (*RejectFile, error) {
 	}
 	f := &RejectFile{path: path, af: af, buf: bufio.NewWriterSize(af, 64<<10)}
 	f.w = sink.NewCSVWriter(f.buf)
-	if err := f.w.Write([]string{"file", "line", "column", "value", "reason"}); err != nil {
+	if err := f.w.Write(RejectHeader); err != nil {
 		af.Abort()
 		return nil, fmt.Errorf("rejects %s: %w", path, err)
 	}
 	return f, nil
 }
 
-// Reject writes one rejected row. A value that is not valid UTF-8 is written
-// with each invalid byte as \xNN, so the rejects file itself stays UTF-8.
+// Reject writes one rejected row (see Reject.Record).
 func (f *RejectFile) Reject(r Reject) error {
 	f.n++
 	if f.n > sink.MaxRejectRows {
 		f.last = r
 		return nil
 	}
-	rec := []string{r.File, strconv.FormatInt(r.Line, 10), r.Column, escapeInvalid(r.Value), r.Reason}
-	if err := f.w.Write(rec); err != nil {
+	if err := f.w.Write(r.Record()); err != nil {
 		return fmt.Errorf("rejects %s: %w", f.path, err)
 	}
 	return nil

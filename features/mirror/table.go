@@ -3,12 +3,12 @@ package mirror
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"risklane/ingest"
 	"risklane/sink"
 )
 
@@ -135,8 +135,8 @@ func (g *Gaps) WriteTable(path string) error {
 	return sink.WriteTable(path, rec)
 }
 
-// WriteRejects writes the rejected rows as CSV (file,line,column,value,reason)
-// to path atomically.
+// WriteRejects writes the rejected rows to path atomically, as a rejects
+// file of ingest (ingest.RejectHeader, ingest.Reject.Record).
 func (g *Gaps) WriteRejects(path string) error {
 	f, err := sink.CreateAtomic(path)
 	if err != nil {
@@ -144,9 +144,9 @@ func (g *Gaps) WriteRejects(path string) error {
 	}
 	defer f.Abort()
 	w := sink.NewCSVWriter(f)
-	w.Write([]string{"file", "line", "column", "value", "reason"})
+	w.Write(ingest.RejectHeader)
 	for _, r := range g.Rejects {
-		w.Write([]string{r.File, strconv.Itoa(r.Line), r.Column, r.Value, r.Reason})
+		w.Write(ingest.Reject{File: r.File, Line: int64(r.Line), Column: r.Column, Value: r.Value, Reason: r.Reason}.Record())
 	}
 	if more := g.Summary.Rejected - len(g.Rejects); more > 0 {
 		w.Write([]string{"", "", "", "", fmt.Sprintf("%d more rejected rows not written: a rejects file keeps the first %d", more, len(g.Rejects))})

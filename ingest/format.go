@@ -3,10 +3,13 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // Format is an input file's format, as its first bytes tell it.
@@ -71,4 +74,21 @@ func sniff(path string, f *os.File) (Format, bool, error) {
 		return 0, false, errors.New("not an Arrow IPC stream; check that the file is complete")
 	}
 	return CSV, false, nil
+}
+
+// ParquetRows returns the number of rows a Parquet file's footer states,
+// without reading the rows (an upper bound for sizing, not a count of valid
+// rows).
+func ParquetRows(path string) (n int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w", path, damaged(p))
+		}
+	}()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	defer pf.Close()
+	return pf.NumRows(), nil
 }

@@ -14,8 +14,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
-
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models"
@@ -189,12 +187,11 @@ func checksum(path string) (Input, int64, error) {
 	case csv:
 		return in, lines.n + 1, nil
 	case format == ingest.Parquet:
-		pf, err := file.OpenParquetFile(path, false)
+		n, err := ingest.ParquetRows(path)
 		if err != nil {
 			return in, -1, nil // ingest will say what is wrong with it
 		}
-		defer pf.Close()
-		return in, pf.NumRows(), nil
+		return in, n, nil
 	}
 	return in, -1, nil
 }

@@ -45,13 +45,11 @@ func floorOf(rel string) int {
 	return best
 }
 
-// TestLayers fails when a non-test file imports a package of a higher floor,
-// or when a package is on no floor at all.
-func TestLayers(t *testing.T) {
-	const module = "risklane/"
-	fset := token.NewFileSet()
-	seen := map[string]bool{}
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+// walkSources calls fn for every non-test Go file of the module outside its
+// root folder, with the file's package path, skipping dot folders, testdata
+// and folders that are modules of their own (bench/duckdb, beam).
+func walkSources(fn func(path, dir string) error) error {
+	return filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -60,17 +58,27 @@ func TestLayers(t *testing.T) {
 				return filepath.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != "." && err == nil {
-				return filepath.SkipDir // a module of its own (bench/duckdb), not part of risklane
+				return filepath.SkipDir
 			}
 			return nil
 		}
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		dir := filepath.ToSlash(filepath.Dir(path))
-		if dir == "." {
-			return nil
+		if dir := filepath.ToSlash(filepath.Dir(path)); dir != "." {
+			return fn(path, dir)
 		}
+		return nil
+	})
+}
+
+// TestLayers fails when a non-test file imports a package of a higher floor,
+// or when a package is on no floor at all.
+func TestLayers(t *testing.T) {
+	const module = "risklane/"
+	fset := token.NewFileSet()
+	seen := map[string]bool{}
+	err := walkSources(func(path, dir string) error {
 		own := floorOf(dir)
 		if own < 0 {
 			t.Errorf("%s: package %s is on no floor of the layer table", path, dir)
@@ -161,21 +169,8 @@ func TestReadmeTree(t *testing.T) {
 		}
 		prev, prevPath = fl, path
 	}
-	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != "." && err == nil {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		dir := filepath.ToSlash(filepath.Dir(path))
-		if dir == "." || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || listed[dir] {
+	err = walkSources(func(_, dir string) error {
+		if listed[dir] {
 			return nil
 		}
 		listed[dir] = true // one error per package

@@ -84,9 +84,11 @@ type CrossFit struct {
 	Revenue []float64
 	// Rows are the indices of the labelled rows, the ones the trees were
 	// trained on, and Leaves their leaves (Rows[k]'s at Leaves[k*T:]),
-	// computed from their out-of-fold features.
+	// computed from their out-of-fold features, which are in Feats
+	// (Rows[k]'s at Feats[k*F:], F features).
 	Rows   []int
 	Leaves []int32
+	Feats  []float64
 }
 
 // FitCross fits the feature state on batches and trains the tree ensemble
@@ -139,5 +141,5 @@ func FitCross(batches []arrow.RecordBatch, fc features.Config, tp gbdt.Params, s
 	if err != nil {
 		return nil, err
 	}
-	return &CrossFit{Cross: c, Labels: labels, Revenue: revenue, Rows: lab, Leaves: leaves}, nil
+	return &CrossFit{Cross: c, Labels: labels, Revenue: revenue, Rows: lab, Leaves: leaves, Feats: rows}, nil
 }

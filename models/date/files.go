@@ -23,7 +23,12 @@ const (
 	MetricsFile  = models.MetricsFile
 )
 
-const weightsMagic = "risklane-date\x00v1\x00\x00\x00"
+// The weights file's magic: version 2 adds the revenue head's direct
+// inputs to the architecture; version 1 files (without) still load.
+const (
+	weightsMagic   = "risklane-date\x00v2\x00\x00\x00"
+	weightsMagicV1 = "risklane-date\x00v1\x00\x00\x00"
+)
 
 // Manifest describes a DATE model folder.
 type Manifest struct {
@@ -110,6 +115,7 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
+	m.revIdx = revInputIndex(m.State.Names(), m.Config.RevenueInputs)
 	if err := m.unmarshalWeights(files[WeightsFile]); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
@@ -125,8 +131,8 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 }
 
 // marshalWeights writes date.bin, little-endian: the magic, the
-// architecture (trees, leaves, importers, items, dim, heads, self-attention
-// as uint32), RevScale (float64), the parameters (float32, in layout order)
+// architecture (trees, leaves, importers, items, dim, heads, self-attention,
+// revenue inputs as uint32), RevScale (float64), the parameters (float32, in layout order)
 // and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
 func (m *Model) marshalWeights() []byte {
 	var b bytes.Buffer
@@ -136,7 +142,7 @@ func (m *Model) marshalWeights() []byte {
 	if a.SelfAtt {
 		sa = 1
 	}
-	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa} {
+	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn} {
 		binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
 	binary.Write(&b, binary.LittleEndian, m.RevScale)
@@ -173,12 +179,17 @@ func (r *weightsReader) u32(what string) (int, error) {
 }
 
 func (m *Model) unmarshalWeights(b []byte) error {
-	if !bytes.HasPrefix(b, []byte(weightsMagic)) {
+	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs"}
+	switch {
+	case bytes.HasPrefix(b, []byte(weightsMagic)):
+	case bytes.HasPrefix(b, []byte(weightsMagicV1)):
+		fields = fields[:7]
+	default:
 		return errors.New("not a risklane DATE weights file (bad magic)")
 	}
 	r := &weightsReader{b: b, off: len(weightsMagic)}
-	var v [7]int
-	for i, what := range []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention"} {
+	var v [8]int
+	for i, what := range fields {
 		var err error
 		if v[i], err = r.u32(what); err != nil {
 			return err
@@ -187,9 +198,12 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	if v[6] > 1 {
 		return fmt.Errorf("self-attention flag %d: want 0 or 1", v[6])
 	}
-	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1}
+	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1, RevIn: v[7]}
 	if err := a.check(); err != nil {
 		return err
+	}
+	if a.RevIn != len(m.revIdx) {
+		return fmt.Errorf("weights for %d revenue inputs; the configuration names %d features the feature state computes (%v)", a.RevIn, len(m.revIdx), m.Config.RevenueInputs)
 	}
 	if a.Trees != len(m.Trees.Trees) || a.Leaves != m.leaves.Rows {
 		return fmt.Errorf("weights for %d trees with %d leaves; the trees file has %d trees with %d leaves", a.Trees, a.Leaves, len(m.Trees.Trees), m.leaves.Rows)

@@ -19,21 +19,25 @@ func smallBatch(a Arch, rows int, seed uint64) *Batch {
 		b.Item = append(b.Item, int32(rng.IntN(a.Items)))
 		b.Y = append(b.Y, float32(i%2))
 		b.Rev = append(b.Rev, float32(rng.Float64()))
+		for range a.RevIn {
+			b.X = append(b.X, float32(rng.Float64()))
+		}
 	}
 	return b
 }
 
 func testArchs() map[string]Arch {
 	return map[string]Arch{
-		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true},
-		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8},
+		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true, RevIn: 2},
+		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, RevIn: 3},
 	}
 }
 
 // TestGradientFiniteDifference checks the analytic gradient of every
 // parameter tensor, hence the backward pass of every layer (embeddings,
 // self-attention, layer norm, query attention, fusion, hidden, both heads
-// and the loss), against central differences, in float64.
+// the revenue inputs' weights and the loss), against central differences,
+// in float64.
 func TestGradientFiniteDifference(t *testing.T) {
 	for name, a := range testArchs() {
 		t.Run(name, func(t *testing.T) {

@@ -10,11 +10,25 @@ import (
 // leaf-embedding row of row i's leaf in tree t, Imp and Item the importer's
 // and HS code's embedding rows (0 = unseen), Y the label (0 or 1) and Rev
 // the revenue target (log1p of the revenue over its training maximum; read
-// only where Y is 1).
+// only where Y is 1); X[i*RevIn+j] is row i's revenue input j.
 type Batch struct {
 	Leaves    []int32
 	Imp, Item []int32
+	X         []float32
 	Y, Rev    []float32
+}
+
+// revInputs returns row i's r revenue inputs of b in the network's
+// precision, in dst (grown as needed), or nil when r is 0.
+func revInputs[F Float](b *Batch, i, r int, dst []F) []F {
+	if r == 0 {
+		return nil
+	}
+	dst = dst[:0]
+	for _, x := range b.X[i*r : (i+1)*r] {
+		dst = append(dst, F(x))
+	}
+	return dst
 }
 
 // Rows is the number of rows of b.
@@ -32,6 +46,7 @@ type trainer[F Float] struct {
 	alpha   F
 	threads int
 	works   [chunks]*work[F]
+	xs      [chunks][]F
 	grads   [chunks][]F
 	grad    []F
 }
@@ -88,7 +103,9 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 	var loss float64
 	for _, i := range idx {
 		leaves := b.Leaves[i*T : (i+1)*T]
-		z, r := tr.n.forward(w, leaves, b.Imp[i], b.Item[i])
+		x := revInputs(b, i, tr.n.a.RevIn, tr.xs[c])
+		tr.xs[c] = x
+		z, r := tr.n.forward(w, leaves, b.Imp[i], b.Item[i], x)
 		y := F(b.Y[i])
 		p := sigmoid(z)
 		// binary cross-entropy from the logit: softplus(z) - y z
@@ -99,7 +116,7 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 			loss += float64(tr.alpha * e * e)
 			drev = 2 * tr.alpha * e * inv
 		}
-		tr.n.backward(w, g, leaves, b.Imp[i], b.Item[i], (p-y)*inv, drev)
+		tr.n.backward(w, g, leaves, b.Imp[i], b.Item[i], x, (p-y)*inv, drev)
 	}
 	return loss / float64(B)
 }
@@ -168,7 +185,7 @@ func initParams(a Arch, seed uint64) []float32 {
 			for i := range dst {
 				dst[i] = 1
 			}
-		case t.Name == "ln_b":
+		case t.Name == "ln_b", t.Name == "reg_x": // reg_x: the revenue inputs start unweighed
 		case t.Name == "att_h": // a d×1 matrix in DATE
 			uniform(dst, math.Sqrt(6/float64(a.Dim+1)))
 		case len(t.Shape) == 2:

@@ -33,6 +33,9 @@ type Model struct {
 	RevScale float64
 	History  History
 
+	// revIdx are the positions of the revenue inputs among the feature
+	// state's features (Config.RevenueInputs).
+	revIdx []int
 	sc *scorer.Scorer
 	// perTree explains each cross-feature tree on its own, reasonPool holds
 	// Contributions' scratch (reasons.go).

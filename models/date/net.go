@@ -19,6 +19,10 @@ type Arch struct {
 	Dim       int  // embedding and hidden width
 	Heads     int  // self-attention heads (Dim a multiple of Heads)
 	SelfAtt   bool // refine the leaf embeddings by multi-head self-attention
+	// RevIn is the number of the revenue head's direct inputs (log declared
+	// value, log duty, ...; Config.RevenueInputs), which it weighs linearly
+	// beside the hidden layer.
+	RevIn int
 }
 
 // check refuses shapes the network cannot take, and sizes that would
@@ -38,12 +42,17 @@ func (a Arch) check() error {
 		return fmt.Errorf("dim %d: want 1..%d", a.Dim, maxDim)
 	case a.SelfAtt && (a.Heads < 1 || a.Dim%a.Heads != 0):
 		return fmt.Errorf("heads %d: want a divisor of dim %d", a.Heads, a.Dim)
+	case a.RevIn < 0 || a.RevIn > maxRevIn:
+		return fmt.Errorf("revenue inputs %d: want 0..%d", a.RevIn, maxRevIn)
 	}
 	if int64(a.Leaves+a.Importers+a.Items)*int64(a.Dim) > 1<<28 {
 		return fmt.Errorf("embeddings of %d+%d+%d rows of %d: too large", a.Leaves, a.Importers, a.Items, a.Dim)
 	}
 	return nil
 }
+
+// maxRevIn is the most direct inputs the revenue head takes.
+const maxRevIn = 16
 
 // Tensor names one parameter tensor of the flat parameter vector. Names and
 // shapes are those of the PyTorch reference (testdata/date_torch.py).
@@ -89,6 +98,9 @@ func (a Arch) layout() ([]Tensor, int) {
 	add("cls_b", 1)
 	add("reg_w", 1, d)
 	add("reg_b", 1)
+	if a.RevIn > 0 {
+		add("reg_x", 1, a.RevIn)
+	}
 	off := 0
 	for i := range spec {
 		spec[i].Off = off
@@ -110,6 +122,7 @@ type net[F Float] struct {
 	lng, lnb                           int
 	attW, attB, attH, fuseW, fuseB     int
 	hidW, hidB, clsW, clsB, regW, regB int
+	regX                               int
 }
 
 func newNet[F Float](a Arch, p []F) *net[F] {
@@ -126,6 +139,7 @@ func newNet[F Float](a Arch, p []F) *net[F] {
 		attW: off["att_w"], attB: off["att_b"], attH: off["att_h"],
 		fuseW: off["fuse_w"], fuseB: off["fuse_b"], hidW: off["hid_w"], hidB: off["hid_b"],
 		clsW: off["cls_w"], clsB: off["cls_b"], regW: off["reg_w"], regB: off["reg_b"],
+		regX: off["reg_x"],
 	}
 }
 
@@ -247,9 +261,11 @@ func softmax[F Float](x []F) {
 }
 
 // forward computes one row: leaves (one leaf embedding row per tree), the
-// importer and item rows. It leaves the activations in w and returns the
-// classifier's logit and the revenue head's output (after its ReLU).
-func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32) (logit, rev F) {
+// importer and item rows and x, the revenue head's Arch.RevIn direct inputs
+// (nil: all 0; the logit does not depend on them). It leaves the
+// activations in w and returns the classifier's logit and the revenue
+// head's output.
+func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32, x []F) (logit, rev F) {
 	a, p := n.a, n.p
 	T, d := a.Trees, a.Dim
 	for t, l := range leaves {
@@ -293,13 +309,13 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32) (logit, re
 		}
 		w.w[t] = score
 	}
-	return n.fuse(w, L)
+	return n.fuse(w, L, x)
 }
 
 // fuse finishes a row whose query-attention scores are in w.w: the
 // softmax over the trees, the attended leaf vector, the fusion and hidden
 // layers and the two heads.
-func (n *net[F]) fuse(w *work[F], L []F) (logit, rev F) {
+func (n *net[F]) fuse(w *work[F], L, x []F) (logit, rev F) {
 	p, d := n.p, n.a.Dim
 	softmax(w.w)
 	clear(w.s)
@@ -321,9 +337,14 @@ func (n *net[F]) fuse(w *work[F], L []F) (logit, rev F) {
 		w.h[i] = leaky(x)
 	}
 	logit, rpre := p[n.clsB], p[n.regB]
-	for i, x := range w.h {
-		logit += p[n.clsW+i] * x
-		rpre += p[n.regW+i] * x
+	for i, hi := range w.h {
+		logit += p[n.clsW+i] * hi
+		rpre += p[n.regW+i] * hi
+	}
+	if x != nil {
+		for j, xj := range x[:n.a.RevIn] {
+			rpre += p[n.regX+j] * xj
+		}
 	}
 	w.rpre = rpre
 	return logit, rpre
@@ -357,7 +378,7 @@ func (n *net[F]) leafProjections() []F {
 // = leafProjections(): the same outputs up to rounding (the query
 // attention's sums are added in another order). It keeps only what the
 // outputs and the attention weights (w.w) need, not what backward does.
-func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item int32) (logit, rev F) {
+func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item int32, x []F) (logit, rev F) {
 	p, d := n.p, n.a.Dim
 	u, v := p[n.imp+int(imp)*d:n.imp+int(imp)*d+d], p[n.item+int(item)*d:n.item+int(item)*d+d]
 	copy(w.u, u)
@@ -384,7 +405,7 @@ func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item in
 		w.w[t] = score
 		copy(w.E[t*d:(t+1)*d], p[n.leaf+int(l)*d:])
 	}
-	return n.fuse(w, w.E)
+	return n.fuse(w, w.E, x)
 }
 
 // selfAttention refines w.E into w.L: multi-head attention whose query, key,
@@ -455,15 +476,21 @@ func (n *net[F]) selfAttention(w *work[F]) {
 
 // backward accumulates into g (laid out as the parameters) the gradient of
 // a loss whose derivatives with respect to this row's logit and revenue
-// output are dlogit and drev. w holds the row's forward activations.
-func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, dlogit, drev F) {
+// output are dlogit and drev. w holds the row's forward activations, x
+// its revenue inputs.
+func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, x []F, dlogit, drev F) {
 	a, p := n.a, n.p
 	T, d := a.Trees, a.Dim
 	g[n.clsB] += dlogit
 	g[n.regB] += drev
-	for i, x := range w.h {
-		g[n.clsW+i] += dlogit * x
-		g[n.regW+i] += drev * x
+	if x != nil {
+		for j, xj := range x[:a.RevIn] {
+			g[n.regX+j] += drev * xj
+		}
+	}
+	for i, hi := range w.h {
+		g[n.clsW+i] += dlogit * hi
+		g[n.regW+i] += drev * hi
 		dh := dlogit*p[n.clsW+i] + drev*p[n.regW+i]
 		if w.hpre[i] <= 0 {
 			dh *= LeakySlope

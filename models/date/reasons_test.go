@@ -108,15 +108,20 @@ func TestContributions(t *testing.T) {
 // training forward pass's outputs and attention weights.
 func TestForwardScore(t *testing.T) {
 	a := benchArch()
-	a.SelfAtt = false
-	n := newNet(a, initParams(a, 3))
+	a.SelfAtt, a.RevIn = false, 3
+	p := initParams(a, 3)
+	for i := range p {
+		p[i] += float32(0.01 * math.Sin(float64(i))) // weigh the revenue inputs too
+	}
+	n := newNet(a, p)
 	b := smallBatch(a, 300, 4)
 	proj := n.leafProjections()
 	w1, w2 := newWork[float32](a), newWork[float32](a)
 	for i := range b.Rows() {
 		leaves := b.Leaves[i*a.Trees : (i+1)*a.Trees]
-		z1, r1 := n.forward(w1, leaves, b.Imp[i], b.Item[i])
-		z2, r2 := n.forwardScore(w2, proj, leaves, b.Imp[i], b.Item[i])
+		x := b.X[i*a.RevIn : (i+1)*a.RevIn]
+		z1, r1 := n.forward(w1, leaves, b.Imp[i], b.Item[i], x)
+		z2, r2 := n.forwardScore(w2, proj, leaves, b.Imp[i], b.Item[i], x)
 		if d := math.Abs(float64(z1 - z2)); d > 1e-5*max(1, math.Abs(float64(z1))) {
 			t.Fatalf("row %d: logit %v, scoring path %v", i, z1, z2)
 		}

@@ -131,6 +131,10 @@ func (m *Model) Predict(rec arrow.RecordBatch, feats []float64, score, expRev []
 		return err
 	}
 	b.Imp, b.Item = imp, item
+	F := len(m.State.Names())
+	for i := range n {
+		b.X = m.appendRevInputs(b.X, x[i*F:(i+1)*F])
+	}
 	m.predict(b, score, expRev, 1)
 	for i, r := range expRev {
 		if math.IsNaN(r) || r < 0 {

@@ -126,7 +126,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 			n := newNet(a, pf)
 			w := newWork[F](a)
 			for i := range b.Rows() {
-				z, r := n.forward(w, b.Leaves[i*a.Trees:(i+1)*a.Trees], b.Imp[i], b.Item[i])
+				z, r := n.forward(w, b.Leaves[i*a.Trees:(i+1)*a.Trees], b.Imp[i], b.Item[i], revInputs[F](b, i, a.RevIn, nil))
 				if !closeTo(float64(z), want.Logit[i], maxAbs(want.Logit)) || !closeTo(float64(r), want.Rev[i], maxAbs(want.Rev)) {
 					t.Errorf("row %d: logit %v revenue %v, PyTorch %v %v", i, z, r, want.Logit[i], want.Rev[i])
 				}

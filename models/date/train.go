@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +34,12 @@ type Config struct {
 	// Alpha weighs the revenue head's squared error against the
 	// classifier's cross-entropy.
 	Alpha float64
+	// RevenueInputs names features the revenue head takes directly (over
+	// the revenue scale, a missing value as 0), beside the hidden layer:
+	// the declared value and taxes that revenue at stake scales with, which
+	// the cross-feature trees, grown to separate fraud, hardly split on.
+	// Names the feature state does not compute are skipped.
+	RevenueInputs []string
 	Adam  Adam
 	// Epochs is the most passes over the training rows; training stops
 	// earlier when the validation AUC has not improved for Patience epochs,
@@ -69,7 +76,8 @@ func DefaultConfig() Config {
 		Features: features.Config{Groups: riskmodel.DefaultGroups},
 		Trees:    t,
 		Dim:      16, Heads: 4, SelfAtt: false,
-		Alpha:     10,
+		Alpha:         10,
+		RevenueInputs: []string{"log_value", "log_duty", "log_total_taxes"},
 		Adam:      Adam{LR: 0.005, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-6},
 		Epochs:    10,
 		BatchSize: 256, Patience: 2,
@@ -142,6 +150,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	}
 	labels, revenue, lab := cf.Labels, cf.Revenue, cf.Rows
 	m = &Model{Config: cfg, State: cf.State, Trees: cf.Trees, sc: cf.sc, leaves: cf.lt}
+	m.revIdx = revInputIndex(m.State.Names(), cfg.RevenueInputs)
 	if err := m.treeExplainers(); err != nil {
 		return fail(err)
 	}
@@ -165,7 +174,9 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		m.RevScale = 1
 	}
 	train = &Batch{Leaves: cf.Leaves}
-	for _, i := range lab {
+	F := len(m.State.Names())
+	for k, i := range lab {
+		train.X = m.appendRevInputs(train.X, cf.Feats[k*F:(k+1)*F])
 		train.Imp = append(train.Imp, m.Importers[imps[i]])
 		train.Item = append(train.Item, m.Items[items[i]])
 		train.Y = append(train.Y, float32(labels[i]))
@@ -177,7 +188,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		return fail(fmt.Errorf("date: validation data: %w", err))
 	}
 	m.Arch = Arch{Trees: len(m.Trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
-		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt}
+		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt, RevIn: len(m.revIdx)}
 	if !cfg.SelfAtt {
 		m.Arch.Heads = 0
 	}
@@ -246,6 +257,33 @@ func (m *Model) revTarget(r float64) float64 {
 	return math.Log1p(r) / m.RevScale
 }
 
+// revInputIndex returns the positions in names of the revenue inputs
+// wanted, in the order wanted, skipping those absent.
+func revInputIndex(names, wanted []string) []int {
+	var idx []int
+	for _, w := range wanted {
+		if i := slices.Index(names, w); i >= 0 {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// appendRevInputs appends to dst the revenue inputs of one row of the
+// feature state's features: each over the revenue scale (the head's
+// target is log1p(revenue) over it, and the inputs are logs of amounts in
+// the same currency), a missing value as 0.
+func (m *Model) appendRevInputs(dst []float32, row []float64) []float32 {
+	for _, f := range m.revIdx {
+		x := row[f] / m.RevScale
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			x = 0
+		}
+		dst = append(dst, float32(x))
+	}
+	return dst
+}
+
 // leavesOf writes the embedding rows of the leaves of n rows of features.
 func (m *Model) leavesOf(rows []float64, n int, dst []int32, threads int) ([]int32, error) {
 	T := len(m.Trees.Trees)
@@ -286,13 +324,14 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 		if items, err = readStrings(b, decl.HSCode, items[:0]); err != nil {
 			return nil, nil, err
 		}
-		T := len(m.Trees.Trees)
+		T, F := len(m.Trees.Trees), len(m.State.Names())
 		for i := range n {
 			l := labels[k+i]
 			if l < 0 {
 				continue
 			}
 			out.Leaves = append(out.Leaves, leaves[i*T:(i+1)*T]...)
+			out.X = m.appendRevInputs(out.X, feats[i*F:(i+1)*F])
 			out.Imp = append(out.Imp, m.Importers[imps[i]])
 			out.Item = append(out.Item, m.Items[items[i]])
 			out.Y = append(out.Y, float32(l))
@@ -309,7 +348,7 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 // revenue head's prediction. Without self-attention it scores through the
 // leaf projections (forwardScore).
 func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
-	n, T := b.Rows(), m.Arch.Trees
+	n, T, R := b.Rows(), m.Arch.Trees, m.Arch.RevIn
 	proj := m.proj
 	if proj == nil && !m.Arch.SelfAtt {
 		proj = m.net.leafProjections()
@@ -317,10 +356,14 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 	rows := func(w *work[float32], lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var z, r float32
+			var x []float32
+			if R > 0 {
+				x = b.X[i*R : (i+1)*R]
+			}
 			if proj != nil {
-				z, r = m.net.forwardScore(w, proj, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
+				z, r = m.net.forwardScore(w, proj, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
 			} else {
-				z, r = m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i])
+				z, r = m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
 			}
 			p := float64(sigmoid(z))
 			prob[i] = p

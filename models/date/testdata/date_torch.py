@@ -3,8 +3,9 @@
 Written from the DATE paper and its public code's description (leaf
 embeddings, multi-head self-attention with ReLU projections, layer norm over
 the trees x dim matrix, importer x HS-code query attention over the leaves,
-concat fusion, leaky-ReLU hidden layer, a sigmoid head and a linear revenue head), with
-PyTorch's own layers and autograd.
+concat fusion, leaky-ReLU hidden layer, a sigmoid head and a linear revenue head
+that also weighs the row's direct revenue inputs), with PyTorch's own layers and
+autograd.
 
     python3 date_torch.py check IN.json OUT.json
         IN holds the architecture, the weights risklane initialised, one batch,
@@ -40,6 +41,9 @@ class DATE(nn.Module):
         self.hid = nn.Linear(d, d)
         self.cls = nn.Linear(d, 1)
         self.reg = nn.Linear(d, 1)
+        self.rev_in = a.get("RevIn", 0)
+        if self.rev_in:
+            self.reg_x = nn.Linear(self.rev_in, 1, bias=False)
 
     def named(self):
         """The parameters under risklane's tensor names."""
@@ -53,9 +57,11 @@ class DATE(nn.Module):
                 lin = getattr(self, "sa_" + p)
                 m["sa_w" + p], m["sa_b" + p] = lin.weight, lin.bias
             m["ln_g"], m["ln_b"] = self.ln.weight, self.ln.bias
+        if self.rev_in:
+            m["reg_x"] = self.reg_x.weight
         return m
 
-    def forward(self, leaves, imp, item):
+    def forward(self, leaves, imp, item, x):
         B, T, d, H = leaves.shape[0], self.T, self.d, self.heads
         L = self.leaf(leaves)  # B,T,d
         if self.self_att:
@@ -75,11 +81,14 @@ class DATE(nn.Module):
         s = (w.unsqueeze(-1) * L).sum(dim=1)
         f = F.leaky_relu(self.fuse(torch.cat((u, v, s), dim=-1)), 0.01)
         h = F.leaky_relu(self.hid(f), 0.01)
-        return self.cls(h).squeeze(-1), self.reg(h).squeeze(-1)
+        rev = self.reg(h).squeeze(-1)
+        if self.rev_in:
+            rev = rev + self.reg_x(x).squeeze(-1)
+        return self.cls(h).squeeze(-1), rev
 
 
 def loss_of(model, b, alpha):
-    logit, rev = model(b["leaves"], b["imp"], b["item"])
+    logit, rev = model(b["leaves"], b["imp"], b["item"], b["x"])
     y = b["y"]
     bce = F.binary_cross_entropy_with_logits(logit, y)
     reg = (y * (rev - b["rev"]) ** 2).mean()
@@ -103,7 +112,8 @@ def batch(cfg, T):
             "imp": torch.tensor(b["Imp"], dtype=torch.long),
             "item": torch.tensor(b["Item"], dtype=torch.long),
             "y": torch.tensor(b["Y"], dtype=torch.get_default_dtype()),
-            "rev": torch.tensor(b["Rev"], dtype=torch.get_default_dtype())}
+            "rev": torch.tensor(b["Rev"], dtype=torch.get_default_dtype()),
+            "x": torch.tensor(b["X"] or [], dtype=torch.get_default_dtype()).view(len(b["Y"]), -1)}
 
 
 def adam(model, o):

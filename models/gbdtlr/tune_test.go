@@ -1,0 +1,114 @@
+package gbdtlr_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/models"
+	"risklane/models/date"
+	"risklane/models/metrics"
+	"risklane/models/riskmodel"
+)
+
+// dateVariants are the DATE configurations TestTune compares: each changes
+// the defaults in one way that docs/date.md ("Where DATE stands") names.
+var dateVariants = map[string]func(*date.Config){
+	"default": func(*date.Config) {},
+	"trees200d6": func(c *date.Config) {
+		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 200, 6, 0.1
+		c.Trees.Subsample, c.Trees.ColsampleByTree = 0.8, 0.8
+	},
+	"trees100d6": func(c *date.Config) {
+		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 100, 6, 0.1
+		c.Trees.Subsample, c.Trees.ColsampleByTree = 0.8, 0.8
+	},
+}
+
+// TestTune compares DATE variants with the GBDT on held-out rows that are
+// never the comparison's: the KCS training year's own latest 10% by date
+// (models trained on its earlier 90%), or generated data of a seed the
+// comparison does not use (trained January-July, scored August-September).
+// It is how DATE's defaults were chosen without looking at KCS valid.csv:
+//
+//	RISKLANE_TUNE=kcs RISKLANE_TUNE_VARIANTS=default,trees200d6 \
+//	  nice go test ./models/gbdtlr -run TestTune -v -timeout 2h
+func TestTune(t *testing.T) {
+	which := os.Getenv("RISKLANE_TUNE")
+	if which == "" {
+		t.Skip("skipping: set RISKLANE_TUNE=kcs or =generated to compare DATE variants on a split of the training data")
+	}
+	var train, test []arrow.RecordBatch
+	switch which {
+	case "kcs":
+		all := readKCS(t, "train.csv")
+		from, err := date.ValidationStart(all, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if train, test, err = riskmodel.SplitByDate(all, from); err != nil {
+			t.Fatal(err)
+		}
+	case "generated":
+		all := generated(t, 200_000, 101)
+		var rest []arrow.RecordBatch
+		var err error
+		if train, rest, err = riskmodel.SplitByDate(all, time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		if test, _, err = riskmodel.SplitByDate(rest, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("RISKLANE_TUNE=%q: want kcs or generated", which)
+	}
+	labels, revenue, err := models.Outcomes(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(name string, score []float64, secs float64) {
+		r, err := metrics.Evaluate(score, labels, revenue, nil, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "TUNE | %s | %s | %.4f |", which, name, r.AUC)
+		for _, a := range r.AtRates {
+			fmt.Fprintf(&b, " %.3f/%.3f/%.3f |", a.Precision, a.Recall, a.Revenue)
+		}
+		fmt.Fprintf(&b, " %.0fs", secs)
+		t.Log(b.String())
+	}
+	if os.Getenv("RISKLANE_TUNE_GBDT") != "0" {
+		start := time.Now()
+		gm, err := riskmodel.Train(train, nil, riskmodel.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		secs := time.Since(start).Seconds()
+		p, e := seamScores(t, gm, test)
+		report("GBDT, probability", p, secs)
+		report("GBDT, expected revenue", e, secs)
+	}
+	for _, v := range strings.Split(os.Getenv("RISKLANE_TUNE_VARIANTS"), ",") {
+		set, ok := dateVariants[v]
+		if !ok {
+			t.Fatalf("no DATE variant %q", v)
+		}
+		cfg := date.DefaultConfig()
+		cfg.Seed = 1
+		set(&cfg)
+		m, err := date.Train(train, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, e := seamScores(t, m, test)
+		report("DATE "+v+", probability", p, m.History.Seconds)
+		report("DATE "+v+", dual score", e, m.History.Seconds)
+		t.Logf("DATE %s: best epoch %d of %d, validation AUCs %.4f", v, m.History.BestEpoch, len(m.History.Loss), m.History.ValidAUC)
+	}
+}

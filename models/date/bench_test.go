@@ -30,7 +30,7 @@ func BenchmarkLossGrad(b *testing.B) {
 			for i := range idx {
 				idx[i] = i
 			}
-			tr := newTrainer(newNet(a, p), 10, 2)
+			tr := newTrainer(testNet(a, p), 10, 2)
 			b.ResetTimer()
 			for range b.N {
 				tr.lossGrad(batch, idx)
@@ -61,7 +61,7 @@ func BenchmarkTrainVsPyTorch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			in := torchInput{Arch: m.Arch, Params: named(m.Arch, m.Params), Batch: train, Alpha: cfg.Alpha,
+			in := torchInput{Arch: m.Arch, Params: named(m.Arch, m.Params), Batch: train, LeafValues: m.leaves.Value, Alpha: cfg.Alpha,
 				Adam: cfg.Adam, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Threads: 2}
 			path := filepath.Join(b.TempDir(), "bench.json")
 			buf, err := json.Marshal(in)

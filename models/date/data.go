@@ -19,6 +19,8 @@ type leafTable struct {
 	Base  []int32
 	Index [][]int32 // -1 for split nodes
 	Rows  int
+	// Value is each row's leaf value: the tree's output at that leaf.
+	Value []float64
 }
 
 func newLeafTable(m *xgb.Model) leafTable {
@@ -33,6 +35,7 @@ func newLeafTable(m *xgb.Model) leafTable {
 			if tr.IsLeaf(n) {
 				idx[n] = k
 				k++
+				lt.Value = append(lt.Value, float64(tr.SplitCondition[n]))
 			}
 		}
 		lt.Index[t] = idx

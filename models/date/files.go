@@ -24,7 +24,8 @@ const (
 )
 
 // The weights file's magic: version 2 adds the revenue head's direct
-// inputs to the architecture; version 1 files (without) still load.
+// inputs and the tree margin to the architecture; version 1 files (without
+// either) still load.
 const (
 	weightsMagic   = "risklane-date\x00v2\x00\x00\x00"
 	weightsMagicV1 = "risklane-date\x00v1\x00\x00\x00"
@@ -132,7 +133,7 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 
 // marshalWeights writes date.bin, little-endian: the magic, the
 // architecture (trees, leaves, importers, items, dim, heads, self-attention,
-// revenue inputs as uint32), RevScale (float64), the parameters (float32, in layout order)
+// revenue inputs, tree margin as uint32), RevScale (float64), the parameters (float32, in layout order)
 // and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
 func (m *Model) marshalWeights() []byte {
 	var b bytes.Buffer
@@ -142,7 +143,11 @@ func (m *Model) marshalWeights() []byte {
 	if a.SelfAtt {
 		sa = 1
 	}
-	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn} {
+	mg := 0
+	if a.Margin {
+		mg = 1
+	}
+	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn, mg} {
 		binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
 	binary.Write(&b, binary.LittleEndian, m.RevScale)
@@ -179,7 +184,7 @@ func (r *weightsReader) u32(what string) (int, error) {
 }
 
 func (m *Model) unmarshalWeights(b []byte) error {
-	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs"}
+	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs", "tree margin"}
 	switch {
 	case bytes.HasPrefix(b, []byte(weightsMagic)):
 	case bytes.HasPrefix(b, []byte(weightsMagicV1)):
@@ -188,17 +193,17 @@ func (m *Model) unmarshalWeights(b []byte) error {
 		return errors.New("not a risklane DATE weights file (bad magic)")
 	}
 	r := &weightsReader{b: b, off: len(weightsMagic)}
-	var v [8]int
+	var v [9]int
 	for i, what := range fields {
 		var err error
 		if v[i], err = r.u32(what); err != nil {
 			return err
 		}
 	}
-	if v[6] > 1 {
-		return fmt.Errorf("self-attention flag %d: want 0 or 1", v[6])
+	if v[6] > 1 || v[8] > 1 {
+		return fmt.Errorf("self-attention flag %d, tree margin flag %d: want 0 or 1", v[6], v[8])
 	}
-	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1, RevIn: v[7]}
+	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1, RevIn: v[7], Margin: v[8] == 1}
 	if err := a.check(); err != nil {
 		return err
 	}
@@ -255,7 +260,7 @@ func (m *Model) unmarshalWeights(b []byte) error {
 		return fmt.Errorf("%d bytes after the vocabularies", len(b)-r.off)
 	}
 	m.Arch = a
-	m.net = newNet(a, m.Params)
+	m.net = m.newNet()
 	m.ready()
 	return nil
 }

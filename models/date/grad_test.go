@@ -26,10 +26,29 @@ func smallBatch(a Arch, rows int, seed uint64) *Batch {
 	return b
 }
 
+// testLeafValues are the leaf values test networks take: spread, of both
+// signs, as a tree ensemble's are.
+func testLeafValues(a Arch) []float64 {
+	lv := make([]float64, a.Leaves)
+	for i := range lv {
+		lv[i] = 0.4 * math.Sin(float64(3*i+1))
+	}
+	return lv
+}
+
+// testNet is newNet with testLeafValues.
+func testNet[F Float](a Arch, p []F) *net[F] {
+	n := newNet(a, p)
+	for _, v := range testLeafValues(a) {
+		n.lv = append(n.lv, F(v))
+	}
+	return n
+}
+
 func testArchs() map[string]Arch {
 	return map[string]Arch{
-		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true, RevIn: 2},
-		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, RevIn: 3},
+		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true, RevIn: 2, Margin: true},
+		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, RevIn: 3, Margin: true},
 	}
 }
 
@@ -49,16 +68,19 @@ func TestGradientFiniteDifference(t *testing.T) {
 				// that every path carries a gradient
 				p[i] = float64(x) + 0.05*rng.NormFloat64()
 			}
-			// a revenue output away from 0
+			// a revenue output away from 0, a weighed tree margin
 			spec, _ := a.layout()
 			for _, ts := range spec {
-				if ts.Name == "reg_b" {
+				switch ts.Name {
+				case "reg_b":
 					p[ts.Off] = 1
+				case "cls_m":
+					p[ts.Off] = 0.7
 				}
 			}
 			b := smallBatch(a, 8, 11)
 			idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
-			n := newNet(a, p)
+			n := testNet(a, p)
 			tr := newTrainer(n, 3, 2)
 			tr.lossGrad(b, idx)
 			grad := append([]float64(nil), tr.grad...)
@@ -97,7 +119,7 @@ func TestThreadCountInvariant(t *testing.T) {
 	}
 	var first []float32
 	for threads := 1; threads <= 4; threads++ {
-		tr := newTrainer(newNet(a, p), 10, threads)
+		tr := newTrainer(testNet(a, p), 10, threads)
 		tr.lossGrad(b, idx)
 		if first == nil {
 			first = append([]float32(nil), tr.grad...)

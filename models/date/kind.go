@@ -37,6 +37,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.Dim = int(v) }},
 		{Param: models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},
 			Set: func(c *Config, v float64) { c.SelfAtt = v != 0 }},
+		{Param: models.Param{Name: "tree-margin", Doc: "add the cross-feature trees' margin, learnedly weighed, to the classifier's logit", Default: 1, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.TreeMargin = v != 0 }},
 		{Param: models.Param{Name: "heads", Doc: "self-attention heads (a divisor of dim)", Default: float64(d.Heads), Min: 1, Max: 256, Integer: true},
 			Set: func(c *Config, v float64) { c.Heads = int(v) }},
 		{Param: models.Param{Name: "alpha", Doc: "weight of the revenue head's loss", Default: d.Alpha, Min: 0, Max: 1e6},
@@ -98,6 +100,7 @@ func (m *Model) WriteSummary(w io.Writer, _ int) {
 	h := m.History
 	fmt.Fprintf(w, "DATE: %d trees of depth %d as cross features, %d leaves; dim %d, self-attention %v\n",
 		len(m.Trees.Trees), m.Config.Trees.MaxDepth, m.Arch.Leaves, m.Arch.Dim, m.Arch.SelfAtt)
+	fmt.Fprintf(w, "Tree margin in the logit: %v; revenue head's direct inputs: %d %v\n", m.Arch.Margin, m.Arch.RevIn, m.Config.RevenueInputs)
 	fmt.Fprintf(w, "Embeddings: %d importers, %d HS codes (and the unseen row of each)\n", m.Arch.Importers-1, m.Arch.Items-1)
 	fmt.Fprintf(w, "Trained on %d labelled rows, early stopping on %d from %s: best epoch %d of %d, validation AUC %.4f\n",
 		h.TrainRows, h.ValidRows, h.ValidFrom, h.BestEpoch, len(h.Loss), at(h.ValidAUC, h.BestEpoch-1))

@@ -166,7 +166,8 @@ func (s *adamState[F]) step(p, g []F) {
 
 // initParams draws a's initial parameters from seed: Xavier-uniform for
 // embeddings and weight matrices (as DATE does), PyTorch's default
-// uniform(±1/√fan-in) for biases, ones and zeros for the layer norm.
+// uniform(±1/√fan-in) for biases, ones and zeros for the layer norm, a
+// tree-margin weight of 1 and revenue-input weights of 0.
 func initParams(a Arch, seed uint64) []float32 {
 	spec, size := a.layout()
 	p := make([]float32, size)
@@ -177,11 +178,11 @@ func initParams(a Arch, seed uint64) []float32 {
 		}
 	}
 	fanIn := map[string]int{"sa_bq": a.Dim, "sa_bk": a.Dim, "sa_bv": a.Dim, "sa_bo": a.Dim,
-		"att_b": 2 * a.Dim, "fuse_b": 3 * a.Dim, "hid_b": a.Dim, "cls_b": a.Dim, "reg_b": a.Dim}
+		"att_b": 2 * a.Dim, "fuse_b": 3*a.Dim + a.RevIn, "hid_b": a.Dim, "cls_b": a.Dim, "reg_b": a.Dim}
 	for _, t := range spec {
 		dst := p[t.Off : t.Off+t.Size()]
 		switch {
-		case t.Name == "ln_g":
+		case t.Name == "ln_g", t.Name == "cls_m": // cls_m: the logit starts from the trees' margin
 			for i := range dst {
 				dst[i] = 1
 			}

@@ -19,10 +19,16 @@ type Arch struct {
 	Dim       int  // embedding and hidden width
 	Heads     int  // self-attention heads (Dim a multiple of Heads)
 	SelfAtt   bool // refine the leaf embeddings by multi-head self-attention
-	// RevIn is the number of the revenue head's direct inputs (log declared
-	// value, log duty, ...; Config.RevenueInputs), which it weighs linearly
-	// beside the hidden layer.
+	// RevIn is the number of the revenue inputs (log declared value, log
+	// duty, ...; Config.RevenueInputs): they join the fusion layer's input
+	// (importer, HS code, attended leaves), and the revenue head also weighs
+	// them linearly beside the hidden layer.
 	RevIn int
+	// Margin adds the cross-feature trees' margin (the sum of the row's
+	// leaf values), weighed by a learned scalar, to the classifier's logit:
+	// the network starts from what the trees know and learns what the
+	// importer, the HS code and the attention add to it.
+	Margin bool
 }
 
 // check refuses shapes the network cannot take, and sizes that would
@@ -90,7 +96,7 @@ func (a Arch) layout() ([]Tensor, int) {
 	add("att_w", d, 2*d)
 	add("att_b", d)
 	add("att_h", d)
-	add("fuse_w", d, 3*d)
+	add("fuse_w", d, 3*d+a.RevIn)
 	add("fuse_b", d)
 	add("hid_w", d, d)
 	add("hid_b", d)
@@ -100,6 +106,9 @@ func (a Arch) layout() ([]Tensor, int) {
 	add("reg_b", 1)
 	if a.RevIn > 0 {
 		add("reg_x", 1, a.RevIn)
+	}
+	if a.Margin {
+		add("cls_m", 1)
 	}
 	off := 0
 	for i := range spec {
@@ -122,7 +131,11 @@ type net[F Float] struct {
 	lng, lnb                           int
 	attW, attB, attH, fuseW, fuseB     int
 	hidW, hidB, clsW, clsB, regW, regB int
-	regX                               int
+	regX, clsM                         int
+	// lv is the leaf value of each row of the leaf embedding (the trees'
+	// own output for that leaf), read when Arch.Margin is set; fixed, not
+	// trained.
+	lv []F
 }
 
 func newNet[F Float](a Arch, p []F) *net[F] {
@@ -139,7 +152,7 @@ func newNet[F Float](a Arch, p []F) *net[F] {
 		attW: off["att_w"], attB: off["att_b"], attH: off["att_h"],
 		fuseW: off["fuse_w"], fuseB: off["fuse_b"], hidW: off["hid_w"], hidB: off["hid_b"],
 		clsW: off["cls_w"], clsB: off["cls_b"], regW: off["reg_w"], regB: off["reg_b"],
-		regX: off["reg_x"],
+		regX: off["reg_x"], clsM: off["cls_m"],
 	}
 }
 
@@ -160,8 +173,8 @@ type work[F Float] struct {
 	w                         []F // T query-attention weights
 	s, f, h                   []F // d
 	fpre, hpre                []F
-	cat                       []F // 3d
-	p, rpre                   F
+	cat                       []F // 3d + RevIn
+	p, rpre, margin           F
 	// backward scratch
 	dE, dQ, dK, dV, dO, dY, dL []F
 	dA                         []F // T×T
@@ -177,9 +190,9 @@ func newWork[F Float](a Arch) *work[F] {
 	w := &work[F]{
 		E: td(), Q: td(), K: td(), V: td(), O: td(), Y: td(), xhat: td(), L: td(),
 		q: vd(), u: vd(), v: vd(), P: td(), w: make([]F, T), s: vd(), f: vd(), h: vd(),
-		fpre: vd(), hpre: vd(), cat: make([]F, 3*d),
+		fpre: vd(), hpre: vd(), cat: make([]F, 3*d+a.RevIn),
 		dE: td(), dQ: td(), dK: td(), dV: td(), dO: td(), dY: td(), dL: td(),
-		dPsum: vd(), dq: vd(), du: vd(), dv: vd(), ds: vd(), dcat: make([]F, 3*d), df: vd(), dh: vd(),
+		dPsum: vd(), dq: vd(), du: vd(), dv: vd(), ds: vd(), dcat: make([]F, 3*d+a.RevIn), df: vd(), dh: vd(),
 		dw: make([]F, T),
 	}
 	if a.SelfAtt {
@@ -261,8 +274,8 @@ func softmax[F Float](x []F) {
 }
 
 // forward computes one row: leaves (one leaf embedding row per tree), the
-// importer and item rows and x, the revenue head's Arch.RevIn direct inputs
-// (nil: all 0; the logit does not depend on them). It leaves the
+// importer and item rows and x, the row's Arch.RevIn revenue inputs (nil:
+// all 0). It leaves the
 // activations in w and returns the classifier's logit and the revenue
 // head's output.
 func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32, x []F) (logit, rev F) {
@@ -271,6 +284,7 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32, x []F) (lo
 	for t, l := range leaves {
 		copy(w.E[t*d:(t+1)*d], p[n.leaf+int(l)*d:])
 	}
+	n.treeMargin(w, leaves)
 	L := w.E
 	if a.SelfAtt {
 		n.selfAttention(w)
@@ -327,8 +341,13 @@ func (n *net[F]) fuse(w *work[F], L, x []F) (logit, rev F) {
 
 	copy(w.cat[:d], w.u)
 	copy(w.cat[d:2*d], w.v)
-	copy(w.cat[2*d:], w.s)
-	linear(p[n.fuseW:], p[n.fuseB:], w.cat, w.fpre, d, 3*d)
+	copy(w.cat[2*d:3*d], w.s)
+	if x != nil {
+		copy(w.cat[3*d:], x[:n.a.RevIn])
+	} else {
+		clear(w.cat[3*d:])
+	}
+	linear(p[n.fuseW:], p[n.fuseB:], w.cat, w.fpre, d, 3*d+n.a.RevIn)
 	for i, x := range w.fpre {
 		w.f[i] = leaky(x)
 	}
@@ -346,8 +365,23 @@ func (n *net[F]) fuse(w *work[F], L, x []F) (logit, rev F) {
 			rpre += p[n.regX+j] * xj
 		}
 	}
+	if n.a.Margin {
+		logit += p[n.clsM] * w.margin
+	}
 	w.rpre = rpre
 	return logit, rpre
+}
+
+// treeMargin leaves in w.margin the sum of the leaf values of leaves.
+func (n *net[F]) treeMargin(w *work[F], leaves []int32) {
+	if !n.a.Margin {
+		return
+	}
+	var s F
+	for _, l := range leaves {
+		s += n.lv[l]
+	}
+	w.margin = s
 }
 
 // leafProjections returns, for each row of the leaf embedding, its product
@@ -386,6 +420,7 @@ func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item in
 	for i := range d {
 		w.q[i] = u[i] * v[i]
 	}
+	n.treeMargin(w, leaves)
 	attW, attH := p[n.attW:n.attW+2*d*d], p[n.attH:n.attH+d]
 	qb := w.dcat[:d]
 	for o := range d {
@@ -483,6 +518,9 @@ func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, x 
 	T, d := a.Trees, a.Dim
 	g[n.clsB] += dlogit
 	g[n.regB] += drev
+	if a.Margin {
+		g[n.clsM] += dlogit * w.margin
+	}
 	if x != nil {
 		for j, xj := range x[:a.RevIn] {
 			g[n.regX+j] += drev * xj
@@ -503,10 +541,10 @@ func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, x 
 			w.df[i] *= LeakySlope
 		}
 	}
-	linearBack(p[n.fuseW:], g[n.fuseW:], g[n.fuseB:], w.cat, w.df, w.dcat, d, 3*d)
+	linearBack(p[n.fuseW:], g[n.fuseW:], g[n.fuseB:], w.cat, w.df, w.dcat, d, 3*d+a.RevIn)
 	copy(w.du, w.dcat[:d])
 	copy(w.dv, w.dcat[d:2*d])
-	copy(w.ds, w.dcat[2*d:])
+	copy(w.ds, w.dcat[2*d:3*d])
 
 	// query attention
 	L := w.E

@@ -35,6 +35,7 @@ type reasonWork struct {
 	nodes  []int32
 	tmp    []float64
 	leaves []int32
+	x      []float32
 }
 
 // Contributions attributes a row's risk to its features for the reasons an
@@ -64,7 +65,8 @@ func (m *Model) Contributions(x, contrib []float64) float64 {
 	if rw.leaves, err = m.leavesOf(tx, 1, rw.leaves, 1); err != nil {
 		return 0
 	}
-	logit, _ := m.net.forward(rw.w, rw.leaves, imp[0], item[0], nil) // the logit does not read the revenue inputs
+	rw.x = m.appendRevInputs(rw.x[:0], tx)
+	logit, _ := m.net.forward(rw.w, rw.leaves, imp[0], item[0], rw.x)
 	T := float64(m.Arch.Trees)
 	for t, ex := range m.perTree {
 		a := float64(rw.w.w[t]) * T
@@ -90,7 +92,7 @@ func (m *Model) AttentionOf(x []float64) ([]float64, error) {
 		return nil, err
 	}
 	w := newWork[float32](m.Arch)
-	m.net.forward(w, leaves, imp[0], item[0], nil)
+	m.net.forward(w, leaves, imp[0], item[0], m.appendRevInputs(nil, tx))
 	out := make([]float64, len(w.w))
 	for t, v := range w.w {
 		out[t] = float64(v)

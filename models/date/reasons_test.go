@@ -108,12 +108,12 @@ func TestContributions(t *testing.T) {
 // training forward pass's outputs and attention weights.
 func TestForwardScore(t *testing.T) {
 	a := benchArch()
-	a.SelfAtt, a.RevIn = false, 3
+	a.SelfAtt, a.RevIn, a.Margin = false, 3, true
 	p := initParams(a, 3)
 	for i := range p {
 		p[i] += float32(0.01 * math.Sin(float64(i))) // weigh the revenue inputs too
 	}
-	n := newNet(a, p)
+	n := testNet(a, p)
 	b := smallBatch(a, 300, 4)
 	proj := n.leafProjections()
 	w1, w2 := newWork[float32](a), newWork[float32](a)

@@ -16,6 +16,9 @@ type torchInput struct {
 	Arch      Arch
 	Params    map[string][]float32
 	Batch     *Batch
+	// LeafValues are the cross-feature trees' leaf values by leaf
+	// embedding row (the tree margin's terms, Arch.Margin).
+	LeafValues []float64
 	Alpha     float64
 	Adam      Adam
 	Epochs    int `json:",omitempty"`
@@ -91,13 +94,16 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 			}
 			spec, _ := a.layout()
 			for _, ts := range spec {
-				if ts.Name == "reg_b" {
+				switch ts.Name {
+				case "reg_b":
 					p[ts.Off] = 0.5
+				case "cls_m":
+					p[ts.Off] = 0.7
 				}
 			}
 			b := smallBatch(a, 16, 4)
 			opt := Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
-			in := torchInput{Arch: a, Params: named(a, p), Batch: b, Alpha: 10, Adam: opt, Float64: is64}
+			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, Adam: opt, Float64: is64}
 			dir := t.TempDir()
 			inPath, outPath := filepath.Join(dir, "in.json"), filepath.Join(dir, "out.json")
 			buf, err := json.Marshal(in)
@@ -123,7 +129,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 			for i, x := range p {
 				pf[i] = F(x)
 			}
-			n := newNet(a, pf)
+			n := testNet(a, pf)
 			w := newWork[F](a)
 			for i := range b.Rows() {
 				z, r := n.forward(w, b.Leaves[i*a.Trees:(i+1)*a.Trees], b.Imp[i], b.Item[i], revInputs[F](b, i, a.RevIn, nil))

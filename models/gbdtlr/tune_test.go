@@ -27,6 +27,13 @@ var dateVariants = map[string]func(*date.Config){
 		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 100, 6, 0.1
 		c.Trees.Subsample, c.Trees.ColsampleByTree = 0.8, 0.8
 	},
+	"trees200d6-nomargin": func(c *date.Config) {
+		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 200, 6, 0.1
+		c.Trees.Subsample, c.Trees.ColsampleByTree = 0.8, 0.8
+		c.TreeMargin = false
+	},
+	"nomargin": func(c *date.Config) { c.TreeMargin = false },
+	"norevin":  func(c *date.Config) { c.RevenueInputs = nil },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

@@ -4,8 +4,9 @@ Written from the DATE paper and its public code's description (leaf
 embeddings, multi-head self-attention with ReLU projections, layer norm over
 the trees x dim matrix, importer x HS-code query attention over the leaves,
 concat fusion, leaky-ReLU hidden layer, a sigmoid head and a linear revenue head
-that also weighs the row's direct revenue inputs), with PyTorch's own layers and
-autograd.
+that also weighs the row's revenue inputs, which join the fusion's input too, and the cross-feature trees'
+margin weighed by a learned scalar added to the logit), with PyTorch's own
+layers and autograd.
 
     python3 date_torch.py check IN.json OUT.json
         IN holds the architecture, the weights risklane initialised, one batch,
@@ -37,11 +38,15 @@ class DATE(nn.Module):
             self.ln = nn.LayerNorm((T, d))
         self.att = nn.Linear(2 * d, d)
         self.att_h = nn.Parameter(torch.zeros(d))
-        self.fuse = nn.Linear(3 * d, d)
+        self.fuse = nn.Linear(3 * d + a.get("RevIn", 0), d)
         self.hid = nn.Linear(d, d)
         self.cls = nn.Linear(d, 1)
         self.reg = nn.Linear(d, 1)
         self.rev_in = a.get("RevIn", 0)
+        self.margin = a.get("Margin", False)
+        if self.margin:
+            self.cls_m = nn.Parameter(torch.zeros(1))
+            self.register_buffer("lv", torch.zeros(a["Leaves"]))
         if self.rev_in:
             self.reg_x = nn.Linear(self.rev_in, 1, bias=False)
 
@@ -59,6 +64,8 @@ class DATE(nn.Module):
             m["ln_g"], m["ln_b"] = self.ln.weight, self.ln.bias
         if self.rev_in:
             m["reg_x"] = self.reg_x.weight
+        if self.margin:
+            m["cls_m"] = self.cls_m
         return m
 
     def forward(self, leaves, imp, item, x):
@@ -79,12 +86,15 @@ class DATE(nn.Module):
         P = F.relu(self.att(torch.cat((query, L), dim=-1)))
         w = torch.softmax(P @ self.att_h, dim=1)  # B,T
         s = (w.unsqueeze(-1) * L).sum(dim=1)
-        f = F.leaky_relu(self.fuse(torch.cat((u, v, s), dim=-1)), 0.01)
+        f = F.leaky_relu(self.fuse(torch.cat((u, v, s, x), dim=-1)), 0.01)
         h = F.leaky_relu(self.hid(f), 0.01)
         rev = self.reg(h).squeeze(-1)
         if self.rev_in:
             rev = rev + self.reg_x(x).squeeze(-1)
-        return self.cls(h).squeeze(-1), rev
+        logit = self.cls(h).squeeze(-1)
+        if self.margin:
+            logit = logit + self.cls_m * self.lv[leaves].sum(dim=1)
+        return logit, rev
 
 
 def loss_of(model, b, alpha):
@@ -103,6 +113,8 @@ def load(cfg):
     with torch.no_grad():
         for name, p in model.named().items():
             p.copy_(torch.tensor(cfg["Params"][name]).view(p.shape))
+        if model.margin:
+            model.lv.copy_(torch.tensor(cfg["LeafValues"]))
     return model
 
 

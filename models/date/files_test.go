@@ -22,10 +22,26 @@ func tinyModel() *Model {
 	return m
 }
 
-func TestWeightsRoundTrip(t *testing.T) {
+// tinyModelV2 is tinyModel with the session-4 parts: two revenue inputs
+// (features 0 and 1 of the state) and the trees' margin.
+func tinyModelV2() *Model {
 	m := tinyModel()
+	m.revIdx = []int{0, 1}
+	m.Arch.RevIn, m.Arch.Margin = 2, true
+	m.Params = initParams(m.Arch, 1)
+	return m
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	for _, m := range []*Model{tinyModel(), tinyModelV2()} {
+		roundTrip(t, m)
+	}
+}
+
+func roundTrip(t *testing.T, m *Model) {
+	t.Helper()
 	b := m.marshalWeights()
-	got := &Model{Trees: m.Trees, leaves: m.leaves}
+	got := &Model{Trees: m.Trees, leaves: m.leaves, revIdx: m.revIdx}
 	if err := got.unmarshalWeights(b); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +55,28 @@ func TestWeightsRoundTrip(t *testing.T) {
 	}
 	if got.Importers["IMP-B"] != 2 || got.Items["870323"] != 1 || len(got.Importers) != 2 {
 		t.Fatalf("vocabularies %v %v", got.Importers, got.Items)
+	}
+}
+
+// TestWeightsV1 reads a version 1 file (before the revenue inputs and the
+// tree margin): the architecture has neither.
+func TestWeightsV1(t *testing.T) {
+	m := tinyModel()
+	b := m.marshalWeights()
+	head := len(weightsMagic) + 7*4
+	v1 := append([]byte(weightsMagicV1), b[len(weightsMagic):head]...)
+	v1 = append(v1, b[head+8:]...) // without the revenue-input and margin fields
+	got := &Model{Trees: m.Trees, leaves: m.leaves}
+	if err := got.unmarshalWeights(v1); err != nil {
+		t.Fatal(err)
+	}
+	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[3] != m.Params[3] {
+		t.Fatalf("version 1 read as %+v, %d params; wrote %+v, %d", got.Arch, len(got.Params), m.Arch, len(m.Params))
+	}
+	// a file whose revenue inputs the configuration does not name is refused
+	other := &Model{Trees: m.Trees, leaves: m.leaves}
+	if err := other.unmarshalWeights(tinyModelV2().marshalWeights()); err == nil || !strings.Contains(err.Error(), "revenue inputs") {
+		t.Fatalf("weights for 2 revenue inputs, none configured: %v", err)
 	}
 }
 
@@ -67,14 +105,24 @@ func FuzzWeights(f *testing.F) {
 	m0.Arch.SelfAtt = false
 	m0.Params = initParams(m0.Arch, 2)
 	f.Add(m0.marshalWeights())
+	f.Add(tinyModelV2().marshalWeights())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}}
+		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, revIdx: []int{0, 1}}
 		if err := m.unmarshalWeights(b); err != nil {
-			return
+			m = &Model{Trees: m.Trees, leaves: m.leaves}
+			if err := m.unmarshalWeights(b); err != nil {
+				return
+			}
 		}
-		// a file that reads must write back to itself
-		if got := m.marshalWeights(); !bytes.Equal(got, b) {
+		// a file that reads writes back to itself (a version 1 file as
+		// version 2, which reads back the same)
+		got := m.marshalWeights()
+		if bytes.HasPrefix(b, []byte(weightsMagic)) && !bytes.Equal(got, b) {
 			t.Fatalf("read and written back differs")
+		}
+		again := &Model{Trees: m.Trees, leaves: m.leaves, revIdx: m.revIdx}
+		if err := again.unmarshalWeights(got); err != nil || again.Arch != m.Arch || !bytes.Equal(again.marshalWeights(), got) {
+			t.Fatalf("written back does not read back: %v", err)
 		}
 	})
 }

@@ -36,6 +36,7 @@ type Model struct {
 	// revIdx are the positions of the revenue inputs among the feature
 	// state's features (Config.RevenueInputs).
 	revIdx []int
+
 	sc *scorer.Scorer
 	// perTree explains each cross-feature tree on its own, reasonPool holds
 	// Contributions' scratch (reasons.go).

@@ -13,18 +13,18 @@ import (
 
 // torchInput is what testdata/date_torch.py reads.
 type torchInput struct {
-	Arch      Arch
-	Params    map[string][]float32
-	Batch     *Batch
+	Arch   Arch
+	Params map[string][]float32
+	Batch  *Batch
 	// LeafValues are the cross-feature trees' leaf values by leaf
 	// embedding row (the tree margin's terms, Arch.Margin).
 	LeafValues []float64
-	Alpha     float64
-	Adam      Adam
-	Epochs    int `json:",omitempty"`
-	BatchSize int `json:",omitempty"`
-	Threads   int `json:",omitempty"`
-	Float64   bool
+	Alpha      float64
+	Adam       Adam
+	Epochs     int `json:",omitempty"`
+	BatchSize  int `json:",omitempty"`
+	Threads    int `json:",omitempty"`
+	Float64    bool
 }
 
 type torchOutput struct {

@@ -43,7 +43,7 @@ type Config struct {
 	// TreeMargin adds the cross-feature trees' margin, weighed by a learned
 	// scalar, to the classifier's logit (Arch.Margin).
 	TreeMargin bool
-	Adam  Adam
+	Adam       Adam
 	// Epochs is the most passes over the training rows; training stops
 	// earlier when the validation AUC has not improved for Patience epochs,
 	// keeping the best epoch's weights.
@@ -86,9 +86,9 @@ func DefaultConfig() Config {
 		Alpha:         10,
 		RevenueInputs: []string{"log_value", "log_duty", "log_total_taxes"},
 		TreeMargin:    true,
-		Adam:      Adam{LR: 0.005, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-6},
-		Epochs:    10,
-		BatchSize: 256, Patience: 2,
+		Adam:          Adam{LR: 0.005, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-6},
+		Epochs:        10,
+		BatchSize:     256, Patience: 2,
 		ValidFraction: 0.1,
 		MinCount:      10,
 	}

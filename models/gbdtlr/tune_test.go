@@ -16,7 +16,8 @@ import (
 )
 
 // dateVariants are the DATE configurations TestTune compares: each changes
-// the defaults in one way that docs/date.md ("Where DATE stands") names.
+// the defaults in one way docs/date.md ("Tuning") names. Since session 4
+// the defaults are "trees200d6" (kept to name the row of that table).
 var dateVariants = map[string]func(*date.Config){
 	"default": func(*date.Config) {},
 	"trees200d6": func(c *date.Config) {
@@ -42,7 +43,7 @@ var dateVariants = map[string]func(*date.Config){
 // comparison does not use (trained January-July, scored August-September).
 // It is how DATE's defaults were chosen without looking at KCS valid.csv:
 //
-//	RISKLANE_TUNE=kcs RISKLANE_TUNE_VARIANTS=default,trees200d6 \
+//	RISKLANE_TUNE=kcs RISKLANE_TUNE_VARIANTS=default,nomargin,norevin \
 //	  nice go test ./models/gbdtlr -run TestTune -v -timeout 2h
 func TestTune(t *testing.T) {
 	which := os.Getenv("RISKLANE_TUNE")

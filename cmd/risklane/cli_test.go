@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 
 	"risklane/internal/testenv"
 	"risklane/internal/version"
+	"risklane/pipeline/rank"
 	"risklane/pipeline/run"
 )
 
@@ -244,6 +247,94 @@ func TestReportWarnsOnTrainingRows(t *testing.T) {
 		}
 		if got := strings.Contains(out, "warning: "+tc.in+" is a file model"); got != tc.warn {
 			t.Errorf("report --in %s: warning %v, want %v\n%s", filepath.Base(tc.in), got, tc.warn, out)
+		}
+	}
+}
+
+// One seed default everywhere: every command's --seed starts at the job
+// files' seed (train and simulate used to start at 0).
+func TestOneSeedDefault(t *testing.T) {
+	var walk func(c *cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		if f := c.Flags().Lookup("seed"); f != nil {
+			seen++
+			if want := strconv.FormatUint(rank.DefaultPlan().Seed, 10); f.DefValue != want {
+				t.Errorf("%s --seed defaults to %s, the job files to %s", c.CommandPath(), f.DefValue, want)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(rootCmd)
+	if seen < 5 {
+		t.Errorf("%d commands have --seed; want train, score, cluster, generate and simulate at least", seen)
+	}
+}
+
+// The long commands show a bar per stage on a terminal, nothing with
+// --quiet, and nothing when stderr is not a terminal.
+func TestProgressOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	type step struct {
+		name   string
+		cmd    func() *cobra.Command // nil: the shared ingest command
+		args   []string
+		stages []string // the bars a terminal shows, in order
+	}
+	steps := []step{
+		{"generate", newGenerateCmd, []string{"--rows", "3000", "--out", p("d.parquet")}, []string{"generate", "3000/3000"}},
+		{"ingest", nil, []string{"ingest", "--in", p("d.parquet"), "--profile", "canonical"}, []string{"ingest"}},
+		{"cluster", newClusterCmd, []string{"--in", p("d.parquet"), "--profile", "canonical", "--out", p("c.parquet")}, []string{"read", "fit"}},
+		{"report", newReportCmd, []string{"--model", p("m"), "--in", p("d.parquet"), "--profile", "canonical", "--out", p("r.html")},
+			[]string{"read", "predict", "rules", "charts"}},
+	}
+	run := func(s step, extra ...string) string {
+		t.Helper()
+		args := append(slices.Clone(s.args), extra...)
+		var out string
+		var err error
+		if s.cmd == nil {
+			out, err = runIngestCLI(args...)
+		} else {
+			out, err = runFresh(t, s.cmd, args...)
+		}
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", s.name, args, err, out)
+		}
+		return out
+	}
+	for _, s := range steps {
+		if s.name == "report" {
+			if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", p("d.parquet"), "--out", p("m"), "--rounds", "3", "--max-depth", "2", "--quiet"); err != nil {
+				t.Fatalf("train: %v\n%s", err, out)
+			}
+		}
+		plain := run(s)
+		// The bar redraws its line with a carriage return; no summary has one.
+		if strings.Contains(plain, "\r") {
+			t.Errorf("%s shows a bar when stderr is not a terminal:\n%s", s.name, plain)
+		}
+		onTerminal = func(io.Writer) bool { return true }
+		shown := run(s)
+		quiet := run(s, "--quiet")
+		onTerminal = func(io.Writer) bool { return false }
+		at := 0
+		for _, st := range s.stages {
+			j := strings.Index(shown[at:], st)
+			if j < 0 {
+				t.Errorf("%s on a terminal: no %q after byte %d:\n%s", s.name, st, at, shown)
+				break
+			}
+			at += j + len(st)
+		}
+		if !strings.Contains(shown, "\r") {
+			t.Errorf("%s on a terminal shows no bar:\n%q", s.name, shown)
+		}
+		if strings.Contains(quiet, "\r") {
+			t.Errorf("%s --quiet shows a bar:\n%s", s.name, quiet)
 		}
 	}
 }

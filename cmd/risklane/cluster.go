@@ -20,6 +20,7 @@ import (
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/pipeline/run"
 	"risklane/sink"
 )
 
@@ -62,6 +63,7 @@ func newClusterCmd() *cobra.Command {
 		modelOut  string
 		rejects   string
 		top       int
+		quiet     bool
 		cfg       pricecluster.Config
 	)
 	cmd := &cobra.Command{
@@ -125,7 +127,7 @@ Outputs (through atomic writes; format from the file name):
 			if err != nil {
 				return err
 			}
-			return runCluster(c.OutOrStdout(), inputs, p, cfg, clusterOutputs{
+			return runCluster(c.OutOrStdout(), newProgress(c.ErrOrStderr(), quiet), inputs, p, cfg, clusterOutputs{
 				assignments: out, groups: groupsPath(out), prices: refPrices, model: modelOut, rejects: rejects, market: market,
 			}, top)
 		},
@@ -142,9 +144,10 @@ Outputs (through atomic writes; format from the file name):
 	fl.IntVar(&cfg.KMin, "k-min", 2, "fewest clusters per group")
 	fl.IntVar(&cfg.KMax, "k-max", 5, "most clusters per group")
 	fl.IntVar(&cfg.MinGroupRows, "min-group-rows", 30, "rows an HS6 (or HS4) group needs to be fitted on its own")
-	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed and input give the same clusters")
+	fl.Uint64Var(&cfg.Seed, "seed", defaultSeed, "random seed: the same seed and input give the same clusters")
 	fl.BoolVar(&cfg.ValueMass, "value-mass", false, "cluster on log unit value, log value and log mass together (standardised)")
 	fl.IntVar(&top, "top", 15, "number of suspicious groups to print")
+	fl.BoolVar(&quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
 	return cmd
 }
 
@@ -190,7 +193,9 @@ func (in *clusterInput) add(rec arrow.RecordBatch) error {
 	return nil
 }
 
-func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg pricecluster.Config, outs clusterOutputs, top int) error {
+// runCluster reads, fits and writes; pr shows the rows read ("read") and
+// the groups fitted ("fit").
+func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profile, cfg pricecluster.Config, outs clusterOutputs, top int) error {
 	var opt ingest.Options
 	var rf *ingest.RejectFile
 	if outs.rejects != "" {
@@ -208,21 +213,32 @@ func runCluster(w io.Writer, inputs []string, p *profile.Profile, cfg priceclust
 	defer r.Close()
 	var in clusterInput
 	defer in.release()
+	defer pr.Done()
+	pr.Stage("read", -1)
 	for r.Next() {
 		if err := in.add(r.RecordBatch()); err != nil {
 			return err
 		}
+		pr.Set(r.Stats().Read)
 	}
 	if err := r.Err(); err != nil {
 		return err
 	}
+	pr.Done()
 	st := r.Stats()
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 
+	cfg.Progress = func(done, total int) {
+		if done == 1 {
+			pr.Stage("fit", int64(total))
+		}
+		pr.Set(int64(done))
+	}
 	m, err := pricecluster.Fit(in.HS6, in.Value, in.Mass, in.Qty, cfg)
 	if err != nil {
 		return err
 	}
+	pr.Done()
 	var a pricecluster.Assignment
 	if err := m.Apply(in.HS6, in.Value, in.Mass, in.Qty, &a); err != nil {
 		return err

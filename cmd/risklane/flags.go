@@ -8,6 +8,10 @@ import (
 	"risklane/pipeline/rank"
 )
 
+// defaultSeed is every command's --seed default, and the job files' seed
+// (rank.DefaultPlan): the same seed unless one is given, wherever it is used.
+const defaultSeed = 1
+
 // rateFlag is a flag holding a share that cannot be a count (a rejected-rows
 // limit): "2%" or "0.02", read by rank.ParseRate like the job files' keys
 // (docs/cli.md).

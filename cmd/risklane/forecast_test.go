@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"risklane/datasets/synth"
+	"risklane/pipeline/run"
 )
 
 func runForecastCmd(args ...string) (string, error) {
@@ -100,7 +101,7 @@ func TestForecastTradeStatistics(t *testing.T) {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = 20000, 6
 	cfg.Start = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := runGenerate(io.Discard, cfg, p("decl.parquet"), "parquet", p("trade.csv"), "", ""); err != nil {
+	if err := runGenerate(io.Discard, run.NoProgress{}, cfg, p("decl.parquet"), "parquet", p("trade.csv"), "", ""); err != nil {
 		t.Fatal(err)
 	}
 	text, err := runForecastCmd("--trade", p("trade.csv"), "--period", "year", "--measure", "value", "--horizon", "2",

@@ -11,10 +11,15 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/ingest/prices"
+	"risklane/pipeline/run"
 	"risklane/sink"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newGenerateCmd()) }
+
+// newGenerateCmd builds the generate command with its own flag variables, so
+// that tests can run it afresh.
+func newGenerateCmd() *cobra.Command {
 	cfg := synth.DefaultConfig()
 	var (
 		from, to              string
@@ -22,6 +27,7 @@ func init() {
 		trade, truth, tariffs string
 		market                string
 		driftAt               string
+		quiet                 bool
 	)
 	cfg.Drift = synth.DefaultDrift()
 	cmd := &cobra.Command{
@@ -74,7 +80,7 @@ Every output is written under a temporary name and renamed when complete.`,
 				{Flag: "--truth", Name: truth}, {Flag: "--tariffs", Name: tariffs}, {Flag: "--market-prices", Name: market}}); err != nil {
 				return usageError{msg: "generate: " + err.Error()}
 			}
-			return runGenerate(c.OutOrStdout(), cfg, out, f, trade, truth, tariffs, market)
+			return runGenerate(c.OutOrStdout(), newProgress(c.ErrOrStderr(), quiet), cfg, out, f, trade, truth, tariffs, market)
 		},
 	}
 	fl := cmd.Flags()
@@ -104,7 +110,8 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.Float64Var(&cfg.Drift.PriceShift, "drift-prices", cfg.Drift.PriceShift, "with --drift: log-sd of each HS6 code's price level shift")
 	fl.IntVar(&cfg.Drift.Hidden, "drift-hidden", cfg.Drift.Hidden, "with --drift: concealment flows that start at the date, on goods and partners with no planted fraud (fraud a model scores near zero)")
 	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
-	rootCmd.AddCommand(cmd)
+	fl.BoolVar(&quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
+	return cmd
 }
 
 // outputFormat resolves --format against the --out file name; "date" is the
@@ -127,7 +134,8 @@ func outputFormat(out, format string) (string, error) {
 // runGenerate writes every output under a temporary name and renames them
 // only once all are complete. market, if given, is the one path of the
 // market price table (variadic so that callers without one need not say so).
-func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tariffs string, market ...string) error {
+// pr shows the declarations written, as the stage "generate".
+func runGenerate(w io.Writer, pr run.Progress, cfg synth.Config, out, format, trade, truth, tariffs string, market ...string) error {
 	if len(market) > 1 {
 		return fmt.Errorf("generate: %d market price tables, at most 1", len(market))
 	}
@@ -141,6 +149,8 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 		return err
 	}
 	var commitDecl func() error
+	pr.Stage("generate", cfg.Rows)
+	defer pr.Done()
 	if format == "date" {
 		f, err := sink.CreateAtomic(out)
 		if err != nil {
@@ -157,11 +167,18 @@ func runGenerate(w io.Writer, cfg synth.Config, out, format, trade, truth, tarif
 			return err
 		}
 		defer sw.Abort()
-		if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return sw.Write(rec) }); err != nil {
+		var done int64
+		if err := synth.Stream(g, func(rec arrow.RecordBatch) error {
+			done += rec.NumRows()
+			pr.Set(done)
+			return sw.Write(rec)
+		}); err != nil {
 			return err
 		}
 		commitDecl = sw.Commit
 	}
+	pr.Set(cfg.Rows)
+	pr.Done()
 	commits := []func() error{commitDecl}
 	for _, side := range []struct {
 		path  string

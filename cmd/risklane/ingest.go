@@ -25,6 +25,7 @@ var ingestFlags struct {
 	batchSize     int
 	maxFieldBytes int
 	maxRejectRate float64
+	quiet         bool
 }
 
 var ingestCmd = &cobra.Command{
@@ -65,6 +66,7 @@ func init() {
 	f.IntVar(&ingestFlags.maxFieldBytes, "max-field-bytes", ingest.DefaultMaxFieldBytes, "longest accepted text field, in bytes")
 	ingestFlags.maxRejectRate = defaultIngestRejectRate
 	f.Var(rateFlag{&ingestFlags.maxRejectRate}, "max-reject-rate", "fail (exit 3, no output) if more than this share of rows is rejected: 2% or 0.02; 1 accepts any share")
+	f.BoolVar(&ingestFlags.quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
 	rootCmd.AddCommand(ingestCmd)
 }
 
@@ -117,7 +119,7 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	sum, err := ingestFiles(inputs, prof, fl.out, fl.rejects, fl.maxRejectRate,
-		ingest.Options{BatchSize: fl.batchSize, MaxFieldBytes: fl.maxFieldBytes})
+		ingest.Options{BatchSize: fl.batchSize, MaxFieldBytes: fl.maxFieldBytes}, newProgress(cmd.ErrOrStderr(), fl.quiet))
 	if sum != nil {
 		sum.print(cmd.OutOrStdout())
 	}
@@ -194,7 +196,7 @@ func cut(s string, n int) string {
 
 // ingestFiles runs an ingest. The summary is returned whenever rows were
 // read, also with an error, so the caller can show how far it got.
-func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, maxRate float64, opt ingest.Options) (*ingestSummary, error) {
+func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, maxRate float64, opt ingest.Options, pr run.Progress) (*ingestSummary, error) {
 	start := time.Now()
 	var later deferredRejects
 	counts := &ingest.RejectSummary{}
@@ -224,13 +226,17 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 		}
 		defer w.Abort()
 	}
+	pr.Stage("ingest", -1)
 	for r.Next() {
 		if w != nil {
 			if err := w.Write(r.RecordBatch()); err != nil {
+				pr.Done()
 				return nil, err
 			}
 		}
+		pr.Set(r.Stats().Read)
 	}
+	pr.Done()
 	sum := &ingestSummary{files: r.Files(), total: r.Stats(), elapsed: time.Since(start), reasons: counts.Counts(), hints: counts.Hints(prof)}
 	for _, in := range inputs {
 		if st, err := os.Stat(in); err == nil {

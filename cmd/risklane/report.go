@@ -22,6 +22,7 @@ import (
 	"risklane/models/kinds"
 	"risklane/pipeline/rank"
 	"risklane/pipeline/report"
+	"risklane/pipeline/run"
 	"risklane/pipeline/simulate"
 	"risklane/sink"
 )
@@ -44,6 +45,7 @@ type reportRequest struct {
 	out        string
 	title      string
 	budget     float64
+	progress   run.Progress // nil: none
 }
 
 // newReportCmd builds the report command with its own flag variables, so
@@ -54,6 +56,7 @@ func newReportCmd() *cobra.Command {
 		in     []string
 		prof   string
 		budget string
+		quiet  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report --model DIR --in FILE --profile P --out report.html",
@@ -145,7 +148,8 @@ A section whose input is missing says so instead of being left out.`,
 			if err != nil {
 				return err
 			}
-			batches, st, err := ingest.ReadAll(r.inputs, p, ingest.Options{})
+			r.progress = newProgress(c.ErrOrStderr(), quiet)
+			batches, st, err := readAll(r.inputs, p, ingest.Options{}, r.progress)
 			if err != nil {
 				return err
 			}
@@ -184,6 +188,7 @@ A section whose input is missing says so instead of being left out.`,
 	fl.StringVar(&r.out, "out", "", "HTML file to write")
 	fl.StringVar(&r.title, "title", "", "title of the report (default: risklane report)")
 	fl.StringVar(&budget, "budget", "5%", "inspection rate (a share: 5% or 0.05) at which the fraud map counts the model's catches")
+	fl.BoolVar(&quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
 	return cmd
 }
 
@@ -202,10 +207,18 @@ func readClusters(path string) (*pricecluster.Model, error) {
 // (otherwise r.trade is analysed when given); clusters, when not nil, a
 // clustering of the batches' unit values (otherwise one is fitted).
 func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, gaps *mirror.Gaps, clusters *pricecluster.Model) (*report.Data, error) {
+	pr := r.progress
+	if pr == nil {
+		pr = run.NoProgress{}
+	}
+	defer pr.Done()
+	pr.Stage("predict", -1)
 	scores, err := report.Score(m, batches)
 	if err != nil {
 		return nil, err
 	}
+	pr.Set(int64(len(scores)))
+	pr.Done()
 	in := report.Inputs{
 		Title:        r.title,
 		Subtitle:     fmt.Sprintf("Model %s evaluated on %s", m.ID(), strings.Join(baseNames(r.inputs), ", ")),
@@ -277,6 +290,7 @@ func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, ga
 		}
 		in.Facts = append(in.Facts, report.Fact{Name: "simulation", Value: r.simulation})
 	}
+	pr.Stage("rules", -1)
 	e, isEnsemble := m.(models.Ensemble)
 	switch {
 	case !isEnsemble:
@@ -288,6 +302,7 @@ func makeReport(r reportRequest, m models.Model, batches []arrow.RecordBatch, ga
 	default:
 		in.Missing[report.SectionRules] = report.NoLabels
 	}
+	pr.Stage("charts", -1)
 	return report.Build(in)
 }
 

@@ -11,9 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"risklane/ingest/profile"
@@ -161,7 +159,7 @@ Exit codes: 0 done; 1 failed; 2 wrong command line; 3 reject rate above
 	fl.StringVar(&budget, "budget", "5%", "red lane: a share of the scored rows (5%) or a number of rows (500)")
 	fl.StringVar(&yellow, "yellow", "10%", "yellow lane after the red one: a share of the scored rows or a number of rows")
 	fl.StringVar(&explore, "explore", "10%", "share (or number) of the red lane drawn at random from outside the top")
-	fl.Uint64Var(&seed, "seed", 1, "seed of the exploration draw")
+	fl.Uint64Var(&seed, "seed", defaultSeed, "seed of the exploration draw")
 	fl.StringVar(&engine, "engine", string(scorer.Native), "tree engine: native, or leaves (github.com/dmitryikh/leaves, for comparison)")
 	fl.BoolVar(&csv, "csv", false, "also write the ranked list as CSV beside a Parquet --out")
 	fl.StringVar(&rejects, "rejects", "", "write rejected rows (file,line,column,value,reason) to this CSV")
@@ -198,54 +196,13 @@ func reporting(stderr io.Writer, format string) (*slog.Logger, run.Progress, err
 	if format != "text" && format != "json" {
 		return nil, nil, usageError{msg: fmt.Sprintf("--log-format %q: use text or json", format)}
 	}
-	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+	if onTerminal(stderr) {
 		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), &bar{w: stderr}, nil
 	}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(stderr, nil)), nil, nil
 	}
 	return slog.New(slog.NewTextHandler(stderr, nil)), nil, nil
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// bar shows a run's progress on a terminal, one bar per stage.
-type bar struct {
-	w   io.Writer
-	cur *progressbar.ProgressBar
-}
-
-func (b *bar) Stage(name string, total int64) {
-	opts := []progressbar.Option{
-		progressbar.OptionSetWriter(b.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("%-8s", name)),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100 * time.Millisecond),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
-	}
-	if name == "score" {
-		// Only scoring reports as it goes; a rate of the other stages
-		// would be computed from a single jump.
-		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
-	}
-	b.cur = progressbar.NewOptions64(total, opts...)
-}
-
-func (b *bar) Set(done int64) {
-	if b.cur != nil {
-		b.cur.Set64(done)
-	}
-}
-
-func (b *bar) Done() {
-	if b.cur != nil {
-		b.cur.Finish()
-		b.cur = nil
-	}
 }
 
 // printSummary tells the analyst what the run did, in one paragraph.

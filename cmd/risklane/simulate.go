@@ -149,7 +149,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.Float64Var(&cfg.Budget.Start, "budget", 0.1, "share of a period's declarations inspected")
 	fl.Float64Var(&budgetEnd, "budget-end", 0, "share inspected in the last period, linear from --budget (default: --budget, constant)")
 	fl.IntVar(&cfg.RetrainEvery, "retrain-every", 1, "retrain the models every so many periods")
-	fl.Uint64Var(&cfg.Seed, "seed", 0, "seed of the strategies' draws, the folds and the models")
+	fl.Uint64Var(&cfg.Seed, "seed", defaultSeed, "seed of the strategies' draws, the folds and the models")
 	fl.StringArrayVar(&strategies, "strategy", []string{"random", "risky", "gbdt", "gbdt:0.9+random:0.1", "gbdt:0.9+diversity:0.1"}, "strategy to run; repeat for several")
 	fl.StringVar(&out, "out", "", "write the table (one row per period and strategy) to this CSV or Parquet file")
 	fl.IntVar(&last, "last", 0, "also summarise the last N periods (0: only all periods)")

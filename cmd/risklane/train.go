@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,7 +157,7 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringVar(&validFrom, "valid-from", "", "use the --in rows dated on or after this day (2021-01-01) for validation")
 	fl.StringVar(&groups, "features", "", "feature groups: a list (hs,risk) or changes to the default (-date,+cluster)")
 	fl.StringVar(&rejects, "rejects", "", "write rejected input rows (file,line,column,value,reason) to this CSV")
-	fl.Uint64Var(&seed, "seed", 0, "seed of the folds and of row and column sampling")
+	fl.Uint64Var(&seed, "seed", defaultSeed, "seed of the folds and of row and column sampling")
 	fl.IntVar(&top, "top", 15, "number of most important features to print")
 	fl.BoolVar(&quiet, "quiet", false, "no per-round evaluation log ([50] train-logloss:... valid-logloss:...), which a terminal shows on stderr")
 	fl.BoolVar(&verbose, "verbose", false, "the per-round evaluation log on stderr also when it is not a terminal (cron, a pipe)")
@@ -359,7 +358,7 @@ func evalLog(stderr io.Writer, quiet, verbose bool) io.Writer {
 	if quiet {
 		return nil
 	}
-	if f, ok := stderr.(*os.File); verbose || ok && isTerminal(f) {
+	if verbose || onTerminal(stderr) {
 		return stderr
 	}
 	return nil

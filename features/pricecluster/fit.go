@@ -55,6 +55,9 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Workers is the number of groups fitted at once; default GOMAXPROCS.
 	Workers int `json:"-"`
+	// Progress, if set, is called after each group is fitted with the
+	// groups done and their total, one call at a time (for a progress bar).
+	Progress func(done, total int) `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -239,6 +242,17 @@ func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
 		dims = 3
 	}
 	m := &Model{Version: modelVersion, Config: cfg, Dims: dims, Groups: make([]Group, len(jobs))}
+	m.Config.Progress = nil
+	var progressMu sync.Mutex
+	fitted := 0
+	progress := func() {
+		if cfg.Progress != nil {
+			progressMu.Lock()
+			fitted++
+			cfg.Progress(fitted, len(jobs))
+			progressMu.Unlock()
+		}
+	}
 	// Largest groups first, so that no worker is left with a big one at the
 	// end; results go to each job's own slot, so the order does not matter.
 	sched := make([]int, len(jobs))
@@ -260,6 +274,7 @@ func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
 				}
 				j := jobs[sched[i]]
 				m.Groups[sched[i]] = f.fit(j, perm[j.lo:j.hi])
+				progress()
 			}
 		}()
 	}

@@ -119,11 +119,12 @@ type Progress interface {
 	Done()
 }
 
-type noProgress struct{}
+// NoProgress shows nothing: the progress of a run nobody watches.
+type NoProgress struct{}
 
-func (noProgress) Stage(string, int64) {}
-func (noProgress) Set(int64)           {}
-func (noProgress) Done()               {}
+func (NoProgress) Stage(string, int64) {}
+func (NoProgress) Set(int64)           {}
+func (NoProgress) Done()               {}
 
 // CSVPath is the CSV copy written beside a Parquet ranked file.
 func CSVPath(out string) string {
@@ -143,7 +144,7 @@ func Score(ctx context.Context, cfg Config) (*Manifest, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Progress == nil {
-		cfg.Progress = noProgress{}
+		cfg.Progress = NoProgress{}
 	}
 	started := time.Now()
 	m := &Manifest{Version: version.String(), Night: cfg.Night, Started: started.UTC().Format(time.RFC3339), Profile: cfg.Profile.Name,

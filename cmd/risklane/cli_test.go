@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -159,8 +160,9 @@ func TestIngestHints(t *testing.T) {
 }
 
 // The night: KCS declarations without Fraud and Critical Fraud score
-// with the built-in kcs profile (they used to exit 1); training on them is
-// refused with a message that says labels are needed.
+// with the built-in kcs profile (they used to exit 1), in a nightly job too,
+// and cluster; training on them is refused with a message that says labels
+// are needed.
 func TestScoreUnlabelledKCS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small KCS model")
@@ -177,6 +179,16 @@ func TestScoreUnlabelledKCS(t *testing.T) {
 	out, err := runFresh(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked.csv"), "--log-format", "text")
 	if err != nil || !strings.Contains(out, "scored 500 declarations (500 read, 0 rejected)") {
 		t.Fatalf("score of an unlabelled night: %v\n%s", err, out)
+	}
+	// The nightly job and the price clusters read it too.
+	job := filepath.Join(dir, "night.yaml")
+	os.WriteFile(job, fmt.Appendf(nil, "input: %s\nprofile: kcs\nmodel: %s\noutputs: %s\n", night, model, filepath.Join(dir, "nights")), 0o644)
+	if out, err := runFresh(t, newRunCmd, job, "--night", "2021-01-01"); err != nil || !strings.Contains(out, "scored 500 declarations") {
+		t.Errorf("run of an unlabelled night: %v\n%s", err, out)
+	}
+	if out, err := runFresh(t, newClusterCmd, "--in", night, "--profile", "kcs", "--out", filepath.Join(dir, "clusters.csv"), "--min-group-rows", "5"); err != nil ||
+		!strings.Contains(out, "Read 500 rows: 500 accepted, 0 rejected") {
+		t.Errorf("cluster of an unlabelled night: %v\n%s", err, out)
 	}
 	_, err = runFresh(t, newTrainCmd, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "m2"), "--quiet")
 	if err == nil || !strings.Contains(err.Error(), "training and evaluation need labelled declarations") {

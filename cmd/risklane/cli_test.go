@@ -180,6 +180,11 @@ func TestScoreUnlabelledKCS(t *testing.T) {
 	if err != nil || !strings.Contains(out, "scored 500 declarations (500 read, 0 rejected)") {
 		t.Fatalf("score of an unlabelled night: %v\n%s", err, out)
 	}
+	// A budget of 2 is two rows, and said to be (0.4% of the night).
+	out, err = runFresh(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked2.csv"), "--budget", "2")
+	if err != nil || !strings.Contains(out, "budget 2 means 2 rows (0.4% of the 500 scored); write 2% for a share") {
+		t.Errorf("score --budget 2: no warning that it is a count: %v\n%s", err, out)
+	}
 	// The nightly job and the price clusters read it too.
 	job := filepath.Join(dir, "night.yaml")
 	os.WriteFile(job, fmt.Appendf(nil, "input: %s\nprofile: kcs\nmodel: %s\noutputs: %s\n", night, model, filepath.Join(dir, "nights")), 0o644)

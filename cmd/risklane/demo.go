@@ -167,6 +167,9 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	st.begin("Train: learn what fraud looks like from the history")
 	cfg := riskmodel.DefaultConfig()
 	cfg.Profile, cfg.Inputs = canonical.Name, []string{path(demoTrain)}
+	// The seed risklane train uses by default, so that the demo's model is
+	// the one the lessons train on the same files.
+	cfg.Features.Seed, cfg.Classifier.Seed, cfg.Revenue.Seed = defaultSeed, defaultSeed, defaultSeed
 	m, err := riskmodel.Train(train, test, cfg)
 	if err != nil {
 		return nil, err

@@ -323,6 +323,8 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 		return out
 	}
+	real := onTerminal
+	defer func() { onTerminal = real }()
 	for _, s := range steps {
 		if s.name == "report" {
 			if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", p("d.parquet"), "--out", p("m"), "--rounds", "3", "--max-depth", "2", "--quiet"); err != nil {
@@ -337,7 +339,7 @@ func TestProgressOnTerminal(t *testing.T) {
 		onTerminal = func(io.Writer) bool { return true }
 		shown := run(s)
 		quiet := run(s, "--quiet")
-		onTerminal = func(io.Writer) bool { return false }
+		onTerminal = real
 		at := 0
 		for _, st := range s.stages {
 			j := strings.Index(shown[at:], st)
@@ -352,6 +354,40 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 		if strings.Contains(quiet, "\r") {
 			t.Errorf("%s --quiet shows a bar:\n%s", s.name, quiet)
+		}
+	}
+}
+
+// train's per-round evaluation log follows the same rule as the bars: on a
+// terminal, or anywhere with --verbose; never with --quiet.
+func TestTrainEvalLogOnTerminal(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.parquet")
+	b, err := generated(3000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBatches(data, b); err != nil {
+		t.Fatal(err)
+	}
+	real := onTerminal
+	defer func() { onTerminal = real }()
+	for _, tc := range []struct {
+		terminal bool
+		flag     string
+		want     bool
+	}{{false, "", false}, {false, "--verbose", true}, {true, "", true}, {true, "--quiet", false}} {
+		onTerminal = func(io.Writer) bool { return tc.terminal }
+		args := []string{"--profile", "canonical", "--in", data, "--valid-from", "2024-10-01", "--out", filepath.Join(dir, "m"), "--rounds", "3", "--max-depth", "2"}
+		if tc.flag != "" {
+			args = append(args, tc.flag)
+		}
+		out, err := runFresh(t, newTrainCmd, args...)
+		if err != nil {
+			t.Fatalf("train %s: %v\n%s", tc.flag, err, out)
+		}
+		if got := strings.Contains(out, "[2]\ttrain-logloss:"); got != tc.want {
+			t.Errorf("train %s on a terminal %v: evaluation log shown %v, want %v\n%s", tc.flag, tc.terminal, got, tc.want, out)
 		}
 	}
 }

@@ -323,8 +323,8 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 		return out
 	}
-	real := onTerminal
-	defer func() { onTerminal = real }()
+	terminal := onTerminal
+	defer func() { onTerminal = terminal }()
 	for _, s := range steps {
 		if s.name == "report" {
 			if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", p("d.parquet"), "--out", p("m"), "--rounds", "3", "--max-depth", "2", "--quiet"); err != nil {
@@ -339,7 +339,7 @@ func TestProgressOnTerminal(t *testing.T) {
 		onTerminal = func(io.Writer) bool { return true }
 		shown := run(s)
 		quiet := run(s, "--quiet")
-		onTerminal = real
+		onTerminal = terminal
 		at := 0
 		for _, st := range s.stages {
 			j := strings.Index(shown[at:], st)
@@ -370,8 +370,8 @@ func TestTrainEvalLogOnTerminal(t *testing.T) {
 	if err := writeBatches(data, b); err != nil {
 		t.Fatal(err)
 	}
-	real := onTerminal
-	defer func() { onTerminal = real }()
+	terminal := onTerminal
+	defer func() { onTerminal = terminal }()
 	for _, tc := range []struct {
 		terminal bool
 		flag     string

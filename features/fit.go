@@ -469,7 +469,7 @@ func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
 			if pc := parentCode[c]; pc >= 0 {
 				pr = s.keys[kd.parent].rate[pc]
 			}
-			t.rate[c] = (tsum[c] + m*pr) / (tcnt[c] + m)
+			t.rate[c] = smoothed(tsum[c], tcnt[c], m, pr)
 		}
 		r := make([]float64, K*nk)
 		for f := range K {
@@ -479,12 +479,18 @@ func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
 					pr = oof.rate[kd.parent][f*s.keys[kd.parent].len()+int(pc)]
 				}
 				j := f*nk + c
-				r[j] = (tsum[c] - sum[j] + m*pr) / (tcnt[c] - cnt[j] + m)
+				r[j] = smoothed(tsum[c]-sum[j], tcnt[c]-cnt[j], m, pr)
 			}
 		}
 		oof.rate[k] = r
 	}
 	return oof
+}
+
+// smoothed is the fraud rate of illicit rows among labelled ones, drawn
+// towards prior with the weight of m rows.
+func smoothed(illicit, labelled, m, prior float64) float64 {
+	return (illicit + m*prior) / (labelled + m)
 }
 
 // fitReferences computes the unit-value references of every basis: the log

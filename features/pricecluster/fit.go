@@ -279,6 +279,94 @@ func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
 		}()
 	}
 	wg.Wait()
+	return NewModel(cfg, m.Groups)
+}
+
+// GroupKey names a group: its level, basis and code (the HS6 or HS4
+// number, 0 for LevelAll).
+type GroupKey struct {
+	Level Level
+	Basis Basis
+	Code  int32
+}
+
+// GroupsOf returns the groups Fit puts a row in: its HS6 and HS4 groups
+// when it has an HS6 code, and the global group of its basis; none when the
+// row has no unit value. Whether a group is fitted depends on its number
+// of rows (FitGroup).
+func GroupsOf(hs6 int32, value, mass, qty float64) []GroupKey {
+	_, b := logUnitValue(value, mass, qty)
+	if b == NoBasis {
+		return nil
+	}
+	if hs6 < 0 {
+		return []GroupKey{{LevelAll, b, 0}}
+	}
+	return []GroupKey{{LevelHS6, b, hs6}, {LevelHS4, b, hs6 / 100}, {LevelAll, b, 0}}
+}
+
+// FitGroup fits one group as Fit does, for a caller that gathers each
+// group's rows itself (the Beam stage of risklane/beam, docs/beam.md).
+// value, mass and qty (mass and qty may be nil) are the rows GroupsOf puts
+// in the group, in the order Fit takes them: by HS6 code (rows without one
+// first), then in input order. The order matters when the group has more
+// than MaxFitRows rows (an even sample of them is fitted) and with
+// ValueMass (k-means++ draws from the rows in order). fitted is false when
+// the group has too few rows to be fitted (MinGroupRows; the global group
+// needs one).
+func FitGroup(k GroupKey, value, mass, qty []float64, cfg Config) (g Group, fitted bool, err error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
+		return Group{}, false, err
+	}
+	n := len(value)
+	if (mass != nil && len(mass) != n) || (qty != nil && len(qty) != n) {
+		return Group{}, false, fmt.Errorf("pricecluster: group %s: %d values, %d masses and %d quantities; give one of each per row", k.name(), n, len(mass), len(qty))
+	}
+	if n == 0 || (k.Level != LevelAll && n < cfg.MinGroupRows) {
+		return Group{}, false, nil
+	}
+	logUV := make([]float64, n)
+	rows := make([]int32, n)
+	for i := range n {
+		lu, b := logUnitValue(value[i], at(mass, i), at(qty, i))
+		if b != k.Basis {
+			return Group{}, false, fmt.Errorf("pricecluster: group %s: row %d has basis %s", k.name(), i, b)
+		}
+		logUV[i], rows[i] = lu, int32(i)
+	}
+	f := fitter{cfg: cfg, logUV: logUV, value: value, mass: mass, qty: qty}
+	return f.fit(job{k.Level, k.Basis, k.Code, 0, int32(n)}, rows), true, nil
+}
+
+func (k GroupKey) name() string {
+	g := Group{Level: k.Level, Basis: k.Basis, Code: k.Code}
+	return g.Name()
+}
+
+// NewModel assembles the groups fitted with cfg (by Fit, or by FitGroup
+// one at a time) into a model, with the groups in Fit's order: per basis
+// (kg, then unit) the HS6 groups, the HS4 groups and the global group, each
+// by code.
+func NewModel(cfg Config, groups []Group) (*Model, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	dims := 1
+	if cfg.ValueMass {
+		dims = 3
+	}
+	gs := slices.Clone(groups)
+	slices.SortFunc(gs, func(a, b Group) int {
+		return cmp.Or(cmp.Compare(a.Basis, b.Basis), cmp.Compare(a.Level, b.Level), cmp.Compare(a.Code, b.Code))
+	})
+	for i := 1; i < len(gs); i++ {
+		if gs[i].Basis == gs[i-1].Basis && gs[i].Level == gs[i-1].Level && gs[i].Code == gs[i-1].Code {
+			return nil, fmt.Errorf("pricecluster: group %s given twice", gs[i].Name())
+		}
+	}
+	m := &Model{Version: modelVersion, Config: cfg, Dims: dims, Groups: gs}
 	m.buildIndex()
 	return m, nil
 }

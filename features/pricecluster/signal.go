@@ -196,3 +196,7 @@ func addSignalRows(r *Rows, rec arrow.RecordBatch) error {
 	}
 	return nil
 }
+
+// SignalOf returns the cluster feature group of a model already fitted (by
+// Fit, or group by group and NewModel), to put in features.Config.Signals.
+func SignalOf(m *Model) *Signal { return &Signal{cfg: m.Config, model: m} }

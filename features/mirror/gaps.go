@@ -331,43 +331,101 @@ func (b *Builder) ReadFile(path string) error {
 
 // Read adds the statistics in r; name is used in messages.
 func (b *Builder) Read(r io.Reader, name string) error {
+	p, err := ReadPart(r, name, b.reporter)
+	if p != nil {
+		b.AddPart(p)
+	}
+	return err
+}
+
+// A Part is one trade-statistics file read for one reporter: the records
+// of the reporter's mirror (its imports and its partners' exports to it) in
+// line order, every other row only counted, and the reader's rejects. The
+// reporter's mirror is a small share of a bulk file (every reporter,
+// partner and commodity), so parts of many files can be read in parallel
+// and added to one Builder, in file order, as Read would have read the
+// files (the Beam stage of risklane/beam, docs/beam.md).
+type Part struct {
+	File FileSummary // its Rejected counts the reader's rejects only
+	// Rejects are the reader's rejects (the first sink.MaxRejectRows).
+	Rejects []Reject
+	Records []Record
+	// Outside counts the rows outside the reporter's mirror; Imports the
+	// import rows per reporter (to explain a wrong reporter code).
+	Outside int
+	Imports map[string]int
+}
+
+// ReadPart reads the statistics in r for reporter (a country code as
+// Country takes it). On an error reading r it returns what was read
+// before, with the error.
+func ReadPart(r io.Reader, name, reporter string) (*Part, error) {
 	rd, err := NewReader(r, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rd.Close()
-	before, rejectedBefore := len(b.rejects), b.sum.Rejected
+	reporter = Country(reporter)
+	p := &Part{Imports: map[string]int{}}
 	for rd.Next() {
-		b.add(rd.Record())
+		rec := rd.Record()
+		if rec.Flow == FlowImport {
+			p.Imports[strings.Clone(rec.Reporter)]++
+		}
+		if flow, _ := mirrorFlow(rec, reporter); flow == FlowOther {
+			p.Outside++
+			continue
+		}
+		c := *rec
+		c.Reporter, c.Partner, c.HS = strings.Clone(c.Reporter), strings.Clone(c.Partner), strings.Clone(c.HS)
+		p.Records = append(p.Records, c)
 	}
-	b.sum.Read += rd.Read()
-	b.sum.Rejected += rd.Rejected()
-	b.rejects = append(b.rejects, rd.Rejects()[:min(len(rd.Rejects()), max(0, sink.MaxRejectRows-len(b.rejects)))]...)
+	p.File = FileSummary{Name: name, Layout: rd.Layout(), Read: rd.Read(), Rejected: rd.Rejected()}
+	p.Rejects = rd.Rejects()
+	return p, rd.Err()
+}
+
+// AddPart adds a file read by ReadPart for the Builder's reporter.
+func (b *Builder) AddPart(p *Part) {
+	before, rejectedBefore := len(b.rejects), b.sum.Rejected
+	for r, n := range p.Imports {
+		b.reporters[r] += n
+	}
+	b.sum.OutsideRows += p.Outside
+	b.sum.Used += p.Outside
+	for i := range p.Records {
+		b.add(&p.Records[i])
+	}
+	b.sum.Read += p.File.Read
+	b.sum.Rejected += p.File.Rejected
+	b.rejects = append(b.rejects, p.Rejects[:min(len(p.Rejects), max(0, sink.MaxRejectRows-len(b.rejects)))]...)
 	// Duplicates were rejected as they came, malformed rows as the reader
 	// met them: put the file's rejects back in line order.
 	mine := b.rejects[before:]
 	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Line < mine[j].Line })
-	b.files = append(b.files, FileSummary{Name: name, Layout: rd.Layout(), Read: rd.Read(),
+	b.files = append(b.files, FileSummary{Name: p.File.Name, Layout: p.File.Layout, Read: p.File.Read,
 		Rejected: b.sum.Rejected - rejectedBefore})
-	return rd.Err()
+}
+
+// mirrorFlow says whether rec is in reporter's mirror: FlowImport with the
+// partner it came from, FlowExport with the partner that shipped it, or
+// FlowOther.
+func mirrorFlow(rec *Record, reporter string) (Flow, string) {
+	switch {
+	case rec.Breakdown:
+	case rec.Reporter == reporter && rec.Flow == FlowImport:
+		return FlowImport, rec.Partner
+	case rec.Partner == reporter && rec.Flow == FlowExport:
+		return FlowExport, rec.Reporter
+	}
+	return FlowOther, ""
 }
 
 // add adds one well-formed record. Rows that repeat an earlier row's
 // reporter, partner, flow, commodity and period are rejected, whichever file
 // they came from.
 func (b *Builder) add(rec *Record) {
-	if rec.Flow == FlowImport {
-		b.reporters[rec.Reporter]++
-	}
-	var flow Flow
-	var partner string
-	switch {
-	case rec.Breakdown:
-	case rec.Reporter == b.reporter && rec.Flow == FlowImport:
-		flow, partner = FlowImport, rec.Partner
-	case rec.Partner == b.reporter && rec.Flow == FlowExport:
-		flow, partner = FlowExport, rec.Reporter
-	}
+	flow, partner := mirrorFlow(rec, b.reporter)
 	if flow == FlowOther {
 		b.sum.OutsideRows++
 		b.sum.Used++

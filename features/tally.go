@@ -33,7 +33,9 @@ type Tally struct {
 	// Extras are the schema's extra attributes that are not labels, in
 	// schema order.
 	Extras []string
-	Counts map[CountKey]KeyCount
+	// Counts are per key value; they are not in the Tally's JSON (a
+	// distributed caller sends them as key-value pairs to sum).
+	Counts map[CountKey]KeyCount `json:"-"`
 }
 
 // ColumnSeen is a column's presence in the batches of a Tally.

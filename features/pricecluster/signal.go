@@ -25,7 +25,11 @@ const SignalSeed = 1
 // NewGroup returns the group as package features registers it (see package
 // risklane/features/groups): unfitted, with the default settings and
 // SignalSeed.
-func NewGroup() features.Signal { return NewSignal(Config{Seed: SignalSeed}) }
+func NewGroup() features.Signal { return NewSignal(SignalConfig()) }
+
+// SignalConfig is the configuration of the clusters a model's feature layer
+// fits: the defaults, and SignalSeed.
+func SignalConfig() Config { return Config{Seed: SignalSeed} }
 
 // Signal is the price-cluster feature group of package risklane/features:
 // Fit clusters the unit values of the training declarations (Fit above),

@@ -30,7 +30,7 @@ var (
 // risklane builds the single-machine binary from the root module, with the
 // root module's own dependency versions: the reference the stages are held
 // to.
-func risklane(t *testing.T) string {
+func risklane(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		if binDir, binErr = os.MkdirTemp("", "risklane-beam-bin-"); binErr != nil {
@@ -58,7 +58,7 @@ func risklane(t *testing.T) string {
 }
 
 // sh runs risklane with args.
-func sh(t *testing.T, args ...string) {
+func sh(t testing.TB, args ...string) {
 	t.Helper()
 	cmd := exec.Command(risklane(t), args...)
 	var out bytes.Buffer

@@ -34,7 +34,8 @@ type SampleConfig struct {
 // Sample adds the sample stage to the pipeline: each file is read (through
 // the profile) and written filtered by one worker, so the stage scales with
 // the number of files. A row is kept when it is illicit, or when a hash of
-// Seed and its declaration_id falls below Rate: the items of one
+// Seed and its declaration_id (FNV-1a, then splitmix64's finaliser) falls
+// below Rate: the items of one
 // declaration stay together, and the sample does not depend on how the
 // files are split or scheduled.
 //
@@ -60,7 +61,13 @@ func keep(seed uint64, id string, rate float64) bool {
 	binary.LittleEndian.PutUint64(b[:], seed)
 	h.Write(b[:])
 	h.Write([]byte(id))
-	return float64(h.Sum64()>>11)/(1<<53) < rate
+	// FNV-1a barely moves its top bits when only the last bytes differ
+	// (sequential ids); splitmix64's finaliser spreads every bit.
+	z := h.Sum64()
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11)/(1<<53) < rate
 }
 
 type sampleFileFn struct {

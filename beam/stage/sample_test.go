@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -19,7 +20,8 @@ import (
 // TestSampleKeepsEveryIllicitRow samples a generated history at 20% on
 // Prism and checks the sample against its input: every illicit row is in
 // it, each kept row is an input row with the same label, and the other
-// rows are kept at the rate within four standard deviations.
+// rows are kept at the rate within four standard deviations (of whole
+// declarations kept at random).
 func TestSampleKeepsEveryIllicitRow(t *testing.T) {
 	dir := t.TempDir()
 	in := history(t, dir)
@@ -42,6 +44,7 @@ func TestSampleKeepsEveryIllicitRow(t *testing.T) {
 	all := readRows(t, canonical, in...)
 	got := readRows(t, canonical, filepath.Join(out, "sample-00000.parquet"), filepath.Join(out, "sample-00001.parquet"))
 	var illicit, others, keptOthers int
+	perDecl := map[string]float64{} // other rows per declaration: they are kept together
 	for key, y := range all {
 		g, ok := got[key]
 		switch {
@@ -52,6 +55,7 @@ func TestSampleKeepsEveryIllicitRow(t *testing.T) {
 			}
 		default:
 			others++
+			perDecl[key[:strings.LastIndexByte(key, '/')]]++
 			if ok {
 				keptOthers++
 			}
@@ -63,7 +67,13 @@ func TestSampleKeepsEveryIllicitRow(t *testing.T) {
 	if len(got) != illicit+keptOthers {
 		t.Fatalf("the sample has %d rows, %d of them not in the input", len(got), len(got)-illicit-keptOthers)
 	}
-	mean, sd := rate*float64(others), math.Sqrt(rate*(1-rate)*float64(others))
+	// Whole declarations are kept: the variance of the kept rows is
+	// rate(1-rate) times the sum of the squared declaration sizes.
+	var sq float64
+	for _, c := range perDecl {
+		sq += c * c
+	}
+	mean, sd := rate*float64(others), math.Sqrt(rate*(1-rate)*sq)
 	if d := math.Abs(float64(keptOthers) - mean); d > 4*sd {
 		t.Errorf("kept %d of %d other rows; expected %.0f +- %.0f", keptOthers, others, mean, 4*sd)
 	}

@@ -228,13 +228,12 @@ func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profil
 	st := r.Stats()
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 
-	cfg.Progress = func(done, total int) {
+	m, err := pricecluster.FitProgress(in.HS6, in.Value, in.Mass, in.Qty, cfg, func(done, total int) {
 		if done == 1 {
 			pr.Stage("fit", int64(total))
 		}
 		pr.Set(int64(done))
-	}
-	m, err := pricecluster.Fit(in.HS6, in.Value, in.Mass, in.Qty, cfg)
+	})
 	if err != nil {
 		return err
 	}

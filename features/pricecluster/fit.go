@@ -55,9 +55,6 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Workers is the number of groups fitted at once; default GOMAXPROCS.
 	Workers int `json:"-"`
-	// Progress, if set, is called after each group is fitted with the
-	// groups done and their total, one call at a time (for a progress bar).
-	Progress func(done, total int) `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -182,6 +179,14 @@ type job struct {
 // separately for values per kg and values per unit (they are not
 // comparable). Groups are fitted in parallel.
 func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
+	return FitProgress(hs6, value, mass, qty, cfg, nil)
+}
+
+// FitProgress is Fit calling progress, if not nil, after each group is fitted
+// with the groups done and their total, one call at a time (for a progress
+// bar). Progress is an argument, not a Config field, because a Config travels
+// as data: it is saved in the model and shipped to Beam workers.
+func FitProgress(hs6 []int32, value, mass, qty []float64, cfg Config, progress func(done, total int)) (*Model, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -242,14 +247,13 @@ func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
 		dims = 3
 	}
 	m := &Model{Version: modelVersion, Config: cfg, Dims: dims, Groups: make([]Group, len(jobs))}
-	m.Config.Progress = nil
 	var progressMu sync.Mutex
 	fitted := 0
-	progress := func() {
-		if cfg.Progress != nil {
+	groupDone := func() {
+		if progress != nil {
 			progressMu.Lock()
 			fitted++
-			cfg.Progress(fitted, len(jobs))
+			progress(fitted, len(jobs))
 			progressMu.Unlock()
 		}
 	}
@@ -274,7 +278,7 @@ func Fit(hs6 []int32, value, mass, qty []float64, cfg Config) (*Model, error) {
 				}
 				j := jobs[sched[i]]
 				m.Groups[sched[i]] = f.fit(j, perm[j.lo:j.hi])
-				progress()
+				groupDone()
 			}
 		}()
 	}

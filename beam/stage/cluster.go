@@ -104,19 +104,26 @@ func (f *clusterRowsFn) ProcessElement(in fileIn, emit func(int64, clusterRow), 
 	var rows pricecluster.Rows
 	var ord int64
 	return readDecl(f.prof, in, ingest.Options{BatchSize: f.BatchSize}, reject, func(rec arrow.RecordBatch) error {
-		rows.Reset()
-		if err := rows.Append(rec); err != nil {
-			return fmt.Errorf("%s: %w", in.Path, err)
-		}
-		for i := range rows.HS6 {
-			r := clusterRow{File: in.Index, Ord: ord, HS6: rows.HS6[i], Value: rows.Value[i], Mass: rows.Mass[i], Qty: rows.Qty[i]}
-			for _, k := range pricecluster.GroupsOf(r.HS6, r.Value, r.Mass, r.Qty) {
-				emit(groupID(k), r)
-			}
-			ord++
-		}
-		return nil
+		return emitClusterRows(in, rec, &rows, &ord, emit)
 	})
+}
+
+// emitClusterRows emits each row of rec under every price-cluster group it
+// belongs to, numbered from *ord in file order (Fit's order within a group);
+// rows is scratch reused across batches. The cluster and fit stages share it.
+func emitClusterRows(in fileIn, rec arrow.RecordBatch, rows *pricecluster.Rows, ord *int64, emit func(int64, clusterRow)) error {
+	rows.Reset()
+	if err := rows.Append(rec); err != nil {
+		return fmt.Errorf("%s: %w", in.Path, err)
+	}
+	for i := range rows.HS6 {
+		r := clusterRow{File: in.Index, Ord: *ord, HS6: rows.HS6[i], Value: rows.Value[i], Mass: rows.Mass[i], Qty: rows.Qty[i]}
+		for _, k := range pricecluster.GroupsOf(r.HS6, r.Value, r.Mass, r.Qty) {
+			emit(groupID(k), r)
+		}
+		*ord++
+	}
+	return nil
 }
 
 // fitGroupFn fits one group on its rows, in Fit's order.

@@ -99,18 +99,7 @@ func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(st
 		if !f.Clusters {
 			return nil
 		}
-		rows.Reset()
-		if err := rows.Append(rec); err != nil {
-			return fmt.Errorf("%s: %w", in.Path, err)
-		}
-		for i := range rows.HS6 {
-			r := clusterRow{File: in.Index, Ord: ord, HS6: rows.HS6[i], Value: rows.Value[i], Mass: rows.Mass[i], Qty: rows.Qty[i]}
-			for _, k := range pricecluster.GroupsOf(r.HS6, r.Value, r.Mass, r.Qty) {
-				row(groupID(k), r)
-			}
-			ord++
-		}
-		return nil
+		return emitClusterRows(in, rec, &rows, &ord, row)
 	})
 	if err != nil {
 		return err

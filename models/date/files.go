@@ -3,15 +3,12 @@ package date
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
 
-	"risklane/features"
 	"risklane/models"
-	"risklane/models/xgb"
 )
 
 // Files of a DATE model folder.
@@ -32,45 +29,21 @@ const (
 )
 
 // Manifest describes a DATE model folder.
-type Manifest struct {
-	Format  string            `json:"format"`
-	Version int               `json:"version"`
-	Kind    string            `json:"kind"`
-	ID      string            `json:"model_id"`
-	Files   map[string]string `json:"files"`
-	Config  Config            `json:"config"`
-}
+type Manifest = LeafManifest[Config]
 
-// metricsFile is metrics.json: how training went (not part of the ID).
-type metricsFile struct {
-	History History `json:"history"`
+// folder is the model's folder contents (LeafFolder: the files DATE and
+// GBDT+LR share).
+func (m *Model) folder() *LeafFolder[Config, History] {
+	return &LeafFolder[Config, History]{Kind: Kind, Weights: WeightsFile, Config: m.Config, State: m.State, Trees: m.Trees, History: m.History}
 }
 
 // Save writes the model folder dir atomically (a temporary folder renamed
 // into place, models.WriteFolder); an existing folder at dir is replaced
 // only if risklane wrote it.
 func (m *Model) Save(dir string) error {
-	files := map[string][]byte{}
-	st, err := m.State.MarshalJSON()
+	id, err := m.folder().Save(dir, m.marshalWeights())
 	if err != nil {
 		return err
-	}
-	files[FeaturesFile] = st
-	var b bytes.Buffer
-	if err := xgb.WriteJSON(&b, m.Trees); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	files[TreesFile] = b.Bytes()
-	files[WeightsFile] = m.marshalWeights()
-	if files[MetricsFile], err = json.MarshalIndent(metricsFile{m.History}, "", "  "); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	id, err := models.WriteFolder(dir, files, func(id string, hashes map[string]string) ([]byte, error) {
-		return json.MarshalIndent(Manifest{Format: models.FolderFormat, Version: models.FolderVersion, Kind: Kind,
-			ID: id, Files: hashes, Config: m.Config}, "", "  ")
-	})
-	if err != nil {
-		return fmt.Errorf("date: %w", err)
 	}
 	m.id = id
 	return nil
@@ -92,42 +65,21 @@ func Load(dir string) (*Model, error) {
 // been checked: manifest is manifest.json, files the other files by name.
 // dir is for messages.
 func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, error) {
-	var man Manifest
-	if err := json.Unmarshal(manifest, &man); err != nil {
-		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, ManifestFile), err)
+	f := &LeafFolder[Config, History]{Kind: Kind, Weights: WeightsFile}
+	weights, id, err := f.Read(dir, manifest, files)
+	if err != nil {
+		return nil, err
 	}
-	if man.Format != models.FolderFormat || man.Version != models.FolderVersion || man.Kind != Kind {
-		return nil, fmt.Errorf("date: %s: format %q version %d kind %q; this reads %q version %d kind %q",
-			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, models.FolderFormat, models.FolderVersion, Kind)
-	}
-	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
-		if _, ok := files[name]; !ok {
-			return nil, fmt.Errorf("date: %s does not list %s, or it is missing", filepath.Join(dir, ManifestFile), name)
-		}
-	}
-	m := &Model{Config: man.Config}
-	var err error
-	if m.State, err = features.Read(bytes.NewReader(files[FeaturesFile])); err != nil {
-		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, FeaturesFile), err)
-	}
-	if m.Trees, err = xgb.ReadJSON(bytes.NewReader(files[TreesFile])); err != nil {
-		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, TreesFile), err)
-	}
+	m := &Model{Config: f.Config, State: f.State, Trees: f.Trees, History: f.History}
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
 	m.revIdx = revInputIndex(m.State.Names(), m.Config.RevenueInputs)
-	if err := m.unmarshalWeights(files[WeightsFile]); err != nil {
+	if err := m.unmarshalWeights(weights); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
-	if b, ok := files[MetricsFile]; ok {
-		var mf metricsFile
-		if json.Unmarshal(b, &mf) == nil {
-			m.History = mf.History
-		}
-	}
 	m.Config.Threads = 0
-	m.id = models.FolderID(man.Files)
+	m.id = id
 	return m, nil
 }
 

@@ -3,16 +3,13 @@ package gbdtlr
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
 
-	"risklane/features"
 	"risklane/models"
 	"risklane/models/date"
-	"risklane/models/xgb"
 )
 
 // Files of a GBDT+LR model folder.
@@ -27,43 +24,15 @@ const (
 const weightsMagic = "risklane-gbdtlr\x00v1\x00"
 
 // Manifest describes a GBDT+LR model folder.
-type Manifest struct {
-	Format  string            `json:"format"`
-	Version int               `json:"version"`
-	Kind    string            `json:"kind"`
-	ID      string            `json:"model_id"`
-	Files   map[string]string `json:"files"`
-	Config  Config            `json:"config"`
-}
-
-type metricsFile struct {
-	History History `json:"history"`
-}
+type Manifest = date.LeafManifest[Config]
 
 // Save writes the model folder dir atomically (models.WriteFolder); an
 // existing folder at dir is replaced only if risklane wrote it.
 func (m *Model) Save(dir string) error {
-	files := map[string][]byte{}
-	st, err := m.State.MarshalJSON()
+	f := &date.LeafFolder[Config, History]{Kind: Kind, Weights: WeightsFile, Config: m.Config, State: m.State, Trees: m.Trees, History: m.History}
+	id, err := f.Save(dir, m.marshalWeights())
 	if err != nil {
 		return err
-	}
-	files[FeaturesFile] = st
-	var b bytes.Buffer
-	if err := xgb.WriteJSON(&b, m.Trees); err != nil {
-		return fmt.Errorf("gbdtlr: %w", err)
-	}
-	files[TreesFile] = b.Bytes()
-	files[WeightsFile] = m.marshalWeights()
-	if files[MetricsFile], err = json.MarshalIndent(metricsFile{m.History}, "", "  "); err != nil {
-		return fmt.Errorf("gbdtlr: %w", err)
-	}
-	id, err := models.WriteFolder(dir, files, func(id string, hashes map[string]string) ([]byte, error) {
-		return json.MarshalIndent(Manifest{Format: models.FolderFormat, Version: models.FolderVersion, Kind: Kind,
-			ID: id, Files: hashes, Config: m.Config}, "", "  ")
-	})
-	if err != nil {
-		return fmt.Errorf("gbdtlr: %w", err)
 	}
 	m.id = id
 	return nil
@@ -83,46 +52,24 @@ func Load(dir string) (*Model, error) {
 // messages. The trees must take the state's features and the weights must
 // number the trees' leaves.
 func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, error) {
-	var man Manifest
-	if err := json.Unmarshal(manifest, &man); err != nil {
-		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, ManifestFile), err)
-	}
-	if man.Format != models.FolderFormat || man.Version != models.FolderVersion || man.Kind != Kind {
-		return nil, fmt.Errorf("gbdtlr: %s: format %q version %d kind %q; this reads %q version %d kind %q",
-			filepath.Join(dir, ManifestFile), man.Format, man.Version, man.Kind, models.FolderFormat, models.FolderVersion, Kind)
-	}
-	for _, name := range []string{FeaturesFile, TreesFile, WeightsFile} {
-		if _, ok := files[name]; !ok {
-			return nil, fmt.Errorf("gbdtlr: %s does not list %s, or it is missing", filepath.Join(dir, ManifestFile), name)
-		}
-	}
-	st, err := features.Read(bytes.NewReader(files[FeaturesFile]))
+	f := &date.LeafFolder[Config, History]{Kind: Kind, Weights: WeightsFile}
+	weights, id, err := f.Read(dir, manifest, files)
 	if err != nil {
-		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, FeaturesFile), err)
+		return nil, err
 	}
-	trees, err := xgb.ReadJSON(bytes.NewReader(files[TreesFile]))
-	if err != nil {
-		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, TreesFile), err)
-	}
-	c, err := date.NewCross(st, trees)
+	c, err := date.NewCross(f.State, f.Trees)
 	if err != nil {
 		return nil, fmt.Errorf("gbdtlr: model folder %s: %w", dir, err)
 	}
-	m := &Model{Config: man.Config, Cross: c}
-	if m.B, m.W, err = readWeights(files[WeightsFile], c.NumLeaves()); err != nil {
+	m := &Model{Config: f.Config, Cross: c, History: f.History}
+	if m.B, m.W, err = readWeights(weights, c.NumLeaves()); err != nil {
 		return nil, fmt.Errorf("gbdtlr: %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
 	if err := m.explainer(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
-	if b, ok := files[MetricsFile]; ok {
-		var mf metricsFile
-		if json.Unmarshal(b, &mf) == nil {
-			m.History = mf.History
-		}
-	}
 	m.Config.Threads = 0
-	m.id = models.FolderID(man.Files)
+	m.id = id
 	return m, nil
 }
 

@@ -135,7 +135,7 @@ func BenchmarkIngestCSVToParquet(b *testing.B) {
 			cpu0 := processCPU()
 			for b.Loop() {
 				i0, t0 := cpuClasses()
-				s := ingestTo(b, []string{in}, p, out, Options{})
+				s := ingestTo(b, []string{in}, p, out, Options{ReuseMemory: true})
 				if s.Accepted != int64(n) {
 					b.Fatalf("stats %+v, want %d accepted", s, n)
 				}

@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"sync"
+	"unsafe"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,29 +37,140 @@ type column struct {
 	// more than the last batch needed, so that appends rarely grow (and
 	// copy) the text and an empty column reserves little.
 	dataHint int
+	// pool, when set, supplies the slices of each new batch and takes them
+	// back when the batch's arrays are released (Options.ReuseMemory).
+	pool *batchPool
+	// validKept: the last batch had no nulls, so its bitmap was not handed
+	// to an array and is still the column's.
+	validKept bool
 }
 
 // reset starts a new batch of at most rows rows. The previous slices belong
 // to the arrays made from them, so new ones are allocated.
 func (c *column) reset(rows int) {
 	c.n, c.nulls = 0, 0
-	c.valid = make([]byte, (rows+7)/8)
+	if nb := (rows + 7) / 8; c.pool == nil {
+		c.valid = make([]byte, nb)
+	} else if c.validKept && cap(c.valid) >= nb {
+		c.valid = c.valid[:nb]
+		clear(c.valid)
+	} else {
+		c.valid = c.pool.get(nb)[:nb]
+		clear(c.valid)
+	}
+	c.validKept = false
 	switch c.typ {
 	case colString:
-		c.offsets = make([]int32, 1, rows+1)
+		c.offsets = poolSlice[int32](c.pool, rows+1)[:1]
+		c.offsets[0] = 0
 		if c.data == nil {
 			c.dataHint = 16 * rows
 		} else {
 			c.dataHint = max(len(c.data)+len(c.data)/8, 4096)
 		}
-		c.data = make([]byte, 0, c.dataHint)
+		c.data = c.pool.get(c.dataHint)
 	case colFloat:
-		c.f64 = make([]float64, 0, rows)
+		c.f64 = poolSlice[float64](c.pool, rows)
 	case colDate:
-		c.d32 = make([]arrow.Date32, 0, rows)
+		c.d32 = poolSlice[arrow.Date32](c.pool, rows)
 	case colInt8:
-		c.i8 = make([]int8, 0, rows)
+		c.i8 = poolSlice[int8](c.pool, rows)
 	}
+}
+
+// reuseMemory makes w's batches take their memory from pool and give it
+// back there once released.
+func (w *rowWriter) reuseMemory(pool *batchPool) {
+	for i := range w.cols {
+		w.cols[i].pool = pool
+	}
+}
+
+// batchPool recycles the memory of a Reader's batches: each new batch takes
+// its slices from the pool, and the Arrow buffers made of them give them
+// back when their last reference is released (the pool is their
+// memory.Allocator). Without it every batch is fresh memory that the
+// runtime zeroes, the kernel faults in and the collector reclaims
+// (docs/ingest.md). Only for consumers that read nothing of a batch after
+// releasing it (Options.ReuseMemory).
+//
+// A nil *batchPool allocates with make and never recycles.
+type batchPool struct {
+	mu   sync.Mutex
+	free [][]byte
+}
+
+// maxPooled bounds the slices a pool keeps. The batches alive at once (the
+// one being built, those queued in the consumer) bound what comes back;
+// this only caps an unusual consumer.
+const maxPooled = 512
+
+// get returns an empty slice of capacity n or more: the smallest pooled one
+// that fits, else a new one.
+func (p *batchPool) get(n int) []byte {
+	if p == nil {
+		return make([]byte, 0, n)
+	}
+	p.mu.Lock()
+	best := -1
+	for i, b := range p.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := p.free[best]
+		last := len(p.free) - 1
+		p.free[best], p.free[last] = p.free[last], nil
+		p.free = p.free[:last]
+		p.mu.Unlock()
+		return b[:0]
+	}
+	p.mu.Unlock()
+	return make([]byte, 0, n)
+}
+
+// poolSlice is get for n values of a fixed-size type.
+func poolSlice[T any](p *batchPool, n int) []T {
+	if p == nil {
+		return make([]T, 0, n)
+	}
+	size := int(unsafe.Sizeof(*new(T)))
+	b := p.get(n * size)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b[:cap(b)]))), cap(b)/size)[:0]
+}
+
+// Allocate, Reallocate and Free make the pool the allocator of the Arrow
+// buffers of its batches; only Free is called on it (buffers made by
+// memory.NewBufferWithAllocator are never resized).
+func (p *batchPool) Allocate(size int) []byte { return p.get(size)[:size] }
+
+func (p *batchPool) Reallocate(size int, b []byte) []byte {
+	if size <= cap(b) {
+		return b[:size]
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+func (p *batchPool) Free(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	p.mu.Lock()
+	if len(p.free) < maxPooled {
+		p.free = append(p.free, b[:0])
+	}
+	p.mu.Unlock()
+}
+
+// poolBytes is the memory of s as bytes: len(s) values visible, its whole
+// capacity kept for the pool.
+func poolBytes[T any](s []T) []byte {
+	size := int(unsafe.Sizeof(*new(T)))
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*size)[:len(s)*size]
 }
 
 func (c *column) setValid() { c.valid[c.n>>3] |= 1 << (c.n & 7) }
@@ -105,22 +219,41 @@ func (c *column) appendInt8(v int8) {
 func (c *column) array() arrow.Array {
 	var bitmap *memory.Buffer
 	if c.nulls > 0 {
-		bitmap = memory.NewBufferBytes(c.valid[:(c.n+7)/8])
+		bitmap = c.buffer(c.valid[:(c.n+7)/8])
+	} else {
+		c.validKept = true
 	}
 	var bufs []*memory.Buffer
 	switch c.typ {
 	case colString:
-		bufs = []*memory.Buffer{bitmap, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.offsets)), memory.NewBufferBytes(c.data)}
+		bufs = []*memory.Buffer{bitmap, c.buffer(poolBytes(c.offsets)), c.buffer(c.data)}
 	case colFloat:
-		bufs = []*memory.Buffer{bitmap, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(c.f64))}
+		bufs = []*memory.Buffer{bitmap, c.buffer(poolBytes(c.f64))}
 	case colDate:
-		bufs = []*memory.Buffer{bitmap, memory.NewBufferBytes(arrow.Date32Traits.CastToBytes(c.d32))}
+		bufs = []*memory.Buffer{bitmap, c.buffer(poolBytes(c.d32))}
 	case colInt8:
-		bufs = []*memory.Buffer{bitmap, memory.NewBufferBytes(arrow.Int8Traits.CastToBytes(c.i8))}
+		bufs = []*memory.Buffer{bitmap, c.buffer(poolBytes(c.i8))}
 	}
 	data := array.NewData(c.dt, c.n, bufs, nil, c.nulls, 0)
 	defer data.Release()
+	if c.pool != nil {
+		// data holds the buffers now; with a pool their references count.
+		for _, b := range bufs {
+			if b != nil {
+				b.Release()
+			}
+		}
+	}
 	return array.MakeFromData(data)
+}
+
+// buffer wraps b as an Arrow buffer that goes back to the column's pool, if
+// it has one, when its last reference is released.
+func (c *column) buffer(b []byte) *memory.Buffer {
+	if c.pool == nil {
+		return memory.NewBufferBytes(b)
+	}
+	return memory.NewBufferWithAllocator(b, c.pool)
 }
 
 // clear empties the column for reuse, keeping its memory: for the columns

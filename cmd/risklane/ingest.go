@@ -119,7 +119,7 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	sum, err := ingestFiles(inputs, prof, fl.out, fl.rejects, fl.maxRejectRate,
-		ingest.Options{BatchSize: fl.batchSize, MaxFieldBytes: fl.maxFieldBytes}, newProgress(cmd.ErrOrStderr(), fl.quiet))
+		ingest.Options{BatchSize: fl.batchSize, MaxFieldBytes: fl.maxFieldBytes, ReuseMemory: true}, newProgress(cmd.ErrOrStderr(), fl.quiet))
 	if sum != nil {
 		sum.print(cmd.OutOrStdout())
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -194,6 +196,7 @@ func (w *parquetWriter) start(first arrow.RecordBatch) error {
 func (w *parquetWriter) encode(c *parquetColumn) {
 	ctx := pqarrow.NewArrowWriteContext(context.Background(), nil)
 	var levels []int16
+	var values []parquet.ByteArray
 	for j := range c.jobs {
 		select {
 		case <-w.failed:
@@ -204,13 +207,64 @@ func (w *parquetWriter) encode(c *parquetColumn) {
 				def, levels = defLevels(j.arr, levels)
 				nullable = j.arr.NullN() > 0
 			}
-			if err := pqarrow.WriteArrowToColumn(ctx, j.cw, j.arr, def, nil, nullable); err != nil {
+			var err error
+			if bw, ok := j.cw.(*file.ByteArrayColumnChunkWriter); ok && !bw.SupportsArrowOffsets() {
+				values, err = writeByteArrays(bw, j.arr, def, nullable, values)
+			} else {
+				err = pqarrow.WriteArrowToColumn(ctx, j.cw, j.arr, def, nil, nullable)
+			}
+			if err != nil {
 				w.fail(err)
 			}
 		}
 		j.arr.Release()
 		w.pending.Done()
 	}
+}
+
+// writeByteArrays is pqarrow.WriteArrowToColumn for a flat string or
+// binary column whose writer takes values one by one (a dictionary
+// encoder): the same calls with the same arguments, so the same bytes, but
+// the []parquet.ByteArray of value views that pqarrow makes anew for every
+// batch (1.5 MB a column per 65,536 rows, fresh memory to zero and fault
+// in) is buf, reused. It returns buf for the next batch.
+func writeByteArrays(cw *file.ByteArrayColumnChunkWriter, arr arrow.Array, def []int16, nullable bool, buf []parquet.ByteArray) ([]parquet.ByteArray, error) {
+	bin, ok := arr.(interface{ ValueOffsets() []int32 })
+	if !ok {
+		return buf, fmt.Errorf("%w: invalid column type to write to ByteArray: %s", arrow.ErrInvalid, arr.DataType().Name())
+	}
+	// As pqarrow decides: whether parent nulls may exist, whether the
+	// values have none.
+	li := cw.LevelInfo()
+	singleNullable := li.DefLevel == li.RepeatedAncestorDefLevel+1 && nullable
+	maybeParentNulls := li.HasNullableValues() && !singleNullable
+	if maybeParentNulls && !cw.HasBitsBuffer() {
+		bits := memory.NewResizableBuffer(cw.Properties().Allocator())
+		bits.Resize(int(bitutil.BytesForBits(cw.Properties().WriteBatchSize())))
+		cw.SetBitsBuffer(bits)
+	}
+	noNulls := cw.Descr().SchemaNode().RepetitionType() == parquet.Repetitions.Required || arr.NullN() == 0
+	var data []byte
+	if b := arr.Data().Buffers()[2]; b != nil {
+		data = b.Bytes()
+	}
+	offsets := bin.ValueOffsets()
+	if cap(buf) < arr.Len() {
+		buf = make([]parquet.ByteArray, arr.Len())
+	}
+	values := buf[:arr.Len()]
+	for i := range values {
+		values[i] = parquet.ByteArray(data[offsets[i]:offsets[i+1]])
+	}
+	var err error
+	if !maybeParentNulls && noNulls {
+		_, err = cw.WriteBatch(values, def, nil)
+	} else {
+		_, err = cw.WriteBatchSpacedWithError(values, def, nil, arr.NullBitmapBytes(), int64(arr.Data().Offset()))
+	}
+	// Views left here would keep the batch from the collector.
+	clear(values)
+	return buf, err
 }
 
 // defLevels are the definition levels of a flat nullable column as pqarrow

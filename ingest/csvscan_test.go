@@ -163,3 +163,66 @@ func FuzzCSVScanner(f *testing.F) {
 		}
 	})
 }
+
+// splitRef is splitFields the plain way: bytes.Split, and a byte-by-byte
+// check for ASCII without NUL.
+func splitRef(line []byte, comma byte) ([]string, bool) {
+	var fields []string
+	for _, f := range bytes.Split(line, []byte{comma}) {
+		fields = append(fields, string(f))
+	}
+	ascii := true
+	for _, c := range line {
+		if c == 0 || c >= 0x80 {
+			ascii = false
+		}
+	}
+	return fields, ascii
+}
+
+func checkSplit(t *testing.T, line []byte, comma byte) {
+	t.Helper()
+	got, ascii := splitFields(nil, line, comma)
+	var gs []string
+	for _, f := range got {
+		gs = append(gs, string(f))
+	}
+	want, wantASCII := splitRef(line, comma)
+	if !reflect.DeepEqual(gs, want) || ascii != wantASCII {
+		t.Fatalf("splitFields(%q, %q) = %q, %v; want %q, %v", line, comma, gs, ascii, want, wantASCII)
+	}
+}
+
+// TestSplitFields puts separators, their neighbours in value (a separator
+// with its lowest bit flipped is what a carry-propagating zero-byte test
+// mistakes for one), NUL and non-ASCII bytes at every position of lines of
+// every length around the eight-byte word.
+func TestSplitFields(t *testing.T) {
+	for _, comma := range []byte{',', ';', '\t', '|'} {
+		special := []byte{comma, comma ^ 1, comma + 1, comma - 1, 0, 0x80, 0xff, 'a'}
+		for n := 0; n <= 26; n++ {
+			for pos := range n {
+				for _, c := range special {
+					for _, d := range special {
+						line := bytes.Repeat([]byte{'x'}, n)
+						line[pos] = c
+						line[(pos+7)%n] = d
+						checkSplit(t, line, comma)
+						line[(pos+1)%n] = comma
+						checkSplit(t, line, comma)
+					}
+				}
+			}
+		}
+	}
+	checkSplit(t, []byte("SGD1,13-01-02,IMP,DEC1,C,O,8703232926,1,2,3,4,5,0,0"), ',')
+}
+
+// FuzzSplitFields: any line splits as bytes.Split splits it.
+func FuzzSplitFields(f *testing.F) {
+	f.Add([]byte("SGD1,13-01-02,IMP-,DEC1,,O,8703232926,1,2,3,4,5,0,0"), byte(','))
+	f.Add([]byte(",-,-,-,-,-,-,-,\x00\x80,"), byte(','))
+	f.Fuzz(func(t *testing.T, line []byte, comma byte) {
+		checkSplit(t, line, comma)
+	})
+}

@@ -128,6 +128,7 @@ type chunkSource struct {
 	fields [][]byte
 	raw    []byte
 	prob   string
+	ascii  bool // raw is ASCII without NUL (known from splitting it)
 }
 
 func (c *chunkSource) reset(ch *chunk) { c.ch, c.i = ch, -1 }
@@ -141,12 +142,13 @@ func (c *chunkSource) next() bool {
 	c.raw = c.ch.data[rec.start:rec.end]
 	c.prob = ""
 	c.fields = c.fields[:0]
+	c.ascii = false
 	switch rec.kind {
 	case recProblem:
 		c.prob = c.ch.problems[rec.problem]
 		return true
 	case recPlain:
-		c.fields = splitFields(c.fields, c.raw, c.comma)
+		c.fields, c.ascii = splitFields(c.fields, c.raw, c.comma)
 	case recFields:
 		start := rec.end
 		for _, e := range c.ch.ends[rec.f0:rec.f1] {
@@ -166,7 +168,7 @@ func (c *chunkSource) start([]int) error         { return nil }
 func (c *chunkSource) line() int64               { return c.ch.recs[c.i].line }
 func (c *chunkSource) cell(col int) cell         { return cell{kind: kindText, text: c.fields[col]} }
 func (c *chunkSource) problem() (string, []byte) { return c.prob, c.raw }
-func (c *chunkSource) validUTF8() bool           { return validText(c.raw) }
+func (c *chunkSource) validUTF8() bool           { return c.ascii || validText(c.raw) }
 func (c *chunkSource) err() error                { return nil }
 func (c *chunkSource) close() error              { return nil }
 

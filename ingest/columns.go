@@ -100,10 +100,11 @@ type batchPool struct {
 	free [][]byte
 }
 
-// maxPooled bounds the slices a pool keeps. The batches alive at once (the
-// one being built, those queued in the consumer) bound what comes back;
-// this only caps an unusual consumer.
-const maxPooled = 512
+// maxPooled bounds the slices a pool keeps idle: about two batches of a
+// declaration table (two or three slices a column). Once a consumer's queue
+// is full a batch comes back for each one built, so more would only be
+// memory held for nothing (and a higher heap goal for the collector).
+const maxPooled = 96
 
 // get returns an empty slice of capacity n or more: the smallest pooled one
 // that fits, else a new one.

@@ -291,5 +291,21 @@ func TestParquetSameForAnyWorkersAndReuse(t *testing.T) {
 				}
 			}
 		}
+		// The other writers risklane ingest has: Arrow IPC and CSV.
+		for _, ext := range []string{"arrow", "csv"} {
+			var outs [2][]byte
+			for i, reuse := range []bool{false, true} {
+				csvWorkers = 1 + i
+				out := filepath.Join(dir, fmt.Sprintf("out-%v.%s", reuse, ext))
+				ingestTo(t, paths, p, out, Options{BatchSize: 1000, ReuseMemory: reuse})
+				var err error
+				if outs[i], err = os.ReadFile(out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(outs[0], outs[1]) {
+				t.Fatalf("%v: %s output with ReuseMemory on 2 workers differs from the serial path's", paths, ext)
+			}
+		}
 	}
 }

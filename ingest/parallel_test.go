@@ -260,6 +260,7 @@ func gzipBytes(t testing.TB, data []byte) []byte {
 // workers, with and without Options.ReuseMemory. The Parquet writer holds
 // several batches queued while later ones are built, so a batch whose
 // memory went back to the pool too early would show as different bytes.
+// The Arrow IPC and CSV outputs are compared likewise.
 func TestParquetSameForAnyWorkersAndReuse(t *testing.T) {
 	dir := t.TempDir()
 	p := mustProfile(t, "date")

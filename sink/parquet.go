@@ -208,8 +208,10 @@ func (w *parquetWriter) encode(c *parquetColumn) {
 				nullable = j.arr.NullN() > 0
 			}
 			var err error
-			if bw, ok := j.cw.(*file.ByteArrayColumnChunkWriter); ok && !bw.SupportsArrowOffsets() {
-				values, err = writeByteArrays(bw, j.arr, def, nullable, values)
+			bw, ok := j.cw.(*file.ByteArrayColumnChunkWriter)
+			bin, ok32 := j.arr.(binaryArray)
+			if ok && ok32 && !bw.SupportsArrowOffsets() {
+				values, err = writeByteArrays(bw, bin, def, nullable, values)
 			} else {
 				err = pqarrow.WriteArrowToColumn(ctx, j.cw, j.arr, def, nil, nullable)
 			}
@@ -222,17 +224,20 @@ func (w *parquetWriter) encode(c *parquetColumn) {
 	}
 }
 
+// binaryArray is a string or binary array with 32-bit offsets (not an
+// extension type, not large_string: those go through pqarrow as they are).
+type binaryArray interface {
+	arrow.Array
+	ValueOffsets() []int32
+}
+
 // writeByteArrays is pqarrow.WriteArrowToColumn for a flat string or
 // binary column whose writer takes values one by one (a dictionary
 // encoder): the same calls with the same arguments, so the same bytes, but
 // the []parquet.ByteArray of value views that pqarrow makes anew for every
 // batch (1.5 MB a column per 65,536 rows, fresh memory to zero and fault
 // in) is buf, reused. It returns buf for the next batch.
-func writeByteArrays(cw *file.ByteArrayColumnChunkWriter, arr arrow.Array, def []int16, nullable bool, buf []parquet.ByteArray) ([]parquet.ByteArray, error) {
-	bin, ok := arr.(interface{ ValueOffsets() []int32 })
-	if !ok {
-		return buf, fmt.Errorf("%w: invalid column type to write to ByteArray: %s", arrow.ErrInvalid, arr.DataType().Name())
-	}
+func writeByteArrays(cw *file.ByteArrayColumnChunkWriter, arr binaryArray, def []int16, nullable bool, buf []parquet.ByteArray) ([]parquet.ByteArray, error) {
 	// As pqarrow decides: whether parent nulls may exist, whether the
 	// values have none.
 	li := cw.LevelInfo()
@@ -248,7 +253,7 @@ func writeByteArrays(cw *file.ByteArrayColumnChunkWriter, arr arrow.Array, def [
 	if b := arr.Data().Buffers()[2]; b != nil {
 		data = b.Bytes()
 	}
-	offsets := bin.ValueOffsets()
+	offsets := arr.ValueOffsets()
 	if cap(buf) < arr.Len() {
 		buf = make([]parquet.ByteArray, arr.Len())
 	}

@@ -293,3 +293,65 @@ func TestParquetWriterAbort(t *testing.T) {
 		t.Fatalf("left behind %v", entries)
 	}
 }
+
+// Text in the other Arrow layouts (large_string, binary), with and without
+// a dictionary and nulls, sliced across row groups: the same bytes as
+// pqarrow's writer. writeByteArrays takes only 32-bit offsets; the rest go
+// through pqarrow itself.
+func TestParquetWriterOtherTextLayouts(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "large", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+		{Name: "bin", Type: arrow.BinaryTypes.Binary, Nullable: true},
+		{Name: "text", Type: arrow.BinaryTypes.String},
+	}, nil)
+	rng := rand.New(rand.NewPCG(5, 6))
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	var batches []arrow.RecordBatch
+	for _, n := range []int{700, 1500, 900} {
+		for range n {
+			if rng.IntN(5) == 0 {
+				b.Field(0).AppendNull()
+				b.Field(1).AppendNull()
+			} else {
+				b.Field(0).(*array.LargeStringBuilder).Append(fmt.Sprintf("L%d", rng.IntN(40)))
+				b.Field(1).(*array.BinaryBuilder).Append([]byte{byte(rng.IntN(7)), 0, 0xff})
+			}
+			b.Field(2).(*array.StringBuilder).Append(fmt.Sprintf("T%d", rng.IntN(50)))
+		}
+		batches = append(batches, b.NewRecordBatch())
+	}
+	defer func() {
+		for _, r := range batches {
+			r.Release()
+		}
+	}()
+	const rowGroup = 1000
+	var want bytes.Buffer
+	pw, err := pqarrow.NewFileWriter(schema, &want, parquetProperties(schema, rowGroup, batches[0]), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	w, err := newParquetWriter(schema, &got, rowGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range batches {
+		if err := pw.WriteBuffered(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("%d bytes differ from pqarrow's %d bytes", got.Len(), want.Len())
+	}
+}

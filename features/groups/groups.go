@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"risklane/features"
+	"risklane/features/anomaly"
 	"risklane/features/market"
 	"risklane/features/mirror"
 	"risklane/features/pricecluster"
@@ -24,5 +25,6 @@ func Register() {
 		features.Register(pricecluster.GroupName, pricecluster.NewGroup)
 		features.Register(mirror.GroupName, mirror.NewGroup)
 		features.Register(market.GroupName, market.NewGroup)
+		features.Register(anomaly.GroupName, anomaly.NewGroup)
 	})
 }

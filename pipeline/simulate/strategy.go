@@ -13,7 +13,7 @@ import (
 
 	"risklane/decl"
 	"risklane/models"
-	"risklane/models/iforest"
+	"risklane/stats/iforest"
 )
 
 // The strategy parts (docs/simulate.md names the paper of each).

@@ -2,10 +2,13 @@
 // Forest", ICDM 2008): an unsupervised anomaly score that needs no label.
 // Each tree isolates a random subsample by random splits; a row that is
 // isolated in few splits is anomalous. The selection simulator uses it as an
-// exploring strategy (docs/simulate.md).
+// exploring strategy and the anomaly feature group (features/anomaly)
+// scores rows with it (docs/simulate.md).
 package iforest
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -125,3 +128,69 @@ func (fr *Forest) Score(x []float64, n int, out []float64) {
 		out[i] = math.Pow(2, -h/float64(len(fr.trees))/c(fr.sample))
 	}
 }
+
+// wire is a forest as saved: each tree a list of nodes, a node
+// [feature, split, left, right, size] (feature -1 for a leaf).
+type wire struct {
+	Version  int            `json:"version"`
+	Features int            `json:"features"`
+	Sample   int            `json:"sample"`
+	Trees    [][][5]float64 `json:"trees"`
+}
+
+// MarshalJSON saves the forest (a feature group that scores new rows keeps
+// it in its saved state).
+func (fr *Forest) MarshalJSON() ([]byte, error) {
+	w := wire{Version: 1, Features: fr.f, Sample: fr.sample, Trees: make([][][5]float64, len(fr.trees))}
+	for t, tree := range fr.trees {
+		w.Trees[t] = make([][5]float64, len(tree))
+		for i, nd := range tree {
+			w.Trees[t][i] = [5]float64{float64(nd.feature), nd.split, float64(nd.left), float64(nd.right), float64(nd.size)}
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON restores what MarshalJSON saved, refusing a forest whose
+// nodes do not form trees over its features (a child must come after its
+// parent, so every walk ends).
+func (fr *Forest) UnmarshalJSON(b []byte) error {
+	var w wire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("iforest: %w", err)
+	}
+	if w.Version != 1 {
+		return fmt.Errorf("iforest: saved forest version %d, this risklane reads 1", w.Version)
+	}
+	if w.Features < 1 || w.Sample < 1 || len(w.Trees) == 0 {
+		return fmt.Errorf("iforest: saved forest of %d trees over %d features with samples of %d: none may be 0", len(w.Trees), w.Features, w.Sample)
+	}
+	whole := func(v float64, lo, hi int) bool { return v == math.Trunc(v) && v >= float64(lo) && v < float64(hi) }
+	trees := make([][]node, len(w.Trees))
+	for t, tree := range w.Trees {
+		if len(tree) == 0 {
+			return fmt.Errorf("iforest: saved tree %d has no node", t)
+		}
+		trees[t] = make([]node, len(tree))
+		for i, v := range tree {
+			nd := node{feature: -1}
+			switch {
+			case v[0] == -1:
+				if !whole(v[4], 0, math.MaxInt32) {
+					return fmt.Errorf("iforest: saved tree %d node %d: leaf size %g is not a count", t, i, v[4])
+				}
+				nd.size = int32(v[4])
+			case whole(v[0], 0, w.Features) && whole(v[2], i+1, len(tree)) && whole(v[3], i+1, len(tree)) && !math.IsNaN(v[1]):
+				nd = node{feature: int32(v[0]), split: v[1], left: int32(v[2]), right: int32(v[3])}
+			default:
+				return fmt.Errorf("iforest: saved tree %d node %d: %v is neither a leaf nor a split on one of %d features into later nodes", t, i, v, w.Features)
+			}
+			trees[t][i] = nd
+		}
+	}
+	*fr = Forest{f: w.Features, sample: w.Sample, trees: trees}
+	return nil
+}
+
+// Features returns the number of features the forest splits on.
+func (fr *Forest) Features() int { return fr.f }

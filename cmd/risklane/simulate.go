@@ -51,8 +51,9 @@ Strategies (--strategy, repeat; all run on the same replay): random; risky (frau
 rates of HS6, origin and importer among the revealed labels); a model kind (gbdt,
 date, ...: inspect its top scores); diversity and gatekeeper (exploration over the
 model's leaf embeddings); apt and adapt (the exploration share adapts to the model's
-precision, or to the drift of the leaf embeddings); and hybrids by weights, e.g.
-gbdt:0.9+random:0.1. docs/simulate.md describes each and the paper it comes from.
+precision, or to the drift of the leaf embeddings); iforest (anomaly scores);
+selftrain and pu (semi-supervised: pseudo-labels, or the frauds found against every
+other row); and hybrids by weights, e.g. gbdt:0.9+random:0.1. docs/simulate.md describes each and the paper it comes from.
 
 The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.2
 (override with --rounds, --max-depth, --eta). The same seed gives the same table.`,

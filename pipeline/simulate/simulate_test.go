@@ -161,7 +161,7 @@ func TestDeterministic(t *testing.T) {
 
 func TestParseStrategy(t *testing.T) {
 	for spec, want := range map[string]string{
-		"gbdt": "", "gbdt:0.9+random:0.1": "", "apt": "", "gbdt:0.8+diversity:0.1+gatekeeper:0.1": "", "selftrain": "", "gbdt:0.9+iforest:0.1": "", "adapt": "",
+		"gbdt": "", "gbdt:0.9+random:0.1": "", "apt": "", "gbdt:0.8+diversity:0.1+gatekeeper:0.1": "", "selftrain": "", "pu": "", "gbdt:0.9+iforest:0.1": "", "adapt": "",
 		"gbdt:0.9+random": "weight", "gbdt:0.9+random:0.2": "sum", "apt:0.5+random:0.5": "alone",
 		"gbdt:x+random:0.1": "weight", "+random:1": "empty",
 	} {

@@ -26,6 +26,7 @@ const (
 	ADAPT      = "adapt"      // model + diversity, exploration share driven by the drift of leaf embeddings
 	IForest    = "iforest"    // isolation forest anomaly score over the model's features, fitted on the period's rows
 	SelfTrain  = "selftrain"  // the default kind exploited, retrained with pseudo-labels of the confident unlabelled rows
+	PU         = "pu"         // the default kind exploited, trained on frauds found against every other row (Elkan and Noto 2008)
 )
 
 // Self-training: rows not inspected whose probability is below
@@ -77,7 +78,7 @@ func ParseStrategy(spec string) (*strategy, error) {
 		switch name {
 		case Random, Diversity, Gatekeeper, IForest:
 			p.explore = true
-		case Risky, SelfTrain:
+		case Risky, SelfTrain, PU:
 		case APT, ADAPT:
 			if strings.Contains(spec, "+") {
 				return nil, fmt.Errorf("strategy %q: %s sets its own exploration share; give it alone", spec, name)
@@ -105,7 +106,7 @@ func (s *strategy) modelKind(def string) string {
 	}
 	for _, p := range s.parts {
 		switch p.name {
-		case Diversity, Gatekeeper, APT, ADAPT, IForest, SelfTrain:
+		case Diversity, Gatekeeper, APT, ADAPT, IForest, SelfTrain, PU:
 			return def
 		}
 	}
@@ -158,6 +159,7 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 	}
 	needLeaves := s.has(Diversity, Gatekeeper, APT, ADAPT)
 	var m models.Model
+	puC := 1.0     // pu's label frequency c: P(illicit) is the model's score over c
 	explore := 0.1 // apt's and adapt's share
 	var exploitPrec []float64
 	var rows []Row
@@ -180,6 +182,9 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 					}
 				}
 				var pseudo [][]int8
+				if s.has(PU) {
+					pseudo = unlabelledAsClean(d, p)
+				}
 				for round := 0; round < 1+b2i(s.has(SelfTrain)); round++ {
 					train, err := d.masked(p, revealed, pseudo)
 					if err != nil {
@@ -188,6 +193,9 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 					tr, err := kind.Train(train, nil, tc)
 					if err == nil && round == 0 && s.has(SelfTrain) {
 						pseudo, err = pseudoLabels(tr, d, p, revealed, train)
+					}
+					if err == nil && s.has(PU) {
+						puC, err = labelFrequency(tr, d, p, revealed, train)
 					}
 					releaseAll(train)
 					if err != nil {
@@ -199,6 +207,12 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 			var err error
 			if pd.score, pd.expRev, err = models.ScoreAll(m, sl.batches); err != nil {
 				return nil, fmt.Errorf("period %d: scoring: %w", p, err)
+			}
+			if s.has(PU) {
+				for i, g := range pd.score {
+					pd.score[i] = min(1, g/puC)
+					pd.expRev[i] /= puC
+				}
 			}
 			if needLeaves {
 				if pd.leaves, pd.trees, err = leavesOf(m, sl.batches); err != nil {
@@ -387,6 +401,55 @@ func pseudoLabels(m models.Model, d *data, p int, revealed [][]bool, train []arr
 		}
 	}
 	return out, nil
+}
+
+// unlabelledAsClean labels every row of slots [0, p) that was not revealed
+// clean (pseudo-label 0), for PU learning: the model then learns g(x), the
+// probability that a row is an illicit one found, against all others.
+func unlabelledAsClean(d *data, p int) [][]int8 {
+	out := make([][]int8, p)
+	for s := range p {
+		out[s] = make([]int8, d.slots[s].n) // 0 everywhere; masked keeps the revealed labels
+	}
+	return out
+}
+
+// labelFrequency is Elkan and Noto's estimator e1 of c = P(found | illicit):
+// the mean score of the PU model g over the illicit rows found (slots [0, p)
+// of train, in order). Under their assumption that the frauds found are a
+// random sample of all frauds (selected completely at random),
+// P(illicit | x) = g(x) / c; e1 is exact when g is and the classes do not
+// overlap. The ranking, and so the inspections, are g's whatever c is; c
+// only rescales the probability (the diversity weights, the expected
+// revenue).
+func labelFrequency(g models.Model, d *data, p int, revealed [][]bool, train []arrow.RecordBatch) (float64, error) {
+	score, _, err := models.ScoreAll(g, train)
+	if err != nil {
+		return 0, err
+	}
+	var found []bool
+	for s := range p {
+		for r, l := range d.slots[s].labels {
+			found = append(found, revealed[s][r] && l == 1)
+		}
+	}
+	return meanFound(score, found)
+}
+
+// meanFound is the mean of score over the rows found; an error when none
+// was.
+func meanFound(score []float64, found []bool) (float64, error) {
+	sum, n := 0.0, 0
+	for i, f := range found {
+		if f {
+			sum += score[i]
+			n++
+		}
+	}
+	if n == 0 || !(sum > 0) {
+		return 0, fmt.Errorf("pu: no illicit row found to estimate the label frequency from (%d found)", n)
+	}
+	return sum / float64(n), nil
 }
 
 // featuresOf computes the model's features of every row of batches,

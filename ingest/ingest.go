@@ -45,11 +45,13 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"risklane/decl"
 	"risklane/ingest/profile"
 )
 
@@ -86,6 +88,13 @@ type Options struct {
 	// they keep; it saves zeroing, page faults and garbage collection of a
 	// new batch every 65,536 rows (docs/ingest.md).
 	ReuseMemory bool
+	// Columns, when not nil, are the only columns read: canonical names or
+	// the profile's extras. The others are not looked at and stay null in
+	// the batches (whose schema does not change), and the row checks that
+	// need them (required columns, one of quantity/mass/weight and of
+	// FOB/CIF, the revenue formula) are not made. For commands that use a
+	// few columns, as release-time does.
+	Columns []string
 	// Rejects receives every rejected row, in input order. It may be nil
 	// (rejected rows are then only counted). It is called from the Reader's
 	// background goroutine, never concurrently.
@@ -170,6 +179,12 @@ func OpenFiles(paths []string, p *profile.Profile, opt Options) (*Reader, error)
 	if p == nil {
 		return nil, errors.New("ingest: no profile")
 	}
+	for _, c := range opt.Columns {
+		if !slices.ContainsFunc(decl.Columns, func(f decl.Column) bool { return f.Name == c }) &&
+			!slices.ContainsFunc(p.Extras, func(e profile.Extra) bool { return e.Name == c }) && !p.ByName {
+			return nil, fmt.Errorf("ingest: column %q is neither canonical nor an extra of profile %s", c, p.Name)
+		}
+	}
 	if len(paths) == 0 {
 		return nil, errors.New("ingest: no input files")
 	}
@@ -243,7 +258,7 @@ func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding,
 		return nil, 0, nil, fmt.Errorf("%s: %s not in the header: training and evaluation need labelled declarations "+
 			"(scoring, clustering and the other commands do not)", path, what)
 	}
-	if err := src.start(newPlan(b, src.names()).read); err != nil {
+	if err := src.start(newPlan(b, src.names(), r.opt.Columns).read); err != nil {
 		src.close()
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -386,9 +401,23 @@ func (r *Reader) produce() {
 			send(nil, err)
 			return
 		}
-		p := newPlan(b, src.names())
+		p := newPlan(b, src.names(), r.opt.Columns)
 		w.startFile(p)
 		fs := &files[i]
+		if bs, ok := src.(*batchSource); ok && columnar {
+			ok := r.readColumns(bs, p, in.path, w, &total, fs, send)
+			err := bs.err()
+			src.close()
+			src = nil
+			if !ok {
+				return
+			}
+			if err != nil {
+				send(nil, fmt.Errorf("%s: %w", in.path, err))
+				return
+			}
+			continue
+		}
 		if cs, ok := src.(*csvSource); ok && !r.prof.UniqueIDs && parseWorkers() > 1 {
 			ok := r.readCSVParallel(cs, p, in.path, w, &total, fs, send)
 			src.close()

@@ -78,14 +78,20 @@ type boundCol struct {
 // plan is how the rows of one file become canonical rows.
 type plan struct {
 	cols      []boundCol
-	canonName []string // source column name of each canonical column, "" if unmapped
+	canonName []string // source column name of each canonical column, "" if unmapped or not read
 	read      []int    // source columns to read
+	// projected: only the columns of Options.Columns are read; the checks
+	// of the others (required, one-of groups, revenue formula) are not made.
+	projected bool
 }
 
-func newPlan(b *profile.Binding, names []string) *plan {
-	p := &plan{canonName: make([]string, nCanon)}
+// newPlan binds the mapped columns; keep, when not nil, names the
+// canonical columns and extras to read (Options.Columns), the others
+// staying null.
+func newPlan(b *profile.Binding, names []string, keep []string) *plan {
+	p := &plan{canonName: make([]string, nCanon), projected: keep != nil}
 	for i, s := range b.Source {
-		if s < 0 {
+		if s < 0 || keep != nil && !slices.Contains(keep, decl.Columns[i].Name) {
 			continue
 		}
 		p.cols = append(p.cols, boundCol{canon: i, src: s, name: names[s], kind: kindOf(i)})
@@ -93,6 +99,9 @@ func newPlan(b *profile.Binding, names []string) *plan {
 		p.read = append(p.read, s)
 	}
 	for j, e := range b.Extras {
+		if keep != nil && !slices.Contains(keep, e.Field.Name) {
+			continue
+		}
 		p.cols = append(p.cols, boundCol{canon: -1, extra: j, src: e.Source, name: names[e.Source], kind: convString})
 		p.read = append(p.read, e.Source)
 	}
@@ -238,20 +247,11 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 			v = src.cell(c.src)
 		}
 		if v.kind == kindText {
-			if len(v.text) > w.maxField {
-				return &rejection{column: c.name, value: v.text,
-					reason: fmt.Sprintf("field is %d bytes, longer than the %d-byte limit", len(v.text), w.maxField)}
+			t, reason := w.checkText(v.text, !rowUTF8)
+			if reason != "" {
+				return &rejection{column: c.name, value: v.text, reason: reason}
 			}
-			if !rowUTF8 {
-				if !utf8.Valid(v.text) {
-					return &rejection{column: c.name, value: v.text, reason: reasonInvalidUTF8}
-				}
-				if bytes.IndexByte(v.text, 0) >= 0 {
-					return &rejection{column: c.name, value: v.text, reason: "NUL byte in text (a binary or UTF-16 value)"}
-				}
-			}
-			v.text = trimSpace(v.text)
-			if len(v.text) == 0 {
+			if v.text = t; len(t) == 0 {
 				continue // null
 			}
 		} else if v.kind == kindNull {
@@ -261,9 +261,39 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 			return &rejection{column: c.name, value: w.rawValue(v), reason: reason}
 		}
 	}
+	if r := w.rowChecks(p, src.line()); r != nil {
+		return r
+	}
+	w.append()
+	return nil
+}
 
+// checkText checks a text value, as it came from the source, for its
+// length and, with checkUTF8, for invalid UTF-8 and NUL bytes; it returns
+// the value trimmed of blanks (empty: null), or the reason it is refused.
+func (w *rowWriter) checkText(t []byte, checkUTF8 bool) ([]byte, string) {
+	if len(t) > w.maxField {
+		return nil, fmt.Sprintf("field is %d bytes, longer than the %d-byte limit", len(t), w.maxField)
+	}
+	if checkUTF8 {
+		if !utf8.Valid(t) {
+			return nil, reasonInvalidUTF8
+		}
+		if bytes.IndexByte(t, 0) >= 0 {
+			return nil, "NUL byte in text (a binary or UTF-16 value)"
+		}
+	}
+	return trimSpace(t), ""
+}
+
+// rowChecks makes the checks of a whole row whose values were staged (in
+// w.valid, w.num64 and, for the ids, w.text), row by row or column by
+// column (columnar.go): required columns, the one-of groups, the revenue
+// formula (which stages revenue), unique ids. line is the row's line.
+// Columns the plan does not read (Options.Columns) are not required.
+func (w *rowWriter) rowChecks(p *plan, line int64) *rejection {
 	for _, i := range required {
-		if !w.valid[i] {
+		if !w.valid[i] && p.canonName[i] != "" {
 			return &rejection{column: p.canonName[i], reason: "missing " + decl.Columns[i].Name}
 		}
 	}
@@ -273,24 +303,25 @@ func (w *rowWriter) row(src source, p *plan) *rejection {
 	if r := w.needOne(p, valueGroup, "no FOB or CIF value"); r != nil {
 		return r
 	}
-	if w.formula != nil && !w.hasCol[idxRevenue] {
+	if w.formula != nil && !w.hasCol[idxRevenue] && !p.projected {
 		w.num64[idxRevenue], w.valid[idxRevenue] = w.formula.Eval(w.num64, w.valid)
 		if w.valid[idxRevenue] && w.num64[idxRevenue] < 0 {
 			return &rejection{reason: fmt.Sprintf("the revenue formula gives a negative value (%g)", w.num64[idxRevenue])}
 		}
 	}
-	if w.seen != nil {
+	if w.seen != nil && p.canonName[idxDeclID] != "" {
 		id := w.text[idxDeclID]
 		if first, dup := w.seen[string(id)]; dup {
 			return &rejection{column: p.canonName[idxDeclID], value: id,
 				reason: fmt.Sprintf("duplicate declaration_id (first on line %d)", first)}
 		}
-		w.seen[string(id)] = src.line()
+		w.seen[string(id)] = line
 	}
-	w.append()
 	return nil
 }
 
+// needOne requires a value in one of the group's columns, unless the plan
+// reads none of them (Options.Columns).
 func (w *rowWriter) needOne(p *plan, group []int, reason string) *rejection {
 	first := ""
 	for _, i := range group {
@@ -300,6 +331,9 @@ func (w *rowWriter) needOne(p *plan, group []int, reason string) *rejection {
 		if first == "" {
 			first = p.canonName[i]
 		}
+	}
+	if first == "" {
+		return nil
 	}
 	return &rejection{column: first, reason: reason}
 }
@@ -340,28 +374,23 @@ func (w *rowWriter) convert(c *boundCol, v cell) string {
 			if math.IsNaN(v.f) {
 				return "" // how pandas writes a missing number
 			}
-			if math.IsInf(v.f, 0) {
-				return reasonNotFinite
-			}
 			f = v.f
 		case kindInt:
 			f = float64(v.i)
 		default:
 			return reasonNotNumber
 		}
-		if f < 0 {
-			return "negative value"
-		}
-		if reason := implausible(c.canon, f); reason != "" {
+		f, reason := amount(c.canon, f)
+		if reason != "" {
 			return reason
 		}
-		w.num64[c.canon], w.valid[c.canon] = f+0, true // +0 turns -0 into 0
+		w.num64[c.canon], w.valid[c.canon] = f, true
 		return ""
 	case convDate:
 		switch v.kind {
 		case kindDays:
-			if v.i < int64(decl.Days(minYear, 1, 1)) || v.i > int64(decl.Days(maxYear, 12, 31)) {
-				return fmt.Sprintf("date outside %d..%d", minYear, maxYear)
+			if reason := checkDays(v.i); reason != "" {
+				return reason
 			}
 			w.num64[c.canon] = float64(v.i)
 		case kindText:
@@ -424,6 +453,37 @@ const (
 	minAmount  = 1e-6 // the smallest non-zero one
 	maxTaxRate = 1000 // percent
 )
+
+// amount checks number f (not NaN: a NaN is null) of canonical column
+// canon: finite, not negative, plausible. It returns the value to store
+// (-0 made 0) or the reason it is refused.
+func amount(canon int, f float64) (float64, string) {
+	if math.IsInf(f, 0) {
+		return 0, reasonNotFinite
+	}
+	if f < 0 {
+		return 0, "negative value"
+	}
+	if reason := implausible(canon, f); reason != "" {
+		return 0, reason
+	}
+	return f + 0, "" // +0 turns -0 into 0
+}
+
+// Days bounds of a declaration date.
+var (
+	minDay = int64(decl.Days(minYear, 1, 1))
+	maxDay = int64(decl.Days(maxYear, 12, 31))
+)
+
+// checkDays refuses a typed date (days since 1970-01-01) outside the years
+// declarations have.
+func checkDays(d int64) string {
+	if d < minDay || d > maxDay {
+		return fmt.Sprintf("date outside %d..%d", minYear, maxYear)
+	}
+	return ""
+}
 
 // implausible returns why number f of canonical column canon is out of
 // range, or "".

@@ -312,24 +312,40 @@ func (b *batchSource) start(cols []int) error {
 	return nil
 }
 
-func (b *batchSource) next() bool {
-	for !b.done && (b.cur == nil || b.row+1 >= b.n) {
+// nextRecord returns the next record batch with rows, checked if the source
+// is untrusted, or nil at the end or on an error (see err). The row path
+// (next) and the column path (columnar.go) both read batches through it.
+func (b *batchSource) nextRecord() arrow.RecordBatch {
+	for !b.done {
 		rec, err := b.nextBatch()
 		if err != nil {
 			b.e = err
 			b.done = true
-			return false
+			return nil
 		}
 		if rec == nil {
 			b.done = true
-			return false
+			return nil
 		}
 		if b.untrusted {
 			if err := b.check(rec); err != nil {
 				b.e = err
 				b.done = true
-				return false
+				return nil
 			}
+		}
+		if rec.NumRows() > 0 {
+			return rec
+		}
+	}
+	return nil
+}
+
+func (b *batchSource) next() bool {
+	for !b.done && (b.cur == nil || b.row+1 >= b.n) {
+		rec := b.nextRecord()
+		if rec == nil {
+			return false
 		}
 		b.cur, b.n, b.row = rec, int(rec.NumRows()), -1
 		for i := range b.getters {

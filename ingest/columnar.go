@@ -68,81 +68,151 @@ func (s *stage) reject(i int, column string, value []byte, reason string) {
 func (r *Reader) readColumns(src *batchSource, p *plan, path string, w *rowWriter, total *Stats, fs *FileStats,
 	send func(arrow.RecordBatch, error) bool) bool {
 	s := newStage(w)
+	pf := prefetch(src)
+	defer pf.stop()
 	for {
-		rec := src.nextRecord()
+		rec := pf.next()
 		if rec == nil {
 			return true
 		}
-		n := int(rec.NumRows())
-		for i := range s.cols {
-			s.cols[i].clear(n)
-			s.fill[i] = false
-		}
-		s.bad = append(s.bad[:0], make([]int32, n)...)
-		s.rejs = s.rejs[:0]
-		for k := range p.cols {
-			c := &p.cols[k]
-			out := c.canon
-			if out < 0 {
-				out = nCanon + c.extra
-			}
-			w.convertColumn(c, rec.Column(src.cols[c.src]), &s.cols[out], s)
-			s.fill[out] = true
-		}
-		for i := range s.cols {
-			if !s.fill[i] {
-				s.cols[i].appendNulls(n)
-			}
-		}
-		base := src.rowNo
-		src.rowNo += int64(n)
-
-		// Rows: whole-row checks, rejects, runs of accepted rows.
-		a := 0
-		take := func(lim int) bool {
-			for a < lim {
-				k := w.appendRows(s.cols, a, lim)
-				a += k
-				total.Read += int64(k)
-				total.Accepted += int64(k)
-				fs.Read += int64(k)
-				fs.Accepted += int64(k)
-				if w.full() && !send(w.flush(), nil) {
-					return false
-				}
-			}
-			return true
-		}
-		for i := 0; i < n; i++ {
-			var rej *rejection
-			if b := s.bad[i]; b != 0 {
-				rej = &s.rejs[b-1]
-			} else if rej = w.stagedRowChecks(p, s, i, base+int64(i)+1); rej == nil {
-				continue
-			}
-			if !take(i) {
-				return false
-			}
-			a = i + 1
-			total.Read++
-			total.Rejected++
-			fs.Read++
-			fs.Rejected++
-			if r.opt.Rejects != nil {
-				err := r.opt.Rejects.Reject(Reject{
-					File: path, Line: base + int64(i) + 1, Column: rej.column,
-					Value: clip(rej.value), Reason: rej.reason,
-				})
-				if err != nil {
-					send(nil, fmt.Errorf("rejects: %w", err))
-					return false
-				}
-			}
-		}
-		if !take(n) {
+		ok := r.columnBatch(rec, src, s, p, path, w, total, fs, send)
+		rec.Release()
+		if !ok {
 			return false
 		}
 	}
+}
+
+// columnBatch converts one record batch of src and appends its accepted
+// rows, sending the batches it fills; false once an error was sent or the
+// consumer stopped.
+func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, p *plan, path string, w *rowWriter, total *Stats, fs *FileStats,
+	send func(arrow.RecordBatch, error) bool) bool {
+	n := int(rec.NumRows())
+	for i := range s.cols {
+		s.cols[i].clear(n)
+		s.fill[i] = false
+	}
+	s.bad = append(s.bad[:0], make([]int32, n)...)
+	s.rejs = s.rejs[:0]
+	for k := range p.cols {
+		c := &p.cols[k]
+		out := c.canon
+		if out < 0 {
+			out = nCanon + c.extra
+		}
+		w.convertColumn(c, rec.Column(src.cols[c.src]), &s.cols[out], s)
+		s.fill[out] = true
+	}
+	for i := range s.cols {
+		if !s.fill[i] {
+			s.cols[i].appendNulls(n)
+		}
+	}
+	base := src.rowNo
+	src.rowNo += int64(n)
+
+	// Rows: whole-row checks, rejects, runs of accepted rows.
+	a := 0
+	take := func(lim int) bool {
+		for a < lim {
+			k := w.appendRows(s.cols, a, lim)
+			a += k
+			total.Read += int64(k)
+			total.Accepted += int64(k)
+			fs.Read += int64(k)
+			fs.Accepted += int64(k)
+			if w.full() && !send(w.flush(), nil) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < n; i++ {
+		var rej *rejection
+		if b := s.bad[i]; b != 0 {
+			rej = &s.rejs[b-1]
+		} else if rej = w.stagedRowChecks(p, s, i, base+int64(i)+1); rej == nil {
+			continue
+		}
+		if !take(i) {
+			return false
+		}
+		a = i + 1
+		total.Read++
+		total.Rejected++
+		fs.Read++
+		fs.Rejected++
+		if r.opt.Rejects != nil {
+			err := r.opt.Rejects.Reject(Reject{
+				File: path, Line: base + int64(i) + 1, Column: rej.column,
+				Value: clip(rej.value), Reason: rej.reason,
+			})
+			if err != nil {
+				send(nil, fmt.Errorf("rejects: %w", err))
+				return false
+			}
+		}
+	}
+	return take(n)
+}
+
+// prefetcher reads a source's record batches on a goroutine of its own,
+// one ahead, so that decoding the next batch (Parquet pages) overlaps
+// converting this one.
+type prefetcher struct {
+	out   chan arrow.RecordBatch
+	quit  chan struct{}
+	done  chan struct{}
+	fault any // a panic while reading
+}
+
+func prefetch(src *batchSource) *prefetcher {
+	p := &prefetcher{out: make(chan arrow.RecordBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		defer close(p.out)
+		defer func() { p.fault = recover() }()
+		for {
+			rec := src.nextRecord()
+			if rec == nil {
+				return
+			}
+			rec.Retain()
+			select {
+			case p.out <- rec:
+			case <-p.quit:
+				rec.Release()
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// next returns the next batch, which the caller releases, or nil at the end
+// (the source's err tells why). A panic while reading is raised again here,
+// on the Reader's goroutine, which turns it into an error naming the file.
+func (p *prefetcher) next() arrow.RecordBatch {
+	if rec, ok := <-p.out; ok {
+		return rec
+	}
+	<-p.done
+	if f := p.fault; f != nil {
+		p.fault = nil
+		panic(f)
+	}
+	return nil
+}
+
+// stop ends the reading goroutine and waits for it, so that the source can
+// be closed.
+func (p *prefetcher) stop() {
+	close(p.quit)
+	for rec := range p.out {
+		rec.Release()
+	}
+	<-p.done
 }
 
 // rowCheckCols are the canonical columns rowChecks looks at without a

@@ -6,7 +6,9 @@ import (
 )
 
 // BenchmarkReadFile reads RISKLANE_BENCH_FILE (a canonical Parquet or
-// Arrow file) through the canonical profile, on the path columnar selects.
+// Arrow file, e.g. from risklane generate) through the canonical profile on
+// the column path; BenchmarkReadFileRows is the row path, its yardstick in
+// the same run. Under load compare the CPU seconds per million rows.
 func BenchmarkReadFile(b *testing.B) {
 	path := os.Getenv("RISKLANE_BENCH_FILE")
 	if path == "" {
@@ -14,6 +16,7 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 	p := mustProfile(b, "canonical")
 	var rows int64
+	cpu0 := processCPU()
 	for b.Loop() {
 		r, err := Open(path, p, Options{})
 		if err != nil {
@@ -28,4 +31,12 @@ func BenchmarkReadFile(b *testing.B) {
 		r.Close()
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric((processCPU()-cpu0)/float64(rows)*1e6, "cpu-s/1M-rows")
+}
+
+// BenchmarkReadFileRows is BenchmarkReadFile on the row path.
+func BenchmarkReadFileRows(b *testing.B) {
+	defer func(v bool) { columnar = v }(columnar)
+	columnar = false
+	BenchmarkReadFile(b)
 }

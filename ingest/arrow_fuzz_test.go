@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -72,22 +73,30 @@ func arrowSample(t testing.TB, stream bool) []byte {
 }
 
 // readArrowAll reads every row of an Arrow IPC input through the canonical
-// profile, as `risklane ingest` does. It returns the Reader's error, from
-// Open or from reading.
+// profile, as `risklane ingest` does, on the column path and on the row
+// path, and requires the same batches, rejects and counts of both (or the
+// same error). It returns the error, from Open or from reading.
 func readArrowAll(t testing.TB, path string) error {
-	r, err := Open(path, mustProfile(t, "canonical"), Options{Rejects: &collect{}, BatchSize: 64})
-	if err != nil {
-		return err
+	t.Helper()
+	p := mustProfile(t, "canonical")
+	opt := Options{BatchSize: 64}
+	rows := readPath(t, false, []string{path}, p, opt)
+	defer rows.release()
+	cols := readPath(t, true, []string{path}, p, opt)
+	defer cols.release()
+	if msg := diffResults(rows, cols); msg != "" {
+		t.Errorf("%s: the column path differs from the row path: %s", path, msg)
 	}
-	defer r.Close()
-	for r.Next() {
+	if cols.err != "" {
+		return errors.New(strings.TrimPrefix(cols.err, "open: "))
 	}
-	return r.Err()
+	return nil
 }
 
 // FuzzArrowIPC feeds damaged Arrow IPC files and streams to the reader: it
 // must end with rows or an error, never a panic, a hang or an allocation
-// beyond what the file's size can justify.
+// beyond what the file's size can justify, and give the same on the column
+// path as on the row path.
 func FuzzArrowIPC(f *testing.F) {
 	f.Add(arrowSample(f, false))
 	f.Add(arrowSample(f, true))

@@ -538,3 +538,88 @@ func TestColumnarDiffSees(t *testing.T) {
 		t.Error("batches cut at 601 rows instead of 600 were not seen")
 	}
 }
+
+// TestColumnsReadsOnlyThose: with Options.Columns, only those columns are
+// read (the others null, their checks not made), on both paths; an unknown
+// name fails at Open.
+func TestColumnsReadsOnlyThose(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.csv", "declaration_id,date,hs_code,net_mass_kg,fob_value,office_id\n"+
+		"A,2024-01-02,870323,5,100,OF1\n"+
+		"B,2024-01-02,870323,5,-100,OF2\n"+ // negative value: not read
+		"C,yesterday,870323,,,OF3\n"+ // bad date, no mass, no value: not read
+		"D,2024-01-02,87,5,100,OF4\n") // bad HS code: read
+	// The same rows as text columns in Parquet.
+	names := []string{"declaration_id", "date", "hs_code", "net_mass_kg", "fob_value", "office_id"}
+	rows := [][]string{{"A", "2024-01-02", "870323", "5", "100", "OF1"}, {"B", "2024-01-02", "870323", "5", "-100", "OF2"},
+		{"C", "yesterday", "870323", "", "", "OF3"}, {"D", "2024-01-02", "87", "5", "100", "OF4"}}
+	var fields []arrow.Field
+	for _, n := range names {
+		fields = append(fields, arrow.Field{Name: n, Type: arrow.BinaryTypes.String})
+	}
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema(fields, nil))
+	for _, row := range rows {
+		for c, v := range row {
+			rb.Field(c).(*array.StringBuilder).Append(v)
+		}
+	}
+	rec := rb.NewRecordBatch()
+	pq := filepath.Join(dir, "in.parquet")
+	writeParquetRG(t, pq, rec, 3)
+	rec.Release()
+	p := mustProfile(t, "canonical")
+	full := sameAsRows(t, []string{in}, p, Options{})
+	if full.stats.Accepted != 1 {
+		t.Fatalf("without Columns: %+v, want only A accepted", full.stats)
+	}
+	full.release()
+	for _, path := range []string{in, pq} {
+		res := sameAsRows(t, []string{path}, p, Options{Columns: []string{"declaration_id", "hs_code", "office_id"}})
+		if res.stats.Accepted != 3 || len(res.rejects) != 1 || res.rejects[0].Column != "hs_code" {
+			t.Fatalf("%s with Columns: %+v %+v, want 3 accepted and D rejected for its HS code", path, res.stats, res.rejects)
+		}
+		b := res.batches[0]
+		if c := b.Column(fieldIndex(b.Schema(), "fob_value")); c.NullN() != c.Len() {
+			t.Errorf("%s: fob_value was read: %v", path, c)
+		}
+		if c := b.Column(fieldIndex(b.Schema(), "office_id")).(*array.String); c.Value(2) != "OF3" {
+			t.Errorf("%s: office_id %v, want OF1 OF2 OF3", path, c)
+		}
+		res.release()
+	}
+	if _, err := Open(pq, mustProfile(t, "kcs"), Options{Columns: []string{"no_such"}}); err == nil || !strings.Contains(err.Error(), "no_such") {
+		t.Errorf("unknown column: error %v", err)
+	}
+}
+
+// FuzzColumnarParquet writes generated rows of the types and damage the
+// input chooses (mixedRecord) to Parquet, in row groups and read batches of
+// the sizes it chooses, and requires the column path to give what the row
+// path gives under the kcs profile.
+func FuzzColumnarParquet(f *testing.F) {
+	f.Add(uint64(1), uint16(300), uint8(0), uint8(10), uint16(64), uint16(100), uint8(0))
+	f.Add(uint64(2), uint16(1000), uint8(0x3f), uint8(80), uint16(7), uint16(333), uint8(1))
+	f.Add(uint64(3), uint16(50), uint8(0x40), uint8(255), uint16(1), uint16(1), uint8(2))
+	dir := f.TempDir()
+	kcs := mustProfile(f, "kcs")
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, kinds, bad uint8, batch, rg uint16, format uint8) {
+		rows := int(n%2000) + 1
+		kind := mixedKind{typedHS: kinds&1 != 0, dictText: kinds&2 != 0, timestamps: kinds&4 != 0, largeText: kinds&8 != 0,
+			textNumbers: kinds&16 != 0, boolIllicit: kinds&32 != 0, padOnly: kinds&64 != 0}
+		rec := mixedRecord(rand.New(rand.NewPCG(seed, 99)), rows, kind, float64(bad)/255)
+		defer rec.Release()
+		var path string
+		switch format % 3 {
+		case 0:
+			path = filepath.Join(dir, "in.parquet")
+			writeParquetRG(t, path, rec, int64(rg%1500)+1)
+		case 1:
+			path = filepath.Join(dir, "in.arrow")
+			writeArrowIPC(t, path, rec, false, int64(rg%1500)+1)
+		default:
+			path = filepath.Join(dir, "in.arrows")
+			writeArrowIPC(t, path, rec, true, int64(rg%1500)+1)
+		}
+		sameAsRows(t, []string{path}, kcs, Options{BatchSize: int(batch%4096) + 1, MaxFieldBytes: 40}).release()
+	})
+}

@@ -110,6 +110,10 @@ type Stats struct {
 	Rejected int64
 }
 
+// Columns are the columns Add reads: the commands read only these
+// (ingest.Options.Columns), column by column.
+var Columns = append([]string{decl.DeclarationID, decl.Lane, decl.OfficeID, decl.ModeOfTransport, decl.HSCode}, decl.Timestamps...)
+
 // Analyzer accumulates release times, batch by batch, in flat memory.
 type Analyzer struct {
 	cfg     Config

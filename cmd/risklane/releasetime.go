@@ -165,7 +165,9 @@ func runReleaseTime(w io.Writer, inputs []string, p *profile.Profile, out, rejec
 		}
 	}
 	t0 := time.Now()
-	r, err := ingest.OpenFiles(inputs, p, ingest.Options{})
+	// Only the columns the analysis reads: a bad value elsewhere (a FOB
+	// value, a date) does not keep a declaration out of the measurement.
+	r, err := ingest.OpenFiles(inputs, p, ingest.Options{Columns: releasetime.Columns})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -15,10 +16,14 @@ func BenchmarkReadFile(b *testing.B) {
 		b.Skip("set RISKLANE_BENCH_FILE to a canonical Parquet or Arrow file")
 	}
 	p := mustProfile(b, "canonical")
+	var cols []string // RISKLANE_BENCH_COLUMNS: Options.Columns, comma-separated
+	if c := os.Getenv("RISKLANE_BENCH_COLUMNS"); c != "" {
+		cols = strings.Split(c, ",")
+	}
 	var rows int64
 	cpu0 := processCPU()
 	for b.Loop() {
-		r, err := Open(path, p, Options{})
+		r, err := Open(path, p, Options{Columns: cols})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -112,7 +112,30 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 	base := src.rowNo
 	src.rowNo += int64(n)
 
-	// Rows: whole-row checks, rejects, runs of accepted rows.
+	// Whole-row checks, in row order (the unique-id check depends on the
+	// rows accepted before).
+	for i := 0; i < n; i++ {
+		if s.bad[i] != 0 {
+			continue
+		}
+		if rej := w.stagedRowChecks(p, s, i, base+int64(i)+1); rej != nil {
+			s.rejs = append(s.rejs, *rej)
+			s.bad[i] = int32(len(s.rejs))
+		}
+	}
+
+	// A batch of the output's size with no reject, starting a new output
+	// batch, is that batch: its staging columns are handed over as they are.
+	if len(s.rejs) == 0 && w.rows() == 0 && n == w.batchRows && s.text() < maxBatchText {
+		w.cols, s.cols = s.cols, w.cols
+		total.Read += int64(n)
+		total.Accepted += int64(n)
+		fs.Read += int64(n)
+		fs.Accepted += int64(n)
+		return send(w.flush(), nil)
+	}
+
+	// Rejects and runs of accepted rows.
 	a := 0
 	take := func(lim int) bool {
 		for a < lim {
@@ -129,12 +152,11 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 		return true
 	}
 	for i := 0; i < n; i++ {
-		var rej *rejection
-		if b := s.bad[i]; b != 0 {
-			rej = &s.rejs[b-1]
-		} else if rej = w.stagedRowChecks(p, s, i, base+int64(i)+1); rej == nil {
+		b := s.bad[i]
+		if b == 0 {
 			continue
 		}
+		rej := &s.rejs[b-1]
 		if !take(i) {
 			return false
 		}
@@ -213,6 +235,15 @@ func (p *prefetcher) stop() {
 		rec.Release()
 	}
 	<-p.done
+}
+
+// text is the text bytes of the staged batch.
+func (s *stage) text() int {
+	t := 0
+	for i := range s.cols {
+		t += s.cols[i].textBytes(0, s.cols[i].n)
+	}
+	return t
 }
 
 // rowCheckCols are the canonical columns rowChecks looks at without a

@@ -124,17 +124,6 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 		}
 	}
 
-	// A batch of the output's size with no reject, starting a new output
-	// batch, is that batch: its staging columns are handed over as they are.
-	if len(s.rejs) == 0 && w.rows() == 0 && n == w.batchRows && s.text() < maxBatchText {
-		w.cols, s.cols = s.cols, w.cols
-		total.Read += int64(n)
-		total.Accepted += int64(n)
-		fs.Read += int64(n)
-		fs.Accepted += int64(n)
-		return send(w.flush(), nil)
-	}
-
 	// Rejects and runs of accepted rows.
 	a := 0
 	take := func(lim int) bool {
@@ -235,15 +224,6 @@ func (p *prefetcher) stop() {
 		rec.Release()
 	}
 	<-p.done
-}
-
-// text is the text bytes of the staged batch.
-func (s *stage) text() int {
-	t := 0
-	for i := range s.cols {
-		t += s.cols[i].textBytes(0, s.cols[i].n)
-	}
-	return t
 }
 
 // rowCheckCols are the canonical columns rowChecks looks at without a

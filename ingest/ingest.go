@@ -258,9 +258,6 @@ func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding,
 		return nil, 0, nil, fmt.Errorf("%s: %s not in the header: training and evaluation need labelled declarations "+
 			"(scoring, clustering and the other commands do not)", path, what)
 	}
-	if bs, ok := src.(*batchSource); ok && columnar {
-		bs.batchRows = r.opt.BatchSize
-	}
 	if err := src.start(newPlan(b, src.names(), r.opt.Columns).read); err != nil {
 		src.close()
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)

@@ -264,10 +264,6 @@ type batchSource struct {
 	// by checkArray first.
 	untrusted bool
 	read      []int // the columns start was given
-	// batchRows, when set before start, is the Parquet read batch size: the
-	// Reader's output batch size, so that a batch with no reject can be
-	// handed over whole (columnar.go).
-	batchRows int
 
 	cols    []int // schema index -> batch column index, -1 if not read
 	getters []func(int) cell
@@ -637,9 +633,6 @@ func startParquet(b *batchSource, fr *pqarrow.FileReader, cols []int) error {
 	}
 	if len(leaves) == 0 {
 		return errors.New("no columns to read")
-	}
-	if b.batchRows > 0 {
-		fr.Props.BatchSize = int64(b.batchRows)
 	}
 	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
 	if err != nil {

@@ -93,7 +93,12 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 		s.cols[i].clear(n)
 		s.fill[i] = false
 	}
-	s.bad = append(s.bad[:0], make([]int32, n)...)
+	if cap(s.bad) < n {
+		s.bad = make([]int32, n)
+	} else {
+		s.bad = s.bad[:n]
+		clear(s.bad)
+	}
 	s.rejs = s.rejs[:0]
 	for k := range p.cols {
 		c := &p.cols[k]

@@ -115,6 +115,7 @@ func FitCross(batches []arrow.RecordBatch, fc features.Config, tp gbdt.Params, s
 	}
 	tp.Objective = xgb.BinaryLogistic
 	tp.Seed = seed
+	tp.EvalTrain = false // the per-round training metric is not used; the trees are the same
 	cols := make([][]float64, len(fm.Cols))
 	for f, c := range fm.Cols {
 		cols[f] = make([]float64, len(lab))

@@ -33,6 +33,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
 		{Param: models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
 			Set: func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
+		{Param: models.Param{Name: "tree-eta", Doc: "learning rate of those trees", Default: d.Trees.Eta, Min: 1e-6, Max: 1},
+			Set: func(c *Config, v float64) { c.Trees.Eta = v }},
 		{Param: models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
 			Set: func(c *Config, v float64) { c.Dim = int(v) }},
 		{Param: models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},

@@ -53,8 +53,8 @@ type Config struct {
 	Threads int `json:"-"`
 }
 
-// DefaultConfig returns the defaults: DATE's trees (200 of depth 6, eta
-// 0.1, date.DefaultConfig), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
+// DefaultConfig returns the defaults: DATE's trees (the GBDT's 400 of
+// depth 10, eta 0.05, date.DefaultConfig), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
 // training rows by date, at most 1000 L-BFGS iterations, stopping when the mean gradient is below 1e-7.
 func DefaultConfig() Config {
 	d := date.DefaultConfig()

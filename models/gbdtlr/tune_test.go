@@ -13,11 +13,13 @@ import (
 	"risklane/models/date"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
+	"risklane/models/scorer"
 )
 
 // dateVariants are the DATE configurations TestTune compares: each changes
 // the defaults in one way docs/date.md ("Tuning") names. Since session 4
-// the defaults are "trees200d6" (kept to name the row of that table).
+// the defaults were "trees200d6", since session 5 "gbdttrees" (each kept
+// to name the row of its table).
 var dateVariants = map[string]func(*date.Config){
 	"default": func(*date.Config) {},
 	"trees200d6": func(c *date.Config) {
@@ -34,7 +36,10 @@ var dateVariants = map[string]func(*date.Config){
 		c.TreeMargin = false
 	},
 	"nomargin": func(c *date.Config) { c.TreeMargin = false },
-	"norevin":  func(c *date.Config) { c.RevenueInputs = nil },
+	// session 5: the GBDT's own tree parameters (riskmodel's classifier:
+	// 400 trees of depth 10, eta 0.05), the defaults since.
+	"gbdttrees": func(c *date.Config) { c.Trees = riskmodel.DefaultConfig().Classifier },
+	"norevin":   func(c *date.Config) { c.RevenueInputs = nil },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are
@@ -110,6 +115,7 @@ func TestTune(t *testing.T) {
 		cfg := date.DefaultConfig()
 		cfg.Seed = 1
 		set(&cfg)
+		cfg.Log = t.Logf
 		m, err := date.Train(train, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -117,6 +123,30 @@ func TestTune(t *testing.T) {
 		p, e := seamScores(t, m, test)
 		report("DATE "+v+", probability", p, m.History.Seconds)
 		report("DATE "+v+", dual score", e, m.History.Seconds)
+		report("DATE "+v+", its trees' margin alone", treeMargins(t, m, test), m.History.Seconds)
 		t.Logf("DATE %s: best epoch %d of %d, validation AUCs %.4f", v, m.History.BestEpoch, len(m.History.Loss), m.History.ValidAUC)
 	}
+}
+
+// treeMargins returns the margin of m's cross-feature trees on the rows of
+// batches: what DATE's first stage alone says.
+func treeMargins(t *testing.T, m *date.Model, batches []arrow.RecordBatch) []float64 {
+	t.Helper()
+	sc, err := scorer.New(m.Trees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, feats []float64
+	for _, b := range batches {
+		if feats, err = m.State.TransformRows(b, feats); err != nil {
+			t.Fatal(err)
+		}
+		n := int(b.NumRows())
+		p := make([]float64, n)
+		if err := sc.PredictMargin(feats, n, p, 2); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p...)
+	}
+	return out
 }

@@ -38,12 +38,11 @@ type Model struct {
 	revIdx []int
 
 	sc *scorer.Scorer
-	// perTree explains each cross-feature tree on its own, reasonPool holds
-	// Contributions' scratch (reasons.go).
-	perTree    []*explain.Explainer
-	reasonPool sync.Pool
-	// proj is the leaf projections scoring uses (net.leafProjections), works
-	// the row workspaces of predict.
+	// expl lists the cross-feature trees' paths, which Contributions weighs
+	// by the attention (reasons.go).
+	expl *explain.Explainer
+	// proj is the leaf projections and embeddings scoring uses
+	// (net.leafProjections), works the row workspaces of predict.
 	proj   []float32
 	works  sync.Pool
 	leaves leafTable

@@ -181,6 +181,9 @@ type work[F Float] struct {
 	dPsum, dq, du, dv, ds      []F
 	dcat, df, dh               []F
 	dw                         []F
+	// scoring many rows at once (forwardScoreRows)
+	rows        scoreRows[F]
+	zs, rs, att []F
 }
 
 func newWork[F Float](a Arch) *work[F] {
@@ -330,7 +333,7 @@ func (n *net[F]) forward(w *work[F], leaves []int32, imp, item int32, x []F) (lo
 // softmax over the trees, the attended leaf vector, the fusion and hidden
 // layers and the two heads.
 func (n *net[F]) fuse(w *work[F], L, x []F) (logit, rev F) {
-	p, d := n.p, n.a.Dim
+	d := n.a.Dim
 	softmax(w.w)
 	clear(w.s)
 	for t, wt := range w.w {
@@ -338,7 +341,14 @@ func (n *net[F]) fuse(w *work[F], L, x []F) (logit, rev F) {
 			w.s[i] += wt * li
 		}
 	}
+	return n.head(w, x)
+}
 
+// head finishes a row whose importer and item vectors are in w.u and w.v,
+// attended leaf vector in w.s and tree margin in w.margin: the fusion and
+// hidden layers and the two heads.
+func (n *net[F]) head(w *work[F], x []F) (logit, rev F) {
+	p, d := n.p, n.a.Dim
 	copy(w.cat[:d], w.u)
 	copy(w.cat[d:2*d], w.v)
 	copy(w.cat[2*d:3*d], w.s)
@@ -385,15 +395,18 @@ func (n *net[F]) treeMargin(w *work[F], leaves []int32) {
 }
 
 // leafProjections returns, for each row of the leaf embedding, its product
-// with the leaf half of att_w: the part of the query attention's
-// pre-activation that depends on the leaf alone. Without self-attention a
-// row's leaves are embedding rows as they are, so scoring (forwardScore)
-// adds this once-computed table instead of multiplying a d×d matrix per
-// tree and row.
+// with the leaf half of att_w (the part of the query attention's
+// pre-activation that depends on the leaf alone) followed by the row
+// itself: 2d values a leaf. Without self-attention a row's leaves are
+// embedding rows as they are, so scoring (forwardScoreRows) adds this
+// once-computed table instead of multiplying a d×d matrix per tree and
+// row, and finds a leaf's embedding next to its projection: with hundreds
+// of trees the tables outgrow the caches, and one leaf's values then cost
+// one fetch from memory instead of two.
 func (n *net[F]) leafProjections() []F {
 	d := n.a.Dim
 	attW := n.p[n.attW : n.attW+2*d*d]
-	out := make([]F, n.a.Leaves*d)
+	out := make([]F, n.a.Leaves*2*d)
 	for l := range n.a.Leaves {
 		e := n.p[n.leaf+l*d : n.leaf+(l+1)*d]
 		for o := range d {
@@ -402,45 +415,128 @@ func (n *net[F]) leafProjections() []F {
 			for i, x := range e {
 				s += row[i] * x
 			}
-			out[l*d+o] = s
+			out[l*2*d+o] = s
 		}
+		copy(out[l*2*d+d:(l+1)*2*d], e)
 	}
 	return out
 }
 
-// forwardScore is forward for a network without self-attention, from proj
+// scoreRows is the scratch of forwardScoreRows.
+type scoreRows[F Float] struct {
+	qb, sc, s, margin []F
+}
+
+// scoreGroup is how many rows forwardScoreRows takes at a time: their
+// scratch (the attention scores of every tree) stays in cache.
+const scoreGroup = 64
+
+// forwardScoreRows is forward for n rows (leaves, imp, item and x
+// row-major as in a Batch) of a network without self-attention, from proj
 // = leafProjections(): the same outputs up to rounding (the query
-// attention's sums are added in another order). It keeps only what the
-// outputs and the attention weights (w.w) need, not what backward does.
-func (n *net[F]) forwardScore(w *work[F], proj []F, leaves []int32, imp, item int32, x []F) (logit, rev F) {
-	p, d := n.p, n.a.Dim
-	u, v := p[n.imp+int(imp)*d:n.imp+int(imp)*d+d], p[n.item+int(item)*d:n.item+int(item)*d+d]
-	copy(w.u, u)
-	copy(w.v, v)
-	for i := range d {
-		w.q[i] = u[i] * v[i]
-	}
-	n.treeMargin(w, leaves)
+// attention's sums are added in another order). It writes each row's logit
+// and revenue output, and when att is not nil its attention weights
+// (att[i*T+t]), and keeps nothing backward would need. It goes tree by tree
+// over the rows, not row by row over the trees: with hundreds of trees the
+// leaf table outgrows the caches, and one tree's leaves are few enough to
+// stay in them while every row reads its own.
+func (n *net[F]) forwardScoreRows(w *work[F], rs *scoreRows[F], proj []F, leaves []int32, nrows int, imp, item []int32, x []F, logit, rev, att []F) {
+	p, d, T, R := n.p, n.a.Dim, n.a.Trees, n.a.RevIn
 	attW, attH := p[n.attW:n.attW+2*d*d], p[n.attH:n.attH+d]
-	qb := w.dcat[:d]
-	for o := range d {
-		s := p[n.attB+o]
-		row := attW[o*2*d : o*2*d+d]
-		for i, qi := range w.q {
-			s += row[i] * qi
+	for lo := 0; lo < nrows; lo += scoreGroup {
+		k := min(scoreGroup, nrows-lo)
+		rs.qb = growF(rs.qb, k*d)
+		rs.sc = growF(rs.sc, k*T)
+		rs.s = growF(rs.s, k*d)
+		rs.margin = growF(rs.margin, k)
+		clear(rs.s)
+		clear(rs.margin)
+		for r := range k {
+			i := lo + r
+			u, v := p[n.imp+int(imp[i])*d:n.imp+int(imp[i])*d+d], p[n.item+int(item[i])*d:n.item+int(item[i])*d+d]
+			for j := range d {
+				w.q[j] = u[j] * v[j]
+			}
+			qb := rs.qb[r*d : (r+1)*d]
+			for o := range d {
+				s := p[n.attB+o]
+				row := attW[o*2*d : o*2*d+d]
+				for j, qj := range w.q {
+					s += row[j] * qj
+				}
+				qb[o] = s
+			}
 		}
-		qb[o] = s
-	}
-	for t, l := range leaves {
-		pl := proj[int(l)*d : int(l)*d+d]
-		var score F
-		for o, x := range pl {
-			score += relu(qb[o]+x) * attH[o]
+		// the scores (tree-major: rs.sc[t*k+r]) and the margins
+		for t := range T {
+			sc := rs.sc[t*k : (t+1)*k]
+			for r := range k {
+				l := int(leaves[(lo+r)*T+t])
+				pl := proj[l*2*d : l*2*d+d]
+				qb := rs.qb[r*d : (r+1)*d]
+				var score F
+				for o, x := range pl {
+					score += relu(qb[o]+x) * attH[o]
+				}
+				sc[r] = score
+				if n.a.Margin {
+					rs.margin[r] += n.lv[l]
+				}
+			}
 		}
-		w.w[t] = score
-		copy(w.E[t*d:(t+1)*d], p[n.leaf+int(l)*d:])
+		// the softmax over each row's trees, as softmax does it
+		for r := range k {
+			m := rs.sc[r]
+			for t := 1; t < T; t++ {
+				m = max(m, rs.sc[t*k+r])
+			}
+			var sum F
+			for t := range T {
+				e := exp(rs.sc[t*k+r] - m)
+				rs.sc[t*k+r] = e
+				sum += e
+			}
+			inv := 1 / sum
+			for t := range T {
+				rs.sc[t*k+r] *= inv
+			}
+		}
+		// the attended leaf vectors
+		for t := range T {
+			for r := range k {
+				l := int(leaves[(lo+r)*T+t])
+				wt := rs.sc[t*k+r]
+				s := rs.s[r*d : (r+1)*d]
+				for j, e := range proj[l*2*d+d : (l+1)*2*d] {
+					s[j] += wt * e
+				}
+			}
+		}
+		for r := range k {
+			i := lo + r
+			copy(w.u, p[n.imp+int(imp[i])*d:n.imp+int(imp[i])*d+d])
+			copy(w.v, p[n.item+int(item[i])*d:n.item+int(item[i])*d+d])
+			copy(w.s, rs.s[r*d:(r+1)*d])
+			w.margin = rs.margin[r]
+			var xi []F
+			if R > 0 {
+				xi = x[i*R : (i+1)*R]
+			}
+			logit[i], rev[i] = n.head(w, xi)
+			if att != nil {
+				for t := range T {
+					att[i*T+t] = rs.sc[t*k+r]
+				}
+			}
+		}
 	}
-	return n.fuse(w, w.E, x)
+}
+
+func growF[F Float](s []F, n int) []F {
+	if cap(s) < n {
+		return make([]F, n)
+	}
+	return s[:n]
 }
 
 // selfAttention refines w.E into w.L: multi-head attention whose query, key,

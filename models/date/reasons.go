@@ -2,6 +2,7 @@ package date
 
 import (
 	"fmt"
+	"slices"
 
 	"risklane/models"
 	"risklane/models/explain"
@@ -10,32 +11,18 @@ import (
 
 var _ models.Explainer = (*Model)(nil)
 
-// treeExplainers prepares one path explainer per cross-feature tree, for
-// Contributions.
+// treeExplainers lists the cross-feature trees' paths for Contributions.
 func (m *Model) treeExplainers() error {
-	m.perTree = make([]*explain.Explainer, len(m.Trees.Trees))
-	for t := range m.Trees.Trees {
-		one := &xgb.Model{Objective: m.Trees.Objective, BaseScore: 0.5, NumFeature: m.Trees.NumFeature,
-			FeatureNames: m.Trees.FeatureNames, Trees: m.Trees.Trees[t : t+1]}
-		if one.Objective == "" {
-			one.Objective = xgb.BinaryLogistic
-		}
-		ex, err := explain.New(one)
-		if err != nil {
-			return fmt.Errorf("date: tree %d: %w", t, err)
-		}
-		m.perTree[t] = ex
+	all := *m.Trees
+	if all.Objective == "" {
+		all.Objective = xgb.BinaryLogistic
 	}
+	ex, err := explain.New(&all)
+	if err != nil {
+		return fmt.Errorf("date: trees: %w", err)
+	}
+	m.expl = ex
 	return nil
-}
-
-// reasonWork is one Contributions call's scratch.
-type reasonWork struct {
-	w      *work[float32]
-	nodes  []int32
-	tmp    []float64
-	leaves []int32
-	x      []float32
 }
 
 // Contributions attributes a row's risk to its features for the reasons an
@@ -52,31 +39,82 @@ type reasonWork struct {
 // ensemble's, the contributions do not add up to the logit: DATE's network
 // is not additive in its features, and the contributions only rank them.
 func (m *Model) Contributions(x, contrib []float64) float64 {
-	F := len(m.State.Names())
-	rw, _ := m.reasonPool.Get().(*reasonWork)
-	if rw == nil {
-		rw = &reasonWork{w: newWork[float32](m.Arch), nodes: make([]int32, m.Arch.Trees), tmp: make([]float64, F)}
+	var logit [1]float64
+	if err := m.contributions(x, 1, contrib, logit[:]); err != nil {
+		return 0
 	}
-	defer m.reasonPool.Put(rw)
-	tx, imp, item, err := m.split(x, 1, nil, nil, nil)
+	return logit[0]
+}
+
+// ContributionsRows is Contributions for n rows of Features at once (x and
+// out row-major, len(FeatureNames()) values a row), adding each row's
+// contributions to its values of out: the trees are walked for all the rows
+// together and each leaf's path is listed once (explain's
+// WeightedContributionsLeaves), which is how score explains its red and
+// yellow rows.
+func (m *Model) ContributionsRows(x []float64, n int, out []float64) {
+	_ = m.contributions(x, n, out, nil) // a row Features did not write is credited nothing
+}
+
+// contributions adds the contributions of n rows of Features to out and,
+// when logits is not nil, writes each row's logit there.
+func (m *Model) contributions(x []float64, n int, out, logits []float64) error {
+	F, T := len(m.State.Names()), m.Arch.Trees
+	tx, imp, item, err := m.split(x, n, nil, nil, nil)
 	if err != nil {
-		return 0
+		return err
 	}
-	if rw.leaves, err = m.leavesOf(tx, 1, rw.leaves, 1); err != nil {
-		return 0
+	nodes := make([]int32, n*T)
+	if err := m.sc.PredictLeaves(tx, n, nodes, 1); err != nil {
+		return err
 	}
-	rw.x = m.appendRevInputs(rw.x[:0], tx)
-	logit, _ := m.net.forward(rw.w, rw.leaves, imp[0], item[0], rw.x)
-	T := float64(m.Arch.Trees)
-	for t, ex := range m.perTree {
-		a := float64(rw.w.w[t]) * T
-		clear(rw.tmp)
-		ex.Contributions(tx, rw.tmp)
-		for f, c := range rw.tmp {
-			contrib[f] += a * c
+	leaves := slices.Clone(nodes)
+	if err := m.leaves.rowsOf(leaves); err != nil {
+		return err
+	}
+	proj := m.proj
+	if proj == nil && !m.Arch.SelfAtt {
+		proj = m.net.leafProjections()
+	}
+	w := m.work()
+	defer m.works.Put(w)
+	weight := make([]float64, n*T)
+	rx := make([]float32, 0, n*m.Arch.RevIn)
+	for i := range n {
+		rx = m.appendRevInputs(rx, tx[i*F:(i+1)*F])
+	}
+	z, r := make([]float32, n), make([]float32, n)
+	if proj != nil {
+		att := make([]float32, n*T)
+		m.net.forwardScoreRows(w, &w.rows, proj, leaves, n, imp, item, rx, z, r, att)
+		for i, a := range att {
+			weight[i] = float64(a) * float64(T)
+		}
+	} else {
+		R := m.Arch.RevIn
+		for i := range n {
+			z[i], r[i] = m.net.forward(w, leaves[i*T:(i+1)*T], imp[i], item[i], rx[i*R:(i+1)*R])
+			for t, a := range w.w {
+				weight[i*T+t] = float64(a) * float64(T)
+			}
 		}
 	}
-	return float64(logit)
+	if logits != nil {
+		for i, v := range z {
+			logits[i] = float64(v)
+		}
+	}
+	c := make([]float64, n*F)
+	if err := m.expl.WeightedContributionsLeaves(nodes, weight, n, c); err != nil {
+		return err
+	}
+	for i := range n {
+		o := out[i*(F+2) : i*(F+2)+F]
+		for f, v := range c[i*F : (i+1)*F] {
+			o[f] += v
+		}
+	}
+	return nil
 }
 
 // AttentionOf returns, for one row of Features, the attention weight of

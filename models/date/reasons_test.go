@@ -88,6 +88,20 @@ func TestContributions(t *testing.T) {
 			t.Fatalf("row %d: attention weights add up to %v", i, s)
 		}
 	}
+	// score explains its rows in batches: ContributionsRows must add what
+	// Contributions gives row by row
+	k := min(n, 200)
+	rows := make([]float64, k*F)
+	m.ContributionsRows(feats[:k*F], k, rows)
+	for i := range k {
+		clear(contrib)
+		m.Contributions(feats[i*F:(i+1)*F], contrib)
+		for f := range F {
+			if math.Abs(rows[i*F+f]-contrib[f]) > 1e-9*max(1, math.Abs(contrib[f])) {
+				t.Fatalf("row %d feature %d: ContributionsRows %v, Contributions %v", i, f, rows[i*F+f], contrib[f])
+			}
+		}
+	}
 	clear(m.Params[hOff : hOff+m.Arch.Dim])
 	defer copy(m.Params[hOff:], saved)
 	for i := range min(n, 200) {
@@ -104,8 +118,9 @@ func TestContributions(t *testing.T) {
 	}
 }
 
-// TestForwardScore: scoring through the leaf projections gives the
-// training forward pass's outputs and attention weights.
+// TestForwardScore: scoring through the leaf projections, rows at a time
+// and tree by tree, gives the training forward pass's outputs and attention
+// weights, row by row.
 func TestForwardScore(t *testing.T) {
 	a := benchArch()
 	a.SelfAtt, a.RevIn, a.Margin = false, 3, true
@@ -114,23 +129,26 @@ func TestForwardScore(t *testing.T) {
 		p[i] += float32(0.01 * math.Sin(float64(i))) // weigh the revenue inputs too
 	}
 	n := testNet(a, p)
-	b := smallBatch(a, 300, 4)
+	b := smallBatch(a, 300, 4) // more rows than scoreGroup, not a multiple
 	proj := n.leafProjections()
-	w1, w2 := newWork[float32](a), newWork[float32](a)
-	for i := range b.Rows() {
+	N := b.Rows()
+	z2, r2, att := make([]float32, N), make([]float32, N), make([]float32, N*a.Trees)
+	var rs scoreRows[float32]
+	n.forwardScoreRows(newWork[float32](a), &rs, proj, b.Leaves, N, b.Imp, b.Item, b.X, z2, r2, att)
+	w1 := newWork[float32](a)
+	for i := range N {
 		leaves := b.Leaves[i*a.Trees : (i+1)*a.Trees]
 		x := b.X[i*a.RevIn : (i+1)*a.RevIn]
 		z1, r1 := n.forward(w1, leaves, b.Imp[i], b.Item[i], x)
-		z2, r2 := n.forwardScore(w2, proj, leaves, b.Imp[i], b.Item[i], x)
-		if d := math.Abs(float64(z1 - z2)); d > 1e-5*max(1, math.Abs(float64(z1))) {
-			t.Fatalf("row %d: logit %v, scoring path %v", i, z1, z2)
+		if d := math.Abs(float64(z1 - z2[i])); d > 1e-5*max(1, math.Abs(float64(z1))) {
+			t.Fatalf("row %d: logit %v, scoring path %v", i, z1, z2[i])
 		}
-		if d := math.Abs(float64(r1 - r2)); d > 1e-5*max(1, math.Abs(float64(r1))) {
-			t.Fatalf("row %d: revenue output %v, scoring path %v", i, r1, r2)
+		if d := math.Abs(float64(r1 - r2[i])); d > 1e-5*max(1, math.Abs(float64(r1))) {
+			t.Fatalf("row %d: revenue output %v, scoring path %v", i, r1, r2[i])
 		}
 		for k := range w1.w {
-			if math.Abs(float64(w1.w[k]-w2.w[k])) > 1e-6 {
-				t.Fatalf("row %d tree %d: attention %v, scoring path %v", i, k, w1.w[k], w2.w[k])
+			if math.Abs(float64(w1.w[k]-att[i*a.Trees+k])) > 1e-6 {
+				t.Fatalf("row %d tree %d: attention %v, scoring path %v", i, k, w1.w[k], att[i*a.Trees+k])
 			}
 		}
 	}

@@ -362,7 +362,7 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 // predict writes each row's probability of illicit into prob and, when
 // expRev is not nil, its expected revenue: the probability times the
 // revenue head's prediction. Without self-attention it scores through the
-// leaf projections (forwardScore).
+// leaf projections (forwardScoreRows).
 func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 	n, T, R := b.Rows(), m.Arch.Trees, m.Arch.RevIn
 	proj := m.proj
@@ -370,22 +370,26 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 		proj = m.net.leafProjections()
 	}
 	rows := func(w *work[float32], lo, hi int) {
+		if proj != nil {
+			k := hi - lo
+			w.zs, w.rs = growF(w.zs, k), growF(w.rs, k)
+			var x []float32
+			if R > 0 {
+				x = b.X[lo*R : hi*R]
+			}
+			m.net.forwardScoreRows(w, &w.rows, proj, b.Leaves[lo*T:hi*T], k, b.Imp[lo:hi], b.Item[lo:hi], x, w.zs, w.rs, nil)
+			for j := range k {
+				m.output(lo+j, w.zs[j], w.rs[j], prob, expRev)
+			}
+			return
+		}
 		for i := lo; i < hi; i++ {
-			var z, r float32
 			var x []float32
 			if R > 0 {
 				x = b.X[i*R : (i+1)*R]
 			}
-			if proj != nil {
-				z, r = m.net.forwardScore(w, proj, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
-			} else {
-				z, r = m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
-			}
-			p := float64(sigmoid(z))
-			prob[i] = p
-			if expRev != nil {
-				expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
-			}
+			z, r := m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
+			m.output(i, z, r, prob, expRev)
 		}
 	}
 	if threads <= 1 {
@@ -417,6 +421,16 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// output writes row i's probability and expected revenue from its logit z
+// and revenue output r (predict).
+func (m *Model) output(i int, z, r float32, prob, expRev []float64) {
+	p := float64(sigmoid(z))
+	prob[i] = p
+	if expRev != nil {
+		expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
+	}
 }
 
 // work returns a row workspace from the model's pool.

@@ -363,6 +363,22 @@ func (e *Explainer) NumTrees() int { return len(e.roots) }
 // listed once, when the Explainer is made. It fails on a leaf id that is
 // not a leaf of its tree, and then adds nothing.
 func (e *Explainer) ContributionsLeaves(leaves []int32, n int, out []float64) error {
+	return e.contributionsLeaves(leaves, nil, n, out)
+}
+
+// WeightedContributionsLeaves is ContributionsLeaves with each tree's terms
+// of row r multiplied by weight[r*NumTrees()+t]: a model that weighs the
+// trees row by row (DATE's attention over the leaves) credits each tree's
+// path by its weight. With every weight 1 it adds what ContributionsLeaves
+// adds.
+func (e *Explainer) WeightedContributionsLeaves(leaves []int32, weight []float64, n int, out []float64) error {
+	if len(weight) < n*len(e.roots) {
+		return fmt.Errorf("explain: %d weights for %d rows of %d trees", len(weight), n, len(e.roots))
+	}
+	return e.contributionsLeaves(leaves, weight, n, out)
+}
+
+func (e *Explainer) contributionsLeaves(leaves []int32, weight []float64, n int, out []float64) error {
 	nf, nt := e.model.NumFeature, len(e.roots)
 	if n <= 0 {
 		return nil
@@ -400,8 +416,15 @@ func (e *Explainer) ContributionsLeaves(leaves []int32, n int, out []float64) er
 			for r := range k {
 				at := int(e.pathAt[base+leaves[(lo+r)*nt+t]])
 				o := sums[r*st : (r+1)*st]
+				if weight == nil {
+					for _, s := range e.steps[at : at+d] {
+						o[s.f] += s.delta
+					}
+					continue
+				}
+				w := weight[(lo+r)*nt+t]
 				for _, s := range e.steps[at : at+d] {
-					o[s.f] += s.delta
+					o[s.f] += w * s.delta
 				}
 			}
 		}

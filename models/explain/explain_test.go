@@ -433,3 +433,59 @@ func TestContributionsRowsLikeContributions(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightedContributionsLeaves: each tree's terms weighed by its row's
+// weight give the weighted sum of the trees' contributions, each tree
+// explained on its own (a one-tree model, Contributions).
+func TestWeightedContributionsLeaves(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for trial := range 20 {
+		nf := 1 + r.IntN(20)
+		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: 0.5, NumFeature: nf}
+		for range 1 + r.IntN(30) {
+			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(8), nf))
+		}
+		e, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nt, n := len(m.Trees), 1+r.IntN(30)
+		x, w := make([]float64, n*nf), make([]float64, n*nt)
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+		for i := range w {
+			w[i] = 3 * r.Float64()
+		}
+		leaves := make([]int32, n*nt)
+		want := make([]float64, n*nf)
+		one := make([]float64, nf)
+		for k := range m.Trees {
+			ek, err := New(&xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: 0.5, NumFeature: nf, Trees: m.Trees[k : k+1]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				row := x[i*nf : (i+1)*nf]
+				leaves[i*nt+k] = int32(m.Trees[k].Leaf(row))
+				clear(one)
+				ek.Contributions(row, one)
+				for f, c := range one {
+					want[i*nf+f] += w[i*nt+k] * c
+				}
+			}
+		}
+		got := make([]float64, n*nf)
+		if err := e.WeightedContributionsLeaves(leaves, w, n, got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-12*max(1, math.Abs(want[i])) {
+				t.Fatalf("trial %d: row %d feature %d: %v, the weighted one-tree contributions %v", trial, i/nf, i%nf, got[i], want[i])
+			}
+		}
+		if err := e.WeightedContributionsLeaves(leaves, w[:len(w)-1], n, got); err == nil {
+			t.Fatalf("trial %d: too few weights accepted", trial)
+		}
+	}
+}

@@ -113,6 +113,66 @@ func Apply[C any](settings []Setting[C], params map[string]float64, cfg *C) {
 	}
 }
 
+// Recipe is how a kind that risklane trains goes from a TrainConfig to a
+// model M through its own training configuration C. Its Config is the
+// kind's ConfigOf, its Train the Kind's Train and its Params the Kind's
+// Params, so every kind checks, applies and reports alike.
+type Recipe[C any, M Trained] struct {
+	// Kind names the kind in errors.
+	Kind string
+	// Settings declares the kind's parameters, once.
+	Settings []Setting[C]
+	// Base returns the kind's defaults with tc's kind-neutral fields
+	// (features, seed, ...) set; the parameters given are applied on it.
+	Base func(tc TrainConfig) C
+	// Check, when set, vets the configuration once the parameters are
+	// applied.
+	Check func(C) error
+	// Fit trains a model with the configuration.
+	Fit func(train, valid []arrow.RecordBatch, cfg C) (M, error)
+	// Report, when set, has a model Fit returned report on the validation
+	// batches, when there are any, for its summary; its error reads
+	// "KIND: validation data: ...".
+	Report func(m M, valid []arrow.RecordBatch) error
+}
+
+// Params returns the declarations of the recipe's settings.
+func (r Recipe[C, M]) Params() []Param { return ParamsOf(r.Settings) }
+
+// Config checks the parameters tc gives against their declarations, then
+// returns Base with them applied, and Check's verdict on it.
+func (r Recipe[C, M]) Config(tc TrainConfig) (C, error) {
+	if err := (Kind{Name: r.Kind, Params: r.Params()}).ParseParams(tc.Params); err != nil {
+		var zero C
+		return zero, err
+	}
+	cfg := r.Base(tc)
+	Apply(r.Settings, tc.Params, &cfg)
+	if r.Check != nil {
+		return cfg, r.Check(cfg)
+	}
+	return cfg, nil
+}
+
+// Train builds the configuration, fits the model and has it report on
+// valid.
+func (r Recipe[C, M]) Train(train, valid []arrow.RecordBatch, tc TrainConfig) (Trained, error) {
+	cfg, err := r.Config(tc)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Fit(train, valid, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r.Report != nil && len(valid) > 0 {
+		if err := r.Report(m, valid); err != nil {
+			return nil, fmt.Errorf("%s: validation data: %w", r.Kind, err)
+		}
+	}
+	return m, nil
+}
+
 // Check refuses v when it is outside the parameter's range or not of its
 // type.
 func (p Param) Check(v float64) error {

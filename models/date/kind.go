@@ -16,9 +16,31 @@ var KindEntry = models.Kind{
 	Name:   Kind,
 	Doc:    "DATE (KDD 2020): tree-leaf embeddings attended by importer x HS code, with a classifier and a revenue head",
 	Load:   func(f *models.Folder) (models.Model, error) { return FromFiles(f.Dir, f.Manifest, f.Files) },
-	Train:  trainKind,
-	Params: params(),
+	Train:  recipe.Train,
+	Params: recipe.Params(),
 	Groups: riskmodel.DefaultGroups,
+}
+
+// recipe trains DATE on the training batches; DATE holds out its own
+// validation period by date for early stopping, so valid is only reported
+// on.
+var recipe = models.Recipe[Config, *Model]{
+	Kind:     Kind,
+	Settings: paramTable(),
+	Base: func(tc models.TrainConfig) Config {
+		cfg := DefaultConfig()
+		cfg.Features, cfg.Seed = tc.Features, tc.Seed
+		return cfg
+	},
+	Check: Config.check,
+	Fit:   func(train, _ []arrow.RecordBatch, cfg Config) (*Model, error) { return Train(train, cfg) },
+	Report: func(m *Model, valid []arrow.RecordBatch) error {
+		p, r, err := m.Evaluate(valid)
+		if err == nil {
+			m.validation = &[2]string{p.String(), r.String()}
+		}
+		return err
+	},
 }
 
 // param binds one declared parameter to the Config field it sets.
@@ -62,40 +84,8 @@ func paramTable() []param {
 	}
 }
 
-func params() []models.Param { return models.ParamsOf(paramTable()) }
-
 // ConfigOf turns a kind-neutral training configuration into Config.
-func ConfigOf(tc models.TrainConfig) (Config, error) {
-	if err := (models.Kind{Name: Kind, Params: params()}).ParseParams(tc.Params); err != nil {
-		return Config{}, err
-	}
-	cfg := DefaultConfig()
-	cfg.Features = tc.Features
-	cfg.Seed = tc.Seed
-	models.Apply(paramTable(), tc.Params, &cfg)
-	return cfg, cfg.check()
-}
-
-// trainKind trains on train; DATE holds out its own validation period by
-// date for early stopping, so valid is only reported on.
-func trainKind(train, valid []arrow.RecordBatch, tc models.TrainConfig) (models.Trained, error) {
-	cfg, err := ConfigOf(tc)
-	if err != nil {
-		return nil, err
-	}
-	m, err := Train(train, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if len(valid) > 0 {
-		p, r, err := m.Evaluate(valid)
-		if err != nil {
-			return nil, fmt.Errorf("date: validation data: %w", err)
-		}
-		m.validation = &[2]string{p.String(), r.String()}
-	}
-	return m, nil
-}
+func ConfigOf(tc models.TrainConfig) (Config, error) { return recipe.Config(tc) }
 
 // WriteSummary writes what training produced, as `risklane train` prints it.
 func (m *Model) WriteSummary(w io.Writer, _ int) {

@@ -16,9 +16,30 @@ var KindEntry = models.Kind{
 	Name:   Kind,
 	Doc:    "GBDT+LR: logistic regression with L2 on the one-hot leaves of a tree ensemble (DATE's baseline)",
 	Load:   func(f *models.Folder) (models.Model, error) { return FromFiles(f.Dir, f.Manifest, f.Files) },
-	Train:  trainKind,
-	Params: models.ParamsOf(paramTable()),
+	Train:  recipe.Train,
+	Params: recipe.Params(),
 	Groups: riskmodel.DefaultGroups,
+}
+
+// recipe trains on the training batches; valid is only reported on.
+var recipe = models.Recipe[Config, *Model]{
+	Kind:     Kind,
+	Settings: paramTable(),
+	Base: func(tc models.TrainConfig) Config {
+		cfg := DefaultConfig()
+		cfg.Features, cfg.Seed = tc.Features, tc.Seed
+		return cfg
+	},
+	Check: Config.check,
+	Fit:   func(train, _ []arrow.RecordBatch, cfg Config) (*Model, error) { return Train(train, cfg) },
+	Report: func(m *Model, valid []arrow.RecordBatch) error {
+		r, err := m.Evaluate(valid)
+		if err == nil {
+			s := r.String()
+			m.validation = &s
+		}
+		return err
+	},
 }
 
 type param = models.Setting[Config]
@@ -41,37 +62,7 @@ func paramTable() []param {
 }
 
 // ConfigOf turns a kind-neutral training configuration into Config.
-func ConfigOf(tc models.TrainConfig) (Config, error) {
-	if err := (models.Kind{Name: Kind, Params: models.ParamsOf(paramTable())}).ParseParams(tc.Params); err != nil {
-		return Config{}, err
-	}
-	cfg := DefaultConfig()
-	cfg.Features = tc.Features
-	cfg.Seed = tc.Seed
-	models.Apply(paramTable(), tc.Params, &cfg)
-	return cfg, cfg.check()
-}
-
-// trainKind trains on train; valid is only reported on.
-func trainKind(train, valid []arrow.RecordBatch, tc models.TrainConfig) (models.Trained, error) {
-	cfg, err := ConfigOf(tc)
-	if err != nil {
-		return nil, err
-	}
-	m, err := Train(train, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if len(valid) > 0 {
-		r, err := m.Evaluate(valid)
-		if err != nil {
-			return nil, fmt.Errorf("gbdtlr: validation data: %w", err)
-		}
-		s := r.String()
-		m.validation = &s
-	}
-	return m, nil
-}
+func ConfigOf(tc models.TrainConfig) (Config, error) { return recipe.Config(tc) }
 
 // WriteSummary writes what training produced, as `risklane train` prints it.
 func (m *Model) WriteSummary(w io.Writer, _ int) {

@@ -113,3 +113,27 @@ func TestNewKind(t *testing.T) {
 		t.Fatal("a model without a revenue head may rank by expected revenue")
 	}
 }
+
+// TestTrainParams: every kind risklane trains refuses an unknown parameter
+// and a value out of its declared range with the same words, before it
+// reads any data: the kinds share models.Recipe, and a kind that checked
+// its parameters its own way would fail here.
+func TestTrainParams(t *testing.T) {
+	for _, k := range All() {
+		if k.Train == nil {
+			continue
+		}
+		_, err := k.Train(nil, nil, models.TrainConfig{Params: map[string]float64{"no-such-flag": 1}})
+		if want := "--no-such-flag is not a parameter of " + k.Name + " models"; err == nil || err.Error() != want {
+			t.Errorf("%s: unknown parameter: %v, want %q", k.Name, err, want)
+		}
+		for _, p := range k.Params {
+			v := p.Min - 1
+			want := p.Check(v)
+			_, err := k.Train(nil, nil, models.TrainConfig{Params: map[string]float64{p.Name: v}})
+			if want == nil || err == nil || err.Error() != want.Error() {
+				t.Errorf("%s: --%s %g: %v, want %v", k.Name, p.Name, v, err, want)
+			}
+		}
+	}
+}

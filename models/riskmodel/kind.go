@@ -25,9 +25,27 @@ var Kind = models.Kind{
 	Name:   KindName,
 	Doc:    "gradient-boosted trees (XGBoost-compatible) for P(illicit), and a revenue head for expected revenue",
 	Load:   func(f *models.Folder) (models.Model, error) { return load(f) },
-	Train:  trainKind,
-	Params: params(),
+	Train:  recipe.Train,
+	Params: recipe.Params(),
 	Groups: DefaultGroups,
+}
+
+// recipe starts from DefaultConfig with the feature configuration, seed,
+// data description and logging of the TrainConfig; Train takes the
+// validation batches itself (early stopping, evaluation).
+var recipe = models.Recipe[Config, *Model]{
+	Kind:     KindName,
+	Settings: paramTable(),
+	Base: func(tc models.TrainConfig) Config {
+		cfg := DefaultConfig()
+		cfg.Features = tc.Features
+		cfg.Classifier.Seed, cfg.Revenue.Seed = tc.Seed, tc.Seed
+		cfg.Profile, cfg.Inputs = tc.Profile, tc.Inputs
+		cfg.NoDiagnostics = tc.NoDiagnostics
+		cfg.Classifier.EvalLog = tc.EvalLog
+		return cfg
+	},
+	Fit: Train,
 }
 
 // param binds one declared parameter to the Config field it sets.
@@ -70,32 +88,10 @@ func paramTable() []param {
 	}
 }
 
-func params() []models.Param { return models.ParamsOf(paramTable()) }
-
 // ConfigOf turns a kind-neutral training configuration into Config:
 // DefaultConfig, the feature configuration and seed, then every parameter
 // given.
-func ConfigOf(tc models.TrainConfig) (Config, error) {
-	if err := (models.Kind{Name: KindName, Params: params()}).ParseParams(tc.Params); err != nil {
-		return Config{}, err
-	}
-	cfg := DefaultConfig()
-	cfg.Features = tc.Features
-	cfg.Classifier.Seed, cfg.Revenue.Seed = tc.Seed, tc.Seed
-	cfg.Profile, cfg.Inputs = tc.Profile, tc.Inputs
-	cfg.NoDiagnostics = tc.NoDiagnostics
-	cfg.Classifier.EvalLog = tc.EvalLog
-	models.Apply(paramTable(), tc.Params, &cfg)
-	return cfg, nil
-}
-
-func trainKind(train, valid []arrow.RecordBatch, tc models.TrainConfig) (models.Trained, error) {
-	cfg, err := ConfigOf(tc)
-	if err != nil {
-		return nil, err
-	}
-	return Train(train, valid, cfg)
-}
+func ConfigOf(tc models.TrainConfig) (Config, error) { return recipe.Config(tc) }
 
 // The model seam (package risklane/models): Model and the capabilities a
 // gbdt model has.

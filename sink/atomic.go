@@ -6,6 +6,7 @@ package sink
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -81,12 +82,22 @@ func (a *AtomicFile) Abort() {
 
 // WriteFileAtomic writes data to path through a temporary file.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic writes path through a temporary file with write, and renames
+// it to path only when write and the flush to disk succeeded; a failed or
+// killed write leaves no file at path and no litter.
+func WriteAtomic(path string, write func(w io.Writer) error) error {
 	f, err := CreateAtomic(path)
 	if err != nil {
 		return err
 	}
 	defer f.Abort()
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		return fmt.Errorf("output %s: %w", path, err)
 	}
 	return f.Commit()

@@ -43,12 +43,7 @@ type area struct {
 
 type page struct {
 	*Map
-	Payload        payload
-	ECharts        template.JS
-	Style          template.CSS
-	Script         template.JS
-	Boot           template.JS
-	EChartsVersion string
+	report.Frame
 }
 
 // Write renders the map as one self-contained HTML page: the chart library,
@@ -58,8 +53,6 @@ func Write(w io.Writer, m *Map) error {
 	if err != nil {
 		return err
 	}
-	p := &page{Map: m, ECharts: template.JS(report.EChartsScript()), Style: report.PageStyle(), Script: report.PageScript(), Boot: template.JS(bootJS),
-		EChartsVersion: report.EChartsVersion}
 	lo, hi := m.Min, m.Max
 	if math.IsNaN(lo) {
 		lo, hi = 0, 1
@@ -67,7 +60,7 @@ func Write(w io.Writer, m *Map) error {
 	if hi == lo {
 		hi = lo + 1
 	}
-	p.Payload = payload{Geo: geo, Columns: m.Columns, Value: m.Value, Time: m.Time, Times: m.Times,
+	data := payload{Geo: geo, Columns: m.Columns, Value: m.Value, Time: m.Time, Times: m.Times,
 		Min: lo, Max: hi, Precision: precision(lo, hi)}
 	for _, f := range m.Frames {
 		fr := []area{}
@@ -79,26 +72,16 @@ func Write(w io.Writer, m *Map) error {
 			}
 			fr = append(fr, x)
 		}
-		p.Payload.Frames = append(p.Payload.Frames, fr)
+		data.Frames = append(data.Frames, fr)
 	}
-	t, err := template.New("page").Funcs(template.FuncMap{"lines": lineList}).Parse(pageTemplate)
-	if err != nil {
-		return err
-	}
-	return t.Execute(w, p)
+	p := &page{Map: m, Frame: report.NewFrame("map-data", bootJS)}
+	p.Payload = data
+	return report.Render(w, pageTemplate, template.FuncMap{"lines": lineList}, p)
 }
 
 // WriteFile writes the map to path atomically.
 func WriteFile(path string, m *Map) error {
-	f, err := sink.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if err := Write(f, m); err != nil {
-		return fmt.Errorf("map %s: %w", path, err)
-	}
-	return f.Commit()
+	return sink.WriteAtomic(path, func(w io.Writer) error { return Write(w, m) })
 }
 
 // precision is the legend's number of decimals: enough to tell its ends

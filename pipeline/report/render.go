@@ -55,13 +55,8 @@ type payload struct {
 
 type page struct {
 	*Data
-	Payload        payload
-	ECharts        template.JS
-	Style          template.CSS
-	Script         template.JS
-	Boot           template.JS
-	EChartsVersion string
-	heights        map[string]int
+	Frame
+	heights map[string]int
 }
 
 // charts builds the option of every chart the data has.
@@ -112,9 +107,8 @@ func (d *Data) ChartIDs() []string {
 // Write renders the report as one self-contained HTML page.
 func Write(w io.Writer, d *Data) error {
 	cs := d.charts()
-	p := &page{Data: d, ECharts: template.JS(echartsJS), Style: PageStyle(), Script: PageScript(), Boot: template.JS(bootJS), EChartsVersion: EChartsVersion,
-		heights: map[string]int{}}
-	p.Payload.Charts = cs
+	p := &page{Data: d, Frame: NewFrame("report-data", bootJS), heights: map[string]int{}}
+	data := payload{Charts: cs}
 	for _, c := range cs {
 		p.heights[c.ID] = c.Height
 	}
@@ -123,27 +117,16 @@ func Write(w io.Writer, d *Data) error {
 		if err != nil {
 			return err
 		}
-		p.Payload.Geo = geo
-		p.Payload.Budget = jnum(d.Map.BudgetPct, 2)
+		data.Geo = geo
+		data.Budget = jnum(d.Map.BudgetPct, 2)
 	}
-	t, err := template.New("page").Funcs(funcs(p)).Parse(pageTemplate)
-	if err != nil {
-		return err
-	}
-	return t.Execute(w, p)
+	p.Payload = data
+	return Render(w, pageTemplate, funcs(p), p)
 }
 
 // WriteFile writes the report to path atomically.
 func WriteFile(path string, d *Data) error {
-	f, err := sink.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if err := Write(f, d); err != nil {
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	return f.Commit()
+	return sink.WriteAtomic(path, func(w io.Writer) error { return Write(w, d) })
 }
 
 func funcs(p *page) template.FuncMap {

@@ -1,7 +1,8 @@
 package report
 
 // The world outlines and chart library of the report are risklane's one
-// home for them: package choropleth (risklane map) draws with the same.
+// home for them: package choropleth (risklane map) draws with the same
+// (World, and Frame for the chart library).
 
 // World returns the world-atlas country outlines the fraud map draws, as
 // GeoJSON features whose ids are ISO 3166 numeric codes (Antarctica left
@@ -22,7 +23,3 @@ func OutlineNames() (map[int]string, error) {
 	}
 	return out, nil
 }
-
-// EChartsScript returns the embedded Apache ECharts script (version
-// EChartsVersion), for pages that inline it as the report does.
-func EChartsScript() string { return echartsJS }

@@ -196,17 +196,12 @@ func (in *clusterInput) add(rec arrow.RecordBatch) error {
 // runCluster reads, fits and writes; pr shows the rows read ("read") and
 // the groups fitted ("fit").
 func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profile, cfg pricecluster.Config, outs clusterOutputs, top int) error {
-	var opt ingest.Options
-	var rf *ingest.RejectFile
-	if outs.rejects != "" {
-		var err error
-		if rf, err = ingest.CreateRejectFile(outs.rejects); err != nil {
-			return err
-		}
-		defer rf.Abort()
-		opt.Rejects = rf
+	rf, err := createRejects(outs.rejects)
+	if err != nil {
+		return err
 	}
-	r, err := ingest.OpenFiles(inputs, p, opt)
+	defer rf.abort()
+	r, err := ingest.OpenFiles(inputs, p, ingest.Options{Rejects: rf.sink()})
 	if err != nil {
 		return err
 	}
@@ -284,10 +279,8 @@ func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profil
 			return err
 		}
 	}
-	if rf != nil {
-		if err := rf.Commit(); err != nil {
-			return err
-		}
+	if err := rf.commit(); err != nil {
+		return err
 	}
 	clusterReport(w, m, &a, top)
 	for _, o := range []string{outs.assignments, outs.groups, outs.prices, outs.model, outs.rejects} {

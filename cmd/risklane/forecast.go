@@ -158,17 +158,12 @@ Outputs (atomic; format from the name):
 
 func runForecast(w io.Writer, inputs []string, p *profile.Profile, agg *forecast.Aggregator, cfg forecast.Config,
 	period forecast.Period, minLen int, out, models, rejects string, show int) error {
-	var opt ingest.Options
-	var rf *ingest.RejectFile
-	if rejects != "" {
-		var err error
-		if rf, err = ingest.CreateRejectFile(rejects); err != nil {
-			return err
-		}
-		defer rf.Abort()
-		opt.Rejects = rf
+	rf, err := createRejects(rejects)
+	if err != nil {
+		return err
 	}
-	r, err := ingest.OpenFiles(inputs, p, opt)
+	defer rf.abort()
+	r, err := ingest.OpenFiles(inputs, p, ingest.Options{Rejects: rf.sink()})
 	if err != nil {
 		return err
 	}
@@ -190,7 +185,7 @@ func runForecast(w io.Writer, inputs []string, p *profile.Profile, agg *forecast
 // tables (and commits the rejects file, when there is one) and prints the
 // largest groups.
 func forecastSeries(w io.Writer, all []forecast.Series, cfg forecast.Config, period forecast.Period, minLen int,
-	out, models, rejects string, show int, rf *ingest.RejectFile) error {
+	out, models, rejects string, show int, rf *rejectsFile) error {
 	var fit []forecast.Series
 	var short []forecast.Result
 	for _, s := range all {
@@ -212,10 +207,8 @@ func forecastSeries(w io.Writer, all []forecast.Series, cfg forecast.Config, per
 			return err
 		}
 	}
-	if rf != nil {
-		if err := rf.Commit(); err != nil {
-			return err
-		}
+	if err := rf.commit(); err != nil {
+		return err
 	}
 	printForecasts(w, res, period, cfg, show)
 	for _, o := range []string{out, models, rejects} {
@@ -323,13 +316,11 @@ func runTradeForecast(w io.Writer, t tradeSeriesRequest, measure forecast.Measur
 	if err != nil {
 		return usageError{msg: "forecast: " + err.Error()}
 	}
-	var rf *ingest.RejectFile
-	if rejects != "" {
-		if rf, err = ingest.CreateRejectFile(rejects); err != nil {
-			return err
-		}
-		defer rf.Abort()
+	rf, err := createRejects(rejects)
+	if err != nil {
+		return err
 	}
+	defer rf.abort()
 	flow := mirror.FlowImport
 	if t.flow == "export" {
 		flow = mirror.FlowExport

@@ -211,14 +211,12 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 		return nil, err
 	}
 	defer r.Close()
-	var rf *ingest.RejectFile
-	if rejects != "" {
-		if rf, err = ingest.CreateRejectFile(rejects); err != nil {
-			return nil, err
-		}
-		defer rf.Abort()
-		later.f = rf
+	rf, err := createRejects(rejects)
+	if err != nil {
+		return nil, err
 	}
+	defer rf.abort()
+	later.f = rf.sink()
 	var w *sink.Writer
 	if out != "" {
 		if w, err = sink.Create(out, r.Schema()); err != nil {
@@ -246,10 +244,10 @@ func ingestFiles(inputs []string, prof *profile.Profile, out, rejects string, ma
 	if err := r.Err(); err != nil {
 		return sum, err
 	}
+	if err := rf.commit(); err != nil {
+		return sum, err
+	}
 	if rf != nil {
-		if err := rf.Commit(); err != nil {
-			return sum, err
-		}
 		sum.rejects = rejects
 	}
 	if t := sum.total; t.Read > 0 && float64(t.Rejected) > maxRate*float64(t.Read) {
@@ -274,6 +272,6 @@ func rejectsHint(path string) string {
 
 // deferredRejects lets the rejects file be created after the inputs passed
 // their structural checks; rows only flow once reading starts.
-type deferredRejects struct{ f *ingest.RejectFile }
+type deferredRejects struct{ f ingest.RejectSink }
 
 func (d *deferredRejects) Reject(r ingest.Reject) error { return d.f.Reject(r) }

@@ -201,25 +201,18 @@ func validRejects(rejects string, validIn []string) string {
 // sending rejected rows to rejects (a CSV file) when it is set. Train and
 // evaluate read through it, so the profile's label columns must be there.
 func readDeclarations(paths []string, p *profile.Profile, rejects string) ([]arrow.RecordBatch, ingest.Stats, error) {
-	opt := ingest.Options{RequireLabels: true}
-	var rf *ingest.RejectFile
-	if rejects != "" {
-		var err error
-		if rf, err = ingest.CreateRejectFile(rejects); err != nil {
-			return nil, ingest.Stats{}, err
-		}
-		defer rf.Abort()
-		opt.Rejects = rf
+	rf, err := createRejects(rejects)
+	if err != nil {
+		return nil, ingest.Stats{}, err
 	}
-	batches, st, err := ingest.ReadAll(paths, p, opt)
+	defer rf.abort()
+	batches, st, err := ingest.ReadAll(paths, p, ingest.Options{RequireLabels: true, Rejects: rf.sink()})
 	if err != nil {
 		return nil, st, err
 	}
-	if rf != nil {
-		if err := rf.Commit(); err != nil {
-			release(batches)
-			return nil, st, err
-		}
+	if err := rf.commit(); err != nil {
+		release(batches)
+		return nil, st, err
 	}
 	return batches, st, nil
 }

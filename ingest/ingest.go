@@ -507,10 +507,16 @@ func ReadAll(paths []string, p *profile.Profile, opt Options) ([]arrow.RecordBat
 		out = append(out, rec)
 	}
 	if err := r.Err(); err != nil {
-		for _, rec := range out {
-			rec.Release()
-		}
+		Release(out)
 		return nil, r.Stats(), err
 	}
 	return out, r.Stats(), nil
+}
+
+// Release releases every batch of batches, as ReadAll's callers do when
+// done with them.
+func Release(batches []arrow.RecordBatch) {
+	for _, b := range batches {
+		b.Release()
+	}
 }

@@ -157,12 +157,12 @@ func runDemo(ctx context.Context, w io.Writer, dir string, dataOnly bool) (*demo
 	if err != nil {
 		return nil, err
 	}
-	defer release(train)
+	defer ingest.Release(train)
 	test, _, err := ingest.ReadAll([]string{path(demoTest)}, canonical, ingest.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer release(test)
+	defer ingest.Release(test)
 
 	st.begin("Train: learn what fraud looks like from the history")
 	cfg := riskmodel.DefaultConfig()

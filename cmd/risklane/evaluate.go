@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/models/kinds"
@@ -117,7 +118,7 @@ func runEvaluate(w io.Writer, m models.Model, inputs []string, p *profile.Profil
 	if err != nil {
 		return err
 	}
-	defer release(batches)
+	defer ingest.Release(batches)
 	ev, err := models.Evaluate(m, batches, by)
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func exportFeatures(w io.Writer, modelDir string, inputs []string, prof, out str
 	if err != nil {
 		return err
 	}
-	defer release(batches)
+	defer ingest.Release(batches)
 	X, y, training, err := rules.ModelData(m, batches)
 	if err != nil {
 		return err

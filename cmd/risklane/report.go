@@ -153,7 +153,7 @@ A section whose input is missing says so instead of being left out.`,
 			if err != nil {
 				return err
 			}
-			defer release(batches)
+			defer ingest.Release(batches)
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 			for _, in := range trainedOn(m, r.inputs) {

@@ -158,7 +158,7 @@ func runRules(w io.Writer, modelDir string, inputs []string, prof string, opts r
 		}
 		return err
 	}
-	defer release(batches)
+	defer ingest.Release(batches)
 	X, y, training, err := rules.ModelData(m, batches)
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func readCanonical(t *testing.T, path string) []arrow.RecordBatch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { release(bs) })
+	t.Cleanup(func() { ingest.Release(bs) })
 	return bs
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"risklane/features"
+	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models"
 	"risklane/models/kinds"
@@ -169,7 +170,7 @@ func runSimulate(w io.Writer, in []string, p *profile.Profile, out string, last 
 	if err != nil {
 		return err
 	}
-	defer release(batches)
+	defer ingest.Release(batches)
 	began := time.Now()
 	rows, err := simulate.Run(batches, cfg)
 	if err != nil {

@@ -211,17 +211,10 @@ func readDeclarations(paths []string, p *profile.Profile, rejects string) ([]arr
 		return nil, st, err
 	}
 	if err := rf.commit(); err != nil {
-		release(batches)
+		ingest.Release(batches)
 		return nil, st, err
 	}
 	return batches, st, nil
-}
-
-// release releases batches that ingest.ReadAll returned.
-func release(batches []arrow.RecordBatch) {
-	for _, b := range batches {
-		b.Release()
-	}
 }
 
 func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *profile.Profile, out, rejects string, top int, k models.Kind, cfg models.TrainConfig) error {
@@ -229,7 +222,7 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 	if err != nil {
 		return err
 	}
-	defer release(train)
+	defer ingest.Release(train)
 	fmt.Fprintf(w, "Read %d rows: %d accepted, %d rejected\n", st.Read, st.Accepted, st.Rejected)
 	var valid []arrow.RecordBatch
 	switch {
@@ -239,15 +232,15 @@ func runTrain(w io.Writer, inputs, validIn []string, validFrom time.Time, p *pro
 		if valid, vst, err = readDeclarations(validIn, p, vs); err != nil {
 			return err
 		}
-		defer release(valid)
+		defer ingest.Release(valid)
 		fmt.Fprintf(w, "Validation: read %d rows: %d accepted, %d rejected\n", vst.Read, vst.Accepted, vst.Rejected)
 	case !validFrom.IsZero():
 		before, after, err := riskmodel.SplitByDate(train, validFrom)
 		if err != nil {
 			return err
 		}
-		defer release(before)
-		defer release(after)
+		defer ingest.Release(before)
+		defer ingest.Release(after)
 		if len(before) == 0 || len(after) == 0 {
 			return fmt.Errorf("train: --valid-from %s leaves no rows on one side (%d batches before, %d after)", validFrom.Format("2006-01-02"), len(before), len(after))
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/synth"
+	"risklane/ingest"
 	"risklane/models/riskmodel"
 	"risklane/sink"
 )
@@ -62,13 +63,13 @@ func TestTrainWithSignals(t *testing.T) {
 		}
 		all = append(all, b)
 	}
-	defer release(all)
+	defer ingest.Release(all)
 	before, after, err := riskmodel.SplitByDate(all, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release(before)
-	defer release(after)
+	defer ingest.Release(before)
+	defer ingest.Release(after)
 	decls, valid := filepath.Join(dir, "train.csv"), filepath.Join(dir, "valid.csv")
 	for path, bs := range map[string][]arrow.RecordBatch{decls: before, valid: after} {
 		w, err := sink.Create(path, g.Schema())

@@ -6,6 +6,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/ingest"
 	"risklane/models"
 	"risklane/models/kinds"
 )
@@ -21,7 +22,7 @@ func BenchmarkReplay(b *testing.B) {
 	gc.Drift = synth.DefaultDrift()
 	gc.Drift.At = time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)
 	batches := generated(b, gc)
-	defer releaseAll(batches)
+	defer ingest.Release(batches)
 	gbdt, err := kinds.Lookup(models.DefaultKind)
 	if err != nil {
 		b.Fatal(err)
@@ -59,7 +60,7 @@ func BenchmarkReplay1M(b *testing.B) {
 	gc.Drift = synth.DefaultDrift()
 	gc.Drift.At = time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
 	batches := generated(b, gc)
-	defer releaseAll(batches)
+	defer ingest.Release(batches)
 	gbdt, err := kinds.Lookup(models.DefaultKind)
 	if err != nil {
 		b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/ingest"
 	"risklane/models"
 	"risklane/models/kinds"
 )
@@ -37,7 +38,7 @@ func TestDriftExploration(t *testing.T) {
 			gc.Drift.At, gc.Drift.Offenders, gc.Drift.Flows = at, 1, 40
 		}
 		batches := generated(t, gc)
-		defer releaseAll(batches)
+		defer ingest.Release(batches)
 		cfg := Config{Start: time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: 30, InitialDays: 56,
 			Budget: Budget{0.05, 0.05}, RetrainEvery: 1, Seed: 1, Kind: gbdt,
 			Train: models.TrainConfig{Features: features.Config{Groups: []string{features.GroupHS, features.GroupRisk}, Folds: 5, Smoothing: 10},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"risklane/datasets/synth"
+	"risklane/ingest"
 )
 
 // TestLabelFrequencyKnownCase: Elkan and Noto's e1 on a case whose answer is
@@ -65,7 +66,7 @@ func TestPULabels(t *testing.T) {
 	gc.Rows = 20_000
 	gc.End = time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)
 	batches := generated(t, gc)
-	defer releaseAll(batches)
+	defer ingest.Release(batches)
 	spyPU, spyGBDT := &spy{}, &spy{}
 	var rows [2][]Row
 	for i, s := range []*spy{spyPU, spyGBDT} {

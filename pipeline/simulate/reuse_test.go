@@ -7,6 +7,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/ingest"
 )
 
 // TestFeaturesMoveEachWeek is why the replay refits the features and bins
@@ -24,7 +25,7 @@ func TestFeaturesMoveEachWeek(t *testing.T) {
 	gc.Rows = 20_000
 	gc.End = time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)
 	batches := generated(t, gc)
-	defer releaseAll(batches)
+	defer ingest.Release(batches)
 	cfg := Config{Start: time.Date(2024, 2, 5, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: 2, InitialDays: 28,
 		InitialLabels: 0.5}
 	d, err := split(batches, cfg)
@@ -47,7 +48,7 @@ func TestFeaturesMoveEachWeek(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, mats[w], err = features.Fit(train, fc)
-		releaseAll(train)
+		ingest.Release(train)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"risklane/decl"
+	"risklane/ingest"
 	"risklane/models"
 	"risklane/models/metrics"
 )
@@ -116,9 +117,7 @@ type data struct {
 
 func (d *data) release() {
 	for _, s := range d.slots {
-		for _, b := range s.batches {
-			b.Release()
-		}
+		ingest.Release(s.batches)
 	}
 }
 
@@ -367,12 +366,6 @@ func (d *data) masked(upto int, revealed [][]bool, pseudo [][]int8) ([]arrow.Rec
 		}
 	}
 	return out, nil
-}
-
-func releaseAll(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
 }
 
 // auc is the AUC of score on the period's truth, NaN without a score or

@@ -13,6 +13,7 @@ import (
 
 	"risklane/datasets/synth"
 	"risklane/features"
+	"risklane/ingest"
 	"risklane/models"
 	"risklane/models/kinds"
 )
@@ -223,7 +224,7 @@ func TestOtherKinds(t *testing.T) {
 	gc.Rows, gc.Seed = 8_000, 2
 	gc.End = time.Date(2024, 4, 30, 0, 0, 0, 0, time.UTC)
 	batches := generated(t, gc)
-	defer releaseAll(batches)
+	defer ingest.Release(batches)
 	all := map[string]models.Kind{}
 	for _, k := range kinds.All() {
 		all[k.Name] = k

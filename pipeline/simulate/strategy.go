@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/decl"
+	"risklane/ingest"
 	"risklane/models"
 	"risklane/stats/iforest"
 )
@@ -197,7 +198,7 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 					if err == nil && s.has(PU) {
 						puC, err = labelFrequency(tr, d, p, revealed, train)
 					}
-					releaseAll(train)
+					ingest.Release(train)
 					if err != nil {
 						return nil, fmt.Errorf("period %d: training: %w", p, err)
 					}

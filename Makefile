@@ -22,7 +22,7 @@ help:
 	@echo "bench-score - time risklane score against the pandas + XGBoost reference on ROWS generated rows (default 1000000)"
 	@echo "bench-suite - score, predict, ingest, train against Python, XGBoost and DuckDB on ROWS rows (default 200000); docs/benchmarks.md"
 	@echo "fuzz   - run every fuzz target for FUZZTIME each"
-	@echo "check  - gofmt, go vet"
+	@echo "check  - gofmt, go vet (also for GOARCH=386: int is 32 bits there)"
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/risklane
@@ -47,6 +47,7 @@ test:
 
 vet:
 	$(GO) vet ./...
+	GOARCH=386 $(GO) vet ./...
 	cd beam && $(GO) vet ./...
 
 check: vet

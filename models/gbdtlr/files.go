@@ -97,11 +97,12 @@ func readWeights(b []byte, leaves int) (float64, []float64, error) {
 	if len(r) < 4 {
 		return 0, nil, fmt.Errorf("truncated at byte %d reading the number of leaves", len(b)-len(r))
 	}
-	n := int(binary.LittleEndian.Uint32(r))
+	stated := binary.LittleEndian.Uint32(r)
 	r = r[4:]
-	if n != leaves {
-		return 0, nil, fmt.Errorf("weights for %d leaves; the trees file has %d leaves", n, leaves)
+	if leaves < 0 || int64(stated) != int64(leaves) { // int64: an int of 32 bits cannot hold every count
+		return 0, nil, fmt.Errorf("weights for %d leaves; the trees file has %d leaves", stated, leaves)
 	}
+	n := leaves
 	if want := 8 * (n + 1); len(r) != want {
 		return 0, nil, fmt.Errorf("%d bytes of intercept and weights, want %d (%d leaves)", len(r), want, n)
 	}

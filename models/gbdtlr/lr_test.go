@@ -148,7 +148,8 @@ func TestWeightsHostile(t *testing.T) {
 	}
 	huge := bytes.Clone(b)
 	copy(huge[len(weightsMagic):], []byte{0xff, 0xff, 0xff, 0xff})
-	if _, _, err := readWeights(huge, 1<<32-1); err == nil {
+	all := ^uint32(0) // int(all) is -1 where int is 32 bits
+	if _, _, err := readWeights(huge, int(all)); err == nil {
 		t.Fatal("a file announcing 4G leaves read")
 	}
 	nan := writeWeights(math.NaN(), []float64{1})

@@ -14,7 +14,7 @@ import (
 
 // MaxFileSize is the largest model file risklane reads (2 GiB). Readers
 // never allocate more than a small multiple of what they actually read.
-const MaxFileSize = 2 << 30
+const MaxFileSize int64 = 2 << 30
 
 // The JSON schema as XGBoost 1.0 to 3.x write it (doc/model.schema,
 // src/learner.cc, src/gbm/gbtree_model.cc, src/tree/tree_model.cc). Fields
@@ -374,7 +374,7 @@ func (jt *jsonTree) tree() (Tree, error) {
 
 // readAll reads a whole model file, refusing one larger than MaxFileSize.
 func readAll(r io.Reader) ([]byte, error) {
-	if b, ok := r.(*bytes.Reader); ok && b.Len() <= MaxFileSize {
+	if b, ok := r.(*bytes.Reader); ok && int64(b.Len()) <= MaxFileSize {
 		// Sized at once: io.ReadAll's doubling clears and copies a large
 		// model several times.
 		data := make([]byte, b.Len())
@@ -388,7 +388,7 @@ func readAll(r io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxFileSize {
+	if int64(len(data)) > MaxFileSize {
 		return nil, fmt.Errorf("model file larger than %d bytes", MaxFileSize)
 	}
 	if len(data) == 0 {

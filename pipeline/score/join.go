@@ -480,7 +480,7 @@ type ordReason struct {
 // want, and the batch's id digest.
 func (w *scoreWorker) reasonsFor(b batch, want map[uint32]bool) ([]ordReason, uint64, error) {
 	n := int(b.rec.NumRows())
-	if b.start+n > maxRows {
+	if int64(b.start)+int64(n) > maxRows {
 		return nil, 0, errInputChanged
 	}
 	idCol, err := idColumn(b.rec)

@@ -464,11 +464,12 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 }
 
 // maxRows is the most rows one run ranks: ordinals are 32-bit in the keys.
-const maxRows = 1<<32 - 1
+// It is an int64 so that the check compiles where int is 32 bits.
+const maxRows int64 = 1<<32 - 1
 
 // put stores one batch's results.
 func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
-	if r.start+len(r.prob) > maxRows {
+	if int64(r.start)+int64(len(r.prob)) > maxRows {
 		return fmt.Errorf("more than %d rows: split the input into several runs", maxRows)
 	}
 	byRevenue := s.cfg.RankBy == models.ByExpectedRevenue

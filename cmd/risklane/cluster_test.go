@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -13,17 +12,6 @@ import (
 	"risklane/datasets/synth"
 	"risklane/sink"
 )
-
-func runClusterCmd(args ...string) (string, error) {
-	var out bytes.Buffer
-	cmd := newClusterCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
 
 // synthCSV writes generated declarations in the canonical layout.
 func synthCSV(t *testing.T, path string, rows int64) {
@@ -65,7 +53,7 @@ func TestClusterCommand(t *testing.T) {
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
 	synthCSV(t, p("decl.csv"), 20_000)
-	text, err := runClusterCmd("--in", p("decl.csv"), "--profile", "canonical", "--out", p("clusters.csv"),
+	text, err := execute(t, newClusterCmd, "--in", p("decl.csv"), "--profile", "canonical", "--out", p("clusters.csv"),
 		"--reference-prices", p("prices.csv"), "--clusters", p("model.json"), "--seed", "3", "--top", "5")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -134,13 +122,13 @@ func TestClusterUsageErrors(t *testing.T) {
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "c.parquet", "--k-min", "1"}, "--k-min 1"},
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "c.parquet", "--k-min", "4", "--k-max", "3"}, "--k-max 3"},
 	} {
-		_, err := runClusterCmd(tc.args...)
+		_, err := execute(t, newClusterCmd, tc.args...)
 		if err == nil || !isUsageError(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want a usage error mentioning %q", tc.args, err, tc.want)
 		}
 	}
 	dir := t.TempDir()
-	_, err := runClusterCmd("--in", filepath.Join(dir, "missing.csv"), "--profile", "kcs", "--out", filepath.Join(dir, "c.parquet"))
+	_, err := execute(t, newClusterCmd, "--in", filepath.Join(dir, "missing.csv"), "--profile", "kcs", "--out", filepath.Join(dir, "c.parquet"))
 	if err == nil || isUsageError(err) {
 		t.Errorf("a missing input gave %v, want a run failure", err)
 	}

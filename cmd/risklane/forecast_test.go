@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"math"
 	"path/filepath"
@@ -14,22 +13,11 @@ import (
 	"risklane/pipeline/run"
 )
 
-func runForecastCmd(args ...string) (string, error) {
-	var out bytes.Buffer
-	cmd := newForecastCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 func TestForecastCommand(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
 	synthCSV(t, p("decl.csv"), 20000)
-	text, err := runForecastCmd("--in", p("decl.csv"), "--profile", "canonical", "--measure", "duty", "--by", "hs2",
+	text, err := execute(t, newForecastCmd, "--in", p("decl.csv"), "--profile", "canonical", "--measure", "duty", "--by", "hs2",
 		"--horizon", "3", "--backtest", "2", "--out", p("fc.csv"), "--models", p("models.csv"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -85,7 +73,7 @@ func TestForecastUsage(t *testing.T) {
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "f.csv", "--method", "arima"}, "unknown method"},
 		{[]string{"--in", "x.csv", "--profile", "kcs", "--out", "x.csv"}, "an output never overwrites an input"},
 	} {
-		_, err := runForecastCmd(c.args...)
+		_, err := execute(t, newForecastCmd, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !isUsageError(err) {
 			t.Errorf("%v: error %v, want a usage error with %q", c.args, err, c.want)
 		}
@@ -104,7 +92,7 @@ func TestForecastTradeStatistics(t *testing.T) {
 	if err := runGenerate(io.Discard, run.NoProgress{}, cfg, p("decl.parquet"), "parquet", p("trade.csv"), "", ""); err != nil {
 		t.Fatal(err)
 	}
-	text, err := runForecastCmd("--trade", p("trade.csv"), "--period", "year", "--measure", "value", "--horizon", "2",
+	text, err := execute(t, newForecastCmd, "--trade", p("trade.csv"), "--period", "year", "--measure", "value", "--horizon", "2",
 		"--out", p("fc.csv"), "--rejects", p("rj.csv"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -152,13 +140,13 @@ func TestForecastTradeStatistics(t *testing.T) {
 		}
 	}
 	// Annual statistics in a monthly series, duty, and both inputs at once.
-	if _, err := runForecastCmd("--trade", p("trade.csv"), "--measure", "value", "--out", p("m.csv")); err == nil || !strings.Contains(err.Error(), "--period year") {
+	if _, err := execute(t, newForecastCmd, "--trade", p("trade.csv"), "--measure", "value", "--out", p("m.csv")); err == nil || !strings.Contains(err.Error(), "--period year") {
 		t.Errorf("annual rows in a monthly series: %v", err)
 	}
-	if _, err := runForecastCmd("--trade", p("trade.csv"), "--period", "year", "--out", p("d.csv")); err == nil || !strings.Contains(err.Error(), "no duty") {
+	if _, err := execute(t, newForecastCmd, "--trade", p("trade.csv"), "--period", "year", "--out", p("d.csv")); err == nil || !strings.Contains(err.Error(), "no duty") {
 		t.Errorf("duty from trade statistics: %v", err)
 	}
-	if _, err := runForecastCmd("--trade", p("trade.csv"), "--in", p("decl.parquet"), "--profile", "canonical", "--period", "year", "--measure", "value", "--out", p("b.csv")); err == nil {
+	if _, err := execute(t, newForecastCmd, "--trade", p("trade.csv"), "--in", p("decl.parquet"), "--profile", "canonical", "--period", "year", "--measure", "value", "--out", p("b.csv")); err == nil {
 		t.Error("--trade with --in was accepted")
 	}
 }
@@ -172,7 +160,7 @@ func TestForecastCompositeKey(t *testing.T) {
 	p := func(n string) string { return filepath.Join(dir, n) }
 	synthCSV(t, p("decl.csv"), 5000)
 	for _, by := range []string{"origin", "origin,hs2"} {
-		if text, err := runForecastCmd("--in", p("decl.csv"), "--profile", "canonical", "--measure", "duty", "--by", by,
+		if text, err := execute(t, newForecastCmd, "--in", p("decl.csv"), "--profile", "canonical", "--measure", "duty", "--by", by,
 			"--method", "snaive", "--horizon", "1", "--min-length", "2", "--out", p(by+".csv")); err != nil {
 			t.Fatalf("--by %s: %v\n%s", by, err, text)
 		}
@@ -212,7 +200,7 @@ func TestForecastCompositeKey(t *testing.T) {
 			t.Errorf("origin %s %s: the origin/hs2 series add up to %g, the origin series is %g", k[0], k[1], got, want)
 		}
 	}
-	if _, err := runForecastCmd("--in", p("decl.csv"), "--profile", "canonical", "--by", "origin,origin", "--out", p("x.csv")); err == nil || !strings.Contains(err.Error(), "twice") {
+	if _, err := execute(t, newForecastCmd, "--in", p("decl.csv"), "--profile", "canonical", "--by", "origin,origin", "--out", p("x.csv")); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("--by origin,origin: error %v, want one naming origin twice", err)
 	}
 }

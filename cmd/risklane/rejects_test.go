@@ -37,10 +37,10 @@ func TestRejectsOnlyOnSuccess(t *testing.T) {
 		run  func(rejects string, in ...string) (string, error)
 	}{
 		{"cluster", func(rejects string, in ...string) (string, error) {
-			return runClusterCmd(append(inFlags(in), "--profile", "canonical", "--out", filepath.Join(dir, "c.csv"), "--rejects", rejects)...)
+			return execute(t, newClusterCmd, append(inFlags(in), "--profile", "canonical", "--out", filepath.Join(dir, "c.csv"), "--rejects", rejects)...)
 		}},
 		{"forecast", func(rejects string, in ...string) (string, error) {
-			return runForecastCmd(append(inFlags(in), "--profile", "canonical", "--measure", "duty", "--by", "hs2", "--horizon", "1",
+			return execute(t, newForecastCmd, append(inFlags(in), "--profile", "canonical", "--measure", "duty", "--by", "hs2", "--horizon", "1",
 				"--backtest", "0", "--out", filepath.Join(dir, "f.csv"), "--rejects", rejects)...)
 		}},
 		{"train", func(rejects string, in ...string) (string, error) {

@@ -15,17 +15,6 @@ import (
 	"risklane/sink"
 )
 
-func runReleaseTimeCmd(args ...string) (string, error) {
-	var out bytes.Buffer
-	cmd := newReleaseTimeCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 // writeTimestamped writes rows generated declarations with their
 // release-time milestones to path (Parquet).
 func writeTimestamped(t *testing.T, path string, rows int64, seed uint64) {
@@ -56,7 +45,7 @@ func TestReleaseTimeCommand(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
 	writeTimestamped(t, p("decl.parquet"), 20000, 3)
-	text, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv"))
+	text, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -81,7 +70,7 @@ func TestReleaseTimeCommand(t *testing.T) {
 func TestReleaseTimeNeedsMilestones(t *testing.T) {
 	dir := t.TempDir()
 	synthCSV(t, filepath.Join(dir, "d.csv"), 100)
-	_, err := runReleaseTimeCmd("--in", filepath.Join(dir, "d.csv"), "--profile", "canonical", "--out", filepath.Join(dir, "rt.csv"))
+	_, err := execute(t, newReleaseTimeCmd, "--in", filepath.Join(dir, "d.csv"), "--profile", "canonical", "--out", filepath.Join(dir, "rt.csv"))
 	if err == nil || !strings.Contains(err.Error(), "generate --timestamps") {
 		t.Fatalf("error %v", err)
 	}
@@ -123,7 +112,7 @@ func TestReleaseTimeRejectsAreSafeCSV(t *testing.T) {
 	if err := os.WriteFile(p("hostile.csv"), b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if text, err := runReleaseTimeCmd("--in", p("hostile.csv"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv")); err != nil {
+	if text, err := execute(t, newReleaseTimeCmd, "--in", p("hostile.csv"), "--profile", "canonical", "--out", p("rt.csv"), "--rejects", p("bad.csv")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	found := false

@@ -14,11 +14,11 @@ func TestReportAnalysesSections(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
 	writeTimestamped(t, p("decl.parquet"), 20000, 4)
-	if text, err := runForecastCmd("--in", p("decl.parquet"), "--profile", "canonical", "--measure", "duty", "--by", "hs2",
+	if text, err := execute(t, newForecastCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--measure", "duty", "--by", "hs2",
 		"--horizon", "3", "--out", p("fc.parquet")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	if text, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv")); err != nil {
+	if text, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	night := "testdata/oldmodel/night.csv"
@@ -61,7 +61,7 @@ func TestReleaseTimeBudgetCost(t *testing.T) {
 	if text, err := runCommand(newScoreCmd, "--model", oldModel, "--profile", "canonical", "--in", p("decl.parquet"), "--out", p("ranked.parquet")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	text, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"),
+	text, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"),
 		"--ranked", p("ranked.parquet"), "--cost", p("cost.csv"), "--budgets", "1%,5%,10%,3000")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -86,11 +86,11 @@ func TestReleaseTimeBudgetCost(t *testing.T) {
 		t.Errorf("no delay line in %s", text)
 	}
 	// Only --cost, or only --ranked: a usage error before any work.
-	if _, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--cost", p("c2.csv")); err == nil {
+	if _, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--cost", p("c2.csv")); err == nil {
 		t.Error("--cost without --ranked was accepted")
 	}
 	// The cost table cannot overwrite the ranked file.
-	if _, err := runReleaseTimeCmd("--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--ranked", p("ranked.parquet"), "--cost", p("ranked.parquet")); err == nil || !strings.Contains(err.Error(), "--ranked") {
+	if _, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt2.csv"), "--ranked", p("ranked.parquet"), "--cost", p("ranked.parquet")); err == nil || !strings.Contains(err.Error(), "--ranked") {
 		t.Errorf("--cost over --ranked: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ func TestReportConsumesClusters(t *testing.T) {
 	dir := t.TempDir()
 	night := "testdata/oldmodel/night.csv"
 	clusters := filepath.Join(dir, "clusters.json")
-	if msg, err := runClusterCmd("--in", night, "--profile", "canonical", "--out", filepath.Join(dir, "clusters.csv"), "--model", clusters); err != nil {
+	if msg, err := execute(t, newClusterCmd, "--in", night, "--profile", "canonical", "--out", filepath.Join(dir, "clusters.csv"), "--model", clusters); err != nil {
 		t.Fatalf("%v\n%s", err, msg)
 	}
 	page := func(extra ...string) []byte {

@@ -267,15 +267,7 @@ func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profil
 		}
 	}
 	if outs.model != "" {
-		f, err := sink.CreateAtomic(outs.model)
-		if err != nil {
-			return err
-		}
-		defer f.Abort()
-		if err := m.WriteJSON(f); err != nil {
-			return fmt.Errorf("output %s: %w", outs.model, err)
-		}
-		if err := f.Commit(); err != nil {
+		if err := sink.WriteAtomic(outs.model, m.WriteJSON); err != nil {
 			return err
 		}
 	}

@@ -122,15 +122,7 @@ read = used + rejected always holds.`,
 				fmt.Fprintf(w, "Rejected rows written to %s\n", rejects)
 			}
 			if signals != "" {
-				f, err := sink.CreateAtomic(signals)
-				if err != nil {
-					return err
-				}
-				defer f.Abort()
-				if err := g.Signals().WriteJSON(f); err != nil {
-					return fmt.Errorf("output %s: %w", signals, err)
-				}
-				if err := f.Commit(); err != nil {
+				if err := sink.WriteAtomic(signals, g.Signals().WriteJSON); err != nil {
 					return err
 				}
 				fmt.Fprintf(w, "Per-declaration signals written to %s\n", signals)

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -138,22 +139,16 @@ func (g *Gaps) WriteTable(path string) error {
 // WriteRejects writes the rejected rows to path atomically, as a rejects
 // file of ingest (ingest.RejectHeader, ingest.Reject.Record).
 func (g *Gaps) WriteRejects(path string) error {
-	f, err := sink.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	w := sink.NewCSVWriter(f)
-	w.Write(ingest.RejectHeader)
-	for _, r := range g.Rejects {
-		w.Write(ingest.Reject{File: r.File, Line: int64(r.Line), Column: r.Column, Value: r.Value, Reason: r.Reason}.Record())
-	}
-	if more := g.Summary.Rejected - len(g.Rejects); more > 0 {
-		w.Write([]string{"", "", "", "", fmt.Sprintf("%d more rejected rows not written: a rejects file keeps the first %d", more, len(g.Rejects))})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("output %s: %w", path, err)
-	}
-	return f.Commit()
+	return sink.WriteAtomic(path, func(f io.Writer) error {
+		w := sink.NewCSVWriter(f)
+		w.Write(ingest.RejectHeader)
+		for _, r := range g.Rejects {
+			w.Write(ingest.Reject{File: r.File, Line: int64(r.Line), Column: r.Column, Value: r.Value, Reason: r.Reason}.Record())
+		}
+		if more := g.Summary.Rejected - len(g.Rejects); more > 0 {
+			w.Write([]string{"", "", "", "", fmt.Sprintf("%d more rejected rows not written: a rejects file keeps the first %d", more, len(g.Rejects))})
+		}
+		w.Flush()
+		return w.Error()
+	})
 }

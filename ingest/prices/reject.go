@@ -1,7 +1,7 @@
 package prices
 
 import (
-	"fmt"
+	"io"
 
 	"risklane/sink"
 )
@@ -29,23 +29,17 @@ var RejectsHeader = []string{"where", "source", "hs6", "reason"}
 // WriteRejects writes the rejects as CSV to path atomically (cells that a
 // spreadsheet would run as formulas are quoted by sink.CSVWriter).
 func WriteRejects(path string, rs []Reject) error {
-	f, err := sink.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	w := sink.NewCSVWriter(f)
-	if err := w.Write(RejectsHeader); err != nil {
-		return err
-	}
-	for _, r := range rs {
-		if err := w.Write([]string{r.Where, r.Source, r.HS6, r.Reason}); err != nil {
+	return sink.WriteAtomic(path, func(f io.Writer) error {
+		w := sink.NewCSVWriter(f)
+		if err := w.Write(RejectsHeader); err != nil {
 			return err
 		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("rejects %s: %w", path, err)
-	}
-	return f.Commit()
+		for _, r := range rs {
+			if err := w.Write([]string{r.Where, r.Source, r.HS6, r.Reason}); err != nil {
+				return err
+			}
+		}
+		w.Flush()
+		return w.Error()
+	})
 }

@@ -105,13 +105,5 @@ func WriteFile(path string, m *Model) error {
 	default:
 		return fmt.Errorf("%s: risklane writes models as JSON (.json) or legacy binary (.model, .bin), not %s", path, format)
 	}
-	out, err := sink.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	if err := write(out, m); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return out.Commit()
+	return sink.WriteAtomic(path, func(w io.Writer) error { return write(w, m) })
 }

@@ -51,11 +51,11 @@ func TestRejectsOnlyOnSuccess(t *testing.T) {
 		}},
 	} {
 		rejects := filepath.Join(dir, c.name+".rejects.csv")
-		before := names(t, dir)
+		before := listDir(t, dir)
 		if text, err := c.run(rejects, good, bad); err == nil {
 			t.Errorf("%s with %s: no error\n%s", c.name, bad, text)
 		}
-		if after := names(t, dir); !slices.Equal(after, before) {
+		if after := listDir(t, dir); !slices.Equal(after, before) {
 			t.Errorf("%s failed and left %v (had %v)", c.name, after, before)
 		}
 		if text, err := c.run(rejects, good); err != nil {
@@ -65,7 +65,7 @@ func TestRejectsOnlyOnSuccess(t *testing.T) {
 		if rows := readCSV(t, rejects); len(rows) != 1 || strings.Join(rows[0], ",") != strings.Join(ingest.RejectHeader, ",") {
 			t.Errorf("%s: rejects file %v, want only the header", c.name, rows)
 		}
-		for _, n := range names(t, dir) {
+		for _, n := range listDir(t, dir) {
 			if strings.Contains(n, ".tmp-") {
 				t.Errorf("%s left %s", c.name, n)
 			}
@@ -77,19 +77,6 @@ func inFlags(paths []string) []string {
 	var out []string
 	for _, p := range paths {
 		out = append(out, "--in", p)
-	}
-	return out
-}
-
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -23,31 +22,6 @@ import (
 	"risklane/pipeline/run"
 	"risklane/sink"
 )
-
-// clusterSchema is the layout of the per-declaration output, one row per
-// accepted input row in input order.
-var clusterSchema = arrow.NewSchema([]arrow.Field{
-	{Name: decl.DeclarationID, Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: decl.HSCode, Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "group", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "group_level", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "basis", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "unit_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "cluster_rank", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
-	{Name: "low_cluster", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	{Name: "log_dist_median", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	{Name: "uv_percentile", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-}, nil)
-
-// groupsPath names the group table beside the assignments:
-// clusters.parquet -> clusters.groups.parquet.
-func groupsPath(out string) string {
-	ext := filepath.Ext(out)
-	if strings.EqualFold(ext, ".gz") {
-		ext = filepath.Ext(strings.TrimSuffix(out, ext)) + ext
-	}
-	return strings.TrimSuffix(out, ext) + ".groups" + ext
-}
 
 func init() { rootCmd.AddCommand(newClusterCmd()) }
 
@@ -116,7 +90,7 @@ Outputs (through atomic writes; format from the file name):
 			if err := checkFormats("cluster", out, refPrices); err != nil {
 				return err
 			}
-			if err := preparePaths("cluster", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--out (its group table)", Name: groupsPath(out)},
+			if err := preparePaths("cluster", inputs, sink.Path{Flag: "--out", Name: out}, sink.Path{Flag: "--out (its group table)", Name: pricecluster.GroupTablePath(out)},
 				sink.Path{Flag: "--reference-prices", Name: refPrices}, sink.Path{Flag: "--clusters", Name: modelOut}, sink.Path{Flag: "--rejects", Name: rejects}); err != nil {
 				return err
 			}
@@ -128,7 +102,7 @@ Outputs (through atomic writes; format from the file name):
 				return err
 			}
 			return runCluster(c.OutOrStdout(), newProgress(c.ErrOrStderr(), quiet), inputs, p, cfg, clusterOutputs{
-				assignments: out, groups: groupsPath(out), prices: refPrices, model: modelOut, rejects: rejects, market: market,
+				assignments: out, groups: pricecluster.GroupTablePath(out), prices: refPrices, model: modelOut, rejects: rejects, market: market,
 			}, top)
 		},
 	}
@@ -285,53 +259,15 @@ func runCluster(w io.Writer, pr run.Progress, inputs []string, p *profile.Profil
 
 // writeAssignments writes one output batch per input batch.
 func writeAssignments(path string, in *clusterInput, m *pricecluster.Model, a *pricecluster.Assignment) error {
-	w, err := sink.Create(path, clusterSchema)
+	w, err := sink.Create(path, pricecluster.AssignmentSchema)
 	if err != nil {
 		return err
 	}
 	defer w.Abort()
-	b := array.NewRecordBuilder(memory.DefaultAllocator, clusterSchema)
-	defer b.Release()
-	names := make([]string, len(m.Groups))
-	for i := range m.Groups {
-		names[i] = m.Groups[i].Name()
-	}
 	row := 0
 	for bi, ids := range in.ids {
-		hs := in.hs[bi].(*array.String)
-		for i := range ids.Len() {
-			if s, ok := ids.(*array.String); ok && s.IsValid(i) {
-				b.Field(0).(*array.StringBuilder).Append(s.Value(i))
-			} else {
-				b.Field(0).AppendNull()
-			}
-			if hs.IsValid(i) {
-				b.Field(1).(*array.StringBuilder).Append(hs.Value(i))
-			} else {
-				b.Field(1).AppendNull()
-			}
-			g := a.Group[row]
-			if g < 0 {
-				// No unit value, or (for a model applied to other data) no
-				// group of its basis.
-				for f := 2; f < len(b.Fields()); f++ {
-					b.Field(f).AppendNull()
-				}
-				row++
-				continue
-			}
-			grp := &m.Groups[g]
-			b.Field(2).(*array.StringBuilder).Append(names[g])
-			b.Field(3).(*array.StringBuilder).Append(grp.Level.String())
-			b.Field(4).(*array.StringBuilder).Append(grp.Basis.String())
-			b.Field(5).(*array.Float64Builder).Append(math.Exp(a.LogUV[row]))
-			b.Field(6).(*array.Int8Builder).Append(a.Rank[row])
-			b.Field(7).(*array.BooleanBuilder).Append(a.Low[row] == 1)
-			b.Field(8).(*array.Float64Builder).Append(a.LogDist[row])
-			b.Field(9).(*array.Float64Builder).Append(a.Pctl[row])
-			row++
-		}
-		rec := b.NewRecordBatch()
+		rec := m.AssignmentTable(memory.DefaultAllocator, ids, in.hs[bi].(*array.String), a, row)
+		row += ids.Len()
 		err := w.Write(rec)
 		rec.Release()
 		if err != nil {

@@ -11,11 +11,6 @@ import (
 	"risklane/features/mirror"
 )
 
-// trainMirrorMinValue is the smallest flow (US$, larger side) the mirror
-// features rank and estimate revenue for: risklane mirror's --min-value
-// default, so that a model's signals agree with that command's gap table.
-const trainMirrorMinValue = 1000
-
 // mirrorFlags are the flags of risklane train that feed the mirror feature
 // group.
 type mirrorFlags struct {
@@ -82,7 +77,7 @@ func (f mirrorFlags) mirrorSignal(groups []string) ([]features.Signal, []mirror.
 		return nil, nil, usageError{msg: "train: give --reporter, the ISO3 code of the importing country whose trade statistics --trade holds (e.g. KEN)"}
 	}
 	cfg := mirror.DefaultConfig(f.reporter)
-	cfg.MinValue = trainMirrorMinValue
+	cfg.MinValue = mirror.FeatureMinValue
 	var rejects []mirror.Reject
 	if f.tariffs != "" {
 		r, err := os.Open(f.tariffs)

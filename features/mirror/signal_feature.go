@@ -20,6 +20,12 @@ import (
 // feature layer: risklane train --trade FILE --reporter ISO3.
 const GroupName = "mirror"
 
+// FeatureMinValue is the smallest flow (US$, larger side) the mirror
+// features rank and estimate revenue for, as risklane train (and the Beam
+// fit stage) configure them: risklane mirror's --min-value default, so that
+// a model's signals agree with that command's gap table.
+const FeatureMinValue = 1000
+
 // NewGroup returns the group as package features registers it (see package
 // risklane/features/groups): unfitted, to be restored from a saved state or
 // configured with trade statistics.
@@ -103,38 +109,54 @@ func (f *Feature) Fit(batches []arrow.RecordBatch) error {
 
 // declaredRates returns the effective duty rates of the declarations.
 func declaredRates(batches []arrow.RecordBatch) (*Tariffs, error) {
-	var hs []string
-	var taxes, value []float64
+	var d Duties
 	for _, b := range batches {
-		hsAt, err := stringColumn(b, decl.HSCode)
-		if err != nil {
+		if err := d.Append(b); err != nil {
 			return nil, err
 		}
-		am, err := decl.ReadAmounts(b)
-		if err != nil {
-			return nil, fmt.Errorf("mirror: %w", err)
-		}
-		tax, err := decl.Float64s(b, decl.TotalTaxes)
-		if err != nil {
-			return nil, fmt.Errorf("mirror: %w", err)
-		}
-		rate, err := decl.Float64s(b, decl.TaxRate)
-		if err != nil {
-			return nil, fmt.Errorf("mirror: %w", err)
-		}
-		for i := range int(b.NumRows()) {
-			h, _ := hsAt(i)
-			v := am.Value(i)
-			t := decl.FloatAt(tax, i)
-			if math.IsNaN(t) {
-				t = decl.FloatAt(rate, i) * v / 100
-			}
-			hs = append(hs, h)
-			taxes = append(taxes, t)
-			value = append(value, v)
-		}
 	}
-	return EffectiveRates(hs, taxes, value), nil
+	return EffectiveRates(d.HS, d.Taxes, d.Value), nil
+}
+
+// Duties are the declarations' columns EffectiveRates takes, in row order:
+// the HS code, the duty charged (total taxes; the tax rate times the value
+// where they are missing) and the customs value. The mirror feature group
+// fits its rates from them, and so does the Beam fit stage of risklane/beam.
+type Duties struct {
+	HS           []string
+	Taxes, Value []float64
+}
+
+// Append adds the rows of a batch in the canonical schema.
+func (d *Duties) Append(b arrow.RecordBatch) error {
+	hsAt, err := stringColumn(b, decl.HSCode)
+	if err != nil {
+		return err
+	}
+	am, err := decl.ReadAmounts(b)
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	tax, err := decl.Float64s(b, decl.TotalTaxes)
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	rate, err := decl.Float64s(b, decl.TaxRate)
+	if err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	for i := range int(b.NumRows()) {
+		h, _ := hsAt(i)
+		v := am.Value(i)
+		t := decl.FloatAt(tax, i)
+		if math.IsNaN(t) {
+			t = decl.FloatAt(rate, i) * v / 100
+		}
+		d.HS = append(d.HS, h)
+		d.Taxes = append(d.Taxes, t)
+		d.Value = append(d.Value, v)
+	}
+	return nil
 }
 
 // Apply writes the mirror signals of every row of rec into out (one slice

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -37,6 +38,9 @@ func NewTariffs(ratesPct map[string]float64, source string) (*Tariffs, error) {
 	}
 	return t, nil
 }
+
+// DeclaredSource is the Source of EffectiveRates' tariffs.
+const DeclaredSource = "declarations"
 
 // maxRatePct bounds an ad-valorem rate; prohibitive tariffs (tobacco,
 // alcohol) reach a few hundred percent.
@@ -74,11 +78,38 @@ func EffectiveRates(hs []string, taxes, value []float64) *Tariffs {
 		add(code[:4], tax, val)
 		add(code[:2], tax, val)
 	}
-	t := &Tariffs{rates: make(map[string]float64, len(sums)), Source: "declarations"}
+	t := &Tariffs{rates: make(map[string]float64, len(sums)), Source: DeclaredSource}
 	for code, a := range sums {
 		t.rates[code] = 100 * a.tax / a.val
 	}
 	return t
+}
+
+// RatesPct returns a copy of the rates in percent, keyed by HS code.
+func (t *Tariffs) RatesPct() map[string]float64 {
+	if t == nil {
+		return nil
+	}
+	return maps.Clone(t.rates)
+}
+
+// JoinRates returns the tariffs of rates that EffectiveRates computed apart
+// over declarations split by HS2 chapter (the Beam fit stage of
+// risklane/beam: each chapter's rows in input order), with source as
+// EffectiveRates names it. Every code's sums lie within one chapter, so the
+// union is EffectiveRates over all the rows, rate for rate; a code in two
+// parts means the split was not by chapter, an error.
+func JoinRates(source string, parts ...map[string]float64) (*Tariffs, error) {
+	t := &Tariffs{rates: map[string]float64{}, Source: source}
+	for _, p := range parts {
+		for code, r := range p {
+			if _, dup := t.rates[code]; dup {
+				return nil, fmt.Errorf("tariffs: HS %s is in two parts of the rates: the parts must be HS2 chapters", code)
+			}
+			t.rates[code] = r
+		}
+	}
+	return t, nil
 }
 
 // Rate returns the rate in percent for an HS6 code and the number of digits

@@ -7,11 +7,17 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"risklane/beam/internal/reftest"
+	"risklane/features"
+	"risklane/features/pricecluster"
+	"risklane/models/riskmodel"
 	"risklane/pipeline/rank"
 )
 
@@ -43,11 +49,11 @@ func benchData(b *testing.B) (model string, inputs []string, n int) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}
-		sh(b, "generate", "--rows", "20000", "--seed", "11", "--out", filepath.Join(dir, "history.parquet"))
-		sh(b, "train", "--in", filepath.Join(dir, "history.parquet"), "--profile", "canonical", "--out", model,
+		reftest.Sh(b, "generate", "--rows", "20000", "--seed", "11", "--out", filepath.Join(dir, "history.parquet"))
+		reftest.Sh(b, "train", "--in", filepath.Join(dir, "history.parquet"), "--profile", "canonical", "--out", model,
 			"--rounds", "20", "--max-depth", "4", "--seed", "3")
 		for i, p := range inputs {
-			sh(b, "generate", "--rows", strconv.Itoa(n/4), "--seed", strconv.Itoa(40+i), "--out", p)
+			reftest.Sh(b, "generate", "--rows", strconv.Itoa(n/4), "--seed", strconv.Itoa(40+i), "--out", p)
 		}
 	})
 	return model, inputs, n
@@ -82,7 +88,7 @@ func BenchmarkScore(b *testing.B) {
 		}
 		for range b.N {
 			// The same cores as the pipeline gets.
-			cmd := exec.Command(risklane(b), args...)
+			cmd := exec.Command(reftest.Risklane(b), args...)
 			cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(runtime.GOMAXPROCS(0)))
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("risklane score: %v\n%s", err, out)
@@ -90,5 +96,61 @@ func BenchmarkScore(b *testing.B) {
 			os.Remove(filepath.Join(out, "single.parquet"))
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+// cpuSeconds is the CPU time (user and system) this process has used:
+// Prism's workers are its goroutines, so it is the pipeline's CPU.
+func cpuSeconds(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// benchChunks runs a pipeline with one element per row and key (chunk 1,
+// the shape before chunks) and with DefaultChunk, in the same run, and
+// reports the process's CPU seconds per 100,000 input rows.
+func benchChunks(b *testing.B, build func(s beam.Scope, out string, chunk int) error) {
+	_, _, n := benchData(b)
+	for _, chunk := range []int{1, DefaultChunk} {
+		b.Run("chunk="+strconv.Itoa(chunk), func(b *testing.B) {
+			cpu := 0.0
+			for range b.N {
+				out := b.TempDir()
+				pl, s := beam.NewPipelineWithRoot()
+				if err := build(s, out, chunk); err != nil {
+					b.Fatal(err)
+				}
+				c0 := cpuSeconds(b)
+				if err := ptest.Run(pl); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuSeconds(b) - c0
+			}
+			b.ReportMetric(cpu/float64(b.N)/(float64(n)/1e5), "cpu-s/100k-rows")
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkClusterChunks fits the price clusters (model only) of the
+// benchmark inputs per row and in chunks.
+func BenchmarkClusterChunks(b *testing.B) {
+	_, inputs, _ := benchData(b)
+	benchChunks(b, func(s beam.Scope, out string, chunk int) error {
+		return Cluster(s, ClusterConfig{Inputs: inputs, Profile: "canonical", Clusters: filepath.Join(out, "clusters.json"), Chunk: chunk,
+			Config: pricecluster.Config{Seed: 1, KMin: 2, KMax: 5, MinGroupRows: 30}})
+	})
+}
+
+// BenchmarkFitChunks fits the feature state of the default groups (the
+// price clusters among them) of the benchmark inputs per row and in chunks.
+func BenchmarkFitChunks(b *testing.B) {
+	_, inputs, _ := benchData(b)
+	benchChunks(b, func(s beam.Scope, out string, chunk int) error {
+		return Fit(s, FitConfig{Inputs: inputs, Profile: "canonical", Out: filepath.Join(out, "features.json"), Chunk: chunk,
+			Features: features.Config{Groups: riskmodel.DefaultGroups, Seed: 3}})
 	})
 }

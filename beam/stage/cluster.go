@@ -8,10 +8,12 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"risklane/decl"
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
@@ -23,38 +25,65 @@ type ClusterConfig struct {
 	Inputs  []string
 	Profile string
 	Config  pricecluster.Config
-	// Clusters is the fitted model (JSON), as risklane cluster --clusters
-	// writes it; Groups, if not "", the group table as its --out.groups
-	// file.
-	Clusters, Groups string
-	Rejects          string // rejected rows (CSV); "" for none
+	// Out, if not "", is the per-declaration assignments as risklane
+	// cluster --out writes them (the files are read a second time, with the
+	// model as a side input); their group table goes beside it
+	// (pricecluster.GroupTablePath).
+	Out string
+	// Clusters, if not "", is the fitted model (JSON), as risklane cluster
+	// --clusters writes it; Groups, if not "", the group table (Out puts
+	// it beside the assignments); Prices, if not "", the reference prices
+	// per HS6 of --reference-prices.
+	Clusters, Groups, Prices string
+	Rejects                  string // rejected rows (CSV); "" for none
 	// BatchSize is the rows per record batch read (0: ingest's default).
 	BatchSize int
+	// Chunk is the rows a reader buffers before it emits them, one element
+	// per group (0: DefaultChunk; 1: one element per row and group).
+	Chunk int
 }
 
 // Cluster adds the price-cluster fit to the pipeline:
 //
 //	files -> read (rejects: a side output); every row with a unit value
-//	         keyed by each group pricecluster.GroupsOf puts it in
+//	         keyed by each group pricecluster.GroupsOf puts it in, emitted
+//	         in chunks (one element per group per Chunk rows read)
 //	      -> GroupByKey(group): the group's rows in Fit's order (HS6, then
 //	         input order), one pricecluster.FitGroup each, seeded per group
 //	         as Fit seeds it
-//	      -> one writer: pricecluster.NewModel, the model and group table
+//	      -> one worker: pricecluster.NewModel, the model (JSON)
+//	      -> its writer: the model, group table and reference prices
+//	      -> with Out: files read again, the model (side input) applied per
+//	         batch; one writer: the assignments in input order
 //
-// The model is byte-identical to risklane cluster's
-// (TestClusterEqualsRisklaneCluster). Clustering needs no labels.
+// The model, group table and assignments are byte-identical to risklane
+// cluster's (TestClusterEqualsRisklaneCluster). Clustering needs no labels.
 func Cluster(s beam.Scope, cfg ClusterConfig) error {
 	s = s.Scope("cluster")
-	groups := clusterGroups(s, cfg.Inputs, cfg.Profile, cfg.BatchSize, cfg.Config, cfg.Rejects)
-	beam.ParDo0(s, &writeClustersFn{Config: cfg.Config, Clusters: cfg.Clusters, Groups: cfg.Groups},
-		beam.GroupByKey(s, beam.AddFixedKey(s, groups)))
+	if cfg.Out == "" && cfg.Clusters == "" && cfg.Groups == "" && cfg.Prices == "" {
+		return fmt.Errorf("cluster: no output: give the assignments, the model, the group table or the reference prices")
+	}
+	groupsOut := cfg.Groups
+	if cfg.Out != "" {
+		if groupsOut != "" && groupsOut != pricecluster.GroupTablePath(cfg.Out) {
+			return fmt.Errorf("cluster: the group table goes beside the assignments, as %s", pricecluster.GroupTablePath(cfg.Out))
+		}
+		groupsOut = pricecluster.GroupTablePath(cfg.Out)
+	}
+	in := beam.CreateList(s, filesOf(cfg.Inputs))
+	groups := clusterGroups(s, in, cfg.Profile, cfg.BatchSize, cfg.Chunk, cfg.Config, cfg.Rejects)
+	model := beam.ParDo(s, &modelFn{Config: cfg.Config}, beam.GroupByKey(s, beam.AddFixedKey(s, groups)))
+	beam.ParDo0(s, &writeClustersFn{Clusters: cfg.Clusters, Groups: groupsOut, Prices: cfg.Prices}, model)
+	if cfg.Out != "" {
+		parts := beam.ParDo(s, &assignFileFn{Profile: cfg.Profile, BatchSize: cfg.BatchSize}, in, beam.SideInput{Input: model})
+		beam.ParDo0(s, &writeAssignmentsFn{Out: cfg.Out}, beam.GroupByKey(s, beam.AddFixedKey(s, parts)))
+	}
 	return nil
 }
 
 // clusterGroups returns the fitted groups (pricecluster.Group as JSON).
-func clusterGroups(s beam.Scope, inputs []string, prof string, batchSize int, cfg pricecluster.Config, rejects string) beam.PCollection {
-	in := beam.CreateList(s, filesOf(inputs))
-	rows, rej := beam.ParDo2(s, &clusterRowsFn{Profile: prof, BatchSize: batchSize}, in)
+func clusterGroups(s beam.Scope, in beam.PCollection, prof string, batchSize, chunk int, cfg pricecluster.Config, rejects string) beam.PCollection {
+	rows, rej := beam.ParDo2(s, &clusterRowsFn{Profile: prof, BatchSize: batchSize, Chunk: chunk}, in)
 	if rejects != "" {
 		writeRejects(s, rejects, rej)
 	}
@@ -91,6 +120,7 @@ func groupOf(id int64) pricecluster.GroupKey {
 type clusterRowsFn struct {
 	Profile   string
 	BatchSize int
+	Chunk     int
 	prof      *profile.Profile
 }
 
@@ -100,28 +130,41 @@ func (f *clusterRowsFn) Setup() error {
 	return err
 }
 
-func (f *clusterRowsFn) ProcessElement(in fileIn, emit func(int64, clusterRow), reject func(rejectRow)) error {
-	var rows pricecluster.Rows
-	var ord int64
-	return readDecl(f.prof, in, ingest.Options{BatchSize: f.BatchSize}, reject, func(rec arrow.RecordBatch) error {
-		return emitClusterRows(in, rec, &rows, &ord, emit)
-	})
+func (f *clusterRowsFn) ProcessElement(in fileIn, emit func(int64, []clusterRow), reject func(rejectRow)) error {
+	cr := newClusterRows(in, f.Chunk, emit)
+	err := readDecl(f.prof, in, ingest.Options{BatchSize: f.BatchSize}, reject, cr.add)
+	if err != nil {
+		return err
+	}
+	cr.flush()
+	return nil
 }
 
-// emitClusterRows emits each row of rec under every price-cluster group it
-// belongs to, numbered from *ord in file order (Fit's order within a group);
-// rows is scratch reused across batches. The cluster and fit stages share it.
-func emitClusterRows(in fileIn, rec arrow.RecordBatch, rows *pricecluster.Rows, ord *int64, emit func(int64, clusterRow)) error {
-	rows.Reset()
-	if err := rows.Append(rec); err != nil {
-		return fmt.Errorf("%s: %w", in.Path, err)
+// clusterRows keys the rows of a file by every price-cluster group they
+// belong to, numbered in file order (Fit's order within a group), and
+// emits them in chunks. The cluster and fit stages share it.
+type clusterRows struct {
+	in   fileIn
+	rows pricecluster.Rows
+	ord  int64
+	*chunker[int64, clusterRow]
+}
+
+func newClusterRows(in fileIn, chunk int, emit func(int64, []clusterRow)) *clusterRows {
+	return &clusterRows{in: in, chunker: newChunker(chunk, func(k int64, _ int, rows []clusterRow) { emit(k, rows) })}
+}
+
+func (c *clusterRows) add(rec arrow.RecordBatch) error {
+	c.rows.Reset()
+	if err := c.rows.Append(rec); err != nil {
+		return fmt.Errorf("%s: %w", c.in.Path, err)
 	}
-	for i := range rows.HS6 {
-		r := clusterRow{File: in.Index, Ord: *ord, HS6: rows.HS6[i], Value: rows.Value[i], Mass: rows.Mass[i], Qty: rows.Qty[i]}
+	for i := range c.rows.HS6 {
+		r := clusterRow{File: c.in.Index, Ord: c.ord, HS6: c.rows.HS6[i], Value: c.rows.Value[i], Mass: c.rows.Mass[i], Qty: c.rows.Qty[i]}
 		for _, k := range pricecluster.GroupsOf(r.HS6, r.Value, r.Mass, r.Qty) {
-			emit(groupID(k), r)
+			c.chunker.add(groupID(k), r)
 		}
-		*ord++
+		c.ord++
 	}
 	return nil
 }
@@ -131,11 +174,11 @@ type fitGroupFn struct {
 	Config pricecluster.Config
 }
 
-func (f *fitGroupFn) ProcessElement(id int64, rows func(*clusterRow) bool, emit func([]byte)) error {
+func (f *fitGroupFn) ProcessElement(id int64, chunks func(*[]clusterRow) bool, emit func([]byte)) error {
 	var all []clusterRow
-	var r clusterRow
-	for rows(&r) {
-		all = append(all, r)
+	var c []clusterRow
+	for chunks(&c) {
+		all = append(all, c...)
 	}
 	slices.SortFunc(all, func(a, b clusterRow) int {
 		return cmp.Or(cmp.Compare(a.HS6, b.HS6), cmp.Compare(a.File, b.File), cmp.Compare(a.Ord, b.Ord))
@@ -170,37 +213,156 @@ func modelOf(cfg pricecluster.Config, groups func(*[]byte) bool) (*pricecluster.
 	return pricecluster.NewModel(cfg, all)
 }
 
-// writeClustersFn writes the model and its group table.
-type writeClustersFn struct {
-	Config           pricecluster.Config
-	Clusters, Groups string
+// modelFn assembles the fitted groups into the model, as its JSON.
+type modelFn struct {
+	Config pricecluster.Config
 }
 
-func (f *writeClustersFn) ProcessElement(_ int, groups func(*[]byte) bool) error {
+func (f *modelFn) ProcessElement(_ int, groups func(*[]byte) bool, emit func([]byte)) error {
 	m, err := modelOf(f.Config, groups)
 	if err != nil {
 		return err
-	}
-	if f.Groups != "" {
-		t := m.GroupTable(memory.DefaultAllocator)
-		defer t.Release()
-		if err := sink.WriteTable(f.Groups, t); err != nil {
-			return err
-		}
 	}
 	var buf bytes.Buffer
 	if err := m.WriteJSON(&buf); err != nil {
 		return err
 	}
-	return sink.WriteFileAtomic(f.Clusters, buf.Bytes())
+	emit(buf.Bytes())
+	return nil
+}
+
+func readClusterModel(b []byte) (*pricecluster.Model, error) {
+	return pricecluster.ReadModel(bytes.NewReader(b), "the fitted price clusters")
+}
+
+// writeClustersFn writes the model, its group table and reference prices.
+type writeClustersFn struct {
+	Clusters, Groups, Prices string
+}
+
+func (f *writeClustersFn) ProcessElement(model []byte) error {
+	m, err := readClusterModel(model)
+	if err != nil {
+		return err
+	}
+	for _, out := range []struct {
+		path  string
+		table func(memory.Allocator) arrow.RecordBatch
+	}{{f.Groups, m.GroupTable}, {f.Prices, m.ReferencePrices}} {
+		if out.path == "" {
+			continue
+		}
+		t := out.table(memory.DefaultAllocator)
+		err := sink.WriteTable(out.path, t)
+		t.Release()
+		if err != nil {
+			return err
+		}
+	}
+	if f.Clusters == "" {
+		return nil
+	}
+	return sink.WriteFileAtomic(f.Clusters, model)
+}
+
+// assignPart is one input batch's assignments (Arrow IPC), with its place
+// in the input order.
+type assignPart struct {
+	File, Batch int
+	IPC         []byte
+}
+
+// assignFileFn reads a file again and applies the model to each batch.
+type assignFileFn struct {
+	Profile   string
+	BatchSize int
+	prof      *profile.Profile
+}
+
+func (f *assignFileFn) Setup() error {
+	var err error
+	f.prof, err = profile.Resolve(f.Profile)
+	return err
+}
+
+func (f *assignFileFn) ProcessElement(in fileIn, model []byte, emit func(assignPart)) error {
+	m, err := readClusterModel(model)
+	if err != nil {
+		return err
+	}
+	var rows pricecluster.Rows
+	var a pricecluster.Assignment
+	batch := 0
+	return readDecl(f.prof, in, ingest.Options{BatchSize: f.BatchSize}, nil, func(rec arrow.RecordBatch) error {
+		ids, ok := decl.Field(rec, decl.DeclarationID)
+		if !ok {
+			return fmt.Errorf("cluster: the input has no %s column", decl.DeclarationID)
+		}
+		hs, err := decl.Need[*array.String](rec, decl.HSCode)
+		if err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		rows.Reset()
+		if err := rows.Append(rec); err != nil {
+			return fmt.Errorf("%s: %w", in.Path, err)
+		}
+		if err := m.Apply(rows.HS6, rows.Value, rows.Mass, rows.Qty, &a); err != nil {
+			return err
+		}
+		out := m.AssignmentTable(memory.DefaultAllocator, ids, hs, &a, 0)
+		b, err := encodeBatch(out)
+		out.Release()
+		if err != nil {
+			return err
+		}
+		emit(assignPart{File: in.Index, Batch: batch, IPC: b})
+		batch++
+		return nil
+	})
+}
+
+// writeAssignmentsFn writes the assignments in input order.
+type writeAssignmentsFn struct {
+	Out string
+}
+
+func (f *writeAssignmentsFn) ProcessElement(_ int, parts func(*assignPart) bool) error {
+	var all []assignPart
+	var p assignPart
+	for parts(&p) {
+		all = append(all, p)
+	}
+	slices.SortFunc(all, func(a, b assignPart) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Batch, b.Batch)) })
+	w, err := sink.Create(f.Out, pricecluster.AssignmentSchema)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	for _, p := range all {
+		rec, err := decodeBatch(p.IPC)
+		if err != nil {
+			return err
+		}
+		err = w.Write(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return w.Commit()
 }
 
 func init() {
-	register.DoFn3x1[fileIn, func(int64, clusterRow), func(rejectRow), error](&clusterRowsFn{})
-	register.DoFn3x1[int64, func(*clusterRow) bool, func([]byte), error](&fitGroupFn{})
-	register.DoFn2x1[int, func(*[]byte) bool, error](&writeClustersFn{})
-	register.Emitter2[int64, clusterRow]()
+	register.DoFn3x1[fileIn, func(int64, []clusterRow), func(rejectRow), error](&clusterRowsFn{})
+	register.DoFn3x1[int64, func(*[]clusterRow) bool, func([]byte), error](&fitGroupFn{})
+	register.DoFn3x1[int, func(*[]byte) bool, func([]byte), error](&modelFn{})
+	register.DoFn1x1[[]byte, error](&writeClustersFn{})
+	register.DoFn3x1[fileIn, []byte, func(assignPart), error](&assignFileFn{})
+	register.DoFn2x1[int, func(*assignPart) bool, error](&writeAssignmentsFn{})
+	register.Emitter2[int64, []clusterRow]()
 	register.Emitter1[[]byte]()
-	register.Iter1[clusterRow]()
+	register.Emitter1[assignPart]()
+	register.Iter1[[]clusterRow]()
 	register.Iter1[[]byte]()
+	register.Iter1[assignPart]()
 }

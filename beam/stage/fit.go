@@ -1,6 +1,9 @@
 package stage
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"risklane/features"
+	"risklane/features/mirror"
 	"risklane/features/pricecluster"
 	"risklane/ingest"
 	"risklane/ingest/profile"
@@ -20,24 +24,40 @@ type FitConfig struct {
 	Inputs  []string
 	Profile string
 	// Features are the groups and settings, as risklane train's --features,
-	// --folds, --smoothing and --seed give them. The price-cluster group is
-	// fitted by the cluster stage; no other signal group is supported.
+	// --folds, --smoothing and --seed give them. Its Signals are not used:
+	// the price-cluster group is fitted by the cluster stage, the mirror
+	// group by the mirror stage from Trade; no other signal group is built.
 	Features features.Config
+	// Trade, Reporter and Tariffs are risklane train's --trade, --reporter
+	// and --tariffs: the trade statistics of the mirror group (in
+	// Features.Groups when Trade is given), with its revenue gap's duty
+	// rates filled in from the declarations, as train fits it.
+	Trade    []string
+	Reporter string
+	Tariffs  string
 	Out      string // features.json
 	Rejects  string // rejected rows (CSV); "" for none
 	// BatchSize is the rows per record batch read (0: ingest's default).
 	BatchSize int
+	// Chunk is the values a reader buffers before it emits them, one
+	// element per key (0: DefaultChunk; 1: one element per value).
+	Chunk int
 }
 
 // Fit adds the fit of the feature state to the pipeline:
 //
 //	files -> read once (rejects: a side output); each file's
 //	         features.Tally: counts per key value (a combiner sums them
-//	         over files), log unit values keyed by reference, and the
-//	         price-cluster rows when the cluster group is on
+//	         over files); log unit values keyed by reference, the
+//	         price-cluster rows keyed by group, and (mirror group) the
+//	         duties keyed by HS2 chapter, emitted in chunks
 //	      -> GroupByKey(reference): features.ReferenceOf, exact (median,
 //	         MAD and quantiles need every value of the key)
 //	      -> GroupByKey(cluster group): pricecluster.FitGroup (Cluster)
+//	      -> mirror group: GroupByKey(chapter): the chapter's effective duty
+//	         rates (mirror.EffectiveRates, its rows in input order); the
+//	         trade files read in parallel (mirror.ReadPart); one worker: the
+//	         gaps with those rates (mirror.JoinRates), their signals
 //	      -> one writer: features.Assemble, features.json
 //
 // features.json is byte-identical to the one risklane train writes into
@@ -46,37 +66,69 @@ type FitConfig struct {
 // for the trainer and does not save.
 func Fit(s beam.Scope, cfg FitConfig) error {
 	s = s.Scope("fit")
-	clusters := false
+	clusters, mir := false, false
 	for _, g := range cfg.Features.Groups {
 		switch {
 		case g == pricecluster.GroupName:
 			clusters = true
+		case g == mirror.GroupName:
+			mir = true
 		case !slices.Contains(features.BuiltinGroups, g):
-			return fmt.Errorf("fit: feature group %s is not built on Beam (only the built-in groups and %s are)", g, pricecluster.GroupName)
+			return fmt.Errorf("fit: feature group %s is not built on Beam (only the built-in groups, %s and %s are)", g, pricecluster.GroupName, mirror.GroupName)
 		}
 	}
+	switch {
+	case mir && (len(cfg.Trade) == 0 || cfg.Reporter == ""):
+		return fmt.Errorf("fit: the mirror feature group needs trade statistics and a reporter (--trade FILE --reporter ISO3)")
+	case !mir && (len(cfg.Trade) > 0 || cfg.Reporter != "" || cfg.Tariffs != ""):
+		return fmt.Errorf("fit: trade statistics give the mirror features, but the feature groups leave mirror out")
+	}
 	in := beam.CreateList(s, filesOf(cfg.Inputs))
-	heads, counts, uvs, rows, rej := beam.ParDo5(s, &tallyFileFn{Profile: cfg.Profile, BatchSize: cfg.BatchSize, Clusters: clusters}, in)
+	heads, counts, uvs, rows, duties, rej := beam.ParDo6(s,
+		&tallyFileFn{Profile: cfg.Profile, BatchSize: cfg.BatchSize, Chunk: cfg.Chunk, Clusters: clusters, Mirror: mir}, in)
 	if cfg.Rejects != "" {
 		writeRejects(s, cfg.Rejects, rej)
 	}
 	sums := beam.CombinePerKey(s, addCounts, counts)
 	refs := beam.ParDo(s, referenceOf, beam.GroupByKey(s, uvs))
 	groups := beam.ParDo(s, &fitGroupFn{Config: pricecluster.SignalConfig()}, beam.GroupByKey(s, rows))
+	sigs := beam.Create(s, []byte{})
+	if mir {
+		rates := beam.ParDo(s, chapterRates, beam.GroupByKey(s, duties))
+		parts := beam.ParDo(s, &readPartFn{Reporter: cfg.Reporter}, beam.CreateList(s, filesOf(cfg.Trade)))
+		sigs = beam.ParDo(s, &mirrorSignalsFn{Reporter: cfg.Reporter, Tariffs: cfg.Tariffs},
+			beam.GroupByKey(s, beam.AddFixedKey(s, parts)), beam.SideInput{Input: rates})
+	}
 	fc := cfg.Features
 	af := &assembleFn{Groups: fc.Groups, Folds: fc.Folds, Seed: fc.Seed, Smoothing: fc.Smoothing, MinReference: fc.MinReference,
-		Out: cfg.Out, Clusters: clusters}
+		Out: cfg.Out, Clusters: clusters, Mirror: mir}
 	beam.ParDo0(s, af, beam.Impulse(s),
-		beam.SideInput{Input: heads}, beam.SideInput{Input: sums}, beam.SideInput{Input: refs}, beam.SideInput{Input: groups})
+		beam.SideInput{Input: heads}, beam.SideInput{Input: sums}, beam.SideInput{Input: refs}, beam.SideInput{Input: groups},
+		beam.SideInput{Input: sigs})
 	return nil
 }
 
-// tallyFileFn reads a file once: its tally, its unit values by reference
-// and, for the cluster group, its rows by cluster group.
+// dutyRow is one declaration's duty and value (mirror.Duties), dutyChunk a
+// chunk of one HS2 chapter's rows of one file, in file order.
+type dutyRow struct {
+	HS         string
+	Tax, Value float64
+}
+
+type dutyChunk struct {
+	File, Seq int
+	Rows      []dutyRow
+}
+
+// tallyFileFn reads a file once: its tally, its unit values by reference,
+// for the cluster group its rows by cluster group, and for the mirror group
+// its duties by HS2 chapter.
 type tallyFileFn struct {
 	Profile   string
 	BatchSize int
+	Chunk     int
 	Clusters  bool
+	Mirror    bool
 	prof      *profile.Profile
 }
 
@@ -86,24 +138,44 @@ func (f *tallyFileFn) Setup() error {
 	return err
 }
 
-func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(string, features.KeyCount), uv func(string, float64),
-	row func(int64, clusterRow), reject func(rejectRow)) error {
+func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(string, features.KeyCount), uv func(string, []float64),
+	row func(int64, []clusterRow), duty func(string, dutyChunk), reject func(rejectRow)) error {
 	t := features.NewTally()
-	var rows pricecluster.Rows
-	var ord int64
-	emitUV := func(k features.UnitValueKey, x float64) { uv(jsonKey(k), x) }
+	uvs := newChunker(f.Chunk, func(k features.UnitValueKey, _ int, xs []float64) { uv(jsonKey(k), xs) })
+	cr := newClusterRows(in, f.Chunk, row)
+	duties := newChunker(f.Chunk, func(ch string, seq int, rows []dutyRow) {
+		duty(ch, dutyChunk{File: in.Index, Seq: seq, Rows: rows})
+	})
+	var d mirror.Duties
 	err := readDecl(f.prof, in, ingest.Options{BatchSize: f.BatchSize, RequireLabels: true}, reject, func(rec arrow.RecordBatch) error {
-		if err := t.Add(rec, emitUV); err != nil {
+		if err := t.Add(rec, uvs.add); err != nil {
 			return fmt.Errorf("%s: %w", in.Path, err)
 		}
-		if !f.Clusters {
-			return nil
+		if f.Clusters {
+			if err := cr.add(rec); err != nil {
+				return err
+			}
 		}
-		return emitClusterRows(in, rec, &rows, &ord, row)
+		if f.Mirror {
+			d = mirror.Duties{HS: d.HS[:0], Taxes: d.Taxes[:0], Value: d.Value[:0]}
+			if err := d.Append(rec); err != nil {
+				return fmt.Errorf("%s: %w", in.Path, err)
+			}
+			for i, hs := range d.HS {
+				// Codes shorter than 6 have no rate (mirror.EffectiveRates).
+				if len(hs) >= 6 {
+					duties.add(hs[:2], dutyRow{HS: hs, Tax: d.Taxes[i], Value: d.Value[i]})
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	uvs.flush()
+	cr.flush()
+	duties.flush()
 	for k, c := range t.Counts {
 		count(jsonKey(k), c)
 	}
@@ -131,15 +203,14 @@ func addCounts(a, b features.KeyCount) features.KeyCount {
 }
 
 // referenceOf computes one unit-value reference from all its values.
-func referenceOf(key string, values func(*float64) bool, emit func([]byte)) error {
+func referenceOf(key string, chunks func(*[]float64) bool, emit func([]byte)) error {
 	var k features.UnitValueKey
 	if err := json.Unmarshal([]byte(key), &k); err != nil {
 		return err
 	}
-	var all []float64
-	var x float64
-	for values(&x) {
-		all = append(all, x)
+	var all, xs []float64
+	for chunks(&xs) {
+		all = append(all, xs...)
 	}
 	b, err := json.Marshal(features.ReferenceOf(k, all))
 	if err != nil {
@@ -149,9 +220,66 @@ func referenceOf(key string, values func(*float64) bool, emit func([]byte)) erro
 	return nil
 }
 
+// chapterRates computes the effective duty rates of one HS2 chapter from
+// its declarations in input order (gob: a rate may be infinite).
+func chapterRates(_ string, chunks func(*dutyChunk) bool, emit func([]byte)) error {
+	var all []dutyChunk
+	var c dutyChunk
+	for chunks(&c) {
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(a, b dutyChunk) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Seq, b.Seq)) })
+	var d mirror.Duties
+	for _, c := range all {
+		for _, r := range c.Rows {
+			d.HS, d.Taxes, d.Value = append(d.HS, r.HS), append(d.Taxes, r.Tax), append(d.Value, r.Value)
+		}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(mirror.EffectiveRates(d.HS, d.Taxes, d.Value).RatesPct()); err != nil {
+		return err
+	}
+	emit(buf.Bytes())
+	return nil
+}
+
+// mirrorSignalsFn builds the mirror group's signal dictionary (JSON) as
+// risklane train's mirror group fits it: the trade files' parts in file
+// order, the tariffs of --tariffs, the rates the declarations show.
+type mirrorSignalsFn struct {
+	Reporter, Tariffs string
+}
+
+func (f *mirrorSignalsFn) ProcessElement(_ int, parts func(*filePart) bool, rates func(*[]byte) bool, emit func([]byte)) error {
+	var all []map[string]float64
+	var b []byte
+	for rates(&b) {
+		var m map[string]float64
+		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&m); err != nil {
+			return err
+		}
+		all = append(all, m)
+	}
+	eff, err := mirror.JoinRates(mirror.DeclaredSource, all...)
+	if err != nil {
+		return err
+	}
+	cfg := MirrorConfig{Reporter: f.Reporter, MinValue: mirror.FeatureMinValue, Tariffs: f.Tariffs}
+	g, err := gapsOf(cfg, eff, parts)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := g.Signals().WriteJSON(&buf); err != nil {
+		return err
+	}
+	emit(buf.Bytes())
+	return nil
+}
+
 // assembleFn builds the state from the tallies, references and clusters,
 // and writes features.json. The fields are features.Config's but its
-// signals, which the cluster groups give.
+// signals, which the cluster groups and the mirror signals give.
 type assembleFn struct {
 	Groups       []string
 	Folds        int
@@ -160,10 +288,11 @@ type assembleFn struct {
 	MinReference int
 	Out          string
 	Clusters     bool
+	Mirror       bool
 }
 
 func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums func(*string, *features.KeyCount) bool,
-	refs func(*[]byte) bool, groups func(*[]byte) bool) error {
+	refs func(*[]byte) bool, groups func(*[]byte) bool, sigs func(*[]byte) bool) error {
 	t := features.NewTally()
 	var b []byte
 	for heads(&b) {
@@ -198,7 +327,17 @@ func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums fun
 		if err != nil {
 			return err
 		}
-		cfg.Signals = []features.Signal{pricecluster.SignalOf(m)}
+		cfg.Signals = append(cfg.Signals, pricecluster.SignalOf(m))
+	}
+	for sigs(&b) {
+		if !f.Mirror || len(b) == 0 {
+			continue
+		}
+		ms, err := mirror.ReadSignals(bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		cfg.Signals = append(cfg.Signals, mirror.FeatureOf(ms))
 	}
 	st, err := features.Assemble(t, all, cfg)
 	if err != nil {
@@ -208,12 +347,18 @@ func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums fun
 }
 
 func init() {
-	register.DoFn6x1[fileIn, func([]byte), func(string, features.KeyCount), func(string, float64), func(int64, clusterRow), func(rejectRow), error](&tallyFileFn{})
+	register.DoFn7x1[fileIn, func([]byte), func(string, features.KeyCount), func(string, []float64), func(int64, []clusterRow),
+		func(string, dutyChunk), func(rejectRow), error](&tallyFileFn{})
 	register.Function2x1(addCounts)
 	register.Function3x1(referenceOf)
-	register.DoFn5x1[[]byte, func(*[]byte) bool, func(*string, *features.KeyCount) bool, func(*[]byte) bool, func(*[]byte) bool, error](&assembleFn{})
+	register.Function3x1(chapterRates)
+	register.DoFn4x1[int, func(*filePart) bool, func(*[]byte) bool, func([]byte), error](&mirrorSignalsFn{})
+	register.DoFn6x1[[]byte, func(*[]byte) bool, func(*string, *features.KeyCount) bool, func(*[]byte) bool, func(*[]byte) bool,
+		func(*[]byte) bool, error](&assembleFn{})
 	register.Emitter2[string, features.KeyCount]()
-	register.Emitter2[string, float64]()
+	register.Emitter2[string, []float64]()
+	register.Emitter2[string, dutyChunk]()
 	register.Iter2[string, features.KeyCount]()
-	register.Iter1[float64]()
+	register.Iter1[[]float64]()
+	register.Iter1[dutyChunk]()
 }

@@ -88,43 +88,7 @@ type analyzeFn struct {
 
 func (f *analyzeFn) ProcessElement(_ int, parts func(*filePart) bool) error {
 	c := f.Config
-	cfg := mirror.DefaultConfig(c.Reporter)
-	if c.CIFFOB != 0 {
-		cfg.CIFFOB = c.CIFFOB
-	}
-	if c.MinValue != 0 {
-		cfg.MinValue = c.MinValue
-	}
-	cfg.DutyBase = c.DutyBase
-	if c.Tariffs != "" {
-		r, err := os.Open(c.Tariffs)
-		if err != nil {
-			return fmt.Errorf("tariffs: %w", err)
-		}
-		cfg.Tariffs, _, err = mirror.ReadTariffs(r, c.Tariffs)
-		r.Close()
-		if err != nil {
-			return err
-		}
-	}
-	var all []filePart
-	var p filePart
-	for parts(&p) {
-		all = append(all, p)
-	}
-	slices.SortFunc(all, func(a, b filePart) int { return a.File - b.File })
-	b, err := mirror.NewBuilder(cfg)
-	if err != nil {
-		return err
-	}
-	for _, fp := range all {
-		var part mirror.Part
-		if err := gob.NewDecoder(bytes.NewReader(fp.Part)).Decode(&part); err != nil {
-			return err
-		}
-		b.AddPart(&part)
-	}
-	g, err := b.Gaps()
+	g, err := gapsOf(c, nil, parts)
 	if err != nil {
 		return err
 	}
@@ -144,6 +108,50 @@ func (f *analyzeFn) ProcessElement(_ int, parts func(*filePart) bool) error {
 		return sink.WriteFileAtomic(c.Signals, buf.Bytes())
 	}
 	return nil
+}
+
+// gapsOf adds the parts to a mirror.Builder in file order and computes the
+// gaps, with c's settings (risklane mirror's flags) and effective rates eff
+// (nil for none).
+func gapsOf(c MirrorConfig, eff *mirror.Tariffs, parts func(*filePart) bool) (*mirror.Gaps, error) {
+	cfg := mirror.DefaultConfig(c.Reporter)
+	if c.CIFFOB != 0 {
+		cfg.CIFFOB = c.CIFFOB
+	}
+	if c.MinValue != 0 {
+		cfg.MinValue = c.MinValue
+	}
+	cfg.DutyBase = c.DutyBase
+	cfg.EffectiveRates = eff
+	if c.Tariffs != "" {
+		r, err := os.Open(c.Tariffs)
+		if err != nil {
+			return nil, fmt.Errorf("tariffs: %w", err)
+		}
+		cfg.Tariffs, _, err = mirror.ReadTariffs(r, c.Tariffs)
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	var all []filePart
+	var p filePart
+	for parts(&p) {
+		all = append(all, p)
+	}
+	slices.SortFunc(all, func(a, b filePart) int { return a.File - b.File })
+	b, err := mirror.NewBuilder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, fp := range all {
+		var part mirror.Part
+		if err := gob.NewDecoder(bytes.NewReader(fp.Part)).Decode(&part); err != nil {
+			return nil, err
+		}
+		b.AddPart(&part)
+	}
+	return b.Gaps()
 }
 
 func init() {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"risklane/beam/internal/reftest"
 )
 
 // TestMirrorEqualsRisklaneMirror runs the mirror analysis of generated
@@ -19,7 +21,7 @@ import (
 func TestMirrorEqualsRisklaneMirror(t *testing.T) {
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
-	sh(t, "generate", "--rows", strconv.Itoa(rows(t)), "--seed", "31", "--out", p("decl.parquet"),
+	reftest.Sh(t, "generate", "--rows", strconv.Itoa(reftest.Rows(t)), "--seed", "31", "--out", p("decl.parquet"),
 		"--trade", p("trade.csv"), "--tariffs", p("tariffs.csv"))
 	b, err := os.ReadFile(p("trade.csv"))
 	if err != nil {
@@ -45,7 +47,7 @@ func TestMirrorEqualsRisklaneMirror(t *testing.T) {
 		t.Fatal(err)
 	}
 	trade := []string{p("t1.csv"), p("t2.csv"), hand}
-	sh(t, "mirror", "--trade", trade[0], "--trade", trade[1], "--trade", trade[2], "--reporter", "KEN",
+	reftest.Sh(t, "mirror", "--trade", trade[0], "--trade", trade[1], "--trade", trade[2], "--reporter", "KEN",
 		"--tariffs", p("tariffs.csv"), "--out", p("want.parquet"), "--rejects", p("want-rejects.csv"), "--signals", p("want-signals.json"))
 
 	pl, s := beam.NewPipelineWithRoot()
@@ -57,9 +59,9 @@ func TestMirrorEqualsRisklaneMirror(t *testing.T) {
 	if err := ptest.Run(pl); err != nil {
 		t.Fatal(err)
 	}
-	sameFile(t, p("want.parquet"), p("got.parquet"))
-	sameFile(t, p("want-rejects.csv"), p("got-rejects.csv"))
-	sameFile(t, p("want-signals.json"), p("got-signals.json"))
+	reftest.SameFile(t, p("want.parquet"), p("got.parquet"))
+	reftest.SameFile(t, p("want-rejects.csv"), p("got-rejects.csv"))
+	reftest.SameFile(t, p("want-signals.json"), p("got-signals.json"))
 	if b, err := os.ReadFile(p("got-rejects.csv")); err != nil || !strings.Contains(string(b), "repeats") || !strings.Contains(string(b), "fields") {
 		t.Errorf("rejects: want the duplicate and the malformed row, got %q (%v)", b, err)
 	}

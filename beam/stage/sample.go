@@ -86,7 +86,7 @@ func (f *sampleFileFn) Setup() error {
 }
 
 func (f *sampleFileFn) ProcessElement(in fileIn) error {
-	out := filepath.Join(f.OutDir, fmt.Sprintf("sample-%05d.parquet", in.Index))
+	out := filepath.Join(f.OutDir, SampleFile(in.Index))
 	var w *sink.Writer
 	defer func() {
 		if w != nil {
@@ -143,6 +143,9 @@ func (f *sampleFileFn) ProcessElement(in fileIn) error {
 	w = nil
 	return err
 }
+
+// SampleFile names the sample of the input at index i in the output folder.
+func SampleFile(i int) string { return fmt.Sprintf("sample-%05d.parquet", i) }
 
 func init() {
 	register.DoFn1x1[fileIn, error](&sampleFileFn{})

@@ -3,7 +3,6 @@ package stage
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"risklane/beam/internal/reftest"
 	"risklane/pipeline/rank"
 )
 
@@ -18,15 +18,15 @@ import (
 // and a CSV file with two damaged rows) with risklane score and with the
 // Beam pipeline on Prism, and wants byte-identical ranked files and rejects.
 func TestScoreEqualsRisklaneScore(t *testing.T) {
-	n := rows(t)
+	n := reftest.Rows(t)
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
-	sh(t, "generate", "--rows", strconv.Itoa(n), "--seed", "11", "--out", p("history.parquet"))
-	sh(t, "train", "--in", p("history.parquet"), "--profile", "canonical", "--out", p("model"),
+	reftest.Sh(t, "generate", "--rows", strconv.Itoa(n), "--seed", "11", "--out", p("history.parquet"))
+	reftest.Sh(t, "train", "--in", p("history.parquet"), "--profile", "canonical", "--out", p("model"),
 		"--rounds", "20", "--max-depth", "4", "--seed", "3")
-	sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "12", "--out", p("a.parquet"))
-	sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "13", "--out", p("b.csv"))
-	damage(t, p("b.csv"))
+	reftest.Sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "12", "--out", p("a.parquet"))
+	reftest.Sh(t, "generate", "--rows", strconv.Itoa(n/2), "--seed", "13", "--out", p("b.csv"))
+	reftest.Damage(t, p("b.csv"))
 
 	for _, c := range []struct {
 		name string
@@ -38,7 +38,7 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"score", "--model", p("model"), "--profile", "canonical", "--in", p("a.parquet"), "--in", p("b.csv"),
 				"--out", p(c.name + "-want.parquet"), "--rejects", p(c.name + "-want-rejects.csv")}
-			sh(t, append(args, c.plan...)...)
+			reftest.Sh(t, append(args, c.plan...)...)
 
 			plan := rank.DefaultPlan()
 			for i := 0; i < len(c.plan); i += 2 {
@@ -63,34 +63,12 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 			if err := ptest.Run(pl); err != nil {
 				t.Fatal(err)
 			}
-			sameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
-			sameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))
+			reftest.SameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
+			reftest.SameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))
 			// Not two empty files: the damaged rows are there.
 			if b, err := os.ReadFile(p(c.name + "-got-rejects.csv")); err != nil || strings.Count(string(b), "\n") != 3 {
 				t.Errorf("rejects: want a header and the 2 damaged rows, got %q (%v)", b, err)
 			}
 		})
-	}
-}
-
-// damage appends two rows ingest rejects: a copy of the last row with a
-// negative net mass, and one with a date that is not a date.
-func damage(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	header, last := strings.Split(lines[0], ","), strings.Split(lines[len(lines)-1], ",")
-	set := func(col, v string) []string {
-		row := slices.Clone(last)
-		row[slices.Index(header, col)] = v
-		row[slices.Index(header, "declaration_id")] += "-" + col
-		return row
-	}
-	extra := strings.Join(set("net_mass_kg", "-3"), ",") + "\n" + strings.Join(set("date", "yesterday"), ",") + "\n"
-	if err := os.WriteFile(path, append(b, extra...), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

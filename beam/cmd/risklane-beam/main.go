@@ -3,14 +3,22 @@
 // Google Dataflow with Beam's own flags (--runner, --endpoint, ...). See
 // docs/beam.md.
 //
-//	risklane-beam score --model DIR --profile P --in FILE... --out ranked.parquet [--rejects FILE]
-//	    [--budget 5%] [--yellow 10%] [--explore 10%] [--seed 1] [--rank-by probability] [--buckets 64]
+//	risklane-beam fit     --in FILE... --profile P --out features.json [--features ...] [--trade FILE... --reporter ISO3]
+//	risklane-beam cluster --in FILE... --profile P --out clusters.parquet [--clusters model.json] [--k-max 5] ...
+//	risklane-beam mirror  --trade FILE... --reporter ISO3 --out gaps.parquet [--tariffs FILE] [--signals FILE] ...
+//	risklane-beam sample  --in FILE... --profile P --out DIR --rate 0.2 [--seed 1]
+//	risklane-beam score   --model DIR --profile P --in FILE... --out ranked.parquet [--budget 5%] ...
+//
+// The flags are the single-machine commands' (risklane train, cluster,
+// mirror, score) where they mean the same.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -20,81 +28,106 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
-
-	"risklane/beam/stage"
-	"risklane/models"
-	"risklane/pipeline/rank"
 )
 
-// inputs collects the repeated --in flag.
-type inputs []string
+// A command adds its flags to a flag set and returns what runs it: the
+// pipeline's construction (or a usage error) after the flags are parsed.
+type command struct {
+	name, usage, short string
+	flags              func(fs *flag.FlagSet) func(s beam.Scope, args []string) error
+}
 
-func (i *inputs) String() string     { return strings.Join(*i, ",") }
-func (i *inputs) Set(v string) error { *i = append(*i, v); return nil }
+var commands = []command{fitCmd, clusterCmd, mirrorCmd, sampleCmd, scoreCmd}
 
-var (
-	in       inputs
-	modelDir = flag.String("model", "", "model folder (risklane train)")
-	prof     = flag.String("profile", "", "built-in profile name or a YAML profile file")
-	out      = flag.String("out", "", "ranked file to write: .parquet or .csv")
-	rejects  = flag.String("rejects", "", "write rejected rows (file,line,column,value,reason) to this CSV")
-	budget   = flag.String("budget", "5%", "red lane: a share of the scored rows (5%) or a number of rows (500)")
-	yellow   = flag.String("yellow", "10%", "yellow lane after the red one: a share of the scored rows or a number of rows")
-	explore  = flag.String("explore", "10%", "share (or number) of the red lane drawn at random from outside the top")
-	seed     = flag.Uint64("seed", 1, "seed of the exploration draw")
-	rankBy   = flag.String("rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
-	buckets  = flag.Int("buckets", 64, "score ranges of the global sort (approximate quantiles), each sorted by one worker")
-)
+// usageError is a mistake on the command line: exit code 2, as risklane's.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
 
 func main() {
-	flag.Var(&in, "in", "declarations to score (CSV, Parquet, Arrow); repeat for several")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: risklane-beam score --model DIR --profile P --in FILE... --out FILE [flags]\n"+
-			"Beam's flags (--runner prism|flink|spark|dataflow, --endpoint, --environment_type, ...) choose where it runs; docs/beam.md.\n")
-		flag.PrintDefaults()
-	}
-	// The subcommand comes first, as in risklane; Beam's flags follow it.
-	sub := len(os.Args) > 1 && os.Args[1] == "score"
-	if sub {
-		os.Args = append(os.Args[:1], os.Args[2:]...)
-	}
-	flag.Parse()
-	// Started by a runner as its worker, the binary runs the harness here
-	// and never returns.
-	beam.Init()
-	if !sub {
-		flag.Usage()
-		os.Exit(2)
-	}
-	if err := runScore(); err != nil {
-		fmt.Fprintln(os.Stderr, "risklane-beam:", err)
-		os.Exit(1)
-	}
+	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-func runScore() error {
-	if len(in) == 0 || *modelDir == "" || *prof == "" || *out == "" {
-		return fmt.Errorf("give --model, --in, --profile and --out")
-	}
-	plan := rank.Plan{Seed: *seed}
-	for _, f := range []struct {
-		v   string
-		dst *rank.Share
-	}{{*budget, &plan.Budget}, {*yellow, &plan.Yellow}, {*explore, &plan.Explore}} {
-		s, err := rank.ParseShare(f.v)
-		if err != nil {
-			return err
+// run parses the command line into the global flag set (Beam's flags live
+// there) and runs the command's pipeline; it returns the exit code.
+func run(args []string, stderr io.Writer) int {
+	var cmd *command
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		for i := range commands {
+			if commands[i].name == args[0] {
+				cmd = &commands[i]
+			}
 		}
-		*f.dst = s
+		if cmd == nil {
+			fmt.Fprintf(stderr, "risklane-beam: unknown command %q; the commands are %s (risklane-beam --help)\n", args[0], names())
+			return 2
+		}
+		args = args[1:]
 	}
-	by, err := models.ParseRankBy(*rankBy)
-	if err != nil {
-		return err
+	var build func(beam.Scope, []string) error
+	flag.CommandLine.SetOutput(stderr)
+	if cmd != nil {
+		fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+		build = cmd.flags(fs)
+		fs.VisitAll(func(f *flag.Flag) { flag.CommandLine.Var(f.Value, f.Name, f.Usage) })
+		flag.Usage = func() {
+			w := flag.CommandLine.Output()
+			fmt.Fprintf(w, "usage: risklane-beam %s\n%s\n\nflags:\n", cmd.usage, cmd.short)
+			fs.SetOutput(w)
+			fs.PrintDefaults()
+			fmt.Fprintf(w, "\nBeam's flags choose where it runs: --runner prism (default), flink, spark or dataflow, --endpoint,\n"+
+				"--environment_type, --job_name, ... (risklane-beam --help lists them; docs/beam.md)\n")
+		}
+	} else {
+		flag.Usage = func() {
+			w := flag.CommandLine.Output()
+			fmt.Fprintf(w, "usage: risklane-beam COMMAND [flags] [Beam's flags]\n\ncommands:\n")
+			for _, c := range commands {
+				fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+			}
+			fmt.Fprintf(w, "\nrisklane-beam COMMAND --help gives a command's flags. Beam's flags:\n")
+			flag.PrintDefaults()
+		}
+	}
+	if err := flag.CommandLine.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	// Started by a runner as its worker (no command), the binary runs the
+	// harness here and never returns.
+	beam.Init()
+	if cmd == nil {
+		flag.Usage()
+		return 2
 	}
 	p, s := beam.NewPipelineWithRoot()
-	if err := stage.Score(s, stage.ScoreConfig{Inputs: in, Profile: *prof, ModelDir: *modelDir, Out: *out, Rejects: *rejects,
-		Plan: plan, RankBy: by, Buckets: *buckets}); err != nil {
-		return err
+	if err := build(s, flag.Args()); err != nil {
+		fmt.Fprintf(stderr, "risklane-beam %s: %v\n", cmd.name, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
 	}
-	return beamx.Run(context.Background(), p)
+	if err := beamx.Run(context.Background(), p); err != nil {
+		fmt.Fprintf(stderr, "risklane-beam %s: %v\n", cmd.name, err)
+		return 1
+	}
+	return 0
 }
+
+func names() string {
+	var n []string
+	for _, c := range commands {
+		n = append(n, c.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// files collects a repeated flag (--in, --trade).
+type files []string
+
+func (f *files) String() string     { return strings.Join(*f, ",") }
+func (f *files) Set(v string) error { *f = append(*f, v); return nil }

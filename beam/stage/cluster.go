@@ -76,7 +76,7 @@ func Cluster(s beam.Scope, cfg ClusterConfig) error {
 	beam.ParDo0(s, &writeClustersFn{Clusters: cfg.Clusters, Groups: groupsOut, Prices: cfg.Prices}, model)
 	if cfg.Out != "" {
 		parts := beam.ParDo(s, &assignFileFn{Profile: cfg.Profile, BatchSize: cfg.BatchSize}, in, beam.SideInput{Input: model})
-		beam.ParDo0(s, &writeAssignmentsFn{Out: cfg.Out}, beam.GroupByKey(s, beam.AddFixedKey(s, parts)))
+		beam.ParDo0(s, &writeAssignmentsFn{Out: cfg.Out, BatchSize: cfg.BatchSize}, beam.GroupByKey(s, beam.AddFixedKey(s, parts)))
 	}
 	return nil
 }
@@ -321,9 +321,13 @@ func (f *assignFileFn) ProcessElement(in fileIn, model []byte, emit func(assignP
 	})
 }
 
-// writeAssignmentsFn writes the assignments in input order.
+// writeAssignmentsFn writes the assignments in input order, in batches of
+// BatchSize rows across files as risklane cluster's reader gives them
+// (ingest.OpenFiles fills a batch from the next file): the Parquet pages
+// follow the batches written, so the same boundaries give the same bytes.
 type writeAssignmentsFn struct {
-	Out string
+	Out       string
+	BatchSize int
 }
 
 func (f *writeAssignmentsFn) ProcessElement(_ int, parts func(*assignPart) bool) error {
@@ -333,20 +337,54 @@ func (f *writeAssignmentsFn) ProcessElement(_ int, parts func(*assignPart) bool)
 		all = append(all, p)
 	}
 	slices.SortFunc(all, func(a, b assignPart) int { return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Batch, b.Batch)) })
-	w, err := sink.Create(f.Out, pricecluster.AssignmentSchema)
-	if err != nil {
-		return err
-	}
-	defer w.Abort()
+	var recs []arrow.RecordBatch
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
 	for _, p := range all {
 		rec, err := decodeBatch(p.IPC)
 		if err != nil {
 			return err
 		}
-		err = w.Write(rec)
-		rec.Release()
-		if err != nil {
-			return err
+		recs = append(recs, rec)
+	}
+	cols := make([]arrow.Array, len(pricecluster.AssignmentSchema.Fields()))
+	var n int64
+	for c := range cols {
+		var parts []arrow.Array
+		for _, r := range recs {
+			parts = append(parts, r.Column(c))
+		}
+		if len(parts) > 0 {
+			a, err := array.Concatenate(parts, memory.DefaultAllocator)
+			if err != nil {
+				return err
+			}
+			defer a.Release()
+			cols[c], n = a, int64(a.Len())
+		}
+	}
+	size := int64(f.BatchSize)
+	if size <= 0 {
+		size = ingest.DefaultBatchSize
+	}
+	w, err := sink.Create(f.Out, pricecluster.AssignmentSchema)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if n > 0 {
+		whole := array.NewRecordBatch(pricecluster.AssignmentSchema, cols, n)
+		defer whole.Release()
+		for lo := int64(0); lo < n; lo += size {
+			part := whole.NewSlice(lo, min(lo+size, n))
+			err := w.Write(part)
+			part.Release()
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return w.Commit()

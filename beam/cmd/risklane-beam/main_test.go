@@ -184,8 +184,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"sample", "--in", in, "--profile", "canonical", "--out", dir, "--rate", "2"}, 2, "--rate 2"},
 		{[]string{"score", "--in", in, "--profile", "canonical", "--out", "r.parquet"}, 2, "give --model"},
 		{[]string{"score", "--in", in, "--profile", "canonical", "--model", dir, "--out", "r.parquet", "--budget", "x"}, 2, "--budget"},
-		{[]string{"fit", "--help"}, 0, "--features"},
-		{[]string{"cluster", "--help"}, 0, "--value-mass"},
+		{[]string{"fit", "--help"}, 0, "-features"},
+		{[]string{"cluster", "--help"}, 0, "-value-mass"},
 		{[]string{"--help"}, 0, "sample"},
 		{nil, 2, "commands:"},
 	} {

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -135,10 +134,7 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 		for a < lim {
 			k := w.appendRows(s.cols, a, lim)
 			a += k
-			total.Read += int64(k)
-			total.Accepted += int64(k)
-			fs.Read += int64(k)
-			fs.Accepted += int64(k)
+			count(total, fs, int64(k), 0)
 			if w.full() && !send(w.flush(), nil) {
 				return false
 			}
@@ -155,19 +151,13 @@ func (r *Reader) columnBatch(rec arrow.RecordBatch, src *batchSource, s *stage, 
 			return false
 		}
 		a = i + 1
-		total.Read++
-		total.Rejected++
-		fs.Read++
-		fs.Rejected++
-		if r.opt.Rejects != nil {
-			err := r.opt.Rejects.Reject(Reject{
-				File: path, Line: base + int64(i) + 1, Column: rej.column,
-				Value: clip(rej.value), Reason: rej.reason,
-			})
-			if err != nil {
-				send(nil, fmt.Errorf("rejects: %w", err))
-				return false
-			}
+		err := r.reject(total, fs, Reject{
+			File: path, Line: base + int64(i) + 1, Column: rej.column,
+			Value: clip(rej.value), Reason: rej.reason,
+		})
+		if err != nil {
+			send(nil, err)
+			return false
 		}
 	}
 	return take(n)

@@ -125,6 +125,32 @@ type Stats struct {
 	Read, Accepted, Rejected int64
 }
 
+// add counts accepted and rejected rows.
+func (s *Stats) add(accepted, rejected int64) {
+	s.Read += accepted + rejected
+	s.Accepted += accepted
+	s.Rejected += rejected
+}
+
+// count adds rows to the run's and the file's Stats: the one bookkeeping of
+// the row, column and parallel paths.
+func count(total *Stats, fs *FileStats, accepted, rejected int64) {
+	total.add(accepted, rejected)
+	fs.add(accepted, rejected)
+}
+
+// reject counts one rejected row and hands it to the rejects sink, if any.
+func (r *Reader) reject(total *Stats, fs *FileStats, rj Reject) error {
+	count(total, fs, 0, 1)
+	if r.opt.Rejects == nil {
+		return nil
+	}
+	if err := r.opt.Rejects.Reject(rj); err != nil {
+		return fmt.Errorf("rejects: %w", err)
+	}
+	return nil
+}
+
 // FileStats are the Stats of one input file.
 type FileStats struct {
 	Path   string
@@ -428,30 +454,23 @@ func (r *Reader) produce() {
 			continue
 		}
 		for src.next() {
-			total.Read++
-			fs.Read++
 			rej := w.row(src, p)
 			if rej == nil {
-				total.Accepted++
-				fs.Accepted++
+				count(&total, fs, 1, 0)
 				if w.full() && !send(w.flush(), nil) {
 					src.close()
 					return
 				}
 				continue
 			}
-			total.Rejected++
-			fs.Rejected++
-			if r.opt.Rejects != nil {
-				err := r.opt.Rejects.Reject(Reject{
-					File: in.path, Line: src.line(), Column: rej.column,
-					Value: clip(rej.value), Reason: rej.reason,
-				})
-				if err != nil {
-					src.close()
-					send(nil, fmt.Errorf("rejects: %w", err))
-					return
-				}
+			err := r.reject(&total, fs, Reject{
+				File: in.path, Line: src.line(), Column: rej.column,
+				Value: clip(rej.value), Reason: rej.reason,
+			})
+			if err != nil {
+				src.close()
+				send(nil, err)
+				return
 			}
 		}
 		err = src.err()

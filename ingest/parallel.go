@@ -289,16 +289,10 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 		a, rj := 0, 0
 		for {
 			for ; rj < len(ch.rejects) && ch.rejects[rj].before <= a; rj++ {
-				total.Read++
-				total.Rejected++
-				fs.Read++
-				fs.Rejected++
-				if r.opt.Rejects != nil {
-					if err := r.opt.Rejects.Reject(ch.rejects[rj].Reject); err != nil {
-						send(nil, fmt.Errorf("rejects: %w", err))
-						stop()
-						return false
-					}
+				if err := r.reject(total, fs, ch.rejects[rj].Reject); err != nil {
+					send(nil, err)
+					stop()
+					return false
 				}
 			}
 			if a == ch.accepted {
@@ -310,10 +304,7 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 			}
 			k := w.appendRows(ch.cols, a, lim)
 			a += k
-			total.Read += int64(k)
-			total.Accepted += int64(k)
-			fs.Read += int64(k)
-			fs.Accepted += int64(k)
+			count(total, fs, int64(k), 0)
 			if w.full() && !send(w.flush(), nil) {
 				stop()
 				return false

@@ -23,14 +23,7 @@ func BenchmarkReplay(b *testing.B) {
 	gc.Drift.At = time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)
 	batches := generated(b, gc)
 	defer ingest.Release(batches)
-	gbdt, err := kinds.Lookup(models.DefaultKind)
-	if err != nil {
-		b.Fatal(err)
-	}
-	params := map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}
-	if err := gbdt.ParseParams(params); err != nil {
-		b.Fatal(err)
-	}
+	gbdt, params := simulatorGBDT(b)
 	cfg := Config{Start: time.Date(2024, 2, 26, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: 12, InitialDays: 56,
 		Budget: Budget{0.1, 0.1}, RetrainEvery: 1, Kind: gbdt,
 		Train: models.TrainConfig{Features: features.Config{Groups: features.DefaultGroups, Folds: features.DefaultFolds,
@@ -61,14 +54,7 @@ func BenchmarkReplay1M(b *testing.B) {
 	gc.Drift.At = time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
 	batches := generated(b, gc)
 	defer ingest.Release(batches)
-	gbdt, err := kinds.Lookup(models.DefaultKind)
-	if err != nil {
-		b.Fatal(err)
-	}
-	params := map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}
-	if err := gbdt.ParseParams(params); err != nil {
-		b.Fatal(err)
-	}
+	gbdt, params := simulatorGBDT(b)
 	for _, c := range []struct {
 		name    string
 		start   time.Time
@@ -94,4 +80,19 @@ func BenchmarkReplay1M(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu)/1e9/float64(cfg.Periods*b.N), "cpu-s/period")
 		})
 	}
+}
+
+// simulatorGBDT is the gbdt kind with the simulator's retraining parameters
+// (60 rounds of depth 6, eta 0.2), as both replay benchmarks use it.
+func simulatorGBDT(b *testing.B) (models.Kind, map[string]float64) {
+	b.Helper()
+	gbdt, err := kinds.Lookup(models.DefaultKind)
+	if err != nil {
+		b.Fatal(err)
+	}
+	params := map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}
+	if err := gbdt.ParseParams(params); err != nil {
+		b.Fatal(err)
+	}
+	return gbdt, params
 }

@@ -48,12 +48,15 @@ func newLeafTable(m *xgb.Model) leafTable {
 // place.
 func (lt *leafTable) rowsOf(nodes []int32) error {
 	T := len(lt.Base)
-	for i, n := range nodes {
-		t := i % T
-		if n < 0 || int(n) >= len(lt.Index[t]) || lt.Index[t][n] < 0 {
-			return fmt.Errorf("date: tree %d has no leaf %d", t, n)
+	for lo := 0; lo < len(nodes); lo += T {
+		row := nodes[lo:min(lo+T, len(nodes))]
+		for t, n := range row {
+			idx := lt.Index[t]
+			if uint(n) >= uint(len(idx)) || idx[n] < 0 {
+				return fmt.Errorf("date: tree %d has no leaf %d", t, n)
+			}
+			row[t] = lt.Base[t] + idx[n]
 		}
-		nodes[i] = lt.Base[t] + lt.Index[t][n]
 	}
 	return nil
 }

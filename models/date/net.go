@@ -183,6 +183,7 @@ type work[F Float] struct {
 	dw                         []F
 	// scoring many rows at once (forwardScoreRows)
 	rows        scoreRows[F]
+	kernel      kernelRows // the AVX-512 kernels' (score.go), float32 only
 	zs, rs, att []F
 }
 

@@ -86,7 +86,7 @@ func (m *Model) contributions(x []float64, n int, out, logits []float64) error {
 	z, r := make([]float32, n), make([]float32, n)
 	if proj != nil {
 		att := make([]float32, n*T)
-		m.net.forwardScoreRows(w, &w.rows, proj, leaves, n, imp, item, rx, z, r, att)
+		m.scoreRows(w, proj, leaves, n, imp, item, rx, z, r, att)
 		for i, a := range att {
 			weight[i] = float64(a) * float64(T)
 		}

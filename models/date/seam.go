@@ -100,7 +100,7 @@ func (m *Model) split(feats []float64, n int, dst []float64, imp, item []int32) 
 	if len(feats) != n*(F+2) {
 		return nil, nil, nil, fmt.Errorf("date: %d feature values for %d rows of %d features", len(feats), n, F+2)
 	}
-	dst, imp, item = dst[:0], imp[:0], item[:0]
+	dst, imp, item = slices.Grow(dst[:0], n*F), slices.Grow(imp[:0], n), slices.Grow(item[:0], n)
 	for i := range n {
 		row := feats[i*(F+2) : (i+1)*(F+2)]
 		dst = append(dst, row[:F]...)

@@ -377,7 +377,7 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 			if R > 0 {
 				x = b.X[lo*R : hi*R]
 			}
-			m.net.forwardScoreRows(w, &w.rows, proj, b.Leaves[lo*T:hi*T], k, b.Imp[lo:hi], b.Item[lo:hi], x, w.zs, w.rs, nil)
+			m.scoreRows(w, proj, b.Leaves[lo*T:hi*T], k, b.Imp[lo:hi], b.Item[lo:hi], x, w.zs, w.rs, nil)
 			for j := range k {
 				m.output(lo+j, w.zs[j], w.rs[j], prob, expRev)
 			}

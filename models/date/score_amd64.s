@@ -1,9 +1,10 @@
 #include "textflag.h"
 
-// The two DATE scoring kernels of score_amd64.go, AVX-512, for sixteen rows
-// at a time, one tree after another, each row's arithmetic in the order of
-// forwardScoreRows's Go loops and with no fused multiply-add (a product is
-// rounded, then added), so the results are the same bits. idx[t*16+r] is
+// The three DATE scoring kernels of score_amd64.go (scores, softmax,
+// attended vectors), AVX-512, for sixteen rows at a time, one tree after
+// another, each row's arithmetic in the order of forwardScoreRows's Go loops
+// and with no fused multiply-add (a product is rounded, then added), so the
+// results are the same bits. idx[t*16+r] is
 // row r's leaf in tree t times 32: the offset, in floats, of its 32 values
 // in proj (the projection, then the embedding).
 
@@ -11,7 +12,8 @@ DATA zero<>+0(SB)/4, $0
 GLOBL zero<>(SB), RODATA|NOPTR, $4
 
 // TERMS leaves in zr the terms relu(qb[r][o] + proj[l][o]) * attH[o] of row
-// r's score, o in the lanes.
+// r's score, o in the lanes. VMAXPS against 0 is Go's relu: x when x > 0,
+// else +0 (NaN included).
 #define TERMS(r, zr) \
 	MOVL (r*4)(BX), R10; \
 	VMOVUPS (SI)(R10*4), zr; \
@@ -54,7 +56,8 @@ sloop:
 	TERMS(13, Z13)
 	TERMS(14, Z14)
 	TERMS(15, Z15)
-	// transpose: a register per term o, the rows in the lanes
+	// transpose (32-bit, then 64-bit unpacks, then two 128-bit shuffles):
+	// register o then holds term o of the sixteen rows
 	VUNPCKLPS Z1, Z0, Z16
 	VUNPCKHPS Z1, Z0, Z17
 	VUNPCKLPS Z3, Z2, Z18

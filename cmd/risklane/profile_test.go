@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCPUProfile: --cpuprofile, on any command, writes a profile pprof
+// reads (gzip-compressed protocol buffers), and a folder that does not
+// exist is a usage error.
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	defer rootCmd.SetArgs(nil)
+	defer func() { cpuProfile.path = "" }()
+	rootCmd.SetArgs([]string{"version", "--cpuprofile", path})
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatalf("risklane version --cpuprofile: %v", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("the profile is not gzip: %v", err)
+	}
+	if b, err := io.ReadAll(zr); err != nil || len(b) == 0 {
+		t.Fatalf("the profile: %d bytes, %v", len(b), err)
+	}
+	rootCmd.SetArgs([]string{"version", "--cpuprofile", filepath.Join(t.TempDir(), "no", "cpu.prof")})
+	if err := rootCmd.Execute(); !isUsageError(err) {
+		t.Fatalf("a profile in a missing folder: %v, want a usage error", err)
+	}
+}

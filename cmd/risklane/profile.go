@@ -6,14 +6,18 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"risklane/sink"
 )
 
 // cpuProfile is the hidden --cpuprofile flag: a Go CPU profile of the
 // whole command, for `go tool pprof` (how DATE's scoring was profiled,
-// docs/date.md).
+// docs/date.md). It never replaces an existing file (it could be an input
+// of the same command) and is written under a temporary name, renamed when
+// the command ends, so a killed run leaves no half-written profile.
 var cpuProfile struct {
 	path string
-	f    *os.File
+	f    *sink.AtomicFile
 }
 
 func init() {
@@ -23,12 +27,15 @@ func init() {
 		if cpuProfile.path == "" {
 			return nil
 		}
-		f, err := os.Create(cpuProfile.path)
+		if _, err := os.Lstat(cpuProfile.path); err == nil {
+			return usageError{msg: fmt.Sprintf("--cpuprofile: %s exists; give a new name (risklane does not replace a file it may not have written)", cpuProfile.path)}
+		}
+		f, err := sink.CreateAtomic(cpuProfile.path)
 		if err != nil {
 			return usageError{msg: fmt.Sprintf("--cpuprofile: %v", err)}
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
+			f.Abort()
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		cpuProfile.f = f
@@ -37,7 +44,9 @@ func init() {
 	cobra.OnFinalize(func() {
 		if cpuProfile.f != nil {
 			pprof.StopCPUProfile()
-			cpuProfile.f.Close()
+			if err := cpuProfile.f.Commit(); err != nil {
+				fmt.Fprintln(os.Stderr, "risklane: --cpuprofile:", err)
+			}
 			cpuProfile.f = nil
 		}
 	})

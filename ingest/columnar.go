@@ -29,10 +29,6 @@ import (
 // Batches, rejects (line, column, value, reason) and counts are the row
 // path's (TestColumnarSameAsRows, FuzzColumnarParquet, FuzzArrowIPC).
 
-// columnar selects the column path for typed inputs; tests turn it off to
-// compare with the row path.
-var columnar = true
-
 // stage holds one source batch converted column by column.
 type stage struct {
 	cols []column // the layout of rowWriter.cols

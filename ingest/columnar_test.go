@@ -41,8 +41,7 @@ func (r *readResult) release() {
 // readPath reads paths on the column path (col) or the row path.
 func readPath(t testing.TB, col bool, paths []string, p *profile.Profile, opt Options) *readResult {
 	t.Helper()
-	defer func(v bool) { columnar = v }(columnar)
-	columnar = col
+	opt.rowPath = !col
 	rj := &collect{}
 	opt.Rejects = rj
 	res := &readResult{}

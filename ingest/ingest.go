@@ -99,6 +99,11 @@ type Options struct {
 	// (rejected rows are then only counted). It is called from the Reader's
 	// background goroutine, never concurrently.
 	Rejects RejectSink
+
+	// rowPath reads Parquet and Arrow inputs row by row (batchSource.cell,
+	// rowWriter.row) instead of column by column (columnar.go): the
+	// reference the column path is compared with. Only tests set it.
+	rowPath bool
 }
 
 // Reject describes a rejected row.
@@ -430,7 +435,7 @@ func (r *Reader) produce() {
 		p := newPlan(b, src.names(), r.opt.Columns)
 		w.startFile(p)
 		fs := &files[i]
-		if bs, ok := src.(*batchSource); ok && columnar {
+		if bs, ok := src.(*batchSource); ok && !r.opt.rowPath {
 			ok := r.readColumns(bs, p, in.path, w, &total, fs, send)
 			err := bs.err()
 			src.close()

@@ -10,7 +10,14 @@ import (
 // Arrow file, e.g. from risklane generate) through the canonical profile on
 // the column path; BenchmarkReadFileRows is the row path, its yardstick in
 // the same run. Under load compare the CPU seconds per million rows.
-func BenchmarkReadFile(b *testing.B) {
+func BenchmarkReadFile(b *testing.B) { benchReadFile(b, false) }
+
+// BenchmarkReadFileRows is BenchmarkReadFile on the row path.
+func BenchmarkReadFileRows(b *testing.B) { benchReadFile(b, true) }
+
+// benchReadFile is BenchmarkReadFile on the row path (rowPath) or the
+// column path.
+func benchReadFile(b *testing.B, rowPath bool) {
 	path := os.Getenv("RISKLANE_BENCH_FILE")
 	if path == "" {
 		b.Skip("set RISKLANE_BENCH_FILE to a canonical Parquet or Arrow file")
@@ -23,7 +30,7 @@ func BenchmarkReadFile(b *testing.B) {
 	var rows int64
 	cpu0 := processCPU()
 	for b.Loop() {
-		r, err := Open(path, p, Options{Columns: cols})
+		r, err := Open(path, p, Options{Columns: cols, rowPath: rowPath})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,11 +44,4 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric((processCPU()-cpu0)/float64(rows)*1e6, "cpu-s/1M-rows")
-}
-
-// BenchmarkReadFileRows is BenchmarkReadFile on the row path.
-func BenchmarkReadFileRows(b *testing.B) {
-	defer func(v bool) { columnar = v }(columnar)
-	columnar = false
-	BenchmarkReadFile(b)
 }

@@ -36,6 +36,10 @@ type stage struct {
 	// bad[i] is 1 + the index in rejs of row i's reject, 0 if none.
 	bad  []int32
 	rejs []rejection
+	// dict and dictLo, dictHi: what checkText made of each dictionary value
+	// of the text column being converted (dictTextColumn).
+	dict           []uint8
+	dictLo, dictHi []int32
 }
 
 func newStage(w *rowWriter) *stage {
@@ -300,8 +304,92 @@ func (w *rowWriter) convertColumn(c *boundCol, arr arrow.Array, out *column, s *
 			dateColumn(c, a, out, s)
 			return
 		}
+	case *array.Dictionary:
+		if c.kind == convString && dictTextColumn(w, c, a, out, s) {
+			return
+		}
 	}
 	w.valueColumn(c, arr, out, s)
+}
+
+// The states of a dictionary value in dictTextColumn.
+const (
+	dictUnseen  uint8 = iota
+	dictText          // stored as its trimmed bytes
+	dictNull          // empty once trimmed: a null
+	dictRefused       // refused by checkText
+)
+
+// dictTextColumn converts a dictionary-encoded text column (as a Parquet
+// file's dictionary pages are read, see batchSource.dictCols) to a text
+// column, checking each dictionary value once, when a row first uses it,
+// instead of every row's copy: the rows' values, nulls and rejects are
+// those textColumn gives for the same values as plain text. It reports
+// false, converting nothing, for layouts it does not handle (indices other
+// than int32, large or null dictionary values, a dictionary longer than the
+// batch), which go value by value.
+func dictTextColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *column, s *stage) bool {
+	idx, ok := arr.Indices().(*array.Int32)
+	if !ok {
+		return false
+	}
+	var offs []int32
+	var data []byte
+	switch d := arr.Dictionary().(type) {
+	case *array.String:
+		offs, data = d.ValueOffsets(), d.ValueBytes()
+	case *array.Binary:
+		offs, data = d.ValueOffsets(), d.ValueBytes()
+	default:
+		return false
+	}
+	nd := arr.Dictionary().Len()
+	if arr.Dictionary().NullN() > 0 || nd > idx.Len() {
+		return false
+	}
+	offs = offs[:nd+1]
+	base := offs[0]
+	checkUTF8 := !asciiBytes(data)
+	if cap(s.dict) < nd {
+		s.dict = make([]uint8, nd)
+		s.dictLo = make([]int32, nd)
+		s.dictHi = make([]int32, nd)
+	}
+	state, lo, hi := s.dict[:nd], s.dictLo[:nd], s.dictHi[:nd]
+	clear(state)
+	nulls := arr.NullN() > 0
+	for i, k := range idx.Int32Values() {
+		if nulls && arr.IsNull(i) {
+			out.appendNull()
+			continue
+		}
+		v := data[offs[k]-base : offs[k+1]-base]
+		if state[k] == dictUnseen {
+			t, reason := w.checkText(v, checkUTF8)
+			switch {
+			case reason != "":
+				state[k] = dictRefused
+			case len(t) == 0:
+				state[k] = dictNull
+			default:
+				state[k] = dictText
+				// t is v trimmed: its bounds within data.
+				lo[k] = offs[k] - base + int32(cap(v)-cap(t))
+				hi[k] = lo[k] + int32(len(t))
+			}
+		}
+		switch state[k] {
+		case dictText:
+			out.appendBytes(data[lo[k]:hi[k]])
+		case dictNull:
+			out.appendNull()
+		default:
+			_, reason := w.checkText(v, checkUTF8)
+			s.reject(i, c.name, v, reason)
+			out.appendNull()
+		}
+	}
+	return true
 }
 
 // valueColumn converts arr value by value with the row path's rules.

@@ -289,7 +289,17 @@ func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding,
 		return nil, 0, nil, fmt.Errorf("%s: %s not in the header: training and evaluation need labelled declarations "+
 			"(scoring, clustering and the other commands do not)", path, what)
 	}
-	if err := src.start(newPlan(b, src.names(), r.opt.Columns).read); err != nil {
+	p := newPlan(b, src.names(), r.opt.Columns)
+	if bs, ok := src.(*batchSource); ok && !r.opt.rowPath {
+		// Text columns stored with a dictionary are read as dictionaries
+		// on the column path (dictTextColumn).
+		for _, c := range p.cols {
+			if c.kind == convString {
+				bs.dictCols = append(bs.dictCols, c.src)
+			}
+		}
+	}
+	if err := src.start(p.read); err != nil {
 		src.close()
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
 	}

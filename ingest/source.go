@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -264,6 +265,12 @@ type batchSource struct {
 	// by checkArray first.
 	untrusted bool
 	read      []int // the columns start was given
+	// dictCols are the schema columns that may arrive dictionary-encoded
+	// when the file stores them so (set before start): Parquet reads them
+	// as Arrow dictionaries, whose values the column path checks once each
+	// (dictTextColumn), instead of copying every row's value into a plain
+	// string array. Only the Reader's column path sets it.
+	dictCols []int
 
 	cols    []int // schema index -> batch column index, -1 if not read
 	getters []func(int) cell
@@ -613,8 +620,51 @@ func openParquet(f *os.File) (*batchSource, error) {
 		return nil, fmt.Errorf("reading the Parquet schema: %v", err)
 	}
 	b := &batchSource{schema: schema, closeFn: pf.Close}
-	b.open = func(cols []int) error { return startParquet(b, fr, cols) }
+	b.open = func(cols []int) error {
+		if dict := dictLeaves(pf, fr, b.dictCols, cols); len(dict) > 0 {
+			props := fr.Props
+			for _, leaf := range dict {
+				props.SetReadDict(leaf, true)
+			}
+			var err error
+			if fr, err = pqarrow.NewFileReader(pf, props, memory.DefaultAllocator); err != nil {
+				return fmt.Errorf("reading the Parquet schema: %v", err)
+			}
+		}
+		return startParquet(b, fr, cols)
+	}
 	return b, nil
+}
+
+// dictLeaves are the leaf columns of want (schema columns) that are also
+// read (cols), text (string or binary) and stored with a dictionary page
+// in the file's first row group: those pqarrow can hand over as Arrow
+// dictionaries without hashing their values (a column stored plain would
+// be hashed into one).
+func dictLeaves(pf *file.Reader, fr *pqarrow.FileReader, want, cols []int) []int {
+	if pf.NumRowGroups() == 0 {
+		return nil
+	}
+	rg := pf.MetaData().RowGroup(0)
+	var out []int
+	for _, c := range want {
+		if !slices.Contains(cols, c) || c >= len(fr.Manifest.Fields) {
+			continue
+		}
+		sf := fr.Manifest.Fields[c]
+		if !sf.IsLeaf() {
+			continue
+		}
+		if id := sf.Field.Type.ID(); id != arrow.STRING && id != arrow.BINARY {
+			continue
+		}
+		cc, err := rg.ColumnChunk(sf.ColIndex)
+		if err != nil || !cc.HasDictionaryPage() {
+			continue
+		}
+		out = append(out, sf.ColIndex)
+	}
+	return out
 }
 
 // startParquet opens pqarrow's record reader on the needed columns only.

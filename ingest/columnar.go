@@ -326,8 +326,7 @@ const (
 // instead of every row's copy: the rows' values, nulls and rejects are
 // those textColumn gives for the same values as plain text. It reports
 // false, converting nothing, for layouts it does not handle (indices other
-// than int32, large or null dictionary values, a dictionary longer than the
-// batch), which go value by value.
+// than int32, large or null dictionary values), which go value by value.
 func dictTextColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *column, s *stage) bool {
 	idx, ok := arr.Indices().(*array.Int32)
 	if !ok {
@@ -344,7 +343,7 @@ func dictTextColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *colum
 		return false
 	}
 	nd := arr.Dictionary().Len()
-	if arr.Dictionary().NullN() > 0 || nd > idx.Len() {
+	if arr.Dictionary().NullN() > 0 {
 		return false
 	}
 	offs = offs[:nd+1]

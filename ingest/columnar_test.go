@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"risklane/ingest/profile"
@@ -628,4 +629,57 @@ func FuzzColumnarParquet(f *testing.F) {
 		}
 		sameAsRows(t, []string{path}, kcs, Options{BatchSize: int(batch%4096) + 1, MaxFieldBytes: 40}).release()
 	})
+}
+
+// TestDictionaryOnly: a text column dictionary-encoded in the first row
+// group but not in later ones, whose dictionary overflowed (arrow-go then
+// writes the row group plain), is not read as an Arrow dictionary (pqarrow
+// would hash every plain value into one); a column dictionary-encoded in
+// every row group is. A row group with a dictionary page and plain pages
+// after it (pyarrow's overflow) is refused by the page encoding stats; no
+// writer at hand here makes one.
+// (TestColumnarSameAsRows compares what the column path reads from such
+// dictionaries with the row path's plain strings.)
+func TestDictionaryOnly(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "office", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "id", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range 5000 {
+		b.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("OF%02d", i%7))
+		id := i
+		if i < 2000 {
+			id = i % 5 // the first row group's dictionary is small
+		}
+		b.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("D%08d", id))
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "dict.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithDictionaryDefault(true), parquet.WithMaxRowGroupLength(2000),
+		parquet.WithDictionaryPageSizeLimit(4096))
+	w, err := pqarrow.NewFileWriter(schema, f, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	if got := []bool{dictionaryOnly(pf.MetaData(), 0), dictionaryOnly(pf.MetaData(), 1)}; !reflect.DeepEqual(got, []bool{true, false}) {
+		t.Errorf("dictionaryOnly(office, id) = %v, want [true false]", got)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/text/encoding"
 
@@ -637,15 +638,14 @@ func openParquet(f *os.File) (*batchSource, error) {
 }
 
 // dictLeaves are the leaf columns of want (schema columns) that are also
-// read (cols), text (string or binary) and stored with a dictionary page
-// in the file's first row group: those pqarrow can hand over as Arrow
-// dictionaries without hashing their values (a column stored plain would
-// be hashed into one).
+// read (cols), text (string or binary) and dictionary-encoded throughout:
+// every row group has a dictionary page and, by its page encoding stats,
+// only dictionary-encoded data pages. pqarrow hands those over as Arrow
+// dictionaries without hashing a value; a column that fell back to plain
+// pages (a writer's dictionary grown past its limit, as identifiers do)
+// would be hashed into one value by value, so it is read plain.
 func dictLeaves(pf *file.Reader, fr *pqarrow.FileReader, want, cols []int) []int {
-	if pf.NumRowGroups() == 0 {
-		return nil
-	}
-	rg := pf.MetaData().RowGroup(0)
+	md := pf.MetaData()
 	var out []int
 	for _, c := range want {
 		if !slices.Contains(cols, c) || c >= len(fr.Manifest.Fields) {
@@ -658,13 +658,37 @@ func dictLeaves(pf *file.Reader, fr *pqarrow.FileReader, want, cols []int) []int
 		if id := sf.Field.Type.ID(); id != arrow.STRING && id != arrow.BINARY {
 			continue
 		}
-		cc, err := rg.ColumnChunk(sf.ColIndex)
-		if err != nil || !cc.HasDictionaryPage() {
-			continue
+		if md.NumRowGroups() > 0 && dictionaryOnly(md, sf.ColIndex) {
+			out = append(out, sf.ColIndex)
 		}
-		out = append(out, sf.ColIndex)
 	}
 	return out
+}
+
+// dictionaryOnly reports whether leaf column leaf has a dictionary page and
+// only dictionary-encoded data pages in every row group (false when the
+// file does not say: no page encoding stats).
+func dictionaryOnly(md *metadata.FileMetaData, leaf int) bool {
+	for g := range md.NumRowGroups() {
+		cc, err := md.RowGroup(g).ColumnChunk(leaf)
+		if err != nil || !cc.HasDictionaryPage() {
+			return false
+		}
+		data := 0
+		for _, st := range cc.EncodingStats() {
+			switch int(st.PageType) {
+			case 0, 3: // DATA_PAGE, DATA_PAGE_V2 (parquet.thrift's PageType)
+				if st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
+					return false
+				}
+				data++
+			}
+		}
+		if data == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // startParquet opens pqarrow's record reader on the needed columns only.

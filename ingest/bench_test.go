@@ -129,13 +129,11 @@ func BenchmarkIngestCSVToParquet(b *testing.B) {
 		workers int
 	}{{"serial", 1}, {"parallel", 0}} {
 		b.Run("parse="+mode.name, func(b *testing.B) {
-			defer func(w int) { csvWorkers = w }(csvWorkers)
-			csvWorkers = mode.workers
 			var idle, total float64
 			cpu0 := processCPU()
 			for b.Loop() {
 				i0, t0 := cpuClasses()
-				s := ingestTo(b, []string{in}, p, out, Options{ReuseMemory: true})
+				s := ingestTo(b, []string{in}, p, out, Options{ReuseMemory: true, workers: mode.workers})
 				if s.Accepted != int64(n) {
 					b.Fatalf("stats %+v, want %d accepted", s, n)
 				}

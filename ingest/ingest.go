@@ -104,6 +104,10 @@ type Options struct {
 	// rowWriter.row) instead of column by column (columnar.go): the
 	// reference the column path is compared with. Only tests set it.
 	rowPath bool
+	// workers is the number of CSV parsing goroutines (0: GOMAXPROCS, 1:
+	// the serial path); chunkRows and chunkBytes cut the parallel path's
+	// chunks (0: chunkRows, chunkBytes). Only tests set them.
+	workers, chunkRows, chunkBytes int
 }
 
 // Reject describes a rejected row.
@@ -459,7 +463,7 @@ func (r *Reader) produce() {
 			}
 			continue
 		}
-		if cs, ok := src.(*csvSource); ok && !r.prof.UniqueIDs && parseWorkers() > 1 {
+		if cs, ok := src.(*csvSource); ok && !r.prof.UniqueIDs && r.opt.parseWorkers() > 1 {
 			ok := r.readCSVParallel(cs, p, in.path, w, &total, fs, send)
 			src.close()
 			src = nil

@@ -27,22 +27,33 @@ import (
 // whose check depends on every earlier row, is read on the serial path.
 
 // Chunk limits: a chunk ends after the record that passes chunkBytes of
-// text or at chunkRows records. Variables so that tests can cut chunks
-// everywhere.
-var (
+// text or at chunkRows records (tests cut chunks everywhere through
+// Options.chunkRows and Options.chunkBytes).
+const (
 	chunkBytes = 256 << 10
 	chunkRows  = 4096
 )
 
-// csvWorkers is the number of parsing goroutines; 0 means GOMAXPROCS.
-// Tests set it.
-var csvWorkers = 0
-
-func parseWorkers() int {
-	if csvWorkers > 0 {
-		return csvWorkers
+// parseWorkers is the number of parsing goroutines: Options.workers (set
+// by tests; 1 is the serial path), else GOMAXPROCS.
+func (o *Options) parseWorkers() int {
+	if o.workers > 0 {
+		return o.workers
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// chunkLimits are the chunk limits in records and bytes: chunkRows and
+// chunkBytes unless a test set others.
+func (o *Options) chunkLimits() (rows, bytes int) {
+	rows, bytes = chunkRows, chunkBytes
+	if o.chunkRows > 0 {
+		rows = o.chunkRows
+	}
+	if o.chunkBytes > 0 {
+		bytes = o.chunkBytes
+	}
+	return rows, bytes
 }
 
 type recKind uint8
@@ -91,8 +102,8 @@ type chunkReject struct {
 
 // fillChunk copies records from the scanner into ch. It returns false at
 // the end of the file (or on a read error, see the scanner's err).
-func fillChunk(sc *csvScanner, ch *chunk) bool {
-	for len(ch.recs) < chunkRows && len(ch.data) < chunkBytes {
+func fillChunk(sc *csvScanner, ch *chunk, maxRows, maxBytes int) bool {
+	for len(ch.recs) < maxRows && len(ch.data) < maxBytes {
 		if !sc.next() {
 			return false
 		}
@@ -173,14 +184,14 @@ func (c *chunkSource) err() error                { return nil }
 func (c *chunkSource) close() error              { return nil }
 
 // parseChunk runs the rows of ch through w into the chunk's columns.
-func parseChunk(w *rowWriter, src *chunkSource, p *plan, path string, ch *chunk) {
+func parseChunk(w *rowWriter, src *chunkSource, p *plan, path string, ch *chunk, maxRows int) {
 	defer func() {
 		if r := recover(); r != nil {
 			ch.fail = fmt.Errorf("%s: %w", path, damaged(r))
 		}
 	}()
 	for i := range ch.cols {
-		ch.cols[i].clear(chunkRows)
+		ch.cols[i].clear(maxRows)
 	}
 	w.cols, w.textBytes = ch.cols, 0
 	ch.rejects, ch.accepted = ch.rejects[:0], 0
@@ -204,7 +215,8 @@ func parseChunk(w *rowWriter, src *chunkSource, p *plan, path string, ch *chunk)
 // stopped).
 func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWriter, total *Stats, fs *FileStats,
 	send func(arrow.RecordBatch, error) bool) bool {
-	nw := parseWorkers()
+	nw := r.opt.parseWorkers()
+	maxRows, maxBytes := r.opt.chunkLimits()
 	quit := make(chan struct{})
 	// At most cap(order) chunks wait for or are in the workers' hands, and
 	// as many are kept for reuse: a few MB whatever the file's size.
@@ -238,7 +250,7 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 						ch.err, more = damaged(p), false
 					}
 				}()
-				more = fillChunk(cs.sc, ch)
+				more = fillChunk(cs.sc, ch, maxRows, maxBytes)
 			}()
 			if !more && ch.err == nil {
 				ch.err = cs.err()
@@ -265,7 +277,7 @@ func (r *Reader) readCSVParallel(cs *csvSource, p *plan, path string, w *rowWrit
 			ww.startFile(p)
 			src := &chunkSource{ncols: len(cs.header), comma: cs.sc.comma}
 			for ch := range work {
-				parseChunk(ww, src, p, path, ch)
+				parseChunk(ww, src, p, path, ch, maxRows)
 				close(ch.done)
 			}
 		}()

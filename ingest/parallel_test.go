@@ -31,8 +31,7 @@ type readOutcome struct {
 // path) and chunks of at most rows records and bytes bytes.
 func readWith(t testing.TB, paths []string, p *profile.Profile, opt Options, workers, rows, bytes int) readOutcome {
 	t.Helper()
-	defer func(w, r, b int) { csvWorkers, chunkRows, chunkBytes = w, r, b }(csvWorkers, chunkRows, chunkBytes)
-	csvWorkers, chunkRows, chunkBytes = workers, rows, bytes
+	opt.workers, opt.chunkRows, opt.chunkBytes = workers, rows, bytes
 	var rej collect
 	opt.Rejects = &rej
 	r, err := OpenFiles(paths, p, opt)
@@ -268,14 +267,12 @@ func TestParquetSameForAnyWorkersAndReuse(t *testing.T) {
 	writeDateCSV(t, clean, 30000)
 	tricky := filepath.Join(dir, "tricky.csv")
 	trickyCSV(t, tricky, 3000, 5, false, false)
-	defer func(w int) { csvWorkers = w }(csvWorkers)
 	for _, paths := range [][]string{{clean}, {tricky, clean}} {
 		var want []byte
 		for _, workers := range []int{1, 2, 3} {
 			for _, reuse := range []bool{false, true} {
-				csvWorkers = workers
 				out := filepath.Join(dir, fmt.Sprintf("out-%d-%v.parquet", workers, reuse))
-				s := ingestTo(t, paths, p, out, Options{BatchSize: 1000, ReuseMemory: reuse})
+				s := ingestTo(t, paths, p, out, Options{BatchSize: 1000, ReuseMemory: reuse, workers: workers})
 				got, err := os.ReadFile(out)
 				if err != nil {
 					t.Fatal(err)
@@ -296,9 +293,8 @@ func TestParquetSameForAnyWorkersAndReuse(t *testing.T) {
 		for _, ext := range []string{"arrow", "csv"} {
 			var outs [2][]byte
 			for i, reuse := range []bool{false, true} {
-				csvWorkers = 1 + i
 				out := filepath.Join(dir, fmt.Sprintf("out-%v.%s", reuse, ext))
-				ingestTo(t, paths, p, out, Options{BatchSize: 1000, ReuseMemory: reuse})
+				ingestTo(t, paths, p, out, Options{BatchSize: 1000, ReuseMemory: reuse, workers: 1 + i})
 				var err error
 				if outs[i], err = os.ReadFile(out); err != nil {
 					t.Fatal(err)

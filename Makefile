@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X risklane/internal/version.stamp=$(VERSION)
 PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64 darwin/arm64
 DIST      ?= dist
 
-.PHONY: help build release test demo bench bench-score bench-suite fuzz vet check clean
+.PHONY: help build release test demo bench bench-score bench-suite bench-date-torch fuzz vet check clean
 
 help:
 	@echo "build  - build $(BIN)"
@@ -21,6 +21,7 @@ help:
 	@echo "bench  - run the benchmark suite"
 	@echo "bench-score - time risklane score against the pandas + XGBoost reference on ROWS generated rows (default 1000000)"
 	@echo "bench-suite - score, predict, ingest, train against Python, XGBoost and DuckDB on ROWS rows (default 200000); docs/benchmarks.md"
+	@echo "bench-date-torch - train DATE on KCS train.csv in risklane and in PyTorch (2 threads), same configuration, EPOCHS epochs (default 3): both wall times and the ratio"
 	@echo "fuzz   - run every fuzz target for FUZZTIME each"
 	@echo "check  - gofmt, go vet (also for GOARCH=386: int is 32 bits there)"
 
@@ -66,6 +67,13 @@ bench-score:
 REPEAT ?= 3
 bench-suite:
 	/usr/bin/python3 bench/suite.py --rows $(or $(ROWS),200000) --repeat $(REPEAT) $(if $(BENCHDIR),--work $(BENCHDIR))
+
+# DATE's training against PyTorch's on 2 threads, one run (docs/date.md, "Speed").
+# ROWS limits the training rows (default all) for a quick check.
+EPOCHS ?= 3
+bench-date-torch:
+	RISKLANE_BENCH_EPOCHS=$(EPOCHS) RISKLANE_BENCH_ROWS=$(ROWS) $(GO) test ./models/date -run '^$$' \
+	  -bench 'TrainVsPyTorch/default' -benchtime 1x -timeout 3h -count=1 -v
 
 # Each fuzz target runs alone: go test -fuzz takes one target per package at a time.
 fuzz:

@@ -1,10 +1,12 @@
 package date
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -43,17 +45,22 @@ func BenchmarkLossGrad(b *testing.B) {
 // BenchmarkTrainVsPyTorch trains on the KCS training year with the same
 // configuration (dim, heads, epochs, batch, initial weights, data) in
 // risklane and in PyTorch on 2 threads, in one run, and reports both wall
-// times and their ratio:
+// times and their ratio. `make bench-date-torch` runs the default shape:
 //
 //	go test ./models/date -run '^$' -bench TrainVsPyTorch -benchtime 1x -timeout 1h
+//
+// RISKLANE_BENCH_EPOCHS sets the epochs (default 3; self-attention 1) and
+// RISKLANE_BENCH_ROWS keeps only the first rows of the training batch (0 or
+// unset: all), for a quick check that the benchmark works.
 func BenchmarkTrainVsPyTorch(b *testing.B) {
 	py := torchPython(b)
 	batches := readKCS(b, "train.csv")
+	epochs, rows := benchEnv(b, "RISKLANE_BENCH_EPOCHS", 0), benchEnv(b, "RISKLANE_BENCH_ROWS", 0)
 	for _, c := range []struct {
 		name   string
 		self   bool
 		epochs int
-	}{{"default", false, 3}, {"self-attention", true, 1}} {
+	}{{"default", false, cmp.Or(epochs, 3)}, {"self-attention", true, cmp.Or(epochs, 1)}} {
 		b.Run(c.name, func(b *testing.B) {
 			cfg := DefaultConfig()
 			cfg.SelfAtt, cfg.Epochs, cfg.Patience, cfg.Threads = c.self, c.epochs, c.epochs, 2
@@ -61,6 +68,10 @@ func BenchmarkTrainVsPyTorch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			if rows > 0 && rows < train.Rows() {
+				train = train.head(rows, m.Arch.Trees, m.Arch.RevIn)
+			}
+			b.Logf("%d rows, %d trees, dim %d, self-attention %v, %d epochs, batch %d", train.Rows(), m.Arch.Trees, cfg.Dim, cfg.SelfAtt, cfg.Epochs, cfg.BatchSize)
 			in := torchInput{Arch: m.Arch, Params: named(m.Arch, m.Params), Batch: train, LeafValues: m.leaves.Value, Alpha: cfg.Alpha,
 				Adam: cfg.Adam, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize, Threads: 2}
 			path := filepath.Join(b.TempDir(), "bench.json")
@@ -129,6 +140,25 @@ func BenchmarkScoreKCS(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchEnv reads a non-negative integer from the environment variable
+// name (def when unset).
+func benchEnv(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		b.Fatalf("%s=%q: want a whole number >= 0", name, v)
+	}
+	return n
+}
+
+// head returns b's first n rows (T trees, r revenue inputs per row).
+func (b *Batch) head(n, T, r int) *Batch {
+	return &Batch{Leaves: b.Leaves[:n*T], Imp: b.Imp[:n], Item: b.Item[:n], X: b.X[:n*r], Y: b.Y[:n], Rev: b.Rev[:n]}
 }
 
 func grow(s []float64, n int) []float64 {

@@ -77,6 +77,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.BatchSize = int(v) }},
 		{Param: models.Param{Name: "patience", Doc: "epochs without a better validation AUC before stopping", Default: float64(d.Patience), Min: 1, Max: 10000, Integer: true},
 			Set: func(c *Config, v float64) { c.Patience = int(v) }},
+		{Param: models.Param{Name: "stop-on-revenue", Doc: "stop early on the validation revenue the dual score captures at 1% and 2%, not on the AUC", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.StopOnRevenue = v != 0 }},
 		{Param: models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out for early stopping", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
 			Set: func(c *Config, v float64) { c.ValidFraction = v }},
 		{Param: models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},

@@ -18,6 +18,7 @@ func lbfgs(f func(x, g []float64) float64, x []float64, maxIter int, tol float64
 	d := make([]float64, n)
 	alpha := make([]float64, mem)
 	xn, gn := make([]float64, n), make([]float64, n)
+	sk, yk := make([]float64, n), make([]float64, n)
 	iter := 0
 	for ; iter < maxIter; iter++ {
 		if maxAbs(g) < tol {
@@ -69,15 +70,17 @@ func lbfgs(f func(x, g []float64) float64, x []float64, maxIter int, tol float64
 		if !ok {
 			break
 		}
-		sk, yk := make([]float64, n), make([]float64, n)
 		for i := range sk {
 			sk[i], yk[i] = xn[i]-x[i], gn[i]-g[i]
 		}
 		if sy := dot(sk, yk); sy > 1e-12 {
-			if len(s) == mem {
-				s, y, rho = s[1:], y[1:], rho[1:]
-			}
 			s, y, rho = append(s, sk), append(y, yk), append(rho, 1/sy)
+			if len(s) > mem { // the dropped pair's vectors hold the next one
+				sk, yk = s[0], y[0]
+				s, y, rho = s[1:], y[1:], rho[1:]
+			} else {
+				sk, yk = make([]float64, n), make([]float64, n)
+			}
 		}
 		done := fx-fn <= 1e-15*math.Max(1, math.Abs(fx))
 		copy(x, xn)

@@ -50,6 +50,20 @@ type Drift struct {
 	PriceShift float64
 	// Hidden is the number of concealment flows that start at At.
 	Hidden int
+	// HiddenShare is the magnitude of the hidden drift: the share of the
+	// fraud rate the Hidden flows take at most after At (0 is read as 0.4,
+	// what the planted flows take). Each flow holds at most 0.2% of the
+	// rows, 60% of them fraudulent, so reaching a share S of a fraud rate F
+	// takes Hidden >= S*F/0.0012 flows (40 for S = 0.8 at F = 0.06).
+	HiddenShare float64
+}
+
+// hiddenShare is HiddenShare with 0 read as the planted flows' budget.
+func (d Drift) hiddenShare() float64 {
+	if d.HiddenShare == 0 {
+		return plantedBudget
+	}
+	return d.HiddenShare
 }
 
 // DefaultDrift returns the documented drift settings, without a date: the
@@ -74,6 +88,8 @@ func (d Drift) validate(c Config) error {
 		return fmt.Errorf("drift flows = %d: give 0 or more", d.Flows)
 	case d.Hidden < 0:
 		return fmt.Errorf("drift hidden flows = %d: give 0 or more", d.Hidden)
+	case !(d.HiddenShare >= 0 && d.HiddenShare < 1):
+		return fmt.Errorf("drift hidden share = %v: give a share of the fraud rate in [0, 1), for example 0.4", d.HiddenShare)
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
 		return fmt.Errorf("drift offenders = %v: give a share in [0, 1]", d.Offenders)
 	case !(d.PriceShift >= 0 && d.PriceShift <= 2):
@@ -104,7 +120,7 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		}
 	}
 	var err error
-	if out.planted, err = choosePlanted(d.Flows, g.cfg.FraudRate, rest, traders, g.cat, g.ctab); err != nil {
+	if out.planted, err = choosePlanted(d.Flows, plantedBudget, g.cfg.FraudRate, rest, traders, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 
@@ -127,7 +143,7 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			quiet[pair] = 0
 		}
 	}
-	if out.hidden, err = choosePlanted(d.Hidden, g.cfg.FraudRate, quiet, traders, g.cat, g.ctab); err != nil {
+	if out.hidden, err = choosePlanted(d.Hidden, d.hiddenShare(), g.cfg.FraudRate, quiet, traders, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift hidden flows: %w", err)
 	}
 	after := append([]bool(nil), out.planted...)

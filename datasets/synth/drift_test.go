@@ -235,3 +235,63 @@ func TestDriftHidden(t *testing.T) {
 		t.Error("a negative number of hidden flows was accepted")
 	}
 }
+
+// TestDriftHiddenShare checks the magnitude of the hidden drift
+// (Drift.HiddenShare) from the output columns: the share of the frauds and
+// of the revenue after the date that concealment carries, for the default
+// (0, read as 0.4) and for 0.8 with 40 flows and no new planted flow; the
+// fraud rate after the date stays the configured one, and 0.4 given
+// explicitly makes the same rows as the default.
+func TestDriftHiddenShare(t *testing.T) {
+	at := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	shares := func(d Drift) (frauds, revenue, rate float64, out *table) {
+		cfg := smallConfig(120_000)
+		cfg.Drift, cfg.LabelRate = d, 1 // every revenue known
+		out = collect(t, mustNew(t, cfg))
+		var n, f, q int
+		var rev, qrev float64
+		for i := range out.len() {
+			if out.date[i] < int32(day(at)) {
+				continue
+			}
+			n++
+			if out.fraud[i] != FraudNone {
+				f++
+				rev += out.revenue[i]
+			}
+			if out.fraud[i] == FraudQuantity {
+				q++
+				qrev += out.revenue[i]
+			}
+		}
+		return float64(q) / float64(f), qrev / rev, float64(f) / float64(n), out
+	}
+	d := DefaultDrift()
+	d.At, d.Hidden = at, 20
+	f0, r0, rate0, def := shares(d)
+	d.HiddenShare = 0.4
+	_, _, _, explicit := shares(d)
+	for i := range def.len() {
+		if def.fraud[i] != explicit.fraud[i] || def.fob[i] != explicit.fob[i] {
+			t.Fatalf("row %d: HiddenShare 0.4 differs from the default (0)", i)
+		}
+	}
+	d.HiddenShare, d.Hidden, d.Flows, d.Offenders = 0.8, 40, 0, 1
+	f8, r8, rate8, _ := shares(d)
+	t.Logf("concealment after the date: default %.3f of frauds, %.3f of revenue (fraud rate %.4f); share 0.8 with 40 flows: %.3f of frauds, %.3f of revenue (fraud rate %.4f)",
+		f0, r0, rate0, f8, r8, rate8)
+	if !(f0 > 0.2 && f0 < 0.45) || !(f8 > 0.65 && f8 < 0.9) {
+		t.Errorf("concealment's share of the frauds after the date: %.3f by default (want 0.2 to 0.45), %.3f at 0.8 (want 0.65 to 0.9)", f0, f8)
+	}
+	for _, r := range []float64{rate0, rate8} {
+		if math.Abs(r/DefaultConfig().FraudRate-1) > 0.15 {
+			t.Errorf("fraud rate %.4f after the date: the calibration should keep %.4f", r, DefaultConfig().FraudRate)
+		}
+	}
+	bad := smallConfig(1000)
+	bad.Drift = d
+	bad.Drift.HiddenShare = 1
+	if err := bad.Validate(); err == nil {
+		t.Error("a hidden share of 1 was accepted")
+	}
+}

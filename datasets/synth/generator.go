@@ -166,7 +166,7 @@ func New(cfg Config) (*Generator, error) {
 	}
 	share, traders := g.pop.pairShares(g.numOrig, cfg.NumHS)
 	var err error
-	if g.planted, err = choosePlanted(cfg.UnderdeclaredFlows, cfg.FraudRate, share, traders, g.cat, g.ctab); err != nil {
+	if g.planted, err = choosePlanted(cfg.UnderdeclaredFlows, plantedBudget, cfg.FraudRate, share, traders, g.cat, g.ctab); err != nil {
 		return nil, err
 	}
 	if g.expRate, err = g.pop.calibrate(cfg.FraudRate, g.planted, g.cat, g.ctab); err != nil {

@@ -282,7 +282,7 @@ func (p *population) pairShares(numOrig, numHS int) ([]float64, []int32) {
 // systematically undervalued: pairs where undervaluation pays (duty above
 // zero, partner not preferential) with an expected share of rows close to
 // the target, preferring pairs traded by several importers and of high value.
-func choosePlanted(n int, fraudRate float64, share []float64, traders []int32, cat *catalogue, ctab []country) ([]bool, error) {
+func choosePlanted(n int, budget, fraudRate float64, share []float64, traders []int32, cat *catalogue, ctab []country) ([]bool, error) {
 	numOrig := len(ctab)
 	planted := make([]bool, len(share))
 	if n == 0 {
@@ -291,7 +291,7 @@ func choosePlanted(n int, fraudRate float64, share []float64, traders []int32, c
 	if fraudRate == 0 {
 		return nil, fmt.Errorf("a fraud rate of 0 leaves no room for %d under-declared flows; ask for 0 flows or a positive fraud rate", n)
 	}
-	target := min(plantedMaxRowShare, plantedBudget*fraudRate/(plantedShare*float64(n)))
+	target := min(plantedMaxRowShare, budget*fraudRate/(plantedShare*float64(n)))
 	type cand struct {
 		pair    int
 		inBand  bool

@@ -110,6 +110,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.Float64Var(&cfg.Drift.PriceShift, "drift-prices", cfg.Drift.PriceShift, "with --drift: log-sd of each HS6 code's price level shift")
 	fl.IntVar(&cfg.Drift.Hidden, "drift-hidden", cfg.Drift.Hidden, "with --drift: concealment flows that start at the date, on goods and partners with no planted fraud (fraud a model scores near zero)")
 	fl.Float64Var(&cfg.Drift.HiddenShare, "drift-hidden-share", cfg.Drift.HiddenShare, "with --drift-hidden: the share of the fraud rate the concealment flows take at most (0: 0.4; docs/simulate.md)")
+	fl.Float64Var(&cfg.Drift.Persist, "drift-persist", cfg.Drift.Persist, "with --drift: fraud probability the flows under-declared before the date keep after it (0: they stop; at most 0.6)")
 	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
 	fl.BoolVar(&quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
 	return cmd

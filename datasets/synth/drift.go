@@ -30,7 +30,10 @@ import (
 //     HS6 codes that have no planted flow before or after At and the
 //     partners that are not in one before At: goods and partners with
 //     little fraud history, where a model trained before At scores near
-//     zero and only inspection can find the new fraud.
+//     zero and only inspection can find the new fraud. HiddenShare is
+//     the magnitude: the share of the fraud rate they carry at most;
+//   - with Persist, the flows planted before At stay under-declared at
+//     that rate instead of stopping.
 //
 // The patterns after At are calibrated again, as the first ones are, so
 // that the expected fraud rate stays Config.FraudRate. The drift draws
@@ -56,6 +59,13 @@ type Drift struct {
 	// rows, 60% of them fraudulent, so reaching a share S of a fraud rate F
 	// takes Hidden >= S*F/0.0012 flows (40 for S = 0.8 at F = 0.06).
 	HiddenShare float64
+	// Persist is how long the old patterns last, as a fraud probability:
+	// from At on, the rows of the flows under-declared before At (and not
+	// chosen again) are undervalued with probability at least Persist
+	// instead of 0.6 (0: they stop). Between the clean rate and 0.6 it
+	// keeps a pattern a model knows worth inspecting, but less than the new
+	// ones: the trap of pure exploitation.
+	Persist float64
 }
 
 // hiddenShare is HiddenShare with 0 read as the planted flows' budget.
@@ -88,6 +98,8 @@ func (d Drift) validate(c Config) error {
 		return fmt.Errorf("drift flows = %d: give 0 or more", d.Flows)
 	case d.Hidden < 0:
 		return fmt.Errorf("drift hidden flows = %d: give 0 or more", d.Hidden)
+	case !(d.Persist >= 0 && d.Persist <= plantedShare):
+		return fmt.Errorf("drift persist = %v: give a fraud probability in [0, %v] for the old flows", d.Persist, plantedShare)
 	case !(d.HiddenShare >= 0 && d.HiddenShare < 1):
 		return fmt.Errorf("drift hidden share = %v: give a share of the fraud rate in [0, 1), for example 0.4", d.HiddenShare)
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
@@ -100,9 +112,11 @@ func (d Drift) validate(c Config) error {
 
 // drifted is what the generator uses from the drift date on.
 type drifted struct {
-	day     int32     // days since 1970 of Drift.At
-	planted []bool    // the under-declared flows after the date
-	hidden  []bool    // the concealment flows after the date
+	day     int32  // days since 1970 of Drift.At
+	planted []bool // the under-declared flows after the date
+	hidden  []bool // the concealment flows after the date
+	kept    []bool // the flows planted before the date that stay fraudulent at keep
+	keep    float64
 	declP   []float64 // the fraud probability of each importer-by-broker slot after the date
 	price   []float64 // the price factor of each HS6 code after the date
 }
@@ -179,7 +193,14 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			q.declA[s] *= ratio
 		}
 	}
-	if _, err := q.calibrate(g.cfg.FraudRate, after, g.cat, g.ctab); err != nil {
+	if d.Persist > 0 {
+		out.keep = d.Persist
+		out.kept = make([]bool, len(after))
+		for pair, p := range g.planted {
+			out.kept[pair] = p && !after[pair]
+		}
+	}
+	if _, err := q.calibrateKept(g.cfg.FraudRate, after, out.kept, out.keep, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	out.declP = q.declP

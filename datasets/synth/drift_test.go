@@ -288,10 +288,52 @@ func TestDriftHiddenShare(t *testing.T) {
 			t.Errorf("fraud rate %.4f after the date: the calibration should keep %.4f", r, DefaultConfig().FraudRate)
 		}
 	}
+	// Persist: the flows planted before the date stay fraudulent at 0.3
+	// after it (0 without), and the fraud rate stays the configured one.
+	oldFlows := func(tb *table) (before, after float64) {
+		var n, f [2]map[string]int
+		for s := range n {
+			n[s], f[s] = map[string]int{}, map[string]int{}
+		}
+		for i := range tb.len() {
+			s := 0
+			if tb.date[i] >= int32(day(at)) {
+				s = 1
+			}
+			k := tb.origin[i] + tb.hs[i][:6]
+			n[s][k]++
+			if tb.fraud[i] != FraudNone {
+				f[s][k]++
+			}
+		}
+		var nb, fb, na, fa int
+		for k, c := range n[0] {
+			if c >= 30 && float64(f[0][k]) > 0.4*float64(c) { // a planted flow before the date
+				nb, fb, na, fa = nb+c, fb+f[0][k], na+n[1][k], fa+f[1][k]
+			}
+		}
+		return float64(fb) / float64(max(1, nb)), float64(fa) / float64(max(1, na))
+	}
+	dp := DefaultDrift()
+	dp.At, dp.Hidden, dp.Flows, dp.Offenders, dp.Persist = at, 20, 0, 1, 0.3
+	_, _, rateP, kept := shares(dp)
+	pb, pa := oldFlows(kept)
+	dp.Persist = 0
+	_, _, _, stopped := shares(dp)
+	sb, sa := oldFlows(stopped)
+	t.Logf("old planted flows' fraud rate before and after the date: persist 0.3 %.3f, %.3f (all rows after %.4f); persist 0 %.3f, %.3f", pb, pa, rateP, sb, sa)
+	if !(pa > 0.22 && pa < 0.4) || !(sa < 0.12) || math.Abs(rateP/DefaultConfig().FraudRate-1) > 0.15 {
+		t.Errorf("old flows after the date: %.3f with persist 0.3 (want 0.22 to 0.4), %.3f with 0 (want below 0.12); fraud rate %.4f", pa, sa, rateP)
+	}
+
 	bad := smallConfig(1000)
 	bad.Drift = d
 	bad.Drift.HiddenShare = 1
 	if err := bad.Validate(); err == nil {
 		t.Error("a hidden share of 1 was accepted")
+	}
+	bad.Drift.HiddenShare, bad.Drift.Persist = 0, 0.7
+	if err := bad.Validate(); err == nil {
+		t.Error("a persist of 0.7, above a planted flow's 0.6, was accepted")
 	}
 }

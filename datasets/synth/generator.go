@@ -308,11 +308,12 @@ func (g *Generator) row() {
 
 	uv := math.Exp(c.mu[h] + g.priceFx[o] + c.sigma[h]*r.NormFloat64())
 	declP, plantedNow := p.declP, g.planted
-	hidden := false
+	hidden, kept := false, false
 	if g.drift != nil && g.date32 >= g.drift.day {
 		uv *= g.drift.price[h]
 		declP, plantedNow = g.drift.declP, g.drift.planted
 		hidden = g.drift.hidden[pair]
+		kept = g.drift.kept != nil && g.drift.kept[pair]
 	}
 	value := math.Exp(c.lnValue[h] + rowValueSD*r.NormFloat64())
 	net := max(0.1, round1(value/uv))
@@ -345,6 +346,8 @@ func (g *Generator) row() {
 	planted := plantedNow[pair]
 	if planted || hidden {
 		pf = max(pf, plantedShare)
+	} else if kept {
+		planted, pf = true, max(pf, g.drift.keep)
 	}
 	if hidden && ratePct > 0 && u < pf {
 		// Concealment: a share of the goods is left out of the

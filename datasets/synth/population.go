@@ -340,18 +340,27 @@ func choosePlanted(n int, budget, fraudRate float64, share []float64, traders []
 // makes the expected fraud rate equal to rate, and sets declP. It returns the
 // expected rate reached.
 func (p *population) calibrate(rate float64, planted []bool, cat *catalogue, ctab []country) (float64, error) {
+	return p.calibrateKept(rate, planted, nil, 0, cat, ctab)
+}
+
+// calibrateKept is calibrate with the flows kept (Drift.Persist) fraudulent
+// at a floor keep, as planted ones are at plantedShare.
+func (p *population) calibrateKept(rate float64, planted, kept []bool, keep float64, cat *catalogue, ctab []country) (float64, error) {
 	numOrig := len(ctab)
 	// Per importer: the share of its rows on dutiable unplanted lines, and on
 	// planted lines. Rows on duty-free lines cannot be fraudulent: evasion
 	// gains nothing there.
 	feas := make([]float64, len(p.impWeight))
 	plant := make([]float64, len(p.impWeight))
+	keptW := make([]float64, len(p.impWeight))
 	for i := range p.impWeight {
 		for l := p.lineStart[i]; l < p.lineStart[i+1]; l++ {
 			h, o := int(p.lineHS[l]), int(p.lineOrig[l])
 			switch {
 			case planted[h*numOrig+o]:
 				plant[i] += p.lineW[l]
+			case kept != nil && kept[h*numOrig+o]:
+				keptW[i] += p.lineW[l]
 			case cat.ratePct[h] > 0 && !ctab[o].pref:
 				feas[i] += p.lineW[l]
 			}
@@ -362,7 +371,7 @@ func (p *population) calibrate(rate float64, planted []bool, cat *catalogue, cta
 		for i, w := range p.impWeight {
 			for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
 				q := min(maxFraudProb, k*p.declA[s])
-				e += w * p.declW[s] * (feas[i]*q + plant[i]*max(plantedShare, q))
+				e += w * p.declW[s] * (feas[i]*q + plant[i]*max(plantedShare, q) + keptW[i]*max(keep, q))
 			}
 		}
 		return e

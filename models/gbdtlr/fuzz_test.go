@@ -1,0 +1,103 @@
+package gbdtlr_test
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"risklane/models"
+	. "risklane/models/gbdtlr"
+)
+
+// FuzzFromFiles replaces one file of a real GBDT+LR model folder (the
+// manifest, features.json, trees.json, lr.bin or metrics.json; the folder
+// reader has checked the hashes by then) with arbitrary bytes. The folder
+// reader is DATE's too (date.LeafFolder). A model it accepts must score the
+// probe batch with probabilities, and save and load back to a model that
+// scores it the same: what the reader accepted is what the writer writes.
+func FuzzFromFiles(f *testing.F) {
+	batches := generated(f, 3000, 5)
+	cfg := DefaultConfig()
+	cfg.Trees.NumRounds = 3
+	m, err := Train(batches, cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := filepath.Join(f.TempDir(), "good")
+	if err := m.Save(good); err != nil {
+		f.Fatal(err)
+	}
+	folder, err := models.ReadFolder(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	names := []string{ManifestFile}
+	for name := range folder.Files {
+		names = append(names, name)
+	}
+	slices.Sort(names[1:])
+	for i, name := range names {
+		b := folder.Manifest
+		if i > 0 {
+			b = folder.Files[name]
+		}
+		f.Add(uint8(i), b)
+	}
+	probe := batches[len(batches)-1].NewSlice(0, 50)
+	scoreOf := func(t *testing.T, m models.Model) []float64 {
+		if m.Check(probe.Schema()) != nil {
+			return nil
+		}
+		n, F := int(probe.NumRows()), len(m.FeatureNames())
+		feats := make([]float64, n*F)
+		if err := m.Features(probe, feats); err != nil {
+			t.Fatalf("accepted model cannot compute its features: %v", err)
+		}
+		score, exp := make([]float64, n), make([]float64, n)
+		if err := m.Predict(probe, feats, score, exp); err != nil {
+			t.Fatalf("accepted model cannot predict: %v", err)
+		}
+		for i, s := range score {
+			if !(s >= 0 && s <= 1) {
+				t.Fatalf("row %d: probability %v", i, s)
+			}
+		}
+		return score
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		manifest, files := folder.Manifest, map[string][]byte{}
+		for name, b := range folder.Files {
+			files[name] = b
+		}
+		name := names[int(which)%len(names)]
+		if name == ManifestFile {
+			manifest = data
+		} else {
+			files[name] = data
+		}
+		got, err := FromFiles("fuzz", manifest, files)
+		if err != nil {
+			return
+		}
+		want := scoreOf(t, got)
+		out := filepath.Join(dir, "out")
+		if err := got.Save(out); err != nil {
+			t.Fatalf("Save of an accepted model: %v", err)
+		}
+		back, err := Load(out)
+		if err != nil {
+			t.Fatalf("Load of what Save wrote: %v", err)
+		}
+		again := scoreOf(t, back)
+		if len(again) != len(want) {
+			t.Fatalf("loaded back, the model takes the probe %v, before %v", again != nil, want != nil)
+		}
+		for i := range want {
+			if again[i] != want[i] && !(math.IsNaN(again[i]) && math.IsNaN(want[i])) {
+				t.Fatalf("row %d: %v before saving, %v loaded back", i, want[i], again[i])
+			}
+		}
+	})
+}

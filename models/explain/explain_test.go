@@ -123,28 +123,62 @@ func predict(m *xgb.Model, base float64, x []float64) float64 {
 	return s
 }
 
+// randomModel is a binary:logistic model of 1 to maxTrees random trees of
+// depth 1 to maxDepth over nf features, its base score drawn from
+// [0.05, 0.95], and its explainer.
+func randomModel(t testing.TB, r *rand.Rand, nf, maxTrees, maxDepth int) (*xgb.Model, *Explainer) {
+	t.Helper()
+	m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
+	for range 1 + r.IntN(maxTrees) {
+		m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(maxDepth), nf))
+	}
+	e, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, e
+}
+
+// fillRandom fills x with standard normal values, one in ten missing (NaN).
+func fillRandom(r *rand.Rand, x []float64) {
+	for i := range x {
+		x[i] = r.NormFloat64()
+		if r.IntN(10) == 0 {
+			x[i] = math.NaN()
+		}
+	}
+}
+
+// benchModel is what the benchmarks explain: 100 random trees of depth 6
+// over 40 features, and one row without missing values.
+func benchModel(b *testing.B) (*Explainer, []float64) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const nf = 40
+	m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: 0.5, NumFeature: nf}
+	for range 100 {
+		m.Trees = append(m.Trees, randomTree(r, 6, nf))
+	}
+	e, err := New(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := make([]float64, nf)
+	for f := range x {
+		x[f] = r.NormFloat64()
+	}
+	return e, x
+}
+
 func TestSumsToMarginOnRandomModels(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for trial := range 20 {
 		nf := 1 + r.IntN(30)
-		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
-		for range 1 + r.IntN(100) {
-			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(7), nf))
-		}
-		e, err := New(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, e := randomModel(t, r, nf, 100, 7)
 		base, _ := BaseMargin(m)
 		x := make([]float64, nf)
 		out := make([]float64, nf)
 		for range 200 {
-			for f := range x {
-				x[f] = r.NormFloat64()
-				if r.IntN(10) == 0 {
-					x[f] = math.NaN()
-				}
-			}
+			fillRandom(r, x)
 			clear(out)
 			margin := e.Contributions(x, out)
 			want := predict(m, base, x)
@@ -321,18 +355,8 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 func BenchmarkContributions(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nf = 40
-	m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: 0.5, NumFeature: nf}
-	for range 100 {
-		m.Trees = append(m.Trees, randomTree(r, 6, nf))
-	}
-	e, _ := New(m)
-	x := make([]float64, nf)
-	for f := range x {
-		x[f] = r.NormFloat64()
-	}
-	out := make([]float64, nf)
+	e, x := benchModel(b)
+	out := make([]float64, len(x))
 	for b.Loop() {
 		clear(out)
 		e.Contributions(x, out)
@@ -340,8 +364,6 @@ func BenchmarkContributions(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// ContributionsRows must give, bit for bit, what Contributions gives row by
-// row, whatever the number of rows (a last group part full included).
 // TestContributionsLeavesLikeContributions: given the leaves XGBoost's
 // reference walk (xgb.Tree.Leaf) reaches, the listed paths give the very
 // sums of the row-at-a-time walk, bit for bit; an id that is not a leaf is
@@ -350,22 +372,10 @@ func TestContributionsLeavesLikeContributions(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	for trial := range 30 {
 		nf := 1 + r.IntN(30)
-		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
-		for range 1 + r.IntN(60) {
-			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(9), nf))
-		}
-		e, err := New(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, e := randomModel(t, r, nf, 60, 9)
 		n := 1 + r.IntN(40)
 		x := make([]float64, n*nf)
-		for i := range x {
-			x[i] = r.NormFloat64()
-			if r.IntN(10) == 0 {
-				x[i] = math.NaN()
-			}
-		}
+		fillRandom(r, x)
 		nt := e.NumTrees()
 		leaves := make([]int32, n*nt)
 		want := make([]float64, n*nf)
@@ -400,26 +410,17 @@ func TestContributionsLeavesLikeContributions(t *testing.T) {
 	}
 }
 
+// TestContributionsRowsLikeContributions: ContributionsRows gives, bit for
+// bit, what Contributions gives row by row, whatever the number of rows (a
+// last group part full included).
 func TestContributionsRowsLikeContributions(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for trial := range 20 {
 		nf := 1 + r.IntN(30)
-		m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: float32(0.05 + 0.9*r.Float64()), NumFeature: nf}
-		for range 1 + r.IntN(60) {
-			m.Trees = append(m.Trees, randomTree(r, 1+r.IntN(7), nf))
-		}
-		e, err := New(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, e := randomModel(t, r, nf, 60, 7)
 		n := 1 + r.IntN(40)
 		x := make([]float64, n*nf)
-		for i := range x {
-			x[i] = r.NormFloat64()
-			if r.IntN(10) == 0 {
-				x[i] = math.NaN()
-			}
-		}
+		fillRandom(r, x)
 		want := make([]float64, n*nf)
 		for i := range n {
 			e.Contributions(x[i*nf:(i+1)*nf], want[i*nf:(i+1)*nf])

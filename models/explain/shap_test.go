@@ -172,18 +172,8 @@ b.predict(xgb.DMatrix(X, missing=np.nan), pred_contribs=True).astype("<f8").tofi
 }
 
 func BenchmarkSHAP(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	const nf = 40
-	m := &xgb.Model{Objective: xgb.BinaryLogistic, BaseScore: 0.5, NumFeature: nf}
-	for range 100 {
-		m.Trees = append(m.Trees, randomTree(r, 6, nf))
-	}
-	e, _ := New(m)
-	x := make([]float64, nf)
-	for f := range x {
-		x[f] = r.NormFloat64()
-	}
-	out := make([]float64, nf)
+	e, x := benchModel(b)
+	out := make([]float64, len(x))
 	var s SHAPScratch
 	for b.Loop() {
 		clear(out)

@@ -18,13 +18,15 @@ func TestParseAmount(t *testing.T) {
 		{"1.234,56 €", 1234.56, "EUR"}, {"$1,234.56", 1234.56, "USD"}, {"US$ 12", 12, "USD"},
 		{"EUR 7.99", 7.99, "EUR"}, {"KSh 2,450.00", 2450, "KES"}, {"1 234,5", 1234.5, ""}, {"£0.99", 0.99, "GBP"},
 		{"1'234.50 chf", 1234.5, "CHF"},
+		// exponent form, as Write puts prices below 0.0001 (FuzzImport)
+		{"1e-05", 1e-05, ""}, {"2.5E+21", 2.5e21, ""},
 	} {
 		v, cur, err := ParseAmount(c.in)
 		if err != nil || math.Abs(v-c.v) > 1e-9 || cur != c.cur {
 			t.Errorf("ParseAmount(%q) = %v, %q, %v; want %v, %q", c.in, v, cur, err, c.v, c.cur)
 		}
 	}
-	for _, in := range []string{"", "abc", "-3", "12 per kg", "€ 3 $", "1..2", "free", "12%"} {
+	for _, in := range []string{"", "abc", "-3", "12 per kg", "€ 3 $", "1..2", "free", "12%", "-1e-05", "1e999", "e5", "1e-5 €"} {
 		if v, cur, err := ParseAmount(in); err == nil {
 			t.Errorf("ParseAmount(%q) = %v, %q; want an error", in, v, cur)
 		}

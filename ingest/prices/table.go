@@ -158,6 +158,9 @@ func Write(path string, ps []Price) error {
 // one unless it occurs more than once or exactly three digits follow it
 // ("1,234" is a thousand, "12,50" twelve and a half).
 func ParseAmount(s string) (float64, string, error) {
+	if v, ok := exponentForm(strings.TrimSpace(s)); ok {
+		return v, "", nil
+	}
 	cur := ""
 	var num, letters strings.Builder
 	for _, r := range s {
@@ -197,6 +200,23 @@ func ParseAmount(s string) (float64, string, error) {
 		return 0, "", fmt.Errorf("price %q: %v", s, err)
 	}
 	return v, cur, nil
+}
+
+// exponentForm reads a number in exponent form ("1e-05", "2.5E+21"): how
+// risklane's own price tables hold prices below 0.0001 or from 1e21 up
+// (strconv's shortest format, the same for Parquet and Arrow values read
+// back as text), which the separator rules above would refuse. Negative and
+// infinite values are left to them, to refuse with their reasons.
+func exponentForm(s string) (float64, bool) {
+	e := strings.IndexAny(s, "eE")
+	if e < 1 || strings.Trim(s, "0123456789.eE+-") != "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
 }
 
 // letterSymbols are currency signs written in letters.

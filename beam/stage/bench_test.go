@@ -68,15 +68,10 @@ func BenchmarkScore(b *testing.B) {
 	out := b.TempDir()
 	b.Run("prism", func(b *testing.B) {
 		for range b.N {
-			pl, s := beam.NewPipelineWithRoot()
-			err := Score(s, ScoreConfig{Inputs: inputs, Profile: "canonical", ModelDir: model,
-				Out: filepath.Join(out, "ranked.parquet"), Plan: rank.DefaultPlan(), Buckets: 16})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := ptest.Run(pl); err != nil {
-				b.Fatal(err)
-			}
+			runPipeline(b, func(s beam.Scope) error {
+				return Score(s, ScoreConfig{Inputs: inputs, Profile: "canonical", ModelDir: model,
+					Out: filepath.Join(out, "ranked.parquet"), Plan: rank.DefaultPlan(), Buckets: 16})
+			})
 			os.Remove(filepath.Join(out, "ranked.parquet"))
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")

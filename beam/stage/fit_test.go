@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"risklane/beam/internal/reftest"
 	"risklane/features"
@@ -72,13 +71,7 @@ func TestFitEqualsRisklaneTrain(t *testing.T) {
 			if c.trade != nil {
 				cfg.Reporter = "KEN"
 			}
-			pl, s := beam.NewPipelineWithRoot()
-			if err := Fit(s, cfg); err != nil {
-				t.Fatal(err)
-			}
-			if err := ptest.Run(pl); err != nil {
-				t.Fatal(err)
-			}
+			runPipeline(t, func(s beam.Scope) error { return Fit(s, cfg) })
 			reftest.SameFile(t, p(c.name+"-model/features.json"), p(c.name+"-features.json"))
 			if b, err := os.ReadFile(p(c.name + "-features.json")); err != nil || strings.Contains(string(b), `"mirror"`) != (c.trade != nil) {
 				t.Errorf("features.json: the mirror group's presence is not %v (%v)", c.trade != nil, err)
@@ -132,15 +125,10 @@ func TestClusterEqualsRisklaneCluster(t *testing.T) {
 			reftest.Sh(t, append([]string{"cluster", "--in", in[0], "--in", in[1], "--profile", "canonical",
 				"--out", p(c.name + "-want.parquet"), "--clusters", p(c.name + "-want.json"), "--reference-prices", p(c.name + "-want-prices.csv"),
 				"--rejects", p(c.name + "-want-rejects.csv")}, c.args...)...)
-			pl, s := beam.NewPipelineWithRoot()
-			err := Cluster(s, ClusterConfig{Inputs: in, Profile: "canonical", Config: c.cfg, Out: p(c.name + "-got.parquet"),
-				Clusters: p(c.name + "-got.json"), Prices: p(c.name + "-got-prices.csv"), Rejects: p(c.name + "-got-rejects.csv"), Chunk: c.chunk})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ptest.Run(pl); err != nil {
-				t.Fatal(err)
-			}
+			runPipeline(t, func(s beam.Scope) error {
+				return Cluster(s, ClusterConfig{Inputs: in, Profile: "canonical", Config: c.cfg, Out: p(c.name + "-got.parquet"),
+					Clusters: p(c.name + "-got.json"), Prices: p(c.name + "-got-prices.csv"), Rejects: p(c.name + "-got-rejects.csv"), Chunk: c.chunk})
+			})
 			for _, f := range []string{".json", ".groups.parquet", ".parquet", "-prices.csv", "-rejects.csv"} {
 				reftest.SameFile(t, p(c.name+"-want"+f), p(c.name+"-got"+f))
 			}

@@ -3,6 +3,8 @@ package stage
 import (
 	"testing"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 )
@@ -11,3 +13,16 @@ import (
 // what they write with what the single-machine risklane commands write on
 // the same generated data (package reftest builds that binary).
 func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
+
+// runPipeline builds a pipeline with build and runs it (on Prism unless
+// --runner says otherwise); an error from either fails tb.
+func runPipeline(tb testing.TB, build func(s beam.Scope) error) {
+	tb.Helper()
+	pl, s := beam.NewPipelineWithRoot()
+	if err := build(s); err != nil {
+		tb.Fatal(err)
+	}
+	if err := ptest.Run(pl); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"risklane/beam/internal/reftest"
 )
@@ -50,15 +49,10 @@ func TestMirrorEqualsRisklaneMirror(t *testing.T) {
 	reftest.Sh(t, "mirror", "--trade", trade[0], "--trade", trade[1], "--trade", trade[2], "--reporter", "KEN",
 		"--tariffs", p("tariffs.csv"), "--out", p("want.parquet"), "--rejects", p("want-rejects.csv"), "--signals", p("want-signals.json"))
 
-	pl, s := beam.NewPipelineWithRoot()
-	err = Mirror(s, MirrorConfig{Trade: trade, Reporter: "KEN", MinValue: 1000, Tariffs: p("tariffs.csv"),
-		Out: p("got.parquet"), Rejects: p("got-rejects.csv"), Signals: p("got-signals.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ptest.Run(pl); err != nil {
-		t.Fatal(err)
-	}
+	runPipeline(t, func(s beam.Scope) error {
+		return Mirror(s, MirrorConfig{Trade: trade, Reporter: "KEN", MinValue: 1000, Tariffs: p("tariffs.csv"),
+			Out: p("got.parquet"), Rejects: p("got-rejects.csv"), Signals: p("got-signals.json")})
+	})
 	reftest.SameFile(t, p("want.parquet"), p("got.parquet"))
 	reftest.SameFile(t, p("want-rejects.csv"), p("got-rejects.csv"))
 	reftest.SameFile(t, p("want-signals.json"), p("got-signals.json"))

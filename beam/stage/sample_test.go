@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"risklane/decl"
 	"risklane/features"
@@ -30,13 +29,9 @@ func TestSampleKeepsEveryIllicitRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	const rate = 0.2
-	pl, s := beam.NewPipelineWithRoot()
-	if err := Sample(s, SampleConfig{Inputs: in, Profile: "canonical", OutDir: out, Rate: rate, Seed: 4}); err != nil {
-		t.Fatal(err)
-	}
-	if err := ptest.Run(pl); err != nil {
-		t.Fatal(err)
-	}
+	runPipeline(t, func(s beam.Scope) error {
+		return Sample(s, SampleConfig{Inputs: in, Profile: "canonical", OutDir: out, Rate: rate, Seed: 4})
+	})
 	canonical, err := profile.Resolve("canonical")
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"risklane/beam/internal/reftest"
 	"risklane/pipeline/rank"
@@ -54,15 +53,10 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 					*map[string]*rank.Share{"--budget": &plan.Budget, "--yellow": &plan.Yellow, "--explore": &plan.Explore}[c.plan[i]] = sh
 				}
 			}
-			pl, s := beam.NewPipelineWithRoot()
-			err := Score(s, ScoreConfig{Inputs: []string{p("a.parquet"), p("b.csv")}, Profile: "canonical", ModelDir: p("model"),
-				Out: p(c.name + "-got.parquet"), Rejects: p(c.name + "-got-rejects.csv"), Plan: plan, Buckets: 8})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ptest.Run(pl); err != nil {
-				t.Fatal(err)
-			}
+			runPipeline(t, func(s beam.Scope) error {
+				return Score(s, ScoreConfig{Inputs: []string{p("a.parquet"), p("b.csv")}, Profile: "canonical", ModelDir: p("model"),
+					Out: p(c.name + "-got.parquet"), Rejects: p(c.name + "-got-rejects.csv"), Plan: plan, Buckets: 8})
+			})
 			reftest.SameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
 			reftest.SameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))
 			// Not two empty files: the damaged rows are there.

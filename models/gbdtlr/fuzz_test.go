@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"risklane/models"
 	. "risklane/models/gbdtlr"
 )
@@ -49,21 +51,16 @@ func FuzzFromFiles(f *testing.F) {
 		if m.Check(probe.Schema()) != nil {
 			return nil
 		}
-		n, F := int(probe.NumRows()), len(m.FeatureNames())
-		feats := make([]float64, n*F)
-		if err := m.Features(probe, feats); err != nil {
-			t.Fatalf("accepted model cannot compute its features: %v", err)
+		score, exp, err := models.ScoreAll(m, []arrow.RecordBatch{probe})
+		if err != nil {
+			t.Fatalf("accepted model cannot score: %v", err)
 		}
-		score, exp := make([]float64, n), make([]float64, n)
-		if err := m.Predict(probe, feats, score, exp); err != nil {
-			t.Fatalf("accepted model cannot predict: %v", err)
-		}
-		for i, s := range score {
-			if !(s >= 0 && s <= 1) {
-				t.Fatalf("row %d: probability %v", i, s)
+		for i := range score {
+			if !(score[i] >= 0 && score[i] <= 1) || math.IsNaN(exp[i]) {
+				t.Fatalf("row %d: probability %v, expected revenue %v", i, score[i], exp[i])
 			}
 		}
-		return score
+		return append(score, exp...)
 	}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
@@ -95,8 +92,8 @@ func FuzzFromFiles(f *testing.F) {
 			t.Fatalf("loaded back, the model takes the probe %v, before %v", again != nil, want != nil)
 		}
 		for i := range want {
-			if again[i] != want[i] && !(math.IsNaN(again[i]) && math.IsNaN(want[i])) {
-				t.Fatalf("row %d: %v before saving, %v loaded back", i, want[i], again[i])
+			if again[i] != want[i] {
+				t.Fatalf("value %d: %v before saving, %v loaded back", i, want[i], again[i])
 			}
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"risklane/models"
 )
 
@@ -43,18 +45,13 @@ func FuzzLoadFiles(f *testing.F) {
 		f.Add(uint8(i), b)
 	}
 	probe := all[len(all)-1].NewSlice(0, 50)
-	scoreOf := func(t *testing.T, m *Model) []float64 {
+	scoreOf := func(t *testing.T, m models.Model) []float64 {
 		if m.Check(probe.Schema()) != nil {
 			return nil
 		}
-		n, F := int(probe.NumRows()), len(m.FeatureNames())
-		feats := make([]float64, n*F)
-		if err := m.Features(probe, feats); err != nil {
-			t.Fatalf("accepted model cannot compute its features: %v", err)
-		}
-		score, exp := make([]float64, n), make([]float64, n)
-		if err := m.Predict(probe, feats, score, exp); err != nil {
-			t.Fatalf("accepted model cannot predict: %v", err)
+		score, exp, err := models.ScoreAll(m, []arrow.RecordBatch{probe})
+		if err != nil {
+			t.Fatalf("accepted model cannot score: %v", err)
 		}
 		for i := range score {
 			if !(score[i] >= 0 && score[i] <= 1) || math.IsNaN(exp[i]) {

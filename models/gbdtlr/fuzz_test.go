@@ -1,23 +1,18 @@
 package gbdtlr_test
 
 import (
-	"math"
 	"path/filepath"
-	"slices"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/models"
 	. "risklane/models/gbdtlr"
+	"risklane/models/modeltest"
 )
 
 // FuzzFromFiles replaces one file of a real GBDT+LR model folder (the
-// manifest, features.json, trees.json, lr.bin or metrics.json; the folder
-// reader has checked the hashes by then) with arbitrary bytes. The folder
-// reader is DATE's too (date.LeafFolder). A model it accepts must score the
-// probe batch with probabilities, and save and load back to a model that
-// scores it the same: what the reader accepted is what the writer writes.
+// manifest, features.json, trees.json, lr.bin or metrics.json) with
+// arbitrary bytes (modeltest.FuzzFolder). The folder reader is DATE's too
+// (date.LeafFolder).
 func FuzzFromFiles(f *testing.F) {
 	batches := generated(f, 3000, 5)
 	cfg := DefaultConfig()
@@ -30,71 +25,13 @@ func FuzzFromFiles(f *testing.F) {
 	if err := m.Save(good); err != nil {
 		f.Fatal(err)
 	}
-	folder, err := models.ReadFolder(good)
-	if err != nil {
-		f.Fatal(err)
-	}
-	names := []string{ManifestFile}
-	for name := range folder.Files {
-		names = append(names, name)
-	}
-	slices.Sort(names[1:])
-	for i, name := range names {
-		b := folder.Manifest
-		if i > 0 {
-			b = folder.Files[name]
-		}
-		f.Add(uint8(i), b)
-	}
-	probe := batches[len(batches)-1].NewSlice(0, 50)
-	scoreOf := func(t *testing.T, m models.Model) []float64 {
-		if m.Check(probe.Schema()) != nil {
-			return nil
-		}
-		score, exp, err := models.ScoreAll(m, []arrow.RecordBatch{probe})
-		if err != nil {
-			t.Fatalf("accepted model cannot score: %v", err)
-		}
-		for i := range score {
-			if !(score[i] >= 0 && score[i] <= 1) || math.IsNaN(exp[i]) {
-				t.Fatalf("row %d: probability %v, expected revenue %v", i, score[i], exp[i])
+	modeltest.FuzzFolder(f, good, batches[len(batches)-1].NewSlice(0, 50),
+		func(g *models.Folder) (models.Trained, error) {
+			m, err := FromFiles(g.Dir, g.Manifest, g.Files)
+			if err != nil {
+				return nil, err
 			}
-		}
-		return append(score, exp...)
-	}
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		manifest, files := folder.Manifest, map[string][]byte{}
-		for name, b := range folder.Files {
-			files[name] = b
-		}
-		name := names[int(which)%len(names)]
-		if name == ManifestFile {
-			manifest = data
-		} else {
-			files[name] = data
-		}
-		got, err := FromFiles("fuzz", manifest, files)
-		if err != nil {
-			return
-		}
-		want := scoreOf(t, got)
-		out := filepath.Join(dir, "out")
-		if err := got.Save(out); err != nil {
-			t.Fatalf("Save of an accepted model: %v", err)
-		}
-		back, err := Load(out)
-		if err != nil {
-			t.Fatalf("Load of what Save wrote: %v", err)
-		}
-		again := scoreOf(t, back)
-		if len(again) != len(want) {
-			t.Fatalf("loaded back, the model takes the probe %v, before %v", again != nil, want != nil)
-		}
-		for i := range want {
-			if again[i] != want[i] {
-				t.Fatalf("value %d: %v before saving, %v loaded back", i, want[i], again[i])
-			}
-		}
-	})
+			return m, nil
+		},
+		func(dir string) (models.Model, error) { return Load(dir) })
 }

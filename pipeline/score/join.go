@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -252,6 +253,9 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	chunks := make(chan candidateChunk, s.cfg.workers())
+	// Workers give the chunks' buffers back when done with them, so that
+	// the reader refills them instead of growing new ones.
+	free := make(chan candidateChunk, 2*s.cfg.workers()+2)
 	go func() {
 		defer close(chunks)
 		var c candidateChunk
@@ -262,6 +266,11 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 			select {
 			case chunks <- c:
 				c = candidateChunk{}
+				select {
+				case c = <-free:
+					c.data, c.ranks = c.data[:0], c.ranks[:0]
+				default:
+				}
 				return true
 			case <-ctx.Done():
 				return false
@@ -284,10 +293,11 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 			}
 			feats := nf * 4
 			if keep {
-				c.data = append(c.data, make([]byte, feats)...)
-				if _, err := io.ReadFull(r, c.data[len(c.data)-feats:]); err != nil {
+				c.data = slices.Grow(c.data, feats)
+				if _, err := io.ReadFull(r, c.data[len(c.data):len(c.data)+feats]); err != nil {
 					return err
 				}
+				c.data = c.data[:len(c.data)+feats]
 			} else if _, err := r.Discard(feats); err != nil {
 				return err
 			}
@@ -339,8 +349,15 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 					}
 					data = data[4*nf:]
 					for j := range cols {
+						// The text shares the chunk's memory: it is read
+						// only while the chunk is explained, before the
+						// chunk goes back to the reader.
 						l, k := binary.Uvarint(data)
-						vals[i*len(cols)+j] = string(data[k : k+int(l)])
+						var v string
+						if l > 0 {
+							v = unsafe.String(&data[k], int(l))
+						}
+						vals[i*len(cols)+j] = v
 						data = data[k+int(l):]
 					}
 				}
@@ -355,6 +372,11 @@ func (s *Scored) explainCandidates(ctx context.Context, rankOf []uint32, lanes r
 					if err := put(rk, payload); err != nil {
 						cancel(err)
 					}
+				}
+				clear(vals) // no string may outlive the chunk's memory
+				select {
+				case free <- c:
+				default:
 				}
 				busy.Lock()
 				timing.Work += time.Since(t0)

@@ -396,12 +396,18 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 	go readBatches(ctx, cancel, src, batches, &s.Timing.Read)
 
 	cand := newCandidates(cfg.Explained, cfg.RowsHint)
+	// The collector hands each batch's buffers back once stored and
+	// written, so that workers refill them instead of growing new ones (a
+	// batch's candidate records run to megabytes: regrowing them by
+	// append was a twelfth of a small model's run).
+	recycle := make(chan scoredBatch, 2*workers+2)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := newScoreWorker(&cfg, ex, &s.ids, &cand.threshold)
+			w.recycle = recycle
 			for b := range batches {
 				r, err := w.batch(b)
 				b.rec.Release()
@@ -444,6 +450,10 @@ func Score(ctx context.Context, src Source, cfg Config) (_ *Scored, err error) {
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(done)
+		}
+		select {
+		case recycle <- r:
+		default:
 		}
 	}
 	if err := context.Cause(ctx); err != nil {
@@ -501,6 +511,9 @@ type scoreWorker struct {
 	contrib []float64
 	scratch reasonScratch
 	row     rowView
+	// recycle, when set, gives back the buffers of batches the collector
+	// is done with.
+	recycle chan scoredBatch
 }
 
 func newScoreWorker(cfg *Config, ex contributor, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
@@ -519,7 +532,8 @@ func (w *scoreWorker) batch(b batch) (scoredBatch, error) {
 	if err != nil {
 		return scoredBatch{}, err
 	}
-	r := scoredBatch{start: b.start, prob: make([]float32, n), rev: make([]float64, n), key: make([]rank.Key, n)}
+	r := w.buffers(n)
+	r.start = b.start
 	r.ids = binary.AppendUvarint(r.ids, uint64(b.start))
 	r.ids = binary.AppendUvarint(r.ids, uint64(n))
 	keep := make([]arrow.Array, len(w.cfg.Keep))
@@ -554,6 +568,27 @@ func (w *scoreWorker) batch(b batch) (scoredBatch, error) {
 	return r, nil
 }
 
+// buffers returns an empty scoredBatch for n rows, with the buffers of one
+// the collector gave back when there is one.
+func (w *scoreWorker) buffers(n int) scoredBatch {
+	var r scoredBatch
+	select {
+	case r = <-w.recycle: // a nil channel is never ready
+	default:
+	}
+	return scoredBatch{prob: grow(r.prob, n), rev: grow(r.rev, n), key: grow(r.key, n),
+		captured: r.captured[:0], ids: r.ids[:0], candidates: r.candidates[:0]}
+}
+
+// grow returns s resized to n elements, reallocated only when too small;
+// the elements are not cleared (every one is set before it is read).
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
 func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	k := j - i
 	sub := b.rec.NewSlice(int64(i), int64(j))
@@ -564,7 +599,7 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	}
 	// A stale threshold is never too strict: it only ever admits more rows.
 	threshold := rank.Key(w.threshold.Load())
-	bound := false
+	first := len(r.captured)
 	for t := range k {
 		ord := b.start + i + t
 		score := float32(w.prob[t])
@@ -573,15 +608,21 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 		}
 		key := rank.MakeKey(score, uint32(ord))
 		r.prob[i+t], r.rev[i+t], r.key[i+t] = float32(w.prob[t]), w.rev[t], key
-		if key >= threshold {
-			continue
+		if key < threshold {
+			r.captured = append(r.captured, key)
 		}
-		if !bound {
-			w.row.bind(sub)
-			bound = true
-		}
-		r.candidates = appendCandidate(r.candidates, uint32(ord), feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
-		r.captured = append(r.captured, key)
+	}
+	kept := r.captured[first:]
+	if len(kept) == 0 {
+		return nil
+	}
+	// Room for the records at once (their fixed part, and a guess of 16
+	// bytes per quoted column), rather than by append's regrowth.
+	r.candidates = slices.Grow(r.candidates, len(kept)*(binary.MaxVarintLen32+4*w.nf+16*len(w.quoted)))
+	w.row.bind(sub)
+	for _, key := range kept {
+		t := int(key.Ord()) - b.start - i
+		r.candidates = appendCandidate(r.candidates, key.Ord(), feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
 	}
 	return nil
 }
@@ -608,8 +649,10 @@ func (w *scoreWorker) predict(sub arrow.RecordBatch, start int) error {
 // and yellow lanes: a third of them, typically.
 func appendCandidate(dst []byte, ord uint32, x []float64, row *rowView, i int, cols []string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(ord))
-	for _, v := range x {
-		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v)))
+	n := len(dst)
+	dst = slices.Grow(dst, 4*len(x))[:n+4*len(x)]
+	for f, v := range x {
+		binary.LittleEndian.PutUint32(dst[n+4*f:], math.Float32bits(float32(v)))
 	}
 	for _, c := range cols {
 		v, ok := row.value(i, c)

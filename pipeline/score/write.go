@@ -23,59 +23,113 @@ type RunInfo struct {
 }
 
 // Write emits the ranked rows in rank order to every writer, one rank range
-// at a time, and removes the spill files as it goes.
+// at a time, and removes the spill files as it goes. A goroutine reads and
+// fills the next range while the writers encode this one (the encoders are
+// single-threaded: without it, one core would idle through the stage).
 func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (Timing, error) {
 	t0 := time.Now()
-	rows := make([]rank.Row, bucketRows)
-	var done int64
-	for b, n := range sp.counts {
-		ids, err := sp.ids.take(b)
-		if err != nil {
-			return Timing{}, err
-		}
-		reasons, err := sp.reasons.take(b)
-		if err != nil {
-			return Timing{}, err
-		}
-		base := b * bucketRows
-		rows := rows[:n]
-		clear(rows)
-		ex := rank.Extra{Keep: len(s.cfg.Keep)}
-		if s.cfg.Contributions > 0 {
-			ex.Contributions = make([][]rank.Contribution, n)
-		}
-		if len(s.cfg.Keep) > 0 {
-			ex.Kept = make([][]string, n)
-		}
-		if err := fillNamed(rows, &ex, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
-			return Timing{}, fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err)
-		}
-		for i := range rows {
-			rk := base + i
-			k := ranked[rk]
-			row := &rows[i]
-			switch {
-			case lanes.Exploration(rk):
-				row.Reasons = ExplorationReason
-			case lanes.Explained(rk) && row.Reasons == "":
-				return Timing{}, fmt.Errorf("spill: rank %d has no reasons", rk+1)
+	ready := make(chan preparedRange, 1)
+	free := make(chan []rank.Row, 2)
+	free <- make([]rank.Row, bucketRows)
+	free <- make([]rank.Row, bucketRows)
+	stop, exited := make(chan struct{}), make(chan struct{})
+	defer func() {
+		// The preparer touches the spill files: it is gone before the
+		// caller may remove them.
+		close(stop)
+		<-exited
+	}()
+	go func() {
+		defer close(exited)
+		defer close(ready)
+		for b, n := range sp.counts {
+			var rows []rank.Row
+			select {
+			case rows = <-free:
+			case <-stop:
+				return
 			}
-			row.Rank = int64(rk + 1)
-			row.Score = s.Prob(k)
-			row.ExpectedRevenue = s.Revenue(k.Ord())
-			row.Lane = lanes.Lane(rk)
-			row.ModelID = info.ModelID
-			row.RunID = info.RunID
+			p := sp.prepare(s, ranked, lanes, info, b, rows[:n])
+			select {
+			case ready <- p:
+			case <-stop:
+				return
+			}
+			if p.err != nil {
+				return
+			}
 		}
-		if err := writeAll(outs, rows, &ex); err != nil {
+	}()
+	var done int64
+	for p := range ready {
+		if p.err != nil {
+			return Timing{}, p.err
+		}
+		if err := writeAll(outs, p.rows, &p.ex); err != nil {
 			return Timing{}, err
 		}
-		done += int64(n)
+		free <- p.rows[:cap(p.rows)]
+		done += int64(len(p.rows))
 		if progress != nil {
 			progress(done)
 		}
 	}
+	if done != int64(len(ranked)) {
+		return Timing{}, fmt.Errorf("internal error: %d rows written of %d", done, len(ranked))
+	}
 	return Timing{Rows: done, Wall: time.Since(t0)}, nil
+}
+
+// preparedRange is one rank range's rows, ready to write. The rows' strings
+// share the memory of the range's spill files (fillNamed).
+type preparedRange struct {
+	rows []rank.Row
+	ex   rank.Extra
+	err  error
+}
+
+// prepare reads rank range b's spill files and fills its rows.
+func (sp *Spill) prepare(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, b int, rows []rank.Row) preparedRange {
+	fail := func(err error) preparedRange { return preparedRange{err: err} }
+	n := len(rows)
+	ids, err := sp.ids.take(b)
+	if err != nil {
+		return fail(err)
+	}
+	reasons, err := sp.reasons.take(b)
+	if err != nil {
+		return fail(err)
+	}
+	base := b * bucketRows
+	clear(rows)
+	ex := rank.Extra{Keep: len(s.cfg.Keep)}
+	if s.cfg.Contributions > 0 {
+		ex.Contributions = make([][]rank.Contribution, n)
+	}
+	if len(s.cfg.Keep) > 0 {
+		ex.Kept = make([][]string, n)
+	}
+	if err := fillNamed(rows, &ex, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
+		return fail(fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err))
+	}
+	for i := range rows {
+		rk := base + i
+		k := ranked[rk]
+		row := &rows[i]
+		switch {
+		case lanes.Exploration(rk):
+			row.Reasons = ExplorationReason
+		case lanes.Explained(rk) && row.Reasons == "":
+			return fail(fmt.Errorf("spill: rank %d has no reasons", rk+1))
+		}
+		row.Rank = int64(rk + 1)
+		row.Score = s.Prob(k)
+		row.ExpectedRevenue = s.Revenue(k.Ord())
+		row.Lane = lanes.Lane(rk)
+		row.ModelID = info.ModelID
+		row.RunID = info.RunID
+	}
+	return preparedRange{rows: rows, ex: ex}
 }
 
 func readAll(f *os.File) ([]byte, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -47,8 +48,9 @@ type FitConfig struct {
 // Fit adds the fit of the feature state to the pipeline:
 //
 //	files -> read once (rejects: a side output); each file's
-//	         features.Tally: counts per key value (a combiner sums them
-//	         over files); log unit values keyed by reference, the
+//	         features.Tally: counts per key value, in chunks of key values
+//	         keyed by shard (a combiner merges a shard's chunks over
+//	         files); log unit values keyed by reference, the
 //	         price-cluster rows keyed by group, and (mirror group) the
 //	         duties keyed by HS2 chapter, emitted in chunks
 //	      -> GroupByKey(reference): features.ReferenceOf, exact (median,
@@ -89,7 +91,7 @@ func Fit(s beam.Scope, cfg FitConfig) error {
 	if cfg.Rejects != "" {
 		writeRejects(s, cfg.Rejects, rej)
 	}
-	sums := beam.CombinePerKey(s, addCounts, counts)
+	sums := beam.CombinePerKey(s, mergeCounts, counts)
 	refs := beam.ParDo(s, referenceOf, beam.GroupByKey(s, uvs))
 	groups := beam.ParDo(s, &fitGroupFn{Config: pricecluster.SignalConfig()}, beam.GroupByKey(s, rows))
 	sigs := beam.Create(s, []byte{})
@@ -138,7 +140,7 @@ func (f *tallyFileFn) Setup() error {
 	return err
 }
 
-func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(string, features.KeyCount), uv func(string, []float64),
+func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(int, []keyCount), uv func(string, []float64),
 	row func(int64, []clusterRow), duty func(string, dutyChunk), reject func(rejectRow)) error {
 	t := features.NewTally()
 	uvs := newChunker(f.Chunk, func(k features.UnitValueKey, _ int, xs []float64) { uv(jsonKey(k), xs) })
@@ -176,9 +178,7 @@ func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(st
 	uvs.flush()
 	cr.flush()
 	duties.flush()
-	for k, c := range t.Counts {
-		count(jsonKey(k), c)
-	}
+	emitCounts(t.Counts, f.Chunk, count)
 	t.Counts = nil
 	b, err := json.Marshal(t)
 	if err != nil {
@@ -197,9 +197,64 @@ func jsonKey(k any) string {
 	return string(b)
 }
 
-func addCounts(a, b features.KeyCount) features.KeyCount {
-	a.Add(b)
-	return a
+// countShards is the keys the counts are combined under: a key value's
+// counts go to the shard of its hash, so one shard's combiner sums them.
+const countShards = 64
+
+// keyCount is one key value's counts.
+type keyCount struct {
+	Key   features.CountKey
+	Count features.KeyCount
+}
+
+func compareCountKeys(a, b features.CountKey) int {
+	return cmp.Or(cmp.Compare(a.Key, b.Key), cmp.Compare(a.A, b.A), cmp.Compare(a.B, b.B))
+}
+
+// emitCounts emits a file's counts per shard, sorted by key value, in
+// chunks of at most chunk key values (0: DefaultChunk; 1: one element per
+// key value, the shape before chunks).
+func emitCounts(counts map[features.CountKey]features.KeyCount, chunk int, emit func(int, []keyCount)) {
+	if chunk <= 0 {
+		chunk = DefaultChunk
+	}
+	shards := make([][]keyCount, countShards)
+	for k, c := range counts {
+		h := fnv.New32a()
+		for _, s := range [...]string{k.Key, k.A, k.B} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		sh := h.Sum32() % countShards
+		shards[sh] = append(shards[sh], keyCount{Key: k, Count: c})
+	}
+	for sh, kcs := range shards {
+		slices.SortFunc(kcs, func(a, b keyCount) int { return compareCountKeys(a.Key, b.Key) })
+		for len(kcs) > 0 {
+			n := min(chunk, len(kcs))
+			emit(sh, kcs[:n])
+			kcs = kcs[n:]
+		}
+	}
+}
+
+// mergeCounts merges two lists of counts sorted by key value, summing a
+// value's counts (integers: exact in any order).
+func mergeCounts(a, b []keyCount) []keyCount {
+	out := make([]keyCount, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := compareCountKeys(a[0].Key, b[0].Key); {
+		case c < 0:
+			out, a = append(out, a[0]), a[1:]
+		case c > 0:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			kc := a[0]
+			kc.Count.Add(b[0].Count)
+			out, a, b = append(out, kc), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // referenceOf computes one unit-value reference from all its values.
@@ -291,7 +346,7 @@ type assembleFn struct {
 	Mirror       bool
 }
 
-func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums func(*string, *features.KeyCount) bool,
+func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums func(*int, *[]keyCount) bool,
 	refs func(*[]byte) bool, groups func(*[]byte) bool, sigs func(*[]byte) bool) error {
 	t := features.NewTally()
 	var b []byte
@@ -304,14 +359,15 @@ func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums fun
 			return err
 		}
 	}
-	var key string
-	var c features.KeyCount
-	for sums(&key, &c) {
-		var k features.CountKey
-		if err := json.Unmarshal([]byte(key), &k); err != nil {
-			return err
+	var shard int
+	var kcs []keyCount
+	for sums(&shard, &kcs) {
+		for _, kc := range kcs {
+			if _, dup := t.Counts[kc.Key]; dup {
+				return fmt.Errorf("internal error: key value %v in two shards", kc.Key)
+			}
+			t.Counts[kc.Key] = kc.Count
 		}
-		t.Counts[k] = c
 	}
 	var all []features.Reference
 	for refs(&b) {
@@ -347,18 +403,18 @@ func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums fun
 }
 
 func init() {
-	register.DoFn7x1[fileIn, func([]byte), func(string, features.KeyCount), func(string, []float64), func(int64, []clusterRow),
+	register.DoFn7x1[fileIn, func([]byte), func(int, []keyCount), func(string, []float64), func(int64, []clusterRow),
 		func(string, dutyChunk), func(rejectRow), error](&tallyFileFn{})
-	register.Function2x1(addCounts)
+	register.Function2x1(mergeCounts)
 	register.Function3x1(referenceOf)
 	register.Function3x1(chapterRates)
 	register.DoFn4x1[int, func(*filePart) bool, func(*[]byte) bool, func([]byte), error](&mirrorSignalsFn{})
-	register.DoFn6x1[[]byte, func(*[]byte) bool, func(*string, *features.KeyCount) bool, func(*[]byte) bool, func(*[]byte) bool,
+	register.DoFn6x1[[]byte, func(*[]byte) bool, func(*int, *[]keyCount) bool, func(*[]byte) bool, func(*[]byte) bool,
 		func(*[]byte) bool, error](&assembleFn{})
-	register.Emitter2[string, features.KeyCount]()
+	register.Emitter2[int, []keyCount]()
 	register.Emitter2[string, []float64]()
 	register.Emitter2[string, dutyChunk]()
-	register.Iter2[string, features.KeyCount]()
+	register.Iter2[int, []keyCount]()
 	register.Iter1[[]float64]()
 	register.Iter1[dutyChunk]()
 }

@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,14 +44,21 @@ type ScoreConfig struct {
 // Score adds the scoring run to the pipeline:
 //
 //	files -> read and score (the model folder's files: a side input;
-//	         rejects: a side output; accepted rows per file)
-//	      -> global ordinals (input order across files, from the counts)
-//	      -> approximate quantiles of the rank keys cut the sort into ranges
+//	         rejects: a side output; accepted rows per file); one element
+//	         per record batch, and a sample of each batch's rank keys
+//	      -> the samples' quantiles cut the sort into --buckets ranges
+//	      -> each batch's rows keyed by range, with their global ordinals
+//	         (input order across files, from the counts)
 //	      -> each range sorted exactly; its offset from the ranges' counts;
 //	         lanes and exploration draws placed by rank.Plan.Cut
 //	      -> reasons: the files read again for the rows at or above the last
-//	         red or yellow key, joined by ordinal
-//	      -> one writer, in rank order, through pipeline/rank
+//	         red or yellow key
+//	      -> one writer joins the reasons by ordinal and writes, in rank
+//	         order, through pipeline/rank
+//
+// Rows travel in batches (a record batch, or a batch's rows of one range),
+// never one row per element: on Prism an element costs many times the work
+// risklane does for a row (docs/beam.md).
 //
 // The ranked file is byte-identical to risklane score's for the same
 // inputs, model and plan (TestScoreEqualsRisklaneScore). The model ID and
@@ -93,29 +101,24 @@ func Score(s beam.Scope, cfg ScoreConfig) error {
 	}
 	model := beam.CreateList(s, blobs)
 	read := readSpec{Profile: cfg.Profile, RankBy: string(cfg.RankBy), BatchSize: cfg.BatchSize}
-	scored, rejects, counts := beam.ParDo3(s, &scoreFileFn{readSpec: read}, in, beam.SideInput{Input: model})
+	scored, samples, rejects, counts := beam.ParDo4(s, &scoreFileFn{readSpec: read}, in, beam.SideInput{Input: model})
 	if cfg.Rejects != "" {
 		writeRejects(s, cfg.Rejects, rejects)
 	}
-	keyed := beam.ParDo(s, &globalKeyFn{}, scored, beam.SideInput{Input: counts})
 
-	// The sort: ranges by approximate quantiles, each sorted exactly.
-	sortKeys := beam.ParDo(s, sortKeyOf, keyed)
-	bounds := stats.ApproximateQuantiles(s, sortKeys, lessInt64, stats.Opts{K: 200, NumQuantiles: cfg.Buckets})
-	bucketed := beam.ParDo(s, bucketOf, keyed, beam.SideInput{Input: bounds})
-	sizes := stats.Count(s, beam.DropValue(s, bucketed))
-	explained, plain, cuts := beam.ParDo3(s, &sortRangeFn{Plan: cfg.Plan}, beam.GroupByKey(s, bucketed),
-		beam.SideInput{Input: sizes})
+	// The sort: ranges cut at the quantiles of a sample of the keys, each
+	// range sorted exactly.
+	bounds := beam.ParDo(s, &boundsFn{Buckets: cfg.Buckets}, beam.Combine(s, appendSamples, samples))
+	ranged := beam.ParDo(s, &rangeRowsFn{}, scored, beam.SideInput{Input: counts}, beam.SideInput{Input: bounds})
+	sizes := stats.SumPerKey(s, beam.ParDo(s, rangeSize, ranged))
+	ranked, cuts := beam.ParDo2(s, &sortRangeFn{Plan: cfg.Plan}, beam.GroupByKey(s, ranged), beam.SideInput{Input: sizes})
 	cut := beam.Combine(s, mergeCuts, cuts)
 
 	// Reasons: a second read, for the rows at or above the cut.
 	reasons := beam.ParDo(s, &reasonsFn{readSpec: read}, in, beam.SideInput{Input: model}, beam.SideInput{Input: counts},
 		beam.SideInput{Input: cut})
-	joined := beam.ParDo(s, joinReasons, beam.CoGroupByKey(s, explained, reasons))
-
-	all := beam.Flatten(s, joined, plain)
 	beam.ParDo0(s, &writeRankedFn{Out: cfg.Out, ModelID: m.ID(), RunID: runID},
-		beam.GroupByKey(s, beam.AddFixedKey(s, all)))
+		beam.CoGroupByKey(s, beam.AddFixedKey(s, ranked), beam.AddFixedKey(s, reasons)))
 	return nil
 }
 
@@ -125,35 +128,68 @@ type fileIn struct {
 	Path  string
 }
 
-// scoredRow is a row after scoring: its file, its ordinal among the file's
-// accepted rows, and what the ranked file needs.
-type scoredRow struct {
-	File int
-	Ord  int64
-	Key  float32 // the ranking score rank.MakeKey packs
-	Prob float32
-	Rev  float64
-	ID   string
+// scoredBatch is one record batch of a file after scoring: per row the
+// ranking score (the float32 rank.MakeKey packs), the probability, the
+// expected revenue and the declaration ID. Start is the first row's ordinal
+// among the file's accepted rows.
+type scoredBatch struct {
+	File  int
+	Start int64
+	Key   []float32
+	Prob  []float32
+	Rev   []float64
+	ID    []string
 }
 
-// keyedRow is a scored row with its rank key (as sortKey) and global ordinal.
-type keyedRow struct {
-	Sort int64
-	Ord  int64
-	Prob float32
-	Rev  float64
-	ID   string
+// rangeRows are the rows of one batch that fall in one score range: their
+// sort keys (rank key with the global ordinal, as sortKey), probabilities,
+// expected revenues and IDs.
+type rangeRows struct {
+	Sort []int64
+	Prob []float32
+	Rev  []float64
+	ID   []string
 }
 
-// rankedRow is a row of the ranked file before its reasons are joined.
-type rankedRow struct {
-	Rank    int64 // 1-based
-	Ord     int64
-	ID      string
-	Prob    float32
-	Rev     float64
-	Lane    string
-	Reasons string
+// rankedBatch is one score range's rows, placed: 1-based rank, global
+// ordinal (the reasons' key), what the ranked file needs, and the mark:
+// the lane and how the row gets its reasons.
+type rankedBatch struct {
+	Rank []int64
+	Ord  []int64
+	ID   []string
+	Prob []float32
+	Rev  []float64
+	Mark []uint8
+}
+
+// A mark's lane (the low bits) and reasons (the flags).
+const (
+	markGreen uint8 = iota
+	markYellow
+	markRed
+	markLane      uint8 = 3
+	markExplore   uint8 = 4 // an exploration draw: score.ExplorationReason
+	markExplained uint8 = 8 // red or yellow, chosen by the model: its reasons
+)
+
+var markLanes = [...]rank.Lane{markGreen: rank.Green, markYellow: rank.Yellow, markRed: rank.Red}
+
+func markOf(l rank.Lane) uint8 {
+	switch l {
+	case rank.Red:
+		return markRed
+	case rank.Yellow:
+		return markYellow
+	}
+	return markGreen
+}
+
+// reasonsBatch is the reasons of one batch's rows at or above the cut, by
+// global ordinal.
+type reasonsBatch struct {
+	Ord  []int64
+	Text []string
 }
 
 // fileCount is a file's accepted rows: the offsets of the global ordinals.
@@ -332,13 +368,20 @@ type rejectFunc func(ingest.Reject) error
 
 func (f rejectFunc) Reject(r ingest.Reject) error { return f(r) }
 
-// scoreFileFn reads and scores one file.
+// sampleEvery is the stride of the rank-key sample each batch gives the
+// range bounds: one key in 32, taken from the batch's keys in sorted order.
+// The bounds only balance the ranges; the order within and across ranges
+// is exact whatever they are.
+const sampleEvery = 32
+
+// scoreFileFn reads and scores one file: one element per record batch, and
+// a sample of each batch's rank keys.
 type scoreFileFn struct {
 	readSpec
 }
 
-func (f *scoreFileFn) ProcessElement(in fileIn, model func(*modelFile) bool, emit func(scoredRow), reject func(rejectRow),
-	count func(fileCount)) error {
+func (f *scoreFileFn) ProcessElement(in fileIn, model func(*modelFile) bool, emit func(scoredBatch), sample func([]int64),
+	reject func(rejectRow), count func(fileCount)) error {
 	if err := f.setup(model); err != nil {
 		return err
 	}
@@ -347,21 +390,54 @@ func (f *scoreFileFn) ProcessElement(in fileIn, model func(*modelFile) bool, emi
 		reject(rejectRow{File: in.Index, Seq: seq, Path: r.File, Line: r.Line, Column: r.Column, Value: r.Value, Reason: r.Reason})
 		seq++
 	}
+	var keys []int64
 	n, err := f.each(in.Path, rejects, func(b batchScores) error {
 		ids, err := decl.Need[*array.String](b.rec, decl.DeclarationID)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Path, err)
 		}
-		for i := range b.prob {
-			emit(scoredRow{File: in.Index, Ord: b.start + int64(i), Key: b.key[i], Prob: b.prob[i], Rev: b.rev[i], ID: ids.Value(i)})
+		out := scoredBatch{File: in.Index, Start: b.start, Key: slices.Clone(b.key), Prob: slices.Clone(b.prob),
+			Rev: slices.Clone(b.rev), ID: make([]string, len(b.key))}
+		keys = keys[:0]
+		for i := range out.ID {
+			out.ID[i] = ids.Value(i)
+			// The file's ordinal stands in for the global one, unknown
+			// yet: the sample only places the bounds.
+			keys = append(keys, sortKey(rank.MakeKey(b.key[i], uint32(b.start+int64(i)))))
 		}
+		emit(out)
+		slices.Sort(keys)
+		var s []int64
+		for i := sampleEvery / 2; i < len(keys); i += sampleEvery {
+			s = append(s, keys[i])
+		}
+		sample(s)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	sample(nil) // at least one sample element, whatever the file holds
 	count(fileCount{File: in.Index, Accepted: n})
 	return nil
+}
+
+func appendSamples(a, b []int64) []int64 { return append(a, b...) }
+
+// boundsFn cuts the sample into Buckets ranges of about equal size: the
+// Buckets-1 keys between them, ascending and distinct.
+type boundsFn struct {
+	Buckets int
+}
+
+func (f *boundsFn) ProcessElement(sample []int64) []int64 {
+	sample = slices.Clone(sample)
+	slices.Sort(sample)
+	bounds := []int64{}
+	for i := 1; i < f.Buckets && len(sample) > 0; i++ {
+		bounds = append(bounds, sample[i*len(sample)/f.Buckets])
+	}
+	return slices.Compact(bounds)
 }
 
 // offsets returns the global ordinal of each file's first row.
@@ -381,91 +457,94 @@ func offsets(counts func(*fileCount) bool) map[int]int64 {
 	return off
 }
 
-// globalKeyFn gives each row its ordinal among all accepted rows, in input
-// order, and its rank key.
-type globalKeyFn struct {
+// rangeRowsFn gives each row of a batch its ordinal among all accepted
+// rows, in input order, and its rank key, and keys the batch's rows by the
+// score range they fall in: range b holds the keys in [bounds[b-1],
+// bounds[b]).
+type rangeRowsFn struct {
 	off map[int]int64
 }
 
-func (f *globalKeyFn) ProcessElement(r scoredRow, counts func(*fileCount) bool, emit func(keyedRow)) error {
+func (f *rangeRowsFn) ProcessElement(b scoredBatch, counts func(*fileCount) bool, bounds []int64, emit func(int, rangeRows)) error {
 	if f.off == nil {
 		f.off = offsets(counts)
 	}
-	ord := f.off[r.File] + r.Ord
-	if ord > 1<<32-1 {
+	start := f.off[b.File] + b.Start
+	if start+int64(len(b.Key))-1 > 1<<32-1 {
 		return fmt.Errorf("more than %d rows: split the input into several runs", int64(1<<32-1))
 	}
-	emit(keyedRow{Sort: sortKey(rank.MakeKey(r.Key, uint32(ord))), Ord: ord, Prob: r.Prob, Rev: r.Rev, ID: r.ID})
+	out := make([]rangeRows, len(bounds)+1)
+	for i, k := range b.Key {
+		key := sortKey(rank.MakeKey(k, uint32(start+int64(i))))
+		r, found := slices.BinarySearch(bounds, key)
+		if found {
+			r++
+		}
+		o := &out[r]
+		o.Sort, o.Prob, o.Rev, o.ID = append(o.Sort, key), append(o.Prob, b.Prob[i]), append(o.Rev, b.Rev[i]), append(o.ID, b.ID[i])
+	}
+	for r, o := range out {
+		if len(o.Sort) > 0 {
+			emit(r, o)
+		}
+	}
 	return nil
 }
 
-func sortKeyOf(r keyedRow) int64 { return r.Sort }
-
-func lessInt64(a, b int64) bool { return a < b }
-
-// bucketOf keys a row by the score range it falls in.
-func bucketOf(r keyedRow, bounds []int64) (int, keyedRow) {
-	b, _ := slices.BinarySearch(bounds, r.Sort)
-	// A row equal to a bound goes to the range above it, so the ranges are
-	// [bounds[b-1], bounds[b]).
-	if b < len(bounds) && bounds[b] == r.Sort {
-		b++
-	}
-	return b, r
-}
+func rangeSize(r int, rows rangeRows) (int, int) { return r, len(rows.Sort) }
 
 // sortRangeFn sorts one score range and places its rows: rank, lane, and
-// whether they need reasons.
+// how they get their reasons.
 type sortRangeFn struct {
 	Plan rank.Plan
 }
 
-func (f *sortRangeFn) ProcessElement(bucket int, rows func(*keyedRow) bool, sizes func(*int, *int) bool,
-	explained func(int64, rankedRow), plain func(rankedRow), cut func(cutKey)) error {
+func (f *sortRangeFn) ProcessElement(r int, parts func(*rangeRows) bool, sizes func(*int, *int) bool,
+	emit func(rankedBatch), cut func(cutKey)) error {
 	var n, offset int
 	var b, c int
 	for sizes(&b, &c) {
 		n += c
-		if b < bucket {
+		if b < r {
 			offset += c
 		}
 	}
-	var all []keyedRow
-	var r keyedRow
-	for rows(&r) {
-		all = append(all, r)
+	var all, p rangeRows
+	for parts(&p) {
+		all.Sort, all.Prob, all.Rev, all.ID = append(all.Sort, p.Sort...), append(all.Prob, p.Prob...),
+			append(all.Rev, p.Rev...), append(all.ID, p.ID...)
 	}
-	slices.SortFunc(all, func(a, b keyedRow) int {
-		switch {
-		case a.Sort < b.Sort:
-			return -1
-		case a.Sort > b.Sort:
-			return 1
-		}
-		return 0
-	})
+	order := make([]int32, len(all.Sort))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(all.Sort[a], all.Sort[b]) })
 	lanes, draws, err := f.Plan.Cut(n)
 	if err != nil {
 		return err
 	}
+	m := len(order)
+	out := rankedBatch{Rank: make([]int64, m), Ord: make([]int64, m), ID: make([]string, m), Prob: make([]float32, m),
+		Rev: make([]float64, m), Mark: make([]uint8, m)}
 	last := cutKey{}
-	for i, r := range all {
+	for i, j := range order {
 		pos := offset + i
 		rk := draws.Rank(pos)
-		row := rankedRow{Rank: int64(rk + 1), Ord: r.Ord, ID: r.ID, Prob: r.Prob, Rev: r.Rev, Lane: string(lanes.Lane(rk))}
-		if pos < lanes.Red+lanes.Yellow {
-			last = cutKey{Has: true, Sort: r.Sort}
-		}
+		out.Rank[i], out.Ord[i] = int64(rk+1), int64(keyOf(all.Sort[j]).Ord())
+		out.ID[i], out.Prob[i], out.Rev[i] = all.ID[j], all.Prob[j], all.Rev[j]
+		mark := markOf(lanes.Lane(rk))
 		switch {
 		case lanes.Exploration(rk):
-			row.Reasons = score.ExplorationReason
-			plain(row)
+			mark |= markExplore
 		case lanes.Explained(rk):
-			explained(r.Ord, row)
-		default:
-			plain(row)
+			mark |= markExplained
+		}
+		out.Mark[i] = mark
+		if pos < lanes.Red+lanes.Yellow {
+			last = cutKey{Has: true, Sort: all.Sort[j]}
 		}
 	}
+	emit(out)
 	cut(last)
 	return nil
 }
@@ -485,14 +564,14 @@ func mergeCuts(a, b cutKey) cutKey {
 
 // reasonsFn reads a file again and words the reasons of its rows at or above
 // the cut (the red and yellow rows, and the few exploration draws among
-// them, whose reasons the join drops).
+// them, whose reasons the writer drops), one element per batch.
 type reasonsFn struct {
 	readSpec
 	off map[int]int64
 }
 
 func (f *reasonsFn) ProcessElement(in fileIn, model func(*modelFile) bool, counts func(*fileCount) bool, cut cutKey,
-	emit func(int64, string)) error {
+	emit func(reasonsBatch)) error {
 	if !cut.Has {
 		return nil
 	}
@@ -519,47 +598,49 @@ func (f *reasonsFn) ProcessElement(in fileIn, model func(*modelFile) bool, count
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Path, err)
 		}
+		out := reasonsBatch{Ord: make([]int64, len(rows)), Text: text}
 		for j, i := range rows {
-			emit(base+b.start+int64(i), text[j])
+			out.Ord[j] = base + b.start + int64(i)
 		}
+		emit(out)
 		return nil
 	})
 	return err
 }
 
-// joinReasons gives an explained row its reasons.
-func joinReasons(ord int64, rows func(*rankedRow) bool, reasons func(*string) bool, emit func(rankedRow)) error {
-	var r rankedRow
-	if !rows(&r) {
-		return nil // at or above the cut but not explained: an exploration draw
-	}
-	var text string
-	if !reasons(&text) {
-		return fmt.Errorf("internal error: row %d (rank %d) has no reasons", ord+1, r.Rank)
-	}
-	r.Reasons = text
-	emit(r)
-	return nil
-}
-
-// writeRankedFn writes the ranked file, in rank order, through
-// pipeline/rank: one writer, as the file is one file.
+// writeRankedFn joins the reasons to the red and yellow rows and writes the
+// ranked file, in rank order, through pipeline/rank: one writer, as the
+// file is one file.
 type writeRankedFn struct {
 	Out     string
 	ModelID string
 	RunID   string
 }
 
-func (f *writeRankedFn) ProcessElement(_ int, rows func(*rankedRow) bool) error {
-	var all []rankedRow
-	var r rankedRow
-	for rows(&r) {
-		all = append(all, r)
+func (f *writeRankedFn) ProcessElement(_ int, batches func(*rankedBatch) bool, reasons func(*reasonsBatch) bool) error {
+	var all []rankedBatch
+	var b rankedBatch
+	n := 0
+	for batches(&b) {
+		all = append(all, b)
+		n += len(b.Rank)
+		b = rankedBatch{}
 	}
-	slices.SortFunc(all, func(a, b rankedRow) int { return int(a.Rank - b.Rank) })
-	for i, r := range all {
-		if r.Rank != int64(i+1) {
-			return fmt.Errorf("internal error: rank %d at position %d", r.Rank, i+1)
+	// at[rank-1] is the row's batch and place in it.
+	at := make([]uint64, n)
+	for j, b := range all {
+		for i, rk := range b.Rank {
+			if rk < 1 || rk > int64(n) || at[rk-1] != 0 {
+				return fmt.Errorf("internal error: rank %d of %d rows out of range or given twice", rk, n)
+			}
+			at[rk-1] = (uint64(j)<<32 | uint64(i)) + 1
+		}
+	}
+	text := map[int64]string{}
+	var rb reasonsBatch
+	for reasons(&rb) {
+		for i, ord := range rb.Ord {
+			text[ord] = rb.Text[i]
 		}
 	}
 	w, err := rank.Create(f.Out, rank.RunMeta(f.ModelID, f.RunID)...)
@@ -568,11 +649,25 @@ func (f *writeRankedFn) ProcessElement(_ int, rows func(*rankedRow) bool) error 
 	}
 	defer w.Abort()
 	out := make([]rank.Row, 0, rank.RowGroupRows)
-	for start := 0; start < len(all); start += rank.RowGroupRows {
+	for start := 0; start < n; start += rank.RowGroupRows {
 		out = out[:0]
-		for _, r := range all[start:min(start+rank.RowGroupRows, len(all))] {
-			out = append(out, rank.Row{Rank: r.Rank, DeclarationID: r.ID, Score: r.Prob, ExpectedRevenue: r.Rev,
-				Lane: rank.Lane(r.Lane), Reasons: r.Reasons, ModelID: f.ModelID, RunID: f.RunID})
+		for r := start; r < min(start+rank.RowGroupRows, n); r++ {
+			p := at[r] - 1
+			b, i := &all[p>>32], int(p&(1<<32-1))
+			mark := b.Mark[i]
+			row := rank.Row{Rank: b.Rank[i], DeclarationID: b.ID[i], Score: b.Prob[i], ExpectedRevenue: b.Rev[i],
+				Lane: markLanes[mark&markLane], ModelID: f.ModelID, RunID: f.RunID}
+			switch {
+			case mark&markExplore != 0:
+				row.Reasons = score.ExplorationReason
+			case mark&markExplained != 0:
+				t, ok := text[b.Ord[i]]
+				if !ok {
+					return fmt.Errorf("internal error: row %d (rank %d) has no reasons", b.Ord[i]+1, b.Rank[i])
+				}
+				row.Reasons = t
+			}
+			out = append(out, row)
 		}
 		if err := w.Write(out); err != nil {
 			return err
@@ -618,30 +713,29 @@ func (f *writeRejectsFn) ProcessElement(_ int, rows func(*rejectRow) bool) error
 }
 
 func init() {
-	register.DoFn5x1[fileIn, func(*modelFile) bool, func(scoredRow), func(rejectRow), func(fileCount), error](&scoreFileFn{})
-	register.DoFn3x1[scoredRow, func(*fileCount) bool, func(keyedRow), error](&globalKeyFn{})
-	register.Function1x1(sortKeyOf)
-	register.Function2x1(lessInt64)
-	register.Function2x2(bucketOf)
-	register.DoFn6x1[int, func(*keyedRow) bool, func(*int, *int) bool, func(int64, rankedRow), func(rankedRow), func(cutKey), error](&sortRangeFn{})
+	register.DoFn6x1[fileIn, func(*modelFile) bool, func(scoredBatch), func([]int64), func(rejectRow), func(fileCount), error](&scoreFileFn{})
+	register.Function2x1(appendSamples)
+	register.DoFn1x1[[]int64, []int64](&boundsFn{})
+	register.DoFn4x1[scoredBatch, func(*fileCount) bool, []int64, func(int, rangeRows), error](&rangeRowsFn{})
+	register.Function2x2(rangeSize)
+	register.DoFn5x1[int, func(*rangeRows) bool, func(*int, *int) bool, func(rankedBatch), func(cutKey), error](&sortRangeFn{})
 	register.Function2x1(mergeCuts)
-	register.DoFn5x1[fileIn, func(*modelFile) bool, func(*fileCount) bool, cutKey, func(int64, string), error](&reasonsFn{})
-	register.Function4x1(joinReasons)
-	register.DoFn2x1[int, func(*rankedRow) bool, error](&writeRankedFn{})
+	register.DoFn5x1[fileIn, func(*modelFile) bool, func(*fileCount) bool, cutKey, func(reasonsBatch), error](&reasonsFn{})
+	register.DoFn3x1[int, func(*rankedBatch) bool, func(*reasonsBatch) bool, error](&writeRankedFn{})
 	register.DoFn2x1[int, func(*rejectRow) bool, error](&writeRejectsFn{})
-	register.Emitter1[scoredRow]()
+	register.Emitter1[scoredBatch]()
+	register.Emitter1[[]int64]()
 	register.Emitter1[rejectRow]()
 	register.Emitter1[fileCount]()
-	register.Emitter1[keyedRow]()
-	register.Emitter2[int64, rankedRow]()
-	register.Emitter1[rankedRow]()
+	register.Emitter2[int, rangeRows]()
+	register.Emitter1[rankedBatch]()
 	register.Emitter1[cutKey]()
-	register.Emitter2[int64, string]()
+	register.Emitter1[reasonsBatch]()
 	register.Iter1[fileCount]()
 	register.Iter1[modelFile]()
-	register.Iter1[keyedRow]()
+	register.Iter1[rangeRows]()
 	register.Iter2[int, int]()
-	register.Iter1[rankedRow]()
-	register.Iter1[string]()
+	register.Iter1[rankedBatch]()
+	register.Iter1[reasonsBatch]()
 	register.Iter1[rejectRow]()
 }

@@ -28,11 +28,12 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 	reftest.Damage(t, p("b.csv"))
 
 	for _, c := range []struct {
-		name string
-		plan []string
+		name  string
+		plan  []string
+		batch int // rows per record batch: 997 cuts every file into many batches
 	}{
-		{"default", nil},
-		{"counts", []string{"--budget", "37", "--yellow", "101", "--explore", "9", "--seed", "7"}},
+		{"default", nil, 0},
+		{"counts", []string{"--budget", "37", "--yellow", "101", "--explore", "9", "--seed", "7"}, 997},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"score", "--model", p("model"), "--profile", "canonical", "--in", p("a.parquet"), "--in", p("b.csv"),
@@ -55,7 +56,8 @@ func TestScoreEqualsRisklaneScore(t *testing.T) {
 			}
 			runPipeline(t, func(s beam.Scope) error {
 				return Score(s, ScoreConfig{Inputs: []string{p("a.parquet"), p("b.csv")}, Profile: "canonical", ModelDir: p("model"),
-					Out: p(c.name + "-got.parquet"), Rejects: p(c.name + "-got-rejects.csv"), Plan: plan, Buckets: 8})
+					Out: p(c.name + "-got.parquet"), Rejects: p(c.name + "-got-rejects.csv"), Plan: plan, Buckets: 8,
+					BatchSize: c.batch})
 			})
 			reftest.SameFile(t, p(c.name+"-want.parquet"), p(c.name+"-got.parquet"))
 			reftest.SameFile(t, p(c.name+"-want-rejects.csv"), p(c.name+"-got-rejects.csv"))

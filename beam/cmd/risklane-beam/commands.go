@@ -18,6 +18,7 @@ import (
 	"risklane/models"
 	"risklane/models/kinds"
 	"risklane/pipeline/rank"
+	scorerun "risklane/pipeline/run"
 	"risklane/sink"
 )
 
@@ -285,6 +286,7 @@ var scoreCmd = command{
 		seed := fs.Uint64("seed", defaultSeed, "seed of the exploration draw")
 		rankBy := fs.String("rank-by", string(models.ByProbability), "ranking key: probability or expected-revenue")
 		buckets := fs.Int("buckets", 64, "score ranges of the global sort (approximate quantiles), each sorted by one worker")
+		batch := fs.Int("batch-size", scorerun.DefaultBatchSize, "rows per record batch: the rows an element of the pipeline carries")
 		return func(s beam.Scope, args []string) error {
 			if len(args) > 0 {
 				return usageError{fmt.Sprintf("score: unexpected argument %q; give the inputs with --in", args[0])}
@@ -299,6 +301,8 @@ var scoreCmd = command{
 				return usageError{"score: give --out, the ranked file to write (.parquet or .csv)"}
 			case *buckets < 1:
 				return usageError{"score: --buckets must be at least 1"}
+			case *batch < 1:
+				return usageError{"score: --batch-size must be positive"}
 			}
 			plan := rank.Plan{Seed: *seed}
 			for _, f := range []struct {
@@ -322,7 +326,7 @@ var scoreCmd = command{
 				return err
 			}
 			return stage.Score(s, stage.ScoreConfig{Inputs: in, Profile: *prof, ModelDir: *modelDir, Out: *out, Rejects: *rejects,
-				Plan: plan, RankBy: by, Buckets: *buckets})
+				Plan: plan, RankBy: by, Buckets: *buckets, BatchSize: *batch})
 		}
 	},
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -38,6 +39,11 @@ type command struct {
 }
 
 var commands = []command{fitCmd, clusterCmd, mirrorCmd, sampleCmd, scoreCmd}
+
+// cpuProfile is the one flag of this binary's own beside the commands':
+// a CPU profile of the process, which on Prism holds the runner and its
+// workers too (beam/scripts/scale.sh reads it).
+var cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process to `FILE` (on Prism: the runner and its workers)")
 
 // usageError is a mistake on the command line: exit code 2, as risklane's.
 type usageError struct{ msg string }
@@ -110,6 +116,19 @@ func run(args []string, stderr io.Writer) int {
 			return 2
 		}
 		return 1
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintf(stderr, "risklane-beam %s: %v\n", cmd.name, err)

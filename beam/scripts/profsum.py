@@ -28,7 +28,7 @@ def klass(frames):
         for prefix, label in CLASSES:
             if name.startswith(prefix):
                 return label
-        if "." in name.split("/")[0] and not name.startswith("runtime"):
+        if "/" in name and "." in name.split("/")[0]:
             # another module (github.com/..., go.opentelemetry.io, ...)
             return "other modules"
     return "Go runtime (GC, scheduler)"

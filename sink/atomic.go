@@ -29,6 +29,16 @@ func CreateAtomic(path string) (*AtomicFile, error) {
 	return &AtomicFile{File: f, final: path}, nil
 }
 
+// CreateNew is CreateAtomic for a path that must not exist yet: a side
+// output no check of inputs covers (a developer's --cpuprofile), which
+// therefore never replaces a file, whatever it is.
+func CreateNew(path string) (*AtomicFile, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%s exists; give a new name (risklane does not replace a file it may not have written)", path)
+	}
+	return CreateAtomic(path)
+}
+
 // Commit flushes the file to disk and renames it to its final path. The file
 // is closed (its lock dropped) only after the rename, so no other run's
 // sweep can take it for a killed run's.

@@ -27,10 +27,7 @@ func init() {
 		if cpuProfile.path == "" {
 			return nil
 		}
-		if _, err := os.Lstat(cpuProfile.path); err == nil {
-			return usageError{msg: fmt.Sprintf("--cpuprofile: %s exists; give a new name (risklane does not replace a file it may not have written)", cpuProfile.path)}
-		}
-		f, err := sink.CreateAtomic(cpuProfile.path)
+		f, err := sink.CreateNew(cpuProfile.path)
 		if err != nil {
 			return usageError{msg: fmt.Sprintf("--cpuprofile: %v", err)}
 		}

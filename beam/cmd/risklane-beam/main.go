@@ -29,6 +29,9 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"risklane/beam/internal/scratch"
+	"risklane/sink"
 )
 
 // A command adds its flags to a flag set and returns what runs it: the
@@ -118,18 +121,29 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		f, err := sink.CreateNew(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
-			return 1
+			return 2
 		}
-		defer f.Close()
+		defer f.Abort()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
 			return 1
 		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Commit(); err != nil {
+				fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
+			}
+		}()
 	}
+	restore, err := scratch.Isolate()
+	if err != nil {
+		fmt.Fprintf(stderr, "risklane-beam %s: %v\n", cmd.name, err)
+		return 1
+	}
+	defer restore()
 	if err := beamx.Run(context.Background(), p); err != nil {
 		fmt.Fprintf(stderr, "risklane-beam %s: %v\n", cmd.name, err)
 		return 1

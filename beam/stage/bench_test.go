@@ -36,7 +36,7 @@ func benchData(b *testing.B) (model string, inputs []string, n int) {
 			b.Fatal(err)
 		}
 	}
-	dir := filepath.Join(os.TempDir(), "risklane-beam-bench-"+strconv.Itoa(n))
+	dir := filepath.Join(benchCache, "risklane-beam-bench-"+strconv.Itoa(n))
 	for i := range 4 {
 		inputs = append(inputs, filepath.Join(dir, "in"+strconv.Itoa(i)+".parquet"))
 	}

@@ -16,8 +16,12 @@ import (
 // The tests run their pipelines on Prism (--runner overrides it) and compare
 // what they write with what the single-machine risklane commands write on
 // the same generated data (package reftest builds that binary).
-// Their runs get a private TMPDIR (scratch.Isolate): the SDK leaves a file
-// in it per run.
+// Their runs get a private TMPDIR (scratch.Isolate), removed at the end: the
+// SDK leaves a file in it per run, and reftest builds risklane into it.
+// Benchmark inputs are kept between runs in the temporary folder outside it
+// (benchCache, read before TestMain).
+var benchCache = os.TempDir()
+
 func TestMain(m *testing.M) {
 	restore, err := scratch.Isolate()
 	if err != nil {

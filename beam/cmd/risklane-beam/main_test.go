@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,11 +11,25 @@ import (
 	"testing"
 
 	"risklane/beam/internal/reftest"
+	"risklane/beam/internal/scratch"
 	"risklane/features"
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/internal/version"
 )
+
+// TestMain runs the tests in a private TMPDIR (scratch.Isolate), removed at
+// the end with the binaries built into it and what the runs leave there.
+func TestMain(m *testing.M) {
+	restore, err := scratch.Isolate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	restore()
+	os.Exit(code)
+}
 
 var (
 	beamOnce sync.Once

@@ -37,6 +37,7 @@ func newReliabilityFixture(t *testing.T) reliabilityFixture {
 	t.Helper()
 	relOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "risklane-reliability-")
+		relFx.dir = dir // removed by TestMain even if training fails
 		if err != nil {
 			relErr = err
 			return
@@ -434,4 +435,14 @@ func TestReliabilityStaleTemporaries(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("after the run the folder holds %v; want %v", got, want)
 	}
+}
+
+// TestMain removes the shared reliability fixture (a folder in the
+// temporary folder, trained once per test binary) when the tests end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if relFx.dir != "" {
+		os.RemoveAll(relFx.dir)
+	}
+	os.Exit(code)
 }

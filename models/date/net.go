@@ -265,15 +265,23 @@ func softmax[F Float](x []F) {
 	for _, v := range x[1:] {
 		m = max(m, v)
 	}
+	softmaxFrom(x, 1, len(x), m)
+}
+
+// softmaxFrom replaces x[0], x[stride], ... x[(n-1)*stride] by their
+// softmax, given m, the largest of them: the one softmax of the package,
+// for a row's trees laid out row by row (stride 1) or tree by tree (stride:
+// the rows of a block).
+func softmaxFrom[F Float](x []F, stride, n int, m F) {
 	var s F
-	for i, v := range x {
-		e := exp(v - m)
-		x[i] = e
+	for t := range n {
+		e := exp(x[t*stride] - m)
+		x[t*stride] = e
 		s += e
 	}
 	inv := 1 / s
-	for i := range x {
-		x[i] *= inv
+	for t := range n {
+		x[t*stride] *= inv
 	}
 }
 
@@ -491,16 +499,7 @@ func (n *net[F]) forwardScoreRows(w *work[F], rs *scoreRows[F], proj []F, leaves
 			for t := 1; t < T; t++ {
 				m = max(m, rs.sc[t*k+r])
 			}
-			var sum F
-			for t := range T {
-				e := exp(rs.sc[t*k+r] - m)
-				rs.sc[t*k+r] = e
-				sum += e
-			}
-			inv := 1 / sum
-			for t := range T {
-				rs.sc[t*k+r] *= inv
-			}
+			softmaxFrom(rs.sc[r:], k, T, m)
 		}
 		// the attended leaf vectors
 		for t := range T {

@@ -77,17 +77,7 @@ func forwardScoreKernel(n *net[float32], w *work[float32], proj []float32, leave
 		// out of the softmax kernel's range
 		if !softmaxKernelF(ks.sc, ks.top[:], T) {
 			for r := range k {
-				m := ks.top[r]
-				var sum float32
-				for t := range T {
-					e := exp(ks.sc[t*G+r] - m)
-					ks.sc[t*G+r] = e
-					sum += e
-				}
-				inv := 1 / sum
-				for t := range T {
-					ks.sc[t*G+r] *= inv
-				}
+				softmaxFrom(ks.sc[r:], G, T, ks.top[r])
 			}
 		}
 		for t := range T {

@@ -1,7 +1,6 @@
 package riskmodel
 
 import (
-	"path/filepath"
 	"testing"
 
 	"risklane/models"
@@ -12,17 +11,7 @@ import (
 // revenue.json, features.json, metrics.json or the manifest) with arbitrary
 // bytes (modeltest.FuzzFolder).
 func FuzzLoadFiles(f *testing.F) {
-	all := generate(f, 3000, 5)
-	cfg := DefaultConfig()
-	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = 3, 3
-	m, err := Train(all, nil, cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	good := filepath.Join(f.TempDir(), "good")
-	if err := m.Save(good); err != nil {
-		f.Fatal(err)
-	}
+	all, good := savedModel(f, 3)
 	modeltest.FuzzFolder(f, good, all[len(all)-1].NewSlice(0, 50),
 		func(g *models.Folder) (models.Trained, error) {
 			m, err := load(g)

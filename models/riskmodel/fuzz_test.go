@@ -4,23 +4,34 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
+
+// savedModel trains a small model (rounds trees per head) on 3,000
+// generated rows and saves it in a folder: the real model folder the fuzz
+// targets start from. It returns the rows and the folder.
+func savedModel(f *testing.F, rounds int) (all []arrow.RecordBatch, good string) {
+	f.Helper()
+	all = generate(f, 3000, 5)
+	cfg := DefaultConfig()
+	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = rounds, rounds
+	m, err := Train(all, nil, cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good = filepath.Join(f.TempDir(), "good")
+	if err := m.Save(good); err != nil {
+		f.Fatal(err)
+	}
+	return all, good
+}
 
 // FuzzLoadManifest gives the manifest reader arbitrary bytes: it must accept
 // or refuse them, never panic, and never name a file outside the folder. A
 // manifest it accepts is then loaded with a real model's files beside it.
 func FuzzLoadManifest(f *testing.F) {
-	all := generate(f, 3000, 5)
-	cfg := DefaultConfig()
-	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = 5, 5
-	m, err := Train(all, nil, cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	good := filepath.Join(f.TempDir(), "good")
-	if err := m.Save(good); err != nil {
-		f.Fatal(err)
-	}
+	_, good := savedModel(f, 5)
 	manifest, err := os.ReadFile(filepath.Join(good, ManifestFile))
 	if err != nil {
 		f.Fatal(err)

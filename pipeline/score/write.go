@@ -23,11 +23,128 @@ type RunInfo struct {
 }
 
 // Write emits the ranked rows in rank order to every writer, one rank range
-// at a time, and removes the spill files as it goes. A goroutine reads and
-// fills the next range while the writers encode this one (the encoders are
-// single-threaded: without it, one core would idle through the stage).
+// at a time, and removes the spill files as it goes. When every writer can
+// encode a range apart from its file (rank.Writer.EncodesApart: Parquet
+// without contributions or kept columns, and CSV), ranges are read, filled
+// and encoded on one goroutine per core and appended in rank order
+// (writeApart); otherwise a goroutine reads and fills the next range while
+// the writers encode this one (the encoders are single-threaded: without
+// it, one core would idle through the stage).
 func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (Timing, error) {
 	t0 := time.Now()
+	apart := len(outs) > 0
+	for _, w := range outs {
+		apart = apart && w.EncodesApart()
+	}
+	var done int64
+	var err error
+	if apart {
+		done, err = sp.writeApart(s, ranked, lanes, info, outs, progress)
+	} else {
+		done, err = sp.writeInPlace(s, ranked, lanes, info, outs, progress)
+	}
+	if err != nil {
+		return Timing{}, err
+	}
+	if done != int64(len(ranked)) {
+		return Timing{}, fmt.Errorf("internal error: %d rows written of %d", done, len(ranked))
+	}
+	return Timing{Rows: done, Wall: time.Since(t0)}, nil
+}
+
+// encodedRange is one rank range encoded for every writer.
+type encodedRange struct {
+	groups []*rank.Group
+	rows   int
+	err    error
+}
+
+// writeApart is Write with the ranges encoded concurrently: a job per rank
+// range reads its spill files, fills its rows and encodes them for every
+// writer (rank.Writer.EncodeGroup); the caller's goroutine appends the
+// encoded ranges in rank order (WriteGroup). At most workers ranges are
+// filled or encoding at a time, and as many more wait encoded, so memory
+// stays a few ranges whatever the file size.
+func (sp *Spill) writeApart(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
+	workers := s.cfg.workers()
+	free := make(chan []rank.Row, workers)
+	for range workers {
+		free <- nil // allocated by the first job that takes it
+	}
+	order := make(chan chan encodedRange, workers)
+	stop := make(chan struct{})
+	var jobs sync.WaitGroup
+	defer func() {
+		// The jobs touch the spill files: they are gone before the
+		// caller may remove them.
+		close(stop)
+		jobs.Wait()
+	}()
+	jobs.Add(1)
+	go func() {
+		defer jobs.Done()
+		defer close(order)
+		for b, n := range sp.counts {
+			var rows []rank.Row
+			select {
+			case rows = <-free:
+			case <-stop:
+				return
+			}
+			if rows == nil {
+				rows = make([]rank.Row, bucketRows)
+			}
+			out := make(chan encodedRange, 1)
+			jobs.Add(1)
+			go func() {
+				defer jobs.Done()
+				out <- sp.encode(s, ranked, lanes, info, outs, b, rows[:n])
+				free <- rows
+			}()
+			select {
+			case order <- out:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	var done int64
+	for out := range order {
+		e := <-out
+		if e.err != nil {
+			return 0, e.err
+		}
+		for i, w := range outs {
+			if err := w.WriteGroup(e.groups[i]); err != nil {
+				return 0, err
+			}
+		}
+		done += int64(e.rows)
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return done, nil
+}
+
+// encode prepares rank range b in rows and encodes it for every writer.
+func (sp *Spill) encode(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, b int, rows []rank.Row) encodedRange {
+	p := sp.prepare(s, ranked, lanes, info, b, rows)
+	if p.err != nil {
+		return encodedRange{err: p.err}
+	}
+	e := encodedRange{rows: len(p.rows), groups: make([]*rank.Group, len(outs))}
+	for i, w := range outs {
+		if e.groups[i], e.err = w.EncodeGroup(p.rows, &p.ex); e.err != nil {
+			return e
+		}
+	}
+	return e
+}
+
+// writeInPlace is Write through rank.Writer.WriteExtra: a goroutine reads
+// and fills the next range while the writers encode this one.
+func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
 	ready := make(chan preparedRange, 1)
 	free := make(chan []rank.Row, 2)
 	free <- make([]rank.Row, bucketRows)
@@ -63,10 +180,10 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 	var done int64
 	for p := range ready {
 		if p.err != nil {
-			return Timing{}, p.err
+			return 0, p.err
 		}
 		if err := writeAll(outs, p.rows, &p.ex); err != nil {
-			return Timing{}, err
+			return 0, err
 		}
 		free <- p.rows[:cap(p.rows)]
 		done += int64(len(p.rows))
@@ -74,10 +191,7 @@ func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunI
 			progress(done)
 		}
 	}
-	if done != int64(len(ranked)) {
-		return Timing{}, fmt.Errorf("internal error: %d rows written of %d", done, len(ranked))
-	}
-	return Timing{Rows: done, Wall: time.Since(t0)}, nil
+	return done, nil
 }
 
 // preparedRange is one rank range's rows, ready to write. The rows' strings

@@ -204,18 +204,32 @@ func (f *forest) margins(b *blockBuf, n int) {
 func (f *forest) walk(nodes []node, depth int32, x []float32, sums []float32, ids []int32, stride int) {
 	np := unsafe.Pointer(unsafe.SliceData(nodes))
 	xp := unsafe.Pointer(unsafe.SliceData(x))
+	if ids == nil {
+		if groups := len(sums) / group; groups > 0 {
+			walkSum(np, xp, int(depth), unsafe.Pointer(unsafe.SliceData(sums)), groups)
+		}
+		return
+	}
 	var at [group]uint32
 	for r := 0; r+group <= len(sums); r += group {
 		walkGroup(np, unsafe.Add(xp, r*4), int(depth), &at)
-		if ids != nil {
-			for g, a := range at {
-				if (r+g)*stride < len(ids) {
-					ids[(r+g)*stride] = (*node)(unsafe.Add(np, a)).id
-				}
+		for g, a := range at {
+			if (r+g)*stride < len(ids) {
+				ids[(r+g)*stride] = (*node)(unsafe.Add(np, a)).id
 			}
-			continue
 		}
-		s := sums[r : r+group]
+	}
+}
+
+// walkSumGo walks groups groups of eight rows down one tree, group after
+// group (rows and sums advance by a group, eight float32s, each time), and
+// adds the value of the leaf each row reaches to its sum, in float32: the
+// reference for walkSum.
+func walkSumGo(np, rows unsafe.Pointer, depth int, sums unsafe.Pointer, groups int) {
+	var at [group]uint32
+	for k := range groups {
+		walkGroupGo(np, unsafe.Add(rows, k*group*4), depth, &at)
+		s := (*[group]float32)(unsafe.Add(sums, k*group*4))
 		for g, a := range at {
 			s[g] += (*node)(unsafe.Add(np, a)).value
 		}

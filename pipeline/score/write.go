@@ -25,14 +25,15 @@ type RunInfo struct {
 // Write emits the ranked rows in rank order to every writer, one rank range
 // at a time, and removes the spill files as it goes. When every writer can
 // encode a range apart from its file (rank.Writer.EncodesApart: Parquet
-// without contributions or kept columns, and CSV), ranges are read, filled
-// and encoded on one goroutine per core and appended in rank order
-// (writeApart); otherwise a goroutine reads and fills the next range while
+// without contributions or kept columns, and CSV) and the run has more
+// than one worker, ranges are read, filled and encoded on one goroutine per
+// worker and appended in rank order (writeApart); otherwise a goroutine reads and fills the next range while
 // the writers encode this one (the encoders are single-threaded: without
 // it, one core would idle through the stage).
 func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (Timing, error) {
 	t0 := time.Now()
-	apart := len(outs) > 0
+	// On one core, encoding apart would only add the copy.
+	apart := len(outs) > 0 && s.cfg.workers() > 1
 	for _, w := range outs {
 		apart = apart && w.EncodesApart()
 	}

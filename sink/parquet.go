@@ -1,8 +1,8 @@
 package sink
 
 import (
-	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,14 +10,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // parquetRowGroupRows is the longest row group written (rows). A row
@@ -33,267 +29,190 @@ const parquetRowGroupRows = 1 << 17
 // stays a handful of batches whatever the input size.
 const parquetQueue = 4
 
-// parquetProperties are the Parquet writer settings of every risklane
-// table: Snappy, dictionaries for text and codes, none for floats, row
-// groups of at most rowGroupRows rows (parquetRowGroupRows in files).
-// first, the table's first batch (may be nil), turns the dictionary off for
-// text columns whose values it shows to be nearly all distinct (see
-// mostlyDistinct).
-func parquetProperties(schema *arrow.Schema, rowGroupRows int64, first arrow.RecordBatch) *parquet.WriterProperties {
+// parquetCreatedBy names the writer in the footer.
+const parquetCreatedBy = "risklane sink parquet encoder version 1.0.0"
+
+// parquetProperties are the settings of the tables sink's own encoder does
+// not take (nested or unusual types, written by pqarrow): Snappy,
+// dictionaries except for floats, the same row groups.
+func parquetProperties(schema *arrow.Schema, rowGroupRows int64) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 	}
-	// Measured values (masses, amounts) are nearly all distinct: a
-	// dictionary only costs hashing every value before falling back to
-	// plain encoding (a quarter of the write time, and larger files).
-	for i, f := range schema.Fields() {
+	for _, f := range schema.Fields() {
 		if id := f.Type.ID(); id == arrow.FLOAT32 || id == arrow.FLOAT64 {
-			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
-		} else if first != nil && mostlyDistinct(first.Column(i)) {
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
 		}
 	}
 	return parquet.NewWriterProperties(opts...)
 }
 
-// mostlyDistinct reports whether arr is a text column of at least 1,000
-// values of which 90% or more are distinct (among its first 65,536 rows), as identifiers are (one
-// declaration id per row). arrow-go's dictionary encoder hashes every such
-// value until the dictionary passes its page-size limit (1 MiB) and then
-// falls back to plain encoding, in every row group: hashing for nothing.
-// A column with fewer distinct values keeps its dictionary, which makes it
-// several times smaller. Deciding from the first batch keeps the file a
-// function of the batches written.
-func mostlyDistinct(arr arrow.Array) bool {
-	a, ok := arr.(interface {
-		arrow.Array
-		Value(int) string
-	})
-	if !ok || a.Len()-a.NullN() < 1000 {
-		return false
-	}
-	// A whole table may come as one batch: its first 65,536 rows decide.
-	rows := min(a.Len(), 1<<16)
-	seen := make(map[string]struct{}, rows)
-	n := 0
-	for i := range rows {
-		if a.IsValid(i) {
-			seen[a.Value(i)] = struct{}{}
-			n++
-		}
-	}
-	return n >= 1000 && 10*len(seen) >= 9*n
+// pqField is how a supported Arrow type is stored.
+type pqField struct {
+	kind      colKind
+	phys      int32
+	converted int32 // -1: none
+	logical   int16 // LogicalType union field: 0 none, 1 STRING, 6 DATE, 10 INTEGER
+	bits      int8  // INTEGER's width
+	signed    bool
+	unsigned  bool // statistics in unsigned order
 }
 
-// flatSchema reports whether every field is a leaf (no struct, list or
-// map), the case parquetWriter handles; others go through pqarrow as is.
-func flatSchema(schema *arrow.Schema) bool {
+// pqFieldOf is the encoding of an Arrow type sink's encoder writes, or false.
+func pqFieldOf(t arrow.DataType) (pqField, bool) {
+	integer := func(kind colKind, phys int32, conv int32, bits int8, signed bool) (pqField, bool) {
+		return pqField{kind: kind, phys: phys, converted: conv, logical: 10, bits: bits, signed: signed, unsigned: !signed}, true
+	}
+	switch t.ID() {
+	case arrow.STRING:
+		return pqField{kind: kBytes, phys: ptByteArray, converted: 0, logical: 1}, true
+	case arrow.LARGE_STRING:
+		return pqField{kind: kLargeBytes, phys: ptByteArray, converted: 0, logical: 1}, true
+	case arrow.BINARY:
+		return pqField{kind: kBytes, phys: ptByteArray, converted: -1}, true
+	case arrow.LARGE_BINARY:
+		return pqField{kind: kLargeBytes, phys: ptByteArray, converted: -1}, true
+	case arrow.BOOL:
+		return pqField{kind: kBool, phys: ptBoolean, converted: -1}, true
+	case arrow.INT8:
+		return integer(kInt32Wide, ptInt32, 15, 8, true)
+	case arrow.INT16:
+		return integer(kInt32Wide, ptInt32, 16, 16, true)
+	case arrow.INT32:
+		return integer(kInt32, ptInt32, 17, 32, true)
+	case arrow.INT64:
+		return integer(kInt64, ptInt64, 18, 64, true)
+	case arrow.UINT8:
+		return integer(kInt32Wide, ptInt32, 11, 8, false)
+	case arrow.UINT16:
+		return integer(kInt32Wide, ptInt32, 12, 16, false)
+	case arrow.UINT32:
+		return integer(kInt32, ptInt32, 13, 32, false)
+	case arrow.UINT64:
+		return integer(kInt64, ptInt64, 14, 64, false)
+	case arrow.DATE32:
+		return pqField{kind: kInt32, phys: ptInt32, converted: 6, logical: 6}, true
+	case arrow.FLOAT32:
+		return pqField{kind: kFloat, phys: ptFloat, converted: -1}, true
+	case arrow.FLOAT64:
+		return pqField{kind: kDouble, phys: ptDouble, converted: -1}, true
+	}
+	return pqField{}, false
+}
+
+// ownEncoder reports whether every field of schema is one sink's encoder
+// writes; other tables (nested, decimals, timestamps...) go through pqarrow.
+func ownEncoder(schema *arrow.Schema) bool {
 	for _, f := range schema.Fields() {
-		switch f.Type.(type) {
-		case arrow.NestedType:
+		if _, ok := pqFieldOf(f.Type); !ok {
 			return false
 		}
 	}
 	return true
 }
 
-// parquetWriter writes a flat Arrow schema to Parquet with the columns of a
-// row group encoded concurrently, one goroutine per column, while the
-// caller goes on producing batches. pqarrow's FileWriter encodes the
-// columns one after another on the caller's goroutine, which leaves a core
-// idle while it is the slowest stage of an ingest (docs/benchmarks.md).
+// parquetWriter writes a flat Arrow table to Parquet with risklane's own
+// column-chunk encoder (pqcolumn.go), written from the Parquet format
+// specification: data pages v1 with RLE/bit-packed definition levels, a
+// dictionary page and RLE_DICTIONARY pages for every column but floats and
+// booleans (falling back to PLAIN within a chunk when nearly every value is
+// new or the dictionary passes 1 MiB), Snappy, chunk statistics and page
+// encoding statistics, the footer in Thrift's compact protocol with the
+// Arrow schema (ARROW:schema) as arrow-go stores it.
 //
-// The bytes written are those of pqarrow.FileWriter.WriteBuffered with the
-// same properties and batches: each column receives the same slices in the
-// same order through pqarrow.WriteArrowToColumn, with the definition levels
-// pqarrow would compute for a flat column, into the column writers of a
-// buffered row group (each has its own in-memory pages, so columns are
-// independent); row groups are cut at the same rows and closed in order on
-// the caller's goroutine. Determinism does not depend on scheduling.
+// Each column is encoded on a goroutine of its own while the caller goes
+// on producing batches; when a row group is full its columns are finished
+// concurrently and written out in order on the caller's goroutine. The
+// bytes depend only on the batches written, not on the scheduling.
 type parquetWriter struct {
-	out      io.Writer
-	fw       *file.Writer        // nil until the first batch with rows
-	empty    []arrow.RecordBatch // batches without rows before it
+	out      countingWriter
 	schema   *arrow.Schema
-	rgw      file.BufferedRowGroupWriter
+	fields   []pqField
+	cols     []*parquetColumn
 	rgRows   int64
 	maxRows  int64
-	cols     []*parquetColumn
+	rows     int64
+	groups   []rowGroupMeta
+	started  bool
 	pending  sync.WaitGroup // column jobs not finished
 	failOnce sync.Once
 	failErr  error
-	failed   chan struct{} // closed on the first column error
+	failed   chan struct{} // closed on the first error
 	closed   bool
 }
 
-// parquetColumn is one column's encoder goroutine and its queue.
-type parquetColumn struct {
-	jobs     chan parquetJob
-	nullable bool
+// countingWriter tracks the offset of the next byte in the file.
+type countingWriter struct {
+	w   io.Writer
+	off int64
 }
 
-// parquetJob is a slice of one column for one column chunk writer.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.off += int64(n)
+	return n, err
+}
+
+// parquetColumn is one column's encoder goroutine, its queue, and the last
+// finished chunk's description.
+type parquetColumn struct {
+	enc  pqColumn
+	jobs chan parquetJob
+	meta chunkMeta
+}
+
+// parquetJob is a slice of one column to encode, or (arr nil) the end of
+// the row group.
 type parquetJob struct {
 	arr arrow.Array
-	cw  file.ColumnChunkWriter
+}
+
+type rowGroupMeta struct {
+	rows   int64
+	offset int64
+	chunks []chunkMeta
+	starts []int64 // file offset of each chunk's first page
 }
 
 func newParquetWriter(schema *arrow.Schema, out io.Writer, rowGroupRows int64) (*parquetWriter, error) {
-	// The schema is checked now; the file is started at the first batch,
-	// whose values choose the dictionaries (parquetProperties).
-	if _, err := pqarrow.ToParquet(schema, parquetProperties(schema, rowGroupRows, nil), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())); err != nil {
-		return nil, err
-	}
-	w := &parquetWriter{out: out, schema: schema, maxRows: rowGroupRows, failed: make(chan struct{})}
+	w := &parquetWriter{out: countingWriter{w: out}, schema: schema, maxRows: rowGroupRows, failed: make(chan struct{})}
 	for _, f := range schema.Fields() {
-		c := &parquetColumn{jobs: make(chan parquetJob, parquetQueue), nullable: f.Nullable}
+		pf, ok := pqFieldOf(f.Type)
+		if !ok {
+			return nil, fmt.Errorf("column %s: type %s is not written by sink's Parquet encoder", f.Name, f.Type)
+		}
+		w.fields = append(w.fields, pf)
+		c := &parquetColumn{jobs: make(chan parquetJob, parquetQueue)}
+		c.enc = pqColumn{
+			kind: pf.kind, phys: pf.phys, unsigned: pf.unsigned, optional: f.Nullable,
+			useDict: pf.kind != kFloat && pf.kind != kDouble && pf.kind != kBool,
+		}
+		c.enc.reset()
 		w.cols = append(w.cols, c)
 		go w.encode(c)
 	}
 	return w, nil
 }
 
-// start writes the file header with the properties that first (nil for an
-// empty table) gives.
-func (w *parquetWriter) start(first arrow.RecordBatch) error {
-	props := parquetProperties(w.schema, w.maxRows, first)
-	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
-	pqschema, err := pqarrow.ToParquet(w.schema, props, arrProps)
-	if err != nil {
-		return err
-	}
-	// As pqarrow.NewFileWriter with WithStoreSchema: the schema's metadata,
-	// then the Arrow schema itself for readers that want the Arrow types.
-	meta := make(metadata.KeyValueMetadata, 0)
-	md := w.schema.Metadata()
-	for i := range md.Len() {
-		meta.Append(md.Keys()[i], md.Values()[i])
-	}
-	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(flight.SerializeSchema(w.schema, props.Allocator())))
-	fw, err := file.NewParquetWriterWithError(w.out, pqschema.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
-	if err != nil {
-		return err
-	}
-	w.fw = fw
-	empty := w.empty
-	w.empty = nil
-	for i, rec := range empty {
-		err := w.write(rec)
-		rec.Release()
-		if err != nil {
-			for _, r := range empty[i+1:] {
-				r.Release()
-			}
-			return err
-		}
-	}
-	return nil
-}
-
 // encode runs one column's jobs in order until its queue is closed.
 func (w *parquetWriter) encode(c *parquetColumn) {
-	ctx := pqarrow.NewArrowWriteContext(context.Background(), nil)
-	var levels []int16
-	var values []parquet.ByteArray
 	for j := range c.jobs {
 		select {
 		case <-w.failed:
 		default:
-			var def []int16
-			nullable := false
-			if c.nullable {
-				def, levels = defLevels(j.arr, levels)
-				nullable = j.arr.NullN() > 0
-			}
-			var err error
-			bw, ok := j.cw.(*file.ByteArrayColumnChunkWriter)
-			bin, ok32 := j.arr.(binaryArray)
-			if ok && ok32 && !bw.SupportsArrowOffsets() {
-				values, err = writeByteArrays(bw, bin, def, nullable, values)
+			if j.arr == nil {
+				c.meta = c.enc.finish()
 			} else {
-				err = pqarrow.WriteArrowToColumn(ctx, j.cw, j.arr, def, nil, nullable)
-			}
-			if err != nil {
-				w.fail(err)
+				c.enc.write(j.arr)
 			}
 		}
-		j.arr.Release()
+		if j.arr != nil {
+			j.arr.Release()
+		}
 		w.pending.Done()
 	}
-}
-
-// binaryArray is a string or binary array with 32-bit offsets (not an
-// extension type, not large_string: those go through pqarrow as they are).
-type binaryArray interface {
-	arrow.Array
-	ValueOffsets() []int32
-}
-
-// writeByteArrays is pqarrow.WriteArrowToColumn for a flat string or
-// binary column whose writer takes values one by one (a dictionary
-// encoder): the same calls with the same arguments, so the same bytes, but
-// the []parquet.ByteArray of value views that pqarrow makes anew for every
-// batch (1.5 MB a column per 65,536 rows, fresh memory to zero and fault
-// in) is buf, reused. It returns buf for the next batch.
-func writeByteArrays(cw *file.ByteArrayColumnChunkWriter, arr binaryArray, def []int16, nullable bool, buf []parquet.ByteArray) ([]parquet.ByteArray, error) {
-	// As pqarrow decides: whether parent nulls may exist, whether the
-	// values have none.
-	li := cw.LevelInfo()
-	singleNullable := li.DefLevel == li.RepeatedAncestorDefLevel+1 && nullable
-	maybeParentNulls := li.HasNullableValues() && !singleNullable
-	if maybeParentNulls && !cw.HasBitsBuffer() {
-		bits := memory.NewResizableBuffer(cw.Properties().Allocator())
-		bits.Resize(int(bitutil.BytesForBits(cw.Properties().WriteBatchSize())))
-		cw.SetBitsBuffer(bits)
-	}
-	noNulls := cw.Descr().SchemaNode().RepetitionType() == parquet.Repetitions.Required || arr.NullN() == 0
-	var data []byte
-	if b := arr.Data().Buffers()[2]; b != nil {
-		data = b.Bytes()
-	}
-	offsets := arr.ValueOffsets()
-	if cap(buf) < arr.Len() {
-		buf = make([]parquet.ByteArray, arr.Len())
-	}
-	values := buf[:arr.Len()]
-	for i := range values {
-		values[i] = parquet.ByteArray(data[offsets[i]:offsets[i+1]])
-	}
-	var err error
-	if !maybeParentNulls && noNulls {
-		_, err = cw.WriteBatch(values, def, nil)
-	} else {
-		_, err = cw.WriteBatchSpacedWithError(values, def, nil, arr.NullBitmapBytes(), int64(arr.Data().Offset()))
-	}
-	// Views left here would keep the batch from the collector.
-	clear(values)
-	return buf, err
-}
-
-// defLevels are the definition levels of a flat nullable column as pqarrow
-// computes them: 1 for a value, 0 for a null.
-func defLevels(arr arrow.Array, buf []int16) (def, reuse []int16) {
-	n := arr.Len()
-	if cap(buf) < n {
-		buf = make([]int16, n)
-	}
-	def = buf[:n]
-	if arr.NullN() == 0 {
-		for i := range def {
-			def[i] = 1
-		}
-		return def, buf
-	}
-	for i := range def {
-		if arr.IsValid(i) {
-			def[i] = 1
-		} else {
-			def[i] = 0
-		}
-	}
-	return def, buf
 }
 
 func (w *parquetWriter) fail(err error) {
@@ -313,7 +232,7 @@ func (w *parquetWriter) err() error {
 }
 
 // Write queues a batch's columns for encoding; it blocks only while a
-// column's queue is full.
+// column's queue is full or a full row group is written out.
 func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	if w.closed {
 		return errors.New("parquet writer already closed")
@@ -324,36 +243,16 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 	if err := w.err(); err != nil {
 		return err
 	}
-	if w.fw == nil {
-		if rec.NumRows() == 0 {
-			// Written once the file is started, in order.
-			rec.Retain()
-			w.empty = append(w.empty, rec)
-			return nil
-		}
-		if err := w.start(rec); err != nil {
+	if !w.started {
+		if _, err := w.out.Write([]byte("PAR1")); err != nil {
+			w.fail(err)
 			return err
 		}
+		w.started = true
 	}
-	return w.write(rec)
-}
-
-// write queues the columns of a batch, the file being started.
-func (w *parquetWriter) write(rec arrow.RecordBatch) error {
-	// Row groups are cut where WriteBuffered cuts them: a batch that fits
-	// goes whole into the open row group, else it is split at the limit.
-	for off, n := int64(0), rec.NumRows(); ; {
-		if w.rgw == nil {
-			if err := w.newRowGroup(); err != nil {
-				return err
-			}
-		}
+	for off, n := int64(0), rec.NumRows(); off < n; {
 		size := min(n-off, w.maxRows-w.rgRows)
 		for i, c := range w.cols {
-			cw, err := w.rgw.Column(i)
-			if err != nil {
-				return err
-			}
 			var arr arrow.Array
 			if off == 0 && size == n {
 				arr = rec.Column(i)
@@ -362,38 +261,46 @@ func (w *parquetWriter) write(rec arrow.RecordBatch) error {
 				arr = array.NewSlice(rec.Column(i), off, off+size)
 			}
 			w.pending.Add(1)
-			c.jobs <- parquetJob{arr: arr, cw: cw}
+			c.jobs <- parquetJob{arr: arr}
 		}
 		w.rgRows += size
 		off += size
-		if off >= n {
-			return nil
-		}
-		if err := w.closeRowGroup(); err != nil {
-			return err
+		if w.rgRows == w.maxRows {
+			if err := w.closeRowGroup(); err != nil {
+				return err
+			}
 		}
 	}
-}
-
-func (w *parquetWriter) newRowGroup() error {
-	rgw, err := w.fw.AppendBufferedRowGroupChecked()
-	if err != nil {
-		return err
-	}
-	w.rgw, w.rgRows = rgw, 0
 	return nil
 }
 
-// closeRowGroup waits for every column of the open row group and writes
-// it out.
+// closeRowGroup finishes every column of the open row group and writes the
+// chunks out in column order.
 func (w *parquetWriter) closeRowGroup() error {
+	for _, c := range w.cols {
+		w.pending.Add(1)
+		c.jobs <- parquetJob{}
+	}
 	w.pending.Wait()
 	if err := w.err(); err != nil {
 		return err
 	}
-	err := w.rgw.Close()
-	w.rgw = nil
-	return err
+	g := rowGroupMeta{rows: w.rgRows, offset: w.out.off}
+	for _, c := range w.cols {
+		g.starts = append(g.starts, w.out.off)
+		g.chunks = append(g.chunks, c.meta)
+		for _, b := range [][]byte{c.enc.dictPage, c.enc.pages} {
+			if _, err := w.out.Write(b); err != nil {
+				w.fail(err)
+				return err
+			}
+		}
+		c.enc.reset()
+	}
+	w.groups = append(w.groups, g)
+	w.rows += w.rgRows
+	w.rgRows = 0
+	return nil
 }
 
 // Close finishes the last row group and writes the footer. The encoder
@@ -402,12 +309,8 @@ func (w *parquetWriter) Close() error {
 	if w.closed {
 		return nil
 	}
-	if w.fw == nil && w.err() == nil {
-		// No rows: the file as pqarrow writes it for the batches given.
-		if err := w.start(nil); err != nil {
-			w.abort()
-			return err
-		}
+	if w.err() == nil && w.rgRows > 0 {
+		w.closeRowGroup()
 	}
 	w.closed = true
 	w.pending.Wait()
@@ -417,12 +320,16 @@ func (w *parquetWriter) Close() error {
 	if err := w.err(); err != nil {
 		return err
 	}
-	if w.rgw != nil {
-		if err := w.closeRowGroup(); err != nil {
+	if !w.started {
+		if _, err := w.out.Write([]byte("PAR1")); err != nil {
 			return err
 		}
 	}
-	return w.fw.Close()
+	footer := w.footer()
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	footer = append(footer, "PAR1"...)
+	_, err := w.out.Write(footer)
+	return err
 }
 
 // abort stops the encoders without writing the rest of the file.
@@ -436,8 +343,154 @@ func (w *parquetWriter) abort() {
 		close(c.jobs)
 	}
 	w.pending.Wait()
-	for _, rec := range w.empty {
-		rec.Release()
+}
+
+// footer is the FileMetaData in Thrift's compact protocol.
+func (w *parquetWriter) footer() []byte {
+	t := &thriftWriter{}
+	t.begin()
+	t.i32(1, 2) // version
+	// Schema: the root, then one leaf per column.
+	fields := w.schema.Fields()
+	t.list(2, tcStruct, len(fields)+1)
+	t.begin()
+	t.str(4, "schema")
+	t.i32(5, int32(len(fields)))
+	t.end()
+	for i, f := range fields {
+		pf := w.fields[i]
+		t.begin()
+		t.i32(1, pf.phys)
+		rep := int32(0) // REQUIRED
+		if f.Nullable {
+			rep = 1 // OPTIONAL
+		}
+		t.i32(3, rep)
+		t.str(4, f.Name)
+		if pf.converted >= 0 {
+			t.i32(6, pf.converted)
+		}
+		if pf.logical != 0 {
+			t.structField(10)
+			t.structField(pf.logical)
+			if pf.logical == 10 {
+				t.i8(1, pf.bits)
+				t.boolean(2, pf.signed)
+			}
+			t.end()
+			t.end()
+		}
+		t.end()
 	}
-	w.empty = nil
+	t.i64(3, w.rows)
+	t.list(4, tcStruct, len(w.groups))
+	for k, g := range w.groups {
+		t.begin()
+		t.list(1, tcStruct, len(g.chunks))
+		var raw, packed int64
+		for i, m := range g.chunks {
+			raw += m.rawSize
+			packed += m.packed
+			w.columnChunk(t, i, m, g.starts[i])
+		}
+		t.i64(2, raw)
+		t.i64(3, g.rows)
+		t.i64(5, g.offset)
+		t.i64(6, packed)
+		t.field(7, 4) // i16
+		t.zigzag(int64(k))
+		t.end()
+	}
+	// Key-value metadata: the schema's own, then the Arrow schema for
+	// readers that want the Arrow types back (as pqarrow stores it).
+	md := w.schema.Metadata()
+	t.list(5, tcStruct, md.Len()+1)
+	for i := range md.Len() {
+		t.begin()
+		t.str(1, md.Keys()[i])
+		t.str(2, md.Values()[i])
+		t.end()
+	}
+	t.begin()
+	t.str(1, "ARROW:schema")
+	t.str(2, base64.StdEncoding.EncodeToString(flight.SerializeSchema(w.schema, memory.DefaultAllocator)))
+	t.end()
+	t.str(6, parquetCreatedBy)
+	// Column orders: min_value/max_value in each type's defined order.
+	t.list(7, tcStruct, len(fields))
+	for range fields {
+		t.begin()
+		t.structField(1)
+		t.end()
+		t.end()
+	}
+	t.end()
+	return t.b
+}
+
+// columnChunk writes a ColumnChunk struct for chunk m of column i, whose
+// pages start at start.
+func (w *parquetWriter) columnChunk(t *thriftWriter, i int, m chunkMeta, start int64) {
+	f := w.schema.Field(i)
+	pf := w.fields[i]
+	t.begin()
+	t.i64(2, start+m.packed) // deprecated file_offset: just past the chunk, as parquet-mr
+	t.structField(3)
+	t.i32(1, pf.phys)
+	var encs []int32
+	if m.hasDict || m.plain > 0 {
+		encs = append(encs, encPlain)
+	}
+	if f.Nullable {
+		encs = append(encs, encRLE)
+	}
+	if m.dictPages > 0 {
+		encs = append(encs, encRLEDictionary)
+	}
+	t.listI32(2, encs)
+	t.listStr(3, []string{f.Name})
+	t.i32(4, codecSnappy)
+	t.i64(5, m.values)
+	t.i64(6, m.rawSize)
+	t.i64(7, m.packed)
+	t.i64(9, start+m.dictPageLen)
+	if m.hasDict {
+		t.i64(11, start)
+	}
+	t.structField(12)
+	if m.hasMinMax {
+		if pf.phys != ptByteArray && !pf.unsigned {
+			// The deprecated fields, in signed order, for old readers.
+			t.binary(1, m.max)
+			t.binary(2, m.min)
+		}
+	}
+	t.i64(3, m.nulls)
+	if m.hasMinMax {
+		t.binary(5, m.max)
+		t.binary(6, m.min)
+	}
+	t.end()
+	// Page encoding statistics: readers tell from them that every data
+	// page uses the dictionary.
+	var stats [][3]int32
+	if m.hasDict {
+		stats = append(stats, [3]int32{pageDictionary, encPlain, 1})
+	}
+	if m.dictPages > 0 {
+		stats = append(stats, [3]int32{pageData, encRLEDictionary, m.dictPages})
+	}
+	if m.plain > 0 {
+		stats = append(stats, [3]int32{pageData, encPlain, m.plain})
+	}
+	t.list(13, tcStruct, len(stats))
+	for _, s := range stats {
+		t.begin()
+		t.i32(1, s[0])
+		t.i32(2, s[1])
+		t.i32(3, s[2])
+		t.end()
+	}
+	t.end()
+	t.end()
 }

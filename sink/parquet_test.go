@@ -73,19 +73,19 @@ func testBatches(sizes []int) []arrow.RecordBatch {
 	return out
 }
 
-// The concurrent writer writes the very bytes pqarrow's own FileWriter
-// (WriteBuffered, the writer sink used before) writes for the same batches
-// and properties, also where batches straddle row groups, are empty, or fill
-// a row group exactly, and where no batch has rows.
-func TestParquetWriterSameBytesAsPqarrow(t *testing.T) {
+// Batches that straddle row groups, are empty, or fill a row group exactly,
+// and no batch with rows at all: the file reads back as written through
+// arrow-go and parquet-go (checkRoundTrip), with the row groups expected,
+// and the same bytes whatever the scheduling.
+func TestParquetWriterRowGroups(t *testing.T) {
 	const rowGroup = 1000
 	for _, tc := range []struct {
 		sizes  []int
 		groups int
 	}{
 		{[]int{700, 300, 1500, 0, 2500, 999, 1, 1, 4000, 17}, 11},
-		{[]int{0, 0, 1500, 3}, 2}, // the file starts at the first rows
-		{[]int{0}, 1},
+		{[]int{0, 0, 1500, 3}, 2},
+		{[]int{0}, 0},
 		{nil, 0},
 	} {
 		t.Run(fmt.Sprint(tc.sizes), func(t *testing.T) {
@@ -95,53 +95,18 @@ func TestParquetWriterSameBytesAsPqarrow(t *testing.T) {
 					r.Release()
 				}
 			}()
-			var first arrow.RecordBatch
-			for _, r := range batches {
-				if r.NumRows() > 0 {
-					first = r
-					break
+			want := checkRoundTrip(t, testSchema, batches, rowGroup)
+			for run := range 3 { // scheduling must not change a byte
+				if got := encodeBytes(t, testSchema, batches, rowGroup); !bytes.Equal(got, want) {
+					t.Fatalf("run %d: %d bytes differ from the first run's %d", run, len(got), len(want))
 				}
 			}
-			props := parquetProperties(testSchema, rowGroup, first)
-
-			var want bytes.Buffer
-			pw, err := pqarrow.NewFileWriter(testSchema, &want, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+			rd, err := file.NewParquetReader(bytes.NewReader(want))
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range batches {
-				if err := pw.WriteBuffered(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := pw.Close(); err != nil {
-				t.Fatal(err)
-			}
-
-			for run := range 3 { // scheduling must not change a byte
-				var got bytes.Buffer
-				w, err := newParquetWriter(testSchema, &got, rowGroup)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, r := range batches {
-					if err := w.Write(r); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got.Bytes(), want.Bytes()) {
-					t.Fatalf("run %d: %d bytes differ from pqarrow's %d bytes", run, got.Len(), want.Len())
-				}
-				rd, err := file.NewParquetReader(bytes.NewReader(got.Bytes()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if g := rd.NumRowGroups(); g != tc.groups {
-					t.Errorf("%d row groups, want %d", g, tc.groups)
-				}
+			if g := rd.NumRowGroups(); g != tc.groups {
+				t.Errorf("%d row groups, want %d", g, tc.groups)
 			}
 		})
 	}
@@ -157,24 +122,12 @@ func TestParquetDictionaryOnlyWhereItPays(t *testing.T) {
 			r.Release()
 		}
 	}()
-	var buf bytes.Buffer
-	w, err := newParquetWriter(testSchema, &buf, 4096)
+	buf := checkRoundTrip(t, testSchema, batches, 4096)
+	rd, err := file.NewParquetReader(bytes.NewReader(buf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range batches {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{"id": false, "office": true, "date": true, "value": false, "mass": false, "illicit": true, "rows": true}
+	want := map[string]bool{"id": false, "office": true, "date": true, "value": false, "mass": false, "illicit": true, "rows": false}
 	for g := range rd.NumRowGroups() {
 		rg := rd.MetaData().RowGroup(g)
 		for c := range rg.NumColumns() {
@@ -191,8 +144,12 @@ func TestParquetDictionaryOnlyWhereItPays(t *testing.T) {
 	// Too few values to judge: the dictionary stays.
 	small := testBatches([]int{999})
 	defer small[0].Release()
-	if !parquetProperties(testSchema, 4096, small[0]).DictionaryEnabledFor("id") {
-		t.Error("a 999-row first batch turned the id dictionary off")
+	rd, err = file.NewParquetReader(bytes.NewReader(checkRoundTrip(t, testSchema, small, 4096)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc, err := rd.MetaData().RowGroup(0).ColumnChunk(0); err != nil || !cc.HasDictionaryPage() {
+		t.Error("a 999-row table lost its id dictionary", err)
 	}
 }
 
@@ -295,9 +252,7 @@ func TestParquetWriterAbort(t *testing.T) {
 }
 
 // Text in the other Arrow layouts (large_string, binary), with and without
-// a dictionary and nulls, sliced across row groups: the same bytes as
-// pqarrow's writer. writeByteArrays takes only 32-bit offsets; the rest go
-// through pqarrow itself.
+// nulls, sliced across row groups, reads back as written.
 func TestParquetWriterOtherTextLayouts(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "large", Type: arrow.BinaryTypes.LargeString, Nullable: true},
@@ -326,32 +281,5 @@ func TestParquetWriterOtherTextLayouts(t *testing.T) {
 			r.Release()
 		}
 	}()
-	const rowGroup = 1000
-	var want bytes.Buffer
-	pw, err := pqarrow.NewFileWriter(schema, &want, parquetProperties(schema, rowGroup, batches[0]), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got bytes.Buffer
-	w, err := newParquetWriter(schema, &got, rowGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range batches {
-		if err := pw.WriteBuffered(r); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := pw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Fatalf("%d bytes differ from pqarrow's %d bytes", got.Len(), want.Len())
-	}
+	checkRoundTrip(t, schema, batches, 1000)
 }

@@ -91,7 +91,7 @@ func CreateFormat(path string, format Format, schema *arrow.Schema) (*Writer, er
 func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error {
 	switch format {
 	case Parquet:
-		if flatSchema(schema) {
+		if ownEncoder(schema) {
 			pw, err := newParquetWriter(schema, out, parquetRowGroupRows)
 			if err != nil {
 				return err
@@ -99,7 +99,7 @@ func (w *Writer) open(format Format, schema *arrow.Schema, out io.Writer) error 
 			w.write, w.close, w.abort = pw.Write, pw.Close, pw.abort
 			break
 		}
-		pw, err := pqarrow.NewFileWriter(schema, out, parquetProperties(schema, parquetRowGroupRows, nil), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		pw, err := pqarrow.NewFileWriter(schema, out, parquetProperties(schema, parquetRowGroupRows), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 		if err != nil {
 			return err
 		}

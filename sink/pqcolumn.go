@@ -48,14 +48,14 @@ const segment = 4096
 type colKind uint8
 
 const (
-	kBytes colKind = iota // BYTE_ARRAY from string/binary (32-bit offsets)
-	kLargeBytes           // BYTE_ARRAY from large_string/large_binary
-	kInt32                // INT32 from a 32-bit Arrow type (int32, uint32, date32)
-	kInt32Wide            // INT32 widened from int8, int16, uint8, uint16
-	kInt64                // INT64 from int64, uint64
-	kFloat                // FLOAT
-	kDouble               // DOUBLE
-	kBool                 // BOOLEAN
+	kBytes      colKind = iota // BYTE_ARRAY from string/binary (32-bit offsets)
+	kLargeBytes                // BYTE_ARRAY from large_string/large_binary
+	kInt32                     // INT32 from a 32-bit Arrow type (int32, uint32, date32)
+	kInt32Wide                 // INT32 widened from int8, int16, uint8, uint16
+	kInt64                     // INT64 from int64, uint64
+	kFloat                     // FLOAT
+	kDouble                    // DOUBLE
+	kBool                      // BOOLEAN
 )
 
 // pqColumn encodes one column's chunk of the open row group into pages held

@@ -214,7 +214,7 @@ func (c *pqColumn) write(arr arrow.Array) {
 			writeBools(c, arr.(*array.Boolean), lo, hi)
 		}
 		c.pageN += hi - lo
-		if c.dict && c.nonNull >= 1000 && c.distinct()*10 >= 9*c.nonNull || c.dict && c.dictSize() > dictBytes {
+		if c.dict && c.nonNull >= distinctSample && c.mostlyDistinct() || c.dict && c.dictSize() > dictBytes {
 			// Nearly every value new (identifiers), or too many: a
 			// dictionary only costs hashing. Plain from here on, and in
 			// the next chunks.
@@ -229,6 +229,21 @@ func (c *pqColumn) write(arr arrow.Array) {
 			c.flushPage()
 		}
 	}
+}
+
+// distinctSample is how many values a chunk's dictionary sees before it
+// may be judged not worth keeping (mostlyDistinct); a chunk with fewer is
+// judged when it ends.
+const distinctSample = 1 << 14
+
+// mostlyDistinct reports whether at least 1,000 values were seen and 90% or
+// more of them are distinct, as identifiers are (one declaration id per
+// row): a dictionary would only cost hashing every value, and arrow-go's
+// encoder fell back to plain pages only once the dictionary passed 1 MiB,
+// in every row group. Columns with repeated values (offices, importers, HS
+// codes, dates) keep it, which makes them several times smaller.
+func (c *pqColumn) mostlyDistinct() bool {
+	return c.nonNull >= 1000 && c.distinct()*10 >= 9*c.nonNull
 }
 
 func countNulls(arr arrow.Array, lo, hi int) int {
@@ -539,6 +554,11 @@ func (c *pqColumn) appendPage(dst []byte, typ, enc, n int32, body []byte) []byte
 
 // finish closes the chunk: the last page, the dictionary page, statistics.
 func (c *pqColumn) finish() chunkMeta {
+	if c.dict && c.dictPages == 0 && c.mostlyDistinct() {
+		c.toPlain()
+		c.dict = false
+		c.sticky = true
+	}
 	c.flushPage()
 	m := chunkMeta{values: c.values, nulls: c.nulls}
 	st := &c.st

@@ -66,7 +66,8 @@ type countWriter struct{ n int64 }
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 // BenchmarkEncode compares the CPU per row of sink's Parquet writer
-// (pqarrow's encoders, columns concurrently) and parquet-go's writer
+// (its own encoder, columns concurrently; main's before session 7 used
+// pqarrow's encoders: run the same benchmark there) and parquet-go's writer
 // (columns concurrently through ConcurrentRowGroupWriter) with the same
 // choices: Snappy, dictionaries for text and int32, plain floats, 131,072-row
 // groups, statistics.

@@ -549,7 +549,7 @@ func FuzzParquetEncode(f *testing.F) {
 	f.Add(uint64(2), uint16(3000), uint16(1000), uint16(0), uint16(0))
 	f.Fuzz(func(t *testing.T, seed uint64, rows, rg, page, dict uint16) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		schema, batches := randomTable(rng, int(rows%5000))
+		schema, batches := randomTable(rng, int(rows%2000))
 		defer func() {
 			for _, r := range batches {
 				r.Release()

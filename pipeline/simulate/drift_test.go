@@ -37,7 +37,7 @@ func replayDrift(t *testing.T, gc synth.Config, periods int, groups, strats []st
 	}
 	out := driftReplay{rows: map[string][]Row{}, concealment: map[string][]float64{}}
 	var mu sync.Mutex
-	onPicks = func(s string, p int, bs []arrow.RecordBatch, picks []int) {
+	onPicks := func(s string, p int, bs []arrow.RecordBatch, picks []int) {
 		var kind []string
 		var rev []float64
 		for _, b := range bs {
@@ -63,12 +63,11 @@ func replayDrift(t *testing.T, gc synth.Config, periods int, groups, strats []st
 		c[p-1] = x
 		out.concealment[s] = c
 	}
-	defer func() { onPicks = nil }()
 	cfg := Config{Start: time.Date(2024, 2, 26, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: periods, InitialDays: 56,
 		Budget: Budget{0.1, 0.1}, RetrainEvery: 1, Seed: 1, Kind: gbdt, Parallel: 2,
 		Train: models.TrainConfig{Features: features.Config{Groups: groups, Folds: 5, Smoothing: 10},
 			Params: map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}},
-		Strategies: strats}
+		Strategies: strats, onPicks: onPicks}
 	rows, err := Run(batches, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -75,6 +75,12 @@ type Config struct {
 	// matrix). Configured feature signals (Train.Features.Signals) are
 	// fitted in place, so with them the strategies run one after another.
 	Parallel int
+
+	// onPicks, when a test sets it, sees each period's inspections (row
+	// positions in the period's batches, in order), to break the revenue of
+	// a strategy down by what the generator planted. It must be safe for
+	// strategies replayed at once. Only tests set it.
+	onPicks func(strategy string, period int, batches []arrow.RecordBatch, picks []int)
 }
 
 // Row is the outcome of one strategy in one period.

@@ -137,12 +137,6 @@ type period struct {
 	explore float64 // the share of the exploring part (apt, adapt)
 }
 
-// onPicks, when a test sets it, sees each period's inspections (row
-// positions in the period's batches, in order), to break the revenue of a
-// strategy down by what the generator planted. It must be safe for
-// strategies replayed at once.
-var onPicks func(strategy string, period int, batches []arrow.RecordBatch, picks []int)
-
 // replay runs strategy s (the si-th) over the periods.
 func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 	revealed := make([][]bool, len(d.slots))
@@ -261,8 +255,8 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 
 		k := max(1, int(math.Round(row.Budget*float64(sl.n))))
 		picks, explored := s.pick(pd, k)
-		if onPicks != nil {
-			onPicks(s.name, p, sl.batches, picks)
+		if cfg.onPicks != nil {
+			cfg.onPicks(s.name, p, sl.batches, picks)
 		}
 		var exploitHits, exploitN int
 		for i, r := range picks {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -33,7 +34,15 @@ import (
 //     zero and only inspection can find the new fraud. HiddenShare is
 //     the magnitude: the share of the fraud rate they carry at most;
 //   - with Persist, the flows planted before At stay under-declared at
-//     that rate instead of stopping.
+//     that rate instead of stopping;
+//   - Newcomers is the share of the rows after At declared by importers
+//     that first appear at At: new trader ids with no history, all of them
+//     repeat offenders (drawn as the population's offenders are, from their
+//     own random stream (seed, 8)), trading lines drawn as everyone's. The
+//     other importers keep their share of the rest;
+//   - Turn is the number of clean importers that turn repeat offender at
+//     At (a share of the offenders' number, drawn by activity from their
+//     own stream (seed, 9)) while no offender stops.
 //
 // The patterns after At are calibrated again, as the first ones are, so
 // that the expected fraud rate stays Config.FraudRate. The drift draws
@@ -66,6 +75,18 @@ type Drift struct {
 	// keeps a pattern a model knows worth inspecting, but less than the new
 	// ones: the trap of pure exploitation.
 	Persist float64
+	// Newcomers is the share of the rows after At declared by new
+	// importers, repeat offenders with ids never seen before At (0: none).
+	// Their number is that share of Config.NumImporters (at least one),
+	// their activity Zipf-distributed among them as the population's is.
+	// With Offenders 0 and Persist, the old patterns stay while new
+	// offenders nobody has inspected arrive: what exploration is for.
+	Newcomers float64
+	// Turn is the number of clean importers that turn repeat offender at
+	// At, as a share of the repeat offenders (their propensity rises as
+	// Offenders' starters' does), without any offender stopping: traders
+	// with a clean record, which a model trained before At ranks low.
+	Turn float64
 }
 
 // hiddenShare is HiddenShare with 0 read as the planted flows' budget.
@@ -102,6 +123,10 @@ func (d Drift) validate(c Config) error {
 		return fmt.Errorf("drift persist = %v: give a fraud probability in [0, %v] for the old flows", d.Persist, plantedShare)
 	case !(d.HiddenShare >= 0 && d.HiddenShare < 1):
 		return fmt.Errorf("drift hidden share = %v: give a share of the fraud rate in [0, 1), for example 0.4", d.HiddenShare)
+	case !(d.Newcomers >= 0 && d.Newcomers <= 0.5):
+		return fmt.Errorf("drift newcomers = %v: give a share of the rows in [0, 0.5], for example 0.05", d.Newcomers)
+	case !(d.Turn >= 0 && d.Turn <= 5):
+		return fmt.Errorf("drift turn = %v: give a share of the repeat offenders in [0, 5], for example 1", d.Turn)
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
 		return fmt.Errorf("drift offenders = %v: give a share in [0, 1]", d.Offenders)
 	case !(d.PriceShift >= 0 && d.PriceShift <= 2):
@@ -117,8 +142,9 @@ type drifted struct {
 	hidden  []bool // the concealment flows after the date
 	kept    []bool // the flows planted before the date that stay fraudulent at keep
 	keep    float64
-	declP   []float64 // the fraud probability of each importer-by-broker slot after the date
-	price   []float64 // the price factor of each HS6 code after the date
+	declP   []float64   // the fraud probability of each importer-by-broker slot after the date
+	pop     *population // the population after the date, with Drift.Newcomers; nil without
+	price   []float64   // the price factor of each HS6 code after the date
 }
 
 // newDrifted builds the patterns after d.At for a generator whose
@@ -188,10 +214,27 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			q.declA[s] /= ratio
 		}
 	}
-	for _, i := range drawByWeight(r, clean, q.impWeight, n) {
+	started := drawByWeight(r, clean, q.impWeight, n)
+	for _, i := range started {
 		for s := q.declStart[i]; s < q.declStart[i+1]; s++ {
 			q.declA[s] *= ratio
 		}
+	}
+	if d.Turn > 0 {
+		// Clean importers turning, none stopping: from a stream of their
+		// own, so that the other options give the same rows with and
+		// without Turn.
+		rest := slices.DeleteFunc(slices.Clone(clean), func(i int) bool { return slices.Contains(started, i) })
+		m := int(math.Round(d.Turn * float64(len(offenders))))
+		for _, i := range drawByWeight(rand.New(rand.NewPCG(g.cfg.Seed, 9)), rest, q.impWeight, m) {
+			for s := q.declStart[i]; s < q.declStart[i+1]; s++ {
+				q.declA[s] *= ratio
+			}
+		}
+	}
+	if d.Newcomers > 0 {
+		addNewcomers(rand.New(rand.NewPCG(g.cfg.Seed, 8)), &q, d.Newcomers, g.cfg.NumImporters, g.cat)
+		out.pop = &q
 	}
 	if d.Persist > 0 {
 		out.keep = d.Persist
@@ -232,4 +275,129 @@ func drawByWeight(r *rand.Rand, items []int, w []float64, n int) []int {
 		ws[k] = 0
 	}
 	return out
+}
+
+// addNewcomers appends to q (a shallow copy of the population, whose
+// slices it copies before growing them) max(1, share * numImp) repeat
+// offenders with new ids, taking share of the activity: the others' weights
+// are scaled by 1 - share. Their lines are drawn as buildImporters draws
+// them (HS6 by popularity, origin by the code's partners), each with the
+// seller of an existing line of that origin; their brokers are drawn by
+// use, the main one complicit with offenderComplicit's chance.
+func addNewcomers(r *rand.Rand, q *population, share float64, numImp int, cat *catalogue) {
+	n := max(1, int(math.Round(share*float64(numImp))))
+	q.impID = append([]string(nil), q.impID...)
+	q.impClass = append([]uint8(nil), q.impClass...)
+	q.impType = append([]uint8(nil), q.impType...)
+	q.impWeight = append([]float64(nil), q.impWeight...)
+	q.lineStart = append([]int32(nil), q.lineStart...)
+	q.lineHS = append([]int32(nil), q.lineHS...)
+	q.lineOrig = append([]int16(nil), q.lineOrig...)
+	q.lineCum = append([]float64(nil), q.lineCum...)
+	q.lineW = append([]float64(nil), q.lineW...)
+	q.lineSeller = append([]int32(nil), q.lineSeller...)
+	q.declStart = append([]int32(nil), q.declStart...)
+	q.declIdx = append([]int32(nil), q.declIdx...)
+	q.declCum = append([]float64(nil), q.declCum...)
+	q.declW = append([]float64(nil), q.declW...)
+	// q.declA is already q's own copy (newDrifted).
+
+	used := make(map[string]bool, len(q.impID))
+	for _, id := range q.impID {
+		used[id] = true
+	}
+	sellersOf := map[int16][]int32{}
+	for l, o := range q.lineOrig {
+		sellersOf[o] = append(sellersOf[o], q.lineSeller[l])
+	}
+	var complicitIdx []int32
+	for d, c := range q.complicit {
+		if c {
+			complicitIdx = append(complicitIdx, int32(d))
+		}
+	}
+	for i := range q.impWeight {
+		q.impWeight[i] *= 1 - share
+	}
+	oldSlots := len(q.declIdx)
+	hsAlias := newAlias(cat.pop)
+	w := make([]float64, n)
+	total := 0.0
+	for k, rk := range r.Perm(n) {
+		w[k] = 1 / math.Pow(float64(rk+1), importerZipf)
+		total += w[k]
+	}
+	for k := range n {
+		id := ""
+		for id == "" || used[id] {
+			id = "IMP" + pad(100000+r.IntN(900_000), 6)
+		}
+		used[id] = true
+		q.impID = append(q.impID, id)
+		q.impClass = append(q.impClass, classOffender)
+		q.impType = append(q.impType, uint8(pickWeights(typeMix[:], r.Float64())))
+		q.impWeight = append(q.impWeight, share*w[k]/total)
+		a := offenderPropensity * math.Exp(r.NormFloat64()*propensitySD)
+
+		nl := 1 + min(maxLines-1, int(r.ExpFloat64()*meanExtraLine))
+		start := len(q.lineHS)
+		lw := 0.0
+		for range nl {
+			h := hsAlias.sample(r)
+			o := cat.origins[h][pickWeights(cat.originW[h], r.Float64())]
+			x := math.Exp(r.NormFloat64())
+			lw += x
+			s := int32(r.IntN(len(q.sellerID)))
+			if sel := sellersOf[o]; len(sel) > 0 {
+				s = sel[r.IntN(len(sel))]
+			}
+			q.lineHS = append(q.lineHS, int32(h))
+			q.lineOrig = append(q.lineOrig, o)
+			q.lineW = append(q.lineW, x)
+			q.lineSeller = append(q.lineSeller, s)
+		}
+		cum := 0.0
+		for l := start; l < len(q.lineW); l++ {
+			q.lineW[l] /= lw
+			cum += q.lineW[l]
+			q.lineCum = append(q.lineCum, cum)
+		}
+		q.lineCum[len(q.lineCum)-1] = 1
+		q.lineStart = append(q.lineStart, int32(len(q.lineHS)))
+
+		nd := 1
+		switch u := r.Float64(); {
+		case u < 0.1:
+			nd = 3
+		case u < 0.4:
+			nd = 2
+		}
+		cum = 0
+		for j := range nd {
+			d := q.declIdx[r.IntN(oldSlots)]
+			if j == 0 && len(complicitIdx) > 0 && r.Float64() < offenderComplicit {
+				d = complicitIdx[r.IntN(len(complicitIdx))]
+			}
+			x := 0.7
+			if j > 0 {
+				x = 0.3 / float64(nd-1)
+			}
+			if nd == 1 {
+				x = 1
+			}
+			cum += x
+			b := 1.0
+			if q.complicit[d] {
+				b = complicitFactor
+			}
+			q.declIdx = append(q.declIdx, d)
+			q.declW = append(q.declW, x)
+			q.declCum = append(q.declCum, cum)
+			q.declA = append(q.declA, a*b)
+		}
+		q.declCum[len(q.declCum)-1] = 1
+		q.declStart = append(q.declStart, int32(len(q.declIdx)))
+	}
+	q.declP = make([]float64, len(q.declA))
+	q.impAlias = newAlias(q.impWeight)
 }

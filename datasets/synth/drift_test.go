@@ -337,3 +337,122 @@ func TestDriftHiddenShare(t *testing.T) {
 		t.Error("a persist of 0.7, above a planted flow's 0.6, was accepted")
 	}
 }
+
+// TestDriftNewcomersTurn checks Drift.Newcomers and Drift.Turn from the
+// output columns, on a drift that keeps the old patterns (no flow or
+// offender stops, the old flows persist at 0.4, no price shift): the rows
+// before the date are those of the same drift without them; after it a
+// share Newcomers of the rows comes from importers never seen before, at
+// twice the fraud rate or more; with Turn more importers with a clean record
+// before the date commit fraud after it, while those that did before still
+// do; the fraud rate stays the configured one; the same config gives the
+// same rows.
+func TestDriftNewcomersTurn(t *testing.T) {
+	at := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	run := func(newcomers, turn float64) *table {
+		cfg := smallConfig(120_000)
+		cfg.Drift = Drift{At: at, Persist: 0.4, Newcomers: newcomers, Turn: turn}
+		return collect(t, mustNew(t, cfg))
+	}
+	plain, both, again := run(0, 0), run(0.05, 1), run(0.05, 1)
+	turned := run(0, 1)
+	day0 := int32(day(at))
+	for i := range plain.len() {
+		if both.fraud[i] != again.fraud[i] || both.fob[i] != again.fob[i] || both.importer[i] != again.importer[i] {
+			t.Fatalf("row %d differs between two runs of the same config", i)
+		}
+		if plain.date[i] < day0 && (both.fraud[i] != plain.fraud[i] || both.fob[i] != plain.fob[i] ||
+			both.importer[i] != plain.importer[i] || both.hs[i] != plain.hs[i]) {
+			t.Fatalf("row %d (before the date) differs from the same drift without newcomers and turn", i)
+		}
+	}
+	// Per importer: rows and frauds before and after the date.
+	type cnt struct{ n, f [2]int }
+	byImp := func(tb *table) map[string]*cnt {
+		m := map[string]*cnt{}
+		for i := range tb.len() {
+			c := m[tb.importer[i]]
+			if c == nil {
+				c = &cnt{}
+				m[tb.importer[i]] = c
+			}
+			s := 0
+			if tb.date[i] >= day0 {
+				s = 1
+			}
+			c.n[s]++
+			if tb.fraud[i] != FraudNone {
+				c.f[s]++
+			}
+		}
+		return m
+	}
+	rate := func(tb *table) float64 {
+		var n, f int
+		for _, c := range byImp(tb) {
+			n, f = n+c.n[1], f+c.f[1]
+		}
+		return float64(f) / float64(n)
+	}
+	// newcomers
+	var nNew, fNew, nAfter int
+	for _, c := range byImp(both) {
+		nAfter += c.n[1]
+		if c.n[0] == 0 {
+			nNew, fNew = nNew+c.n[1], fNew+c.f[1]
+		}
+	}
+	var nNew0 int
+	for _, c := range byImp(plain) {
+		if c.n[0] == 0 {
+			nNew0 += c.n[1]
+		}
+	}
+	shareNew, rateNew := float64(nNew)/float64(nAfter), float64(fNew)/float64(max(1, nNew))
+	// turning: importers clean before the date (20+ rows, under 5% fraud)
+	// with 20% fraud or more after it; importers heavy before still heavy
+	// after
+	turning := func(tb *table) (turned int, kept float64) {
+		var heavy, still int
+		for _, c := range byImp(tb) {
+			if c.n[0] >= 20 && float64(c.f[0]) < 0.05*float64(c.n[0]) && c.n[1] >= 20 && float64(c.f[1]) >= 0.2*float64(c.n[1]) {
+				turned++
+			}
+			if c.n[0] >= 20 && float64(c.f[0]) >= 0.3*float64(c.n[0]) && c.n[1] >= 20 {
+				heavy++
+				if float64(c.f[1]) >= 0.15*float64(c.n[1]) {
+					still++
+				}
+			}
+		}
+		return turned, float64(still) / float64(max(1, heavy))
+	}
+	t0, k0 := turning(plain)
+	t1, k1 := turning(turned)
+	t.Logf("newcomers 0.05: %.4f of the rows after the date from importers never seen before (%.4f without), their fraud rate %.3f; fraud rate after the date %.4f", shareNew, float64(nNew0)/float64(nAfter), rateNew, rate(both))
+	t.Logf("turn 1: %d importers under 5%% fraud before the date and 20%%+ after it (%d without); offenders before the date still at 15%%+ after it: %.2f (%.2f without); fraud rate after the date %.4f",
+		t1, t0, k1, k0, rate(turned))
+	if !(shareNew > 0.035 && shareNew < 0.065) || float64(nNew0)/float64(nAfter) > 0.005 {
+		t.Errorf("newcomers' share of the rows after the date: %.4f (want 0.035 to 0.065), %.4f without (want below 0.005)", shareNew, float64(nNew0)/float64(nAfter))
+	}
+	if rateNew < 2*DefaultConfig().FraudRate {
+		t.Errorf("newcomers' fraud rate %.3f: repeat offenders should be at twice the fraud rate or more", rateNew)
+	}
+	if t1 < t0+10 || k1 < 0.5 {
+		t.Errorf("turn 1: %d importers turned (%d without; want 10 more), %.2f of the offenders kept (want 0.5 or more)", t1, t0, k1)
+	}
+	for _, tb := range []*table{plain, both, turned} {
+		if r := rate(tb); math.Abs(r/DefaultConfig().FraudRate-1) > 0.15 {
+			t.Errorf("fraud rate %.4f after the date: the calibration should keep %.4f", r, DefaultConfig().FraudRate)
+		}
+	}
+	bad := smallConfig(1000)
+	bad.Drift = Drift{At: at, Newcomers: 0.6}
+	if err := bad.Validate(); err == nil {
+		t.Error("newcomers 0.6 were accepted")
+	}
+	bad.Drift = Drift{At: at, Turn: -1}
+	if err := bad.Validate(); err == nil {
+		t.Error("a negative turn was accepted")
+	}
+}

@@ -282,6 +282,9 @@ func (g *Generator) row() {
 		g.advanceDay()
 	}
 	r, p, c := g.rowR, g.pop, g.cat
+	if g.drift != nil && g.drift.pop != nil && g.date32 >= g.drift.day {
+		p = g.drift.pop // with Drift.Newcomers
+	}
 
 	imp := p.impAlias.sample(r)
 	ls, le := p.lineStart[imp], p.lineStart[imp+1]

@@ -21,10 +21,12 @@ const (
 )
 
 // The weights file's magic: version 2 adds the revenue head's direct
-// inputs and the tree margin to the architecture; version 1 files (without
-// either) still load.
+// inputs and the tree margin to the architecture; version 3 the revenue
+// tower's width and the revenue target's mean and standard deviation.
+// Version 1 and 2 files still load (no tower; the target over its maximum).
 const (
-	weightsMagic   = "risklane-date\x00v2\x00\x00\x00"
+	weightsMagic   = "risklane-date\x00v3\x00\x00\x00"
+	weightsMagicV2 = "risklane-date\x00v2\x00\x00\x00"
 	weightsMagicV1 = "risklane-date\x00v1\x00\x00\x00"
 )
 
@@ -85,7 +87,8 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 
 // marshalWeights writes date.bin, little-endian: the magic, the
 // architecture (trees, leaves, importers, items, dim, heads, self-attention,
-// revenue inputs, tree margin as uint32), RevScale (float64), the parameters (float32, in layout order)
+// revenue inputs, tree margin, revenue tower as uint32), RevScale, RevMean
+// and RevSD (float64), the parameters (float32, in layout order)
 // and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
 func (m *Model) marshalWeights() []byte {
 	var b bytes.Buffer
@@ -99,10 +102,12 @@ func (m *Model) marshalWeights() []byte {
 	if a.Margin {
 		mg = 1
 	}
-	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn, mg} {
+	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn, mg, a.RevHid} {
 		binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
-	binary.Write(&b, binary.LittleEndian, m.RevScale)
+	for _, v := range []float64{m.RevScale, m.RevMean, m.RevSD} {
+		binary.Write(&b, binary.LittleEndian, v)
+	}
 	binary.Write(&b, binary.LittleEndian, m.Params)
 	for _, v := range []vocab{m.Importers, m.Items} {
 		keys := make([]string, len(v))
@@ -136,16 +141,19 @@ func (r *weightsReader) u32(what string) (int, error) {
 }
 
 func (m *Model) unmarshalWeights(b []byte) error {
-	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs", "tree margin"}
+	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs", "tree margin", "revenue tower"}
+	scales := []string{"the revenue scale", "the revenue target's mean", "the revenue target's standard deviation"}
 	switch {
 	case bytes.HasPrefix(b, []byte(weightsMagic)):
+	case bytes.HasPrefix(b, []byte(weightsMagicV2)):
+		fields, scales = fields[:9], scales[:1]
 	case bytes.HasPrefix(b, []byte(weightsMagicV1)):
-		fields = fields[:7]
+		fields, scales = fields[:7], scales[:1]
 	default:
 		return errors.New("not a risklane DATE weights file (bad magic)")
 	}
 	r := &weightsReader{b: b, off: len(weightsMagic)}
-	var v [9]int
+	var v [10]int
 	for i, what := range fields {
 		var err error
 		if v[i], err = r.u32(what); err != nil {
@@ -155,7 +163,7 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	if v[6] > 1 || v[8] > 1 {
 		return fmt.Errorf("self-attention flag %d, tree margin flag %d: want 0 or 1", v[6], v[8])
 	}
-	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1, RevIn: v[7], Margin: v[8] == 1}
+	a := Arch{Trees: v[0], Leaves: v[1], Importers: v[2], Items: v[3], Dim: v[4], Heads: v[5], SelfAtt: v[6] == 1, RevIn: v[7], Margin: v[8] == 1, RevHid: v[9]}
 	if err := a.check(); err != nil {
 		return err
 	}
@@ -165,13 +173,20 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	if a.Trees != len(m.Trees.Trees) || a.Leaves != m.leaves.Rows {
 		return fmt.Errorf("weights for %d trees with %d leaves; the trees file has %d trees with %d leaves", a.Trees, a.Leaves, len(m.Trees.Trees), m.leaves.Rows)
 	}
-	if len(b)-r.off < 8 {
-		return fmt.Errorf("%w at byte %d reading the revenue scale", errTruncated, r.off)
+	var sv [3]float64
+	for i, what := range scales {
+		if len(b)-r.off < 8 {
+			return fmt.Errorf("%w at byte %d reading %s", errTruncated, r.off, what)
+		}
+		sv[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[r.off:]))
+		r.off += 8
+		if math.IsNaN(sv[i]) || math.IsInf(sv[i], 0) || (i != 1 && !(sv[i] > 0)) {
+			return fmt.Errorf("%s is %v: want a finite number, positive but for the mean", what, sv[i])
+		}
 	}
-	m.RevScale = math.Float64frombits(binary.LittleEndian.Uint64(b[r.off:]))
-	r.off += 8
-	if !(m.RevScale > 0) || math.IsInf(m.RevScale, 0) {
-		return fmt.Errorf("revenue scale %v: want a positive number", m.RevScale)
+	m.RevScale, m.RevMean, m.RevSD = sv[0], sv[1], sv[2]
+	if len(scales) == 1 { // versions 1 and 2: the target over its maximum
+		m.RevMean, m.RevSD = 0, m.RevScale
 	}
 	_, size := a.layout()
 	if (len(b)-r.off)/4 < size {

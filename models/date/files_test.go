@@ -3,6 +3,7 @@ package date
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // tinyModel is a model shell with two trees of three leaves each, enough
 // for the weights file: the reader checks the weights against the trees.
 func tinyModel() *Model {
-	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5}
+	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5, RevSD: 12.5}
 	m.Arch = Arch{Trees: 2, Leaves: 6, Importers: 3, Items: 2, Dim: 4, Heads: 2, SelfAtt: true}
 	m.Params = initParams(m.Arch, 1)
 	m.Importers = vocab{"IMP-A": 1, "IMP-B": 2}
@@ -32,8 +33,18 @@ func tinyModelV2() *Model {
 	return m
 }
 
+// tinyModelV3 is tinyModelV2 with the session-7 parts: a revenue tower of
+// width 3 and a standardised revenue target.
+func tinyModelV3() *Model {
+	m := tinyModelV2()
+	m.Arch.RevHid = 3
+	m.RevMean, m.RevSD = 9.25, 1.5
+	m.Params = initParams(m.Arch, 1)
+	return m
+}
+
 func TestWeightsRoundTrip(t *testing.T) {
-	for _, m := range []*Model{tinyModel(), tinyModelV2()} {
+	for _, m := range []*Model{tinyModel(), tinyModelV2(), tinyModelV3()} {
 		roundTrip(t, m)
 	}
 }
@@ -45,8 +56,8 @@ func roundTrip(t *testing.T, m *Model) {
 	if err := got.unmarshalWeights(b); err != nil {
 		t.Fatal(err)
 	}
-	if got.Arch != m.Arch || got.RevScale != m.RevScale || len(got.Params) != len(m.Params) {
-		t.Fatalf("read %+v %v %d params, wrote %+v %v %d", got.Arch, got.RevScale, len(got.Params), m.Arch, m.RevScale, len(m.Params))
+	if got.Arch != m.Arch || got.RevScale != m.RevScale || got.RevMean != m.RevMean || got.RevSD != m.RevSD || len(got.Params) != len(m.Params) {
+		t.Fatalf("read %+v %v %v %v %d params, wrote %+v %v %v %v %d", got.Arch, got.RevScale, got.RevMean, got.RevSD, len(got.Params), m.Arch, m.RevScale, m.RevMean, m.RevSD, len(m.Params))
 	}
 	for i := range m.Params {
 		if got.Params[i] != m.Params[i] {
@@ -62,21 +73,47 @@ func roundTrip(t *testing.T, m *Model) {
 // tree margin): the architecture has neither.
 func TestWeightsV1(t *testing.T) {
 	m := tinyModel()
-	b := m.marshalWeights()
-	head := len(weightsMagic) + 7*4
-	v1 := append([]byte(weightsMagicV1), b[len(weightsMagic):head]...)
-	v1 = append(v1, b[head+8:]...) // without the revenue-input and margin fields
+	v1 := olderWeights(m, weightsMagicV1, 7)
 	got := &Model{Trees: m.Trees, leaves: m.leaves}
 	if err := got.unmarshalWeights(v1); err != nil {
 		t.Fatal(err)
 	}
-	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[3] != m.Params[3] {
+	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[3] != m.Params[3] || got.RevMean != 0 || got.RevSD != m.RevScale {
 		t.Fatalf("version 1 read as %+v, %d params; wrote %+v, %d", got.Arch, len(got.Params), m.Arch, len(m.Params))
 	}
 	// a file whose revenue inputs the configuration does not name is refused
 	other := &Model{Trees: m.Trees, leaves: m.leaves}
 	if err := other.unmarshalWeights(tinyModelV2().marshalWeights()); err == nil || !strings.Contains(err.Error(), "revenue inputs") {
 		t.Fatalf("weights for 2 revenue inputs, none configured: %v", err)
+	}
+}
+
+// olderWeights writes m (without a revenue tower) as a version 1 or 2
+// file: magic, the first fields architecture fields, the revenue scale
+// alone.
+func olderWeights(m *Model, magic string, fields int) []byte {
+	b := m.marshalWeights()
+	head := len(weightsMagic) + fields*4
+	old := append([]byte(magic), b[len(weightsMagic):head]...)
+	scale := len(weightsMagic) + 10*4
+	old = append(old, b[scale:scale+8]...)
+	return append(old, b[scale+24:]...)
+}
+
+// TestWeightsV2 reads a version 2 file (before the revenue tower and the
+// standardised target): its revenue output is log1p(revenue) over the
+// revenue scale.
+func TestWeightsV2(t *testing.T) {
+	m := tinyModelV2()
+	got := &Model{Trees: m.Trees, leaves: m.leaves, revIdx: m.revIdx}
+	if err := got.unmarshalWeights(olderWeights(m, weightsMagicV2, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[5] != m.Params[5] || got.RevMean != 0 || got.RevSD != m.RevScale {
+		t.Fatalf("version 2 read as %+v, %d params, target %v %v; wrote %+v, %d", got.Arch, len(got.Params), got.RevMean, got.RevSD, m.Arch, len(m.Params))
+	}
+	if r := got.revenueOf(0.5); math.Abs(r-math.Expm1(0.5*12.5)) > 1e-9*r {
+		t.Fatalf("revenue output 0.5 of a version 2 file: %v, want expm1(0.5 × 12.5)", r)
 	}
 }
 
@@ -106,6 +143,8 @@ func FuzzWeights(f *testing.F) {
 	m0.Params = initParams(m0.Arch, 2)
 	f.Add(m0.marshalWeights())
 	f.Add(tinyModelV2().marshalWeights())
+	f.Add(tinyModelV3().marshalWeights())
+	f.Add(olderWeights(tinyModelV2(), weightsMagicV2, 9))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, revIdx: []int{0, 1}}
 		if err := m.unmarshalWeights(b); err != nil {

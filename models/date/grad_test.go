@@ -49,6 +49,8 @@ func testArchs() map[string]Arch {
 	return map[string]Arch{
 		"self-attention":    {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true, RevIn: 2, Margin: true},
 		"no self-attention": {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, RevIn: 3, Margin: true},
+		"revenue tower":     {Trees: 5, Leaves: 15, Importers: 4, Items: 3, Dim: 8, RevIn: 3, Margin: true, RevHid: 6},
+		"tower, self-att":   {Trees: 4, Leaves: 12, Importers: 4, Items: 3, Dim: 8, Heads: 2, SelfAtt: true, RevIn: 2, Margin: true, RevHid: 5},
 	}
 }
 

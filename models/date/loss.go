@@ -178,7 +178,7 @@ func initParams(a Arch, seed uint64) []float32 {
 		}
 	}
 	fanIn := map[string]int{"sa_bq": a.Dim, "sa_bk": a.Dim, "sa_bv": a.Dim, "sa_bo": a.Dim,
-		"att_b": 2 * a.Dim, "fuse_b": 3*a.Dim + a.RevIn, "hid_b": a.Dim, "cls_b": a.Dim, "reg_b": a.Dim}
+		"att_b": 2 * a.Dim, "fuse_b": 3*a.Dim + a.RevIn, "hid_b": a.Dim, "cls_b": a.Dim, "rev_b": a.Dim, "reg_b": a.regIn()}
 	for _, t := range spec {
 		dst := p[t.Off : t.Off+t.Size()]
 		switch {

@@ -28,10 +28,13 @@ type Model struct {
 	Params    []float32
 	Importers vocab
 	Items     vocab
-	// RevScale is the training maximum of log1p(revenue): the revenue head
-	// predicts log1p(revenue)/RevScale.
-	RevScale float64
-	History  History
+	// RevScale is the training maximum of log1p(revenue), the scale of the
+	// revenue inputs. The revenue head predicts (log1p(revenue) -
+	// RevMean) / RevSD: with Config.RevStandard the mean and standard
+	// deviation of log1p(revenue) over the illicit training rows, else 0
+	// and RevScale (DATE's log1p(revenue) over its maximum).
+	RevScale, RevMean, RevSD float64
+	History                  History
 
 	// revIdx are the positions of the revenue inputs among the feature
 	// state's features (Config.RevenueInputs).

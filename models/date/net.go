@@ -29,6 +29,10 @@ type Arch struct {
 	// the network starts from what the trees know and learns what the
 	// importer, the HS code and the attention add to it.
 	Margin bool
+	// RevHid is the width of the revenue tower (0: none): a dense layer
+	// and leaky ReLU of its own on the fusion layer's output, feeding the
+	// revenue output instead of the hidden layer the classifier shares.
+	RevHid int
 }
 
 // check refuses shapes the network cannot take, and sizes that would
@@ -50,6 +54,8 @@ func (a Arch) check() error {
 		return fmt.Errorf("heads %d: want a divisor of dim %d", a.Heads, a.Dim)
 	case a.RevIn < 0 || a.RevIn > maxRevIn:
 		return fmt.Errorf("revenue inputs %d: want 0..%d", a.RevIn, maxRevIn)
+	case a.RevHid < 0 || a.RevHid > maxDim:
+		return fmt.Errorf("revenue tower width %d: want 0..%d", a.RevHid, maxDim)
 	}
 	if int64(a.Leaves+a.Importers+a.Items)*int64(a.Dim) > 1<<28 {
 		return fmt.Errorf("embeddings of %d+%d+%d rows of %d: too large", a.Leaves, a.Importers, a.Items, a.Dim)
@@ -102,7 +108,11 @@ func (a Arch) layout() ([]Tensor, int) {
 	add("hid_b", d)
 	add("cls_w", 1, d)
 	add("cls_b", 1)
-	add("reg_w", 1, d)
+	if a.RevHid > 0 {
+		add("rev_w", a.RevHid, d)
+		add("rev_b", a.RevHid)
+	}
+	add("reg_w", 1, a.regIn())
 	add("reg_b", 1)
 	if a.RevIn > 0 {
 		add("reg_x", 1, a.RevIn)
@@ -118,6 +128,15 @@ func (a Arch) layout() ([]Tensor, int) {
 	return spec, off
 }
 
+// regIn is the width of the revenue output's input: the revenue tower's,
+// or without one the hidden layer's.
+func (a Arch) regIn() int {
+	if a.RevHid > 0 {
+		return a.RevHid
+	}
+	return a.Dim
+}
+
 // net is a DATE network over parameters p (flat, laid out by Arch.layout).
 // Its forward and backward passes work one row at a time on a workspace,
 // so that rows of a batch run on several goroutines, each with its own
@@ -131,7 +150,7 @@ type net[F Float] struct {
 	lng, lnb                           int
 	attW, attB, attH, fuseW, fuseB     int
 	hidW, hidB, clsW, clsB, regW, regB int
-	regX, clsM                         int
+	regX, clsM, revW, revB             int
 	// lv is the leaf value of each row of the leaf embedding (the trees'
 	// own output for that leaf), read when Arch.Margin is set; fixed, not
 	// trained.
@@ -152,7 +171,7 @@ func newNet[F Float](a Arch, p []F) *net[F] {
 		attW: off["att_w"], attB: off["att_b"], attH: off["att_h"],
 		fuseW: off["fuse_w"], fuseB: off["fuse_b"], hidW: off["hid_w"], hidB: off["hid_b"],
 		clsW: off["cls_w"], clsB: off["cls_b"], regW: off["reg_w"], regB: off["reg_b"],
-		regX: off["reg_x"], clsM: off["cls_m"],
+		regX: off["reg_x"], clsM: off["cls_m"], revW: off["rev_w"], revB: off["rev_b"],
 	}
 }
 
@@ -173,6 +192,7 @@ type work[F Float] struct {
 	w                         []F // T query-attention weights
 	s, f, h                   []F // d
 	fpre, hpre                []F
+	tpre, tt, dt, dft         []F // the revenue tower's (RevHid; dft: d)
 	cat                       []F // 3d + RevIn
 	p, rpre, margin           F
 	// backward scratch
@@ -198,6 +218,9 @@ func newWork[F Float](a Arch) *work[F] {
 		dE: td(), dQ: td(), dK: td(), dV: td(), dO: td(), dY: td(), dL: td(),
 		dPsum: vd(), dq: vd(), du: vd(), dv: vd(), ds: vd(), dcat: make([]F, 3*d+a.RevIn), df: vd(), dh: vd(),
 		dw: make([]F, T),
+	}
+	if a.RevHid > 0 {
+		w.tpre, w.tt, w.dt, w.dft = make([]F, a.RevHid), make([]F, a.RevHid), make([]F, a.RevHid), vd()
 	}
 	if a.SelfAtt {
 		w.A = make([]F, a.Heads*T*T)
@@ -377,7 +400,17 @@ func (n *net[F]) head(w *work[F], x []F) (logit, rev F) {
 	logit, rpre := p[n.clsB], p[n.regB]
 	for i, hi := range w.h {
 		logit += p[n.clsW+i] * hi
-		rpre += p[n.regW+i] * hi
+	}
+	r := w.h
+	if n.a.RevHid > 0 {
+		linear(p[n.revW:], p[n.revB:], w.f, w.tpre, n.a.RevHid, d)
+		for i, x := range w.tpre {
+			w.tt[i] = leaky(x)
+		}
+		r = w.tt
+	}
+	for i, ri := range r {
+		rpre += p[n.regW+i] * ri
 	}
 	if x != nil {
 		for j, xj := range x[:n.a.RevIn] {
@@ -450,7 +483,7 @@ const scoreGroup = 64
 // leaf table outgrows the caches, and one tree's leaves are few enough to
 // stay in them while every row reads its own.
 func (n *net[F]) forwardScoreRows(w *work[F], rs *scoreRows[F], proj []F, leaves []int32, nrows int, imp, item []int32, x []F, logit, rev, att []F) {
-	p, d, T, R := n.p, n.a.Dim, n.a.Trees, n.a.RevIn
+	p, d, T := n.p, n.a.Dim, n.a.Trees
 	attW, attH := p[n.attW:n.attW+2*d*d], p[n.attH:n.attH+d]
 	for lo := 0; lo < nrows; lo += scoreGroup {
 		k := min(scoreGroup, nrows-lo)
@@ -513,21 +546,30 @@ func (n *net[F]) forwardScoreRows(w *work[F], rs *scoreRows[F], proj []F, leaves
 			}
 		}
 		for r := range k {
-			i := lo + r
-			copy(w.u, p[n.imp+int(imp[i])*d:n.imp+int(imp[i])*d+d])
-			copy(w.v, p[n.item+int(item[i])*d:n.item+int(item[i])*d+d])
-			copy(w.s, rs.s[r*d:(r+1)*d])
-			w.margin = rs.margin[r]
-			var xi []F
-			if R > 0 {
-				xi = x[i*R : (i+1)*R]
-			}
-			logit[i], rev[i] = n.head(w, xi)
-			if att != nil {
-				for t := range T {
-					att[i*T+t] = rs.sc[t*k+r]
-				}
-			}
+			n.rowHead(w, lo+r, imp, item, rs.s[r*d:(r+1)*d], rs.margin[r], x, logit, rev, att, rs.sc[r:], k)
+		}
+	}
+}
+
+// rowHead finishes row i of a scoring block (forwardScoreRows, the
+// kernels' forwardScoreKernel) from its attended leaf vector s and tree
+// margin: the fusion, hidden and revenue layers and the heads, whose
+// outputs go to logit[i] and rev[i]; when att is not nil, the row's
+// attention weights (sc[t*stride], tree by tree) to att[i*T:].
+func (n *net[F]) rowHead(w *work[F], i int, imp, item []int32, s []F, margin F, x, logit, rev, att, sc []F, stride int) {
+	p, d, T, R := n.p, n.a.Dim, n.a.Trees, n.a.RevIn
+	copy(w.u, p[n.imp+int(imp[i])*d:n.imp+int(imp[i])*d+d])
+	copy(w.v, p[n.item+int(item[i])*d:n.item+int(item[i])*d+d])
+	copy(w.s, s[:d])
+	w.margin = margin
+	var xi []F
+	if R > 0 {
+		xi = x[i*R : (i+1)*R]
+	}
+	logit[i], rev[i] = n.head(w, xi)
+	if att != nil {
+		for t := range T {
+			att[i*T+t] = sc[t*stride]
 		}
 	}
 }
@@ -622,16 +664,34 @@ func (n *net[F]) backward(w *work[F], g []F, leaves []int32, imp, item int32, x 
 			g[n.regX+j] += drev * xj
 		}
 	}
+	tower := a.RevHid > 0
 	for i, hi := range w.h {
 		g[n.clsW+i] += dlogit * hi
-		g[n.regW+i] += drev * hi
-		dh := dlogit*p[n.clsW+i] + drev*p[n.regW+i]
+		dh := dlogit * p[n.clsW+i]
+		if !tower {
+			g[n.regW+i] += drev * hi
+			dh += drev * p[n.regW+i]
+		}
 		if w.hpre[i] <= 0 {
 			dh *= LeakySlope
 		}
 		w.dh[i] = dh
 	}
 	linearBack(p[n.hidW:], g[n.hidW:], g[n.hidB:], w.f, w.dh, w.df, d, d)
+	if tower {
+		for i, ti := range w.tt {
+			g[n.regW+i] += drev * ti
+			dt := drev * p[n.regW+i]
+			if w.tpre[i] <= 0 {
+				dt *= LeakySlope
+			}
+			w.dt[i] = dt
+		}
+		linearBack(p[n.revW:], g[n.revW:], g[n.revB:], w.f, w.dt, w.dft, a.RevHid, d)
+		for i, x := range w.dft {
+			w.df[i] += x
+		}
+	}
 	for i, x := range w.fpre {
 		if x <= 0 {
 			w.df[i] *= LeakySlope

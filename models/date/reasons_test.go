@@ -122,8 +122,14 @@ func TestContributions(t *testing.T) {
 // and tree by tree, gives the training forward pass's outputs and attention
 // weights, row by row.
 func TestForwardScore(t *testing.T) {
+	for _, hid := range []int{0, 20} { // without and with a revenue tower
+		forwardScoreCheck(t, hid)
+	}
+}
+
+func forwardScoreCheck(t *testing.T, revHid int) {
 	a := benchArch()
-	a.SelfAtt, a.RevIn, a.Margin = false, 3, true
+	a.SelfAtt, a.RevIn, a.Margin, a.RevHid = false, 3, true, revHid
 	p := initParams(a, 3)
 	for i := range p {
 		p[i] += float32(0.01 * math.Sin(float64(i))) // weigh the revenue inputs too
@@ -144,7 +150,7 @@ func TestForwardScore(t *testing.T) {
 			t.Fatalf("row %d: logit %v, scoring path %v", i, z1, z2[i])
 		}
 		if d := math.Abs(float64(r1 - r2[i])); d > 1e-5*max(1, math.Abs(float64(r1))) {
-			t.Fatalf("row %d: revenue output %v, scoring path %v", i, r1, r2[i])
+			t.Fatalf("tower %d, row %d: revenue output %v, scoring path %v", revHid, i, r1, r2[i])
 		}
 		for k := range w1.w {
 			if math.Abs(float64(w1.w[k]-att[i*a.Trees+k])) > 1e-6 {

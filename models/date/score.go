@@ -35,7 +35,7 @@ func (m *Model) scoreRows(w *work[float32], proj []float32, leaves []int32, nrow
 // parts, the softmax and the heads are forwardScoreRows's own loops.
 func forwardScoreKernel(n *net[float32], w *work[float32], proj []float32, leaves []int32, nrows int, imp, item []int32, x, logit, rev, att []float32) {
 	const d, G = kernelDim, 16
-	p, T, R := n.p, n.a.Trees, n.a.RevIn
+	p, T := n.p, n.a.Trees
 	attW, attH := p[n.attW:n.attW+2*d*d], p[n.attH:n.attH+d]
 	var lv []float32
 	if n.a.Margin {
@@ -85,24 +85,11 @@ func forwardScoreKernel(n *net[float32], w *work[float32], proj []float32, leave
 		}
 		attendKernelF(proj, ks.idx, ks.sc, ks.s, T)
 		for r := range k {
-			i := lo + r
-			copy(w.u, p[n.imp+int(imp[i])*d:n.imp+int(imp[i])*d+d])
-			copy(w.v, p[n.item+int(item[i])*d:n.item+int(item[i])*d+d])
-			copy(w.s, ks.s[r*d:(r+1)*d])
-			w.margin = 0
+			var margin float32
 			if lv != nil {
-				w.margin = ks.margin[r]
+				margin = ks.margin[r]
 			}
-			var xi []float32
-			if R > 0 {
-				xi = x[i*R : (i+1)*R]
-			}
-			logit[i], rev[i] = n.head(w, xi)
-			if att != nil {
-				for t := range T {
-					att[i*T+t] = ks.sc[t*G+r]
-				}
-			}
+			n.rowHead(w, lo+r, imp, item, ks.s[r*d:(r+1)*d], margin, x, logit, rev, att, ks.sc[r:], G)
 		}
 	}
 }

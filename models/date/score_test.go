@@ -23,6 +23,7 @@ func TestScoreKernel(t *testing.T) {
 		{"small", Arch{Trees: 7, Leaves: 70, Importers: 9, Items: 5, Dim: 16, RevIn: 3, Margin: true}, 37},
 		{"no margin, no revenue inputs", Arch{Trees: 33, Leaves: 330, Importers: 9, Items: 5, Dim: 16}, 16},
 		{"default trees", Arch{Trees: 400, Leaves: 400 * 150, Importers: 500, Items: 300, Dim: 16, RevIn: 3, Margin: true}, 301},
+		{"revenue tower", Arch{Trees: 7, Leaves: 70, Importers: 9, Items: 5, Dim: 16, RevIn: 3, Margin: true, RevHid: 24}, 37},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := c.a

@@ -35,7 +35,7 @@ func TestStopOnRevenue(t *testing.T) {
 	prob, exp, rev := make([]float64, valid.Rows()), make([]float64, valid.Rows()), make([]float64, valid.Rows())
 	for i, r := range valid.Rev {
 		if !math.IsNaN(float64(r)) {
-			rev[i] = math.Expm1(float64(r) * m.RevScale)
+			rev[i] = m.revenueOf(float64(r))
 		}
 	}
 	m.predict(valid, prob, exp, 1)

@@ -43,7 +43,15 @@ type Config struct {
 	// TreeMargin adds the cross-feature trees' margin, weighed by a learned
 	// scalar, to the classifier's logit (Arch.Margin).
 	TreeMargin bool
-	Adam       Adam
+	// RevHidden is the width of the revenue tower (Arch.RevHid; 0: the
+	// revenue output on the hidden layer the classifier shares).
+	RevHidden int `json:",omitempty"`
+	// RevStandard standardises the revenue target (log1p(revenue) less its
+	// mean over the illicit training rows, over their standard deviation)
+	// instead of dividing it by its maximum: the head's errors are then of
+	// the classifier's loss's size, not a thousandth of it.
+	RevStandard bool `json:",omitempty"`
+	Adam        Adam
 	// Epochs is the most passes over the training rows; training stops
 	// earlier when the validation AUC has not improved for Patience epochs,
 	// keeping the best epoch's weights.
@@ -186,6 +194,22 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if m.RevScale == 0 {
 		m.RevScale = 1
 	}
+	m.RevMean, m.RevSD = 0, m.RevScale
+	if cfg.RevStandard {
+		var n, s, ss float64
+		for _, i := range lab {
+			if labels[i] == 1 && revenue[i] >= 0 {
+				x := math.Log1p(revenue[i])
+				n, s, ss = n+1, s+x, ss+x*x
+			}
+		}
+		if n > 1 {
+			mean := s / n
+			if sd := math.Sqrt(max(0, ss/n-mean*mean)); sd > 1e-9 {
+				m.RevMean, m.RevSD = mean, sd
+			}
+		}
+	}
 	train = &Batch{Leaves: cf.Leaves}
 	F := len(m.State.Names())
 	for k, i := range lab {
@@ -201,7 +225,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		return fail(fmt.Errorf("date: validation data: %w", err))
 	}
 	m.Arch = Arch{Trees: len(m.Trees.Trees), Leaves: m.leaves.Rows, Importers: m.Importers.rows(), Items: m.Items.rows(),
-		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt, RevIn: len(m.revIdx), Margin: cfg.TreeMargin}
+		Dim: cfg.Dim, Heads: cfg.Heads, SelfAtt: cfg.SelfAtt, RevIn: len(m.revIdx), Margin: cfg.TreeMargin, RevHid: cfg.RevHidden}
 	if !cfg.SelfAtt {
 		m.Arch.Heads = 0
 	}
@@ -235,7 +259,7 @@ func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
 		exp, vrev = make([]float64, valid.Rows()), make([]float64, valid.Rows())
 		for i, r := range valid.Rev {
 			if !math.IsNaN(float64(r)) {
-				vrev[i] = math.Expm1(float64(r) * m.RevScale)
+				vrev[i] = m.revenueOf(float64(r))
 			}
 		}
 	}
@@ -301,13 +325,20 @@ func (m *Model) revenueAt12(exp []float64, labels []int8, revenue []float64) flo
 	return s / float64(k)
 }
 
-// revTarget is the revenue head's target: log1p of the revenue over its
-// training maximum (DATE's normalisation); NaN when unknown.
+// revTarget is the revenue head's target: log1p of the revenue less
+// RevMean, over RevSD (by default 0 and the training maximum, DATE's
+// normalisation); NaN when unknown.
 func (m *Model) revTarget(r float64) float64 {
 	if math.IsNaN(r) || r < 0 {
 		return math.NaN()
 	}
-	return math.Log1p(r) / m.RevScale
+	return (math.Log1p(r) - m.RevMean) / m.RevSD
+}
+
+// revenueOf is the revenue a revenue output (or target) r stands for, the
+// inverse of revTarget, negative log revenues taken as 0.
+func (m *Model) revenueOf(r float64) float64 {
+	return math.Expm1(max(0, m.RevMean+r*m.RevSD))
 }
 
 // newNet builds the float32 network of m's architecture and parameters,
@@ -477,7 +508,7 @@ func (m *Model) output(i int, z, r float32, prob, expRev []float64) {
 	p := float64(sigmoid(z))
 	prob[i] = p
 	if expRev != nil {
-		expRev[i] = p * math.Expm1(max(0, float64(r))*m.RevScale)
+		expRev[i] = p * m.revenueOf(float64(r))
 	}
 }
 

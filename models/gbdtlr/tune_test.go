@@ -48,6 +48,18 @@ var dateVariants = map[string]func(*date.Config){
 	// without early stopping on revenue.
 	"alpha100":         func(c *date.Config) { c.Alpha = 100 },
 	"stoprev-alpha100": func(c *date.Config) { c.StopOnRevenue, c.Alpha = true, 100 },
+	// session 7: the revenue head's own tower (a hidden layer of 16 or 32
+	// on the fusion's output) and a standardised log-revenue target, alone
+	// and together, at alpha 10 and 1, with early stopping on revenue.
+	"std":                func(c *date.Config) { c.RevStandard = true },
+	"std-alpha1":         func(c *date.Config) { c.RevStandard, c.Alpha = true, 1 },
+	"tower16":            func(c *date.Config) { c.RevHidden = 16 },
+	"tower16-std":        func(c *date.Config) { c.RevHidden, c.RevStandard = 16, true },
+	"tower16-std-alpha1": func(c *date.Config) { c.RevHidden, c.RevStandard, c.Alpha = 16, true, 1 },
+	"tower32-std-alpha1": func(c *date.Config) { c.RevHidden, c.RevStandard, c.Alpha = 32, true, 1 },
+	"tower16-std-alpha1-stoprev": func(c *date.Config) {
+		c.RevHidden, c.RevStandard, c.Alpha, c.StopOnRevenue = 16, true, 1, true
+	},
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

@@ -5,8 +5,9 @@ embeddings, multi-head self-attention with ReLU projections, layer norm over
 the trees x dim matrix, importer x HS-code query attention over the leaves,
 concat fusion, leaky-ReLU hidden layer, a sigmoid head and a linear revenue head
 that also weighs the row's revenue inputs, which join the fusion's input too, and the cross-feature trees'
-margin weighed by a learned scalar added to the logit), with PyTorch's own
-layers and autograd.
+margin weighed by a learned scalar added to the logit; optionally a revenue tower, a dense layer and
+leaky ReLU of its own on the fusion's output, feeding the revenue head instead of the hidden layer),
+with PyTorch's own layers and autograd.
 
     python3 date_torch.py check IN.json OUT.json
         IN holds the architecture, the weights risklane initialised, one batch,
@@ -41,7 +42,10 @@ class DATE(nn.Module):
         self.fuse = nn.Linear(3 * d + a.get("RevIn", 0), d)
         self.hid = nn.Linear(d, d)
         self.cls = nn.Linear(d, 1)
-        self.reg = nn.Linear(d, 1)
+        self.rev_hid = a.get("RevHid", 0)
+        if self.rev_hid:
+            self.rev = nn.Linear(d, self.rev_hid)
+        self.reg = nn.Linear(self.rev_hid or d, 1)
         self.rev_in = a.get("RevIn", 0)
         self.margin = a.get("Margin", False)
         if self.margin:
@@ -64,6 +68,8 @@ class DATE(nn.Module):
             m["ln_g"], m["ln_b"] = self.ln.weight, self.ln.bias
         if self.rev_in:
             m["reg_x"] = self.reg_x.weight
+        if self.rev_hid:
+            m["rev_w"], m["rev_b"] = self.rev.weight, self.rev.bias
         if self.margin:
             m["cls_m"] = self.cls_m
         return m
@@ -88,7 +94,8 @@ class DATE(nn.Module):
         s = (w.unsqueeze(-1) * L).sum(dim=1)
         f = F.leaky_relu(self.fuse(torch.cat((u, v, s, x), dim=-1)), 0.01)
         h = F.leaky_relu(self.hid(f), 0.01)
-        rev = self.reg(h).squeeze(-1)
+        r = F.leaky_relu(self.rev(f), 0.01) if self.rev_hid else h
+        rev = self.reg(r).squeeze(-1)
         if self.rev_in:
             rev = rev + self.reg_x(x).squeeze(-1)
         logit = self.cls(h).squeeze(-1)

@@ -1,0 +1,55 @@
+package date_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"risklane/datasets/synth"
+	"risklane/models"
+	"risklane/models/date"
+	"risklane/models/modeltest"
+)
+
+// FuzzFromFiles replaces one file of a real DATE model folder (the
+// manifest, features.json, trees.json, date.bin or metrics.json) with
+// arbitrary bytes (modeltest.FuzzFolder); the model has every optional
+// part of the network but self-attention: revenue inputs, the tree margin,
+// the revenue tower and the standardised revenue target.
+func FuzzFromFiles(f *testing.F) {
+	cfg := synth.DefaultConfig()
+	cfg.Rows, cfg.Seed = 3000, 5
+	g, err := synth.New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var batches []arrow.RecordBatch
+	for !g.Done() {
+		b, err := g.Next()
+		if err != nil {
+			f.Fatal(err)
+		}
+		batches = append(batches, b)
+	}
+	dc := date.DefaultConfig()
+	dc.Trees.NumRounds, dc.Trees.MaxDepth, dc.Epochs, dc.Dim = 3, 3, 1, 4
+	dc.RevHidden, dc.RevStandard = 5, true
+	m, err := date.Train(batches, dc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := filepath.Join(f.TempDir(), "good")
+	if err := m.Save(good); err != nil {
+		f.Fatal(err)
+	}
+	modeltest.FuzzFolder(f, good, batches[len(batches)-1].NewSlice(0, 50),
+		func(g *models.Folder) (models.Trained, error) {
+			m, err := date.FromFiles(g.Dir, g.Manifest, g.Files)
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		},
+		func(dir string) (models.Model, error) { return date.Load(dir) })
+}

@@ -22,7 +22,8 @@ const (
 
 // The weights file's magic: version 2 adds the revenue head's direct
 // inputs and the tree margin to the architecture; version 3 the revenue
-// tower's width and the revenue target's mean and standard deviation.
+// tower's width, the revenue target's mean and standard deviation and the
+// probability's calibration.
 // Version 1 and 2 files still load (no tower; the target over its maximum).
 const (
 	weightsMagic   = "risklane-date\x00v3\x00\x00\x00"
@@ -87,8 +88,8 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 
 // marshalWeights writes date.bin, little-endian: the magic, the
 // architecture (trees, leaves, importers, items, dim, heads, self-attention,
-// revenue inputs, tree margin, revenue tower as uint32), RevScale, RevMean
-// and RevSD (float64), the parameters (float32, in layout order)
+// revenue inputs, tree margin, revenue tower as uint32), RevScale, RevMean,
+// RevSD, CalA and CalB (float64), the parameters (float32, in layout order)
 // and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
 func (m *Model) marshalWeights() []byte {
 	var b bytes.Buffer
@@ -105,7 +106,7 @@ func (m *Model) marshalWeights() []byte {
 	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn, mg, a.RevHid} {
 		binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
-	for _, v := range []float64{m.RevScale, m.RevMean, m.RevSD} {
+	for _, v := range []float64{m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB} {
 		binary.Write(&b, binary.LittleEndian, v)
 	}
 	binary.Write(&b, binary.LittleEndian, m.Params)
@@ -142,7 +143,8 @@ func (r *weightsReader) u32(what string) (int, error) {
 
 func (m *Model) unmarshalWeights(b []byte) error {
 	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs", "tree margin", "revenue tower"}
-	scales := []string{"the revenue scale", "the revenue target's mean", "the revenue target's standard deviation"}
+	scales := []string{"the revenue scale", "the revenue target's mean", "the revenue target's standard deviation",
+		"the calibration's slope", "the calibration's intercept"}
 	switch {
 	case bytes.HasPrefix(b, []byte(weightsMagic)):
 	case bytes.HasPrefix(b, []byte(weightsMagicV2)):
@@ -173,18 +175,18 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	if a.Trees != len(m.Trees.Trees) || a.Leaves != m.leaves.Rows {
 		return fmt.Errorf("weights for %d trees with %d leaves; the trees file has %d trees with %d leaves", a.Trees, a.Leaves, len(m.Trees.Trees), m.leaves.Rows)
 	}
-	var sv [3]float64
+	sv := [5]float64{0, 0, 0, 1, 0}
 	for i, what := range scales {
 		if len(b)-r.off < 8 {
 			return fmt.Errorf("%w at byte %d reading %s", errTruncated, r.off, what)
 		}
 		sv[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[r.off:]))
 		r.off += 8
-		if math.IsNaN(sv[i]) || math.IsInf(sv[i], 0) || (i != 1 && !(sv[i] > 0)) {
-			return fmt.Errorf("%s is %v: want a finite number, positive but for the mean", what, sv[i])
+		if math.IsNaN(sv[i]) || math.IsInf(sv[i], 0) || (i != 1 && i != 4 && !(sv[i] > 0)) {
+			return fmt.Errorf("%s is %v: want a finite number, positive but for the mean and the intercept", what, sv[i])
 		}
 	}
-	m.RevScale, m.RevMean, m.RevSD = sv[0], sv[1], sv[2]
+	m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB = sv[0], sv[1], sv[2], sv[3], sv[4]
 	if len(scales) == 1 { // versions 1 and 2: the target over its maximum
 		m.RevMean, m.RevSD = 0, m.RevScale
 	}

@@ -15,7 +15,7 @@ import (
 // tinyModel is a model shell with two trees of three leaves each, enough
 // for the weights file: the reader checks the weights against the trees.
 func tinyModel() *Model {
-	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5, RevSD: 12.5}
+	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5, RevSD: 12.5, CalA: 1}
 	m.Arch = Arch{Trees: 2, Leaves: 6, Importers: 3, Items: 2, Dim: 4, Heads: 2, SelfAtt: true}
 	m.Params = initParams(m.Arch, 1)
 	m.Importers = vocab{"IMP-A": 1, "IMP-B": 2}
@@ -38,7 +38,7 @@ func tinyModelV2() *Model {
 func tinyModelV3() *Model {
 	m := tinyModelV2()
 	m.Arch.RevHid = 3
-	m.RevMean, m.RevSD = 9.25, 1.5
+	m.RevMean, m.RevSD, m.CalA, m.CalB = 9.25, 1.5, 0.4, -0.35
 	m.Params = initParams(m.Arch, 1)
 	return m
 }
@@ -56,7 +56,7 @@ func roundTrip(t *testing.T, m *Model) {
 	if err := got.unmarshalWeights(b); err != nil {
 		t.Fatal(err)
 	}
-	if got.Arch != m.Arch || got.RevScale != m.RevScale || got.RevMean != m.RevMean || got.RevSD != m.RevSD || len(got.Params) != len(m.Params) {
+	if got.Arch != m.Arch || got.RevScale != m.RevScale || got.RevMean != m.RevMean || got.RevSD != m.RevSD || got.CalA != m.CalA || got.CalB != m.CalB || len(got.Params) != len(m.Params) {
 		t.Fatalf("read %+v %v %v %v %d params, wrote %+v %v %v %v %d", got.Arch, got.RevScale, got.RevMean, got.RevSD, len(got.Params), m.Arch, m.RevScale, m.RevMean, m.RevSD, len(m.Params))
 	}
 	for i := range m.Params {
@@ -97,7 +97,7 @@ func olderWeights(m *Model, magic string, fields int) []byte {
 	old := append([]byte(magic), b[len(weightsMagic):head]...)
 	scale := len(weightsMagic) + 10*4
 	old = append(old, b[scale:scale+8]...)
-	return append(old, b[scale+24:]...)
+	return append(old, b[scale+40:]...)
 }
 
 // TestWeightsV2 reads a version 2 file (before the revenue tower and the
@@ -109,7 +109,7 @@ func TestWeightsV2(t *testing.T) {
 	if err := got.unmarshalWeights(olderWeights(m, weightsMagicV2, 9)); err != nil {
 		t.Fatal(err)
 	}
-	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[5] != m.Params[5] || got.RevMean != 0 || got.RevSD != m.RevScale {
+	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[5] != m.Params[5] || got.RevMean != 0 || got.RevSD != m.RevScale || got.CalA != 1 || got.CalB != 0 {
 		t.Fatalf("version 2 read as %+v, %d params, target %v %v; wrote %+v, %d", got.Arch, len(got.Params), got.RevMean, got.RevSD, m.Arch, len(m.Params))
 	}
 	if r := got.revenueOf(0.5); math.Abs(r-math.Expm1(0.5*12.5)) > 1e-9*r {

@@ -16,7 +16,7 @@ import (
 // manifest, features.json, trees.json, date.bin or metrics.json) with
 // arbitrary bytes (modeltest.FuzzFolder); the model has every optional
 // part of the network but self-attention: revenue inputs, the tree margin,
-// the revenue tower and the standardised revenue target.
+// the revenue tower, the standardised revenue target and the calibration.
 func FuzzFromFiles(f *testing.F) {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = 3000, 5
@@ -34,7 +34,7 @@ func FuzzFromFiles(f *testing.F) {
 	}
 	dc := date.DefaultConfig()
 	dc.Trees.NumRounds, dc.Trees.MaxDepth, dc.Epochs, dc.Dim = 3, 3, 1, 4
-	dc.RevHidden, dc.RevStandard = 5, true
+	dc.RevHidden, dc.RevStandard, dc.Calibrate = 5, true, true
 	m, err := date.Train(batches, dc)
 	if err != nil {
 		f.Fatal(err)

@@ -71,6 +71,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.RevHidden = int(v) }},
 		{Param: models.Param{Name: "rev-standard", Doc: "standardise the revenue target (mean and sd of log revenue) instead of dividing it by its maximum", Default: 0, Min: 0, Max: 1, Bool: true},
 			Set: func(c *Config, v float64) { c.RevStandard = v != 0 }},
+		{Param: models.Param{Name: "calibrate", Doc: "calibrate the probability on the validation period (Platt scaling) before it weighs the revenue", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.Calibrate = v != 0 }},
 		{Param: models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
 			Set: func(c *Config, v float64) { c.Adam.LR = v }},
 		{Param: models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},

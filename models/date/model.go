@@ -34,7 +34,10 @@ type Model struct {
 	// deviation of log1p(revenue) over the illicit training rows, else 0
 	// and RevScale (DATE's log1p(revenue) over its maximum).
 	RevScale, RevMean, RevSD float64
-	History                  History
+	// CalA and CalB calibrate the probability: sigmoid(CalA logit + CalB)
+	// (Config.Calibrate); 1 and 0 without calibration.
+	CalA, CalB float64
+	History    History
 
 	// revIdx are the positions of the revenue inputs among the feature
 	// state's features (Config.RevenueInputs).

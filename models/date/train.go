@@ -51,6 +51,13 @@ type Config struct {
 	// instead of dividing it by its maximum: the head's errors are then of
 	// the classifier's loss's size, not a thousandth of it.
 	RevStandard bool `json:",omitempty"`
+	// Calibrate fits, after training, the probability's calibration on the
+	// validation period: P(illicit) = sigmoid(a logit + b), a and b of
+	// the least cross-entropy (Platt scaling; a network trained on the
+	// in-sample margins of its own trees is overconfident on new rows). It
+	// leaves the ranking by probability as it is and changes how the
+	// expected revenue, probability times revenue, weighs the two.
+	Calibrate bool `json:",omitempty"`
 	Adam        Adam
 	// Epochs is the most passes over the training rows; training stops
 	// earlier when the validation AUC has not improved for Patience epochs,
@@ -142,6 +149,9 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	m.fit(train, valid, vlabels, start)
+	if cfg.Calibrate {
+		m.calibrate(valid, vlabels)
+	}
 	m.Config.Log = nil
 	m.ready()
 	return m, nil
@@ -195,6 +205,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		m.RevScale = 1
 	}
 	m.RevMean, m.RevSD = 0, m.RevScale
+	m.CalA, m.CalB = 1, 0
 	if cfg.RevStandard {
 		var n, s, ss float64
 		for _, i := range lab {
@@ -302,6 +313,81 @@ func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
 	}
 	copy(m.Params, best)
 	h.Seconds = time.Since(start).Seconds()
+}
+
+// calibrate sets CalA and CalB to the Platt scaling of the network's
+// logits on the validation rows b (labels y): the a and b that minimise
+// the cross-entropy of sigmoid(a z + b), by Newton's method with a halving
+// line search, from a = 1, b = 0. With one class only, or a fit that does
+// not give a positive a, the probability stays the sigmoid of the logit.
+func (m *Model) calibrate(b *Batch, y []int8) {
+	m.CalA, m.CalB = 1, 0
+	z := make([]float64, b.Rows())
+	m.forward(b, m.Config.Threads, func(i int, zi, _ float32) { z[i] = float64(zi) })
+	if a, c, ok := plattFit(z, y); ok {
+		m.CalA, m.CalB = a, c
+	}
+}
+
+// plattFit returns the a and b that minimise the cross-entropy of
+// sigmoid(a z + b) against labels y (0 or 1; others skipped), and whether
+// the fit converged to a positive a.
+func plattFit(z []float64, y []int8) (a, b float64, ok bool) {
+	var n, pos float64
+	for _, l := range y {
+		if l == 0 || l == 1 {
+			n++
+			pos += float64(l)
+		}
+	}
+	if pos == 0 || pos == n {
+		return 1, 0, false
+	}
+	loss := func(a, b float64) float64 {
+		var s float64
+		for i, zi := range z {
+			if y[i] == 0 || y[i] == 1 {
+				s += softplus(a*zi+b) - float64(y[i])*(a*zi+b)
+			}
+		}
+		return s
+	}
+	a, b = 1, 0
+	cur := loss(a, b)
+	for range 100 {
+		var ga, gb, haa, hab, hbb float64
+		for i, zi := range z {
+			if y[i] != 0 && y[i] != 1 {
+				continue
+			}
+			p := sigmoid(a*zi + b)
+			g, w := p-float64(y[i]), p*(1-p)
+			ga, gb = ga+g*zi, gb+g
+			haa, hab, hbb = haa+w*zi*zi, hab+w*zi, hbb+w
+		}
+		det := haa*hbb - hab*hab
+		if !(det > 0) {
+			break
+		}
+		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
+		step, next := 1.0, cur
+		for ; step > 1e-10; step /= 2 {
+			if next = loss(a-step*da, b-step*db); next <= cur {
+				break
+			}
+		}
+		if step <= 1e-10 {
+			break
+		}
+		a, b = a-step*da, b-step*db
+		done := cur-next <= 1e-12*max(1, cur)
+		cur = next
+		if done {
+			break
+		}
+	}
+	ok = a > 0 && !math.IsInf(a, 0) && !math.IsNaN(a) && !math.IsInf(b, 0) && !math.IsNaN(b)
+	return a, b, ok
 }
 
 // revenueAt12 is the mean share of the revenue that the top 1% and 2% of
@@ -443,6 +529,14 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 // revenue head's prediction. Without self-attention it scores through the
 // leaf projections (forwardScoreRows).
 func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
+	m.forward(b, threads, func(i int, z, r float32) { m.output(i, z, r, prob, expRev) })
+}
+
+// forward runs the network over the rows of b and hands each row's logit
+// and revenue output to emit, from several goroutines (each row once).
+// Without self-attention it scores through the leaf projections
+// (forwardScoreRows).
+func (m *Model) forward(b *Batch, threads int, emit func(i int, z, r float32)) {
 	n, T, R := b.Rows(), m.Arch.Trees, m.Arch.RevIn
 	proj := m.proj
 	if proj == nil && !m.Arch.SelfAtt {
@@ -458,7 +552,7 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 			}
 			m.scoreRows(w, proj, b.Leaves[lo*T:hi*T], k, b.Imp[lo:hi], b.Item[lo:hi], x, w.zs, w.rs, nil)
 			for j := range k {
-				m.output(lo+j, w.zs[j], w.rs[j], prob, expRev)
+				emit(lo+j, w.zs[j], w.rs[j])
 			}
 			return
 		}
@@ -468,7 +562,7 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 				x = b.X[i*R : (i+1)*R]
 			}
 			z, r := m.net.forward(w, b.Leaves[i*T:(i+1)*T], b.Imp[i], b.Item[i], x)
-			m.output(i, z, r, prob, expRev)
+			emit(i, z, r)
 		}
 	}
 	if threads <= 1 {
@@ -506,6 +600,9 @@ func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
 // and revenue output r (predict).
 func (m *Model) output(i int, z, r float32, prob, expRev []float64) {
 	p := float64(sigmoid(z))
+	if m.CalA > 0 && (m.CalA != 1 || m.CalB != 0) {
+		p = 1 / (1 + math.Exp(-(m.CalA*float64(z) + m.CalB)))
+	}
 	prob[i] = p
 	if expRev != nil {
 		expRev[i] = p * m.revenueOf(float64(r))

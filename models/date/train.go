@@ -58,7 +58,7 @@ type Config struct {
 	// leaves the ranking by probability as it is and changes how the
 	// expected revenue, probability times revenue, weighs the two.
 	Calibrate bool `json:",omitempty"`
-	Adam        Adam
+	Adam      Adam
 	// Epochs is the most passes over the training rows; training stops
 	// earlier when the validation AUC has not improved for Patience epochs,
 	// keeping the best epoch's weights.

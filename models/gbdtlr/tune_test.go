@@ -57,6 +57,9 @@ var dateVariants = map[string]func(*date.Config){
 	"tower16-std":        func(c *date.Config) { c.RevHidden, c.RevStandard = 16, true },
 	"tower16-std-alpha1": func(c *date.Config) { c.RevHidden, c.RevStandard, c.Alpha = 16, true, 1 },
 	"tower32-std-alpha1": func(c *date.Config) { c.RevHidden, c.RevStandard, c.Alpha = 32, true, 1 },
+	// the probability calibrated on the validation period (Platt scaling)
+	"calib":                    func(c *date.Config) { c.Calibrate = true },
+	"tower16-std-alpha1-calib": func(c *date.Config) { c.RevHidden, c.RevStandard, c.Alpha, c.Calibrate = 16, true, 1, true },
 	"tower16-std-alpha1-stoprev": func(c *date.Config) {
 		c.RevHidden, c.RevStandard, c.Alpha, c.StopOnRevenue = 16, true, 1, true
 	},

@@ -36,3 +36,44 @@ func TestIsolate(t *testing.T) {
 		t.Fatalf("left in the temporary folder: %d entries", len(ents))
 	}
 }
+
+// TestIsolateSweepsKilledRuns: a folder a killed run left (nobody holds its
+// lock) goes at the next Isolate, with what is in it; a live run's folder,
+// an older version's (another prefix) and a symbolic link stay.
+func TestIsolateSweepsKilledRuns(t *testing.T) {
+	outer := t.TempDir()
+	t.Setenv("TMPDIR", outer)
+	restoreLive, err := Isolate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := os.TempDir()
+	os.Setenv("TMPDIR", outer)
+	dead := filepath.Join(outer, Prefix+"12345")
+	if err := os.MkdirAll(filepath.Join(dead, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead, "beamloopbackworker-1"), nil, 0o600)
+	older := filepath.Join(outer, "risklane-beam-67890")
+	os.Mkdir(older, 0o700)
+	link := filepath.Join(outer, Prefix+"link")
+	os.Symlink(older, link)
+
+	restore, err := Isolate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the killed run's folder is still there (%v)", err)
+	}
+	for _, p := range []string{live, older, link} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
+	}
+	restore()
+	restoreLive()
+	if _, err := os.Stat(live); !os.IsNotExist(err) {
+		t.Errorf("the live run's folder outlived its restore (%v)", err)
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
 
-	"risklane/decl"
 	"risklane/features/market"
 	"risklane/features/pricecluster"
 	"risklane/ingest"
@@ -149,13 +148,9 @@ func (in *clusterInput) release() {
 }
 
 func (in *clusterInput) add(rec arrow.RecordBatch) error {
-	ids, ok := decl.Field(rec, decl.DeclarationID)
-	if !ok {
-		return fmt.Errorf("cluster: the input has no %s column", decl.DeclarationID)
-	}
-	hs, err := decl.Need[*array.String](rec, decl.HSCode)
+	ids, hs, err := pricecluster.AssignmentColumns(rec)
 	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
+		return err
 	}
 	if err := in.Append(rec); err != nil {
 		return fmt.Errorf("cluster: %w", err)

@@ -1,6 +1,7 @@
 package pricecluster
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,22 @@ func GroupTablePath(out string) string {
 		ext = filepath.Ext(strings.TrimSuffix(out, ext)) + ext
 	}
 	return strings.TrimSuffix(out, ext) + ".groups" + ext
+}
+
+// AssignmentColumns picks from an input batch the columns the assignments
+// carry beside each row's group (AssignmentTable's ids and hs): the
+// declaration ids and the HS codes. risklane cluster and the Beam cluster
+// stage (risklane-beam cluster) read them through it, with its errors.
+func AssignmentColumns(rec arrow.RecordBatch) (ids arrow.Array, hs *array.String, err error) {
+	ids, ok := decl.Field(rec, decl.DeclarationID)
+	if !ok {
+		return nil, nil, fmt.Errorf("cluster: the input has no %s column", decl.DeclarationID)
+	}
+	hs, err = decl.Need[*array.String](rec, decl.HSCode)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster: %w", err)
+	}
+	return ids, hs, nil
 }
 
 // AssignmentTable returns rows from to from+hs.Len()-1 of a, the

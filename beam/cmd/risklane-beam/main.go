@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
@@ -47,6 +48,10 @@ var commands = []command{fitCmd, clusterCmd, mirrorCmd, sampleCmd, scoreCmd}
 // a CPU profile of the process, which on Prism holds the runner and its
 // workers too (beam/scripts/scale.sh reads it).
 var cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of this process to `FILE` (on Prism: the runner and its workers)")
+
+// memProfile is the heap profile at the run's largest live heap (peakHeap):
+// on Prism it shows which PCollections and DoFns hold the memory.
+var memProfile = flag.String("memprofile", "", "write a heap profile of this process at its largest live heap to `FILE` (on Prism: the runner and its workers)")
 
 // usageError is a mistake on the command line: exit code 2, as risklane's.
 type usageError struct{ msg string }
@@ -135,6 +140,23 @@ func run(args []string, stderr io.Writer) int {
 			pprof.StopCPUProfile()
 			if err := f.Commit(); err != nil {
 				fmt.Fprintf(stderr, "risklane-beam %s: --cpuprofile: %v\n", cmd.name, err)
+			}
+		}()
+	}
+	if *memProfile != "" {
+		f, err := sink.CreateNew(*memProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "risklane-beam %s: --memprofile: %v\n", cmd.name, err)
+			return 2
+		}
+		defer f.Abort()
+		stop := watchPeakHeap(time.Second)
+		defer func() {
+			if _, err := f.Write(stop()); err == nil {
+				err = f.Commit()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "risklane-beam %s: --memprofile: %v\n", cmd.name, err)
 			}
 		}()
 	}

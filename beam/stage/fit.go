@@ -50,11 +50,14 @@ type FitConfig struct {
 //	files -> read once (rejects: a side output); each file's
 //	         features.Tally: counts per key value, in chunks of key values
 //	         keyed by shard (a combiner merges a shard's chunks over
-//	         files); log unit values keyed by reference, the
-//	         price-cluster rows keyed by group, and (mirror group) the
-//	         duties keyed by HS2 chapter, emitted in chunks
-//	      -> GroupByKey(reference): features.ReferenceOf, exact (median,
-//	         MAD and quantiles need every value of the key)
+//	         files); log unit values by cell (rows with the same
+//	         references) keyed by basis and HS2 chapter, and by basis for
+//	         the global reference (uvCells); the price-cluster rows keyed by
+//	         HS4 group and global group (clusterRows), and (mirror group)
+//	         the duties keyed by HS2 chapter, emitted in chunks
+//	      -> GroupByKey(chapter): features.ReferenceOf of each reference of
+//	         the chapter, exact (median, MAD and quantiles need every value
+//	         of the key)
 //	      -> GroupByKey(cluster group): pricecluster.FitGroup (Cluster)
 //	      -> mirror group: GroupByKey(chapter): the chapter's effective duty
 //	         rates (mirror.EffectiveRates, its rows in input order); the
@@ -92,7 +95,7 @@ func Fit(s beam.Scope, cfg FitConfig) error {
 		writeRejects(s, cfg.Rejects, rej)
 	}
 	sums := beam.CombinePerKey(s, mergeCounts, counts)
-	refs := beam.ParDo(s, referenceOf, beam.GroupByKey(s, uvs))
+	refs := beam.ParDo(s, referencesOf, beam.GroupByKey(s, uvs))
 	groups := beam.ParDo(s, &fitGroupFn{Config: pricecluster.SignalConfig()}, beam.GroupByKey(s, rows))
 	sigs := beam.Create(s, []byte{})
 	if mir {
@@ -140,10 +143,10 @@ func (f *tallyFileFn) Setup() error {
 	return err
 }
 
-func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(int, []keyCount), uv func(string, []float64),
-	row func(int64, []clusterRow), duty func(string, dutyChunk), reject func(rejectRow)) error {
+func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(int, []keyCount), uv func(string, []byte),
+	row func(int64, []byte), duty func(string, dutyChunk), reject func(rejectRow)) error {
 	t := features.NewTally()
-	uvs := newChunker(f.Chunk, func(k features.UnitValueKey, _ int, xs []float64) { uv(jsonKey(k), xs) })
+	uvs := newUVCells(f.Chunk, uv)
 	cr := newClusterRows(in, f.Chunk, row)
 	duties := newChunker(f.Chunk, func(ch string, seq int, rows []dutyRow) {
 		duty(ch, dutyChunk{File: in.Index, Seq: seq, Rows: rows})
@@ -175,7 +178,9 @@ func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(in
 	if err != nil {
 		return err
 	}
-	uvs.flush()
+	if err := uvs.finish(); err != nil {
+		return fmt.Errorf("%s: %w", in.Path, err)
+	}
 	cr.flush()
 	duties.flush()
 	emitCounts(t.Counts, f.Chunk, count)
@@ -186,15 +191,6 @@ func (f *tallyFileFn) ProcessElement(in fileIn, head func([]byte), count func(in
 	}
 	head(b)
 	return nil
-}
-
-// jsonKey is a shuffle key: the JSON of a key struct, one string per key.
-func jsonKey(k any) string {
-	b, err := json.Marshal(k)
-	if err != nil {
-		panic(err) // structs of strings always marshal
-	}
-	return string(b)
 }
 
 // countShards is the keys the counts are combined under: a key value's
@@ -255,24 +251,6 @@ func mergeCounts(a, b []keyCount) []keyCount {
 		}
 	}
 	return append(append(out, a...), b...)
-}
-
-// referenceOf computes one unit-value reference from all its values.
-func referenceOf(key string, chunks func(*[]float64) bool, emit func([]byte)) error {
-	var k features.UnitValueKey
-	if err := json.Unmarshal([]byte(key), &k); err != nil {
-		return err
-	}
-	var all, xs []float64
-	for chunks(&xs) {
-		all = append(all, xs...)
-	}
-	b, err := json.Marshal(features.ReferenceOf(k, all))
-	if err != nil {
-		return err
-	}
-	emit(b)
-	return nil
 }
 
 // chapterRates computes the effective duty rates of one HS2 chapter from
@@ -403,18 +381,17 @@ func (f *assembleFn) ProcessElement(_ []byte, heads func(*[]byte) bool, sums fun
 }
 
 func init() {
-	register.DoFn7x1[fileIn, func([]byte), func(int, []keyCount), func(string, []float64), func(int64, []clusterRow),
+	register.DoFn7x1[fileIn, func([]byte), func(int, []keyCount), func(string, []byte), func(int64, []byte),
 		func(string, dutyChunk), func(rejectRow), error](&tallyFileFn{})
 	register.Function2x1(mergeCounts)
-	register.Function3x1(referenceOf)
+	register.Function3x1(referencesOf)
 	register.Function3x1(chapterRates)
 	register.DoFn4x1[int, func(*filePart) bool, func(*[]byte) bool, func([]byte), error](&mirrorSignalsFn{})
 	register.DoFn6x1[[]byte, func(*[]byte) bool, func(*int, *[]keyCount) bool, func(*[]byte) bool, func(*[]byte) bool,
 		func(*[]byte) bool, error](&assembleFn{})
 	register.Emitter2[int, []keyCount]()
-	register.Emitter2[string, []float64]()
+	register.Emitter2[string, []byte]()
 	register.Emitter2[string, dutyChunk]()
 	register.Iter2[int, []keyCount]()
-	register.Iter1[[]float64]()
 	register.Iter1[dutyChunk]()
 }

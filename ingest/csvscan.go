@@ -179,13 +179,12 @@ func splitFields(dst [][]byte, line []byte, comma byte) ([][]byte, bool) {
 	}
 	ascii := bad&hi == 0
 	for ; i < len(line); i++ {
-		switch c := line[i]; {
-		case c == comma:
+		c := line[i]
+		if c == comma {
 			dst = append(dst, line[start:i])
 			start = i + 1
-		case c == 0 || c >= 0x80:
-			ascii = false
 		}
+		ascii = ascii && c != 0 && c < 0x80 // a NUL delimiter is a NUL too, as in the loop above
 	}
 	return append(dst, line[start:]), ascii
 }

@@ -69,6 +69,11 @@ func (r *Rates) Convert(p Price) (Price, error) {
 	if !ok {
 		return p, fmt.Errorf("no rate from %s to %s in the rates table", p.Currency, r.To)
 	}
+	// Both are positive and finite (ReadRates, Import), but their product
+	// can leave the float range: a price of +Inf or 0 is no price.
+	if c := p.Price * v; !(c > 0) || math.IsInf(c, 0) {
+		return p, fmt.Errorf("%v %s at %v %s each is %v %s: out of range", p.Price, p.Currency, v, r.To, c, r.To)
+	}
 	p.Price *= v
 	p.Currency = r.To
 	return p, nil

@@ -23,3 +23,24 @@ func FuzzParseShare(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRate: a rate it accepts (run --max-rejects) is a fraction from
+// 0 to 1, and ParseShare reads the same string as the same share in
+// percent.
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"2%", "0.02", "1", "0", "1.0", "100%", "5", "NaN", "-0", "1e-2", "0x1p-2", " 50 % "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseRate(s)
+		if err != nil {
+			return
+		}
+		if !(v >= 0 && v <= 1) {
+			t.Fatalf("%q read as the rate %v", s, v)
+		}
+		if sh, err := ParseShare(s); err == nil && (sh.IsCount || sh.Percent/100 != v) && !(sh.IsCount && (v == 0 || v == 1)) {
+			t.Fatalf("%q: rate %v but share %+v", s, v, sh)
+		}
+	})
+}

@@ -7,9 +7,11 @@
 package gbdtlr
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,10 +45,15 @@ type Config struct {
 	// ValidFraction is the share of rows, the latest by date, held out to
 	// choose L2 (when L2 is 0); the model is trained on the rest.
 	ValidFraction float64
-	// MaxIter bounds the L-BFGS iterations; Tol stops them when no element
-	// of the gradient of the mean loss (with the penalty over n) is larger.
+	// MaxIter bounds the Newton iterations of a fit; Tol stops them when
+	// no element of the gradient of the mean loss (with the penalty over
+	// n) is larger.
 	MaxIter int
 	Tol     float64
+	// GridTol is the looser tolerance the lambdas of the grid are fitted
+	// to, to rank them by validation AUC (0: Tol); the chosen one is then
+	// fitted on to Tol from there.
+	GridTol float64 `json:",omitempty"`
 	Seed    uint64
 	// Threads is the number of goroutines (0: GOMAXPROCS); results do not
 	// depend on it.
@@ -55,11 +62,11 @@ type Config struct {
 
 // DefaultConfig returns the defaults: DATE's trees (the GBDT's 400 of
 // depth 10, eta 0.05, date.DefaultConfig), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
-// training rows by date, at most 1000 L-BFGS iterations, stopping when the mean gradient is below 1e-7.
+// training rows by date, each fitted to a largest mean-gradient element of 1e-5 and the chosen one on to 1e-7 (at most 1000 Newton iterations a fit).
 func DefaultConfig() Config {
 	d := date.DefaultConfig()
 	return Config{Features: d.Features, Trees: d.Trees, L2Grid: []float64{1, 10, 100, 1000},
-		ValidFraction: 0.1, MaxIter: 1000, Tol: 1e-7}
+		ValidFraction: 0.1, MaxIter: 1000, Tol: 1e-7, GridTol: 1e-5}
 }
 
 func (c Config) check() error {
@@ -70,7 +77,7 @@ func (c Config) check() error {
 		return fmt.Errorf("gbdtlr: no L2 given and no grid to choose it from")
 	case !(c.ValidFraction > 0 && c.ValidFraction < 1):
 		return fmt.Errorf("gbdtlr: validation fraction %v: want a number between 0 and 1", c.ValidFraction)
-	case c.MaxIter < 1 || !(c.Tol > 0):
+	case c.MaxIter < 1 || !(c.Tol > 0) || !(c.GridTol >= 0):
 		return fmt.Errorf("gbdtlr: max iterations %d, tolerance %v: want >= 1 and > 0", c.MaxIter, c.Tol)
 	}
 	return nil
@@ -83,9 +90,13 @@ type History struct {
 	// Grid, GridAUC: the lambdas tried and their validation AUCs.
 	Grid, GridAUC []float64
 	L2            float64
-	Iterations    int
-	Loss          float64
-	Seconds       float64
+	// Iterations are the chosen fit's Newton iterations, Passes the
+	// passes over the rows of all fits (an evaluation of the objective
+	// and gradient or a Hessian-vector product is one).
+	Iterations int
+	Passes     float64
+	Loss       float64
+	Seconds    float64
 }
 
 // Model is a trained GBDT+LR model. Its scoring methods are safe for
@@ -135,6 +146,8 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 	h := &m.History
 	h.TrainRows, h.ValidFrom = len(y), from.Format(time.DateOnly)
 	p := &problem{leaves: cf.Leaves, y: y, T: m.NumTrees(), J: m.NumLeaves(), threads: threads}
+	p.setup()
+	p.leaves, cf = nil, nil // laid out tree by tree now; 4 bytes a leaf and row saved
 
 	lambda := cfg.L2
 	if lambda == 0 {
@@ -143,25 +156,52 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 			return nil, fmt.Errorf("gbdtlr: validation period: %w", err)
 		}
 		h.ValidRows = len(vy)
+		// Fitted from the largest lambda down, each from the previous
+		// one's weights (the path moves little from one to the next);
+		// chosen in the grid's order, the first of equal AUCs.
+		order := slices.Clone(cfg.L2Grid)
+		slices.SortFunc(order, func(a, b float64) int { return cmp.Compare(b, a) })
+		type fitted struct {
+			x    []float64
+			st   tronStats
+			loss float64
+		}
+		fits := map[float64]fitted{}
+		var x []float64
+		for _, l := range order {
+			if _, done := fits[l]; done {
+				continue
+			}
+			if x == nil {
+				x = p.start()
+			} else {
+				x = slices.Clone(x)
+			}
+			_, _, st, loss := p.fit(l, x, cfg.MaxIter, cmp.Or(cfg.GridTol, cfg.Tol))
+			fits[l] = fitted{x, st, loss}
+			h.Passes += st.Passes()
+		}
 		best := math.Inf(-1)
 		prob := make([]float64, len(vy))
-		var bw []float64
-		var bb, bloss float64
-		var biters int
+		var bf fitted
 		for _, l := range cfg.L2Grid {
-			w, b, iters, loss := p.fit(l, cfg.MaxIter, cfg.Tol)
-			m.W, m.B = w, b
+			f := fits[l]
+			m.W, m.B = f.x[:p.J:p.J], f.x[p.J]
 			m.probs(vl, prob)
 			auc, _ := metrics.AUC(prob, vy)
 			h.Grid, h.GridAUC = append(h.Grid, l), append(h.GridAUC, auc)
 			if auc > best || math.IsNaN(best) {
-				best, lambda = auc, l
-				bw, bb, biters, bloss = w, b, iters, loss
+				best, lambda, bf = auc, l, f
 			}
 		}
-		m.W, m.B, h.Iterations, h.Loss = bw, bb, biters, bloss
+		// The chosen lambda's fit, on to the final tolerance.
+		_, _, st, loss := p.fit(lambda, bf.x, cfg.MaxIter, cfg.Tol)
+		h.Passes += st.Passes()
+		m.W, m.B, h.Iterations, h.Loss = bf.x[:p.J:p.J], bf.x[p.J], bf.st.Newton+st.Newton, loss
 	} else {
-		m.W, m.B, h.Iterations, h.Loss = p.fit(lambda, cfg.MaxIter, cfg.Tol)
+		var st tronStats
+		m.W, m.B, st, h.Loss = p.fit(lambda, nil, cfg.MaxIter, cfg.Tol)
+		h.Iterations, h.Passes = st.Newton, st.Passes()
 	}
 	h.L2 = lambda
 	h.Seconds = time.Since(start).Seconds()
@@ -250,10 +290,11 @@ type problem struct {
 	T, J       int
 	threads    int
 	gradPieces [][]float64
-	// byTree is leaves tree by tree (byTree[t*n+i] = leaves[i*T+t]) and z
-	// the rows' margins, both kept between evaluations.
+	// byTree is leaves tree by tree (byTree[t*n+i] = leaves[i*T+t]), z
+	// the rows' margins (scratch), and d each row's curvature p(1-p) at the
+	// point of the last gradient, all kept between evaluations.
 	byTree []int32
-	z      []float64
+	z, d   []float64
 }
 
 // pieces is the fixed number of row ranges whose gradients are summed
@@ -261,35 +302,30 @@ type problem struct {
 // number of threads.
 const pieces = 8
 
-// objective returns (1/n) (sum of log losses + lambda/2 |w|^2) at x = (w,
-// b) and, when grad is not nil, its gradient.
-//
-// It goes through each piece's rows tree by tree: a tree's leaves are a
-// few hundred consecutive weights, which stay in the cache while its
-// column of rows is read, where row by row every one of a row's 400
-// lookups landed in another tree's part of a vector of 85,000 weights (KCS,
-// 400 trees of depth 10). Each margin still adds its trees in order and
-// each leaf's gradient its rows in order, so the sums are the row-by-row
-// ones, bit for bit (TestObjectiveByTree).
-func (p *problem) objective(x, grad []float64, lambda float64) float64 {
-	n, T, J := len(p.y), p.T, p.J
-	w, b := x[:J], x[J]
-	if p.gradPieces == nil {
-		p.gradPieces = make([][]float64, pieces)
-		for i := range p.gradPieces {
-			p.gradPieces[i] = make([]float64, J+1)
+// setup lays the leaves out tree by tree and allocates the buffers, once.
+func (p *problem) setup() {
+	if p.byTree != nil {
+		return
+	}
+	n, T := len(p.y), p.T
+	p.gradPieces = make([][]float64, pieces)
+	for i := range p.gradPieces {
+		p.gradPieces[i] = make([]float64, p.J+1)
+	}
+	p.byTree = make([]int32, len(p.leaves))
+	for i := range n {
+		for t, l := range p.leaves[i*T : (i+1)*T] {
+			p.byTree[t*n+i] = l
 		}
 	}
-	if p.byTree == nil {
-		p.byTree = make([]int32, len(p.leaves))
-		for i := range n {
-			for t, l := range p.leaves[i*T : (i+1)*T] {
-				p.byTree[t*n+i] = l
-			}
-		}
-		p.z = make([]float64, n)
-	}
-	loss := make([]float64, pieces)
+	p.z, p.d = make([]float64, n), make([]float64, n)
+}
+
+// inPieces runs work on each piece's rows [lo, hi), on up to p.threads
+// goroutines, with the piece's cleared vector of J+1 sums; sum (when not
+// nil) receives the pieces' vectors added in order.
+func (p *problem) inPieces(sum []float64, work func(k, lo, hi int, g []float64)) {
+	n := len(p.y)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, p.threads))
 	for k := range pieces {
@@ -299,43 +335,90 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 			defer func() { <-sem; wg.Done() }()
 			g := p.gradPieces[k]
 			clear(g)
-			lo, hi := k*n/pieces, (k+1)*n/pieces
-			z := p.z[lo:hi]
-			for i := range z {
-				z[i] = b
-			}
-			for t := range T {
-				for i, l := range p.byTree[t*n+lo : t*n+hi] {
-					z[i] += w[l]
-				}
-			}
-			var s float64
-			for i, zi := range z {
-				y := p.y[lo+i]
-				// log(1+e^z) - y z, computed without overflow
-				if zi > 0 {
-					s += zi + math.Log1p(math.Exp(-zi)) - y*zi
-				} else {
-					s += math.Log1p(math.Exp(zi)) - y*zi
-				}
-				if grad != nil {
-					z[i] = sigmoid(zi) - y // the residual, from here on
-				}
-			}
-			if grad != nil {
-				for t := range T {
-					for i, l := range p.byTree[t*n+lo : t*n+hi] {
-						g[l] += z[i]
-					}
-				}
-				for _, r := range z {
-					g[J] += r
-				}
-			}
-			loss[k] = s
+			work(k, k*n/pieces, (k+1)*n/pieces, g)
 		}()
 	}
 	wg.Wait()
+	if sum != nil {
+		clear(sum)
+		for _, g := range p.gradPieces {
+			for j, v := range g {
+				sum[j] += v
+			}
+		}
+	}
+}
+
+// margins sets z[lo:hi] to the rows' margins b + sum of w over their leaves.
+func (p *problem) margins(z []float64, lo, hi int, w []float64, b float64) {
+	n := len(p.y)
+	for i := range z {
+		z[i] = b
+	}
+	for t := range p.T {
+		for i, l := range p.byTree[t*n+lo : t*n+hi] {
+			z[i] += w[l]
+		}
+	}
+}
+
+// scatter adds each row's r[i] (rows lo..hi) to the sums g of its leaves and
+// to g[J].
+func (p *problem) scatter(g, r []float64, lo, hi int) {
+	n := len(p.y)
+	for t := range p.T {
+		for i, l := range p.byTree[t*n+lo : t*n+hi] {
+			g[l] += r[i]
+		}
+	}
+	for _, v := range r {
+		g[p.J] += v
+	}
+}
+
+// objective returns (1/n) (sum of log losses + lambda/2 |w|^2) at x = (w,
+// b) and, when grad is not nil, its gradient, and keeps the rows'
+// curvatures for hessVec and diag.
+//
+// It goes through each piece's rows tree by tree: a tree's leaves are a
+// few hundred consecutive weights, which stay in the cache while its
+// column of rows is read, where row by row every one of a row's 400
+// lookups landed in another tree's part of a vector of 85,000 weights (KCS,
+// 400 trees of depth 10). Each margin still adds its trees in order and
+// each leaf's gradient its rows in order, so the sums are the row-by-row
+// ones, bit for bit (TestObjectiveByTree).
+func (p *problem) objective(x, grad []float64, lambda float64) float64 {
+	p.setup()
+	n, J := len(p.y), p.J
+	w, b := x[:J], x[J]
+	loss := make([]float64, pieces)
+	var sum []float64
+	if grad != nil {
+		sum = grad
+	}
+	p.inPieces(sum, func(k, lo, hi int, g []float64) {
+		z := p.z[lo:hi]
+		p.margins(z, lo, hi, w, b)
+		var s float64
+		for i, zi := range z {
+			y := p.y[lo+i]
+			// log(1+e^z) - y z, computed without overflow
+			if zi > 0 {
+				s += zi + math.Log1p(math.Exp(-zi)) - y*zi
+			} else {
+				s += math.Log1p(math.Exp(zi)) - y*zi
+			}
+			if grad != nil {
+				q := sigmoid(zi)
+				p.d[lo+i] = q * (1 - q)
+				z[i] = q - y // the residual, from here on
+			}
+		}
+		if grad != nil {
+			p.scatter(g, z, lo, hi)
+		}
+		loss[k] = s
+	})
 	var f, sq float64
 	for _, s := range loss {
 		f += s
@@ -345,12 +428,6 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 	}
 	f += lambda / 2 * sq
 	if grad != nil {
-		clear(grad)
-		for _, g := range p.gradPieces {
-			for j, v := range g {
-				grad[j] += v
-			}
-		}
 		for j, v := range w {
 			grad[j] += lambda * v
 		}
@@ -361,10 +438,54 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 	return f / float64(n)
 }
 
-// fit minimises the objective with L-BFGS from zero weights (the intercept
-// at the labels' log-odds) and returns the weights, the intercept, the
-// iterations and the final objective.
-func (p *problem) fit(lambda float64, maxIter int, tol float64) ([]float64, float64, int, float64) {
+// hessVec sets out to the objective's Hessian (at the point of the last
+// gradient) times v: (1/n) (X' D X v + lambda v), D the rows' curvatures,
+// X the one-hot leaves and a column of ones.
+func (p *problem) hessVec(v, out []float64, lambda float64) {
+	n, J := len(p.y), p.J
+	p.inPieces(out, func(_, lo, hi int, g []float64) {
+		u := p.z[lo:hi]
+		p.margins(u, lo, hi, v[:J], v[J])
+		for i := range u {
+			u[i] *= p.d[lo+i]
+		}
+		p.scatter(g, u, lo, hi)
+	})
+	for j, x := range v[:J] {
+		out[j] += lambda * x
+	}
+	for j := range out {
+		out[j] /= float64(n)
+	}
+}
+
+// diag writes the Hessian's diagonal (at the point of the last gradient):
+// (1/n) (the curvatures of a leaf's rows summed, + lambda), the
+// intercept's without lambda.
+func (p *problem) diag(out []float64, lambda float64) {
+	n, J := len(p.y), p.J
+	p.inPieces(out, func(_, lo, hi int, g []float64) { p.scatter(g, p.d[lo:hi], lo, hi) })
+	for j := range out[:J] {
+		out[j] += lambda
+	}
+	for j := range out {
+		out[j] /= float64(n)
+	}
+}
+
+// atLambda is the problem with a given penalty, as tron sees it.
+type atLambda struct {
+	p      *problem
+	lambda float64
+}
+
+func (a atLambda) eval(x, g []float64) float64 { return a.p.objective(x, g, a.lambda) }
+func (a atLambda) hessVec(v, out []float64)    { a.p.hessVec(v, out, a.lambda) }
+func (a atLambda) diag(out []float64)          { a.p.diag(out, a.lambda) }
+
+// start is the fit's starting point without a warm start: zero weights,
+// the intercept at the labels' log-odds.
+func (p *problem) start() []float64 {
 	J := p.J
 	x := make([]float64, J+1)
 	var pos float64
@@ -374,6 +495,17 @@ func (p *problem) fit(lambda float64, maxIter int, tol float64) ([]float64, floa
 	if n := float64(len(p.y)); pos > 0 && pos < n {
 		x[J] = math.Log(pos / (n - pos))
 	}
-	x, iters := lbfgs(func(x, g []float64) float64 { return p.objective(x, g, lambda) }, x, maxIter, tol)
-	return x[:J:J], x[J], iters, p.objective(x, nil, lambda)
+	return x
+}
+
+// fit minimises the objective by the trust-region Newton method from x
+// (p.start() when nil, overwritten otherwise) and returns the weights, the
+// intercept, the work done and the final objective.
+func (p *problem) fit(lambda float64, x []float64, maxIter int, tol float64) ([]float64, float64, tronStats, float64) {
+	if x == nil {
+		x = p.start()
+	}
+	J := p.J
+	st := tron(atLambda{p, lambda}, x, maxIter, tol)
+	return x[:J:J], x[J], st, p.objective(x, nil, lambda)
 }

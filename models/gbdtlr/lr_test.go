@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"risklane/internal/testenv"
@@ -49,7 +50,7 @@ func TestAgainstSklearn(t *testing.T) {
 	py := testenv.Python(t, "sklearn", "scipy")
 	p := randomProblem(3000, []int{4, 3, 5, 8}, 7)
 	for _, lambda := range []float64{0.1, 1, 30} {
-		w, b, iters, _ := p.fit(lambda, 1000, 1e-12)
+		w, b, st, _ := p.fit(lambda, nil, 1000, 1e-12)
 		rows := make([][]int32, len(p.y))
 		for i := range rows {
 			rows[i] = p.leaves[i*p.T : (i+1)*p.T]
@@ -79,8 +80,8 @@ func TestAgainstSklearn(t *testing.T) {
 		p.objective(append(append([]float64(nil), w...), b), g, lambda)
 		gr := make([]float64, p.J+1)
 		p.objective(append(append([]float64(nil), ref.W...), ref.B), gr, lambda)
-		t.Logf("lambda %g: %d L-BFGS iterations, largest difference from scikit-learn %.2g; largest gradient element %.2g (scikit-learn's %.2g)",
-			lambda, iters, worst, maxAbs(g), maxAbs(gr))
+		t.Logf("lambda %g: %d Newton iterations (%.0f passes), largest difference from scikit-learn %.2g; largest gradient element %.2g (scikit-learn's %.2g)",
+			lambda, st.Newton, st.Passes(), worst, maxAbs(g), maxAbs(gr))
 		if worst > 1e-5 {
 			t.Errorf("lambda %g: weights differ from scikit-learn's by %g (intercept %v vs %v)", lambda, worst, b, ref.B)
 		}
@@ -117,11 +118,11 @@ func TestGradientFiniteDifference(t *testing.T) {
 func TestThreadCountInvariant(t *testing.T) {
 	p := randomProblem(2000, []int{5, 5, 7}, 11)
 	p.threads = 1
-	w1, b1, _, _ := p.fit(1, 200, 1e-12)
+	w1, b1, _, _ := p.fit(1, nil, 200, 1e-12)
 	for _, th := range []int{2, 3, 8} {
 		q := *p
-		q.threads, q.gradPieces = th, nil
-		w, b, _, _ := q.fit(1, 200, 1e-12)
+		q.threads, q.gradPieces, q.byTree = th, nil, nil
+		w, b, _, _ := q.fit(1, nil, 200, 1e-12)
 		if b != b1 {
 			t.Fatalf("%d threads: intercept %v, 1 thread %v", th, b, b1)
 		}
@@ -267,4 +268,94 @@ func BenchmarkObjective(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(p.leaves))*float64(b.N)/b.Elapsed().Seconds(), "leaves/s")
 	})
+}
+
+// TestHessVec checks the Hessian-vector product against central
+// differences of the gradient, and the diagonal against products with the
+// unit vectors.
+func TestHessVec(t *testing.T) {
+	p := randomProblem(700, []int{4, 6, 3}, 9)
+	rng := rand.New(rand.NewPCG(8, 8))
+	const lambda = 1.5
+	x, v := make([]float64, p.J+1), make([]float64, p.J+1)
+	for i := range x {
+		x[i], v[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	g := make([]float64, p.J+1)
+	p.objective(x, g, lambda)
+	hv, m := make([]float64, p.J+1), make([]float64, p.J+1)
+	p.hessVec(v, hv, lambda)
+	p.diag(m, lambda)
+	const h = 1e-5
+	gp, gm := make([]float64, p.J+1), make([]float64, p.J+1)
+	xp, xm := slices.Clone(x), slices.Clone(x)
+	axpy(h, v, xp)
+	axpy(-h, v, xm)
+	p.objective(xp, gp, lambda)
+	p.objective(xm, gm, lambda)
+	for i := range hv {
+		if num := (gp[i] - gm[i]) / (2 * h); math.Abs(num-hv[i]) > 1e-7*max(1, math.Abs(num)) {
+			t.Errorf("H v element %d: %v, numeric %v", i, hv[i], num)
+		}
+	}
+	p.objective(x, g, lambda) // the curvatures at x again
+	e, he := make([]float64, p.J+1), make([]float64, p.J+1)
+	for i := range e {
+		clear(e)
+		e[i] = 1
+		p.hessVec(e, he, lambda)
+		if math.Abs(he[i]-m[i]) > 1e-15*max(1, m[i]) {
+			t.Errorf("diagonal element %d: %v, H e %v", i, m[i], he[i])
+		}
+	}
+}
+
+// TestTronMatchesLBFGS: on a problem small enough to solve by hand, the
+// trust-region Newton fit and the former L-BFGS fit reach the same
+// objective (relative difference below 1e-12) and the hand-solved weights.
+//
+// One tree of two leaves, four rows each, three illicit in the first and
+// one in the second. By symmetry the intercept is 0 and the weights are w
+// and -w, with 4 sigmoid(w) - 3 + lambda w = 0 (the first leaf's gradient),
+// solved here by bisection; a second tree that puts every row in its one
+// leaf leaves that unchanged (its weight is 0: the intercept absorbs it).
+func TestTronMatchesLBFGS(t *testing.T) {
+	p := &problem{T: 2, J: 3, threads: 2}
+	for i := range 8 {
+		p.leaves = append(p.leaves, int32(i/4), 2)
+		y := 0.0
+		if i < 3 || i == 4 {
+			y = 1
+		}
+		p.y = append(p.y, y)
+	}
+	for _, lambda := range []float64{0.01, 1, 10} {
+		lo, hi := 0.0, 10.0
+		for range 200 {
+			mid := (lo + hi) / 2
+			if 4*sigmoid(mid)-3+lambda*mid > 0 {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		w := (lo + hi) / 2
+		want := (4*math.Log1p(math.Exp(w)) - 3*w + 4*math.Log1p(math.Exp(-w)) + w + lambda*w*w) / 8
+		tw, tb, st, tf := p.fit(lambda, nil, 100, 1e-12)
+		lw, lb, iters, lf, _ := p.lbfgsFit(lambda, 1000, 1e-12)
+		t.Logf("lambda %g: w %.12f by hand; Newton %d iterations (%.1f passes) objective %.15f, L-BFGS %d iterations %.15f, by hand %.15f",
+			lambda, w, st.Newton, st.Passes(), tf, iters, lf, want)
+		if math.Abs(tf-lf) > 1e-12*lf || math.Abs(tf-want) > 1e-12*want {
+			t.Errorf("lambda %g: objective %v (Newton), %v (L-BFGS), %v (by hand)", lambda, tf, lf, want)
+		}
+		for _, fit := range []struct {
+			name string
+			w    []float64
+			b    float64
+		}{{"Newton", tw, tb}, {"L-BFGS", lw, lb}} {
+			if math.Abs(fit.w[0]-w) > 1e-9 || math.Abs(fit.w[1]+w) > 1e-9 || math.Abs(fit.w[2]) > 1e-9 || math.Abs(fit.b) > 1e-9 {
+				t.Errorf("lambda %g: %s weights %v, intercept %v; by hand %v, %v, 0, 0", lambda, fit.name, fit.w, fit.b, w, -w)
+			}
+		}
+	}
 }

@@ -27,13 +27,9 @@ var KindEntry = models.Kind{
 var recipe = models.Recipe[Config, *Model]{
 	Kind:     Kind,
 	Settings: paramTable(),
-	Base: func(tc models.TrainConfig) Config {
-		cfg := DefaultConfig()
-		cfg.Features, cfg.Seed = tc.Features, tc.Seed
-		return cfg
-	},
-	Check: Config.check,
-	Fit:   func(train, _ []arrow.RecordBatch, cfg Config) (*Model, error) { return Train(train, cfg) },
+	Base:     models.LeafTreesBase[Config](DefaultConfig),
+	Check:    Config.check,
+	Fit:      models.TrainOnly(Train),
 	Report: func(m *Model, valid []arrow.RecordBatch) error {
 		p, r, err := m.Evaluate(valid)
 		if err == nil {
@@ -50,11 +46,7 @@ type param = models.Setting[Config]
 // DefaultConfig's.
 func paramTable() []param {
 	d := DefaultConfig()
-	return []param{
-		{Param: models.Param{Name: "trees", Doc: "trees whose leaves are the cross features", Default: float64(d.Trees.NumRounds), Min: 1, Max: 4096, Integer: true},
-			Set: func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
-		{Param: models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
-			Set: func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
+	return append(models.LeafTreesSettings[Config](d.LeafTrees), []param{
 		{Param: models.Param{Name: "tree-eta", Doc: "learning rate of those trees", Default: d.Trees.Eta, Min: 1e-6, Max: 1},
 			Set: func(c *Config, v float64) { c.Trees.Eta = v }},
 		{Param: models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
@@ -89,7 +81,7 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.ValidFraction = v }},
 		{Param: models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},
 			Set: func(c *Config, v float64) { c.MinCount = int(v) }},
-	}
+	}...)
 }
 
 // ConfigOf turns a kind-neutral training configuration into Config.

@@ -15,7 +15,6 @@ import (
 	"risklane/decl"
 	"risklane/features"
 	"risklane/models"
-	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
 )
@@ -23,10 +22,10 @@ import (
 // Config holds DATE's training parameters. DefaultConfig documents the
 // defaults, which follow the DATE paper's public code where it has one.
 type Config struct {
-	Features features.Config
-	// Trees is the tree ensemble whose leaves are DATE's cross features
-	// (DATE: 100 trees of depth 4; risklane: the GBDT's 400 of depth 10).
-	Trees gbdt.Params
+	// LeafTrees: the features, the tree ensemble whose leaves are DATE's
+	// cross features (DATE: 100 trees of depth 4; risklane: the GBDT's 400
+	// of depth 10) and the seed.
+	models.LeafTrees
 	// Dim is the width of the embeddings and hidden layers; Heads the
 	// self-attention's heads; SelfAtt turns the self-attention on.
 	Dim, Heads int
@@ -76,7 +75,6 @@ type Config struct {
 	// get its own embedding row; rarer ones share the unseen row, which is
 	// how that row learns what an unknown trader looks like.
 	MinCount int
-	Seed     uint64
 	// Threads is the number of goroutines (0: GOMAXPROCS). Results do not
 	// depend on it.
 	Threads int
@@ -98,9 +96,8 @@ type Config struct {
 func DefaultConfig() Config {
 	t := riskmodel.DefaultConfig().Classifier
 	return Config{
-		Features: features.Config{Groups: riskmodel.DefaultGroups},
-		Trees:    t,
-		Dim:      16, Heads: 4, SelfAtt: false,
+		LeafTrees: models.LeafTrees{Features: features.Config{Groups: riskmodel.DefaultGroups}, Trees: t},
+		Dim:       16, Heads: 4, SelfAtt: false,
 		Alpha:         10,
 		RevenueInputs: []string{"log_value", "log_duty", "log_total_taxes"},
 		TreeMargin:    true,

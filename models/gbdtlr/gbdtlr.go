@@ -17,11 +17,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/features"
 	"risklane/models"
 	"risklane/models/date"
 	"risklane/models/explain"
-	"risklane/models/gbdt"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
 )
@@ -31,10 +29,9 @@ const Kind = "gbdtlr"
 
 // Config holds GBDT+LR's training parameters.
 type Config struct {
-	Features features.Config
-	// Trees is the ensemble whose leaves are the one-hot features (the
-	// same as DATE's: 100 trees of depth 4).
-	Trees gbdt.Params
+	// LeafTrees: the features, the ensemble whose leaves are the one-hot
+	// features (DATE's: the GBDT's 400 of depth 10) and the seed.
+	models.LeafTrees
 	// L2 is the penalty lambda of the regression: it minimises the sum of
 	// the rows' log losses plus lambda/2 times the squared weights (the
 	// intercept is not penalised), scikit-learn's C = 1/lambda. Zero: chosen
@@ -54,7 +51,6 @@ type Config struct {
 	// to, to rank them by validation AUC (0: Tol); the chosen one is then
 	// fitted on to Tol from there.
 	GridTol float64 `json:",omitempty"`
-	Seed    uint64
 	// Threads is the number of goroutines (0: GOMAXPROCS); results do not
 	// depend on it.
 	Threads int `json:"-"`
@@ -65,7 +61,7 @@ type Config struct {
 // training rows by date, each fitted to a largest mean-gradient element of 1e-5 and the chosen one on to 1e-7 (at most 1000 Newton iterations a fit).
 func DefaultConfig() Config {
 	d := date.DefaultConfig()
-	return Config{Features: d.Features, Trees: d.Trees, L2Grid: []float64{1, 10, 100, 1000},
+	return Config{LeafTrees: d.LeafTrees, L2Grid: []float64{1, 10, 100, 1000},
 		ValidFraction: 0.1, MaxIter: 1000, Tol: 1e-7, GridTol: 1e-5}
 }
 

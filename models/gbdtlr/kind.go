@@ -25,13 +25,9 @@ var KindEntry = models.Kind{
 var recipe = models.Recipe[Config, *Model]{
 	Kind:     Kind,
 	Settings: paramTable(),
-	Base: func(tc models.TrainConfig) Config {
-		cfg := DefaultConfig()
-		cfg.Features, cfg.Seed = tc.Features, tc.Seed
-		return cfg
-	},
-	Check: Config.check,
-	Fit:   func(train, _ []arrow.RecordBatch, cfg Config) (*Model, error) { return Train(train, cfg) },
+	Base:     models.LeafTreesBase[Config](DefaultConfig),
+	Check:    Config.check,
+	Fit:      models.TrainOnly(Train),
 	Report: func(m *Model, valid []arrow.RecordBatch) error {
 		r, err := m.Evaluate(valid)
 		if err == nil {
@@ -49,16 +45,12 @@ type param = models.Setting[Config]
 // as DATE's.
 func paramTable() []param {
 	d := DefaultConfig()
-	return []param{
-		{Param: models.Param{Name: "trees", Doc: "trees whose leaves are the cross features", Default: float64(d.Trees.NumRounds), Min: 1, Max: 4096, Integer: true},
-			Set: func(c *Config, v float64) { c.Trees.NumRounds = int(v) }},
-		{Param: models.Param{Name: "tree-depth", Doc: "depth of those trees", Default: float64(d.Trees.MaxDepth), Min: 1, Max: 12, Integer: true},
-			Set: func(c *Config, v float64) { c.Trees.MaxDepth = int(v) }},
+	return append(models.LeafTreesSettings[Config](d.LeafTrees), []param{
 		{Param: models.Param{Name: "l2", Doc: "L2 penalty of the regression on one-hot leaves (0: chosen on the latest training rows by date)", Default: d.L2, Min: 0, Max: 1e9},
 			Set: func(c *Config, v float64) { c.L2 = v }},
 		{Param: models.Param{Name: "valid-fraction", Doc: "share of rows, the latest by date, held out to choose the L2 penalty", Default: d.ValidFraction, Min: 0.01, Max: 0.5},
 			Set: func(c *Config, v float64) { c.ValidFraction = v }},
-	}
+	}...)
 }
 
 // ConfigOf turns a kind-neutral training configuration into Config.

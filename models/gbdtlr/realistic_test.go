@@ -220,3 +220,76 @@ func maxDiff(a, b []float64) float64 {
 	}
 	return d
 }
+
+// BenchmarkFit fits the realistic problem (RISKLANE_GBDTLR_LEAVES; 130,093
+// rows, 400 trees, 68,805 leaves) by the former L-BFGS and by the
+// trust-region Newton method, in one run, and reports the passes over the
+// rows. lambda=X fits one lambda from the start to 1e-7 with each;
+// grid fits the default grid as Train did (L-BFGS, four fits from the
+// start to 1e-7) and as it does now (Newton, down the grid with warm starts
+// to 1e-5, the chosen lambda on to 1e-7; chosen here as Train would on the
+// validation rows).
+//
+//	RISKLANE_GBDTLR_LEAVES=/tmp/gbdtlr-leaves.bin go test ./models/gbdtlr -run '^$' -bench 'Fit/.*/lambda=100' -benchtime 1x
+func BenchmarkFit(b *testing.B) {
+	r := realisticProblem(b)
+	p := r.fit
+	p.setup()
+	c := DefaultConfig()
+	for _, l := range []float64{1, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("lbfgs/lambda=%g", l), func(b *testing.B) {
+			var evals int
+			for b.Loop() {
+				_, _, _, _, evals = p.lbfgsFit(l, c.MaxIter, c.Tol)
+			}
+			b.ReportMetric(float64(evals), "passes")
+		})
+		b.Run(fmt.Sprintf("tron/lambda=%g", l), func(b *testing.B) {
+			var st tronStats
+			for b.Loop() {
+				_, _, st, _ = p.fit(l, nil, c.MaxIter, c.Tol)
+			}
+			b.ReportMetric(st.Passes(), "passes")
+		})
+	}
+	b.Run("lbfgs/grid", func(b *testing.B) {
+		var passes int
+		for b.Loop() {
+			passes = 0
+			for _, l := range c.L2Grid {
+				_, _, _, _, evals := p.lbfgsFit(l, c.MaxIter, c.Tol)
+				passes += evals
+			}
+		}
+		b.ReportMetric(float64(passes), "passes")
+	})
+	b.Run("tron/grid", func(b *testing.B) {
+		var passes float64
+		for b.Loop() {
+			passes = 0
+			var x, best []float64
+			bestAUC := math.Inf(-1)
+			var bestL float64
+			for _, l := range []float64{1000, 100, 10, 1} {
+				if x == nil {
+					x = p.start()
+				} else {
+					x = slices.Clone(x)
+				}
+				_, _, st, _ := p.fit(l, x, c.MaxIter, c.GridTol)
+				passes += st.Passes()
+				m := &Model{W: x[:p.J], B: x[p.J]}
+				prob := make([]float64, len(r.vy))
+				for i := range prob {
+					prob[i] = sigmoid(m.margin(r.vl[i*r.trees : (i+1)*r.trees]))
+				}
+				if a, _ := metrics.AUC(prob, r.vy); a >= bestAUC {
+					bestAUC, best, bestL = a, x, l
+				}
+			}
+			_, _, st, _ := p.fit(bestL, best, c.MaxIter, c.Tol)
+			passes += st.Passes()
+		}
+		b.ReportMetric(passes, "passes")
+	})
+}

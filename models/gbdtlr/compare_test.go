@@ -251,7 +251,7 @@ func compareOnce(t *testing.T, data string, train, test []arrow.RecordBatch, see
 		}
 		lp, _ := seamScores(t, lm, test)
 		add("GBDT+LR, probability", lp, lm.History.Seconds)
-		t.Logf("%s seed %d: GBDT+LR lambda %g (grid AUCs %v), %d Newton iterations, %.0f passes over the rows", data, seed, lm.History.L2, lm.History.GridAUC, lm.History.Iterations, lm.History.Passes)
+		t.Logf("%s seed %d: GBDT+LR lambda %g (grid AUCs %v), %d L-BFGS iterations, %.0f passes over the rows", data, seed, lm.History.L2, lm.History.GridAUC, lm.History.Iterations, lm.History.Passes)
 	}
 	if kinds["date"] {
 		dc := date.DefaultConfig()

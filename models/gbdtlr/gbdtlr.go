@@ -42,7 +42,7 @@ type Config struct {
 	// ValidFraction is the share of rows, the latest by date, held out to
 	// choose L2 (when L2 is 0); the model is trained on the rest.
 	ValidFraction float64
-	// MaxIter bounds the Newton iterations of a fit; Tol stops them when
+	// MaxIter bounds the L-BFGS iterations of a fit; Tol stops them when
 	// no element of the gradient of the mean loss (with the penalty over
 	// n) is larger.
 	MaxIter int
@@ -58,7 +58,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults: DATE's trees (the GBDT's 400 of
 // depth 10, eta 0.05, date.DefaultConfig), lambda chosen from 1, 10, 100, 1000 on the latest 10% of the
-// training rows by date, each fitted to a largest mean-gradient element of 1e-5 and the chosen one on to 1e-7 (at most 1000 Newton iterations a fit).
+// training rows by date, each fitted to a largest mean-gradient element of 1e-5 and the chosen one on to 1e-7 (at most 1000 L-BFGS iterations a fit).
 func DefaultConfig() Config {
 	d := date.DefaultConfig()
 	return Config{LeafTrees: d.LeafTrees, L2Grid: []float64{1, 10, 100, 1000},
@@ -86,7 +86,7 @@ type History struct {
 	// Grid, GridAUC: the lambdas tried and their validation AUCs.
 	Grid, GridAUC []float64
 	L2            float64
-	// Iterations are the chosen fit's Newton iterations, Passes the
+	// Iterations are the chosen fit's L-BFGS iterations, Passes the
 	// passes over the rows of all fits (an evaluation of the objective
 	// and gradient or a Hessian-vector product is one).
 	Iterations int
@@ -159,7 +159,7 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		slices.SortFunc(order, func(a, b float64) int { return cmp.Compare(b, a) })
 		type fitted struct {
 			x    []float64
-			st   tronStats
+			st   fitStats
 			loss float64
 		}
 		fits := map[float64]fitted{}
@@ -175,7 +175,7 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 			}
 			_, _, st, loss := p.fit(l, x, cfg.MaxIter, cmp.Or(cfg.GridTol, cfg.Tol))
 			fits[l] = fitted{x, st, loss}
-			h.Passes += st.Passes()
+			h.Passes += float64(st.Passes)
 		}
 		best := math.Inf(-1)
 		prob := make([]float64, len(vy))
@@ -192,12 +192,12 @@ func Train(batches []arrow.RecordBatch, cfg Config) (*Model, error) {
 		}
 		// The chosen lambda's fit, on to the final tolerance.
 		_, _, st, loss := p.fit(lambda, bf.x, cfg.MaxIter, cfg.Tol)
-		h.Passes += st.Passes()
-		m.W, m.B, h.Iterations, h.Loss = bf.x[:p.J:p.J], bf.x[p.J], bf.st.Newton+st.Newton, loss
+		h.Passes += float64(st.Passes)
+		m.W, m.B, h.Iterations, h.Loss = bf.x[:p.J:p.J], bf.x[p.J], bf.st.Iterations+st.Iterations, loss
 	} else {
-		var st tronStats
+		var st fitStats
 		m.W, m.B, st, h.Loss = p.fit(lambda, nil, cfg.MaxIter, cfg.Tol)
-		h.Iterations, h.Passes = st.Newton, st.Passes()
+		h.Iterations, h.Passes = st.Iterations, float64(st.Passes)
 	}
 	h.L2 = lambda
 	h.Seconds = time.Since(start).Seconds()
@@ -286,9 +286,10 @@ type problem struct {
 	T, J       int
 	threads    int
 	gradPieces [][]float64
-	// byTree is leaves tree by tree (byTree[t*n+i] = leaves[i*T+t]), z
-	// the rows' margins (scratch), and d each row's curvature p(1-p) at the
-	// point of the last gradient, all kept between evaluations.
+	// byTree is leaves tree by tree (byTree[t*n+i] = leaves[i*T+t]) and z
+	// the rows' margins (scratch), kept between evaluations; d, when not
+	// nil, receives each row's curvature p(1-p) at the point of the last
+	// gradient (the Newton fit of tron_test.go).
 	byTree []int32
 	z, d   []float64
 }
@@ -314,7 +315,7 @@ func (p *problem) setup() {
 			p.byTree[t*n+i] = l
 		}
 	}
-	p.z, p.d = make([]float64, n), make([]float64, n)
+	p.z = make([]float64, n)
 }
 
 // inPieces runs work on each piece's rows [lo, hi), on up to p.threads
@@ -406,7 +407,9 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 			}
 			if grad != nil {
 				q := sigmoid(zi)
-				p.d[lo+i] = q * (1 - q)
+				if p.d != nil { // kept for the Newton fit (tron_test.go)
+					p.d[lo+i] = q * (1 - q)
+				}
 				z[i] = q - y // the residual, from here on
 			}
 		}
@@ -434,51 +437,6 @@ func (p *problem) objective(x, grad []float64, lambda float64) float64 {
 	return f / float64(n)
 }
 
-// hessVec sets out to the objective's Hessian (at the point of the last
-// gradient) times v: (1/n) (X' D X v + lambda v), D the rows' curvatures,
-// X the one-hot leaves and a column of ones.
-func (p *problem) hessVec(v, out []float64, lambda float64) {
-	n, J := len(p.y), p.J
-	p.inPieces(out, func(_, lo, hi int, g []float64) {
-		u := p.z[lo:hi]
-		p.margins(u, lo, hi, v[:J], v[J])
-		for i := range u {
-			u[i] *= p.d[lo+i]
-		}
-		p.scatter(g, u, lo, hi)
-	})
-	for j, x := range v[:J] {
-		out[j] += lambda * x
-	}
-	for j := range out {
-		out[j] /= float64(n)
-	}
-}
-
-// diag writes the Hessian's diagonal (at the point of the last gradient):
-// (1/n) (the curvatures of a leaf's rows summed, + lambda), the
-// intercept's without lambda.
-func (p *problem) diag(out []float64, lambda float64) {
-	n, J := len(p.y), p.J
-	p.inPieces(out, func(_, lo, hi int, g []float64) { p.scatter(g, p.d[lo:hi], lo, hi) })
-	for j := range out[:J] {
-		out[j] += lambda
-	}
-	for j := range out {
-		out[j] /= float64(n)
-	}
-}
-
-// atLambda is the problem with a given penalty, as tron sees it.
-type atLambda struct {
-	p      *problem
-	lambda float64
-}
-
-func (a atLambda) eval(x, g []float64) float64 { return a.p.objective(x, g, a.lambda) }
-func (a atLambda) hessVec(v, out []float64)    { a.p.hessVec(v, out, a.lambda) }
-func (a atLambda) diag(out []float64)          { a.p.diag(out, a.lambda) }
-
 // start is the fit's starting point without a warm start: zero weights,
 // the intercept at the labels' log-odds.
 func (p *problem) start() []float64 {
@@ -494,14 +452,20 @@ func (p *problem) start() []float64 {
 	return x
 }
 
-// fit minimises the objective by the trust-region Newton method from x
-// (p.start() when nil, overwritten otherwise) and returns the weights, the
-// intercept, the work done and the final objective.
-func (p *problem) fit(lambda float64, x []float64, maxIter int, tol float64) ([]float64, float64, tronStats, float64) {
+// fitStats counts a fit's work: L-BFGS iterations and passes over the
+// rows (evaluations of the objective and gradient).
+type fitStats struct {
+	Iterations, Passes int
+}
+
+// fit minimises the objective by L-BFGS from x (p.start() when nil,
+// overwritten otherwise) and returns the weights, the intercept, the work
+// done and the final objective.
+func (p *problem) fit(lambda float64, x []float64, maxIter int, tol float64) ([]float64, float64, fitStats, float64) {
 	if x == nil {
 		x = p.start()
 	}
-	J := p.J
-	st := tron(atLambda{p, lambda}, x, maxIter, tol)
-	return x[:J:J], x[J], st, p.objective(x, nil, lambda)
+	var st fitStats
+	x, st.Iterations = lbfgs(func(x, g []float64) float64 { st.Passes++; return p.objective(x, g, lambda) }, x, maxIter, tol)
+	return x[:p.J:p.J], x[p.J], st, p.objective(x, nil, lambda)
 }

@@ -67,7 +67,7 @@ func (m *Model) WriteSummary(w io.Writer, _ int) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Trained on %d labelled rows: L2 %g, %d Newton iterations (%.0f passes over the rows in all), mean log loss + penalty %.5f\n", h.TrainRows, h.L2, h.Iterations, h.Passes, h.Loss)
+	fmt.Fprintf(w, "Trained on %d labelled rows: L2 %g, %d L-BFGS iterations (%.0f passes over the rows in all), mean log loss + penalty %.5f\n", h.TrainRows, h.L2, h.Iterations, h.Passes, h.Loss)
 	if m.validation != nil {
 		fmt.Fprintf(w, "Validation data, ranked by probability:\n%s\n", *m.validation)
 	}

@@ -193,13 +193,13 @@ func TestSolversRealistic(t *testing.T) {
 	var warmPasses float64
 	for _, l := range []float64{1000, 100, 10, 1} {
 		x := p.start()
-		_, _, st, f := p.fit(l, x, c.MaxIter, c.Tol)
+		_, _, st, f := p.tronFit(l, x, c.MaxIter, c.Tol)
 		if warm == nil {
 			warm = p.start()
 		} else {
 			warm = slices.Clone(warm)
 		}
-		_, _, wst, wf := p.fit(l, warm, c.MaxIter, c.Tol)
+		_, _, wst, wf := p.tronFit(l, warm, c.MaxIter, c.Tol)
 		warmPasses += wst.Passes()
 		t.Logf("lambda %g: Newton %d iterations, %d CG, %.1f passes, objective %.12g, AUC %.6f; warm %d iterations %.1f passes objective %.12g, largest weight difference %.2g, probability %.2g",
 			l, st.Newton, st.CG, st.Passes(), f, auc(x), wst.Newton, wst.Passes(), wf, maxDiff(x, warm), maxDiff(probs(x), probs(warm)))
@@ -225,10 +225,10 @@ func maxDiff(a, b []float64) float64 {
 // rows, 400 trees, 68,805 leaves) by the former L-BFGS and by the
 // trust-region Newton method, in one run, and reports the passes over the
 // rows. lambda=X fits one lambda from the start to 1e-7 with each;
-// grid fits the default grid as Train did (L-BFGS, four fits from the
-// start to 1e-7) and as it does now (Newton, down the grid with warm starts
-// to 1e-5, the chosen lambda on to 1e-7; chosen here as Train would on the
-// validation rows).
+// lbfgs/grid fits the default grid as Train did until session 6 (four fits
+// from the start to 1e-7), grid-warm as it does now (down the grid with
+// warm starts to 1e-5, the lambda chosen on the validation rows on to
+// 1e-7), with either solver.
 //
 //	RISKLANE_GBDTLR_LEAVES=/tmp/gbdtlr-leaves.bin go test ./models/gbdtlr -run '^$' -bench 'Fit/.*/lambda=100' -benchtime 1x
 func BenchmarkFit(b *testing.B) {
@@ -247,7 +247,7 @@ func BenchmarkFit(b *testing.B) {
 		b.Run(fmt.Sprintf("tron/lambda=%g", l), func(b *testing.B) {
 			var st tronStats
 			for b.Loop() {
-				_, _, st, _ = p.fit(l, nil, c.MaxIter, c.Tol)
+				_, _, st, _ = p.tronFit(l, nil, c.MaxIter, c.Tol)
 			}
 			b.ReportMetric(st.Passes(), "passes")
 		})
@@ -263,7 +263,8 @@ func BenchmarkFit(b *testing.B) {
 		}
 		b.ReportMetric(float64(passes), "passes")
 	})
-	b.Run("tron/grid", func(b *testing.B) {
+	// grid as Train does it, with either solver.
+	grid := func(b *testing.B, fit func(l float64, x []float64, tol float64) float64) {
 		var passes float64
 		for b.Loop() {
 			passes = 0
@@ -276,8 +277,7 @@ func BenchmarkFit(b *testing.B) {
 				} else {
 					x = slices.Clone(x)
 				}
-				_, _, st, _ := p.fit(l, x, c.MaxIter, c.GridTol)
-				passes += st.Passes()
+				passes += fit(l, x, c.GridTol)
 				m := &Model{W: x[:p.J], B: x[p.J]}
 				prob := make([]float64, len(r.vy))
 				for i := range prob {
@@ -287,9 +287,20 @@ func BenchmarkFit(b *testing.B) {
 					bestAUC, best, bestL = a, x, l
 				}
 			}
-			_, _, st, _ := p.fit(bestL, best, c.MaxIter, c.Tol)
-			passes += st.Passes()
+			passes += fit(bestL, best, c.Tol)
 		}
 		b.ReportMetric(passes, "passes")
+	}
+	b.Run("lbfgs/grid-warm", func(b *testing.B) {
+		grid(b, func(l float64, x []float64, tol float64) float64 {
+			_, _, st, _ := p.fit(l, x, c.MaxIter, tol)
+			return float64(st.Passes)
+		})
+	})
+	b.Run("tron/grid-warm", func(b *testing.B) {
+		grid(b, func(l float64, x []float64, tol float64) float64 {
+			_, _, st, _ := p.tronFit(l, x, c.MaxIter, tol)
+			return st.Passes()
+		})
 	})
 }

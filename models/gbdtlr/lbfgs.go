@@ -2,10 +2,6 @@ package gbdtlr
 
 import "math"
 
-// lbfgs is the solver GBDT+LR used until session 7 (tron.go replaced it:
-// about two thousand passes over the rows for the lambda grid on KCS).
-// It stays as the reference the new solver is measured and checked against.
-//
 // lbfgs minimises a smooth convex function f (which writes its gradient
 // into g when g is not nil) from x by limited-memory BFGS (Nocedal and
 // Wright, Numerical Optimization, algorithm 7.4, 10 correction pairs) with a
@@ -98,12 +94,25 @@ func lbfgs(f func(x, g []float64) float64, x []float64, maxIter int, tol float64
 	return x, iter
 }
 
-// lbfgsFit is the fit before the trust-region Newton method: L-BFGS
-// from p.start(). The reference of TestTronMatchesLBFGS and the
-// benchmarks; it returns the weights and intercept, the iterations (each
-// one or more passes: see passes) and the final objective.
-func (p *problem) lbfgsFit(lambda float64, maxIter int, tol float64) ([]float64, float64, int, float64, int) {
-	evals := 0
-	x, iters := lbfgs(func(x, g []float64) float64 { evals++; return p.objective(x, g, lambda) }, p.start(), maxIter, tol)
-	return x[:p.J:p.J], x[p.J], iters, p.objective(x, nil, lambda), evals
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+// axpy sets y += a x.
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func maxAbs(x []float64) float64 {
+	var m float64
+	for _, v := range x {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
 }

@@ -365,37 +365,7 @@ func addNewcomers(r *rand.Rand, q *population, share float64, numImp int, cat *c
 		q.lineCum[len(q.lineCum)-1] = 1
 		q.lineStart = append(q.lineStart, int32(len(q.lineHS)))
 
-		nd := 1
-		switch u := r.Float64(); {
-		case u < 0.1:
-			nd = 3
-		case u < 0.4:
-			nd = 2
-		}
-		cum = 0
-		for j := range nd {
-			d := q.declIdx[r.IntN(oldSlots)]
-			if j == 0 && len(complicitIdx) > 0 && r.Float64() < offenderComplicit {
-				d = complicitIdx[r.IntN(len(complicitIdx))]
-			}
-			x := 0.7
-			if j > 0 {
-				x = 0.3 / float64(nd-1)
-			}
-			if nd == 1 {
-				x = 1
-			}
-			cum += x
-			b := 1.0
-			if q.complicit[d] {
-				b = complicitFactor
-			}
-			q.declIdx = append(q.declIdx, d)
-			q.declW = append(q.declW, x)
-			q.declCum = append(q.declCum, cum)
-			q.declA = append(q.declA, a*b)
-		}
-		q.declCum[len(q.declCum)-1] = 1
+		q.addDeclarants(r, a, true, complicitIdx, func() int32 { return q.declIdx[r.IntN(oldSlots)] })
 		q.declStart = append(q.declStart, int32(len(q.declIdx)))
 	}
 	q.declP = make([]float64, len(q.declA))

@@ -214,37 +214,7 @@ func (p *population) buildImporters(r *rand.Rand, n int, cat *catalogue, sellers
 		}
 		p.lineStart[i+1] = int32(len(p.lineHS))
 
-		nd := 1
-		switch u := r.Float64(); {
-		case u < 0.1:
-			nd = 3
-		case u < 0.4:
-			nd = 2
-		}
-		cum = 0
-		for k := range nd {
-			d := int32(decAlias.sample(r))
-			if k == 0 && p.impClass[i] == classOffender && len(complicitIdx) > 0 && r.Float64() < offenderComplicit {
-				d = complicitIdx[r.IntN(len(complicitIdx))]
-			}
-			w := 0.7
-			if k > 0 {
-				w = 0.3 / float64(nd-1)
-			}
-			if nd == 1 {
-				w = 1
-			}
-			cum += w
-			b := 1.0
-			if p.complicit[d] {
-				b = complicitFactor
-			}
-			p.declIdx = append(p.declIdx, d)
-			p.declW = append(p.declW, w)
-			p.declCum = append(p.declCum, cum)
-			p.declA = append(p.declA, a*b)
-		}
-		p.declCum[len(p.declCum)-1] = 1
+		p.addDeclarants(r, a, p.impClass[i] == classOffender, complicitIdx, func() int32 { return int32(decAlias.sample(r)) })
 		p.lineCum[len(p.lineCum)-1] = 1
 		p.declStart[i+1] = int32(len(p.declIdx))
 	}
@@ -261,6 +231,46 @@ func (p *population) buildImporters(r *rand.Rand, n int, cat *catalogue, sellers
 
 // pairShares returns the expected share of rows of every (HS6, origin) pair
 // and the number of importers trading it.
+// addDeclarants draws one to three declarants (brokers) for the importer
+// being added, of propensity a: draw picks each; the first takes 0.7 of the
+// importer's declarations and the others share 0.3 (one alone takes all);
+// an offender's first is replaced by a complicit declarant with
+// offenderComplicit's chance. The random numbers are drawn in this order for
+// every importer, so a population built with it is the same for a seed.
+func (p *population) addDeclarants(r *rand.Rand, a float64, offender bool, complicitIdx []int32, draw func() int32) {
+	nd := 1
+	switch u := r.Float64(); {
+	case u < 0.1:
+		nd = 3
+	case u < 0.4:
+		nd = 2
+	}
+	cum := 0.0
+	for k := range nd {
+		d := draw()
+		if k == 0 && offender && len(complicitIdx) > 0 && r.Float64() < offenderComplicit {
+			d = complicitIdx[r.IntN(len(complicitIdx))]
+		}
+		w := 0.7
+		if k > 0 {
+			w = 0.3 / float64(nd-1)
+		}
+		if nd == 1 {
+			w = 1
+		}
+		cum += w
+		b := 1.0
+		if p.complicit[d] {
+			b = complicitFactor
+		}
+		p.declIdx = append(p.declIdx, d)
+		p.declW = append(p.declW, w)
+		p.declCum = append(p.declCum, cum)
+		p.declA = append(p.declA, a*b)
+	}
+	p.declCum[len(p.declCum)-1] = 1
+}
+
 func (p *population) pairShares(numOrig, numHS int) ([]float64, []int32) {
 	share := make([]float64, numHS*numOrig)
 	traders := make([]int32, numHS*numOrig)

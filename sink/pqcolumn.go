@@ -329,15 +329,7 @@ func writeBytes[O int32 | int64](c *pqColumn, arr arrow.Array, data []byte, offs
 		v := data[offs[r]:offs[r+1]]
 		c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(len(v)))
 		c.plain = append(c.plain, v...)
-		if !st.has {
-			st.has = true
-			st.bmin = append(st.bmin[:0], v...)
-			st.bmax = append(st.bmax[:0], v...)
-		} else if bytes.Compare(v, st.bmax) > 0 {
-			st.bmax = append(st.bmax[:0], v...)
-		} else if bytes.Compare(v, st.bmin) < 0 {
-			st.bmin = append(st.bmin[:0], v...)
-		}
+		st.addBytes(v)
 	}
 }
 
@@ -363,6 +355,20 @@ func writeInts[T int8 | int16 | int32 | int64 | uint8 | uint16](c *pqColumn, arr
 			c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(v))
 		}
 		c.st.addInt(v, c.unsigned, c.phys)
+	}
+}
+
+// addBytes adds v to the range (bytes compared unsigned, as parquet-format
+// orders BYTE_ARRAY statistics); v is copied.
+func (st *colStats) addBytes(v []byte) {
+	if !st.has {
+		st.has = true
+		st.bmin = append(st.bmin[:0], v...)
+		st.bmax = append(st.bmax[:0], v...)
+	} else if bytes.Compare(v, st.bmax) > 0 {
+		st.bmax = append(st.bmax[:0], v...)
+	} else if bytes.Compare(v, st.bmin) < 0 {
+		st.bmin = append(st.bmin[:0], v...)
 	}
 }
 
@@ -478,15 +484,7 @@ func (st *colStats) addDict(c *pqColumn) {
 	if c.kind == kBytes || c.kind == kLargeBytes {
 		for _, e := range c.bmemo.ents {
 			v := c.bmemo.body[e.off : e.off+e.n]
-			if !st.has {
-				st.has = true
-				st.bmin = append(st.bmin[:0], v...)
-				st.bmax = append(st.bmax[:0], v...)
-			} else if bytes.Compare(v, st.bmax) > 0 {
-				st.bmax = append(st.bmax[:0], v...)
-			} else if bytes.Compare(v, st.bmin) < 0 {
-				st.bmin = append(st.bmin[:0], v...)
-			}
+			st.addBytes(v)
 		}
 		return
 	}

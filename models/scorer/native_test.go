@@ -5,18 +5,17 @@ import (
 	"testing"
 	"unsafe"
 
+	"risklane/models/xgb"
 	"risklane/models/xgb/xgbtest"
 )
 
-// TestWalkGroupLikeGo: the walk the engine uses (assembly on amd64) ends
-// every row at the node walkGroupGo, the Go reference, ends it at, on a
-// random forest with missing values, values exactly at thresholds, ±0, ±Inf
-// and the negated columns of default-left nodes. On other architectures
-// walkGroup is walkGroupGo and the test passes trivially.
-func TestWalkGroupLikeGo(t *testing.T) {
-	const nfeat, nrows = 9, 2000
-	m := xgbtest.RandomModel(5, "binary:logistic", 60, 8, nfeat)
-	rows := xgbtest.Rows(6, nrows, nfeat, 0.15)
+// edgeCaseForest returns a random 60-tree depth-8 classifier (modelSeed) and
+// nrows rows of nfeat features (rowSeed, 15% missing) in which every fifth
+// value lies exactly at one of the forest's thresholds and every fifth after
+// it is ±0, ±Inf or NaN: the rows the walks must agree on.
+func edgeCaseForest(modelSeed, rowSeed uint64, nrows, nfeat int) (*xgb.Model, []float64) {
+	m := xgbtest.RandomModel(modelSeed, "binary:logistic", 60, 8, nfeat)
+	rows := xgbtest.Rows(rowSeed, nrows, nfeat, 0.15)
 	var thresholds []float32
 	for i := range m.Trees {
 		thresholds = append(thresholds, m.Trees[i].SplitCondition...)
@@ -30,6 +29,17 @@ func TestWalkGroupLikeGo(t *testing.T) {
 			rows[i] = special[(i/5)%len(special)]
 		}
 	}
+	return m, rows
+}
+
+// TestWalkGroupLikeGo: the walk the engine uses (assembly on amd64) ends
+// every row at the node walkGroupGo, the Go reference, ends it at, on a
+// random forest with missing values, values exactly at thresholds, ±0, ±Inf
+// and the negated columns of default-left nodes. On other architectures
+// walkGroup is walkGroupGo and the test passes trivially.
+func TestWalkGroupLikeGo(t *testing.T) {
+	const nfeat, nrows = 9, 2000
+	m, rows := edgeCaseForest(5, 6, nrows, nfeat)
 	f := newForest(m)
 	b := f.newBuf()
 	steps := 0
@@ -65,21 +75,7 @@ func TestWalkGroupLikeGo(t *testing.T) {
 // block and depths 0, 1, the tree's and two past it.
 func TestWalkSumLikeGo(t *testing.T) {
 	const nfeat, nrows = 9, 2000
-	m := xgbtest.RandomModel(7, "binary:logistic", 60, 8, nfeat)
-	rows := xgbtest.Rows(8, nrows, nfeat, 0.15)
-	var thresholds []float32
-	for i := range m.Trees {
-		thresholds = append(thresholds, m.Trees[i].SplitCondition...)
-	}
-	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN()}
-	for i := range rows {
-		switch i % 5 {
-		case 0:
-			rows[i] = float64(thresholds[(i*7919)%len(thresholds)])
-		case 1:
-			rows[i] = special[(i/5)%len(special)]
-		}
-	}
+	m, rows := edgeCaseForest(7, 8, nrows, nfeat)
 	f := newForest(m)
 	b := f.newBuf()
 	compared := 0

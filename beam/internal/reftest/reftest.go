@@ -62,9 +62,9 @@ func Sh(t testing.TB, args ...string) {
 	}
 }
 
-// Rows is the size of the generated inputs: 20,000 in CI;
-// RISKLANE_BEAM_ROWS=1000000 for the documented equality runs
-// (docs/beam.md).
+// Rows is the size of the generated inputs: 20,000 by default (make
+// test); RISKLANE_BEAM_ROWS=1000000 in CI (.ci/run) and for the
+// documented equality runs (docs/beam.md).
 func Rows(t testing.TB) int {
 	if v := os.Getenv("RISKLANE_BEAM_ROWS"); v != "" {
 		n, err := strconv.Atoi(v)

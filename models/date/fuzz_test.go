@@ -1,7 +1,6 @@
 package date_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -39,17 +38,7 @@ func FuzzFromFiles(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good := filepath.Join(f.TempDir(), "good")
-	if err := m.Save(good); err != nil {
-		f.Fatal(err)
-	}
-	modeltest.FuzzFolder(f, good, batches[len(batches)-1].NewSlice(0, 50),
-		func(g *models.Folder) (models.Trained, error) {
-			m, err := date.FromFiles(g.Dir, g.Manifest, g.Files)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
-		func(dir string) (models.Model, error) { return date.Load(dir) })
+	modeltest.FuzzFolder(f, m, batches[len(batches)-1].NewSlice(0, 50),
+		func(g *models.Folder) (*date.Model, error) { return date.FromFiles(g.Dir, g.Manifest, g.Files) },
+		date.Load)
 }

@@ -1,7 +1,6 @@
 package gbdtlr_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"risklane/models"
@@ -21,17 +20,7 @@ func FuzzFromFiles(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good := filepath.Join(f.TempDir(), "good")
-	if err := m.Save(good); err != nil {
-		f.Fatal(err)
-	}
-	modeltest.FuzzFolder(f, good, batches[len(batches)-1].NewSlice(0, 50),
-		func(g *models.Folder) (models.Trained, error) {
-			m, err := FromFiles(g.Dir, g.Manifest, g.Files)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
-		func(dir string) (models.Model, error) { return Load(dir) })
+	modeltest.FuzzFolder(f, m, batches[len(batches)-1].NewSlice(0, 50),
+		func(g *models.Folder) (*Model, error) { return FromFiles(g.Dir, g.Manifest, g.Files) },
+		Load)
 }

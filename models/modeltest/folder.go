@@ -14,15 +14,20 @@ import (
 )
 
 // FuzzFolder fuzzes what reads a model folder's files once their hashes are
-// checked. It seeds f with every file of the folder at dir, the manifest
-// first, and gives read the folder with one file (the fuzzer's choice)
-// replaced by the fuzzer's bytes. A model read accepts must score probe
-// (probabilities in [0, 1], an expected revenue that is a number), and the
-// model load reads back from the folder its Save writes must score probe the
-// same: what the reader accepts is what the writer writes.
-func FuzzFolder(f *testing.F, dir string, probe arrow.RecordBatch,
-	read func(*models.Folder) (models.Trained, error), load func(dir string) (models.Model, error)) {
+// checked. It saves trained in a folder, seeds f with every file of that
+// folder, the manifest first, and gives read the folder with one file (the
+// fuzzer's choice) replaced by the fuzzer's bytes. A model read accepts must
+// score probe (probabilities in [0, 1], an expected revenue that is a
+// number), and the model load reads back from the folder its Save writes
+// must score probe the same: what the reader accepts is what the writer
+// writes.
+func FuzzFolder[R models.Trained, L models.Model](f *testing.F, trained models.Trained, probe arrow.RecordBatch,
+	read func(*models.Folder) (R, error), load func(dir string) (L, error)) {
 	f.Helper()
+	dir := filepath.Join(f.TempDir(), "good")
+	if err := trained.Save(dir); err != nil {
+		f.Fatal(err)
+	}
 	folder, err := models.ReadFolder(dir)
 	if err != nil {
 		f.Fatal(err)

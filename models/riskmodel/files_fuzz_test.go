@@ -3,7 +3,6 @@ package riskmodel
 import (
 	"testing"
 
-	"risklane/models"
 	"risklane/models/modeltest"
 )
 
@@ -11,14 +10,6 @@ import (
 // revenue.json, features.json, metrics.json or the manifest) with arbitrary
 // bytes (modeltest.FuzzFolder).
 func FuzzLoadFiles(f *testing.F) {
-	all, good := savedModel(f, 3)
-	modeltest.FuzzFolder(f, good, all[len(all)-1].NewSlice(0, 50),
-		func(g *models.Folder) (models.Trained, error) {
-			m, err := load(g)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
-		func(dir string) (models.Model, error) { return Load(dir) })
+	all, m, _ := savedModel(f, 3)
+	modeltest.FuzzFolder(f, m, all[len(all)-1].NewSlice(0, 50), load, Load)
 }

@@ -10,8 +10,8 @@ import (
 
 // savedModel trains a small model (rounds trees per head) on 3,000
 // generated rows and saves it in a folder: the real model folder the fuzz
-// targets start from. It returns the rows and the folder.
-func savedModel(f *testing.F, rounds int) (all []arrow.RecordBatch, good string) {
+// targets start from. It returns the rows, the model and the folder.
+func savedModel(f *testing.F, rounds int) (all []arrow.RecordBatch, m *Model, good string) {
 	f.Helper()
 	all = generate(f, 3000, 5)
 	cfg := DefaultConfig()
@@ -24,14 +24,14 @@ func savedModel(f *testing.F, rounds int) (all []arrow.RecordBatch, good string)
 	if err := m.Save(good); err != nil {
 		f.Fatal(err)
 	}
-	return all, good
+	return all, m, good
 }
 
 // FuzzLoadManifest gives the manifest reader arbitrary bytes: it must accept
 // or refuse them, never panic, and never name a file outside the folder. A
 // manifest it accepts is then loaded with a real model's files beside it.
 func FuzzLoadManifest(f *testing.F) {
-	_, good := savedModel(f, 5)
+	_, _, good := savedModel(f, 5)
 	manifest, err := os.ReadFile(filepath.Join(good, ManifestFile))
 	if err != nil {
 		f.Fatal(err)

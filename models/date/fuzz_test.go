@@ -3,9 +3,6 @@ package date_test
 import (
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/datasets/synth"
 	"risklane/models"
 	"risklane/models/date"
 	"risklane/models/modeltest"
@@ -17,20 +14,7 @@ import (
 // part of the network but self-attention: revenue inputs, the tree margin,
 // the revenue tower, the standardised revenue target and the calibration.
 func FuzzFromFiles(f *testing.F) {
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed = 3000, 5
-	g, err := synth.New(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var batches []arrow.RecordBatch
-	for !g.Done() {
-		b, err := g.Next()
-		if err != nil {
-			f.Fatal(err)
-		}
-		batches = append(batches, b)
-	}
+	batches := modeltest.Declarations(f, 3000, 5)
 	dc := date.DefaultConfig()
 	dc.Trees.NumRounds, dc.Trees.MaxDepth, dc.Epochs, dc.Dim = 3, 3, 1, 4
 	dc.RevHidden, dc.RevStandard, dc.Calibrate = 5, true, true

@@ -4,30 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/datasets/synth"
 	"risklane/models/explain"
+	"risklane/models/modeltest"
 )
-
-func generated(t testing.TB, rows int, seed uint64) []arrow.RecordBatch {
-	t.Helper()
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed = int64(rows), seed
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []arrow.RecordBatch
-	for !g.Done() {
-		b, err := g.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, b)
-	}
-	return all
-}
 
 // TestContributions checks DATE's reasons against an independent
 // computation: with the query attention's output vector h set to zero every
@@ -36,7 +15,7 @@ func generated(t testing.TB, rows int, seed uint64) []arrow.RecordBatch {
 // with the trained h, they must follow the attention weights, and the two
 // embedding-row features are credited nothing.
 func TestContributions(t *testing.T) {
-	batches := generated(t, 20_000, 5)
+	batches := modeltest.Declarations(t, 20_000, 5)
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds, cfg.Epochs = 20, 1
 	m, err := Train(batches, cfg)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"risklane/models/modeltest"
 )
 
 // TestStopOnRevenue: with StopOnRevenue every epoch's criterion is the
@@ -14,7 +16,7 @@ func TestStopOnRevenue(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds, cfg.Trees.MaxDepth = 10, 4
 	cfg.Epochs, cfg.Patience, cfg.StopOnRevenue, cfg.Seed = 4, 4, true, 3
-	m, train, valid, vlabels, err := prepare(generated(t, 12_000, 3), cfg)
+	m, train, valid, vlabels, err := prepare(modeltest.Declarations(t, 12_000, 3), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"risklane/models/date"
 	"risklane/models/gbdtlr"
 	"risklane/models/metrics"
+	"risklane/models/modeltest"
 	"risklane/models/riskmodel"
 )
 
@@ -103,7 +104,7 @@ func TestCompare(t *testing.T) {
 	}
 	if which == "" || which == "generated" {
 		for _, s := range seeds {
-			all := generated(t, 200_000, s)
+			all := modeltest.Declarations(t, 200_000, s)
 			train, test, err := riskmodel.SplitByDate(all, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
 			if err != nil {
 				t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // arbitrary bytes (modeltest.FuzzFolder). The folder reader is DATE's too
 // (date.LeafFolder).
 func FuzzFromFiles(f *testing.F) {
-	batches := generated(f, 3000, 5)
+	batches := modeltest.Declarations(f, 3000, 5)
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds = 3
 	m, err := Train(batches, cfg)

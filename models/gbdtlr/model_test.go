@@ -5,32 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/datasets/synth"
 	"risklane/models"
 	. "risklane/models/gbdtlr"
 	"risklane/models/kinds"
+	"risklane/models/modeltest"
 )
-
-func generated(t testing.TB, rows int, seed uint64) []arrow.RecordBatch {
-	t.Helper()
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed = int64(rows), seed
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []arrow.RecordBatch
-	for !g.Done() {
-		b, err := g.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, b)
-	}
-	return all
-}
 
 // TestTrainSaveLoadScore trains on generated data, saves, loads the folder
 // through the table of kinds, and checks that the loaded model scores as
@@ -38,7 +17,7 @@ func generated(t testing.TB, rows int, seed uint64) []arrow.RecordBatch {
 // regression's on the leaves, and that the reasons' contributions add up to
 // the margin.
 func TestTrainSaveLoadScore(t *testing.T) {
-	batches := generated(t, 20_000, 3)
+	batches := modeltest.Declarations(t, 20_000, 3)
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds = 20
 	m, err := Train(batches, cfg)

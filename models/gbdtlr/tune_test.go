@@ -12,6 +12,7 @@ import (
 	"risklane/models"
 	"risklane/models/date"
 	"risklane/models/metrics"
+	"risklane/models/modeltest"
 	"risklane/models/riskmodel"
 	"risklane/models/scorer"
 )
@@ -90,7 +91,7 @@ func TestTune(t *testing.T) {
 			t.Fatal(err)
 		}
 	case "generated":
-		all := generated(t, 200_000, 101)
+		all := modeltest.Declarations(t, 200_000, 101)
 		var rest []arrow.RecordBatch
 		var err error
 		if train, rest, err = riskmodel.SplitByDate(all, time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)); err != nil {

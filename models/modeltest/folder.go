@@ -1,5 +1,6 @@
-// Package modeltest helps the tests of several model kinds: a fuzz target
-// for the files of a saved model folder.
+// Package modeltest helps the tests of several model kinds: generated
+// declarations to train on, and a fuzz target for the files of a saved model
+// folder.
 package modeltest
 
 import (

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"risklane/datasets/synth"
+	"risklane/models/modeltest"
 )
 
 // generate returns synthetic declarations of 2024 (every row labelled).
@@ -15,24 +16,7 @@ func generate(t testing.TB, rows int64, seed uint64) []arrow.RecordBatch {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = rows, seed
 	cfg.NumImporters, cfg.NumSellers = 2000, 1200
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []arrow.RecordBatch
-	for !g.Done() {
-		b, err := g.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	t.Cleanup(func() {
-		for _, b := range out {
-			b.Release()
-		}
-	})
-	return out
+	return modeltest.Generated(t, cfg)
 }
 
 // TestSynthQuality is issue 4's bar on generated data: the default model,

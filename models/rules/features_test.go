@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"errors"
-	"io"
 	"math"
 	"slices"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"risklane/decl"
 	"risklane/features"
 	"risklane/models/gbdt"
+	"risklane/models/modeltest"
 )
 
 // synthetic returns generated declarations: canonical columns plus the
@@ -24,21 +23,7 @@ func synthetic(t testing.TB, rows int64, seed uint64) []arrow.RecordBatch {
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed, cfg.BatchSize = rows, seed, 4096
 	cfg.NumImporters, cfg.NumSellers, cfg.NumHS = 300, 200, 60
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []arrow.RecordBatch
-	for {
-		rec, err := g.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, rec)
-	}
+	return modeltest.Generated(t, cfg)
 }
 
 // strings returns a string column of the batches, concatenated.

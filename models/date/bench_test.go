@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"risklane/models/modeltest"
 )
 
 func benchArch() Arch {
@@ -54,7 +56,7 @@ func BenchmarkLossGrad(b *testing.B) {
 // unset: all), for a quick check that the benchmark works.
 func BenchmarkTrainVsPyTorch(b *testing.B) {
 	py := torchPython(b)
-	batches := readKCS(b, "train.csv")
+	batches := modeltest.KCS(b, "train.csv")
 	epochs, rows := benchEnv(b, "RISKLANE_BENCH_EPOCHS", 0), benchEnv(b, "RISKLANE_BENCH_ROWS", 0)
 	for _, c := range []struct {
 		name   string
@@ -115,11 +117,11 @@ func BenchmarkTrainVsPyTorch(b *testing.B) {
 func BenchmarkScoreKCS(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Epochs = 1
-	m, err := Train(readKCS(b, "train.csv"), cfg)
+	m, err := Train(modeltest.KCS(b, "train.csv"), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	valid := readKCS(b, "valid.csv")
+	valid := modeltest.KCS(b, "valid.csv")
 	rows := 0
 	for _, rec := range valid {
 		rows += int(rec.NumRows())

@@ -4,32 +4,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/ingest"
-	"risklane/ingest/profile"
-	"risklane/internal/testenv"
 	"risklane/models"
+	"risklane/models/modeltest"
 )
-
-func readKCS(t testing.TB, name string) []arrow.RecordBatch {
-	t.Helper()
-	path := testenv.SharedData(t, filepath.Join("kcs", name))
-	p, err := profile.Resolve("kcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	batches, _, err := ingest.ReadAll([]string{path}, p, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	})
-	return batches
-}
 
 // TestKCSTrain trains DATE on the KCS training year and reports the
 // validation quarter's metrics (reported, never tuned on).
@@ -37,7 +14,7 @@ func TestKCSTrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: trains DATE on 37,385 rows")
 	}
-	train, valid := readKCS(t, "train.csv"), readKCS(t, "valid.csv")
+	train, valid := modeltest.KCS(t, "train.csv"), modeltest.KCS(t, "valid.csv")
 	cfg := DefaultConfig()
 	cfg.Log = t.Logf
 	m, err := Train(train, cfg)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"risklane/ingest"
-	"risklane/ingest/profile"
-	"risklane/internal/testenv"
 	"risklane/models"
 	"risklane/models/date"
 	"risklane/models/gbdtlr"
@@ -97,7 +93,7 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	if which == "" || which == "kcs" {
-		train, valid := readKCS(t, "train.csv"), readKCS(t, "valid.csv")
+		train, valid := modeltest.KCS(t, "train.csv"), modeltest.KCS(t, "valid.csv")
 		for _, s := range seeds {
 			run(dataKCS, s, train, valid)
 		}
@@ -167,20 +163,6 @@ func writeCompare(t *testing.T, rows []compareRow) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func readKCS(t testing.TB, name string) []arrow.RecordBatch {
-	t.Helper()
-	path := testenv.SharedData(t, filepath.Join("kcs", name))
-	p, err := profile.Resolve("kcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	batches, _, err := ingest.ReadAll([]string{path}, p, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return batches
 }
 
 // seamScores scores every row of batches through the model seam.

@@ -82,7 +82,7 @@ func TestTune(t *testing.T) {
 	var train, test []arrow.RecordBatch
 	switch which {
 	case "kcs":
-		all := readKCS(t, "train.csv")
+		all := modeltest.KCS(t, "train.csv")
 		from, err := date.ValidationStart(all, 0.1)
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"risklane/features"
 	"risklane/features/pricecluster"
 	"risklane/models/metrics"
+	"risklane/models/modeltest"
 )
 
 var (
@@ -153,7 +154,7 @@ func TestAblationTable(t *testing.T) {
 	})
 
 	t.Run("kcs", func(t *testing.T) {
-		train, valid := readKCS(t, "train.csv"), readKCS(t, "valid.csv")
+		train, valid := modeltest.KCS(t, "train.csv"), modeltest.KCS(t, "valid.csv")
 		rows := []ablationRow{
 			trainVariant(t, name, base, "", train, valid, 0),
 			trainVariant(t, "+cluster", withCluster, "", train, valid, 0),
@@ -162,7 +163,7 @@ func TestAblationTable(t *testing.T) {
 	})
 
 	t.Run("kcs-cv", func(t *testing.T) {
-		all := readKCS(t, "train.csv")
+		all := modeltest.KCS(t, "train.csv")
 		var folds [][2][]arrow.RecordBatch
 		for _, month := range []time.Month{4, 7, 10} {
 			from := time.Date(2020, month, 1, 0, 0, 0, 0, time.UTC)

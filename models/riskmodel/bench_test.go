@@ -10,6 +10,7 @@ import (
 
 	"risklane/ingest"
 	"risklane/ingest/profile"
+	"risklane/models/modeltest"
 	"risklane/models/xgb/xgbtest"
 )
 
@@ -17,7 +18,7 @@ import (
 // training file: features from the saved state, then both ensembles through
 // leaves.
 func BenchmarkScore(b *testing.B) {
-	train, valid := readKCS(b, "train.csv"), readKCS(b, "valid.csv")
+	train, valid := modeltest.KCS(b, "train.csv"), modeltest.KCS(b, "valid.csv")
 	cfg := DefaultConfig()
 	m, err := Train(train, nil, cfg)
 	if err != nil {

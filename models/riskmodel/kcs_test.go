@@ -1,44 +1,17 @@
 package riskmodel
 
 import (
-	"path/filepath"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/ingest"
-	"risklane/ingest/profile"
-	"risklane/internal/testenv"
+	"risklane/models/modeltest"
 )
-
-func readKCS(t testing.TB, name string) []arrow.RecordBatch {
-	t.Helper()
-	path := testenv.SharedData(t, filepath.Join("kcs", name))
-	p, err := profile.Resolve("kcs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	batches, stats, err := ingest.ReadAll([]string{path}, p, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stats.Rejected != 0 {
-		t.Fatalf("%s: %d rows rejected", name, stats.Rejected)
-	}
-	t.Cleanup(func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	})
-	return batches
-}
 
 // TestKCSQuality is issue 4's bar: default parameters, trained on the KCS
 // training year, scored on the validation quarter. For reference on the same
 // split: the dataset paper's XGBoost notebook reaches AUC 0.818 and 0.757 at
 // 5%; a careful Python pipeline AUC 0.882, 0.970 at 5%, 0.859 at 10%.
 func TestKCSQuality(t *testing.T) {
-	train, valid := readKCS(t, "train.csv"), readKCS(t, "valid.csv")
+	train, valid := modeltest.KCS(t, "train.csv"), modeltest.KCS(t, "valid.csv")
 	m, err := Train(train, valid, DefaultConfig())
 	if err != nil {
 		t.Fatal(err)

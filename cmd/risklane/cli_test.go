@@ -51,7 +51,7 @@ func TestReportBudgetShare(t *testing.T) {
 		{"0%", "give a share above 0"},
 		{"5 percent", "give a share above 0"},
 	} {
-		_, err := runFresh(t, newReportCmd, "--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--budget", tc.budget)
+		_, err := execute(t, newReportCmd, "--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--budget", tc.budget)
 		if err == nil || exitCode(err) != run.ExitUsage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("report --budget %s: %v; want exit 2 saying %q", tc.budget, err, tc.want)
 		}
@@ -173,29 +173,29 @@ func TestScoreUnlabelledKCS(t *testing.T) {
 	night := filepath.Join(dir, "tonight.csv")
 	dropColumns(t, valid, night, 500, "Fraud", "Critical Fraud")
 	model := filepath.Join(dir, "model")
-	if out, err := runFresh(t, newTrainCmd, "--profile", "kcs", "--in", train, "--out", model, "--rounds", "10", "--max-depth", "3", "--quiet"); err != nil {
+	if out, err := execute(t, newTrainCmd, "--profile", "kcs", "--in", train, "--out", model, "--rounds", "10", "--max-depth", "3", "--quiet"); err != nil {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
-	out, err := runFresh(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked.csv"), "--log-format", "text")
+	out, err := execute(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked.csv"), "--log-format", "text")
 	if err != nil || !strings.Contains(out, "scored 500 declarations (500 read, 0 rejected)") {
 		t.Fatalf("score of an unlabelled night: %v\n%s", err, out)
 	}
 	// A budget of 2 is two rows, and said to be (0.4% of the night).
-	out, err = runFresh(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked2.csv"), "--budget", "2")
+	out, err = execute(t, newScoreCmd, "--model", model, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "ranked2.csv"), "--budget", "2")
 	if err != nil || !strings.Contains(out, "budget 2 means 2 rows (0.4% of the 500 scored); write 2% for a share") {
 		t.Errorf("score --budget 2: no warning that it is a count: %v\n%s", err, out)
 	}
 	// The nightly job and the price clusters read it too.
 	job := filepath.Join(dir, "night.yaml")
 	os.WriteFile(job, fmt.Appendf(nil, "input: %s\nprofile: kcs\nmodel: %s\noutputs: %s\n", night, model, filepath.Join(dir, "nights")), 0o644)
-	if out, err := runFresh(t, newRunCmd, job, "--night", "2021-01-01"); err != nil || !strings.Contains(out, "scored 500 declarations") {
+	if out, err := execute(t, newRunCmd, job, "--night", "2021-01-01"); err != nil || !strings.Contains(out, "scored 500 declarations") {
 		t.Errorf("run of an unlabelled night: %v\n%s", err, out)
 	}
-	if out, err := runFresh(t, newClusterCmd, "--in", night, "--profile", "kcs", "--out", filepath.Join(dir, "clusters.csv"), "--min-group-rows", "5"); err != nil ||
+	if out, err := execute(t, newClusterCmd, "--in", night, "--profile", "kcs", "--out", filepath.Join(dir, "clusters.csv"), "--min-group-rows", "5"); err != nil ||
 		!strings.Contains(out, "Read 500 rows: 500 accepted, 0 rejected") {
 		t.Errorf("cluster of an unlabelled night: %v\n%s", err, out)
 	}
-	_, err = runFresh(t, newTrainCmd, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "m2"), "--quiet")
+	_, err = execute(t, newTrainCmd, "--profile", "kcs", "--in", night, "--out", filepath.Join(dir, "m2"), "--quiet")
 	if err == nil || !strings.Contains(err.Error(), "training and evaluation need labelled declarations") {
 		t.Errorf("train on an unlabelled file: %v", err)
 	}
@@ -251,14 +251,14 @@ func TestReportWarnsOnTrainingRows(t *testing.T) {
 		}
 	}
 	model := filepath.Join(dir, "model")
-	if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model, "--rounds", "5", "--max-depth", "3", "--quiet"); err != nil {
+	if out, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", train, "--out", model, "--rounds", "5", "--max-depth", "3", "--quiet"); err != nil {
 		t.Fatalf("train: %v\n%s", err, out)
 	}
 	for _, tc := range []struct {
 		in   string
 		warn bool
 	}{{train, true}, {held, false}} {
-		out, err := runFresh(t, newReportCmd, "--model", model, "--profile", "canonical", "--in", tc.in, "--out", filepath.Join(dir, "r.html"))
+		out, err := execute(t, newReportCmd, "--model", model, "--profile", "canonical", "--in", tc.in, "--out", filepath.Join(dir, "r.html"))
 		if err != nil {
 			t.Fatalf("report: %v\n%s", err, out)
 		}
@@ -316,7 +316,7 @@ func TestProgressOnTerminal(t *testing.T) {
 		if s.cmd == nil {
 			out, err = runIngestCLI(args...)
 		} else {
-			out, err = runFresh(t, s.cmd, args...)
+			out, err = execute(t, s.cmd, args...)
 		}
 		if err != nil {
 			t.Fatalf("%s %v: %v\n%s", s.name, args, err, out)
@@ -327,7 +327,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	defer func() { onTerminal = terminal }()
 	for _, s := range steps {
 		if s.name == "report" {
-			if out, err := runFresh(t, newTrainCmd, "--profile", "canonical", "--in", p("d.parquet"), "--out", p("m"), "--rounds", "3", "--max-depth", "2", "--quiet"); err != nil {
+			if out, err := execute(t, newTrainCmd, "--profile", "canonical", "--in", p("d.parquet"), "--out", p("m"), "--rounds", "3", "--max-depth", "2", "--quiet"); err != nil {
 				t.Fatalf("train: %v\n%s", err, out)
 			}
 		}
@@ -382,7 +382,7 @@ func TestTrainEvalLogOnTerminal(t *testing.T) {
 		if tc.flag != "" {
 			args = append(args, tc.flag)
 		}
-		out, err := runFresh(t, newTrainCmd, args...)
+		out, err := execute(t, newTrainCmd, args...)
 		if err != nil {
 			t.Fatalf("train %s: %v\n%s", tc.flag, err, out)
 		}

@@ -12,18 +12,6 @@ import (
 	"risklane/models/xgb"
 )
 
-func runConvert(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd := newConvertCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 func TestConvertCommand(t *testing.T) {
 	td := filepath.Join("..", "..", "models", "xgb", "testdata")
 	dir := t.TempDir()
@@ -33,7 +21,7 @@ func TestConvertCommand(t *testing.T) {
 	}
 
 	bin := filepath.Join(dir, "model.bin")
-	text, err := runConvert(t, "--in", filepath.Join(td, "python-1.7.4-logistic.ubj"), "--out", bin)
+	text, err := execute(t, newConvertCmd, "--in", filepath.Join(td, "python-1.7.4-logistic.ubj"), "--out", bin)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
@@ -48,7 +36,7 @@ func TestConvertCommand(t *testing.T) {
 	}
 
 	js := filepath.Join(dir, "back.json")
-	if text, err := runConvert(t, "--in", bin, "--out", js); err != nil {
+	if text, err := execute(t, newConvertCmd, "--in", bin, "--out", js); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	back, err := xgb.ReadFile(js)
@@ -79,7 +67,7 @@ func TestConvertCommandErrors(t *testing.T) {
 		{[]string{"--in", filepath.Join(td, "python-1.7.4-logistic.model"), "--out", filepath.Join(dir, "m.json")}, false, "saved by XGBoost 1.1 or later (version 1.7)"},
 		{[]string{"--in", filepath.Join(dir, "missing.json"), "--out", filepath.Join(dir, "m.json")}, false, "missing.json"},
 	} {
-		_, err := runConvert(t, c.args...)
+		_, err := execute(t, newConvertCmd, c.args...)
 		if err == nil || isUsageError(err) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err %v (usage %v); want %q, usage %v", c.args, err, isUsageError(err), c.want, c.usage)
 		}

@@ -12,25 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"risklane/datasets/demo"
 	"risklane/models/metrics"
 	"risklane/pipeline/report"
 	"risklane/pipeline/report/reporttest"
 )
-
-// runCommand runs a fresh command with args and returns what it printed.
-func runCommand(newCmd func() *cobra.Command, args ...string) (string, error) {
-	var out bytes.Buffer
-	cmd := newCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
 
 // TestDemo runs the demo once and checks what it made in subtests.
 func TestDemo(t *testing.T) {
@@ -51,7 +37,7 @@ func TestDemo(t *testing.T) {
 // The report lists the rules `risklane rules` prints for the same model and
 // data.
 func checkDemoRules(t *testing.T, dir string, res *demoResult) {
-	js, err := runCommand(newRulesCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
+	js, err := execute(t, newRulesCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
 		"--in", filepath.Join(dir, demoTest), "--top", fmt.Sprint(report.TopRules), "--json")
 	if err != nil {
 		t.Fatalf("rules: %v\n%s", err, js)
@@ -121,7 +107,7 @@ func checkDemoOutput(t *testing.T, dir, out string, res *demoResult) {
 // The report's metrics are exactly what `risklane evaluate` prints for the
 // same model and data.
 func checkDemoMatchesEvaluate(t *testing.T, dir string, res *demoResult) {
-	js, err := runCommand(newEvaluateCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
+	js, err := execute(t, newEvaluateCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
 		"--in", filepath.Join(dir, demoTest), "--json")
 	if err != nil {
 		t.Fatalf("evaluate: %v\n%s", err, js)
@@ -186,7 +172,7 @@ func mustRead(t *testing.T, path string) []byte {
 
 func TestDemoDataOnly(t *testing.T) {
 	dir := t.TempDir()
-	out, err := runCommand(newDemoCmd, "--dir", dir, "--data-only")
+	out, err := execute(t, newDemoCmd, "--dir", dir, "--data-only")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -207,7 +193,7 @@ func TestDemoDataOnly(t *testing.T) {
 // statistics or a ranked file: those sections say what to give.
 func checkReportCommand(t *testing.T, dir string) {
 	out := filepath.Join(t.TempDir(), "r.html")
-	msg, err := runCommand(newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
+	msg, err := execute(t, newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
 		"--in", filepath.Join(dir, demoTest), "--out", out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, msg)
@@ -232,7 +218,7 @@ func checkReportCommand(t *testing.T, dir string) {
 	night := filepath.Join(t.TempDir(), "night.csv")
 	writeRows(t, night, rows)
 	out = filepath.Join(t.TempDir(), "night.html")
-	msg, err = runCommand(newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical", "--in", night, "--out", out)
+	msg, err = execute(t, newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical", "--in", night, "--out", out)
 	if err != nil {
 		t.Fatalf("unlabelled data: %v\n%s", err, msg)
 	}
@@ -247,7 +233,7 @@ func checkReportCommand(t *testing.T, dir string) {
 	// With everything, the page is the demo's own (the same inputs give the
 	// same bytes).
 	full := filepath.Join(t.TempDir(), "full.html")
-	msg, err = runCommand(newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
+	msg, err = execute(t, newReportCmd, "--model", filepath.Join(dir, demoModel), "--profile", "canonical",
 		"--in", filepath.Join(dir, demoTest), "--trade", filepath.Join(dir, demo.TradeFile), "--reporter", demoReporter,
 		"--tariffs", filepath.Join(dir, demo.TariffsFile), "--ranked", filepath.Join(dir, demoRanked),
 		"--title", "risklane demo report", "--out", full)
@@ -282,12 +268,12 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--budget", "0"}, "--budget 0"},
 		{[]string{"--model", "m", "--in", "x.csv", "--profile", "canonical", "--out", "r.html", "--ranked", "r.json"}, "--ranked r.json"},
 	} {
-		_, err := runCommand(newReportCmd, c.args...)
+		_, err := execute(t, newReportCmd, c.args...)
 		if err == nil || !isUsageError(err) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want a usage error containing %q", c.args, err, c.want)
 		}
 	}
-	_, err := runCommand(newReportCmd, "--model", filepath.Join(t.TempDir(), "none"), "--in", "x.csv", "--profile", "canonical", "--out", "r.html")
+	_, err := execute(t, newReportCmd, "--model", filepath.Join(t.TempDir(), "none"), "--in", "x.csv", "--profile", "canonical", "--out", "r.html")
 	if err == nil || isUsageError(err) {
 		t.Errorf("a missing model folder: error %v, want a run failure", err)
 	}

@@ -1,30 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func runMirror(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd := newMirrorCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 func TestMirrorCommand(t *testing.T) {
 	td := filepath.Join("..", "..", "features", "mirror", "testdata")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "gaps.parquet")
-	text, err := runMirror(t, "--trade", filepath.Join(td, "handworked_bulk.csv"), filepath.Join(td, "handworked_api.csv"),
+	text, err := execute(t, newMirrorCmd, "--trade", filepath.Join(td, "handworked_bulk.csv"), filepath.Join(td, "handworked_api.csv"),
 		"--reporter", "KEN", "--tariffs", filepath.Join(td, "tariffs.csv"), "--out", out, "--top", "3",
 		"--signals", filepath.Join(dir, "signals.json"), "--rejects", filepath.Join(dir, "rejects.csv"))
 	if err != nil {
@@ -58,7 +45,7 @@ func TestMirrorCommandErrors(t *testing.T) {
 		{[]string{"--trade", filepath.Join(td, "handworked_bulk.csv"), "--reporter", "UGA", "--out", filepath.Join(dir, "g.csv")}, false, "no import rows reported by UGA"},
 		{[]string{"--trade", filepath.Join(td, "missing.csv"), "--reporter", "KEN", "--out", filepath.Join(dir, "g.csv")}, false, "missing.csv"},
 	} {
-		_, err := runMirror(t, c.args...)
+		_, err := execute(t, newMirrorCmd, c.args...)
 		if err == nil || isUsageError(err) != c.usage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err %v (usage %v); want %q, usage %v", c.args, err, isUsageError(err), c.want, c.usage)
 		}

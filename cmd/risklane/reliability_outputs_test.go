@@ -285,7 +285,7 @@ func TestReliabilityJobOutputs(t *testing.T) {
 	t.Run("a shared folder is refused", func(t *testing.T) {
 		shared := filepath.Join(dir, "shared")
 		plant(shared)
-		_, err := runFresh(t, newRunCmd, job(shared), "--night", "2026-03-01")
+		_, err := execute(t, newRunCmd, job(shared), "--night", "2026-03-01")
 		if exitCodeOf(err) != run.ExitUsage || err == nil || !strings.Contains(err.Error(), "did not write") {
 			t.Fatalf("exit %d, %v; want exit 2, the folder refused", exitCodeOf(err), err)
 		}
@@ -298,13 +298,13 @@ func TestReliabilityJobOutputs(t *testing.T) {
 	t.Run("risklane's folder, the user's files in it", func(t *testing.T) {
 		outputs := filepath.Join(dir, "nights")
 		for _, night := range []string{"2026-03-01", "2026-03-02"} {
-			if out, err := runFresh(t, newRunCmd, job(outputs), "--night", night); err != nil {
+			if out, err := execute(t, newRunCmd, job(outputs), "--night", night); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
 		}
 		plant(outputs)
 		for _, night := range []string{"2026-03-03", "2026-03-04"} {
-			if out, err := runFresh(t, newRunCmd, job(outputs), "--night", night); err != nil {
+			if out, err := execute(t, newRunCmd, job(outputs), "--night", night); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
 		}
@@ -327,7 +327,7 @@ func TestReliabilityJobOutputs(t *testing.T) {
 		os.Mkdir(home, 0o755)
 		t.Setenv("HOME", home)
 		for _, outputs := range []string{home, filepath.Dir(home)} {
-			_, err := runFresh(t, newRunCmd, job(outputs), "--night", "2026-03-01")
+			_, err := execute(t, newRunCmd, job(outputs), "--night", "2026-03-01")
 			if exitCodeOf(err) != run.ExitUsage || err == nil {
 				t.Errorf("outputs %s: exit %d, %v; want refused with exit 2", outputs, exitCodeOf(err), err)
 			}
@@ -376,10 +376,10 @@ func TestReliabilityEmptyNight(t *testing.T) {
 		os.WriteFile(p, fmt.Appendf(nil, "input: %s\nprofile: canonical\nmodel: %s\noutputs: %s\n%s", in, fx.model, outputs, extra), 0o644)
 		return p
 	}
-	if out, err := runFresh(t, newRunCmd, job(good, ""), "--night", "2026-03-01"); err != nil {
+	if out, err := execute(t, newRunCmd, job(good, ""), "--night", "2026-03-01"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	_, err := runFresh(t, newRunCmd, job(bad, ""), "--night", "2026-03-02")
+	_, err := execute(t, newRunCmd, job(bad, ""), "--night", "2026-03-02")
 	if exitCodeOf(err) != run.ExitRejectRate {
 		t.Fatalf("a night of rejects: exit %d, %v; want %d", exitCodeOf(err), err, run.ExitRejectRate)
 	}
@@ -389,7 +389,7 @@ func TestReliabilityEmptyNight(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outputs, "2026-03-02")); err == nil {
 		t.Fatal("a night of rejects was published")
 	}
-	if out, err := runFresh(t, newRunCmd, job(bad, "allow_empty: true\n"), "--night", "2026-03-02"); err != nil {
+	if out, err := execute(t, newRunCmd, job(bad, "allow_empty: true\n"), "--night", "2026-03-02"); err != nil {
 		t.Fatalf("allow_empty: %v\n%s", err, out)
 	}
 

@@ -23,7 +23,7 @@ func TestReportAnalysesSections(t *testing.T) {
 	}
 	night := "testdata/oldmodel/night.csv"
 	out := p("r.html")
-	text, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night, "--out", out,
+	text, err := execute(t, newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night, "--out", out,
 		"--forecast", p("fc.parquet"), "--release-time", p("rt.csv"))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
@@ -39,7 +39,7 @@ func TestReportAnalysesSections(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, flag := range []string{"--forecast", "--release-time", "--simulation"} {
-		_, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night, "--out", p("x.html"), flag, p("other.csv"))
+		_, err := execute(t, newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night, "--out", p("x.html"), flag, p("other.csv"))
 		if err == nil || !strings.Contains(err.Error(), flag) || !strings.Contains(err.Error(), "other.csv") {
 			t.Errorf("%s with a table of another kind: %v", flag, err)
 		}
@@ -58,7 +58,7 @@ func TestReleaseTimeBudgetCost(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
 	writeTimestamped(t, p("decl.parquet"), 20000, 5)
-	if text, err := runCommand(newScoreCmd, "--model", oldModel, "--profile", "canonical", "--in", p("decl.parquet"), "--out", p("ranked.parquet")); err != nil {
+	if text, err := execute(t, newScoreCmd, "--model", oldModel, "--profile", "canonical", "--in", p("decl.parquet"), "--out", p("ranked.parquet")); err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
 	text, err := execute(t, newReleaseTimeCmd, "--in", p("decl.parquet"), "--profile", "canonical", "--out", p("rt.csv"),

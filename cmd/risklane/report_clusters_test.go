@@ -20,7 +20,7 @@ func TestReportConsumesClusters(t *testing.T) {
 	page := func(extra ...string) []byte {
 		out := filepath.Join(t.TempDir(), "r.html")
 		args := append([]string{"--model", oldModel, "--profile", "canonical", "--in", night, "--out", out}, extra...)
-		if msg, err := runCommand(newReportCmd, args...); err != nil {
+		if msg, err := execute(t, newReportCmd, args...); err != nil {
 			t.Fatalf("%v\n%s", err, msg)
 		}
 		return mustRead(t, out)
@@ -28,7 +28,7 @@ func TestReportConsumesClusters(t *testing.T) {
 	if !bytes.Equal(page(), page("--clusters", clusters)) {
 		t.Fatal("the report with the cluster command's clusters differs from the report that fitted its own")
 	}
-	if _, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night,
+	if _, err := execute(t, newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", night,
 		"--out", filepath.Join(dir, "x.html"), "--clusters", filepath.Join(dir, "clusters.csv")); err == nil {
 		t.Fatal("a file that is not a cluster model was accepted as --clusters")
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/parquet-go/parquet-go"
-	"github.com/spf13/cobra"
 
 	"risklane/datasets/synth"
 	"risklane/internal/testenv"
@@ -106,19 +104,7 @@ func writeBatches(path string, batches []arrow.RecordBatch) error {
 
 // runScore runs a fresh score command.
 func runScore(t *testing.T, args ...string) (string, error) {
-	return runFresh(t, newScoreCmd, args...)
-}
-
-func runFresh(t *testing.T, newCmd func() *cobra.Command, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	cmd := newCmd()
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	return execute(t, newScoreCmd, args...)
 }
 
 func exitCodeOf(err error) int { return exitCode(err) }

@@ -42,7 +42,7 @@ func TestSimulateCommand(t *testing.T) {
 
 	// The table becomes the report's inspection-policy section.
 	html := filepath.Join(dir, "policy.html")
-	if out, err := runCommand(newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", "testdata/oldmodel/night.csv",
+	if out, err := execute(t, newReportCmd, "--model", oldModel, "--profile", "canonical", "--in", "testdata/oldmodel/night.csv",
 		"--out", html, "--simulation", table); err != nil {
 		t.Fatalf("report --simulation: %v\n%s", err, out)
 	}

@@ -24,7 +24,8 @@ import (
 	"risklane/ingest/profile"
 )
 
-// readResult is everything a read gives: batches, rejects, counts, error.
+// readResult is everything a read gives: its batches, its rejects in the
+// order the sink saw them, its counts and error.
 type readResult struct {
 	batches []arrow.RecordBatch
 	rejects []Reject
@@ -43,6 +44,12 @@ func (r *readResult) release() {
 func readPath(t testing.TB, col bool, paths []string, p *profile.Profile, opt Options) *readResult {
 	t.Helper()
 	opt.rowPath = !col
+	return readFiles(t, paths, p, opt)
+}
+
+// readFiles reads paths with opt, its rejects collected in the result.
+func readFiles(t testing.TB, paths []string, p *profile.Profile, opt Options) *readResult {
+	t.Helper()
 	rj := &collect{}
 	opt.Rejects = rj
 	res := &readResult{}

@@ -11,56 +11,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"risklane/ingest/profile"
 )
 
-// readOutcome is everything a Reader gives for an input: its batches, its
-// rejects in the order the sink saw them, its counts and error.
-type readOutcome struct {
-	batches []arrow.RecordBatch
-	rejects []Reject
-	stats   Stats
-	files   []FileStats
-	err     string
-}
-
 // readWith reads paths with workers parsing goroutines (1: the serial
 // path) and chunks of at most rows records and bytes bytes.
-func readWith(t testing.TB, paths []string, p *profile.Profile, opt Options, workers, rows, bytes int) readOutcome {
+func readWith(t testing.TB, paths []string, p *profile.Profile, opt Options, workers, rows, bytes int) *readResult {
 	t.Helper()
 	opt.workers, opt.chunkRows, opt.chunkBytes = workers, rows, bytes
-	var rej collect
-	opt.Rejects = &rej
-	r, err := OpenFiles(paths, p, opt)
-	if err != nil {
-		return readOutcome{err: "open: " + err.Error()}
-	}
-	defer r.Close()
-	var out readOutcome
-	for r.Next() {
-		rec := r.RecordBatch()
-		rec.Retain()
-		out.batches = append(out.batches, rec)
-	}
-	if err := r.Err(); err != nil {
-		out.err = err.Error()
-	}
-	out.rejects, out.stats, out.files = rej.got, r.Stats(), r.Files()
-	return out
-}
-
-func (o readOutcome) release() {
-	for _, b := range o.batches {
-		b.Release()
-	}
+	return readFiles(t, paths, p, opt)
 }
 
 // sameOutcome fails unless a and b hold the same batches (cut at the same
 // rows), rejects, counts and error.
-func sameOutcome(t testing.TB, what string, a, b readOutcome) {
+func sameOutcome(t testing.TB, what string, a, b *readResult) {
 	t.Helper()
 	if a.err != b.err {
 		t.Fatalf("%s: error %q, serial %q", what, a.err, b.err)

@@ -18,6 +18,13 @@ func synthCSV(t *testing.T, path string, rows int64) {
 	t.Helper()
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed = rows, 5
+	writeGenerated(t, path, cfg)
+}
+
+// writeGenerated writes the declarations synth generates with cfg to path
+// (CSV or Parquet, as sink.Create chooses by its name).
+func writeGenerated(t *testing.T, path string, cfg synth.Config) {
+	t.Helper()
 	g, err := synth.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,33 +9,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"risklane/datasets/synth"
-	"risklane/sink"
 )
 
 // writeTimestamped writes rows generated declarations with their
-// release-time milestones to path (Parquet).
+// release-time milestones to path (writeGenerated).
 func writeTimestamped(t *testing.T, path string, rows int64, seed uint64) {
 	t.Helper()
 	cfg := synth.DefaultConfig()
 	cfg.Rows, cfg.Seed, cfg.Timestamps = rows, seed, true
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sink.Create(path, g.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeGenerated(t, path, cfg)
 }
 
 // TestReleaseTimeCommand runs the analysis on generated milestones and
@@ -82,22 +65,7 @@ func TestReleaseTimeNeedsMilestones(t *testing.T) {
 func TestReleaseTimeRejectsAreSafeCSV(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed, cfg.Timestamps = 50, 3, true
-	g, err := synth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sink.Create(p("decl.csv"), g.Schema())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Stream(g, func(rec arrow.RecordBatch) error { return w.Write(rec) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeTimestamped(t, p("decl.csv"), 50, 3)
 	rows := readCSV(t, p("decl.csv"))
 	col := slices.Index(rows[0], "release_time")
 	if col < 0 {

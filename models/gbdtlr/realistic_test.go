@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
-	"risklane/datasets/synth"
 	"risklane/models/date"
 	"risklane/models/metrics"
+	"risklane/models/modeltest"
 	"risklane/models/riskmodel"
 )
 
@@ -47,20 +45,7 @@ func realisticProblem(tb testing.TB) *realistic {
 		}
 		return r
 	}
-	cfg := synth.DefaultConfig()
-	cfg.Rows, cfg.Seed = 200_000, 1
-	g, err := synth.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var all []arrow.RecordBatch
-	for !g.Done() {
-		b, err := g.Next()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		all = append(all, b)
-	}
+	all := modeltest.Declarations(tb, 200_000, 1)
 	train, _, err := riskmodel.SplitByDate(all, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		tb.Fatal(err)

@@ -113,6 +113,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.Float64Var(&cfg.Drift.Persist, "drift-persist", cfg.Drift.Persist, "with --drift: fraud probability the flows under-declared before the date keep after it (0: they stop; at most 0.6)")
 	fl.Float64Var(&cfg.Drift.Newcomers, "drift-newcomers", cfg.Drift.Newcomers, "with --drift: share of the rows after the date declared by new importers, repeat offenders with ids never seen before it (0: none)")
 	fl.Float64Var(&cfg.Drift.Turn, "drift-turn", cfg.Drift.Turn, "with --drift: clean importers that turn repeat offender at the date, as a share of the offenders, none stopping (0: none)")
+	fl.BoolVar(&cfg.Drift.TurnUniform, "drift-turn-uniform", false, "with --drift-turn: draw the turning importers uniformly among the clean ones (mostly small traders) instead of by activity")
 	fl.BoolVar(&cfg.Timestamps, "timestamps", false, "add release-time columns: lane and arrival ... release milestones (docs/release-time.md)")
 	fl.BoolVar(&quiet, "quiet", false, "no progress bar (shown on stderr when it is a terminal)")
 	return cmd

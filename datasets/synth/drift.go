@@ -42,7 +42,9 @@ import (
 //     other importers keep their share of the rest;
 //   - Turn is the number of clean importers that turn repeat offender at
 //     At (a share of the offenders' number, drawn by activity from their
-//     own stream (seed, 9)) while no offender stops.
+//     own stream (seed, 9)) while no offender stops; with TurnUniform they
+//     are drawn uniformly among the clean importers instead, so that most
+//     are small traders with few rows before At.
 //
 // The patterns after At are calibrated again, as the first ones are, so
 // that the expected fraud rate stays Config.FraudRate. The drift draws
@@ -87,6 +89,11 @@ type Drift struct {
 	// Offenders' starters' does), without any offender stopping: traders
 	// with a clean record, which a model trained before At ranks low.
 	Turn float64
+	// TurnUniform draws Turn's importers uniformly among the clean ones
+	// instead of by activity: most are then small traders with a short
+	// clean record, whose fraud rate one found fraud moves (false: by
+	// activity, the big traders).
+	TurnUniform bool
 }
 
 // hiddenShare is HiddenShare with 0 read as the planted flows' budget.
@@ -127,6 +134,8 @@ func (d Drift) validate(c Config) error {
 		return fmt.Errorf("drift newcomers = %v: give a share of the rows in [0, 0.5], for example 0.05", d.Newcomers)
 	case !(d.Turn >= 0 && d.Turn <= 5):
 		return fmt.Errorf("drift turn = %v: give a share of the repeat offenders in [0, 5], for example 1", d.Turn)
+	case d.TurnUniform && d.Turn == 0:
+		return fmt.Errorf("drift turn uniform: it says how Turn's importers are drawn; give a turn share too, for example 2")
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
 		return fmt.Errorf("drift offenders = %v: give a share in [0, 1]", d.Offenders)
 	case !(d.PriceShift >= 0 && d.PriceShift <= 2):
@@ -144,6 +153,7 @@ type drifted struct {
 	keep    float64
 	declP   []float64   // the fraud probability of each importer-by-broker slot after the date
 	pop     *population // the population after the date, with Drift.Newcomers; nil without
+	started []int       // the importers that turn repeat offender at the date (Offenders' starters, then Turn's)
 	price   []float64   // the price factor of each HS6 code after the date
 }
 
@@ -226,12 +236,22 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		// without Turn.
 		rest := slices.DeleteFunc(slices.Clone(clean), func(i int) bool { return slices.Contains(started, i) })
 		m := int(math.Round(d.Turn * float64(len(offenders))))
-		for _, i := range drawByWeight(rand.New(rand.NewPCG(g.cfg.Seed, 9)), rest, q.impWeight, m) {
+		w := q.impWeight
+		if d.TurnUniform {
+			w = make([]float64, len(q.impWeight))
+			for i := range w {
+				w[i] = 1
+			}
+		}
+		turned := drawByWeight(rand.New(rand.NewPCG(g.cfg.Seed, 9)), rest, w, m)
+		for _, i := range turned {
 			for s := q.declStart[i]; s < q.declStart[i+1]; s++ {
 				q.declA[s] *= ratio
 			}
 		}
+		started = append(slices.Clip(started), turned...)
 	}
+	out.started = started
 	if d.Newcomers > 0 {
 		addNewcomers(rand.New(rand.NewPCG(g.cfg.Seed, 8)), &q, d.Newcomers, g.cfg.NumImporters, g.cat)
 		out.pop = &q
@@ -253,6 +273,23 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		out.price[h] = math.Exp(d.PriceShift * r.NormFloat64())
 	}
 	return out, nil
+}
+
+// Starters returns the ids of the importers with a clean record that turn
+// repeat offender at the drift date (Drift.Offenders' starters, then
+// Drift.Turn's), in the order drawn; nil without drift. Newcomers are not
+// among them (their ids are new). For measuring who a strategy inspects
+// (pipeline/simulate's TestDriftSweep); the generated rows do not depend
+// on it.
+func (g *Generator) Starters() []string {
+	if g.drift == nil {
+		return nil
+	}
+	out := make([]string, len(g.drift.started))
+	for k, i := range g.drift.started {
+		out[k] = g.pop.impID[i]
+	}
+	return out
 }
 
 // plantedAny reports whether pair is under-declared before or after the

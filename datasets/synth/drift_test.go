@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -454,5 +455,85 @@ func TestDriftNewcomersTurn(t *testing.T) {
 	bad.Drift = Drift{At: at, Turn: -1}
 	if err := bad.Validate(); err == nil {
 		t.Error("a negative turn was accepted")
+	}
+}
+
+// TestDriftTurnUniform checks Drift.TurnUniform from the output: the rows
+// before the date are those of Turn drawn by activity; Starters lists as
+// many turners either way, clean before the date and at three times that
+// fraud rate or more after it; drawn uniformly, their median number of rows
+// before the date is half the by-activity turners' or less (small traders);
+// without drift Starters is empty.
+func TestDriftTurnUniform(t *testing.T) {
+	at := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	type stat struct {
+		n          int
+		medRows    int
+		rate, prev float64
+	}
+	var tabs [2]*table
+	var stats [2]stat
+	for k, uniform := range []bool{false, true} {
+		cfg := smallConfig(120_000)
+		cfg.Drift = Drift{At: at, Persist: 0.4, Turn: 2, TurnUniform: uniform}
+		g := mustNew(t, cfg)
+		ids := g.Starters()
+		tb := collect(t, g)
+		again := mustNew(t, cfg).Starters()
+		if !slices.Equal(ids, again) {
+			t.Fatalf("uniform %v: two generators of the same config list other starters", uniform)
+		}
+		turner := map[string]bool{}
+		for _, id := range ids {
+			turner[id] = true
+		}
+		rows := map[string]int{}
+		day0 := int32(day(at))
+		var n, f [2]int
+		for i := range tb.len() {
+			if !turner[tb.importer[i]] {
+				continue
+			}
+			s := 0
+			if tb.date[i] >= day0 {
+				s = 1
+			} else {
+				rows[tb.importer[i]]++
+			}
+			n[s]++
+			if tb.fraud[i] != FraudNone {
+				f[s]++
+			}
+		}
+		before := make([]int, 0, len(ids))
+		for _, id := range ids {
+			before = append(before, rows[id])
+		}
+		slices.Sort(before)
+		stats[k] = stat{n: len(ids), medRows: before[len(before)/2],
+			prev: float64(f[0]) / float64(max(1, n[0])), rate: float64(f[1]) / float64(max(1, n[1]))}
+		tabs[k] = tb
+	}
+	for i := range tabs[0].len() {
+		if tabs[0].date[i] < int32(day(at)) && (tabs[0].fraud[i] != tabs[1].fraud[i] || tabs[0].importer[i] != tabs[1].importer[i] || tabs[0].fob[i] != tabs[1].fob[i]) {
+			t.Fatalf("row %d (before the date) differs between turners drawn by activity and uniformly", i)
+		}
+	}
+	a, u := stats[0], stats[1]
+	t.Logf("turn 2 by activity: %d turners, median %d rows before the date, fraud rate %.3f before, %.3f after", a.n, a.medRows, a.prev, a.rate)
+	t.Logf("turn 2 uniform:     %d turners, median %d rows before the date, fraud rate %.3f before, %.3f after", u.n, u.medRows, u.prev, u.rate)
+	if a.n != u.n || a.n == 0 {
+		t.Errorf("%d turners by activity, %d uniform: want the same number, more than 0", a.n, u.n)
+	}
+	if !(u.medRows*2 <= a.medRows) {
+		t.Errorf("median rows before the date: %d uniform, %d by activity: want half or less", u.medRows, a.medRows)
+	}
+	for _, s := range stats {
+		if !(s.prev < 0.05 && s.rate > 3*s.prev && s.rate > 0.1) {
+			t.Errorf("turners' fraud rate %.3f before the date, %.3f after: want under 0.05, then over 0.1 and 3 times more", s.prev, s.rate)
+		}
+	}
+	if got := mustNew(t, smallConfig(1000)).Starters(); got != nil {
+		t.Errorf("without drift, Starters = %v", got)
 	}
 }

@@ -37,7 +37,7 @@ func replayDrift(t *testing.T, gc synth.Config, periods int, groups, strats []st
 	}
 	out := driftReplay{rows: map[string][]Row{}, concealment: map[string][]float64{}}
 	var mu sync.Mutex
-	onPicks := func(s string, p int, bs []arrow.RecordBatch, picks []int) {
+	onPicks := func(s string, p int, bs []arrow.RecordBatch, picks []int, _ []bool) {
 		var kind []string
 		var rev []float64
 		for _, b := range bs {

@@ -77,10 +77,11 @@ type Config struct {
 	Parallel int
 
 	// onPicks, when a test sets it, sees each period's inspections (row
-	// positions in the period's batches, in order), to break the revenue of
-	// a strategy down by what the generator planted. It must be safe for
-	// strategies replayed at once. Only tests set it.
-	onPicks func(strategy string, period int, batches []arrow.RecordBatch, picks []int)
+	// positions in the period's batches, in order, and whether an exploring
+	// part picked each), to break the revenue of a strategy down by what the
+	// generator planted. It must be safe for strategies replayed at once.
+	// Only tests set it.
+	onPicks func(strategy string, period int, batches []arrow.RecordBatch, picks []int, explored []bool)
 }
 
 // Row is the outcome of one strategy in one period.

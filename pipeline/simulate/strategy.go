@@ -256,7 +256,7 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 		k := max(1, int(math.Round(row.Budget*float64(sl.n))))
 		picks, explored := s.pick(pd, k)
 		if cfg.onPicks != nil {
-			cfg.onPicks(s.name, p, sl.batches, picks)
+			cfg.onPicks(s.name, p, sl.batches, picks, explored)
 		}
 		var exploitHits, exploitN int
 		for i, r := range picks {

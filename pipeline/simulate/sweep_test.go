@@ -20,19 +20,22 @@ import (
 )
 
 // TestDriftSweep replays one drift setting, the runs behind
-// docs/simulate.md's "Old patterns kept, new offenders arriving" table: it
-// measures, it asserts nothing, and runs only when RISKLANE_SIM_TUNE gives
-// the setting as key=value words (defaults in kv below; the synth.Drift
-// fields flows, offenders, prices, hidden, hshare, persist, newcomers,
-// turn; nodrift=1 for the same rows without drift; initlabels for
+// docs/simulate.md's drift tables (sessions 7 and 8): it measures, it
+// asserts nothing, and runs only when RISKLANE_SIM_TUNE gives the setting
+// as key=value words (defaults in kv below; the synth.Drift fields flows,
+// offenders, prices, hidden, hshare, persist, newcomers, turn, turnu=1 for
+// TurnUniform; nodrift=1 for the same rows without drift; initlabels for
 // Config.InitialLabels; strats separated by ";"), e.g.
 //
 //	RISKLANE_SIM_TUNE='seed=20 turn=2 persist=0.4' go test ./pipeline/simulate -run DriftSweep -v
 //
-// It logs per strategy gbdt-style weekly precision in the 6 weeks before
-// the date and the 4 after, the revenue of the last 20 weeks against the
-// first strategy's, and what the strategy inspected over them of the
-// importers never seen before the date (Drift.Newcomers).
+// It logs per strategy the weekly precision in the 6 weeks before the date
+// and the 4 after, the precision and revenue of the last 20 weeks (revenue
+// against the first strategy's), and what the strategy inspected over them
+// of the newcomers (importers never seen before the date, Drift.Newcomers)
+// and of the turners (the clean importers that turn offender at the date,
+// synth.Generator.Starters): rows, frauds, revenue, and how many of those
+// rows its exploring part picked.
 func TestDriftSweep(t *testing.T) {
 	spec := os.Getenv("RISKLANE_SIM_TUNE")
 	if spec == "" {
@@ -49,7 +52,16 @@ func TestDriftSweep(t *testing.T) {
 	gc.Rows, gc.Seed = int64(fl("rows")), uint64(fl("seed"))
 	if kv["nodrift"] == "" {
 		gc.Drift = synth.Drift{At: at, Flows: int(fl("flows")), Offenders: fl("offenders"), PriceShift: fl("prices"),
-			Hidden: int(fl("hidden")), HiddenShare: fl("hshare"), Persist: fl("persist"), Newcomers: fl("newcomers"), Turn: fl("turn")}
+			Hidden: int(fl("hidden")), HiddenShare: fl("hshare"), Persist: fl("persist"), Newcomers: fl("newcomers"), Turn: fl("turn"),
+			TurnUniform: kv["turnu"] == "1"}
+	}
+	gen, err := synth.New(gc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	turner := map[string]bool{}
+	for _, id := range gen.Starters() {
+		turner[id] = true
 	}
 	batches := generated(t, gc)
 	defer ingest.Release(batches)
@@ -66,15 +78,17 @@ func TestDriftSweep(t *testing.T) {
 		}
 	}
 	gbdt, _ := kinds.Lookup(models.DefaultKind)
-	type acc struct{ newRev, newInsp, newFr float64 }
+	// who: the rows, frauds, revenue and explored rows of one group
+	type who struct{ rows, frauds, rev, explored float64 }
+	type acc struct{ newc, turn, turnAll who }
 	got := map[string]*acc{}
 	var mu sync.Mutex
 	periods := int(fl("periods"))
-	onPicks := func(s string, p int, bs []arrow.RecordBatch, picks []int) {
+	onPicks := func(s string, p int, bs []arrow.RecordBatch, picks []int, explored []bool) {
 		if p <= periods-20 {
 			return
 		}
-		var isNew []bool
+		var isNew, isTurn []bool
 		var rev []float64
 		var ill []bool
 		for _, b := range bs {
@@ -83,7 +97,18 @@ func TestDriftSweep(t *testing.T) {
 			rv := b.Column(sc.FieldIndices(decl.Revenue)[0]).(*array.Float64)
 			il := b.Column(sc.FieldIndices(decl.Illicit)[0]).(*array.Int8)
 			for i := range int(b.NumRows()) {
-				isNew, rev, ill = append(isNew, !seen[im.Value(i)]), append(rev, rv.Value(i)), append(ill, il.Value(i) == 1)
+				isNew, isTurn = append(isNew, !seen[im.Value(i)]), append(isTurn, turner[im.Value(i)])
+				rev, ill = append(rev, rv.Value(i)), append(ill, il.Value(i) == 1)
+			}
+		}
+		add := func(w *who, r int, ex bool) {
+			w.rows++
+			if ill[r] {
+				w.frauds++
+				w.rev += rev[r]
+			}
+			if ex {
+				w.explored++
 			}
 		}
 		mu.Lock()
@@ -93,13 +118,17 @@ func TestDriftSweep(t *testing.T) {
 			a = &acc{}
 			got[s] = a
 		}
-		for _, r := range picks {
+		for k, r := range picks {
 			if isNew[r] {
-				a.newInsp++
-				if ill[r] {
-					a.newFr++
-					a.newRev += rev[r]
-				}
+				add(&a.newc, r, explored[k])
+			}
+			if isTurn[r] {
+				add(&a.turn, r, explored[k])
+			}
+		}
+		for r := range isTurn {
+			if isTurn[r] {
+				add(&a.turnAll, r, false)
 			}
 		}
 	}
@@ -146,7 +175,9 @@ func TestDriftSweep(t *testing.T) {
 		if a == nil {
 			a = &acc{}
 		}
-		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); newcomers last20: inspected %.0f frauds %.0f rev %.0f",
-			spec, s, pre/float64(max(1, np)), post/float64(max(1, nq)), l20, rev, 100*(rev/base-1), a.newInsp, a.newFr, a.newRev)
+		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); last20 newcomers: inspected %.0f (explored %.0f) frauds %.0f rev %.0f; turners (%d, %.0f rows, %.0f frauds, rev %.0f): inspected %.0f (explored %.0f) frauds %.0f rev %.0f",
+			spec, s, pre/float64(max(1, np)), post/float64(max(1, nq)), l20, rev, 100*(rev/base-1),
+			a.newc.rows, a.newc.explored, a.newc.frauds, a.newc.rev,
+			len(turner), a.turnAll.rows, a.turnAll.frauds, a.turnAll.rev, a.turn.rows, a.turn.explored, a.turn.frauds, a.turn.rev)
 	}
 }

@@ -35,7 +35,8 @@ import (
 // of the newcomers (importers never seen before the date, Drift.Newcomers)
 // and of the turners (the clean importers that turn offender at the date,
 // synth.Generator.Starters): rows, frauds, revenue, and how many of those
-// rows its exploring part picked.
+// rows its exploring part picked; and the rows, frauds and revenue of its
+// exploring part over the last 20 weeks.
 func TestDriftSweep(t *testing.T) {
 	spec := os.Getenv("RISKLANE_SIM_TUNE")
 	if spec == "" {
@@ -80,7 +81,7 @@ func TestDriftSweep(t *testing.T) {
 	gbdt, _ := kinds.Lookup(models.DefaultKind)
 	// who: the rows, frauds, revenue and explored rows of one group
 	type who struct{ rows, frauds, rev, explored float64 }
-	type acc struct{ newc, turn, turnAll who }
+	type acc struct{ newc, turn, turnAll, expl who }
 	got := map[string]*acc{}
 	var mu sync.Mutex
 	periods := int(fl("periods"))
@@ -119,6 +120,9 @@ func TestDriftSweep(t *testing.T) {
 			got[s] = a
 		}
 		for k, r := range picks {
+			if explored[k] {
+				add(&a.expl, r, true)
+			}
 			if isNew[r] {
 				add(&a.newc, r, explored[k])
 			}
@@ -175,9 +179,10 @@ func TestDriftSweep(t *testing.T) {
 		if a == nil {
 			a = &acc{}
 		}
-		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); last20 newcomers: inspected %.0f (explored %.0f) frauds %.0f rev %.0f; turners (%d, %.0f rows, %.0f frauds, rev %.0f): inspected %.0f (explored %.0f) frauds %.0f rev %.0f",
+		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); last20 newcomers: inspected %.0f (explored %.0f) frauds %.0f rev %.0f; turners (%d, %.0f rows, %.0f frauds, rev %.0f): inspected %.0f (explored %.0f) frauds %.0f rev %.0f; explored rows %.0f frauds %.0f rev %.0f",
 			spec, s, pre/float64(max(1, np)), post/float64(max(1, nq)), l20, rev, 100*(rev/base-1),
 			a.newc.rows, a.newc.explored, a.newc.frauds, a.newc.rev,
-			len(turner), a.turnAll.rows, a.turnAll.frauds, a.turnAll.rev, a.turn.rows, a.turn.explored, a.turn.frauds, a.turn.rev)
+			len(turner), a.turnAll.rows, a.turnAll.frauds, a.turnAll.rev, a.turn.rows, a.turn.explored, a.turn.frauds, a.turn.rev,
+			a.expl.rows, a.expl.frauds, a.expl.rev)
 	}
 }

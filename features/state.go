@@ -34,6 +34,12 @@ type State struct {
 	index     []map[string]int32 // per single key: value -> code
 	pairIndex []map[uint64]int32 // per pair key: codes of (a, b) -> code
 	refOf     [][]int32          // per ref table: key code -> entry, -1 none
+	// hsUp[m][l][c], for HS levels l < m (0, 1, 2: HS2, HS4, HS6), is the
+	// code in level l's key of the first 2(l+1) digits of level m's value c,
+	// -1 when that key has no such value; nil when either level is not a
+	// plan key. A row's HS6 code gives its HS4 and HS2 codes without their
+	// lookups (encode).
+	hsUp [3][3][]int32
 
 	pool sync.Pool
 }
@@ -115,6 +121,12 @@ type inputs struct {
 	days  []int32
 	hs    [3][]float64 // HS2, HS4, HS6 as numbers
 	uv    [2][]float64 // log unit value per basis
+	// refT and refE: per basis, each row's unit-value reference (table and
+	// entry; nil table: none), found once per fill for all the features of
+	// the basis (uvRefs); refDone says which are found.
+	refT    [2][]*refTable
+	refE    [2][]int32
+	refDone [2]bool
 }
 
 // prepare builds the lookup structures of a state that is fitted or loaded.
@@ -152,6 +164,30 @@ func (s *State) prepare() {
 			look[c] = int32(j)
 		}
 		s.refOf[i] = look
+	}
+	s.hsUp = [3][3][]int32{}
+	for from, fname := range []string{"hs2", "hs4", "hs6"} {
+		kf := s.plan.keyByName(fname)
+		if kf < 0 || s.plan.keys[kf].isPair() {
+			continue
+		}
+		for to, tname := range []string{"hs2", "hs4", "hs6"}[:from] {
+			kt := s.plan.keyByName(tname)
+			if kt < 0 || s.plan.keys[kt].isPair() {
+				continue
+			}
+			d := 2 * (to + 1)
+			up := make([]int32, s.keys[kf].len())
+			for c, v := range s.keys[kf].values {
+				up[c] = -1
+				if len(v) >= d {
+					if code, ok := s.index[kt][v[:d]]; ok {
+						up[c] = code
+					}
+				}
+			}
+			s.hsUp[from][to] = up
+		}
 	}
 	s.pool.New = func() any { return &scratch{} }
 }
@@ -319,23 +355,40 @@ func (s *State) encode(rec arrow.RecordBatch, in *inputs, buf *[]byte) error {
 		for l := range in.hs {
 			in.hs[l] = growFloat(in.hs[l], n)
 		}
+		up := &s.hsUp
 		for i := 0; i < n; i++ {
 			digits, b, ok := hsDigits(c.get(i), *buf)
 			*buf = b
+			// Most specific level first: a level's code, when known, gives
+			// the codes of the levels above it without their lookups.
+			var cd [3]int32
+			for l := 2; l >= 0; l-- {
+				cd[l] = -1
+				k, d := lev[l], 2*(l+1)
+				if k < 0 || !ok || len(digits) < d {
+					continue
+				}
+				derived := false
+				for m := l + 1; m <= 2; m++ {
+					if cd[m] >= 0 && up[m][l] != nil {
+						cd[l], derived = up[m][l][cd[m]], true
+						break
+					}
+				}
+				if !derived {
+					if code, found := s.index[k][digits[:d]]; found {
+						cd[l] = code
+					}
+				}
+			}
 			for l, d := range []int{2, 4, 6} {
 				v := math.NaN()
-				code := int32(-1)
 				if ok && len(digits) >= d {
 					v = hsNumber(digits, d)
-					if k := lev[l]; k >= 0 {
-						if cd, found := s.index[k][digits[:d]]; found {
-							code = cd
-						}
-					}
 				}
 				in.hs[l][i] = v
 				if k := lev[l]; k >= 0 {
-					in.codes[k][i] = code
+					in.codes[k][i] = cd[l]
 				}
 			}
 		}
@@ -436,6 +489,7 @@ const (
 // training rows and take out-of-fold rates and their own counts.
 func (s *State) fill(in *inputs, vals, out [][]float64, oof *outOfFold) {
 	n := in.n
+	in.refDone = [2]bool{}
 	for k, kd := range s.plan.keys {
 		codes, v, t := in.codes[k], vals[k], s.keys[k]
 		var parent []float64
@@ -539,11 +593,17 @@ func dateFeature(k fkind, d int32) float64 {
 	}
 }
 
-// fillUV writes a unit-value position feature. The HS reference is the HS6
-// one when it has enough values, else the HS4, the HS2, the global one.
-func (s *State) fillUV(in *inputs, f featDef, o []float64) {
-	b := basis(f.arg)
+// uvRefs returns, for each row of in, the unit-value reference of basis b:
+// the HS6 one when it has enough values, else the HS4, the HS2, the global
+// one (table nil: none, or a missing unit value). It is found once per fill
+// and shared by the features of the basis.
+func (s *State) uvRefs(in *inputs, b basis) ([]*refTable, []int32) {
+	if in.refDone[b] {
+		return in.refT[b], in.refE[b]
+	}
 	uv := in.uv[b]
+	ts := slices.Grow(in.refT[b][:0], len(uv))[:len(uv)]
+	es := growInt32(in.refE[b], len(uv))
 	var tabs [3]*refTable
 	var looks [3][]int32
 	var codes [3][]int32
@@ -554,27 +614,46 @@ func (s *State) fillUV(in *inputs, f featDef, o []float64) {
 		}
 	}
 	global, _ := s.refTableOf(b, refGlobal)
+	for i, x := range uv {
+		ts[i], es[i] = nil, 0
+		if math.IsNaN(x) {
+			continue
+		}
+		t, e := global, int32(0)
+		for l := refHS6; l <= refHS2; l++ {
+			if tabs[l] == nil || codes[l] == nil {
+				continue
+			}
+			if c := codes[l][i]; c >= 0 && looks[l][c] >= 0 {
+				t, e = tabs[l], looks[l][c]
+				break
+			}
+		}
+		ts[i], es[i] = t, e
+	}
+	in.refT[b], in.refE[b], in.refDone[b] = ts, es, true
+	return ts, es
+}
+
+// fillUV writes a unit-value position feature. The HS reference is the HS6
+// one when it has enough values, else the HS4, the HS2, the global one.
+func (s *State) fillUV(in *inputs, f featDef, o []float64) {
+	b := basis(f.arg)
+	uv := in.uv[b]
+	ts, es := s.uvRefs(in, b)
 	var pairTab *refTable
 	var pairLook, pairCodes []int32
 	if f.kind == fUVZOrigin {
 		pairTab, pairLook = s.refTableOf(b, refHS6Origin)
 		pairCodes = in.codes[f.key]
 	}
+	ts, es = ts[:len(uv)], es[:len(uv)]
 	for i, x := range uv {
 		o[i] = math.NaN()
 		if math.IsNaN(x) {
 			continue
 		}
-		t, e := global, 0
-		for l := refHS6; l <= refHS2; l++ {
-			if tabs[l] == nil || codes[l] == nil {
-				continue
-			}
-			if c := codes[l][i]; c >= 0 && looks[l][c] >= 0 {
-				t, e = tabs[l], int(looks[l][c])
-				break
-			}
-		}
+		t, e := ts[i], int(es[i])
 		if f.kind == fUVZOrigin && pairTab != nil {
 			if c := pairCodes[i]; c >= 0 && pairLook[c] >= 0 {
 				t, e = pairTab, int(pairLook[c])

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -248,6 +249,41 @@ for c in range(int(d[:, 0].max()) + 1):
 	for c := range cases {
 		if got := AUC(cases[c], labels[c]); math.Abs(got-want[c]) > 1e-12 {
 			t.Errorf("case %d: AUC %v, sklearn %v", c, got, want[c])
+		}
+	}
+}
+
+// TestSearchFloatsLikeBinarySearch: Percentile's search gives
+// slices.BinarySearch's index (cmp.Less's order, NaN first) on sorted
+// slices with runs of ties, NaNs, ±Inf and ±0, for targets at, between and
+// beyond the elements, NaN and ±Inf among them.
+func TestSearchFloatsLikeBinarySearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for trial := range 3000 {
+		n := r.IntN(25)
+		q := make([]float64, n)
+		for i := range q {
+			switch r.IntN(12) {
+			case 0:
+				q[i] = math.NaN()
+			case 1:
+				q[i] = math.Inf(1 - 2*r.IntN(2))
+			case 2:
+				q[i] = math.Copysign(0, float64(1-2*r.IntN(2)))
+			default:
+				q[i] = float64(r.IntN(9)) - 4 + float64(r.IntN(3))*0.25
+			}
+		}
+		slices.SortFunc(q, cmp.Compare[float64])
+		targets := append(slices.Clone(q), math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1))
+		for range 8 {
+			targets = append(targets, r.Float64()*12-6)
+		}
+		for _, x := range targets {
+			want, _ := slices.BinarySearch(q, x)
+			if got := searchFloats(q, x); got != want {
+				t.Fatalf("trial %d: searchFloats(%v, %v) = %d, slices.BinarySearch %d", trial, q, x, got, want)
+			}
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"risklane/ingest"
 	"risklane/ingest/profile"
 	"risklane/models/modeltest"
@@ -167,4 +169,53 @@ func BenchmarkModelReasons(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/row")
 		})
 	}
+}
+
+// BenchmarkModelFeatures times the features of RISKLANE_BENCH_MODEL's state
+// on the first RISKLANE_BENCH_ROWS rows (default 100,000) of
+// RISKLANE_BENCH_IN, 4,096 rows a call as the scoring stage computes them
+// (pipeline/score's subBatch). One goroutine; cpu-ns/row as
+// BenchmarkModelEngines.
+func BenchmarkModelFeatures(b *testing.B) {
+	dir, in := os.Getenv("RISKLANE_BENCH_MODEL"), os.Getenv("RISKLANE_BENCH_IN")
+	if dir == "" || in == "" {
+		b.Skip("set RISKLANE_BENCH_MODEL (a model folder) and RISKLANE_BENCH_IN (canonical Parquet or CSV)")
+	}
+	m, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := profile.Resolve("canonical")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd, err := ingest.OpenFiles([]string{in}, p, ingest.Options{BatchSize: 16384})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rd.Close()
+	var subs []arrow.RecordBatch
+	n := 0
+	for n < 100_000 && rd.Next() {
+		rec := rd.RecordBatch()
+		for i := int64(0); i < rec.NumRows(); i += 4096 {
+			s := rec.NewSlice(i, min(i+4096, rec.NumRows()))
+			subs = append(subs, s)
+			n += int(s.NumRows())
+		}
+	}
+	if err := rd.Err(); err != nil {
+		b.Fatal(err)
+	}
+	feats := make([]float64, 4096*len(m.FeatureNames()))
+	cpu0 := cpuTime()
+	for b.Loop() {
+		for _, s := range subs {
+			if err := m.Features(s, feats); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/row")
 }

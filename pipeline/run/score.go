@@ -302,6 +302,11 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		defer rejects.Abort()
 		opt.Rejects = rejects
 	}
+	// The first pass reads nothing of a batch once released (the workers
+	// copy the ids, kept columns and candidates' quoted values they keep),
+	// so its batches are built in the memory of released ones: fresh memory
+	// costs zeroing, page faults and collections (ingest.Options).
+	opt.ReuseMemory = true
 	rd, err := ingest.OpenFiles(cfg.Inputs, cfg.Profile, opt)
 	if err != nil {
 		return err

@@ -112,3 +112,27 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 	}
 	return f.Commit()
 }
+
+// writebackBytes is how much of a file is written between requests to
+// start writing it to disk (startWriteback).
+const writebackBytes = 8 << 20
+
+// writebackWriter writes to an AtomicFile and, every writebackBytes, has
+// the kernel start writing what was written so far to disk while the
+// program goes on: Commit's fsync of a large output then waits for the
+// last few MB only, not the whole file (an ingest of 1M rows, a 40 MB
+// file, waited 35-47 ms in fsync with both cores idle).
+type writebackWriter struct {
+	f          *AtomicFile
+	off, flush int64
+}
+
+func (w *writebackWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.flush >= writebackBytes {
+		startWriteback(w.f.File, w.flush, w.off-w.flush)
+		w.flush = w.off
+	}
+	return n, err
+}

@@ -80,7 +80,7 @@ func CreateFormat(path string, format Format, schema *arrow.Schema) (*Writer, er
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{path: path, file: af, buf: bufio.NewWriterSize(af, 1<<20)}
+	w := &Writer{path: path, file: af, buf: bufio.NewWriterSize(&writebackWriter{f: af}, 1<<20)}
 	if err := w.open(format, schema, w.buf); err != nil {
 		af.Abort()
 		return nil, fmt.Errorf("output %s: %w", path, err)

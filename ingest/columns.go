@@ -174,6 +174,21 @@ func poolBytes[T any](s []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*size)[:len(s)*size]
 }
 
+// setBits sets bits [lo, hi) of bitmap: single bits up to a byte
+// boundary, whole bytes, single bits after the last.
+func setBits(bitmap []byte, lo, hi int) {
+	i := lo
+	for ; i < hi && i&7 != 0; i++ {
+		bitmap[i>>3] |= 1 << (i & 7)
+	}
+	for ; i+8 <= hi; i += 8 {
+		bitmap[i>>3] = 0xff
+	}
+	for ; i < hi; i++ {
+		bitmap[i>>3] |= 1 << (i & 7)
+	}
+}
+
 func (c *column) setValid() { c.valid[c.n>>3] |= 1 << (c.n & 7) }
 
 func (c *column) appendNull() {
@@ -283,9 +298,7 @@ func (c *column) appendRange(src *column, a, b int) {
 	}
 	switch {
 	case src.nulls == 0:
-		for i := range k {
-			c.valid[(c.n+i)>>3] |= 1 << ((c.n + i) & 7)
-		}
+		setBits(c.valid, c.n, c.n+k)
 	case src.nulls == src.n:
 		c.nulls += k
 	default:

@@ -89,6 +89,8 @@ type CrossFit struct {
 	Rows   []int
 	Leaves []int32
 	Feats  []float64
+	// Fold is Rows[k]'s fold in the feature layer's out-of-fold statistics.
+	Fold []uint8
 }
 
 // FitCross fits the feature state on batches and trains the tree ensemble
@@ -142,5 +144,9 @@ func FitCross(batches []arrow.RecordBatch, fc features.Config, tp gbdt.Params, s
 	if err != nil {
 		return nil, err
 	}
-	return &CrossFit{Cross: c, Labels: labels, Revenue: revenue, Rows: lab, Leaves: leaves, Feats: rows}, nil
+	fold := make([]uint8, len(lab))
+	for k, i := range lab {
+		fold[k] = fm.Fold[i]
+	}
+	return &CrossFit{Cross: c, Labels: labels, Revenue: revenue, Rows: lab, Leaves: leaves, Feats: rows, Fold: fold}, nil
 }

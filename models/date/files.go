@@ -74,6 +74,9 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 		return nil, err
 	}
 	m := &Model{Config: f.Config, State: f.State, Trees: f.Trees, History: f.History}
+	if err := m.Config.checkMarginFolds(); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}

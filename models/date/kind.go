@@ -55,6 +55,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.SelfAtt = v != 0 }},
 		{Param: models.Param{Name: "tree-margin", Doc: "add the cross-feature trees' margin, learnedly weighed, to the classifier's logit", Default: 1, Min: 0, Max: 1, Bool: true},
 			Set: func(c *Config, v float64) { c.TreeMargin = v != 0 }},
+		{Param: models.Param{Name: "margin-folds", Doc: "train on out-of-fold tree margins from this many fold models (0: off; about K times the trees' cost)", Default: 0, Min: 0, Max: 255, Integer: true},
+			Set: func(c *Config, v float64) { c.MarginFolds = int(v) }},
 		{Param: models.Param{Name: "heads", Doc: "self-attention heads (a divisor of dim)", Default: float64(d.Heads), Min: 1, Max: 256, Integer: true},
 			Set: func(c *Config, v float64) { c.Heads = int(v) }},
 		{Param: models.Param{Name: "alpha", Doc: "weight of the revenue head's loss", Default: d.Alpha, Min: 0, Max: 1e6},

@@ -16,6 +16,9 @@ type Batch struct {
 	Imp, Item []int32
 	X         []float32
 	Y, Rev    []float32
+	// Margin, when not nil, is each row's tree margin, in place of the sum
+	// of its leaves' values (Config.MarginFolds: out-of-fold margins).
+	Margin []float32
 }
 
 // revInputs returns row i's r revenue inputs of b in the network's
@@ -105,6 +108,10 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 		leaves := b.Leaves[i*T : (i+1)*T]
 		x := revInputs(b, i, tr.n.a.RevIn, tr.xs[c])
 		tr.xs[c] = x
+		w.marginIn = nil
+		if b.Margin != nil {
+			w.marginIn = &b.Margin[i]
+		}
 		z, r := tr.n.forward(w, leaves, b.Imp[i], b.Item[i], x)
 		y := F(b.Y[i])
 		p := sigmoid(z)

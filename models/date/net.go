@@ -195,6 +195,7 @@ type work[F Float] struct {
 	tpre, tt, dt, dft         []F // the revenue tower's (RevHid; dft: d)
 	cat                       []F // 3d + RevIn
 	p, rpre, margin           F
+	marginIn                  *float32 // when set, the margin, not the leaves' sum (Batch.Margin)
 	// backward scratch
 	dE, dQ, dK, dV, dO, dY, dL []F
 	dA                         []F // T×T
@@ -427,6 +428,10 @@ func (n *net[F]) head(w *work[F], x []F) (logit, rev F) {
 // treeMargin leaves in w.margin the sum of the leaf values of leaves.
 func (n *net[F]) treeMargin(w *work[F], leaves []int32) {
 	if !n.a.Margin {
+		return
+	}
+	if w.marginIn != nil {
+		w.margin = F(*w.marginIn)
 		return
 	}
 	var s F

@@ -42,6 +42,13 @@ type Config struct {
 	// TreeMargin adds the cross-feature trees' margin, weighed by a learned
 	// scalar, to the classifier's logit (Arch.Margin).
 	TreeMargin bool
+	// MarginFolds, when 2 or more, trains the network on out-of-fold tree
+	// margins: each training row's margin comes from trees of the same
+	// parameters trained on the other folds only (K = MarginFolds, the
+	// feature layer's folds taken mod K), not from the trees that fitted it;
+	// scoring and the validation period use the full trees' margins. It
+	// costs about K times the trees' training. 0: off.
+	MarginFolds int `json:",omitempty"`
 	// RevHidden is the width of the revenue tower (Arch.RevHid; 0: the
 	// revenue output on the hidden layer the classifier shares).
 	RevHidden int `json:",omitempty"`
@@ -122,7 +129,7 @@ func (c Config) check() error {
 	case !(c.Adam.LR > 0) || c.Alpha < 0 || c.Adam.WeightDecay < 0:
 		return fmt.Errorf("date: learning rate %v, alpha %v, weight decay %v: want a positive rate and no negative weight", c.Adam.LR, c.Alpha, c.Adam.WeightDecay)
 	}
-	return nil
+	return c.checkMarginFolds()
 }
 
 // History records how training went, epoch by epoch.
@@ -219,6 +226,11 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		}
 	}
 	train = &Batch{Leaves: cf.Leaves}
+	if cfg.MarginFolds > 0 && cfg.TreeMargin {
+		if train.Margin, err = outOfFoldMargins(cf, cfg.Trees, cfg.Seed, cfg.MarginFolds, cfg.Threads); err != nil {
+			return fail(err)
+		}
+	}
 	F := len(m.State.Names())
 	for k, i := range lab {
 		train.X = m.appendRevInputs(train.X, cf.Feats[k*F:(k+1)*F])

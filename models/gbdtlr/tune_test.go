@@ -64,6 +64,13 @@ var dateVariants = map[string]func(*date.Config){
 	"tower16-std-alpha1-stoprev": func(c *date.Config) {
 		c.RevHidden, c.RevStandard, c.Alpha, c.StopOnRevenue = 16, true, 1, true
 	},
+	// session 8, the trees' side: out-of-fold tree margins for the
+	// training rows (K fold models), leaf trees regularised by a larger
+	// minimum child weight (fewer, better supported leaves), and both.
+	"oof5":       func(c *date.Config) { c.MarginFolds = 5 },
+	"oof3":       func(c *date.Config) { c.MarginFolds = 3 },
+	"mcw10":      func(c *date.Config) { c.Trees.MinChildWeight = 10 },
+	"oof5-mcw10": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 10 },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

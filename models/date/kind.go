@@ -49,6 +49,8 @@ func paramTable() []param {
 	return append(models.LeafTreesSettings[Config](d.LeafTrees), []param{
 		{Param: models.Param{Name: "tree-eta", Doc: "learning rate of those trees", Default: d.Trees.Eta, Min: 1e-6, Max: 1},
 			Set: func(c *Config, v float64) { c.Trees.Eta = v }},
+		{Param: models.Param{Name: "tree-min-child-weight", Doc: "least hessian sum in a leaf of those trees (larger: fewer, better supported leaves)", Default: d.Trees.MinChildWeight, Min: 0, Max: 1e6},
+			Set: func(c *Config, v float64) { c.Trees.MinChildWeight = v }},
 		{Param: models.Param{Name: "dim", Doc: "embedding and hidden width", Default: float64(d.Dim), Min: 1, Max: 256, Integer: true},
 			Set: func(c *Config, v float64) { c.Dim = int(v) }},
 		{Param: models.Param{Name: "self-attention", Doc: "refine the leaf embeddings by multi-head self-attention (slow)", Default: 0, Min: 0, Max: 1, Bool: true},

@@ -73,6 +73,8 @@ var dateVariants = map[string]func(*date.Config){
 	"oof5-mcw10": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 10 },
 	"oof5-mcw30": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 30 },
 	"mcw30":      func(c *date.Config) { c.Trees.MinChildWeight = 30 },
+	"mcw60":      func(c *date.Config) { c.Trees.MinChildWeight = 60 },
+	"mcw100":     func(c *date.Config) { c.Trees.MinChildWeight = 100 },
 	"oof5-trees200d6": func(c *date.Config) {
 		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 200, 6, 0.1
 		c.MarginFolds = 5

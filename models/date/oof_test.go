@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"risklane/models/modeltest"
 )
 
 // TestCrossFittedNeverSeesRow: every row is predicted exactly once, by the
@@ -66,7 +68,7 @@ func TestOutOfFoldMarginsPlanted(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds, cfg.Trees.MaxDepth, cfg.Trees.Eta = 5, 3, 0.3
 	cfg.Trees.Subsample, cfg.Trees.ColsampleByTree, cfg.Trees.MinChildWeight = 1, 1, 0
-	cf, err := FitCross(generated(t, 3_000, 7), cfg.Features, cfg.Trees, 1, 2)
+	cf, err := FitCross(modeltest.Declarations(t, 3_000, 7), cfg.Features, cfg.Trees, 1, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestMarginFoldsTraining(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Trees.NumRounds, cfg.Trees.MaxDepth = 10, 4
 	cfg.Epochs, cfg.MarginFolds, cfg.Seed = 1, 3, 2
-	batches := generated(t, 8_000, 4)
+	batches := modeltest.Declarations(t, 8_000, 4)
 	m, train, _, _, err := prepare(batches, cfg)
 	if err != nil {
 		t.Fatal(err)

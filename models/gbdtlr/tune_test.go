@@ -67,14 +67,16 @@ var dateVariants = map[string]func(*date.Config){
 	// session 8, the trees' side: out-of-fold tree margins for the
 	// training rows (K fold models), leaf trees regularised by a larger
 	// minimum child weight (fewer, better supported leaves), and both.
-	"oof5":       func(c *date.Config) { c.MarginFolds = 5 },
-	"oof3":       func(c *date.Config) { c.MarginFolds = 3 },
-	"mcw10":      func(c *date.Config) { c.Trees.MinChildWeight = 10 },
-	"oof5-mcw10": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 10 },
-	"oof5-mcw30": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 30 },
-	"mcw30":      func(c *date.Config) { c.Trees.MinChildWeight = 30 },
-	"mcw60":      func(c *date.Config) { c.Trees.MinChildWeight = 60 },
-	"mcw100":     func(c *date.Config) { c.Trees.MinChildWeight = 100 },
+	"oof5":        func(c *date.Config) { c.MarginFolds = 5 },
+	"oof3":        func(c *date.Config) { c.MarginFolds = 3 },
+	"mcw10":       func(c *date.Config) { c.Trees.MinChildWeight = 10 },
+	"oof5-mcw10":  func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 10 },
+	"oof5-mcw30":  func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 30 },
+	"mcw30":       func(c *date.Config) { c.Trees.MinChildWeight = 30 },
+	"mcw60":       func(c *date.Config) { c.Trees.MinChildWeight = 60 },
+	"mcw100":      func(c *date.Config) { c.Trees.MinChildWeight = 100 },
+	"mcw300":      func(c *date.Config) { c.Trees.MinChildWeight = 300 },
+	"oof5-mcw100": func(c *date.Config) { c.MarginFolds, c.Trees.MinChildWeight = 5, 100 },
 	"oof5-trees200d6": func(c *date.Config) {
 		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 200, 6, 0.1
 		c.MarginFolds = 5

@@ -3,7 +3,9 @@ package date
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"risklane/models/modeltest"
@@ -208,4 +210,35 @@ func closeSlices(a, b []float32, tol float64) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// TestMarginFoldsLoad: a model trained with MarginFolds saves and loads
+// (scoring needs nothing of it), and a folder whose configuration holds an
+// impossible fold count is refused on load with the reason.
+func TestMarginFoldsLoad(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Trees.NumRounds, cfg.Trees.MaxDepth = 10, 4
+	cfg.Epochs, cfg.MarginFolds, cfg.Seed = 1, 3, 2
+	m, err := Train(modeltest.Declarations(t, 8_000, 4), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config.MarginFolds != 3 {
+		t.Errorf("margin folds %d after loading, want 3", back.Config.MarginFolds)
+	}
+	m.Config.MarginFolds = 1
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "margin folds 1") {
+		t.Errorf("a configuration of 1 margin fold loaded: %v", err)
+	}
 }

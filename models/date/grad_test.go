@@ -61,51 +61,82 @@ func testArchs() map[string]Arch {
 // in float64.
 func TestGradientFiniteDifference(t *testing.T) {
 	for name, a := range testArchs() {
-		t.Run(name, func(t *testing.T) {
-			p32 := initParams(a, 7)
-			p := make([]float64, len(p32))
-			rng := rand.New(rand.NewPCG(3, 3))
-			for i, x := range p32 {
-				// move the biases and the layer norm off their initial values so
-				// that every path carries a gradient
-				p[i] = float64(x) + 0.05*rng.NormFloat64()
+		for _, l := range testLosses() {
+			t.Run(name+l.name, func(t *testing.T) { finiteDifference(t, a, l) })
+		}
+	}
+}
+
+// testLoss is a loss the gradient checks run: the plain one, or the
+// cross-entropy weighed by revenue (Config.RevWeight) with smoothed labels
+// (Config.LabelSmooth).
+type testLoss struct {
+	name   string
+	smooth float64
+	// set gives a batch its weights (none for the plain loss).
+	set func(*Batch)
+}
+
+func testLosses() []testLoss {
+	return []testLoss{
+		{name: "", set: func(*Batch) {}},
+		{name: ", weighed and smoothed", smooth: 0.1, set: func(b *Batch) {
+			// revenue weights of power 1 from revenues spread over two
+			// orders of magnitude, so that the rows' weights differ
+			rev := make([]float64, b.Rows())
+			for i := range rev {
+				rev[i] = math.Exp(5 * float64(b.Rev[i]))
 			}
-			// a revenue output away from 0, a weighed tree margin
-			spec, _ := a.layout()
-			for _, ts := range spec {
-				switch ts.Name {
-				case "reg_b":
-					p[ts.Off] = 1
-				case "cls_m":
-					p[ts.Off] = 0.7
-				}
+			b.W = revWeights(b.Y, rev, 1)
+		}},
+	}
+}
+
+func finiteDifference(t *testing.T, a Arch, l testLoss) {
+	p32 := initParams(a, 7)
+	p := make([]float64, len(p32))
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i, x := range p32 {
+		// move the biases and the layer norm off their initial values so
+		// that every path carries a gradient
+		p[i] = float64(x) + 0.05*rng.NormFloat64()
+	}
+	// a revenue output away from 0, a weighed tree margin
+	spec, _ := a.layout()
+	for _, ts := range spec {
+		switch ts.Name {
+		case "reg_b":
+			p[ts.Off] = 1
+		case "cls_m":
+			p[ts.Off] = 0.7
+		}
+	}
+	b := smallBatch(a, 8, 11)
+	l.set(b)
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	n := testNet(a, p)
+	tr := newTrainer(n, 3, 2)
+	tr.smooth = l.smooth
+	tr.lossGrad(b, idx)
+	grad := append([]float64(nil), tr.grad...)
+	const h = 1e-6
+	for _, ts := range spec {
+		worst := 0.0
+		for i := ts.Off; i < ts.Off+ts.Size(); i++ {
+			orig := p[i]
+			p[i] = orig + h
+			up := tr.lossGrad(b, idx)
+			p[i] = orig - h
+			down := tr.lossGrad(b, idx)
+			p[i] = orig
+			fd := (up - down) / (2 * h)
+			err := math.Abs(grad[i]-fd) / math.Max(1e-3, math.Abs(fd))
+			worst = max(worst, err)
+			if err > 1e-4 {
+				t.Errorf("%s[%d]: analytic %.9g, finite difference %.9g", ts.Name, i-ts.Off, grad[i], fd)
 			}
-			b := smallBatch(a, 8, 11)
-			idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
-			n := testNet(a, p)
-			tr := newTrainer(n, 3, 2)
-			tr.lossGrad(b, idx)
-			grad := append([]float64(nil), tr.grad...)
-			const h = 1e-6
-			for _, ts := range spec {
-				worst := 0.0
-				for i := ts.Off; i < ts.Off+ts.Size(); i++ {
-					orig := p[i]
-					p[i] = orig + h
-					up := tr.lossGrad(b, idx)
-					p[i] = orig - h
-					down := tr.lossGrad(b, idx)
-					p[i] = orig
-					fd := (up - down) / (2 * h)
-					err := math.Abs(grad[i]-fd) / math.Max(1e-3, math.Abs(fd))
-					worst = max(worst, err)
-					if err > 1e-4 {
-						t.Errorf("%s[%d]: analytic %.9g, finite difference %.9g", ts.Name, i-ts.Off, grad[i], fd)
-					}
-				}
-				t.Logf("%-8s %5d params, worst relative error %.2g", ts.Name, ts.Size(), worst)
-			}
-		})
+		}
+		t.Logf("%-8s %5d params, worst relative error %.2g", ts.Name, ts.Size(), worst)
 	}
 }
 

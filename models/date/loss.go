@@ -10,7 +10,9 @@ import (
 // leaf-embedding row of row i's leaf in tree t, Imp and Item the importer's
 // and HS code's embedding rows (0 = unseen), Y the label (0 or 1) and Rev
 // the revenue target (log1p of the revenue over its training maximum; read
-// only where Y is 1); X[i*RevIn+j] is row i's revenue input j.
+// only where Y is 1); X[i*RevIn+j] is row i's revenue input j. W, when
+// not empty, weighs row i's cross-entropy by W[i] (Config.RevWeight); empty,
+// every row weighs 1.
 type Batch struct {
 	Leaves    []int32
 	Imp, Item []int32
@@ -19,6 +21,7 @@ type Batch struct {
 	// Margin, when not nil, is each row's tree margin, in place of the sum
 	// of its leaves' values (Config.MarginFolds: out-of-fold margins).
 	Margin []float32
+	W      []float32 `json:",omitempty"`
 }
 
 // revInputs returns row i's r revenue inputs of b in the network's
@@ -45,8 +48,11 @@ const chunks = 4
 // trainer computes a network's loss and gradient over mini-batches on
 // several goroutines.
 type trainer[F Float] struct {
-	n       *net[F]
-	alpha   F
+	n     *net[F]
+	alpha F
+	// smooth is the label smoothing (Config.LabelSmooth): the classifier's
+	// target is y (1 - smooth) + smooth / 2.
+	smooth  F
 	threads int
 	works   [chunks]*work[F]
 	xs      [chunks][]F
@@ -64,8 +70,9 @@ func newTrainer[F Float](n *net[F], alpha float64, threads int) *trainer[F] {
 }
 
 // lossGrad computes the mean loss over the rows idx of b, binary
-// cross-entropy of the classifier plus alpha times the squared error of the
-// revenue head on illicit rows, and leaves its gradient in tr.grad.
+// cross-entropy of the classifier (each row's weighed by b.W[i] when b has
+// weights, against the smoothed label) plus alpha times the squared error of
+// the revenue head on illicit rows, and leaves its gradient in tr.grad.
 func (tr *trainer[F]) lossGrad(b *Batch, idx []int) float64 {
 	B := len(idx)
 	var losses [chunks]float64
@@ -115,15 +122,22 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 		z, r := tr.n.forward(w, leaves, b.Imp[i], b.Item[i], x)
 		y := F(b.Y[i])
 		p := sigmoid(z)
+		ys, wi := y, F(1)
+		if tr.smooth != 0 {
+			ys = y*(1-tr.smooth) + tr.smooth/2
+		}
+		if len(b.W) > 0 {
+			wi = F(b.W[i])
+		}
 		// binary cross-entropy from the logit: softplus(z) - y z
-		loss += float64(softplus(z) - y*z)
+		loss += float64(wi * (softplus(z) - ys*z))
 		var drev F
 		if y > 0 && b.Rev[i] == b.Rev[i] { // NaN: revenue unknown
 			e := r - F(b.Rev[i])
 			loss += float64(tr.alpha * e * e)
 			drev = 2 * tr.alpha * e * inv
 		}
-		tr.n.backward(w, g, leaves, b.Imp[i], b.Item[i], x, (p-y)*inv, drev)
+		tr.n.backward(w, g, leaves, b.Imp[i], b.Item[i], x, wi*(p-ys)*inv, drev)
 	}
 	return loss / float64(B)
 }

@@ -20,11 +20,14 @@ type torchInput struct {
 	// embedding row (the tree margin's terms, Arch.Margin).
 	LeafValues []float64
 	Alpha      float64
-	Adam       Adam
-	Epochs     int `json:",omitempty"`
-	BatchSize  int `json:",omitempty"`
-	Threads    int `json:",omitempty"`
-	Float64    bool
+	// LabelSmooth is Config.LabelSmooth (the batch's W its revenue
+	// weights, when it has them).
+	LabelSmooth float64 `json:",omitempty"`
+	Adam        Adam
+	Epochs      int `json:",omitempty"`
+	BatchSize   int `json:",omitempty"`
+	Threads     int `json:",omitempty"`
+	Float64     bool
 }
 
 type torchOutput struct {
@@ -78,12 +81,14 @@ func maxAbs(x []float64) float64 {
 func TestAgainstPyTorch(t *testing.T) {
 	py := torchPython(t)
 	for name, a := range testArchs() {
-		t.Run(name+"/float64", func(t *testing.T) { crossCheck[float64](t, py, a) })
-		t.Run(name+"/float32", func(t *testing.T) { crossCheck[float32](t, py, a) })
+		for _, l := range testLosses() {
+			t.Run(name+l.name+"/float64", func(t *testing.T) { crossCheck[float64](t, py, a, l) })
+			t.Run(name+l.name+"/float32", func(t *testing.T) { crossCheck[float32](t, py, a, l) })
+		}
 	}
 }
 
-func crossCheck[F Float](t *testing.T, py string, a Arch) {
+func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 	is64 := F(1e-300) != 0
 	{
 		{
@@ -102,8 +107,9 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 				}
 			}
 			b := smallBatch(a, 16, 4)
+			l.set(b)
 			opt := Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
-			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, Adam: opt, Float64: is64}
+			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, LabelSmooth: l.smooth, Adam: opt, Float64: is64}
 			dir := t.TempDir()
 			inPath, outPath := filepath.Join(dir, "in.json"), filepath.Join(dir, "out.json")
 			buf, err := json.Marshal(in)
@@ -142,6 +148,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch) {
 				idx[i] = i
 			}
 			tr := newTrainer(n, in.Alpha, 2)
+			tr.smooth = F(l.smooth)
 			loss := tr.lossGrad(b, idx)
 			if !closeTo(loss, want.Loss, 0) {
 				t.Errorf("loss %v, PyTorch %v", loss, want.Loss)

@@ -81,6 +81,18 @@ var dateVariants = map[string]func(*date.Config){
 		c.Trees.NumRounds, c.Trees.MaxDepth, c.Trees.Eta = 200, 6, 0.1
 		c.MarginFolds = 5
 	},
+	// session 8, the loss side: each illicit row's cross-entropy weighed by
+	// its revenue to a power (0.25, 0.5, 1: revenue share), and labels
+	// smoothed against overconfidence (models/date TestLossVariants runs the
+	// same variants with the trees fitted once).
+	"revw0.25":          func(c *date.Config) { c.RevWeight = 0.25 },
+	"revw0.5":           func(c *date.Config) { c.RevWeight = 0.5 },
+	"revw1":             func(c *date.Config) { c.RevWeight = 1 },
+	"smooth0.05":        func(c *date.Config) { c.LabelSmooth = 0.05 },
+	"smooth0.1":         func(c *date.Config) { c.LabelSmooth = 0.1 },
+	"smooth0.2":         func(c *date.Config) { c.LabelSmooth = 0.2 },
+	"revw0.5-smooth0.1": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 0.5, 0.1 },
+	"revw1-smooth0.1":   func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.1 },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

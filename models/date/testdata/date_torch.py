@@ -10,8 +10,9 @@ leaky ReLU of its own on the fusion's output, feeding the revenue head instead o
 with PyTorch's own layers and autograd.
 
     python3 date_torch.py check IN.json OUT.json
-        IN holds the architecture, the weights risklane initialised, one batch,
-        alpha, the Adam settings and the precision (Float64); OUT gets the forward outputs, the loss,
+        IN holds the architecture, the weights risklane initialised, one batch
+        (with each row's cross-entropy weight, W, when it has them), alpha, the
+        label smoothing (LabelSmooth), the Adam settings and the precision (Float64); OUT gets the forward outputs, the loss,
         every parameter's gradient and the parameters after one Adam step.
     python3 date_torch.py bench IN.json
         trains for the epochs IN gives on its batch data and prints seconds.
@@ -104,10 +105,11 @@ class DATE(nn.Module):
         return logit, rev
 
 
-def loss_of(model, b, alpha):
+def loss_of(model, b, alpha, smooth=0.0):
     logit, rev = model(b["leaves"], b["imp"], b["item"], b["x"])
     y = b["y"]
-    bce = F.binary_cross_entropy_with_logits(logit, y)
+    target = y * (1 - smooth) + smooth / 2
+    bce = F.binary_cross_entropy_with_logits(logit, target, weight=b.get("w"))
     reg = (y * (rev - b["rev"]) ** 2).mean()
     return logit, rev, bce + alpha * reg
 
@@ -127,12 +129,15 @@ def load(cfg):
 
 def batch(cfg, T):
     b = cfg["Batch"]
-    return {"leaves": torch.tensor(b["Leaves"], dtype=torch.long).view(-1, T),
+    out = {"leaves": torch.tensor(b["Leaves"], dtype=torch.long).view(-1, T),
             "imp": torch.tensor(b["Imp"], dtype=torch.long),
             "item": torch.tensor(b["Item"], dtype=torch.long),
             "y": torch.tensor(b["Y"], dtype=torch.get_default_dtype()),
             "rev": torch.tensor(b["Rev"], dtype=torch.get_default_dtype()),
             "x": torch.tensor(b["X"] or [], dtype=torch.get_default_dtype()).view(len(b["Y"]), -1)}
+    if b.get("W"):
+        out["w"] = torch.tensor(b["W"], dtype=torch.get_default_dtype())
+    return out
 
 
 def adam(model, o):
@@ -145,7 +150,7 @@ def check(inp, out):
     torch.set_num_threads(1)
     model = load(cfg)
     b = batch(cfg, cfg["Arch"]["Trees"])
-    logit, rev, loss = loss_of(model, b, cfg["Alpha"])
+    logit, rev, loss = loss_of(model, b, cfg["Alpha"], cfg.get("LabelSmooth", 0.0))
     opt = adam(model, cfg["Adam"])
     opt.zero_grad()
     loss.backward()

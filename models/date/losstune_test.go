@@ -1,0 +1,104 @@
+package date
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"risklane/models/metrics"
+	"risklane/models/riskmodel"
+)
+
+// lossVariants are the loss-side DATE variants of session 8, by the names
+// TestTune (models/gbdtlr/tune_test.go) gives them too. None changes what
+// prepare builds (features, trees, target, architecture), so
+// TestLossVariants fits the trees once and each variant's network on them.
+var lossVariants = map[string]func(*Config){
+	"default":           func(*Config) {},
+	"revw0.25":          func(c *Config) { c.RevWeight = 0.25 },
+	"revw0.5":           func(c *Config) { c.RevWeight = 0.5 },
+	"revw1":             func(c *Config) { c.RevWeight = 1 },
+	"smooth0.05":        func(c *Config) { c.LabelSmooth = 0.05 },
+	"smooth0.1":         func(c *Config) { c.LabelSmooth = 0.1 },
+	"smooth0.2":         func(c *Config) { c.LabelSmooth = 0.2 },
+	"revw0.5-smooth0.1": func(c *Config) { c.RevWeight, c.LabelSmooth = 0.5, 0.1 },
+	"revw1-smooth0.1":   func(c *Config) { c.RevWeight, c.LabelSmooth = 1, 0.1 },
+}
+
+// TestLossVariants is TestTune's generated split (generator seed 101,
+// trained January-July, scored August-September, model seed 1) for the
+// loss-side variants, the trees fitted once: Train's code path (prepare,
+// fit, calibrate, ready) with the network re-initialised per variant. Its
+// "default" row reproduces TestTune's DATE default.
+//
+//	RISKLANE_DATE_LOSS=default,revw0.5 nice go test ./models/date -run '^TestLossVariants$' -v -timeout 3h
+func TestLossVariants(t *testing.T) {
+	names := os.Getenv("RISKLANE_DATE_LOSS")
+	if names == "" {
+		t.Skip("skipping: set RISKLANE_DATE_LOSS=variant,... to compare DATE's loss variants on the tuning split")
+	}
+	for _, v := range strings.Split(names, ",") {
+		if lossVariants[v] == nil {
+			t.Fatalf("no loss variant %q", v)
+		}
+	}
+	all := generated(t, 200_000, 101)
+	train, rest, err := riskmodel.SplitByDate(all, time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, _, err := riskmodel.SplitByDate(rest, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Seed = 1
+	start := time.Now()
+	m, tb, valid, vlabels, err := prepare(train, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("trees and batches in %s", time.Since(start).Round(time.Second))
+	rev := make([]float64, tb.Rows())
+	for i, r := range tb.Rev {
+		rev[i] = math.NaN()
+		if !math.IsNaN(float64(r)) {
+			rev[i] = m.revenueOf(float64(r))
+		}
+	}
+	from := m.History.ValidFrom
+	for _, v := range strings.Split(names, ",") {
+		c := cfg
+		lossVariants[v](&c)
+		c.Log = t.Logf
+		m.Config, m.History = c, History{ValidFrom: from}
+		m.Params = initParams(m.Arch, c.Seed)
+		m.net, m.proj, m.CalA, m.CalB = m.newNet(), nil, 1, 0
+		tb.W = revWeights(tb.Y, rev, c.RevWeight)
+		m.fit(tb, valid, vlabels, time.Now())
+		if c.Calibrate {
+			m.calibrate(valid, vlabels)
+		}
+		m.ready()
+		byProb, byRev, err := m.Evaluate(test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []struct {
+			how string
+			r   metrics.Report
+		}{{"probability", byProb}, {"dual score", byRev}} {
+			var b strings.Builder
+			fmt.Fprintf(&b, "LOSS | %s, %s | %.4f |", v, r.how, r.r.AUC)
+			for _, a := range r.r.AtRates {
+				fmt.Fprintf(&b, " %.3f/%.3f/%.3f |", a.Precision, a.Recall, a.Revenue)
+			}
+			fmt.Fprintf(&b, " %.0fs", m.History.Seconds)
+			t.Log(b.String())
+		}
+		t.Logf("DATE %s: best epoch %d of %d, validation AUCs %.4f, losses %.4f", v, m.History.BestEpoch, len(m.History.Loss), m.History.ValidAUC, m.History.Loss)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"risklane/models"
 	"risklane/models/metrics"
+	"risklane/models/modeltest"
 	"risklane/models/riskmodel"
 )
 
@@ -51,7 +52,7 @@ func TestLossVariants(t *testing.T) {
 			t.Fatalf("no loss variant %q", v)
 		}
 	}
-	all := generated(t, 200_000, 101)
+	all := modeltest.Declarations(t, 200_000, 101)
 	train, rest, err := riskmodel.SplitByDate(all, time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)

@@ -93,9 +93,12 @@ var dateVariants = map[string]func(*date.Config){
 	"smooth0.2":         func(c *date.Config) { c.LabelSmooth = 0.2 },
 	"revw0.5-smooth0.1": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 0.5, 0.1 },
 	"revw1-smooth0.1":   func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.1 },
-	"smooth0.02":        func(c *date.Config) { c.LabelSmooth = 0.02 },
-	"revw1-smooth0.02":  func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.02 },
-	"revw1-smooth0.05":  func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.05 },
+	// the revenue weights on the tree side's better supported leaves
+	"mcw100-revw1":     func(c *date.Config) { c.Trees.MinChildWeight, c.RevWeight = 100, 1 },
+	"mcw100-revw0.5":   func(c *date.Config) { c.Trees.MinChildWeight, c.RevWeight = 100, 0.5 },
+	"smooth0.02":       func(c *date.Config) { c.LabelSmooth = 0.02 },
+	"revw1-smooth0.02": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.02 },
+	"revw1-smooth0.05": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.05 },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

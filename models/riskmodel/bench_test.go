@@ -89,14 +89,15 @@ func BenchmarkModelEngines(b *testing.B) {
 	}
 }
 
-// benchModelRows loads RISKLANE_BENCH_MODEL and the features of the first
-// RISKLANE_BENCH_ROWS rows (default 100,000) of RISKLANE_BENCH_IN, or skips.
-func benchModelRows(b *testing.B) (*Model, string, []float64) {
+// openBenchNight loads RISKLANE_BENCH_MODEL and opens RISKLANE_BENCH_IN with
+// the canonical profile, or skips; want is RISKLANE_BENCH_ROWS (default
+// 100,000), the rows a benchmark takes from the night's start.
+func openBenchNight(b *testing.B) (m *Model, dir string, rd *ingest.Reader, want int) {
 	dir, in := os.Getenv("RISKLANE_BENCH_MODEL"), os.Getenv("RISKLANE_BENCH_IN")
 	if dir == "" || in == "" {
 		b.Skip("set RISKLANE_BENCH_MODEL (a model folder) and RISKLANE_BENCH_IN (canonical Parquet or CSV)")
 	}
-	want := 100_000
+	want = 100_000
 	if s := os.Getenv("RISKLANE_BENCH_ROWS"); s != "" {
 		var err error
 		if want, err = strconv.Atoi(s); err != nil || want <= 0 {
@@ -111,10 +112,17 @@ func benchModelRows(b *testing.B) (*Model, string, []float64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rd, err := ingest.OpenFiles([]string{in}, p, ingest.Options{BatchSize: 16384})
+	rd, err = ingest.OpenFiles([]string{in}, p, ingest.Options{BatchSize: 16384})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return m, dir, rd, want
+}
+
+// benchModelRows loads RISKLANE_BENCH_MODEL and the features of the first
+// RISKLANE_BENCH_ROWS rows (default 100,000) of RISKLANE_BENCH_IN, or skips.
+func benchModelRows(b *testing.B) (*Model, string, []float64) {
+	m, dir, rd, want := openBenchNight(b)
 	nf := len(m.FeatureNames())
 	var rows []float64
 	for len(rows) < want*nf && rd.Next() {
@@ -177,26 +185,11 @@ func BenchmarkModelReasons(b *testing.B) {
 // (pipeline/score's subBatch). One goroutine; cpu-ns/row as
 // BenchmarkModelEngines.
 func BenchmarkModelFeatures(b *testing.B) {
-	dir, in := os.Getenv("RISKLANE_BENCH_MODEL"), os.Getenv("RISKLANE_BENCH_IN")
-	if dir == "" || in == "" {
-		b.Skip("set RISKLANE_BENCH_MODEL (a model folder) and RISKLANE_BENCH_IN (canonical Parquet or CSV)")
-	}
-	m, err := Load(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := profile.Resolve("canonical")
-	if err != nil {
-		b.Fatal(err)
-	}
-	rd, err := ingest.OpenFiles([]string{in}, p, ingest.Options{BatchSize: 16384})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, _, rd, want := openBenchNight(b)
 	defer rd.Close()
 	var subs []arrow.RecordBatch
 	n := 0
-	for n < 100_000 && rd.Next() {
+	for n < want && rd.Next() {
 		rec := rd.RecordBatch()
 		for i := int64(0); i < rec.NumRows(); i += 4096 {
 			s := rec.NewSlice(i, min(i+4096, rec.NumRows()))

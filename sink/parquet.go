@@ -102,6 +102,17 @@ func pqFieldOf(t arrow.DataType) (pqField, bool) {
 	return pqField{}, false
 }
 
+// newPQColumn is a column encoder for a field stored as pf, ready for its
+// first chunk: a dictionary is tried for every type but floats and booleans.
+func newPQColumn(pf pqField, nullable bool) pqColumn {
+	c := pqColumn{
+		kind: pf.kind, phys: pf.phys, unsigned: pf.unsigned, optional: nullable,
+		useDict: pf.kind != kFloat && pf.kind != kDouble && pf.kind != kBool,
+	}
+	c.reset()
+	return c
+}
+
 // ownEncoder reports whether every field of schema is one sink's encoder
 // writes; other tables (nested, decimals, timestamps...) go through pqarrow.
 func ownEncoder(schema *arrow.Schema) bool {
@@ -184,12 +195,7 @@ func newParquetWriter(schema *arrow.Schema, out io.Writer, rowGroupRows int64) (
 			return nil, fmt.Errorf("column %s: type %s is not written by sink's Parquet encoder", f.Name, f.Type)
 		}
 		w.fields = append(w.fields, pf)
-		c := &parquetColumn{jobs: make(chan parquetJob, parquetQueue)}
-		c.enc = pqColumn{
-			kind: pf.kind, phys: pf.phys, unsigned: pf.unsigned, optional: f.Nullable,
-			useDict: pf.kind != kFloat && pf.kind != kDouble && pf.kind != kBool,
-		}
-		c.enc.reset()
+		c := &parquetColumn{jobs: make(chan parquetJob, parquetQueue), enc: newPQColumn(pf, f.Nullable)}
 		w.cols = append(w.cols, c)
 		go w.encode(c)
 	}
@@ -325,11 +331,15 @@ func (w *parquetWriter) Close() error {
 			return err
 		}
 	}
+	_, err := w.out.Write(w.fileEnd())
+	return err
+}
+
+// fileEnd is what closes the file: the footer, its length, the magic.
+func (w *parquetWriter) fileEnd() []byte {
 	footer := w.footer()
 	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
-	footer = append(footer, "PAR1"...)
-	_, err := w.out.Write(footer)
-	return err
+	return append(footer, "PAR1"...)
 }
 
 // abort stops the encoders without writing the rest of the file.

@@ -136,6 +136,14 @@ func pqCell(v pq.Value, typ arrow.DataType) cell {
 func checkRoundTrip(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBatch, rowGroup int64) []byte {
 	t.Helper()
 	data := encodeBytes(t, schema, batches, rowGroup)
+	checkReadBack(t, schema, batches, data)
+	return data
+}
+
+// checkReadBack is checkRoundTrip's reading: data, a Parquet file of
+// batches, read back by arrow-go and parquet-go.
+func checkReadBack(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBatch, data []byte) {
+	t.Helper()
 	want := make([][]cell, schema.NumFields())
 	for _, r := range batches {
 		for c := range want {
@@ -246,7 +254,6 @@ func checkRoundTrip(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBa
 			t.Fatalf("parquet-go: column %s: %d values, want %d", schema.Field(c).Name, n, rows)
 		}
 	}
-	return data
 }
 
 // checkStats compares a column chunk's statistics with rows [lo, hi) of the

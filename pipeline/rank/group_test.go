@@ -34,44 +34,83 @@ func groupRows(n int) []Row {
 	return rows
 }
 
+// keptValues are values of two kept columns for rows: some empty (a null
+// input cell), some long.
+func keptValues(n int) *Extra {
+	ex := &Extra{Keep: 2, Kept: make([][]string, n)}
+	for i := range ex.Kept {
+		ex.Kept[i] = []string{strconv.Itoa(840000 + i%977), strings.Repeat("ü", i%7*(i%5))}
+	}
+	return ex
+}
+
+// sliceExtra is ex's values of rows [lo, hi).
+func sliceExtra(ex *Extra, lo, hi int) *Extra {
+	if ex == nil {
+		return nil
+	}
+	return &Extra{Keep: ex.Keep, Kept: ex.Kept[lo:hi]}
+}
+
 // Row groups encoded apart (EncodeGroup, several at once) and appended in
 // order (WriteGroup) give the very bytes of the same rows written by
 // WriteExtra, a rank range (RowGroupRows rows) per call, as the scoring
-// run's write stage calls it: Parquet (whose row groups WriteGroup copies
-// verbatim) and CSV.
+// run's write stage calls it, and by Write in uneven calls, as the Beam
+// score stage calls it: Parquet (sink's encoder, a row group per range)
+// and CSV, without and with kept columns.
 func TestGroupsSameBytes(t *testing.T) {
 	rows := groupRows(2*RowGroupRows + 12345)
+	kept := keptValues(len(rows))
 	dir := t.TempDir()
 	meta := RunMeta("model-1", "run-1")
-	for _, ext := range []string{"parquet", "csv"} {
-		serial, err := CreateConfig(filepath.Join(dir, "serial."+ext), Config{Meta: meta})
+	for _, c := range []struct {
+		ext  string
+		keep []string
+		ex   *Extra
+	}{{"parquet", nil, nil}, {"csv", nil, nil}, {"parquet", []string{"hs_code", "importer_name"}, kept}, {"csv", []string{"hs_code", "importer_name"}, kept}} {
+		name := c.ext + strconv.Itoa(len(c.keep))
+		cfg := Config{Meta: meta, Keep: c.keep}
+		serial, err := CreateConfig(filepath.Join(dir, name+"-serial."+c.ext), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		apart, err := CreateConfig(filepath.Join(dir, "apart."+ext), Config{Meta: meta})
+		uneven, err := CreateConfig(filepath.Join(dir, name+"-uneven."+c.ext), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apart, err := CreateConfig(filepath.Join(dir, name+"-apart."+c.ext), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !apart.EncodesApart() {
-			t.Fatalf("%s: a plain ranked file is not encoded apart", ext)
+			t.Fatalf("%s: a ranked file without contributions is not encoded apart", name)
 		}
-		var ranges [][]Row
-		for r := rows; len(r) > 0; r = r[min(len(r), RowGroupRows):] {
-			ranges = append(ranges, r[:min(len(r), RowGroupRows)])
+		for lo := 0; lo < len(rows); lo += 70001 {
+			hi := min(lo+70001, len(rows))
+			if err := uneven.WriteExtra(rows[lo:hi], sliceExtra(c.ex, lo, hi)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ranges [][2]int
+		for lo := 0; lo < len(rows); lo += RowGroupRows {
+			ranges = append(ranges, [2]int{lo, min(lo+RowGroupRows, len(rows))})
 		}
 		groups := make([]*Group, len(ranges))
 		errs := make([]error, len(ranges))
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 2) // so that a third group reuses an encoder
-		for i, r := range ranges {
-			if err := serial.WriteExtra(r, nil); err != nil {
+		for _, lh := range ranges {
+			if err := serial.WriteExtra(rows[lh[0]:lh[1]], sliceExtra(c.ex, lh[0], lh[1])); err != nil {
 				t.Fatal(err)
 			}
+		}
+		for i := len(ranges) - 1; i >= 0; i-- { // the last first: any order of encoding
+			lo, hi := ranges[i][0], ranges[i][1]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				sem <- struct{}{}
-				groups[i], errs[i] = apart.EncodeGroup(r, nil)
+				groups[i], errs[i] = apart.EncodeGroup(rows[lo:hi], sliceExtra(c.ex, lo, hi))
 				<-sem
 			}()
 		}
@@ -88,28 +127,30 @@ func TestGroupsSameBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := apart.Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Rows != b.Rows || a.Bytes != b.Bytes || a.SHA256 != b.SHA256 {
-			ab, _ := os.ReadFile(a.Path)
-			bb, _ := os.ReadFile(b.Path)
-			at := 0
-			for at < min(len(ab), len(bb)) && ab[at] == bb[at] {
-				at++
+		for _, w := range []*Writer{apart, uneven} {
+			b, err := w.Commit()
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Errorf("%s: encoded apart %d rows, %d bytes; written in place %d rows, %d bytes; first difference at byte %d (equal: %v)",
-				ext, b.Rows, b.Bytes, a.Rows, a.Bytes, at, bytes.Equal(ab, bb))
+			if a.Rows != int64(len(rows)) || a.Rows != b.Rows || a.Bytes != b.Bytes || a.SHA256 != b.SHA256 {
+				ab, _ := os.ReadFile(a.Path)
+				bb, _ := os.ReadFile(b.Path)
+				at := 0
+				for at < min(len(ab), len(bb)) && ab[at] == bb[at] {
+					at++
+				}
+				t.Errorf("%s: %d rows, %d bytes; written in place a range at a time %d rows, %d bytes; first difference at byte %d (equal: %v)",
+					b.Path, b.Rows, b.Bytes, a.Rows, a.Bytes, at, bytes.Equal(ab, bb))
+			}
 		}
 	}
 }
 
-// A file with contributions or kept columns is not encoded apart, and
-// EncodeGroup says so rather than writing something else.
+// A Parquet file with contributions (parquet-go's) is not encoded apart,
+// and EncodeGroup says so rather than writing something else.
 func TestGroupsRefused(t *testing.T) {
 	dir := t.TempDir()
-	for i, cfg := range []Config{{Contributions: 2}, {Keep: []string{"importer_id"}}} {
+	for i, cfg := range []Config{{Contributions: 2}, {Contributions: 1, Keep: []string{"importer_id"}}} {
 		w, err := CreateConfig(filepath.Join(dir, strconv.Itoa(i)+".parquet"), cfg)
 		if err != nil {
 			t.Fatal(err)

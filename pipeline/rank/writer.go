@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/parquet-go/parquet-go"
 
 	"risklane/internal/version"
@@ -47,7 +47,8 @@ type Contribution struct {
 }
 
 // explainedRow is Row with its contributions, the Parquet layout of a ranked
-// file written with Config.Contributions.
+// file written with Config.Contributions (by parquet-go: sink's encoder
+// writes no list column).
 type explainedRow struct {
 	Rank            int64          `parquet:"rank"`
 	DeclarationID   string         `parquet:"declaration_id"`
@@ -115,8 +116,9 @@ func CheckKeep(keep []string) error {
 	return nil
 }
 
-// dynamicRow is the Parquet row type of a file with kept columns: Row's
-// fields, one string field per kept column, then the contributions if any.
+// dynamicRow is the Parquet row type, for parquet-go, of a file with kept
+// columns and contributions: Row's fields, one string field per kept
+// column, then the contributions.
 func dynamicRow(cfg Config) reflect.Type {
 	base := reflect.TypeFor[Row]()
 	var fields []reflect.StructField
@@ -139,6 +141,7 @@ var Header = []string{"rank", "declaration_id", "score", "expected_revenue", "la
 
 // RowGroupRows is the number of rows per Parquet row group. The writer holds
 // one row group in memory, so this bounds its memory whatever the file size.
+// A scoring run's rank range is one row group (score.bucketRows).
 const RowGroupRows = 1 << 18
 
 // File describes a written output file, for the run manifest.
@@ -152,6 +155,14 @@ type File struct {
 
 // Writer writes a ranked file atomically: under a temporary name that Commit
 // renames, so a killed run leaves the previous file (or none) in place.
+//
+// A Parquet file is written by sink's own encoder (sink.ParquetGroupWriter),
+// one row group per RowGroupRows rows, each encoded from the rows alone:
+// WriteExtra fills a row group's columns and encodes it when it is full;
+// EncodeGroup encodes a row group apart from the file, on any goroutine,
+// and WriteGroup appends it, so that both give the same bytes. Only a file
+// with contributions (a list column, which sink's encoder does not write)
+// is written by parquet-go, one row at a time.
 type Writer struct {
 	path   string
 	format sink.Format
@@ -159,22 +170,23 @@ type Writer struct {
 	out    *bufio.Writer
 	sum    hash.Hash
 	count  *countingWriter
-	pq     *parquet.GenericWriter[Row]
-	pqx    *parquet.GenericWriter[explainedRow] // with Config.Contributions
-	k      int                                  // Config.Contributions
-	keep   int                                  // len(Config.Keep)
-	pqd    *parquet.Writer                      // with Config.Keep
-	dyn    reflect.Type                         // its row type
-	xrows  []explainedRow
-	opts   []parquet.WriterOption // of pq, for EncodeGroup
-	// encoders and buffers are EncodeGroup's writers and buffers, kept
-	// for the next group (allocating them anew for each cleared and
-	// faulted in megabytes per group).
-	encoders chan *parquet.GenericWriter[Row]
-	csv      *sink.CSVWriter
-	rec      []string
-	rows     int64
-	closed   bool
+	// Parquet without contributions.
+	pg      *sink.ParquetGroupWriter
+	schema  *arrow.Schema
+	cols    chan *columns // EncodeGroup's, kept for the next group
+	pending *columns      // WriteExtra's open row group
+	// Parquet with contributions (parquet-go).
+	pqx   *parquet.GenericWriter[explainedRow]
+	pqd   *parquet.Writer // with Config.Keep too
+	dyn   reflect.Type    // its row type
+	xrows []explainedRow
+	k     int // Config.Contributions
+	keep  int // len(Config.Keep)
+	// CSV.
+	csv    *sink.CSVWriter
+	rec    []string
+	rows   int64
+	closed bool
 }
 
 // Meta is one key-value pair of a Parquet file's footer metadata.
@@ -209,11 +221,17 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{path: path, format: format, file: af, sum: sha256.New(), k: cfg.Contributions, keep: len(cfg.Keep),
-		encoders: make(chan *parquet.GenericWriter[Row], 4)}
+		cols: make(chan *columns, 4)}
 	w.count = &countingWriter{w: io.MultiWriter(af, w.sum)}
 	w.out = bufio.NewWriterSize(w.count, 1<<20)
-	switch format {
-	case sink.Parquet:
+	switch {
+	case format == sink.Parquet && cfg.Contributions == 0:
+		w.schema = arrowSchema(cfg)
+		if w.pg, err = sink.NewParquetGroupWriter(w.schema, w.out); err != nil {
+			af.Abort()
+			return nil, fmt.Errorf("output %s: internal error: %w", path, err)
+		}
+	case format == sink.Parquet:
 		opts := []parquet.WriterOption{
 			&parquet.WriterConfig{CreatedBy: "risklane"}, // no library version: same rows, same bytes
 			parquet.Compression(&parquet.Snappy),
@@ -222,17 +240,13 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 		for _, kv := range meta {
 			opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
 		}
-		switch {
-		case len(cfg.Keep) > 0:
+		if len(cfg.Keep) > 0 {
 			w.dyn = dynamicRow(cfg)
 			w.pqd = parquet.NewWriter(w.out, append(opts, parquet.SchemaOf(reflect.New(w.dyn).Interface()))...)
-		case cfg.Contributions > 0:
+		} else {
 			w.pqx = parquet.NewGenericWriter[explainedRow](w.out, opts...)
-		default:
-			w.opts = opts
-			w.pq = parquet.NewGenericWriter[Row](w.out, opts...)
 		}
-	case sink.CSV:
+	default:
 		w.csv = sink.NewCSVWriter(w.out)
 		header := append(slices.Clone(Header), cfg.Keep...)
 		for k := range cfg.Contributions {
@@ -258,10 +272,23 @@ func (w *Writer) Write(rows []Row) error { return w.WriteExtra(rows, nil) }
 func (w *Writer) WriteExtra(rows []Row, ex *Extra) error {
 	at := ex.contributions
 	switch {
-	case w.pq != nil:
-		if _, err := w.pq.Write(rows); err != nil {
-			return fmt.Errorf("output %s: %w", w.path, err)
+	case w.pg != nil:
+		for from := 0; from < len(rows); {
+			if w.pending == nil {
+				w.pending = w.takeColumns()
+			}
+			k := min(len(rows)-from, RowGroupRows-w.pending.n)
+			if err := w.pending.add(rows[from:from+k], ex, from, w.keep); err != nil {
+				return fmt.Errorf("output %s: %w", w.path, err)
+			}
+			from += k
+			if w.pending.n == RowGroupRows {
+				if err := w.flushPending(); err != nil {
+					return err
+				}
+			}
 		}
+		return nil // flushPending counted the rows
 	case w.pqd != nil:
 		v := reflect.New(w.dyn).Elem()
 		nb := reflect.TypeFor[Row]().NumField()
@@ -334,14 +361,14 @@ func (w *Writer) writeCSV(c *sink.CSVWriter, rec []string, rows []Row, ex *Extra
 }
 
 // Group is rows encoded apart from their file by EncodeGroup, to be
-// appended to it by WriteGroup: a Parquet file of one row group, or CSV
-// lines.
+// appended to it by WriteGroup: a Parquet row group, or CSV lines.
 type Group struct {
+	pq   *sink.ParquetGroup
 	buf  *groupBuffer
 	rows int64
 }
 
-// groupBuffer is a Group's bytes, in chunks of groupChunk bytes taken
+// groupBuffer is a CSV Group's bytes, in chunks of groupChunk bytes taken
 // from and given back to groupChunks: a group's megabytes are written once,
 // neither copied as a growing slice is nor faulted in anew for each group
 // (fresh memory cost about 2.5 ms per MB on the 2-core VM, a fifth of the
@@ -354,7 +381,7 @@ type groupBuffer struct {
 const groupChunk = 1 << 20
 
 // groupChunks are the chunks of groups already written, for the next: at
-// most 32 MB kept, about four row groups of a ranked file.
+// most 32 MB kept.
 var groupChunks = make(chan []byte, 32)
 
 func (g *groupBuffer) Write(p []byte) (int, error) {
@@ -378,23 +405,6 @@ func (g *groupBuffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// ReadAt reads the bytes written at off (io.ReaderAt).
-func (g *groupBuffer) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("groupBuffer.ReadAt: negative offset")
-	}
-	n := 0
-	for len(p) > 0 && off < g.size {
-		c := g.chunks[off/groupChunk][off%groupChunk:]
-		m := copy(p, c)
-		p, off, n = p[m:], off+int64(m), n+m
-	}
-	if len(p) > 0 {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // release gives the chunks back.
 func (g *groupBuffer) release() {
 	for _, c := range g.chunks {
@@ -407,43 +417,34 @@ func (g *groupBuffer) release() {
 }
 
 // EncodesApart reports whether EncodeGroup can encode rows for w: a Parquet
-// file of plain rows (no contributions, no kept columns) or a CSV file.
-func (w *Writer) EncodesApart() bool { return w.opts != nil || w.csv != nil }
+// file without contributions, or a CSV file.
+func (w *Writer) EncodesApart() bool { return w.pg != nil || w.csv != nil }
 
 // EncodeGroup encodes rows (at most RowGroupRows, and on a Parquet file
 // exactly RowGroupRows unless they are the file's last) as WriteExtra would
 // write them, without touching the file: several goroutines may encode
 // groups at once, which WriteGroup then appends one by one in rank order.
 // The file's bytes are those WriteExtra writes for the same rows
-// (TestGroupsSameBytes): a Parquet row group is encoded by a writer of its
-// own, with the file's options, and WriteGroup copies its pages verbatim
-// (parquet-go's copy of a row group from a file whose encodings, codec and
-// page index match).
+// (TestGroupsSameBytes): a Parquet row group is encoded from its rows
+// alone (sink.ParquetGroupWriter), whoever encodes it.
 func (w *Writer) EncodeGroup(rows []Row, ex *Extra) (*Group, error) {
-	buf := new(groupBuffer)
 	switch {
-	case w.opts != nil:
+	case w.pg != nil:
 		if len(rows) > RowGroupRows {
 			return nil, fmt.Errorf("output %s: %d rows for a row group of at most %d", w.path, len(rows), RowGroupRows)
 		}
-		var pw *parquet.GenericWriter[Row]
-		select {
-		case pw = <-w.encoders:
-			pw.Reset(buf)
-		default:
-			pw = parquet.NewGenericWriter[Row](buf, w.opts...)
-		}
-		if _, err := pw.Write(rows); err != nil {
+		c := w.takeColumns()
+		defer w.putColumns(c)
+		if err := c.add(rows, ex, 0, w.keep); err != nil {
 			return nil, fmt.Errorf("output %s: %w", w.path, err)
 		}
-		if err := pw.Close(); err != nil {
-			return nil, fmt.Errorf("output %s: %w", w.path, err)
+		g, err := w.encode(c)
+		if err != nil {
+			return nil, err
 		}
-		select {
-		case w.encoders <- pw:
-		default:
-		}
+		return &Group{pq: g, rows: int64(len(rows))}, nil
 	case w.csv != nil:
+		buf := new(groupBuffer)
 		c := sink.NewCSVWriter(buf)
 		if err := w.writeCSV(c, make([]string, len(w.rec)), rows, ex); err != nil {
 			return nil, fmt.Errorf("output %s: %w", w.path, err)
@@ -452,33 +453,71 @@ func (w *Writer) EncodeGroup(rows []Row, ex *Extra) (*Group, error) {
 		if err := c.Error(); err != nil {
 			return nil, fmt.Errorf("output %s: %w", w.path, err)
 		}
-	default:
-		return nil, fmt.Errorf("output %s: internal error: rows with contributions or kept columns are not encoded apart", w.path)
+		return &Group{buf: buf, rows: int64(len(rows))}, nil
 	}
-	return &Group{buf: buf, rows: int64(len(rows))}, nil
+	return nil, fmt.Errorf("output %s: internal error: rows with contributions are not encoded apart in Parquet", w.path)
+}
+
+// encode encodes c's rows as one row group.
+func (w *Writer) encode(c *columns) (*sink.ParquetGroup, error) {
+	rec := c.record(w.schema)
+	defer rec.Release()
+	g, err := w.pg.EncodeGroup(rec)
+	if err != nil {
+		return nil, fmt.Errorf("output %s: internal error: %w", w.path, err)
+	}
+	return g, nil
+}
+
+// takeColumns returns empty column buffers, kept from an earlier group if
+// there are some.
+func (w *Writer) takeColumns() *columns {
+	var c *columns
+	select {
+	case c = <-w.cols:
+	default:
+		c = new(columns)
+	}
+	c.reset(w.keep)
+	return c
+}
+
+// putColumns keeps c for the next group.
+func (w *Writer) putColumns(c *columns) {
+	select {
+	case w.cols <- c:
+	default:
+	}
+}
+
+// flushPending encodes and writes WriteExtra's open row group.
+func (w *Writer) flushPending() error {
+	c := w.pending
+	if c == nil || c.n == 0 {
+		return nil
+	}
+	w.pending = nil
+	defer w.putColumns(c)
+	g, err := w.encode(c)
+	if err != nil {
+		return err
+	}
+	return w.WriteGroup(&Group{pq: g, rows: int64(c.n)})
 }
 
 // WriteGroup appends a group EncodeGroup encoded for w, after the rows
 // already written.
 func (w *Writer) WriteGroup(g *Group) error {
 	switch {
-	case w.opts != nil:
-		if g.rows == 0 {
-			return nil
+	case w.pg != nil && g.pq != nil:
+		if err := w.flushPending(); err != nil { // rows WriteExtra took come first
+			return err
 		}
-		f, err := parquet.OpenFile(g.buf, g.buf.size)
-		if err != nil {
-			return fmt.Errorf("output %s: internal error: %w", w.path, err)
-		}
-		rgs := f.RowGroups()
-		if len(rgs) != 1 || rgs[0].NumRows() != g.rows {
-			return fmt.Errorf("output %s: internal error: a group of %d rows encoded as %d row groups", w.path, g.rows, len(rgs))
-		}
-		if _, err := w.pq.WriteRowGroup(rgs[0]); err != nil {
+		if err := w.pg.WriteGroup(g.pq); err != nil {
 			return fmt.Errorf("output %s: %w", w.path, err)
 		}
-	case w.csv != nil:
-		w.csv.Flush() // the header
+	case w.csv != nil && g.buf != nil:
+		w.csv.Flush() // the header, and rows WriteExtra took
 		if err := w.csv.Error(); err != nil {
 			return fmt.Errorf("output %s: %w", w.path, err)
 		}
@@ -487,12 +526,12 @@ func (w *Writer) WriteGroup(g *Group) error {
 				return fmt.Errorf("output %s: %w", w.path, err)
 			}
 		}
+		g.buf.release()
+		g.buf = nil
 	default:
-		return fmt.Errorf("output %s: internal error: a group for a file that is not encoded apart", w.path)
+		return fmt.Errorf("output %s: internal error: a group not encoded for this file", w.path)
 	}
 	w.rows += g.rows
-	g.buf.release()
-	g.buf = nil
 	return nil
 }
 
@@ -504,8 +543,10 @@ func (w *Writer) Commit() (File, error) {
 	w.closed = true
 	var err error
 	switch {
-	case w.pq != nil:
-		err = w.pq.Close()
+	case w.pg != nil:
+		if err = w.flushPending(); err == nil {
+			err = w.pg.Close()
+		}
 	case w.pqx != nil:
 		err = w.pqx.Close()
 	case w.pqd != nil:

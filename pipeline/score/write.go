@@ -24,16 +24,16 @@ type RunInfo struct {
 
 // Write emits the ranked rows in rank order to every writer, one rank range
 // at a time, and removes the spill files as it goes. When every writer can
-// encode a range apart from its file (rank.Writer.EncodesApart: Parquet
-// without contributions or kept columns, and CSV) and the run has more
-// than one worker, ranges are read, filled and encoded on one goroutine per
-// worker and appended in rank order (writeApart); otherwise a goroutine reads and fills the next range while
-// the writers encode this one (the encoders are single-threaded: without
-// it, one core would idle through the stage).
+// encode a range apart from its file (rank.Writer.EncodesApart: CSV, and
+// Parquet without contributions), ranges are read, filled and encoded on
+// one goroutine per worker (at least two, so that one range is filled
+// while another is encoded) and appended in rank order (writeApart): the
+// bytes are those of the rows written in place. A Parquet file with
+// contributions (parquet-go, one row at a time) is written in place while
+// a goroutine reads and fills the next range (writeInPlace).
 func (sp *Spill) Write(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (Timing, error) {
 	t0 := time.Now()
-	// On one core, encoding apart would only add the copy.
-	apart := len(outs) > 0 && s.cfg.workers() > 1
+	apart := len(outs) > 0
 	for _, w := range outs {
 		apart = apart && w.EncodesApart()
 	}
@@ -63,11 +63,11 @@ type encodedRange struct {
 // writeApart is Write with the ranges encoded concurrently: a job per rank
 // range reads its spill files, fills its rows and encodes them for every
 // writer (rank.Writer.EncodeGroup); the caller's goroutine appends the
-// encoded ranges in rank order (WriteGroup). At most workers ranges are
-// filled or encoding at a time, and as many more wait encoded, so memory
-// stays a few ranges whatever the file size.
+// encoded ranges in rank order (WriteGroup). At most max(workers, 2)
+// ranges are filled or encoding at a time, and as many more wait encoded,
+// so memory stays a few ranges whatever the file size.
 func (sp *Spill) writeApart(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
-	workers := s.cfg.workers()
+	workers := max(s.cfg.workers(), 2)
 	free := make(chan []rank.Row, workers)
 	for range workers {
 		free <- nil // allocated by the first job that takes it
@@ -143,8 +143,9 @@ func (sp *Spill) encode(s *Scored, ranked []rank.Key, lanes rank.Lanes, info Run
 	return e
 }
 
-// writeInPlace is Write through rank.Writer.WriteExtra: a goroutine reads
-// and fills the next range while the writers encode this one.
+// writeInPlace is Write through rank.Writer.WriteExtra, for a Parquet file
+// with contributions: a goroutine reads and fills the next range while the
+// writers encode this one.
 func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
 	ready := make(chan preparedRange, 1)
 	free := make(chan []rank.Row, 2)

@@ -1,8 +1,11 @@
 package rank
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -32,8 +35,20 @@ func arrowSchema(cfg Config) *arrow.Schema {
 	return arrow.NewSchema(fields, &md)
 }
 
-// columns are one row group's rows laid out as the file's columns, in
-// buffers kept from group to group (Writer.cols).
+// batchRows is how many rows are laid out as columns and given to the
+// encoder at a time: both ways of writing (Writer.WriteExtra and
+// EncodeGroup) cut a row group into the same batches, counted from its
+// first row, so that they give the same bytes. 16,384 rows of columns are
+// about 1.5 MB, used again for every batch: the 262,144 rows of a whole
+// row group as columns were about 20 MB per encoding goroutine, and
+// memory new to the process costs more than copying it on this VM.
+const batchRows = 1 << 14
+
+// A row group is a whole number of batches.
+var _ [0]struct{} = [RowGroupRows % batchRows]struct{}{}
+
+// columns are rows of a batch laid out as the file's columns, in buffers
+// kept from batch to batch.
 type columns struct {
 	n     int
 	rank  []int64
@@ -61,46 +76,81 @@ type textColumn struct {
 	data []byte
 }
 
-func (t *textColumn) add(s string) {
-	t.data = append(t.data, s...)
-	t.offs = append(t.offs, int32(len(t.data)))
+// addAll appends value(i) for i in [0, n), of a batch that will hold about
+// batch rows of which had are already in. The values' bytes are
+// counted first and room made once for them, and for the rest of the group
+// at that rate: grown by doubling, the buffers were copied and cleared
+// more than they were filled (BenchmarkWriteRanked).
+func (t *textColumn) addAll(n, had, batch int, value func(int) string) error {
+	need := 0
+	for i := range n {
+		need += len(value(i))
+	}
+	if len(t.data)+need > math.MaxInt32 {
+		return errors.New("a row group's text column passes 2 GiB")
+	}
+	if cap(t.data)-len(t.data) < need {
+		size := len(t.data) + need
+		if had+n > 0 && had+n < batch {
+			size = min(size*batch/(had+n), math.MaxInt32)
+		}
+		t.data = slices.Grow(t.data, size-len(t.data))
+	}
+	for i := range n {
+		t.data = append(t.data, value(i)...)
+		t.offs = append(t.offs, int32(len(t.data)))
+	}
+	return nil
 }
 
 // reset empties c for a group of a file with keep kept columns.
 func (c *columns) reset(keep int) {
 	c.n = 0
+	if cap(c.rank) < batchRows {
+		c.rank, c.score, c.rev = make([]int64, 0, batchRows), make([]float32, 0, batchRows), make([]float64, 0, batchRows)
+	}
 	c.rank, c.score, c.rev = c.rank[:0], c.score[:0], c.rev[:0]
 	if len(c.text) != textKept+keep {
 		c.text = make([]textColumn, textKept+keep)
 	}
 	for i := range c.text {
 		t := &c.text[i]
+		if cap(t.offs) < batchRows+1 {
+			t.offs = make([]int32, 0, batchRows+1)
+		}
 		t.offs, t.data = append(t.offs[:0], 0), t.data[:0]
 	}
 }
 
-// add appends rows; ex's values for rows[i] are its row from+i.
+// add appends rows (at most batchRows in all); ex's values for rows[i] are
+// its row from+i.
 func (c *columns) add(rows []Row, ex *Extra, from, keep int) error {
 	for i := range rows {
 		r := &rows[i]
 		c.rank = append(c.rank, r.Rank)
 		c.score = append(c.score, r.Score)
 		c.rev = append(c.rev, r.ExpectedRevenue)
-		c.text[textID].add(r.DeclarationID)
-		c.text[textLane].add(string(r.Lane))
-		c.text[textReasons].add(r.Reasons)
-		c.text[textModel].add(r.ModelID)
-		c.text[textRun].add(r.RunID)
-		for k := range keep {
-			c.text[textKept+k].add(ex.kept(from+i, k))
+	}
+	texts := []func(int) string{
+		func(i int) string { return rows[i].DeclarationID },
+		func(i int) string { return string(rows[i].Lane) },
+		func(i int) string { return rows[i].Reasons },
+		func(i int) string { return rows[i].ModelID },
+		func(i int) string { return rows[i].RunID },
+	}
+	for k := range keep {
+		texts = append(texts, func(i int) string { return ex.kept(from+i, k) })
+	}
+	for i, value := range texts {
+		if err := c.text[i].addAll(len(rows), c.n, batchRows, value); err != nil {
+			name := "kept column " + strconv.Itoa(i-textKept+1)
+			if i < textKept {
+				name = []string{"declaration_id", "lane", "reasons", "model_id", "run_id"}[i]
+			}
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	c.n += len(rows)
-	for i := range c.text {
-		if len(c.text[i].data) > math.MaxInt32 {
-			return fmt.Errorf("a row group's text column %d passes 2 GiB", i+1)
-		}
-	}
 	return nil
 }
 

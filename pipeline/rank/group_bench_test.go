@@ -16,8 +16,10 @@ func cpuSeconds() float64 {
 
 // BenchmarkWriteRanked writes 1M ranked rows to a Parquet file a rank range
 // at a time: "serial" through WriteExtra (one goroutine encodes), "groups"
-// through EncodeGroup on GOMAXPROCS goroutines and WriteGroup in order.
-// rows/s is the wall rate, cpu-ns/row the process's CPU per row.
+// through EncodeGroup on GOMAXPROCS goroutines and WriteGroup in order,
+// "parquet-go" with the writer the ranked file had before sink's encoder
+// (writeParquetGo, one goroutine), the yardstick. rows/s is the wall rate,
+// cpu-ns/row the process's CPU per row.
 func BenchmarkWriteRanked(b *testing.B) {
 	rows := groupRows(1 << 20)
 	var ranges [][]Row
@@ -25,10 +27,14 @@ func BenchmarkWriteRanked(b *testing.B) {
 		ranges = append(ranges, r[:min(len(r), RowGroupRows)])
 	}
 	dir := b.TempDir()
-	for _, mode := range []string{"serial", "groups"} {
+	for _, mode := range []string{"parquet-go", "serial", "groups"} {
 		b.Run(mode, func(b *testing.B) {
 			cpu0 := cpuSeconds()
 			for range b.N {
+				if mode == "parquet-go" {
+					writeParquetGo(b, filepath.Join(dir, "r.parquet"), Config{}, rows, nil)
+					continue
+				}
 				w, err := Create(filepath.Join(dir, "r.parquet"))
 				if err != nil {
 					b.Fatal(err)

@@ -1,8 +1,10 @@
 package rank
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -34,13 +36,20 @@ func writeParquetGo(tb testing.TB, path string, cfg Config, rows []Row, ex *Extr
 		tb.Fatal(err)
 	}
 	defer f.Close()
+	// Through a buffer and a SHA-256, as Writer writes.
+	out := bufio.NewWriterSize(io.MultiWriter(f, sha256.New()), 1<<20)
+	defer func() {
+		if err := out.Flush(); err != nil {
+			tb.Fatal(err)
+		}
+	}()
 	opts := []parquet.WriterOption{&parquet.WriterConfig{CreatedBy: "risklane"}, parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(RowGroupRows)}
 	for _, kv := range cfg.Meta {
 		opts = append(opts, parquet.KeyValueMetadata(kv.Key, kv.Value))
 	}
 	if len(cfg.Keep) == 0 {
-		w := parquet.NewGenericWriter[Row](f, opts...)
+		w := parquet.NewGenericWriter[Row](out, opts...)
 		for lo := 0; lo < len(rows); lo += RowGroupRows {
 			if _, err := w.Write(rows[lo:min(lo+RowGroupRows, len(rows))]); err != nil {
 				tb.Fatal(err)
@@ -52,7 +61,7 @@ func writeParquetGo(tb testing.TB, path string, cfg Config, rows []Row, ex *Extr
 		return
 	}
 	dyn := dynamicRow(cfg)
-	w := parquet.NewWriter(f, append(opts, parquet.SchemaOf(reflect.New(dyn).Interface()))...)
+	w := parquet.NewWriter(out, append(opts, parquet.SchemaOf(reflect.New(dyn).Interface()))...)
 	v := reflect.New(dyn).Elem()
 	nb := reflect.TypeFor[Row]().NumField()
 	for i := range rows {

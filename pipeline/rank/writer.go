@@ -171,10 +171,12 @@ type Writer struct {
 	sum    hash.Hash
 	count  *countingWriter
 	// Parquet without contributions.
-	pg      *sink.ParquetGroupWriter
-	schema  *arrow.Schema
-	cols    chan *columns // EncodeGroup's, kept for the next group
-	pending *columns      // WriteExtra's open row group
+	pg       *sink.ParquetGroupWriter
+	schema   *arrow.Schema
+	cols     chan *columns             // EncodeGroup's, kept for the next group
+	open     *sink.ParquetGroupEncoder // WriteExtra's open row group
+	openRows int64                     // its rows encoded
+	pending  *columns                  // and those not yet encoded
 	// Parquet with contributions (parquet-go).
 	pqx   *parquet.GenericWriter[explainedRow]
 	pqd   *parquet.Writer // with Config.Keep too
@@ -277,18 +279,18 @@ func (w *Writer) WriteExtra(rows []Row, ex *Extra) error {
 			if w.pending == nil {
 				w.pending = w.takeColumns()
 			}
-			k := min(len(rows)-from, RowGroupRows-w.pending.n)
+			k := min(len(rows)-from, batchRows-w.pending.n)
 			if err := w.pending.add(rows[from:from+k], ex, from, w.keep); err != nil {
 				return fmt.Errorf("output %s: %w", w.path, err)
 			}
 			from += k
-			if w.pending.n == RowGroupRows {
-				if err := w.flushPending(); err != nil {
+			if w.pending.n == batchRows {
+				if err := w.encodePending(); err != nil {
 					return err
 				}
 			}
 		}
-		return nil // flushPending counted the rows
+		return nil // flushPending counts the rows
 	case w.pqd != nil:
 		v := reflect.New(w.dyn).Elem()
 		nb := reflect.TypeFor[Row]().NumField()
@@ -435,14 +437,20 @@ func (w *Writer) EncodeGroup(rows []Row, ex *Extra) (*Group, error) {
 		}
 		c := w.takeColumns()
 		defer w.putColumns(c)
-		if err := c.add(rows, ex, 0, w.keep); err != nil {
-			return nil, fmt.Errorf("output %s: %w", w.path, err)
+		ge := w.pg.BeginGroup()
+		for lo := 0; lo < len(rows); lo += batchRows {
+			hi := min(lo+batchRows, len(rows))
+			c.reset(w.keep)
+			err := c.add(rows[lo:hi], ex, lo, w.keep)
+			if err == nil {
+				err = w.encodeBatch(ge, c)
+			}
+			if err != nil {
+				ge.End().Release()
+				return nil, fmt.Errorf("output %s: %w", w.path, err)
+			}
 		}
-		g, err := w.encode(c)
-		if err != nil {
-			return nil, err
-		}
-		return &Group{pq: g, rows: int64(len(rows))}, nil
+		return &Group{pq: ge.End(), rows: int64(len(rows))}, nil
 	case w.csv != nil:
 		buf := new(groupBuffer)
 		c := sink.NewCSVWriter(buf)
@@ -458,15 +466,14 @@ func (w *Writer) EncodeGroup(rows []Row, ex *Extra) (*Group, error) {
 	return nil, fmt.Errorf("output %s: internal error: rows with contributions are not encoded apart in Parquet", w.path)
 }
 
-// encode encodes c's rows as one row group.
-func (w *Writer) encode(c *columns) (*sink.ParquetGroup, error) {
+// encodeBatch encodes c's rows into the row group ge.
+func (w *Writer) encodeBatch(ge *sink.ParquetGroupEncoder, c *columns) error {
 	rec := c.record(w.schema)
 	defer rec.Release()
-	g, err := w.pg.EncodeGroup(rec)
-	if err != nil {
-		return nil, fmt.Errorf("output %s: internal error: %w", w.path, err)
+	if err := ge.Write(rec); err != nil {
+		return fmt.Errorf("internal error: %w", err)
 	}
-	return g, nil
+	return nil
 }
 
 // takeColumns returns empty column buffers, kept from an earlier group if
@@ -490,19 +497,38 @@ func (w *Writer) putColumns(c *columns) {
 	}
 }
 
-// flushPending encodes and writes WriteExtra's open row group.
-func (w *Writer) flushPending() error {
+// encodePending encodes WriteExtra's rows not yet encoded into its open
+// row group, and writes the group once it is full.
+func (w *Writer) encodePending() error {
 	c := w.pending
 	if c == nil || c.n == 0 {
 		return nil
 	}
-	w.pending = nil
-	defer w.putColumns(c)
-	g, err := w.encode(c)
-	if err != nil {
+	if w.open == nil {
+		w.open = w.pg.BeginGroup()
+	}
+	if err := w.encodeBatch(w.open, c); err != nil {
+		return fmt.Errorf("output %s: %w", w.path, err)
+	}
+	w.openRows += int64(c.n)
+	c.reset(w.keep)
+	if w.openRows == RowGroupRows {
+		return w.flushPending()
+	}
+	return nil
+}
+
+// flushPending encodes and writes WriteExtra's open row group, full or not.
+func (w *Writer) flushPending() error {
+	if err := w.encodePending(); err != nil {
 		return err
 	}
-	return w.WriteGroup(&Group{pq: g, rows: int64(c.n)})
+	if w.open == nil {
+		return nil
+	}
+	g := &Group{pq: w.open.End(), rows: w.openRows}
+	w.open, w.openRows = nil, 0
+	return w.WriteGroup(g)
 }
 
 // WriteGroup appends a group EncodeGroup encoded for w, after the rows

@@ -72,6 +72,10 @@ type pqColumn struct {
 	optional bool
 	useDict  bool // try a dictionary in every chunk (not floats, not booleans)
 	sticky   bool // a chunk has fallen back to plain: stay plain
+	// chunkRows, if not 0, is about how many values a chunk will have
+	// (ParquetGroupWriter.SizeFor): the page's dictionary indices are
+	// given room for a whole page at once.
+	chunkRows int
 
 	// The open chunk.
 	dict      bool // dictionary-encoding the values now
@@ -148,6 +152,7 @@ func (c *pqColumn) resetPage() {
 func (c *pqColumn) appendDefs(arr arrow.Array, lo, hi int) {
 	n := c.pageN
 	need := (n + hi - lo + 7) / 8
+	c.defs = reserve(c.defs, need-len(c.defs), 0)
 	for len(c.defs) < need {
 		c.defs = append(c.defs, 0)
 	}
@@ -189,6 +194,7 @@ func (c *pqColumn) write(arr arrow.Array) {
 		c.nulls += int64(nulls)
 		c.nonNull += int64(hi - lo - nulls)
 		c.values += int64(hi - lo)
+		c.reserve(arr, lo, hi)
 		switch c.kind {
 		case kBytes:
 			a := arr.(binaryArray)
@@ -234,6 +240,56 @@ func (c *pqColumn) write(arr arrow.Array) {
 			c.flushPage()
 		}
 	}
+}
+
+// reserve gives the buffers that arr[lo:hi]'s values go into room for all
+// of them, so that the appends of the encoding loops never grow a buffer:
+// append grows a large slice by a quarter at a time, which allocates (and,
+// in a fresh process, faults in) about five times the buffer's final size
+// on the way; reserve doubles, or sizes the page's dictionary indices for
+// a whole page at once when the chunk's length is known (chunkRows).
+func (c *pqColumn) reserve(arr arrow.Array, lo, hi int) {
+	n := hi - lo
+	var textBytes int // of the values as PLAIN stores them
+	switch c.kind {
+	case kBytes:
+		o := arr.(binaryArray).ValueOffsets()
+		textBytes = int(o[hi]-o[lo]) + 4*n
+	case kLargeBytes:
+		o := arr.(interface{ ValueOffsets() []int64 }).ValueOffsets()
+		textBytes = int(o[hi]-o[lo]) + 4*n
+	}
+	if c.dict {
+		// A page is cut once its indices take pageBytes at one bit or
+		// more each, checked every segment.
+		c.idx = reserve(c.idx, n, min(c.chunkRows, pageBytes*8+segment))
+		if c.kind == kBytes || c.kind == kLargeBytes {
+			c.bmemo.ents = reserve(c.bmemo.ents, n, 0)
+			c.bmemo.body = reserve(c.bmemo.body, textBytes, 0)
+		} else {
+			c.imemo.keys = reserve(c.imemo.keys, n, 0)
+		}
+		return
+	}
+	switch c.kind {
+	case kBytes, kLargeBytes:
+		c.plain = reserve(c.plain, textBytes, 0)
+	case kBool:
+		c.plain = reserve(c.plain, n/8+1, 0)
+	default:
+		c.plain = reserve(c.plain, n*c.width(), 0)
+	}
+}
+
+// reserve returns s with room for n more elements: if it must grow, to at
+// least twice its capacity and at least least elements.
+func reserve[T any](s []T, n, least int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	t := make([]T, len(s), max(2*cap(s), len(s)+n, least))
+	copy(t, s)
+	return t
 }
 
 // distinctSample is how many values a chunk's dictionary sees before it
@@ -463,12 +519,18 @@ func writeBools(c *pqColumn, a *array.Boolean, lo, hi int) {
 func (c *pqColumn) toPlain() {
 	if c.kind == kBytes || c.kind == kLargeBytes {
 		m := &c.bmemo
+		size := 0
+		for _, i := range c.idx {
+			size += 4 + int(m.ents[i].n)
+		}
+		c.plain = reserve(c.plain, size, 0)
 		for _, i := range c.idx {
 			e := m.ents[i]
 			c.plain = append(c.plain, m.body[e.off-4:e.off+e.n]...)
 		}
 		c.st.addDict(c)
 	} else {
+		c.plain = reserve(c.plain, len(c.idx)*c.width(), 0)
 		for _, i := range c.idx {
 			k := c.imemo.keys[i]
 			if c.phys == ptInt64 {
@@ -511,7 +573,14 @@ func (c *pqColumn) flushPage() {
 		c.resetPage()
 		return
 	}
-	body := c.body[:0]
+	// Room for the levels (at most a header per bitmap byte), the indices
+	// bit-packed (at most 32 bits each, and a run header per eight) or the
+	// plain values.
+	room := 4 + 2*len(c.defs) + len(c.plain)
+	if c.dict && c.distinct() > 0 {
+		room += 1 + len(c.idx)*(bitWidth(uint32(c.distinct()-1))+2)/8 + 16
+	}
+	body := reserve(c.body[:0], room, 0)
 	if c.optional {
 		body = append(body, 0, 0, 0, 0)
 		body = appendLevels(body, c.defs, c.pageN)
@@ -535,6 +604,9 @@ func (c *pqColumn) flushPage() {
 
 // appendPage appends a page header and the compressed body to dst.
 func (c *pqColumn) appendPage(dst []byte, typ, enc, n int32, body []byte) []byte {
+	if need := s2.MaxEncodedLen(len(body)); cap(c.comp) < need {
+		c.comp = make([]byte, max(need, 2*cap(c.comp)))
+	}
 	c.comp = s2.EncodeSnappy(c.comp[:cap(c.comp)], body)
 	h := &c.hdr
 	h.b = h.b[:0]
@@ -558,6 +630,7 @@ func (c *pqColumn) appendPage(dst []byte, typ, enc, n int32, body []byte) []byte
 	h.end()
 	c.rawSize += int64(len(h.b) + len(body))
 	c.packed += int64(len(h.b) + len(c.comp))
+	dst = reserve(dst, len(h.b)+len(c.comp), 0)
 	dst = append(dst, h.b...)
 	return append(dst, c.comp...)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,6 +37,9 @@ type ParquetGroupWriter struct {
 	fields []pqField
 	out    countingWriter
 
+	layout    string // of the columns, for idleEncoders
+	groupRows int    // SizeFor's
+
 	mu       sync.Mutex
 	encoders []*groupEncoder // idle
 
@@ -51,6 +55,15 @@ type ParquetGroupWriter struct {
 type groupEncoder struct {
 	cols []pqColumn
 }
+
+// idleEncoders are the encoders of closed files, by column layout, for the
+// groups of the next files of the process: their buffers are sized by then
+// (an encoder's first group allocates them, in a fresh process new memory
+// that is faulted in). At most GOMAXPROCS are kept per layout.
+var idleEncoders = struct {
+	sync.Mutex
+	m map[string][]*groupEncoder
+}{m: map[string][]*groupEncoder{}}
 
 // ParquetGroup is a row group EncodeGroup encoded, waiting for WriteGroup:
 // its pages, in the order they were encoded, and where each column's lie.
@@ -154,9 +167,15 @@ func NewParquetGroupWriter(schema *arrow.Schema, out io.Writer) (*ParquetGroupWr
 			return nil, fmt.Errorf("column %s: type %s is not written by sink's Parquet encoder", f.Name, f.Type)
 		}
 		w.fields = append(w.fields, pf)
+		w.layout += fmt.Sprintf("%d/%d/%t/%t;", pf.kind, pf.phys, pf.unsigned, f.Nullable)
 	}
 	return w, nil
 }
+
+// SizeFor says the groups will have about rows rows each, which the
+// encoders size their buffers for up front instead of growing them. Call
+// it before the first group.
+func (w *ParquetGroupWriter) SizeFor(rows int) { w.groupRows = rows }
 
 // ParquetGroupEncoder encodes one row group, batch by batch
 // (ParquetGroupWriter.BeginGroup).
@@ -173,6 +192,7 @@ func (w *ParquetGroupWriter) BeginGroup() *ParquetGroupEncoder {
 	for i := range e.cols {
 		c := &e.cols[i]
 		c.sticky = false // each group decides for itself
+		c.chunkRows = w.groupRows
 		c.reset()
 	}
 	n := len(w.fields)
@@ -244,7 +264,8 @@ func (w *ParquetGroupWriter) EncodeGroup(recs ...arrow.RecordBatch) (*ParquetGro
 	return g.End(), nil
 }
 
-// takeEncoder returns an idle encoder, or a new one.
+// takeEncoder returns an idle encoder, of this file or of a closed one, or
+// a new one.
 func (w *ParquetGroupWriter) takeEncoder() *groupEncoder {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -253,6 +274,15 @@ func (w *ParquetGroupWriter) takeEncoder() *groupEncoder {
 		w.encoders = w.encoders[:n-1]
 		return e
 	}
+	idleEncoders.Lock()
+	idle := idleEncoders.m[w.layout]
+	if n := len(idle); n > 0 {
+		e := idle[n-1]
+		idleEncoders.m[w.layout] = idle[:n-1]
+		idleEncoders.Unlock()
+		return e
+	}
+	idleEncoders.Unlock()
 	e := &groupEncoder{}
 	for i, f := range w.schema.Fields() {
 		e.cols = append(e.cols, newPQColumn(w.fields[i], f.Nullable))
@@ -325,12 +355,29 @@ func (w *ParquetGroupWriter) start() error {
 	return nil
 }
 
+// keepEncoders hands the file's idle encoders to idleEncoders. An encoder
+// still encoding a group of this file (one never written) is not kept.
+func (w *ParquetGroupWriter) keepEncoders() {
+	w.mu.Lock()
+	es := w.encoders
+	w.encoders = nil
+	w.mu.Unlock()
+	idleEncoders.Lock()
+	defer idleEncoders.Unlock()
+	for _, e := range es {
+		if len(idleEncoders.m[w.layout]) < runtime.GOMAXPROCS(0) {
+			idleEncoders.m[w.layout] = append(idleEncoders.m[w.layout], e)
+		}
+	}
+}
+
 // Close writes the footer (a file of no row groups if none was written).
 func (w *ParquetGroupWriter) Close() error {
 	if w.closed {
 		return nil
 	}
 	w.closed = true
+	w.keepEncoders()
 	if w.err != nil {
 		return w.err
 	}

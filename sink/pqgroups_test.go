@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,19 +41,31 @@ func cutGroups(batches []arrow.RecordBatch, sizes func() int) [][]arrow.RecordBa
 }
 
 // writeGroups encodes the groups with a ParquetGroupWriter, workers at a
-// time (in any order: workers > 1 starts them all at once), and appends
-// them in order.
-func writeGroups(t testing.TB, schema *arrow.Schema, groups [][]arrow.RecordBatch, workers int) []byte {
+// time (in any order: workers > 1 starts them all at once; 0 is one at a
+// time, each on a new encoder), and appends them in order; sizeFor, if not
+// 0, is given to SizeFor.
+func writeGroups(t testing.TB, schema *arrow.Schema, groups [][]arrow.RecordBatch, workers, sizeFor int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewParquetGroupWriter(schema, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sizeFor > 0 {
+		w.SizeFor(sizeFor)
+	}
 	encoded := make([]*ParquetGroup, len(groups))
 	errs := make([]error, len(groups))
-	if workers == 1 {
+	if workers <= 1 {
 		for i, g := range groups {
+			if workers == 0 {
+				w.mu.Lock()
+				w.encoders = nil
+				w.mu.Unlock()
+				idleEncoders.Lock()
+				idleEncoders.m[w.layout] = nil
+				idleEncoders.Unlock()
+			}
 			if encoded[i], errs[i] = w.EncodeGroup(g...); errs[i] != nil {
 				t.Fatal(errs[i])
 			}
@@ -99,13 +112,31 @@ func releaseGroups(groups [][]arrow.RecordBatch) {
 // checkGroups writes the table as groups one at a time and concurrently:
 // the same bytes, which read back as the table through arrow-go and
 // parquet-go (values, nulls, types, statistics), in row groups of the
-// sizes asked.
+// sizes asked. The same bytes again from encoders a file of the groups in
+// reverse order used last (encoders are kept for the next file of the
+// process, their buffers sized by other rows), and with buffers sized up
+// front (SizeFor) for groups far smaller or larger than these; and the same
+// from a new encoder for every group.
 func checkGroups(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBatch, groups [][]arrow.RecordBatch) {
 	t.Helper()
-	serial := writeGroups(t, schema, groups, 1)
-	apart := writeGroups(t, schema, groups, 3)
+	serial := writeGroups(t, schema, groups, 1, 0)
+	apart := writeGroups(t, schema, groups, 3, 0)
 	if !bytes.Equal(serial, apart) {
 		t.Fatalf("groups encoded concurrently: %d bytes, one at a time: %d bytes, not the same", len(apart), len(serial))
+	}
+	if fresh := writeGroups(t, schema, groups, 0, 0); !bytes.Equal(serial, fresh) {
+		t.Fatalf("groups encoded by new encoders: %d bytes, by reused ones: %d bytes, not the same", len(fresh), len(serial))
+	}
+	rev := slices.Clone(groups)
+	slices.Reverse(rev)
+	writeGroups(t, schema, rev, 2, 0)
+	if again := writeGroups(t, schema, groups, 2, 0); !bytes.Equal(serial, again) {
+		t.Fatalf("groups encoded by encoders of an earlier file: %d bytes, fresh: %d bytes, not the same", len(again), len(serial))
+	}
+	for _, n := range []int{1, 1 << 20} {
+		if sized := writeGroups(t, schema, groups, 2, n); !bytes.Equal(serial, sized) {
+			t.Fatalf("SizeFor(%d): %d bytes, without: %d bytes, not the same", n, len(sized), len(serial))
+		}
 	}
 	checkReadBack(t, schema, batches, serial)
 	rd, err := file.NewParquetReader(bytes.NewReader(serial))
@@ -172,7 +203,7 @@ func TestParquetGroupsFooter(t *testing.T) {
 		}
 		rec := b.NewRecordBatch()
 		b.Release()
-		data := writeGroups(t, schema, [][]arrow.RecordBatch{{rec}}, 1)
+		data := writeGroups(t, schema, [][]arrow.RecordBatch{{rec}}, 1, 0)
 		checkReadBack(t, schema, []arrow.RecordBatch{rec}, data)
 		rd, err := file.NewParquetReader(bytes.NewReader(data))
 		if err != nil {

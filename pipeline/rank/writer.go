@@ -233,6 +233,7 @@ func CreateConfig(path string, cfg Config) (*Writer, error) {
 			af.Abort()
 			return nil, fmt.Errorf("output %s: internal error: %w", path, err)
 		}
+		w.pg.SizeFor(RowGroupRows)
 	case format == sink.Parquet:
 		opts := []parquet.WriterOption{
 			&parquet.WriterConfig{CreatedBy: "risklane"}, // no library version: same rows, same bytes

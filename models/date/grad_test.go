@@ -75,6 +75,11 @@ type testLoss struct {
 	smooth float64
 	// set gives a batch its weights (none for the plain loss).
 	set func(*Batch)
+	// revAll trains the revenue head on every row (Config.RevAllRows):
+	// the checks give the licit rows the target of a revenue of 0 with
+	// licitRevTargets, after PyTorch got the batch as drawn (it builds the
+	// target from the labels itself).
+	revAll bool
 }
 
 func testLosses() []testLoss {
@@ -89,6 +94,7 @@ func testLosses() []testLoss {
 			}
 			b.W = revWeights(b.Y, rev, 1)
 		}},
+		{name: ", revenue on every row", set: func(*Batch) {}, revAll: true},
 	}
 }
 
@@ -113,10 +119,14 @@ func finiteDifference(t *testing.T, a Arch, l testLoss) {
 	}
 	b := smallBatch(a, 8, 11)
 	l.set(b)
+	if l.revAll {
+		licitRevTargets(b, 0)
+	}
 	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	n := testNet(a, p)
 	tr := newTrainer(n, 3, 2)
 	tr.smooth = l.smooth
+	tr.revAll = l.revAll
 	tr.lossGrad(b, idx)
 	grad := append([]float64(nil), tr.grad...)
 	const h = 1e-6

@@ -73,6 +73,8 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.RevWeight = v }},
 		{Param: models.Param{Name: "label-smooth", Doc: "smooth the classifier's labels to y(1-s)+s/2 (0: none)", Default: d.LabelSmooth, Min: 0, Max: 0.5},
 			Set: func(c *Config, v float64) { c.LabelSmooth = v }},
+		{Param: models.Param{Name: "rev-all-rows", Doc: "train the revenue head on every row, licit ones towards a revenue of 0 (as DATE's code does)", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.RevAllRows = v != 0 }},
 		{Param: models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
 			Set: func(c *Config, v float64) { c.Adam.LR = v }},
 		{Param: models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},

@@ -10,7 +10,7 @@ import (
 // leaf-embedding row of row i's leaf in tree t, Imp and Item the importer's
 // and HS code's embedding rows (0 = unseen), Y the label (0 or 1) and Rev
 // the revenue target (log1p of the revenue over its training maximum; read
-// only where Y is 1); X[i*RevIn+j] is row i's revenue input j. W, when
+// only where Y is 1, unless the revenue head trains on every row); X[i*RevIn+j] is row i's revenue input j. W, when
 // not empty, weighs row i's cross-entropy by W[i] (Config.RevWeight); empty,
 // every row weighs 1.
 type Batch struct {
@@ -52,7 +52,10 @@ type trainer[F Float] struct {
 	alpha F
 	// smooth is the label smoothing (Config.LabelSmooth): the classifier's
 	// target is y (1 - smooth) + smooth / 2.
-	smooth  F
+	smooth F
+	// revAll trains the revenue head on every row with a known target
+	// (Config.RevAllRows), not on the illicit rows only.
+	revAll  bool
 	threads int
 	works   [chunks]*work[F]
 	xs      [chunks][]F
@@ -72,7 +75,7 @@ func newTrainer[F Float](n *net[F], alpha float64, threads int) *trainer[F] {
 // lossGrad computes the mean loss over the rows idx of b, binary
 // cross-entropy of the classifier (each row's weighed by b.W[i] when b has
 // weights, against the smoothed label) plus alpha times the squared error of
-// the revenue head on illicit rows, and leaves its gradient in tr.grad.
+// the revenue head on illicit rows (every row with revAll), and leaves its gradient in tr.grad.
 func (tr *trainer[F]) lossGrad(b *Batch, idx []int) float64 {
 	B := len(idx)
 	var losses [chunks]float64
@@ -132,7 +135,7 @@ func (tr *trainer[F]) chunk(c int, b *Batch, idx []int, B int) float64 {
 		// binary cross-entropy from the logit: softplus(z) - y z
 		loss += float64(wi * (softplus(z) - ys*z))
 		var drev F
-		if y > 0 && b.Rev[i] == b.Rev[i] { // NaN: revenue unknown
+		if (y > 0 || tr.revAll) && b.Rev[i] == b.Rev[i] { // NaN: revenue unknown
 			e := r - F(b.Rev[i])
 			loss += float64(tr.alpha * e * e)
 			drev = 2 * tr.alpha * e * inv

@@ -33,6 +33,9 @@ var lossVariants = map[string]func(*Config){
 	"smooth0.02":        func(c *Config) { c.LabelSmooth = 0.02 },
 	"revw1-smooth0.02":  func(c *Config) { c.RevWeight, c.LabelSmooth = 1, 0.02 },
 	"revw1-smooth0.05":  func(c *Config) { c.RevWeight, c.LabelSmooth = 1, 0.05 },
+	"revall":            func(c *Config) { c.RevAllRows = true },
+	"revall-revw1":      func(c *Config) { c.RevAllRows, c.RevWeight = true, 1 },
+	"revall-alpha100":   func(c *Config) { c.RevAllRows, c.Alpha = true, 100 },
 }
 
 // TestLossVariants is TestTune's generated split (generator seed 101,
@@ -42,6 +45,9 @@ var lossVariants = map[string]func(*Config){
 // "default" row reproduces TestTune's DATE default.
 //
 //	RISKLANE_DATE_LOSS=default,revw0.5 nice go test ./models/date -run '^TestLossVariants$' -v -timeout 3h
+//
+// RISKLANE_DATE_LOSS_MCW=W fits the trees with that least hessian per leaf
+// (--tree-min-child-weight; the variants' names then stand for mcwW-name).
 func TestLossVariants(t *testing.T) {
 	names := os.Getenv("RISKLANE_DATE_LOSS")
 	if names == "" {
@@ -63,6 +69,12 @@ func TestLossVariants(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Seed = 1
+	if w := os.Getenv("RISKLANE_DATE_LOSS_MCW"); w != "" {
+		if _, err := fmt.Sscan(w, &cfg.Trees.MinChildWeight); err != nil {
+			t.Fatalf("RISKLANE_DATE_LOSS_MCW=%q: %v", w, err)
+		}
+		t.Logf("trees with min child weight %v", cfg.Trees.MinChildWeight)
+	}
 	start := time.Now()
 	m, tb, valid, vlabels, err := prepare(train, cfg)
 	if err != nil {
@@ -77,6 +89,7 @@ func TestLossVariants(t *testing.T) {
 		}
 	}
 	from := m.History.ValidFrom
+	rev0 := append([]float32(nil), tb.Rev...)
 	for _, v := range strings.Split(names, ",") {
 		c := cfg
 		lossVariants[v](&c)
@@ -85,6 +98,10 @@ func TestLossVariants(t *testing.T) {
 		m.Params = initParams(m.Arch, c.Seed)
 		m.net, m.proj, m.CalA, m.CalB = m.newNet(), nil, 1, 0
 		tb.W = revWeights(tb.Y, rev, c.RevWeight)
+		copy(tb.Rev, rev0)
+		if c.RevAllRows {
+			licitRevTargets(tb, float32(m.revTarget(0)))
+		}
 		m.fit(tb, valid, vlabels, time.Now())
 		if c.Calibrate {
 			m.calibrate(valid, vlabels)
@@ -95,10 +112,12 @@ func TestLossVariants(t *testing.T) {
 			t.Fatal(err)
 		}
 		clamped := clampedDual(t, m, test)
+		revOnly, condRev := revAllDuals(t, m, test)
 		for _, r := range []struct {
 			how string
 			r   metrics.Report
-		}{{"probability", byProb}, {"dual score", byRev}, {"dual score, revenue at most the training maximum", clamped}} {
+		}{{"probability", byProb}, {"dual score", byRev}, {"dual score, revenue at most the training maximum", clamped},
+			{"revenue output alone", revOnly}, {"probability x revenue output over probability", condRev}} {
 			var b strings.Builder
 			fmt.Fprintf(&b, "LOSS | %s, %s | %.4f |", v, r.how, r.r.AUC)
 			for _, a := range r.r.AtRates {
@@ -109,6 +128,45 @@ func TestLossVariants(t *testing.T) {
 		}
 		t.Logf("DATE %s: best epoch %d of %d, validation AUCs %.4f, losses %.4f", v, m.History.BestEpoch, len(m.History.Loss), m.History.ValidAUC, m.History.Loss)
 	}
+}
+
+// revAllDuals are two other ways of ranking by a revenue head trained on
+// every row (Config.RevAllRows), whose output r estimates E[y log1p
+// revenue] (scaled), about the probability p times the log revenue if
+// illicit: the revenue r stands for alone (an expected-revenue-like
+// score), and p times the revenue r / p stands for (the revenue if
+// illicit recovered; r / p capped at the training maximum). Diagnostics of
+// the tuning split, not scoring options.
+func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, cond metrics.Report) {
+	t.Helper()
+	b, labels, err := m.batchOf(batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, revenue, err := models.Outcomes(batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rev []float64
+	for i, l := range all {
+		if l >= 0 {
+			rev = append(rev, revenue[i])
+		}
+	}
+	prob, s1, s2 := make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows())
+	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
+		m.output(i, z, r, prob, nil)
+		s1[i] = m.revenueOf(float64(r))
+		lr := max(0, m.RevMean+float64(r)*m.RevSD) / max(prob[i], 1e-12)
+		s2[i] = prob[i] * math.Expm1(min(m.RevScale, lr))
+	})
+	if alone, err = metrics.Evaluate(s1, labels, rev, nil, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if cond, err = metrics.Evaluate(s2, labels, rev, nil, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	return alone, cond
 }
 
 // clampedDual is m's dual score on the rows of batches with the revenue

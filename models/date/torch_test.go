@@ -23,11 +23,14 @@ type torchInput struct {
 	// LabelSmooth is Config.LabelSmooth (the batch's W its revenue
 	// weights, when it has them).
 	LabelSmooth float64 `json:",omitempty"`
-	Adam        Adam
-	Epochs      int `json:",omitempty"`
-	BatchSize   int `json:",omitempty"`
-	Threads     int `json:",omitempty"`
-	Float64     bool
+	// RevAllRows: the revenue loss over every row, the licit rows' target
+	// 0 (Config.RevAllRows).
+	RevAllRows bool `json:",omitempty"`
+	Adam       Adam
+	Epochs     int `json:",omitempty"`
+	BatchSize  int `json:",omitempty"`
+	Threads    int `json:",omitempty"`
+	Float64    bool
 }
 
 type torchOutput struct {
@@ -109,7 +112,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 			b := smallBatch(a, 16, 4)
 			l.set(b)
 			opt := Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
-			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, LabelSmooth: l.smooth, Adam: opt, Float64: is64}
+			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, LabelSmooth: l.smooth, RevAllRows: l.revAll, Adam: opt, Float64: is64}
 			dir := t.TempDir()
 			inPath, outPath := filepath.Join(dir, "in.json"), filepath.Join(dir, "out.json")
 			buf, err := json.Marshal(in)
@@ -118,6 +121,9 @@ func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 			}
 			if err := os.WriteFile(inPath, buf, 0o644); err != nil {
 				t.Fatal(err)
+			}
+			if l.revAll { // PyTorch got the batch as drawn
+				licitRevTargets(b, 0)
 			}
 			cmd := exec.Command(py, filepath.Join("testdata", "date_torch.py"), "check", inPath, outPath)
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -149,6 +155,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 			}
 			tr := newTrainer(n, in.Alpha, 2)
 			tr.smooth = F(l.smooth)
+			tr.revAll = l.revAll
 			loss := tr.lossGrad(b, idx)
 			if !closeTo(loss, want.Loss, 0) {
 				t.Errorf("loss %v, PyTorch %v", loss, want.Loss)

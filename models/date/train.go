@@ -86,6 +86,14 @@ type Config struct {
 	// logit it is pushed towards (against overconfidence on new rows).
 	// Training-only.
 	LabelSmooth float64 `json:",omitempty"`
+	// RevAllRows trains the revenue head on every training row, its
+	// target log1p(revenue) (scaled as RevStandard says) on illicit rows
+	// and that of a revenue of 0 on licit ones, as DATE's public code
+	// regresses every row: the head then estimates an expected log revenue,
+	// small where the row is likely licit, instead of the revenue if
+	// illicit, which nothing bounds on licit rows. Training-only: the dual
+	// score stays probability x the revenue the head's output stands for.
+	RevAllRows bool `json:",omitempty"`
 	// ValidFraction is the share of rows, the latest by date, held out for
 	// early stopping.
 	ValidFraction float64
@@ -255,6 +263,9 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		trainRev = append(trainRev, revenue[i])
 	}
 	train.W = revWeights(train.Y, trainRev, cfg.RevWeight)
+	if cfg.RevAllRows {
+		licitRevTargets(train, float32(m.revTarget(0)))
+	}
 
 	valid, vlabels, err = m.batchOf(hold)
 	if err != nil {
@@ -282,6 +293,7 @@ func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
 	h.TrainRows, h.ValidRows = train.Rows(), valid.Rows()
 	tr := newTrainer(m.net, cfg.Alpha, cfg.Threads)
 	tr.smooth = float32(cfg.LabelSmooth)
+	tr.revAll = cfg.RevAllRows
 	opt := newAdam[float32](cfg.Adam, len(m.Params))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	order := make([]int, train.Rows())
@@ -445,6 +457,16 @@ func (m *Model) revTarget(r float64) float64 {
 		return math.NaN()
 	}
 	return (math.Log1p(r) - m.RevMean) / m.RevSD
+}
+
+// licitRevTargets sets the revenue target of b's licit rows to target,
+// the revTarget of a revenue of 0 (Config.RevAllRows).
+func licitRevTargets(b *Batch, target float32) {
+	for i, y := range b.Y {
+		if y == 0 {
+			b.Rev[i] = target
+		}
+	}
 }
 
 // revenueOf is the revenue a revenue output (or target) r stands for, the

@@ -99,6 +99,10 @@ var dateVariants = map[string]func(*date.Config){
 	"smooth0.02":       func(c *date.Config) { c.LabelSmooth = 0.02 },
 	"revw1-smooth0.02": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.02 },
 	"revw1-smooth0.05": func(c *date.Config) { c.RevWeight, c.LabelSmooth = 1, 0.05 },
+	// the revenue head trained on every row, licit ones towards 0 (as
+	// DATE's public code does), on the better supported leaves
+	"mcw100-revall":       func(c *date.Config) { c.Trees.MinChildWeight, c.RevAllRows = 100, true },
+	"mcw100-revall-revw1": func(c *date.Config) { c.Trees.MinChildWeight, c.RevAllRows, c.RevWeight = 100, true, 1 },
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

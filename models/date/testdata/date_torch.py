@@ -12,7 +12,8 @@ with PyTorch's own layers and autograd.
     python3 date_torch.py check IN.json OUT.json
         IN holds the architecture, the weights risklane initialised, one batch
         (with each row's cross-entropy weight, W, when it has them), alpha, the
-        label smoothing (LabelSmooth), the Adam settings and the precision (Float64); OUT gets the forward outputs, the loss,
+        label smoothing (LabelSmooth), whether the revenue loss is over every row with the
+        licit rows' target 0 (RevAllRows), the Adam settings and the precision (Float64); OUT gets the forward outputs, the loss,
         every parameter's gradient and the parameters after one Adam step.
     python3 date_torch.py bench IN.json
         trains for the epochs IN gives on its batch data and prints seconds.
@@ -105,12 +106,16 @@ class DATE(nn.Module):
         return logit, rev
 
 
-def loss_of(model, b, alpha, smooth=0.0):
+def loss_of(model, b, alpha, smooth=0.0, all_rows=False):
     logit, rev = model(b["leaves"], b["imp"], b["item"], b["x"])
     y = b["y"]
     target = y * (1 - smooth) + smooth / 2
     bce = F.binary_cross_entropy_with_logits(logit, target, weight=b.get("w"))
-    reg = (y * (rev - b["rev"]) ** 2).mean()
+    if all_rows:
+        # every row regressed, a licit row's target that of a revenue of 0
+        reg = F.mse_loss(rev, torch.where(y > 0, b["rev"], torch.zeros_like(y)))
+    else:
+        reg = (y * (rev - b["rev"]) ** 2).mean()
     return logit, rev, bce + alpha * reg
 
 
@@ -150,7 +155,7 @@ def check(inp, out):
     torch.set_num_threads(1)
     model = load(cfg)
     b = batch(cfg, cfg["Arch"]["Trees"])
-    logit, rev, loss = loss_of(model, b, cfg["Alpha"], cfg.get("LabelSmooth", 0.0))
+    logit, rev, loss = loss_of(model, b, cfg["Alpha"], cfg.get("LabelSmooth", 0.0), cfg.get("RevAllRows", False))
     opt = adam(model, cfg["Adam"])
     opt.zero_grad()
     loss.backward()

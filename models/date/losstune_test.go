@@ -36,6 +36,13 @@ var lossVariants = map[string]func(*Config){
 	"revall":            func(c *Config) { c.RevAllRows = true },
 	"revall-revw1":      func(c *Config) { c.RevAllRows, c.RevWeight = true, 1 },
 	"revall-alpha100":   func(c *Config) { c.RevAllRows, c.Alpha = true, 100 },
+	// revlin*: a diagnostic of this harness only (no Config option): the
+	// head on every row with the target y x revenue over the illicit
+	// training rows' mean revenue, linear, not log, whose squared error's
+	// optimum is the expected revenue itself; ranked by the raw output
+	// ("revenue output, raw").
+	"revlin":         func(c *Config) { c.RevAllRows, c.Alpha = true, 1 },
+	"revlin-alpha10": func(c *Config) { c.RevAllRows = true },
 }
 
 // TestLossVariants is TestTune's generated split (generator seed 101,
@@ -102,6 +109,20 @@ func TestLossVariants(t *testing.T) {
 		if c.RevAllRows {
 			licitRevTargets(tb, float32(m.revTarget(0)))
 		}
+		if strings.HasPrefix(v, "revlin") {
+			var s float64
+			var n int
+			for i, y := range tb.Y {
+				if y == 1 && !math.IsNaN(rev[i]) {
+					s, n = s+rev[i], n+1
+				}
+			}
+			for i, y := range tb.Y {
+				if y == 1 && !math.IsNaN(rev[i]) {
+					tb.Rev[i] = float32(rev[i] / (s / float64(n)))
+				}
+			}
+		}
 		m.fit(tb, valid, vlabels, time.Now())
 		if c.Calibrate {
 			m.calibrate(valid, vlabels)
@@ -112,12 +133,12 @@ func TestLossVariants(t *testing.T) {
 			t.Fatal(err)
 		}
 		clamped := clampedDual(t, m, test)
-		revOnly, condRev := revAllDuals(t, m, test)
+		revOnly, condRev, raw := revAllDuals(t, m, test)
 		for _, r := range []struct {
 			how string
 			r   metrics.Report
 		}{{"probability", byProb}, {"dual score", byRev}, {"dual score, revenue at most the training maximum", clamped},
-			{"revenue output alone", revOnly}, {"probability x revenue output over probability", condRev}} {
+			{"revenue output alone", revOnly}, {"probability x revenue output over probability", condRev}, {"revenue output, raw", raw}} {
 			var b strings.Builder
 			fmt.Fprintf(&b, "LOSS | %s, %s | %.4f |", v, r.how, r.r.AUC)
 			for _, a := range r.r.AtRates {
@@ -137,7 +158,7 @@ func TestLossVariants(t *testing.T) {
 // score), and p times the revenue r / p stands for (the revenue if
 // illicit recovered; r / p capped at the training maximum). Diagnostics of
 // the tuning split, not scoring options.
-func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, cond metrics.Report) {
+func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, cond, raw metrics.Report) {
 	t.Helper()
 	b, labels, err := m.batchOf(batches)
 	if err != nil {
@@ -153,12 +174,13 @@ func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, co
 			rev = append(rev, revenue[i])
 		}
 	}
-	prob, s1, s2 := make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows())
+	prob, s1, s2, s3 := make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows())
 	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
 		m.output(i, z, r, prob, nil)
 		s1[i] = m.revenueOf(float64(r))
 		lr := max(0, m.RevMean+float64(r)*m.RevSD) / max(prob[i], 1e-12)
 		s2[i] = prob[i] * math.Expm1(min(m.RevScale, lr))
+		s3[i] = float64(r)
 	})
 	if alone, err = metrics.Evaluate(s1, labels, rev, nil, 0.5); err != nil {
 		t.Fatal(err)
@@ -166,7 +188,10 @@ func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, co
 	if cond, err = metrics.Evaluate(s2, labels, rev, nil, 0.5); err != nil {
 		t.Fatal(err)
 	}
-	return alone, cond
+	if raw, err = metrics.Evaluate(s3, labels, rev, nil, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	return alone, cond, raw
 }
 
 // clampedDual is m's dual score on the rows of batches with the revenue

@@ -160,20 +160,7 @@ func TestLossVariants(t *testing.T) {
 // the tuning split, not scoring options.
 func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, cond, raw metrics.Report) {
 	t.Helper()
-	b, labels, err := m.batchOf(batches)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, revenue, err := models.Outcomes(batches)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rev []float64
-	for i, l := range all {
-		if l >= 0 {
-			rev = append(rev, revenue[i])
-		}
-	}
+	b, labels, rev := labelledBatch(t, m, batches)
 	prob, s1, s2, s3 := make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows())
 	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
 		m.output(i, z, r, prob, nil)
@@ -182,6 +169,7 @@ func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, co
 		s2[i] = prob[i] * math.Expm1(min(m.RevScale, lr))
 		s3[i] = float64(r)
 	})
+	var err error
 	if alone, err = metrics.Evaluate(s1, labels, rev, nil, 0.5); err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +189,24 @@ func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, co
 // rows only, so nothing bounds it on licit ones).
 func clampedDual(t *testing.T, m *Model, batches []arrow.RecordBatch) metrics.Report {
 	t.Helper()
+	b, labels, rev := labelledBatch(t, m, batches)
+	prob, exp := make([]float64, b.Rows()), make([]float64, b.Rows())
+	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
+		m.output(i, z, r, prob, nil)
+		exp[i] = prob[i] * math.Expm1(min(m.RevScale, max(0, m.RevMean+float64(r)*m.RevSD)))
+	})
+	rep, err := metrics.Evaluate(exp, labels, rev, nil, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// labelledBatch is m's batch of the rows of batches with their labels, and
+// the revenue of the labelled rows in their order, as metrics.Evaluate
+// takes them (the diagnostics above score the same rows).
+func labelledBatch(t *testing.T, m *Model, batches []arrow.RecordBatch) (*Batch, []int8, []float64) {
+	t.Helper()
 	b, labels, err := m.batchOf(batches)
 	if err != nil {
 		t.Fatal(err)
@@ -215,14 +221,5 @@ func clampedDual(t *testing.T, m *Model, batches []arrow.RecordBatch) metrics.Re
 			rev = append(rev, revenue[i])
 		}
 	}
-	prob, exp := make([]float64, b.Rows()), make([]float64, b.Rows())
-	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
-		m.output(i, z, r, prob, nil)
-		exp[i] = prob[i] * math.Expm1(min(m.RevScale, max(0, m.RevMean+float64(r)*m.RevSD)))
-	})
-	rep, err := metrics.Evaluate(exp, labels, rev, nil, 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return b, labels, rev
 }

@@ -71,7 +71,7 @@ type ParquetGroup struct {
 	w      *ParquetGroupWriter
 	rows   int64
 	chunks []chunkMeta
-	data   groupStream
+	data   Chunks
 	// Per column: its dictionary page's place in data (if any), then its
 	// data pages' places, in order.
 	dict  []span
@@ -79,70 +79,14 @@ type ParquetGroup struct {
 	done  bool // written or released
 }
 
-// span is a range of a groupStream.
+// span is a range of a group's Chunks.
 type span struct{ off, n int }
 
-// groupStream is bytes kept in chunks of streamChunk bytes, taken from and
-// given back to streamChunks: the pages of a row group go into it as the
-// encoder cuts them, so that no buffer grows to a column chunk's size by
-// doubling (each step copied and, new to the process, faulted in: memory
-// costs about 2.5 ms per MB on the 2-core VM, more than encoding it).
-type groupStream struct {
-	chunks [][]byte
-	size   int
-}
-
-const streamChunk = 1 << 20
-
-// streamChunks are chunks of groups already written, for the next, in any
-// file: at most 48 MB kept, about four row groups of a ranked file.
-var streamChunks = make(chan []byte, 48)
-
-// add appends p and returns its place.
-func (d *groupStream) add(p []byte) span {
-	at := span{off: d.size, n: len(p)}
-	for len(p) > 0 {
-		if k := len(d.chunks); k == 0 || len(d.chunks[k-1]) == streamChunk {
-			var c []byte
-			select {
-			case c = <-streamChunks:
-			default:
-				c = make([]byte, 0, streamChunk)
-			}
-			d.chunks = append(d.chunks, c[:0])
-		}
-		last := &d.chunks[len(d.chunks)-1]
-		m := min(len(p), streamChunk-len(*last))
-		*last = append(*last, p[:m]...)
-		p = p[m:]
-	}
-	d.size += at.n
+// addSpan appends p to d and returns its place.
+func addSpan(d *Chunks, p []byte) span {
+	at := span{off: d.Len(), n: len(p)}
+	d.Write(p)
 	return at
-}
-
-// write writes span s of d to out.
-func (d *groupStream) write(out io.Writer, s span) error {
-	for off, end := s.off, s.off+s.n; off < end; {
-		c := d.chunks[off/streamChunk]
-		lo := off % streamChunk
-		hi := min(len(c), lo+end-off)
-		if _, err := out.Write(c[lo:hi]); err != nil {
-			return err
-		}
-		off += hi - lo
-	}
-	return nil
-}
-
-// release gives the chunks back.
-func (d *groupStream) release() {
-	for _, c := range d.chunks {
-		select {
-		case streamChunks <- c:
-		default:
-		}
-	}
-	d.chunks, d.size = nil, 0
 }
 
 // Rows is the number of rows in the group.
@@ -226,7 +170,7 @@ func (ge *ParquetGroupEncoder) Write(rec arrow.RecordBatch) error {
 func (ge *ParquetGroupEncoder) takePages(i int) {
 	c := &ge.e.cols[i]
 	if len(c.pages) > 0 {
-		ge.g.pages[i] = append(ge.g.pages[i], ge.g.data.add(c.pages))
+		ge.g.pages[i] = append(ge.g.pages[i], addSpan(&ge.g.data, c.pages))
 		c.pages = c.pages[:0]
 	}
 }
@@ -240,7 +184,7 @@ func (ge *ParquetGroupEncoder) End() *ParquetGroup {
 		g.chunks[i] = c.finish()
 		ge.takePages(i)
 		if len(c.dictPage) > 0 {
-			g.dict[i] = g.data.add(c.dictPage)
+			g.dict[i] = addSpan(&g.data, c.dictPage)
 		}
 	}
 	ge.e = nil
@@ -298,7 +242,7 @@ func (g *ParquetGroup) Release() {
 		return
 	}
 	g.done = true
-	g.data.release()
+	g.data.Release()
 	g.chunks, g.dict, g.pages, g.rows = nil, nil, nil, 0
 }
 
@@ -327,7 +271,7 @@ func (w *ParquetGroupWriter) WriteGroup(g *ParquetGroup) error {
 	for i := range g.chunks {
 		m.starts[i] = w.out.off
 		for _, s := range append([]span{g.dict[i]}, g.pages[i]...) {
-			if err := g.data.write(&w.out, s); err != nil {
+			if err := g.data.WriteRange(&w.out, s.off, s.n); err != nil {
 				w.err = err
 				return err
 			}

@@ -110,6 +110,7 @@ Every output is written under a temporary name and renamed when complete.`,
 	fl.Float64Var(&cfg.Drift.PriceShift, "drift-prices", cfg.Drift.PriceShift, "with --drift: log-sd of each HS6 code's price level shift")
 	fl.IntVar(&cfg.Drift.Hidden, "drift-hidden", cfg.Drift.Hidden, "with --drift: concealment flows that start at the date, on goods and partners with no planted fraud (fraud a model scores near zero)")
 	fl.Float64Var(&cfg.Drift.HiddenShare, "drift-hidden-share", cfg.Drift.HiddenShare, "with --drift-hidden: the share of the fraud rate the concealment flows take at most (0: 0.4; docs/simulate.md)")
+	fl.BoolVar(&cfg.Drift.HiddenEstablished, "drift-hidden-established", false, "with --drift-hidden: put the concealment flows in the largest flows of clean goods and partners (many clean labels before the date) at the probability that gives them --drift-hidden-share of the fraud rate")
 	fl.Float64Var(&cfg.Drift.Persist, "drift-persist", cfg.Drift.Persist, "with --drift: fraud probability the flows under-declared before the date keep after it (0: they stop; at most 0.6)")
 	fl.Float64Var(&cfg.Drift.Newcomers, "drift-newcomers", cfg.Drift.Newcomers, "with --drift: share of the rows after the date declared by new importers, repeat offenders with ids never seen before it (0: none)")
 	fl.Float64Var(&cfg.Drift.Turn, "drift-turn", cfg.Drift.Turn, "with --drift: clean importers that turn repeat offender at the date, as a share of the offenders, none stopping (0: none)")

@@ -76,6 +76,7 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{[]string{"--reporter", "ATL"}, "not a known country"},
 		{[]string{"--fraud-rate", "1.5"}, "fraud rate"},
 		{[]string{"--to", "2024-12-31", "--drift", "2024-06-03", "--drift-turn-uniform"}, "drift turn uniform"},
+		{[]string{"--to", "2024-12-31", "--drift", "2024-06-03", "--drift-hidden-established"}, "drift hidden established"},
 	} {
 		args := append([]string{"generate", "--rows", "100", "--from", "2024-01-01", "--format", "", "--out", "d.parquet",
 			"--trade", "", "--truth", "", "--tariffs", "", "--reporter", "KEN", "--fraud-rate", "0.06"}, tc.args...)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -94,6 +95,20 @@ type Drift struct {
 	// clean record, whose fraud rate one found fraud moves (false: by
 	// activity, the big traders).
 	TurnUniform bool
+	// HiddenEstablished places the Hidden concealment flows in established
+	// clean trade: the Hidden largest flows among the same quiet codes and
+	// partners (dutiable, partner not preferential), by their expected
+	// share of the rows, so that a model's history holds many clean labels
+	// of them and its smoothed fraud rates of the flow, the code and the
+	// partner sit low, pinned there by those labels, instead of at the
+	// prior a key with little history gets. Their fraud probability is
+	// HiddenShare*FraudRate divided by their share of the rows, at most
+	// 0.6 (the planted flows'), so that they carry HiddenShare of the fraud
+	// rate after At (less when 0.6 caps it). The choice draws nothing:
+	// every other row after At is the same as with Hidden's own choice
+	// except through the calibration (false: the flows of about 0.2% of
+	// the rows each that Hidden picks, at 0.6).
+	HiddenEstablished bool
 }
 
 // hiddenShare is HiddenShare with 0 read as the planted flows' budget.
@@ -134,6 +149,8 @@ func (d Drift) validate(c Config) error {
 		return fmt.Errorf("drift newcomers = %v: give a share of the rows in [0, 0.5], for example 0.05", d.Newcomers)
 	case !(d.Turn >= 0 && d.Turn <= 5):
 		return fmt.Errorf("drift turn = %v: give a share of the repeat offenders in [0, 5], for example 1", d.Turn)
+	case d.HiddenEstablished && d.Hidden == 0:
+		return fmt.Errorf("drift hidden established: it says where Hidden's flows are; give a number of hidden flows too, for example 10")
 	case d.TurnUniform && d.Turn == 0:
 		return fmt.Errorf("drift turn uniform: it says how Turn's importers are drawn; give a turn share too, for example 2")
 	case !(d.Offenders >= 0 && d.Offenders <= 1):
@@ -146,10 +163,11 @@ func (d Drift) validate(c Config) error {
 
 // drifted is what the generator uses from the drift date on.
 type drifted struct {
-	day     int32  // days since 1970 of Drift.At
-	planted []bool // the under-declared flows after the date
-	hidden  []bool // the concealment flows after the date
-	kept    []bool // the flows planted before the date that stay fraudulent at keep
+	day     int32   // days since 1970 of Drift.At
+	planted []bool  // the under-declared flows after the date
+	hidden  []bool  // the concealment flows after the date
+	hiddenP float64 // the fraud probability of a concealment flow's row, at least
+	kept    []bool  // the flows planted before the date that stay fraudulent at keep
 	keep    float64
 	declP   []float64   // the fraud probability of each importer-by-broker slot after the date
 	pop     *population // the population after the date, with Drift.Newcomers; nil without
@@ -161,7 +179,7 @@ type drifted struct {
 // population, planted flows and calibration are set.
 func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drifted, error) {
 	r := rand.New(rand.NewPCG(g.cfg.Seed, 7))
-	out := &drifted{day: int32(day(d.At))}
+	out := &drifted{day: int32(day(d.At)), hiddenP: plantedShare}
 
 	rest := append([]float64(nil), share...)
 	for pair, p := range g.planted {
@@ -193,12 +211,22 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			quiet[pair] = 0
 		}
 	}
-	if out.hidden, err = choosePlanted(d.Hidden, d.hiddenShare(), g.cfg.FraudRate, quiet, traders, g.cat, g.ctab); err != nil {
-		return nil, fmt.Errorf("drift hidden flows: %w", err)
-	}
 	after := append([]bool(nil), out.planted...)
-	for pair, h := range out.hidden {
-		after[pair] = after[pair] || h
+	var hid []bool // the concealment flows when calibrated at their own floor
+	if d.HiddenEstablished {
+		var s float64
+		if out.hidden, s, err = chooseEstablished(d.Hidden, quiet, g.cat, g.ctab); err != nil {
+			return nil, fmt.Errorf("drift hidden established flows: %w", err)
+		}
+		out.hiddenP = min(plantedShare, d.hiddenShare()*g.cfg.FraudRate/s)
+		hid = out.hidden
+	} else {
+		if out.hidden, err = choosePlanted(d.Hidden, d.hiddenShare(), g.cfg.FraudRate, quiet, traders, g.cat, g.ctab); err != nil {
+			return nil, fmt.Errorf("drift hidden flows: %w", err)
+		}
+		for pair, h := range out.hidden {
+			after[pair] = after[pair] || h
+		}
 	}
 
 	// The swap works on the propensities; a second calibration on them and
@@ -263,7 +291,7 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 			out.kept[pair] = p && !after[pair]
 		}
 	}
-	if _, err := q.calibrateKept(g.cfg.FraudRate, after, out.kept, out.keep, g.cat, g.ctab); err != nil {
+	if _, err := q.calibrateKept(g.cfg.FraudRate, after, out.kept, out.keep, hid, out.hiddenP, g.cat, g.ctab); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	out.declP = q.declP
@@ -273,6 +301,31 @@ func (g *Generator) newDrifted(d Drift, share []float64, traders []int32) (*drif
 		out.price[h] = math.Exp(d.PriceShift * r.NormFloat64())
 	}
 	return out, nil
+}
+
+// chooseEstablished picks the n flows of largest expected share of the
+// rows among those of share where concealment pays (duty above zero,
+// partner not preferential), ties by pair, and returns them with their
+// total share. It draws nothing.
+func chooseEstablished(n int, share []float64, cat *catalogue, ctab []country) ([]bool, float64, error) {
+	numOrig := len(ctab)
+	var cands []int
+	for pair, s := range share {
+		if s > 0 && cat.ratePct[pair/numOrig] > 0 && !ctab[pair%numOrig].pref {
+			cands = append(cands, pair)
+		}
+	}
+	if len(cands) < n {
+		return nil, 0, fmt.Errorf("only %d partner-by-HS6 flows on goods and partners without planted fraud can conceal (dutiable, non-preferential partner) but %d were asked for; ask for fewer", len(cands), n)
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return share[cands[a]] > share[cands[b]] })
+	out := make([]bool, len(share))
+	total := 0.0
+	for _, pair := range cands[:n] {
+		out[pair] = true
+		total += share[pair]
+	}
+	return out, total, nil
 }
 
 // Starters returns the ids of the importers with a clean record that turn

@@ -348,7 +348,11 @@ func (g *Generator) row() {
 	pf := declP[slot]
 	planted := plantedNow[pair]
 	if planted || hidden {
-		pf = max(pf, plantedShare)
+		floor := plantedShare
+		if hidden {
+			floor = g.drift.hiddenP // Drift.HiddenEstablished's, else plantedShare
+		}
+		pf = max(pf, floor)
 	} else if kept {
 		planted, pf = true, max(pf, g.drift.keep)
 	}

@@ -350,12 +350,13 @@ func choosePlanted(n int, budget, fraudRate float64, share []float64, traders []
 // makes the expected fraud rate equal to rate, and sets declP. It returns the
 // expected rate reached.
 func (p *population) calibrate(rate float64, planted []bool, cat *catalogue, ctab []country) (float64, error) {
-	return p.calibrateKept(rate, planted, nil, 0, cat, ctab)
+	return p.calibrateKept(rate, planted, nil, 0, nil, 0, cat, ctab)
 }
 
 // calibrateKept is calibrate with the flows kept (Drift.Persist) fraudulent
-// at a floor keep, as planted ones are at plantedShare.
-func (p *population) calibrateKept(rate float64, planted, kept []bool, keep float64, cat *catalogue, ctab []country) (float64, error) {
+// at a floor keep, as planted ones are at plantedShare, and the flows hid
+// (Drift.HiddenEstablished; nil: none) at a floor hidP.
+func (p *population) calibrateKept(rate float64, planted, kept []bool, keep float64, hid []bool, hidP float64, cat *catalogue, ctab []country) (float64, error) {
 	numOrig := len(ctab)
 	// Per importer: the share of its rows on dutiable unplanted lines, and on
 	// planted lines. Rows on duty-free lines cannot be fraudulent: evasion
@@ -363,6 +364,7 @@ func (p *population) calibrateKept(rate float64, planted, kept []bool, keep floa
 	feas := make([]float64, len(p.impWeight))
 	plant := make([]float64, len(p.impWeight))
 	keptW := make([]float64, len(p.impWeight))
+	hidW := make([]float64, len(p.impWeight))
 	for i := range p.impWeight {
 		for l := p.lineStart[i]; l < p.lineStart[i+1]; l++ {
 			h, o := int(p.lineHS[l]), int(p.lineOrig[l])
@@ -371,6 +373,8 @@ func (p *population) calibrateKept(rate float64, planted, kept []bool, keep floa
 				plant[i] += p.lineW[l]
 			case kept != nil && kept[h*numOrig+o]:
 				keptW[i] += p.lineW[l]
+			case hid != nil && hid[h*numOrig+o]:
+				hidW[i] += p.lineW[l]
 			case cat.ratePct[h] > 0 && !ctab[o].pref:
 				feas[i] += p.lineW[l]
 			}
@@ -381,7 +385,11 @@ func (p *population) calibrateKept(rate float64, planted, kept []bool, keep floa
 		for i, w := range p.impWeight {
 			for s := p.declStart[i]; s < p.declStart[i+1]; s++ {
 				q := min(maxFraudProb, k*p.declA[s])
-				e += w * p.declW[s] * (feas[i]*q + plant[i]*max(plantedShare, q) + keptW[i]*max(keep, q))
+				x := feas[i]*q + plant[i]*max(plantedShare, q) + keptW[i]*max(keep, q)
+				if hid != nil {
+					x += hidW[i] * max(hidP, q)
+				}
+				e += w * p.declW[s] * x
 			}
 		}
 		return e

@@ -24,7 +24,8 @@ import (
 // asserts nothing, and runs only when RISKLANE_SIM_TUNE gives the setting
 // as key=value words (defaults in kv below; the synth.Drift fields flows,
 // offenders, prices, hidden, hshare, persist, newcomers, turn, turnu=1 for
-// TurnUniform; nodrift=1 for the same rows without drift; initlabels for
+// TurnUniform, hest=1 for HiddenEstablished; nodrift=1 for the same rows
+// without drift; initlabels for
 // Config.InitialLabels; strats separated by ";"), e.g.
 //
 //	RISKLANE_SIM_TUNE='seed=20 turn=2 persist=0.4' go test ./pipeline/simulate -run DriftSweep -v
@@ -35,8 +36,10 @@ import (
 // of the newcomers (importers never seen before the date, Drift.Newcomers)
 // and of the turners (the clean importers that turn offender at the date,
 // synth.Generator.Starters): rows, frauds, revenue, and how many of those
-// rows its exploring part picked; and the rows, frauds and revenue of its
-// exploring part over the last 20 weeks.
+// rows its exploring part picked; the same of the concealment rows (the
+// hidden drift's fraud, synth.FraudQuantity; the strategies never read the
+// fraud type) against all of them in those weeks; and the rows, frauds and
+// revenue of its exploring part over the last 20 weeks.
 func TestDriftSweep(t *testing.T) {
 	spec := os.Getenv("RISKLANE_SIM_TUNE")
 	if spec == "" {
@@ -54,7 +57,7 @@ func TestDriftSweep(t *testing.T) {
 	if kv["nodrift"] == "" {
 		gc.Drift = synth.Drift{At: at, Flows: int(fl("flows")), Offenders: fl("offenders"), PriceShift: fl("prices"),
 			Hidden: int(fl("hidden")), HiddenShare: fl("hshare"), Persist: fl("persist"), Newcomers: fl("newcomers"), Turn: fl("turn"),
-			TurnUniform: kv["turnu"] == "1"}
+			TurnUniform: kv["turnu"] == "1", HiddenEstablished: kv["hest"] == "1"}
 	}
 	gen, err := synth.New(gc)
 	if err != nil {
@@ -81,7 +84,7 @@ func TestDriftSweep(t *testing.T) {
 	gbdt, _ := kinds.Lookup(models.DefaultKind)
 	// who: the rows, frauds, revenue and explored rows of one group
 	type who struct{ rows, frauds, rev, explored float64 }
-	type acc struct{ newc, turn, turnAll, expl who }
+	type acc struct{ newc, turn, turnAll, expl, conc, concAll who }
 	got := map[string]*acc{}
 	var mu sync.Mutex
 	periods := int(fl("periods"))
@@ -89,7 +92,7 @@ func TestDriftSweep(t *testing.T) {
 		if p <= periods-20 {
 			return
 		}
-		var isNew, isTurn []bool
+		var isNew, isTurn, isConc []bool
 		var rev []float64
 		var ill []bool
 		for _, b := range bs {
@@ -97,8 +100,10 @@ func TestDriftSweep(t *testing.T) {
 			im := b.Column(sc.FieldIndices(decl.ImporterID)[0]).(*array.String)
 			rv := b.Column(sc.FieldIndices(decl.Revenue)[0]).(*array.Float64)
 			il := b.Column(sc.FieldIndices(decl.Illicit)[0]).(*array.Int8)
+			ft := b.Column(sc.FieldIndices(synth.FraudTypeColumn)[0]).(*array.String)
 			for i := range int(b.NumRows()) {
 				isNew, isTurn = append(isNew, !seen[im.Value(i)]), append(isTurn, turner[im.Value(i)])
+				isConc = append(isConc, ft.Value(i) == synth.FraudQuantity)
 				rev, ill = append(rev, rv.Value(i)), append(ill, il.Value(i) == 1)
 			}
 		}
@@ -129,10 +134,16 @@ func TestDriftSweep(t *testing.T) {
 			if isTurn[r] {
 				add(&a.turn, r, explored[k])
 			}
+			if isConc[r] {
+				add(&a.conc, r, explored[k])
+			}
 		}
 		for r := range isTurn {
 			if isTurn[r] {
 				add(&a.turnAll, r, false)
+			}
+			if isConc[r] {
+				add(&a.concAll, r, false)
 			}
 		}
 	}
@@ -179,10 +190,11 @@ func TestDriftSweep(t *testing.T) {
 		if a == nil {
 			a = &acc{}
 		}
-		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); last20 newcomers: inspected %.0f (explored %.0f) frauds %.0f rev %.0f; turners (%d, %.0f rows, %.0f frauds, rev %.0f): inspected %.0f (explored %.0f) frauds %.0f rev %.0f; explored rows %.0f frauds %.0f rev %.0f",
+		t.Logf("RESULT %s | %s: prec %.3f -> %.3f, last20 prec %.3f, rev20 %.0f (%+.1f%%); last20 newcomers: inspected %.0f (explored %.0f) frauds %.0f rev %.0f; turners (%d, %.0f rows, %.0f frauds, rev %.0f): inspected %.0f (explored %.0f) frauds %.0f rev %.0f; concealment (%.0f rows, rev %.0f): inspected %.0f (explored %.0f) rev %.0f; explored rows %.0f frauds %.0f rev %.0f",
 			spec, s, pre/float64(max(1, np)), post/float64(max(1, nq)), l20, rev, 100*(rev/base-1),
 			a.newc.rows, a.newc.explored, a.newc.frauds, a.newc.rev,
 			len(turner), a.turnAll.rows, a.turnAll.frauds, a.turnAll.rev, a.turn.rows, a.turn.explored, a.turn.frauds, a.turn.rev,
+			a.concAll.rows, a.concAll.rev, a.conc.rows, a.conc.explored, a.conc.rev,
 			a.expl.rows, a.expl.frauds, a.expl.rev)
 	}
 }

@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -535,5 +536,124 @@ func TestDriftTurnUniform(t *testing.T) {
 	}
 	if got := mustNew(t, smallConfig(1000)).Starters(); got != nil {
 		t.Errorf("without drift, Starters = %v", got)
+	}
+}
+
+// TestDriftHiddenEstablished checks Drift.HiddenEstablished from the output:
+// the concealment flows it picks have more rows before the date than those
+// Hidden picks on its own (more clean labels in a model's history), at a
+// fraud rate there below half the overall one; concealment appears only
+// after the date and carries the share of the frauds its probability gives
+// (HiddenShare, less when the 0.6 cap binds); the fraud rate stays the
+// configured one; the declarations before the date are those of Hidden's
+// own choice.
+func TestDriftHiddenEstablished(t *testing.T) {
+	at := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	type flowStats struct {
+		before                     map[string]int // rows of each concealment flow before the date
+		beforeRate, share, afterFR float64        // their fraud rate before; concealment's share of the frauds after; fraud rate after
+		rowShare                   float64        // the concealment flows' share of the rows after
+		out                        *table
+	}
+	measure := func(established bool) flowStats {
+		cfg := smallConfig(120_000)
+		cfg.LabelRate = 1
+		cfg.Drift = Drift{At: at, Hidden: 10, HiddenShare: 0.6, Persist: 0.2, HiddenEstablished: established}
+		out := collect(t, mustNew(t, cfg))
+		flows := map[string]bool{}
+		for i := range out.len() {
+			if out.fraud[i] == FraudQuantity {
+				if out.date[i] < int32(day(at)) {
+					t.Fatalf("row %d: concealment before the drift date", i)
+				}
+				flows[out.origin[i]+out.hs[i][:6]] = true
+			}
+		}
+		s := flowStats{before: map[string]int{}, out: out}
+		var nb, fb, na, fa, qa, ha int
+		for i := range out.len() {
+			k := out.origin[i] + out.hs[i][:6]
+			fraud := out.fraud[i] != FraudNone
+			if out.date[i] < int32(day(at)) {
+				if flows[k] {
+					s.before[k]++
+					nb++
+					if fraud {
+						fb++
+					}
+				}
+				continue
+			}
+			na++
+			if fraud {
+				fa++
+			}
+			if out.fraud[i] == FraudQuantity {
+				qa++
+			}
+			if flows[k] {
+				ha++
+			}
+		}
+		s.beforeRate, s.share, s.afterFR = float64(fb)/float64(max(1, nb)), float64(qa)/float64(max(1, fa)), float64(fa)/float64(na)
+		s.rowShare = float64(ha) / float64(na)
+		return s
+	}
+	median := func(m map[string]int) int {
+		var v []int
+		for _, c := range m {
+			v = append(v, c)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	est, own := measure(true), measure(false)
+	rate := DefaultConfig().FraudRate
+	t.Logf("established: %d flows, median %d rows before the date (fraud rate %.3f), %.3f of the rows after it, concealment %.3f of its frauds (fraud rate %.4f); Hidden's own: %d flows, median %d rows (%.3f), %.3f, %.3f (%.4f)",
+		len(est.before), median(est.before), est.beforeRate, est.rowShare, est.share, est.afterFR,
+		len(own.before), median(own.before), own.beforeRate, own.rowShare, own.share, own.afterFR)
+	if len(est.before) != 10 {
+		t.Errorf("%d concealment flows, want 10", len(est.before))
+	}
+	if !(median(est.before) >= 2*median(own.before)) {
+		t.Errorf("established flows: median %d rows before the date, want at least twice Hidden's own choice (%d)", median(est.before), median(own.before))
+	}
+	if !(est.beforeRate < rate/2) {
+		t.Errorf("established flows' fraud rate before the date %.3f: want clean trade, below %.3f", est.beforeRate, rate/2)
+	}
+	// Their probability is min(0.6, 0.6*rate/share of the rows): the share
+	// of the frauds after the date follows from the rows' share.
+	want := min(0.6, 0.6*rate/est.rowShare) * est.rowShare / rate
+	if math.Abs(est.share-want) > 0.07 {
+		t.Errorf("concealment %.3f of the frauds after the date; its flows hold %.3f of the rows, so want %.3f", est.share, est.rowShare, want)
+	}
+	for _, r := range []float64{est.afterFR, own.afterFR} {
+		if math.Abs(r/rate-1) > 0.15 {
+			t.Errorf("fraud rate %.4f after the date: the calibration should keep %.4f", r, rate)
+		}
+	}
+	// The declarations before the date (the row stream) are the same; the
+	// fraud draws may shift from the first misclassification whose every
+	// alternative code became a planted flow's (it falls back to
+	// undervaluation, one more draw), as between any two drifts.
+	differ, n := 0, 0
+	for i := range est.out.len() {
+		if est.out.date[i] >= int32(day(at)) {
+			break
+		}
+		n++
+		if est.out.importer[i] != own.out.importer[i] || est.out.seller[i] != own.out.seller[i] || est.out.declarant[i] != own.out.declarant[i] || est.out.date[i] != own.out.date[i] || est.out.office[i] != own.out.office[i] {
+			t.Fatalf("row %d before the date: another declaration than with Hidden's own choice", i)
+		}
+		if est.out.fraud[i] != own.out.fraud[i] || est.out.fob[i] != own.out.fob[i] {
+			differ++
+		}
+	}
+	t.Logf("rows before the date whose fraud differs from Hidden's own choice: %d of %d", differ, n)
+
+	bad := smallConfig(1000)
+	bad.Drift = Drift{At: at, HiddenEstablished: true}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "hidden established") {
+		t.Errorf("HiddenEstablished without Hidden: error %v", err)
 	}
 }

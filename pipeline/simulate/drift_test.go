@@ -101,7 +101,14 @@ func replayDrift(t *testing.T, gc synth.Config, periods int, groups, strats []st
 // of five and less in two (+2.0% to -2.8%, mean -0.1%), by no more with
 // drift than without, and pure gbdt itself inspects the turners at five
 // times their fraud rate, so no seed or size makes the finding more than
-// noise to assert (docs/simulate.md, session 8).
+// noise to assert (docs/simulate.md, session 8). Session 9 put the
+// concealment in established clean flows (synth.Drift.HiddenEstablished,
+// where the smoothed rates are pinned low by many clean labels): pure gbdt
+// then raises 3 to 14% of the concealment's revenue (32% with Hidden's own
+// flows), the hybrids' exploiting part finds more of it in some seeds, but
+// the hybrids' last-20-week revenue against pure gbdt still spans both
+// signs over the fresh seeds (docs/simulate.md, session 9), so the revenue
+// half stays logged, not asserted.
 func TestDriftExploration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: 4 replays of 30 weekly retrainings on 75,000 rows (about 60 CPU-s)")

@@ -104,10 +104,10 @@ type Drift struct {
 	// prior a key with little history gets. Their fraud probability is
 	// HiddenShare*FraudRate divided by their share of the rows, at most
 	// 0.6 (the planted flows'), so that they carry HiddenShare of the fraud
-	// rate after At (less when 0.6 caps it). The choice draws nothing:
-	// every other row after At is the same as with Hidden's own choice
-	// except through the calibration (false: the flows of about 0.2% of
-	// the rows each that Hidden picks, at 0.6).
+	// rate after At (less when 0.6 caps it). The choice draws nothing, so
+	// the drift's own stream is untouched; the declarations before At are
+	// those of Hidden's own choice (false: the flows of about 0.2% of the
+	// rows each that Hidden picks, at 0.6).
 	HiddenEstablished bool
 }
 

@@ -51,10 +51,12 @@ strategy's current score on the period, and the share of exploration.
 Strategies (--strategy, repeat; all run on the same replay): random; risky (fraud
 rates of HS6, origin and importer among the revealed labels); a model kind (gbdt,
 date, ...: inspect its top scores); diversity and gatekeeper (exploration over the
-model's leaf embeddings); apt and adapt (the exploration share adapts to the model's
+model's leaf embeddings); novelty and noveltyflat (exploration favouring rows whose
+importer, declarant, HS6 or origin x HS6 flow was inspected little lately); apt and adapt (the exploration share adapts to the model's
 precision, or to the drift of the leaf embeddings); iforest (anomaly scores);
 selftrain and pu (semi-supervised: pseudo-labels, or the frauds found against every
-other row); and hybrids by weights, e.g. gbdt:0.9+random:0.1. docs/simulate.md describes each and the paper it comes from.
+other row); and hybrids by weights, e.g. gbdt:0.9+random:0.1. An exploring part written
+random:0.1:hidden inspects but never reveals its labels to the training. docs/simulate.md describes each and the paper it comes from.
 
 The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.2
 (override with --rounds, --max-depth, --eta). The same seed gives the same table.`,

@@ -39,12 +39,17 @@ const (
 )
 
 // part is one component of a strategy: a name, the model kind it exploits
-// ("" for none) and its weight in the budget.
+// ("" for none) and its weight in the budget. hidden (an exploring part
+// written name:weight:hidden) inspects its picks, which count in the
+// period's frauds and revenue, but never reveals their labels to the
+// strategy's training: the replay that separates exploration's own finds
+// from what its labels teach the next models (docs/simulate.md, session 9).
 type part struct {
 	name    string
 	kind    string
 	weight  float64
 	explore bool
+	hidden  bool
 }
 
 // strategy is a parsed spec.
@@ -58,11 +63,15 @@ type strategy struct {
 // order given, and must sum to 1): "gbdt", "gbdt:0.9+random:0.1",
 // "gbdt:0.8+diversity:0.2", "apt", "adapt". A name that is none of the
 // parts above is a model kind, exploited: its top scores are inspected.
+// An exploring part's weight may be followed by ":hidden"
+// ("gbdt:0.9+random:0.1:hidden"): its inspections are not revealed to the
+// training.
 func ParseStrategy(spec string) (*strategy, error) {
 	s := &strategy{name: spec}
 	total := 0.0
 	for _, f := range strings.Split(spec, "+") {
 		name, w, hasW := strings.Cut(strings.TrimSpace(f), ":")
+		w, opt, hasOpt := strings.Cut(w, ":")
 		p := part{name: name, weight: 1}
 		if name == "" {
 			return nil, fmt.Errorf("strategy %q: an empty part", spec)
@@ -77,7 +86,7 @@ func ParseStrategy(spec string) (*strategy, error) {
 			return nil, fmt.Errorf("strategy %q: give every part of a hybrid a weight (%s:0.1)", spec, name)
 		}
 		switch name {
-		case Random, Diversity, Gatekeeper, IForest:
+		case Random, Diversity, Gatekeeper, IForest, Novelty, NoveltyFlat:
 			p.explore = true
 		case Risky, SelfTrain, PU:
 		case APT, ADAPT:
@@ -86,6 +95,12 @@ func ParseStrategy(spec string) (*strategy, error) {
 			}
 		default:
 			p.kind = name
+		}
+		if hasOpt {
+			if opt != "hidden" || !p.explore {
+				return nil, fmt.Errorf("strategy %q: %q after %s's weight: only an exploring part (random, diversity, gatekeeper, iforest, novelty, noveltyflat) takes \":hidden\"", spec, opt, name)
+			}
+			p.hidden = true
 		}
 		total += p.weight
 		s.parts = append(s.parts, p)
@@ -107,7 +122,7 @@ func (s *strategy) modelKind(def string) string {
 	}
 	for _, p := range s.parts {
 		switch p.name {
-		case Diversity, Gatekeeper, APT, ADAPT, IForest, SelfTrain, PU:
+		case Diversity, Gatekeeper, APT, ADAPT, IForest, SelfTrain, PU, Novelty, NoveltyFlat:
 			return def
 		}
 	}
@@ -135,6 +150,11 @@ type period struct {
 	rng     *rand.Rand
 	taken   []bool
 	explore float64 // the share of the exploring part (apt, adapt)
+	// novelty parts: the inspections counted so far, the period's rows'
+	// keys and its first day (days after the replay's start)
+	nov  *novelty
+	keys []keys
+	day  float64
 }
 
 // replay runs strategy s (the si-th) over the periods.
@@ -163,6 +183,20 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 	puC := 1.0     // pu's label frequency c: P(illicit) is the model's score over c
 	explore := 0.1 // apt's and adapt's share
 	var exploitPrec []float64
+	var nov *novelty
+	if s.has(Novelty, NoveltyFlat) {
+		nov = newNovelty(noveltyHalfLife)
+		ks, err := keysOf(d.slots[0].batches)
+		if err != nil {
+			return nil, err
+		}
+		mid := -float64(cfg.InitialDays) / 2 // the initial window's inspections date from its middle
+		for r, k := range ks {
+			if revealed[0][r] {
+				nov.add(k, mid)
+			}
+		}
+	}
 	var rows []Row
 	for p := 1; p <= cfg.Periods; p++ {
 		sl := d.slots[p]
@@ -252,15 +286,25 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 			explore = min(maxExplore, max(minExplore, leafDrift(prev, pd.leaves, trees)))
 		}
 		pd.explore = explore
+		if nov != nil {
+			var err error
+			if pd.keys, err = keysOf(sl.batches); err != nil {
+				return nil, fmt.Errorf("period %d: %w", p, err)
+			}
+			pd.nov, pd.day = nov, float64((p-1)*cfg.PeriodDays)
+		}
 
 		k := max(1, int(math.Round(row.Budget*float64(sl.n))))
-		picks, explored := s.pick(pd, k)
+		picks, explored, hidden := s.pick(pd, k)
 		if cfg.onPicks != nil {
 			cfg.onPicks(s.name, p, sl.batches, picks, explored)
 		}
 		var exploitHits, exploitN int
 		for i, r := range picks {
-			revealed[p][r] = true
+			revealed[p][r] = !hidden[i]
+			if nov != nil {
+				nov.add(pd.keys[r], pd.day)
+			}
 			row.Inspected++
 			if sl.labels[r] == 1 {
 				row.Frauds++
@@ -493,13 +537,16 @@ func leavesOf(m models.Model, batches []arrow.RecordBatch) ([]int32, int, error)
 
 // pick chooses k rows: each part its share of k in the order given, from
 // the rows not yet taken. explored[i] says whether picks[i] came from an
-// exploring part.
-func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
+// exploring part, hidden[i] whether from a hidden one (its label is not
+// revealed to training).
+func (s *strategy) pick(pd *period, k int) (picks []int, explored, hidden []bool) {
+	var hide bool
 	add := func(rows []int, explore bool) {
 		for _, r := range rows {
 			pd.taken[r] = true
 			picks = append(picks, r)
 			explored = append(explored, explore)
+			hidden = append(hidden, hide)
 		}
 	}
 	cum, done := 0.0, 0
@@ -507,6 +554,7 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 		cum += p.weight
 		kp := int(math.Round(cum*float64(k))) - done
 		done += kp
+		hide = p.hidden
 		switch p.name {
 		case Random:
 			add(randomPick(pd, kp), true)
@@ -518,6 +566,8 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 			add(diversityPick(pd, kp, false), true)
 		case Gatekeeper:
 			add(diversityPick(pd, kp, true), true)
+		case Novelty, NoveltyFlat:
+			add(weightedPick(pd, pd.nov.weights(pd.keys, pd.day, pd.expRev, p.name == NoveltyFlat), kp), true)
 		case APT, ADAPT:
 			ke := int(math.Round(pd.explore * float64(kp)))
 			add(topPick(pd, pd.score, kp-ke), false)
@@ -526,7 +576,7 @@ func (s *strategy) pick(pd *period, k int) (picks []int, explored []bool) {
 			add(topPick(pd, pd.score, kp), false)
 		}
 	}
-	return picks, explored
+	return picks, explored, hidden
 }
 
 // free lists the rows not taken.

@@ -13,7 +13,8 @@ import (
 // back to the same parts when written out again as name:weight+... .
 func FuzzParseStrategy(f *testing.F) {
 	for _, s := range []string{"gbdt", "gbdt:0.9+random:0.1", "gbdt:0.8+diversity:0.2", "apt", "adapt",
-		"date:0.5+gatekeeper:0.25+iforest:0.25", " risky : 1", "gbdt:1e-1+random:9e-1", "apt+random:1"} {
+		"date:0.5+gatekeeper:0.25+iforest:0.25", " risky : 1", "gbdt:1e-1+random:9e-1", "apt+random:1",
+		"gbdt:0.9+novelty:0.1", "gbdt:0.9+gatekeeper:0.1:hidden", "random:1:hidden", "gbdt:0.9:hidden+random:0.1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -31,7 +32,14 @@ func FuzzParseStrategy(f *testing.F) {
 				t.Fatalf("part %+v both explores and exploits a kind", p)
 			}
 			total += p.weight
-			back = append(back, p.name+":"+strconv.FormatFloat(p.weight, 'g', -1, 64))
+			if p.hidden && !p.explore {
+				t.Fatalf("part %+v hides the labels of exploiting picks", p)
+			}
+			w := p.name + ":" + strconv.FormatFloat(p.weight, 'g', -1, 64)
+			if p.hidden {
+				w += ":hidden"
+			}
+			back = append(back, w)
 		}
 		if math.Abs(total-1) > 1e-9 {
 			t.Fatalf("weights sum to %v", total)

@@ -147,6 +147,12 @@ type mixedKind struct {
 	// padOnly: the only damage to text is blanks around a value, so that
 	// text columns have no nulls and are ASCII.
 	padOnly bool
+	// pageTypes: only types risklane's Parquet page decoder reads
+	// (pqpages.go): plain strings, no dictionary, large string, decimal,
+	// boolean or timestamp column (timestamps, largeText, boolIllicit and
+	// dictText are then ignored). required: every column non-nullable (for
+	// undamaged rows).
+	pageTypes, required bool
 }
 
 // mixedRecord builds n rows under the kcs profile's column names, of the
@@ -182,6 +188,15 @@ func mixedRecord(rng *rand.Rand, n int, kind mixedKind, bad float64) arrow.Recor
 	if kind.boolIllicit {
 		illType = arrow.FixedWidthTypes.Boolean
 	}
+	var payType arrow.DataType = &arrow.Decimal128Type{Precision: 10, Scale: 2}
+	if kind.pageTypes {
+		textType, officeType, dictType = arrow.BinaryTypes.String, arrow.BinaryTypes.String, nil
+		dateType, illType, payType = arrow.FixedWidthTypes.Date32, arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int64
+	}
+	originType := arrow.DataType(dictType)
+	if dictType == nil {
+		originType = arrow.BinaryTypes.String
+	}
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "Declaration ID", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Date", Type: dateType, Nullable: true},
@@ -190,7 +205,7 @@ func mixedRecord(rng *rand.Rand, n int, kind mixedKind, bad float64) arrow.Recor
 		{Name: "Declarant ID", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Seller ID", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "HS6 Code", Type: hsType, Nullable: true},
-		{Name: "Country of Origin", Type: dictType, Nullable: true},
+		{Name: "Country of Origin", Type: originType, Nullable: true},
 		{Name: "Country of Departure", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Net Mass", Type: massType, Nullable: true},
 		{Name: "Item Price", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
@@ -199,13 +214,20 @@ func mixedRecord(rng *rand.Rand, n int, kind mixedKind, bad float64) arrow.Recor
 		{Name: "Process Type", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Import Type", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: "Import Use", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "Payment Type", Type: &arrow.Decimal128Type{Precision: 10, Scale: 2}, Nullable: true},
+		{Name: "Payment Type", Type: payType, Nullable: true},
 		{Name: "Mode of Transport", Type: textType, Nullable: true},
 		{Name: "Courier ID", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Tax Type", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Country of Origin Indicator", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "Critical Fraud", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
+	if kind.required {
+		fields := schema.Fields()
+		for i := range fields {
+			fields[i].Nullable = false
+		}
+		schema = arrow.NewSchema(fields, nil)
+	}
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	damaged := func() bool { return rng.Float64() < bad }
@@ -370,7 +392,12 @@ func mixedRecord(rng *rand.Rand, n int, kind mixedKind, bad float64) arrow.Recor
 		appendText(b.Field(13), "B")
 		b.Field(14).(*array.Int64Builder).AppendValues([]int64{int64(rng.IntN(90)) - 3}, []bool{!damaged()})
 		appendText(b.Field(15), "21")
-		b.Field(16).(*array.Decimal128Builder).AppendValues([]decimal128.Num{decimal128.FromI64(int64(rng.IntN(100000)))}, []bool{!damaged()})
+		switch pb := b.Field(16).(type) {
+		case *array.Decimal128Builder:
+			pb.AppendValues([]decimal128.Num{decimal128.FromI64(int64(rng.IntN(100000)))}, []bool{!damaged()})
+		case *array.Int64Builder:
+			pb.AppendValues([]int64{int64(rng.IntN(100000))}, []bool{!damaged()})
+		}
 		appendText(b.Field(17), "10")
 		appendText(b.Field(18), "")
 		appendText(b.Field(19), "A")
@@ -614,19 +641,33 @@ func FuzzColumnarParquet(f *testing.F) {
 	f.Add(uint64(1), uint16(300), uint8(0), uint8(10), uint16(64), uint16(100), uint8(0))
 	f.Add(uint64(2), uint16(1000), uint8(0x3f), uint8(80), uint16(7), uint16(333), uint8(1))
 	f.Add(uint64(3), uint16(50), uint8(0x40), uint8(255), uint16(1), uint16(1), uint8(2))
+	f.Add(uint64(4), uint16(1999), uint8(0x80), uint8(30), uint16(300), uint16(1000), uint8(0))
+	f.Add(uint64(5), uint16(700), uint8(0x91), uint8(3), uint16(4095), uint16(77), uint8(3))
+	f.Add(uint64(6), uint16(1200), uint8(0xc0), uint8(0), uint16(64), uint16(1499), uint8(6))
 	dir := f.TempDir()
 	kcs := mustProfile(f, "kcs")
 	f.Fuzz(func(t *testing.T, seed uint64, n uint16, kinds, bad uint8, batch, rg uint16, format uint8) {
 		rows := int(n%2000) + 1
 		kind := mixedKind{typedHS: kinds&1 != 0, dictText: kinds&2 != 0, timestamps: kinds&4 != 0, largeText: kinds&8 != 0,
-			textNumbers: kinds&16 != 0, boolIllicit: kinds&32 != 0, padOnly: kinds&64 != 0}
+			textNumbers: kinds&16 != 0, boolIllicit: kinds&32 != 0, padOnly: kinds&64 != 0, pageTypes: kinds&128 != 0}
 		rec := mixedRecord(rand.New(rand.NewPCG(seed, 99)), rows, kind, float64(bad)/255)
 		defer rec.Release()
 		var path string
 		switch format % 3 {
 		case 0:
 			path = filepath.Join(dir, "in.parquet")
-			writeParquetRG(t, path, rec, int64(rg%1500)+1)
+			if !kind.pageTypes {
+				writeParquetRG(t, path, rec, int64(rg%1500)+1)
+				break
+			}
+			// Types the page decoder reads (pqpages.go), in a layout of
+			// pqLayouts with the fuzzed row groups: compared with pqarrow's
+			// reader on the column path too.
+			l := pqLayouts[int(format/3)%len(pqLayouts)]
+			l.rowGroup = int64(rg%1500) + 1
+			writeParquetLayout(t, path, rec, l)
+			samePages(t, []string{path}, kcs, Options{BatchSize: int(batch%4096) + 1, MaxFieldBytes: 40})
+			return
 		case 1:
 			path = filepath.Join(dir, "in.arrow")
 			writeArrowIPC(t, path, rec, false, int64(rg%1500)+1)

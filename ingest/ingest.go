@@ -104,6 +104,10 @@ type Options struct {
 	// rowWriter.row) instead of column by column (columnar.go): the
 	// reference the column path is compared with. Only tests set it.
 	rowPath bool
+	// pqarrow reads Parquet inputs through pqarrow's record reader even
+	// when risklane's page decoder (pqpages.go) could: the reference the
+	// decoder is compared with. Only tests set it; the row path implies it.
+	pqarrow bool
 	// workers is the number of CSV parsing goroutines (0: GOMAXPROCS, 1:
 	// the serial path); chunkRows and chunkBytes cut the parallel path's
 	// chunks (0: chunkRows, chunkBytes). Only tests set them.
@@ -295,6 +299,7 @@ func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding,
 	}
 	p := newPlan(b, src.names(), r.opt.Columns)
 	if bs, ok := src.(*batchSource); ok && !r.opt.rowPath {
+		bs.mayPages = !r.opt.pqarrow
 		// Text columns stored with a dictionary are read as dictionaries
 		// on the column path (dictTextColumn).
 		for _, c := range p.cols {

@@ -272,6 +272,12 @@ type batchSource struct {
 	// (dictTextColumn), instead of copying every row's value into a plain
 	// string array. Only the Reader's column path sets it.
 	dictCols []int
+	// mayPages: a Parquet file may be read by risklane's page decoder
+	// (pqpages.go) instead of pqarrow's record reader. Only the Reader's
+	// column path sets it (the row path reads through pqarrow).
+	mayPages bool
+	// pages: the Parquet file is read by the page decoder.
+	pages bool
 
 	cols    []int // schema index -> batch column index, -1 if not read
 	getters []func(int) cell
@@ -622,6 +628,13 @@ func openParquet(f *os.File) (*batchSource, error) {
 	}
 	b := &batchSource{schema: schema, closeFn: pf.Close}
 	b.open = func(cols []int) error {
+		if b.mayPages {
+			ok, err := startPages(b, pf, fr, cols)
+			if ok || err != nil {
+				b.pages = ok
+				return err
+			}
+		}
 		if dict := dictLeaves(pf, fr, b.dictCols, cols); len(dict) > 0 {
 			props := fr.Props
 			for _, leaf := range dict {

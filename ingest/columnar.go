@@ -40,6 +40,11 @@ type stage struct {
 	// of the text column being converted (dictTextColumn).
 	dict           []uint8
 	dictLo, dictHi []int32
+	// dictWhy and dictOut: for a converted column (dictHSColumn), why each
+	// refused dictionary value was refused, and the converted values,
+	// dictLo and dictHi then being bounds within dictOut.
+	dictWhy []string
+	dictOut []byte
 }
 
 func newStage(w *rowWriter) *stage {
@@ -308,6 +313,9 @@ func (w *rowWriter) convertColumn(c *boundCol, arr arrow.Array, out *column, s *
 		if c.kind == convString && dictTextColumn(w, c, a, out, s) {
 			return
 		}
+		if c.kind == convHS && dictHSColumn(w, c, a, out, s) {
+			return
+		}
 	}
 	w.valueColumn(c, arr, out, s)
 }
@@ -328,34 +336,14 @@ const (
 // false, converting nothing, for layouts it does not handle (indices other
 // than int32, large or null dictionary values), which go value by value.
 func dictTextColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *column, s *stage) bool {
-	idx, ok := arr.Indices().(*array.Int32)
+	idx, offs, data, ok := dictParts(arr)
 	if !ok {
 		return false
 	}
-	var offs []int32
-	var data []byte
-	switch d := arr.Dictionary().(type) {
-	case *array.String:
-		offs, data = d.ValueOffsets(), d.ValueBytes()
-	case *array.Binary:
-		offs, data = d.ValueOffsets(), d.ValueBytes()
-	default:
-		return false
-	}
-	nd := arr.Dictionary().Len()
-	if arr.Dictionary().NullN() > 0 {
-		return false
-	}
-	offs = offs[:nd+1]
+	nd := len(offs) - 1
 	base := offs[0]
 	checkUTF8 := !asciiBytes(data)
-	if cap(s.dict) < nd {
-		s.dict = make([]uint8, nd)
-		s.dictLo = make([]int32, nd)
-		s.dictHi = make([]int32, nd)
-	}
-	state, lo, hi := s.dict[:nd], s.dictLo[:nd], s.dictHi[:nd]
-	clear(state)
+	state, lo, hi := s.dictState(nd)
 	nulls := arr.NullN() > 0
 	for i, k := range idx.Int32Values() {
 		if nulls && arr.IsNull(i) {
@@ -385,6 +373,105 @@ func dictTextColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *colum
 		default:
 			_, reason := w.checkText(v, checkUTF8)
 			s.reject(i, c.name, v, reason)
+			out.appendNull()
+		}
+	}
+	return true
+}
+
+// dictParts are a dictionary text column's indices and its dictionary's
+// offsets (nd+1) and bytes; false for layouts the dictionary loops do not
+// handle (indices other than int32, large or null dictionary values).
+func dictParts(arr *array.Dictionary) (idx *array.Int32, offs []int32, data []byte, ok bool) {
+	if idx, ok = arr.Indices().(*array.Int32); !ok {
+		return nil, nil, nil, false
+	}
+	switch d := arr.Dictionary().(type) {
+	case *array.String:
+		offs, data = d.ValueOffsets(), d.ValueBytes()
+	case *array.Binary:
+		offs, data = d.ValueOffsets(), d.ValueBytes()
+	default:
+		return nil, nil, nil, false
+	}
+	if arr.Dictionary().NullN() > 0 {
+		return nil, nil, nil, false
+	}
+	return idx, offs[:arr.Dictionary().Len()+1], data, true
+}
+
+// dictState returns the per-value state of a dictionary of nd values,
+// all dictUnseen.
+func (s *stage) dictState(nd int) (state []uint8, lo, hi []int32) {
+	if cap(s.dict) < nd {
+		s.dict = make([]uint8, nd)
+		s.dictLo = make([]int32, nd)
+		s.dictHi = make([]int32, nd)
+		s.dictWhy = make([]string, nd)
+	}
+	state = s.dict[:nd]
+	clear(state)
+	return state, s.dictLo[:nd], s.dictHi[:nd]
+}
+
+// dictHSColumn converts a dictionary-encoded HS code column (as the page
+// decoder hands over a column whose pages are all dictionary-encoded),
+// converting each dictionary value once, when a row first uses it, with
+// valueColumn's steps (checkText, then rowWriter.convert): the rows' values,
+// nulls and rejects (value and reason) are those valueColumn gives for the
+// same values as plain text. It reports false, converting nothing, for
+// the layouts dictParts refuses.
+func dictHSColumn(w *rowWriter, c *boundCol, arr *array.Dictionary, out *column, s *stage) bool {
+	idx, offs, data, ok := dictParts(arr)
+	if !ok || c.canon < 0 {
+		return false
+	}
+	nd := len(offs) - 1
+	base := offs[0]
+	checkUTF8 := !asciiBytes(data)
+	state, lo, hi := s.dictState(nd)
+	why := s.dictWhy[:nd]
+	s.dictOut = s.dictOut[:0]
+	nulls := arr.NullN() > 0
+	for i, k := range idx.Int32Values() {
+		if nulls && arr.IsNull(i) {
+			out.appendNull()
+			continue
+		}
+		if state[k] == dictUnseen {
+			v := data[offs[k]-base : offs[k+1]-base]
+			t, reason := w.checkText(v, checkUTF8)
+			switch {
+			case reason != "":
+				// The raw value is v: its bounds within data.
+				state[k], why[k], lo[k], hi[k] = dictRefused, reason, offs[k]-base, offs[k+1]-base
+			case len(t) == 0:
+				state[k] = dictNull
+			default:
+				w.arena = w.arena[:0]
+				w.valid[c.canon] = false
+				if reason := w.convert(c, cell{kind: kindText, text: t}); reason != "" {
+					// The raw value is t (rawValue of a text cell).
+					state[k], why[k] = dictRefused, reason
+					lo[k] = offs[k] - base + int32(cap(v)-cap(t))
+					hi[k] = lo[k] + int32(len(t))
+				} else if !w.valid[c.canon] {
+					state[k] = dictNull
+				} else {
+					state[k] = dictText
+					lo[k] = int32(len(s.dictOut))
+					s.dictOut = append(s.dictOut, w.text[c.canon]...)
+					hi[k] = int32(len(s.dictOut))
+				}
+			}
+		}
+		switch state[k] {
+		case dictText:
+			out.appendBytes(s.dictOut[lo[k]:hi[k]])
+		case dictNull:
+			out.appendNull()
+		default:
+			s.reject(i, c.name, data[lo[k]:hi[k]], why[k])
 			out.appendNull()
 		}
 	}

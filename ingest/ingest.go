@@ -301,9 +301,9 @@ func (r *Reader) openBound(path string) (_ source, _ Format, _ *profile.Binding,
 	if bs, ok := src.(*batchSource); ok && !r.opt.rowPath {
 		bs.mayPages = !r.opt.pqarrow
 		// Text columns stored with a dictionary are read as dictionaries
-		// on the column path (dictTextColumn).
+		// on the column path (dictTextColumn, dictHSColumn).
 		for _, c := range p.cols {
-			if c.kind == convString {
+			if c.kind == convString || c.kind == convHS {
 				bs.dictCols = append(bs.dictCols, c.src)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -11,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -55,6 +57,7 @@ type pageCol struct {
 	dt     arrow.DataType // the Arrow type pqarrow gives (not a dictionary)
 	maxDef int16
 	pr     file.PageReader
+	stream parquet.BufferedReader // pr's, kept with it from row group to row group
 
 	// The current data page: values left, its definition levels and
 	// values still to decode.
@@ -95,7 +98,13 @@ type pageBuf struct {
 
 // pageSource is the state startPages gives a batchSource.
 type pageSource struct {
-	pf     *file.Reader
+	pf    *file.Reader
+	f     io.ReaderAt
+	props *parquet.ReaderProperties
+	size  int64 // of the file
+	// fresh: each row group's page readers are arrow-go's own, new ones
+	// (files of parquet-mr before 1.2.9, whose chunk sizes it pads).
+	fresh  bool
 	cols   []*pageCol
 	schema *arrow.Schema // of the batches: the read columns
 	group  int           // the row group being read
@@ -106,12 +115,13 @@ type pageSource struct {
 // startPages binds b to the page decoder when every read column of pf
 // fits it (see above), reporting false, having done nothing, when one
 // does not.
-func startPages(b *batchSource, pf *file.Reader, fr *pqarrow.FileReader, cols []int) (bool, error) {
+func startPages(b *batchSource, pf *file.Reader, fr *pqarrow.FileReader, cols []int, f io.ReaderAt, size int64,
+	props *parquet.ReaderProperties) (bool, error) {
 	md := pf.MetaData()
 	if md.IsSetEncryptionAlgorithm() || len(cols) == 0 {
 		return false, nil
 	}
-	s := &pageSource{pf: pf}
+	s := &pageSource{pf: pf, f: f, props: props, size: size, fresh: md.WriterVersion().LessThan(metadata.Parquet816FixedVersion)}
 	fields := make([]arrow.Field, 0, len(cols))
 	for _, c := range cols {
 		if c >= len(fr.Manifest.Fields) {
@@ -186,9 +196,47 @@ func (s *pageSource) closeGroup() {
 	for _, c := range s.cols {
 		if c.pr != nil {
 			c.pr.Close()
-			c.pr = nil
+			c.pr, c.stream = nil, nil
 		}
 	}
+}
+
+// startGroup points c at its column chunk in row group rg: the page reader
+// and its buffered stream of the last row group are reset to it, so that
+// their buffers (a page decompressed, the chunk's bytes read) are reused
+// instead of allocated for every column chunk.
+func (s *pageSource) startGroup(c *pageCol, rg *file.RowGroupReader) error {
+	if s.fresh {
+		if c.pr != nil {
+			c.pr.Close()
+		}
+		pr, err := rg.GetColumnPageReader(c.leaf)
+		c.pr = pr
+		return err
+	}
+	cc, err := rg.MetaData().ColumnChunk(c.leaf)
+	if err != nil {
+		return err
+	}
+	// Where the chunk starts and its length, as RowGroupReader's
+	// GetColumnPageReader finds them.
+	start, length := cc.DataPageOffset(), cc.TotalCompressedSize()
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && start > cc.DictionaryPageOffset() {
+		start = cc.DictionaryPageOffset()
+	}
+	if start < 0 || length < 0 || start > s.size || length > s.size-start {
+		return fmt.Errorf("invalid column chunk metadata: offset %d and length %d in a file of %d bytes", start, length, s.size)
+	}
+	if c.pr == nil {
+		if c.stream, err = s.props.GetStream(s.f, start, length); err != nil {
+			return err
+		}
+		c.pr, err = file.NewPageReader(c.stream, cc.NumValues(), cc.Compression(), s.props.Allocator(), nil)
+		return err
+	}
+	c.stream.Reset(io.NewSectionReader(s.f, start, length))
+	c.pr.Reset(c.stream, cc.NumValues(), cc.Compression(), nil)
+	return c.pr.Err()
 }
 
 // next decodes the next batch of at most pageBatchRows rows of the current
@@ -197,19 +245,18 @@ func (s *pageSource) closeGroup() {
 // batch while the next one is decoded.
 func (s *pageSource) next() (arrow.RecordBatch, error) {
 	for s.left == 0 {
-		s.closeGroup()
 		s.group++
 		if s.group >= s.pf.NumRowGroups() {
+			s.closeGroup()
 			return nil, nil
 		}
 		rg := s.pf.RowGroup(s.group)
 		s.left = rg.NumRows()
 		for _, c := range s.cols {
-			pr, err := rg.GetColumnPageReader(c.leaf)
-			if err != nil {
+			if err := s.startGroup(c, rg); err != nil {
 				return nil, fmt.Errorf("reading Parquet: column %q, row group %d: %v", c.name, s.group, err)
 			}
-			c.pr, c.left, c.hasDict, c.dictStr = pr, 0, false, nil
+			c.left, c.hasDict, c.dictStr = 0, false, nil
 		}
 	}
 	n := int(min(s.left, pageBatchRows))

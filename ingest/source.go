@@ -612,6 +612,11 @@ func openParquet(f *os.File) (*batchSource, error) {
 	props := parquet.NewReaderProperties(memory.DefaultAllocator)
 	props.BufferedStreamEnabled = true
 	props.BufferSize = 1 << 20
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
 	pf, err := file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Parquet file (%v); check that it was copied completely", err)
@@ -629,7 +634,7 @@ func openParquet(f *os.File) (*batchSource, error) {
 	b := &batchSource{schema: schema, closeFn: pf.Close}
 	b.open = func(cols []int) error {
 		if b.mayPages {
-			ok, err := startPages(b, pf, fr, cols)
+			ok, err := startPages(b, pf, fr, cols, f, size, props)
 			if ok || err != nil {
 				b.pages = ok
 				return err

@@ -45,6 +45,10 @@ const (
 	pageInt64                  // int64
 )
 
+// pageStreamBuffer is the buffer of each column's stream: page headers
+// and small pages.
+const pageStreamBuffer = 64 << 10
+
 // pageBatchRows is the rows of a batch, as pqarrow's reader is set up
 // (openParquet); a batch never spans two row groups.
 const pageBatchRows = 1 << 14
@@ -121,7 +125,12 @@ func startPages(b *batchSource, pf *file.Reader, fr *pqarrow.FileReader, cols []
 	if md.IsSetEncryptionAlgorithm() || len(cols) == 0 {
 		return false, nil
 	}
-	s := &pageSource{pf: pf, f: f, props: props, size: size, fresh: md.WriterVersion().LessThan(metadata.Parquet816FixedVersion)}
+	// A small stream buffer: a page's bytes, larger, are read straight into
+	// the page reader's own buffer (bufferedReader.Read), not copied
+	// through a buffer of a megabyte per column.
+	pp := *props
+	pp.BufferSize = pageStreamBuffer
+	s := &pageSource{pf: pf, f: f, props: &pp, size: size, fresh: md.WriterVersion().LessThan(metadata.Parquet816FixedVersion)}
 	fields := make([]arrow.Field, 0, len(cols))
 	for _, c := range cols {
 		if c >= len(fr.Manifest.Fields) {

@@ -482,10 +482,14 @@ func (c *pageCol) loadDict(data []byte, n int) error {
 	c.hasDict = true
 	switch c.kind {
 	case pageText, pageDict:
+		if n > len(data)/4 { // each value has a 4-byte length: a damaged count would allocate for nothing
+			return errShortPage
+		}
 		offs := make([]int32, 1, n+1)
-		var vals []byte
+		// The values' bytes: the page less a 4-byte length each, at most.
+		vals := make([]byte, 0, max(len(data)-4*n, 0))
 		var err error
-		if offs, vals, err = plainBytes(data, n, offs, nil); err != nil {
+		if offs, vals, err = plainBytes(data, n, offs, vals); err != nil {
 			return err
 		}
 		c.dictOffs, c.dictData = offs, vals

@@ -340,3 +340,17 @@ func FuzzParquetPages(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadDictCount: a dictionary page whose header claims more values than
+// its bytes can hold is refused before anything is allocated for them.
+func TestLoadDictCount(t *testing.T) {
+	for _, kind := range []pageKind{pageText, pageDict, pageDouble, pageFloat, pageInt32, pageInt64} {
+		c := &pageCol{kind: kind}
+		if err := c.loadDict(make([]byte, 64), 1<<30); err == nil {
+			t.Errorf("kind %d: a dictionary of 2^30 values in 64 bytes accepted", kind)
+		}
+		if err := c.loadDict([]byte{1, 0, 0, 0, 'a'}, 1); (kind == pageText || kind == pageDict) && err != nil {
+			t.Errorf("kind %d: %v", kind, err)
+		}
+	}
+}

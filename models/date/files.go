@@ -23,10 +23,13 @@ const (
 // The weights file's magic: version 2 adds the revenue head's direct
 // inputs and the tree margin to the architecture; version 3 the revenue
 // tower's width, the revenue target's mean and standard deviation and the
-// probability's calibration.
-// Version 1 and 2 files still load (no tower; the target over its maximum).
+// probability's calibration; version 4 the revenue estimate's bound
+// (RevCap, +Inf for none).
+// Version 1, 2 and 3 files still load (no tower; the target over its
+// maximum; no bound).
 const (
-	weightsMagic   = "risklane-date\x00v3\x00\x00\x00"
+	weightsMagic   = "risklane-date\x00v4\x00\x00\x00"
+	weightsMagicV3 = "risklane-date\x00v3\x00\x00\x00"
 	weightsMagicV2 = "risklane-date\x00v2\x00\x00\x00"
 	weightsMagicV1 = "risklane-date\x00v1\x00\x00\x00"
 )
@@ -77,10 +80,16 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 	if err := m.Config.checkMarginFolds(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
+	if err := m.Config.checkRevTarget(); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
 	if err := m.prepareTrees(); err != nil {
 		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
 	}
 	m.revIdx = revInputIndex(m.State.Names(), m.Config.RevenueInputs)
+	if m.baseCol, err = baseColumn(m.State.Names(), m.Config.RevBase); err != nil {
+		return nil, fmt.Errorf("%w (model folder %s)", err, dir)
+	}
 	if err := m.unmarshalWeights(weights); err != nil {
 		return nil, fmt.Errorf("date: %s: %w", filepath.Join(dir, WeightsFile), err)
 	}
@@ -92,7 +101,7 @@ func FromFiles(dir string, manifest []byte, files map[string][]byte) (*Model, er
 // marshalWeights writes date.bin, little-endian: the magic, the
 // architecture (trees, leaves, importers, items, dim, heads, self-attention,
 // revenue inputs, tree margin, revenue tower as uint32), RevScale, RevMean,
-// RevSD, CalA and CalB (float64), the parameters (float32, in layout order)
+// RevSD, CalA, CalB and RevCap (float64), the parameters (float32, in layout order)
 // and the two vocabularies (for rows 1..n, a uint32 length and the bytes).
 func (m *Model) marshalWeights() []byte {
 	var b bytes.Buffer
@@ -109,7 +118,7 @@ func (m *Model) marshalWeights() []byte {
 	for _, v := range []int{a.Trees, a.Leaves, a.Importers, a.Items, a.Dim, a.Heads, sa, a.RevIn, mg, a.RevHid} {
 		binary.Write(&b, binary.LittleEndian, uint32(v))
 	}
-	for _, v := range []float64{m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB} {
+	for _, v := range []float64{m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB, m.RevCap} {
 		binary.Write(&b, binary.LittleEndian, v)
 	}
 	binary.Write(&b, binary.LittleEndian, m.Params)
@@ -147,9 +156,11 @@ func (r *weightsReader) u32(what string) (int, error) {
 func (m *Model) unmarshalWeights(b []byte) error {
 	fields := []string{"trees", "leaves", "importers", "items", "dim", "heads", "self-attention", "revenue inputs", "tree margin", "revenue tower"}
 	scales := []string{"the revenue scale", "the revenue target's mean", "the revenue target's standard deviation",
-		"the calibration's slope", "the calibration's intercept"}
+		"the calibration's slope", "the calibration's intercept", "the revenue estimate's bound"}
 	switch {
 	case bytes.HasPrefix(b, []byte(weightsMagic)):
+	case bytes.HasPrefix(b, []byte(weightsMagicV3)):
+		scales = scales[:5]
 	case bytes.HasPrefix(b, []byte(weightsMagicV2)):
 		fields, scales = fields[:9], scales[:1]
 	case bytes.HasPrefix(b, []byte(weightsMagicV1)):
@@ -178,18 +189,24 @@ func (m *Model) unmarshalWeights(b []byte) error {
 	if a.Trees != len(m.Trees.Trees) || a.Leaves != m.leaves.Rows {
 		return fmt.Errorf("weights for %d trees with %d leaves; the trees file has %d trees with %d leaves", a.Trees, a.Leaves, len(m.Trees.Trees), m.leaves.Rows)
 	}
-	sv := [5]float64{0, 0, 0, 1, 0}
+	sv := [6]float64{0, 0, 0, 1, 0, math.Inf(1)}
 	for i, what := range scales {
 		if len(b)-r.off < 8 {
 			return fmt.Errorf("%w at byte %d reading %s", errTruncated, r.off, what)
 		}
 		sv[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[r.off:]))
 		r.off += 8
+		if i == 5 { // the bound: a log revenue (ratio), or +Inf for none
+			if math.IsNaN(sv[i]) || math.IsInf(sv[i], -1) || math.Abs(sv[i]) > 1e3 && !math.IsInf(sv[i], 1) {
+				return fmt.Errorf("%s is %v: want a log revenue within ±1000, or +Inf for none", what, sv[i])
+			}
+			continue
+		}
 		if math.IsNaN(sv[i]) || math.IsInf(sv[i], 0) || (i != 1 && i != 4 && !(sv[i] > 0)) {
 			return fmt.Errorf("%s is %v: want a finite number, positive but for the mean and the intercept", what, sv[i])
 		}
 	}
-	m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB = sv[0], sv[1], sv[2], sv[3], sv[4]
+	m.RevScale, m.RevMean, m.RevSD, m.CalA, m.CalB, m.RevCap = sv[0], sv[1], sv[2], sv[3], sv[4], sv[5]
 	if len(scales) == 1 { // versions 1 and 2: the target over its maximum
 		m.RevMean, m.RevSD = 0, m.RevScale
 	}

@@ -2,6 +2,7 @@ package date
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -15,7 +16,7 @@ import (
 // tinyModel is a model shell with two trees of three leaves each, enough
 // for the weights file: the reader checks the weights against the trees.
 func tinyModel() *Model {
-	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5, RevSD: 12.5, CalA: 1}
+	m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, RevScale: 12.5, RevSD: 12.5, CalA: 1, RevCap: math.Inf(1)}
 	m.Arch = Arch{Trees: 2, Leaves: 6, Importers: 3, Items: 2, Dim: 4, Heads: 2, SelfAtt: true}
 	m.Params = initParams(m.Arch, 1)
 	m.Importers = vocab{"IMP-A": 1, "IMP-B": 2}
@@ -43,8 +44,16 @@ func tinyModelV3() *Model {
 	return m
 }
 
+// tinyModelV4 is tinyModelV3 with session 9's bound on the revenue
+// estimate's log target.
+func tinyModelV4() *Model {
+	m := tinyModelV3()
+	m.RevCap = 1.75
+	return m
+}
+
 func TestWeightsRoundTrip(t *testing.T) {
-	for _, m := range []*Model{tinyModel(), tinyModelV2(), tinyModelV3()} {
+	for _, m := range []*Model{tinyModel(), tinyModelV2(), tinyModelV3(), tinyModelV4()} {
 		roundTrip(t, m)
 	}
 }
@@ -56,7 +65,7 @@ func roundTrip(t *testing.T, m *Model) {
 	if err := got.unmarshalWeights(b); err != nil {
 		t.Fatal(err)
 	}
-	if got.Arch != m.Arch || got.RevScale != m.RevScale || got.RevMean != m.RevMean || got.RevSD != m.RevSD || got.CalA != m.CalA || got.CalB != m.CalB || len(got.Params) != len(m.Params) {
+	if got.Arch != m.Arch || got.RevScale != m.RevScale || got.RevMean != m.RevMean || got.RevSD != m.RevSD || got.CalA != m.CalA || got.CalB != m.CalB || got.RevCap != m.RevCap || len(got.Params) != len(m.Params) {
 		t.Fatalf("read %+v %v %v %v %d params, wrote %+v %v %v %v %d", got.Arch, got.RevScale, got.RevMean, got.RevSD, len(got.Params), m.Arch, m.RevScale, m.RevMean, m.RevSD, len(m.Params))
 	}
 	for i := range m.Params {
@@ -97,7 +106,46 @@ func olderWeights(m *Model, magic string, fields int) []byte {
 	old := append([]byte(magic), b[len(weightsMagic):head]...)
 	scale := len(weightsMagic) + 10*4
 	old = append(old, b[scale:scale+8]...)
-	return append(old, b[scale+40:]...)
+	return append(old, b[scale+48:]...)
+}
+
+// weightsV3 writes m as a version 3 file: all but the bound (RevCap).
+func weightsV3(m *Model) []byte {
+	b := m.marshalWeights()
+	scale := len(weightsMagic) + 10*4
+	old := append([]byte(weightsMagicV3), b[len(weightsMagic):scale+40]...)
+	return append(old, b[scale+48:]...)
+}
+
+// TestWeightsV3 reads a version 3 file (before the bound): the revenue
+// estimate is unbounded, the rest as written.
+func TestWeightsV3(t *testing.T) {
+	m := tinyModelV4()
+	got := &Model{Trees: m.Trees, leaves: m.leaves, revIdx: m.revIdx}
+	if err := got.unmarshalWeights(weightsV3(m)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Arch != m.Arch || got.RevMean != m.RevMean || got.RevSD != m.RevSD || got.CalA != m.CalA || got.CalB != m.CalB || !math.IsInf(got.RevCap, 1) {
+		t.Fatalf("version 3 read as %+v, target %v %v, calibration %v %v, bound %v", got.Arch, got.RevMean, got.RevSD, got.CalA, got.CalB, got.RevCap)
+	}
+	if r := got.revenueOf(4, 0); math.Abs(r-math.Expm1(9.25+4*1.5)) > 1e-9*r {
+		t.Fatalf("revenue output 4 of a version 3 file: %v, want expm1(9.25 + 4 × 1.5) (no bound)", r)
+	}
+}
+
+// TestWeightsHostileBound checks that a bound that is not a number, -Inf
+// or absurd gives an error naming it.
+func TestWeightsHostileBound(t *testing.T) {
+	b := tinyModelV4().marshalWeights()
+	at := len(weightsMagic) + 10*4 + 5*8
+	for _, v := range []float64{math.NaN(), math.Inf(-1), 1e4, -1e4} {
+		bad := bytes.Clone(b)
+		binary.LittleEndian.PutUint64(bad[at:], math.Float64bits(v))
+		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, revIdx: []int{0, 1}}
+		if err := m.unmarshalWeights(bad); err == nil || !strings.Contains(err.Error(), "bound") {
+			t.Errorf("bound %v: %v", v, err)
+		}
+	}
 }
 
 // TestWeightsV2 reads a version 2 file (before the revenue tower and the
@@ -112,7 +160,7 @@ func TestWeightsV2(t *testing.T) {
 	if got.Arch != m.Arch || len(got.Params) != len(m.Params) || got.Params[5] != m.Params[5] || got.RevMean != 0 || got.RevSD != m.RevScale || got.CalA != 1 || got.CalB != 0 {
 		t.Fatalf("version 2 read as %+v, %d params, target %v %v; wrote %+v, %d", got.Arch, len(got.Params), got.RevMean, got.RevSD, m.Arch, len(m.Params))
 	}
-	if r := got.revenueOf(0.5); math.Abs(r-math.Expm1(0.5*12.5)) > 1e-9*r {
+	if r := got.revenueOf(0.5, 0); math.Abs(r-math.Expm1(0.5*12.5)) > 1e-9*r {
 		t.Fatalf("revenue output 0.5 of a version 2 file: %v, want expm1(0.5 × 12.5)", r)
 	}
 }
@@ -144,6 +192,8 @@ func FuzzWeights(f *testing.F) {
 	f.Add(m0.marshalWeights())
 	f.Add(tinyModelV2().marshalWeights())
 	f.Add(tinyModelV3().marshalWeights())
+	f.Add(tinyModelV4().marshalWeights())
+	f.Add(weightsV3(tinyModelV4()))
 	f.Add(olderWeights(tinyModelV2(), weightsMagicV2, 9))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := &Model{Trees: &xgb.Model{Trees: make([]xgb.Tree, 2)}, leaves: leafTable{Rows: 6}, revIdx: []int{0, 1}}

@@ -77,9 +77,39 @@ type testLoss struct {
 	set func(*Batch)
 	// revAll trains the revenue head on every row (Config.RevAllRows):
 	// the checks give the licit rows the target of a revenue of 0 with
-	// licitRevTargets, after PyTorch got the batch as drawn (it builds the
+	// setRevTargets, after PyTorch got the batch as drawn (it builds the
 	// target from the labels itself).
 	revAll bool
+	// base makes the target relative to each row's base (Config.RevBase,
+	// standardised): the batch gets bases, and setRevTargets the targets
+	// from the revenues testRevenues gives, after PyTorch got the batch as
+	// drawn with those revenues (it builds the target, its mean and sd, from
+	// the revenues and the bases itself).
+	base bool
+}
+
+// testRevenues are the revenues of b's rows the revenue targets of the
+// checks stand for: expm1(5 x the drawn target), so that with a revenue
+// scale of 5 and no base the target is the one drawn.
+func testRevenues(b *Batch) []float64 {
+	rev := make([]float64, b.Rows())
+	for i, r := range b.Rev {
+		rev[i] = math.Expm1(5 * float64(r))
+	}
+	return rev
+}
+
+// targets gives b the revenue targets of loss l as training does
+// (setRevTargets; the drawn ones for the plain loss).
+func (l testLoss) targets(b *Batch) {
+	if !l.revAll && !l.base {
+		return
+	}
+	m := &Model{Config: Config{RevAllRows: l.revAll, RevStandard: l.base}, RevScale: 5}
+	if l.base {
+		m.Config.RevBase = "log_duty"
+	}
+	m.setRevTargets(b, testRevenues(b))
 }
 
 func testLosses() []testLoss {
@@ -95,6 +125,16 @@ func testLosses() []testLoss {
 			b.W = revWeights(b.Y, rev, 1)
 		}},
 		{name: ", revenue on every row", set: func(*Batch) {}, revAll: true},
+		{name: ", revenue over its base", set: setBases, base: true},
+		{name: ", revenue over its base on every row", set: setBases, base: true, revAll: true},
+	}
+}
+
+// setBases gives b's rows revenue bases (log1p of a duty) of 0 to 8.
+func setBases(b *Batch) {
+	b.Base = b.Base[:0]
+	for i := range b.Rows() {
+		b.Base = append(b.Base, float32(8*math.Abs(math.Sin(float64(3*i+1)))))
 	}
 }
 
@@ -119,9 +159,7 @@ func finiteDifference(t *testing.T, a Arch, l testLoss) {
 	}
 	b := smallBatch(a, 8, 11)
 	l.set(b)
-	if l.revAll {
-		licitRevTargets(b, 0)
-	}
+	l.targets(b)
 	idx := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	n := testNet(a, p)
 	tr := newTrainer(n, 3, 2)

@@ -75,6 +75,12 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.LabelSmooth = v }},
 		{Param: models.Param{Name: "rev-all-rows", Doc: "train the revenue head on every row, licit ones towards a revenue of 0 (as DATE's code does)", Default: 0, Min: 0, Max: 1, Bool: true},
 			Set: func(c *Config, v float64) { c.RevAllRows = v != 0 }},
+		{Param: models.Param{Name: "rev-over-duty", Doc: "train the revenue head on log revenue less log duty at stake, the estimate the row's own duty times it", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.RevBase = setBase(c.RevBase, "log_duty", v != 0) }},
+		{Param: models.Param{Name: "rev-over-value", Doc: "train the revenue head on log revenue less log declared value, the estimate the row's own value times it", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.RevBase = setBase(c.RevBase, "log_value", v != 0) }},
+		{Param: models.Param{Name: "rev-cap", Doc: "bound the revenue estimate's log target at this quantile of the illicit training rows' (0: none; 0.5-1)", Default: d.RevCap, Min: 0, Max: 1},
+			Set: func(c *Config, v float64) { c.RevCap = v }},
 		{Param: models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
 			Set: func(c *Config, v float64) { c.Adam.LR = v }},
 		{Param: models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},
@@ -92,6 +98,18 @@ func paramTable() []param {
 		{Param: models.Param{Name: "min-count", Doc: "occurrences an importer or HS code needs for its own embedding", Default: float64(d.MinCount), Min: 1, Max: 1 << 30, Integer: true},
 			Set: func(c *Config, v float64) { c.MinCount = int(v) }},
 	}...)
+}
+
+// setBase is Config.RevBase after a revenue-base flag for base: base when
+// on; when off, none if it was base, else unchanged.
+func setBase(cur, base string, on bool) string {
+	switch {
+	case on:
+		return base
+	case cur == base:
+		return ""
+	}
+	return cur
 }
 
 // ConfigOf turns a kind-neutral training configuration into Config.

@@ -22,6 +22,10 @@ type Batch struct {
 	// of its leaves' values (Config.MarginFolds: out-of-fold margins).
 	Margin []float32
 	W      []float32 `json:",omitempty"`
+	// Base, when not empty, is each row's revenue base (Config.RevBase:
+	// log1p of the row's duty or value), which the revenue target is
+	// relative to.
+	Base []float32 `json:",omitempty"`
 }
 
 // revInputs returns row i's r revenue inputs of b in the network's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"risklane/models/metrics"
 	"risklane/models/modeltest"
 	"risklane/models/riskmodel"
+	"risklane/stats"
 )
 
 // lossVariants are the loss-side DATE variants of session 8, by the names
@@ -45,6 +47,52 @@ var lossVariants = map[string]func(*Config){
 	"revlin-alpha10": func(c *Config) { c.RevAllRows = true },
 }
 
+// lossVariant returns the variant of name: one of lossVariants, or names
+// joined by "-" of lossVariants and of session 9's revenue-target parts:
+// duty and value (Config.RevBase log_duty, log_value), capQ (Config.RevCap
+// Q), std (RevStandard), alphaA (Alpha), hidN (RevHidden).
+func lossVariant(name string) func(*Config) {
+	if f := lossVariants[name]; f != nil {
+		return f
+	}
+	var fs []func(*Config)
+	for _, p := range strings.Split(name, "-") {
+		var v float64
+		switch {
+		case lossVariants[p] != nil:
+			fs = append(fs, lossVariants[p])
+		case p == "duty":
+			fs = append(fs, func(c *Config) { c.RevBase = "log_duty" })
+		case p == "value":
+			fs = append(fs, func(c *Config) { c.RevBase = "log_value" })
+		case p == "std":
+			fs = append(fs, func(c *Config) { c.RevStandard = true })
+		case strings.HasPrefix(p, "cap"):
+			if _, err := fmt.Sscan(p[3:], &v); err != nil {
+				return nil
+			}
+			fs = append(fs, func(c *Config) { c.RevCap = v })
+		case strings.HasPrefix(p, "alpha"):
+			if _, err := fmt.Sscan(p[5:], &v); err != nil {
+				return nil
+			}
+			fs = append(fs, func(c *Config) { c.Alpha = v })
+		case strings.HasPrefix(p, "hid"):
+			if _, err := fmt.Sscan(p[3:], &v); err != nil {
+				return nil
+			}
+			fs = append(fs, func(c *Config) { c.RevHidden = int(v) })
+		default:
+			return nil
+		}
+	}
+	return func(c *Config) {
+		for _, f := range fs {
+			f(c)
+		}
+	}
+}
+
 // TestLossVariants is TestTune's generated split (generator seed 101,
 // trained January-July, scored August-September, model seed 1) for the
 // loss-side variants, the trees fitted once: Train's code path (prepare,
@@ -55,13 +103,16 @@ var lossVariants = map[string]func(*Config){
 //
 // RISKLANE_DATE_LOSS_MCW=W fits the trees with that least hessian per leaf
 // (--tree-min-child-weight; the variants' names then stand for mcwW-name).
+// RISKLANE_DATE_LOSS_BASE=log_duty (or log_value) builds the batches with
+// that revenue base, which the variants naming it (duty, value) use and the
+// others leave aside.
 func TestLossVariants(t *testing.T) {
 	names := os.Getenv("RISKLANE_DATE_LOSS")
 	if names == "" {
 		t.Skip("skipping: set RISKLANE_DATE_LOSS=variant,... to compare DATE's loss variants on the tuning split")
 	}
 	for _, v := range strings.Split(names, ",") {
-		if lossVariants[v] == nil {
+		if lossVariant(v) == nil {
 			t.Fatalf("no loss variant %q", v)
 		}
 	}
@@ -82,6 +133,7 @@ func TestLossVariants(t *testing.T) {
 		}
 		t.Logf("trees with min child weight %v", cfg.Trees.MinChildWeight)
 	}
+	cfg.RevBase = os.Getenv("RISKLANE_DATE_LOSS_BASE")
 	start := time.Now()
 	m, tb, valid, vlabels, err := prepare(train, cfg)
 	if err != nil {
@@ -92,22 +144,38 @@ func TestLossVariants(t *testing.T) {
 	for i, r := range tb.Rev {
 		rev[i] = math.NaN()
 		if !math.IsNaN(float64(r)) {
-			rev[i] = m.revenueOf(float64(r))
+			rev[i] = m.revenueOf(float64(r), baseOf(tb, i))
 		}
 	}
 	from := m.History.ValidFrom
-	rev0 := append([]float32(nil), tb.Rev...)
+	base, vbase, col := tb.Base, valid.Base, m.baseCol
+	vrev := make([]float64, valid.Rows())
+	for i, r := range valid.Rev {
+		vrev[i] = math.NaN()
+		if !math.IsNaN(float64(r)) {
+			vrev[i] = m.revenueOf(float64(r), baseOf(valid, i))
+		}
+	}
 	for _, v := range strings.Split(names, ",") {
 		c := cfg
-		lossVariants[v](&c)
+		c.RevBase = ""
+		lossVariant(v)(&c)
+		if c.RevBase != "" && c.RevBase != cfg.RevBase {
+			t.Fatalf("variant %s has the revenue base %s: run it with RISKLANE_DATE_LOSS_BASE=%[2]s", v, c.RevBase)
+		}
 		c.Log = t.Logf
 		m.Config, m.History = c, History{ValidFrom: from}
+		m.Arch.RevHid = c.RevHidden
 		m.Params = initParams(m.Arch, c.Seed)
 		m.net, m.proj, m.CalA, m.CalB = m.newNet(), nil, 1, 0
+		tb.Base, valid.Base, m.baseCol = nil, nil, 0
+		if c.RevBase != "" {
+			tb.Base, valid.Base, m.baseCol = base, vbase, col
+		}
 		tb.W = revWeights(tb.Y, rev, c.RevWeight)
-		copy(tb.Rev, rev0)
-		if c.RevAllRows {
-			licitRevTargets(tb, float32(m.revTarget(0)))
+		m.setRevTargets(tb, rev)
+		for i := range valid.Rev {
+			valid.Rev[i] = float32(m.revTarget(vrev[i], baseOf(valid, i)))
 		}
 		if strings.HasPrefix(v, "revlin") {
 			var s float64
@@ -148,6 +216,30 @@ func TestLossVariants(t *testing.T) {
 			t.Log(b.String())
 		}
 		t.Logf("DATE %s: best epoch %d of %d, validation AUCs %.4f, losses %.4f", v, m.History.BestEpoch, len(m.History.Loss), m.History.ValidAUC, m.History.Loss)
+		// the bound (Config.RevCap) changes scoring only: the same network
+		// with the log target clipped at each quantile
+		var logs []float64
+		for i, y := range tb.Y {
+			if y == 1 && rev[i] >= 0 {
+				logs = append(logs, math.Log1p(rev[i])-baseOf(tb, i))
+			}
+		}
+		slices.Sort(logs)
+		capped := m.RevCap
+		for _, q := range []float64{0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1} {
+			m.RevCap = stats.Quantile(logs, q)
+			_, r, err := m.Evaluate(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "LOSS | %s, dual score, cap at quantile %v (%.3f) | %.4f |", v, q, m.RevCap, r.AUC)
+			for _, a := range r.AtRates {
+				fmt.Fprintf(&b, " %.3f/%.3f/%.3f |", a.Precision, a.Recall, a.Revenue)
+			}
+			t.Log(b.String())
+		}
+		m.RevCap = capped
 	}
 }
 
@@ -163,9 +255,10 @@ func revAllDuals(t *testing.T, m *Model, batches []arrow.RecordBatch) (alone, co
 	b, labels, rev := labelledBatch(t, m, batches)
 	prob, s1, s2, s3 := make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows()), make([]float64, b.Rows())
 	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
-		m.output(i, z, r, prob, nil)
-		s1[i] = m.revenueOf(float64(r))
-		lr := max(0, m.RevMean+float64(r)*m.RevSD) / max(prob[i], 1e-12)
+		base := baseOf(b, i)
+		m.output(i, z, r, base, prob, nil)
+		s1[i] = m.revenueOf(float64(r), base)
+		lr := max(0, m.RevMean+float64(r)*m.RevSD+base) / max(prob[i], 1e-12)
 		s2[i] = prob[i] * math.Expm1(min(m.RevScale, lr))
 		s3[i] = float64(r)
 	})
@@ -192,8 +285,9 @@ func clampedDual(t *testing.T, m *Model, batches []arrow.RecordBatch) metrics.Re
 	b, labels, rev := labelledBatch(t, m, batches)
 	prob, exp := make([]float64, b.Rows()), make([]float64, b.Rows())
 	m.forward(b, m.Config.Threads, func(i int, z, r float32) {
-		m.output(i, z, r, prob, nil)
-		exp[i] = prob[i] * math.Expm1(min(m.RevScale, max(0, m.RevMean+float64(r)*m.RevSD)))
+		base := baseOf(b, i)
+		m.output(i, z, r, base, prob, nil)
+		exp[i] = prob[i] * math.Expm1(min(m.RevScale, max(0, m.RevMean+float64(r)*m.RevSD+base)))
 	})
 	rep, err := metrics.Evaluate(exp, labels, rev, nil, 0.5)
 	if err != nil {

@@ -34,6 +34,10 @@ type Model struct {
 	// deviation of log1p(revenue) over the illicit training rows, else 0
 	// and RevScale (DATE's log1p(revenue) over its maximum).
 	RevScale, RevMean, RevSD float64
+	// RevCap bounds the log target (RevMean + RevSD x the head's output) at
+	// scoring: the Config.RevCap quantile of the illicit training rows';
+	// +Inf without.
+	RevCap float64
 	// CalA and CalB calibrate the probability: sigmoid(CalA logit + CalB)
 	// (Config.Calibrate); 1 and 0 without calibration.
 	CalA, CalB float64
@@ -42,6 +46,9 @@ type Model struct {
 	// revIdx are the positions of the revenue inputs among the feature
 	// state's features (Config.RevenueInputs).
 	revIdx []int
+	// baseCol is 1 + the position of the revenue base (Config.RevBase)
+	// among the feature state's features; 0 without.
+	baseCol int
 
 	sc *scorer.Scorer
 	// expl lists the cross-feature trees' paths, which Contributions weighs

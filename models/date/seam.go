@@ -134,6 +134,7 @@ func (m *Model) Predict(rec arrow.RecordBatch, feats []float64, score, expRev []
 	F := len(m.State.Names())
 	for i := range n {
 		b.X = m.appendRevInputs(b.X, x[i*F:(i+1)*F])
+		b.Base = m.appendBase(b.Base, x[i*F:(i+1)*F])
 	}
 	m.predict(b, score, expRev, 1)
 	for i, r := range expRev {

@@ -37,7 +37,7 @@ func TestStopOnRevenue(t *testing.T) {
 	prob, exp, rev := make([]float64, valid.Rows()), make([]float64, valid.Rows()), make([]float64, valid.Rows())
 	for i, r := range valid.Rev {
 		if !math.IsNaN(float64(r)) {
-			rev[i] = m.revenueOf(float64(r))
+			rev[i] = m.revenueOf(float64(r), baseOf(valid, i))
 		}
 	}
 	m.predict(valid, prob, exp, 1)

@@ -26,6 +26,11 @@ type torchInput struct {
 	// RevAllRows: the revenue loss over every row, the licit rows' target
 	// 0 (Config.RevAllRows).
 	RevAllRows bool `json:",omitempty"`
+	// Revenue, when set, are the rows' revenues, of which the revenue
+	// target is log1p(revenue) less the batch's Base, standardised over the
+	// illicit rows (Config.RevBase with RevStandard): PyTorch builds the
+	// target, its mean and sd itself.
+	Revenue []float64 `json:",omitempty"`
 	Adam       Adam
 	Epochs     int `json:",omitempty"`
 	BatchSize  int `json:",omitempty"`
@@ -113,6 +118,9 @@ func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 			l.set(b)
 			opt := Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}
 			in := torchInput{Arch: a, Params: named(a, p), Batch: b, LeafValues: testLeafValues(a), Alpha: 10, LabelSmooth: l.smooth, RevAllRows: l.revAll, Adam: opt, Float64: is64}
+			if l.base {
+				in.Revenue = testRevenues(b)
+			}
 			dir := t.TempDir()
 			inPath, outPath := filepath.Join(dir, "in.json"), filepath.Join(dir, "out.json")
 			buf, err := json.Marshal(in)
@@ -122,9 +130,7 @@ func crossCheck[F Float](t *testing.T, py string, a Arch, l testLoss) {
 			if err := os.WriteFile(inPath, buf, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if l.revAll { // PyTorch got the batch as drawn
-				licitRevTargets(b, 0)
-			}
+			l.targets(b) // PyTorch got the batch as drawn
 			cmd := exec.Command(py, filepath.Join("testdata", "date_torch.py"), "check", inPath, outPath)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("date_torch.py: %v\n%s", err, out)

@@ -17,6 +17,7 @@ import (
 	"risklane/models"
 	"risklane/models/metrics"
 	"risklane/models/riskmodel"
+	"risklane/stats"
 )
 
 // Config holds DATE's training parameters. DefaultConfig documents the
@@ -94,6 +95,20 @@ type Config struct {
 	// illicit, which nothing bounds on licit rows. Training-only: the dual
 	// score stays probability x the revenue the head's output stands for.
 	RevAllRows bool `json:",omitempty"`
+	// RevBase, when set, names a feature holding log1p of a declared
+	// amount (log_duty, the declared value times the tax rate; log_value):
+	// the revenue head then predicts log1p(revenue) less that feature, the
+	// revenue relative to the amount at stake, and the revenue estimate is
+	// the row's own amount times it (Model.revenueOf). In generated data
+	// revenue = true duty - declared duty, so for an undervaluation the
+	// ratio depends on the under-declared fraction, not on the row's size.
+	RevBase string `json:",omitempty"`
+	// RevCap, when above 0, bounds the revenue estimate at scoring: the
+	// head's log target (log1p(revenue), less RevBase's feature when set)
+	// is clipped at this quantile of the illicit training rows' (Model.RevCap).
+	// The illicit-only head never trained on licit rows, so nothing else
+	// bounds it there.
+	RevCap float64 `json:",omitempty"`
 	// ValidFraction is the share of rows, the latest by date, held out for
 	// early stopping.
 	ValidFraction float64
@@ -150,7 +165,26 @@ func (c Config) check() error {
 	case !(c.Adam.LR > 0) || c.Alpha < 0 || c.Adam.WeightDecay < 0:
 		return fmt.Errorf("date: learning rate %v, alpha %v, weight decay %v: want a positive rate and no negative weight", c.Adam.LR, c.Alpha, c.Adam.WeightDecay)
 	}
+	if err := c.checkRevTarget(); err != nil {
+		return err
+	}
 	return c.checkMarginFolds()
+}
+
+// revBases are the features Config.RevBase may name: log1p of the duty at
+// stake and of the declared value.
+var revBases = []string{"log_duty", "log_value"}
+
+// checkRevTarget checks the revenue target's options (also on load: a
+// manifest's configuration).
+func (c Config) checkRevTarget() error {
+	switch {
+	case c.RevCap != 0 && !(c.RevCap >= 0.5 && c.RevCap <= 1):
+		return fmt.Errorf("date: revenue cap quantile %v: want 0 (none) or 0.5..1", c.RevCap)
+	case c.RevBase != "" && !slices.Contains(revBases, c.RevBase):
+		return fmt.Errorf("date: revenue base %q: want one of %q or none", c.RevBase, revBases)
+	}
+	return nil
 }
 
 // History records how training went, epoch by epoch.
@@ -229,22 +263,9 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	if m.RevScale == 0 {
 		m.RevScale = 1
 	}
-	m.RevMean, m.RevSD = 0, m.RevScale
 	m.CalA, m.CalB = 1, 0
-	if cfg.RevStandard {
-		var n, s, ss float64
-		for _, i := range lab {
-			if labels[i] == 1 && revenue[i] >= 0 {
-				x := math.Log1p(revenue[i])
-				n, s, ss = n+1, s+x, ss+x*x
-			}
-		}
-		if n > 1 {
-			mean := s / n
-			if sd := math.Sqrt(max(0, ss/n-mean*mean)); sd > 1e-9 {
-				m.RevMean, m.RevSD = mean, sd
-			}
-		}
+	if m.baseCol, err = baseColumn(m.State.Names(), cfg.RevBase); err != nil {
+		return fail(err)
 	}
 	train = &Batch{Leaves: cf.Leaves}
 	if cfg.MarginFolds > 0 && cfg.TreeMargin {
@@ -256,16 +277,14 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	var trainRev []float64
 	for k, i := range lab {
 		train.X = m.appendRevInputs(train.X, cf.Feats[k*F:(k+1)*F])
+		train.Base = m.appendBase(train.Base, cf.Feats[k*F:(k+1)*F])
 		train.Imp = append(train.Imp, m.Importers[imps[i]])
 		train.Item = append(train.Item, m.Items[items[i]])
 		train.Y = append(train.Y, float32(labels[i]))
-		train.Rev = append(train.Rev, float32(m.revTarget(revenue[i])))
 		trainRev = append(trainRev, revenue[i])
 	}
+	m.setRevTargets(train, trainRev)
 	train.W = revWeights(train.Y, trainRev, cfg.RevWeight)
-	if cfg.RevAllRows {
-		licitRevTargets(train, float32(m.revTarget(0)))
-	}
 
 	valid, vlabels, err = m.batchOf(hold)
 	if err != nil {
@@ -308,7 +327,7 @@ func (m *Model) fit(train, valid *Batch, vlabels []int8, start time.Time) {
 		exp, vrev = make([]float64, valid.Rows()), make([]float64, valid.Rows())
 		for i, r := range valid.Rev {
 			if !math.IsNaN(float64(r)) {
-				vrev[i] = m.revenueOf(float64(r))
+				vrev[i] = m.revenueOf(float64(r), baseOf(valid, i))
 			}
 		}
 	}
@@ -449,30 +468,71 @@ func (m *Model) revenueAt12(exp []float64, labels []int8, revenue []float64) flo
 	return s / float64(k)
 }
 
-// revTarget is the revenue head's target: log1p of the revenue less
-// RevMean, over RevSD (by default 0 and the training maximum, DATE's
-// normalisation); NaN when unknown.
-func (m *Model) revTarget(r float64) float64 {
+// setRevTargets fits the revenue target's scale and bound to the training
+// rows b (revenue their revenues, NaN where unknown) as m.Config says, and
+// sets b.Rev: RevMean and RevSD (0 and the training maximum of
+// log1p(revenue), DATE's normalisation, or with RevStandard the mean and
+// standard deviation of the log target over the illicit rows), RevCap (the
+// Config.RevCap quantile of the illicit rows' log target; +Inf without),
+// and each row's revTarget (with RevAllRows, the licit rows' that of a
+// revenue of 0).
+func (m *Model) setRevTargets(b *Batch, revenue []float64) {
+	cfg := m.Config
+	m.RevMean, m.RevSD, m.RevCap = 0, m.RevScale, math.Inf(1)
+	var logs []float64
+	for i, y := range b.Y {
+		if y == 1 && revenue[i] >= 0 {
+			logs = append(logs, math.Log1p(revenue[i])-baseOf(b, i))
+		}
+	}
+	if cfg.RevStandard && len(logs) > 1 {
+		var s, ss float64
+		for _, x := range logs {
+			s, ss = s+x, ss+x*x
+		}
+		n := float64(len(logs))
+		mean := s / n
+		if sd := math.Sqrt(max(0, ss/n-mean*mean)); sd > 1e-9 {
+			m.RevMean, m.RevSD = mean, sd
+		}
+	}
+	if cfg.RevCap > 0 && len(logs) > 0 {
+		slices.Sort(logs)
+		m.RevCap = stats.Quantile(logs, cfg.RevCap)
+	}
+	b.Rev = b.Rev[:0]
+	for i, y := range b.Y {
+		r := revenue[i]
+		if y == 0 && cfg.RevAllRows {
+			r = 0
+		}
+		b.Rev = append(b.Rev, float32(m.revTarget(r, baseOf(b, i))))
+	}
+}
+
+// baseOf is row i's base (Batch.Base), 0 when b has none.
+func baseOf(b *Batch, i int) float64 {
+	if len(b.Base) == 0 {
+		return 0
+	}
+	return float64(b.Base[i])
+}
+
+// revTarget is the revenue head's target for a revenue r on a row of base
+// base (Config.RevBase's feature, log1p of the amount at stake; 0 without):
+// log1p(r) less the base, less RevMean, over RevSD; NaN when unknown.
+func (m *Model) revTarget(r, base float64) float64 {
 	if math.IsNaN(r) || r < 0 {
 		return math.NaN()
 	}
-	return (math.Log1p(r) - m.RevMean) / m.RevSD
+	return (math.Log1p(r) - base - m.RevMean) / m.RevSD
 }
 
-// licitRevTargets sets the revenue target of b's licit rows to target,
-// the revTarget of a revenue of 0 (Config.RevAllRows).
-func licitRevTargets(b *Batch, target float32) {
-	for i, y := range b.Y {
-		if y == 0 {
-			b.Rev[i] = target
-		}
-	}
-}
-
-// revenueOf is the revenue a revenue output (or target) r stands for, the
-// inverse of revTarget, negative log revenues taken as 0.
-func (m *Model) revenueOf(r float64) float64 {
-	return math.Expm1(max(0, m.RevMean+r*m.RevSD))
+// revenueOf is the revenue a revenue output (or target) r stands for on a
+// row of base base, the inverse of revTarget: the log target clipped at
+// RevCap, plus the base, negative log revenues taken as 0.
+func (m *Model) revenueOf(r, base float64) float64 {
+	return math.Expm1(max(0, min(m.RevCap, m.RevMean+r*m.RevSD)+base))
 }
 
 // newNet builds the float32 network of m's architecture and parameters,
@@ -511,6 +571,34 @@ func (m *Model) appendRevInputs(dst []float32, row []float64) []float32 {
 		dst = append(dst, float32(x))
 	}
 	return dst
+}
+
+// baseColumn is 1 + the position of the revenue base feature
+// (Config.RevBase) among names; 0 without one.
+func baseColumn(names []string, base string) (int, error) {
+	if base == "" {
+		return 0, nil
+	}
+	i := slices.Index(names, base)
+	if i < 0 {
+		return 0, fmt.Errorf("date: the revenue base %q is not among the feature state's features (the data lack its columns?)", base)
+	}
+	return i + 1, nil
+}
+
+// appendBase appends to dst the revenue base of one row of the feature
+// state's features (Config.RevBase's feature, log1p of an amount; a
+// missing or negative value as 0, the target then log1p(revenue) alone),
+// or returns dst as it is without a base.
+func (m *Model) appendBase(dst []float32, row []float64) []float32 {
+	if m.baseCol == 0 {
+		return dst
+	}
+	x := row[m.baseCol-1]
+	if !(x > 0) || math.IsInf(x, 0) {
+		x = 0
+	}
+	return append(dst, float32(x))
 }
 
 // leavesOf writes the embedding rows of the leaves of n rows of features.
@@ -561,10 +649,11 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 			}
 			out.Leaves = append(out.Leaves, leaves[i*T:(i+1)*T]...)
 			out.X = m.appendRevInputs(out.X, feats[i*F:(i+1)*F])
+			out.Base = m.appendBase(out.Base, feats[i*F:(i+1)*F])
 			out.Imp = append(out.Imp, m.Importers[imps[i]])
 			out.Item = append(out.Item, m.Items[items[i]])
 			out.Y = append(out.Y, float32(l))
-			out.Rev = append(out.Rev, float32(m.revTarget(revenue[k+i])))
+			out.Rev = append(out.Rev, float32(m.revTarget(revenue[k+i], baseOf(out, len(out.Y)-1))))
 			lab = append(lab, l)
 		}
 		k += n
@@ -577,7 +666,7 @@ func (m *Model) batchOf(batches []arrow.RecordBatch) (*Batch, []int8, error) {
 // revenue head's prediction. Without self-attention it scores through the
 // leaf projections (forwardScoreRows).
 func (m *Model) predict(b *Batch, prob, expRev []float64, threads int) {
-	m.forward(b, threads, func(i int, z, r float32) { m.output(i, z, r, prob, expRev) })
+	m.forward(b, threads, func(i int, z, r float32) { m.output(i, z, r, baseOf(b, i), prob, expRev) })
 }
 
 // forward runs the network over the rows of b and hands each row's logit
@@ -646,14 +735,14 @@ func (m *Model) forward(b *Batch, threads int, emit func(i int, z, r float32)) {
 
 // output writes row i's probability and expected revenue from its logit z
 // and revenue output r (predict).
-func (m *Model) output(i int, z, r float32, prob, expRev []float64) {
+func (m *Model) output(i int, z, r float32, base float64, prob, expRev []float64) {
 	p := float64(sigmoid(z))
 	if m.CalA > 0 && (m.CalA != 1 || m.CalB != 0) {
 		p = 1 / (1 + math.Exp(-(m.CalA*float64(z) + m.CalB)))
 	}
 	prob[i] = p
 	if expRev != nil {
-		expRev[i] = p * m.revenueOf(float64(r))
+		expRev[i] = p * m.revenueOf(float64(r), base)
 	}
 }
 

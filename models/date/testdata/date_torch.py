@@ -111,11 +111,22 @@ def loss_of(model, b, alpha, smooth=0.0, all_rows=False):
     y = b["y"]
     target = y * (1 - smooth) + smooth / 2
     bce = F.binary_cross_entropy_with_logits(logit, target, weight=b.get("w"))
+    rev_target = b["rev"]
+    zero = torch.zeros_like(y)
+    if "revenue" in b:
+        # the revenue relative to the row's base: log1p(revenue) - base,
+        # standardised by its (population) mean and sd over the illicit rows
+        ratio = torch.log1p(b["revenue"]) - b["base"]
+        ill = ratio[y > 0]
+        mean = ill.mean()
+        sd = ((ill - mean) ** 2).mean().sqrt()
+        rev_target = (ratio - mean) / sd
+        zero = (torch.log1p(torch.zeros_like(y)) - b["base"] - mean) / sd
     if all_rows:
         # every row regressed, a licit row's target that of a revenue of 0
-        reg = F.mse_loss(rev, torch.where(y > 0, b["rev"], torch.zeros_like(y)))
+        reg = F.mse_loss(rev, torch.where(y > 0, rev_target, zero))
     else:
-        reg = (y * (rev - b["rev"]) ** 2).mean()
+        reg = (y * (rev - rev_target) ** 2).mean()
     return logit, rev, bce + alpha * reg
 
 
@@ -142,6 +153,9 @@ def batch(cfg, T):
             "x": torch.tensor(b["X"] or [], dtype=torch.get_default_dtype()).view(len(b["Y"]), -1)}
     if b.get("W"):
         out["w"] = torch.tensor(b["W"], dtype=torch.get_default_dtype())
+    if cfg.get("Revenue"):
+        out["revenue"] = torch.tensor(cfg["Revenue"], dtype=torch.float64).to(torch.get_default_dtype())
+        out["base"] = torch.tensor(b["Base"], dtype=torch.get_default_dtype())
     return out
 
 

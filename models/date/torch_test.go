@@ -30,12 +30,12 @@ type torchInput struct {
 	// target is log1p(revenue) less the batch's Base, standardised over the
 	// illicit rows (Config.RevBase with RevStandard): PyTorch builds the
 	// target, its mean and sd itself.
-	Revenue []float64 `json:",omitempty"`
-	Adam       Adam
-	Epochs     int `json:",omitempty"`
-	BatchSize  int `json:",omitempty"`
-	Threads    int `json:",omitempty"`
-	Float64    bool
+	Revenue   []float64 `json:",omitempty"`
+	Adam      Adam
+	Epochs    int `json:",omitempty"`
+	BatchSize int `json:",omitempty"`
+	Threads   int `json:",omitempty"`
+	Float64   bool
 }
 
 type torchOutput struct {

@@ -105,7 +105,8 @@ func lossVariant(name string) func(*Config) {
 // (--tree-min-child-weight; the variants' names then stand for mcwW-name).
 // RISKLANE_DATE_LOSS_BASE=log_duty (or log_value) builds the batches with
 // that revenue base, which the variants naming it (duty, value) use and the
-// others leave aside.
+// others leave aside. RISKLANE_DATE_LOSS_REVIN=feature,... adds revenue
+// inputs (Config.RevenueInputs) for every variant.
 func TestLossVariants(t *testing.T) {
 	names := os.Getenv("RISKLANE_DATE_LOSS")
 	if names == "" {
@@ -134,6 +135,10 @@ func TestLossVariants(t *testing.T) {
 		t.Logf("trees with min child weight %v", cfg.Trees.MinChildWeight)
 	}
 	cfg.RevBase = os.Getenv("RISKLANE_DATE_LOSS_BASE")
+	if in := os.Getenv("RISKLANE_DATE_LOSS_REVIN"); in != "" {
+		cfg.RevenueInputs = append(slices.Clone(cfg.RevenueInputs), strings.Split(in, ",")...)
+		t.Logf("revenue inputs %v", cfg.RevenueInputs)
+	}
 	start := time.Now()
 	m, tb, valid, vlabels, err := prepare(train, cfg)
 	if err != nil {
@@ -240,6 +245,36 @@ func TestLossVariants(t *testing.T) {
 			t.Log(b.String())
 		}
 		m.RevCap = capped
+		// the probability's weight in the dual score: p^a x revenue
+		b, labels, trev := labelledBatch(t, m, test)
+		prob, est := make([]float64, b.Rows()), make([]float64, b.Rows())
+		m.forward(b, m.Config.Threads, func(i int, z, r float32) {
+			m.output(i, z, r, baseOf(b, i), prob, nil)
+			est[i] = m.revenueOf(float64(r), baseOf(b, i))
+		})
+		for _, a := range []float64{0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2} {
+			s := make([]float64, len(prob))
+			for i := range s {
+				s[i] = math.Pow(prob[i], a) * est[i]
+			}
+			r, err := metrics.Evaluate(s, labels, trev, nil, 0.5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			fmt.Fprintf(&sb, "LOSS | %s, p^%v x revenue | %.4f |", v, a, r.AUC)
+			for _, x := range r.AtRates {
+				fmt.Fprintf(&sb, " %.3f/%.3f/%.3f |", x.Precision, x.Recall, x.Revenue)
+			}
+			t.Log(sb.String())
+		}
+		s := make([]float64, len(prob))
+		for i := range s {
+			s[i] = prob[i] * trev[i]
+		}
+		if r, err := metrics.Evaluate(s, labels, trev, nil, 0.5); err == nil {
+			t.Logf("LOSS | %s, p x true revenue | Rev@1%% %.3f Rev@2%% %.3f", v, r.AtRates[0].Revenue, r.AtRates[1].Revenue)
+		}
 	}
 }
 

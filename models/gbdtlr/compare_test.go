@@ -37,6 +37,9 @@ import (
 // appends each ranking's figures to FILE as one JSON line as soon as it
 // lands, so seeds can run as separate processes; RISKLANE_COMPARE_TABLE=
 // FILE,FILE... trains nothing and writes the tables of those files.
+// RISKLANE_COMPARE_DATE_PARAMS=name=value,... trains DATE with those
+// parameters of `risklane train --model date` (e.g.
+// tree-min-child-weight=100,rev-over-duty=1), as the CLI does.
 func TestCompare(t *testing.T) {
 	if files := os.Getenv("RISKLANE_COMPARE_TABLE"); files != "" {
 		var rows []compareRow
@@ -239,6 +242,22 @@ func compareOnce(t *testing.T, data string, train, test []arrow.RecordBatch, see
 	if kinds["date"] {
 		dc := date.DefaultConfig()
 		dc.Seed = seed
+		if env := os.Getenv("RISKLANE_COMPARE_DATE_PARAMS"); env != "" {
+			params := map[string]float64{}
+			for _, kv := range strings.Split(env, ",") {
+				k, v, ok := strings.Cut(kv, "=")
+				x, err := strconv.ParseFloat(v, 64)
+				if !ok || err != nil {
+					t.Fatalf("RISKLANE_COMPARE_DATE_PARAMS: %q is not name=number", kv)
+				}
+				params[k] = x
+			}
+			var err error
+			if dc, err = date.ConfigOf(models.TrainConfig{Features: dc.Features, Seed: seed, Params: params}); err != nil {
+				t.Fatalf("RISKLANE_COMPARE_DATE_PARAMS: %v", err)
+			}
+			t.Logf("DATE with %v", params)
+		}
 		dm, err := date.Train(train, dc)
 		if err != nil {
 			t.Fatal(err)

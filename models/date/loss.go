@@ -26,6 +26,9 @@ type Batch struct {
 	// log1p of the row's duty or value), which the revenue target is
 	// relative to.
 	Base []float32 `json:",omitempty"`
+	// revenue, on training batches, is each row's revenue (NaN where
+	// unknown), from which setRevTargets builds Rev.
+	revenue []float64
 }
 
 // revInputs returns row i's r revenue inputs of b in the network's

@@ -145,13 +145,7 @@ func TestLossVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("trees and batches in %s", time.Since(start).Round(time.Second))
-	rev := make([]float64, tb.Rows())
-	for i, r := range tb.Rev {
-		rev[i] = math.NaN()
-		if !math.IsNaN(float64(r)) {
-			rev[i] = m.revenueOf(float64(r), baseOf(tb, i))
-		}
-	}
+	rev := tb.revenue
 	from := m.History.ValidFrom
 	base, vbase, col := tb.Base, valid.Base, m.baseCol
 	vrev := make([]float64, valid.Rows())

@@ -283,6 +283,7 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 		train.Y = append(train.Y, float32(labels[i]))
 		trainRev = append(trainRev, revenue[i])
 	}
+	train.revenue = trainRev
 	m.setRevTargets(train, trainRev)
 	train.W = revWeights(train.Y, trainRev, cfg.RevWeight)
 

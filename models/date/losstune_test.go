@@ -106,7 +106,8 @@ func lossVariant(name string) func(*Config) {
 // RISKLANE_DATE_LOSS_BASE=log_duty (or log_value) builds the batches with
 // that revenue base, which the variants naming it (duty, value) use and the
 // others leave aside. RISKLANE_DATE_LOSS_REVIN=feature,... adds revenue
-// inputs (Config.RevenueInputs) for every variant.
+// inputs (Config.RevenueInputs) for every variant; RISKLANE_DATE_LOSS_SEED
+// sets the model seed (trees and network; the data stay generator seed 101).
 func TestLossVariants(t *testing.T) {
 	names := os.Getenv("RISKLANE_DATE_LOSS")
 	if names == "" {
@@ -135,6 +136,12 @@ func TestLossVariants(t *testing.T) {
 		t.Logf("trees with min child weight %v", cfg.Trees.MinChildWeight)
 	}
 	cfg.RevBase = os.Getenv("RISKLANE_DATE_LOSS_BASE")
+	if seed := os.Getenv("RISKLANE_DATE_LOSS_SEED"); seed != "" {
+		if _, err := fmt.Sscan(seed, &cfg.Seed); err != nil {
+			t.Fatalf("RISKLANE_DATE_LOSS_SEED=%q: %v", seed, err)
+		}
+		t.Logf("model seed %d", cfg.Seed)
+	}
 	if in := os.Getenv("RISKLANE_DATE_LOSS_REVIN"); in != "" {
 		cfg.RevenueInputs = append(slices.Clone(cfg.RevenueInputs), strings.Split(in, ",")...)
 		t.Logf("revenue inputs %v", cfg.RevenueInputs)

@@ -159,9 +159,21 @@ func TestTune(t *testing.T) {
 		fmt.Fprintf(&b, " %.0fs", secs)
 		t.Log(b.String())
 	}
+	// RISKLANE_TUNE_SEED=S: the models' seed (both GBDT heads' and DATE's;
+	// unset: the GBDT's defaults and DATE's 1), the data unchanged.
+	var seed uint64
+	if env := os.Getenv("RISKLANE_TUNE_SEED"); env != "" {
+		if _, err := fmt.Sscan(env, &seed); err != nil {
+			t.Fatalf("RISKLANE_TUNE_SEED=%q: %v", env, err)
+		}
+	}
 	if os.Getenv("RISKLANE_TUNE_GBDT") != "0" {
 		start := time.Now()
-		gm, err := riskmodel.Train(train, nil, riskmodel.DefaultConfig())
+		gc := riskmodel.DefaultConfig()
+		if seed != 0 {
+			gc.Classifier.Seed, gc.Revenue.Seed = seed, seed
+		}
+		gm, err := riskmodel.Train(train, nil, gc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,12 +183,15 @@ func TestTune(t *testing.T) {
 		report("GBDT, expected revenue", e, secs)
 	}
 	for _, v := range strings.Split(os.Getenv("RISKLANE_TUNE_VARIANTS"), ",") {
+		if v == "" {
+			continue
+		}
 		set, ok := dateVariants[v]
 		if !ok {
 			t.Fatalf("no DATE variant %q", v)
 		}
 		cfg := date.DefaultConfig()
-		cfg.Seed = 1
+		cfg.Seed = max(seed, 1)
 		set(&cfg)
 		cfg.Log = t.Logf
 		m, err := date.Train(train, cfg)

@@ -57,7 +57,8 @@ func sliceExtra(ex *Extra, lo, hi int) *Extra {
 // WriteExtra, a rank range (RowGroupRows rows) per call, as the scoring
 // run's write stage calls it, and by Write in uneven calls, as the Beam
 // score stage calls it: Parquet (sink's encoder, a row group per range)
-// and CSV, without and with kept columns.
+// and CSV, without and with kept columns; and by a GroupEncoder fed in
+// uneven calls (the scoring run's write stage).
 func TestGroupsSameBytes(t *testing.T) {
 	rows := groupRows(2*RowGroupRows + 12345)
 	kept := keptValues(len(rows))
@@ -79,6 +80,10 @@ func TestGroupsSameBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		apart, err := CreateConfig(filepath.Join(dir, name+"-apart."+c.ext), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fed, err := CreateConfig(filepath.Join(dir, name+"-fed."+c.ext), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,11 +128,41 @@ func TestGroupsSameBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// The same groups given to a GroupEncoder in calls of uneven
+		// sizes, across batch boundaries; a dropped group in between.
+		if g, err := fed.BeginGroup(); err != nil {
+			t.Fatal(err)
+		} else if err := g.Add(rows[:100], nil); err != nil {
+			t.Fatal(err)
+		} else {
+			g.Abort()
+		}
+		for _, lh := range ranges {
+			g, err := fed.BeginGroup()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes := []int{1, 5000, 16383, 40000, 0, 16384}
+			for lo, k := lh[0], 0; lo < lh[1]; k++ {
+				hi := min(lo+sizes[k%len(sizes)], lh[1])
+				if err := g.Add(rows[lo:hi], sliceExtra(c.ex, lo, hi)); err != nil {
+					t.Fatal(err)
+				}
+				lo = hi
+			}
+			e, err := g.End()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fed.WriteGroup(e); err != nil {
+				t.Fatal(err)
+			}
+		}
 		a, err := serial.Commit()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range []*Writer{apart, uneven} {
+		for _, w := range []*Writer{apart, uneven, fed} {
 			b, err := w.Commit()
 			if err != nil {
 				t.Fatal(err)

@@ -92,14 +92,14 @@ func (b *buckets) flush() error {
 	return nil
 }
 
-// take returns the contents of range k's file (nil if it has none) and
-// deletes the file.
-func (b *buckets) take(k int) ([]byte, error) {
+// take returns the contents of range k's file (empty if it has none), read
+// into buf's memory, and deletes the file.
+func (b *buckets) take(k int, buf []byte) ([]byte, error) {
 	f := b.files[k]
 	if f == nil {
-		return nil, nil
+		return buf[:0], nil
 	}
-	data, err := readAll(f)
+	data, err := readInto(f, buf)
 	f.Close()
 	os.Remove(f.Name())
 	b.files[k] = nil

@@ -61,16 +61,16 @@ type encodedRange struct {
 }
 
 // writeApart is Write with the ranges encoded concurrently: a job per rank
-// range reads its spill files, fills its rows and encodes them for every
-// writer (rank.Writer.EncodeGroup); the caller's goroutine appends the
-// encoded ranges in rank order (WriteGroup). At most max(workers, 2)
-// ranges are filled or encoding at a time, and as many more wait encoded,
-// so memory stays a few ranges whatever the file size.
+// range reads its spill files, indexes them and encodes its rows for every
+// writer (rank.Writer.BeginGroup), batchFill rows at a time; the caller's
+// goroutine appends the encoded ranges in rank order (WriteGroup). At most
+// max(workers, 2) ranges are read or encoding at a time, and as many more
+// wait encoded, so memory stays a few ranges whatever the file size.
 func (sp *Spill) writeApart(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
 	workers := max(s.cfg.workers(), 2)
-	free := make(chan []rank.Row, workers)
+	free := make(chan *rangeData, workers)
 	for range workers {
-		free <- nil // allocated by the first job that takes it
+		free <- new(rangeData) // its buffers are kept from range to range
 	}
 	order := make(chan chan encodedRange, workers)
 	stop := make(chan struct{})
@@ -85,22 +85,19 @@ func (sp *Spill) writeApart(s *Scored, ranked []rank.Key, lanes rank.Lanes, info
 	go func() {
 		defer jobs.Done()
 		defer close(order)
-		for b, n := range sp.counts {
-			var rows []rank.Row
+		for b := range sp.counts {
+			var d *rangeData
 			select {
-			case rows = <-free:
+			case d = <-free:
 			case <-stop:
 				return
-			}
-			if rows == nil {
-				rows = make([]rank.Row, bucketRows)
 			}
 			out := make(chan encodedRange, 1)
 			jobs.Add(1)
 			go func() {
 				defer jobs.Done()
-				out <- sp.encode(s, ranked, lanes, info, outs, b, rows[:n])
-				free <- rows
+				out <- sp.encode(s, ranked, lanes, info, outs, b, d)
+				free <- d
 			}()
 			select {
 			case order <- out:
@@ -128,18 +125,59 @@ func (sp *Spill) writeApart(s *Scored, ranked []rank.Key, lanes rank.Lanes, info
 	return done, nil
 }
 
-// encode prepares rank range b in rows and encodes it for every writer.
-func (sp *Spill) encode(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, b int, rows []rank.Row) encodedRange {
-	p := sp.prepare(s, ranked, lanes, info, b, rows)
-	if p.err != nil {
-		return encodedRange{err: p.err}
+// batchFill is how many rows of a range are filled at a time and given to
+// the writers' group encoders.
+const batchFill = 1 << 14
+
+// encode reads and indexes rank range b into d and encodes its rows for
+// every writer, batchFill rows at a time: the rows of a whole range
+// (262,144 Rows, 27 MB per goroutine) were a fifth of a small model's peak
+// heap, memory new to the process.
+func (sp *Spill) encode(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, b int, d *rangeData) encodedRange {
+	if err := sp.prepare(s, b, d); err != nil {
+		return encodedRange{err: err}
 	}
-	e := encodedRange{rows: len(p.rows), groups: make([]*rank.Group, len(outs))}
-	for i, w := range outs {
-		if e.groups[i], e.err = w.EncodeGroup(p.rows, &p.ex); e.err != nil {
-			return e
+	n := sp.counts[b]
+	ges := make([]*rank.GroupEncoder, len(outs))
+	abort := func() {
+		for _, g := range ges {
+			if g != nil {
+				g.Abort()
+			}
 		}
 	}
+	for i, w := range outs {
+		var err error
+		if ges[i], err = w.BeginGroup(); err != nil {
+			abort()
+			return encodedRange{err: err}
+		}
+	}
+	if cap(d.rows) < batchFill {
+		d.rows = make([]rank.Row, batchFill)
+	}
+	for lo := 0; lo < n; lo += batchFill {
+		hi := min(lo+batchFill, n)
+		rows := d.rows[:hi-lo]
+		ex := sliceExtra(&d.ex, lo, hi)
+		err := d.fill(rows, s, ranked, lanes, info, b*bucketRows, lo)
+		for i := 0; i < len(ges) && err == nil; i++ {
+			err = ges[i].Add(rows, ex)
+		}
+		if err != nil {
+			abort()
+			return encodedRange{err: err}
+		}
+	}
+	e := encodedRange{rows: n, groups: make([]*rank.Group, len(outs))}
+	for i, g := range ges {
+		ges[i] = nil
+		if e.groups[i], e.err = g.End(); e.err != nil {
+			abort()
+			return encodedRange{err: e.err}
+		}
+	}
+	d.ex = rank.Extra{}
 	return e
 }
 
@@ -148,9 +186,9 @@ func (sp *Spill) encode(s *Scored, ranked []rank.Key, lanes rank.Lanes, info Run
 // writers encode this one.
 func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, outs []*rank.Writer, progress func(int64)) (int64, error) {
 	ready := make(chan preparedRange, 1)
-	free := make(chan []rank.Row, 2)
-	free <- make([]rank.Row, bucketRows)
-	free <- make([]rank.Row, bucketRows)
+	free := make(chan *rangeData, 2)
+	free <- &rangeData{rows: make([]rank.Row, bucketRows)}
+	free <- &rangeData{rows: make([]rank.Row, bucketRows)}
 	stop, exited := make(chan struct{}), make(chan struct{})
 	defer func() {
 		// The preparer touches the spill files: it is gone before the
@@ -162,13 +200,16 @@ func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, in
 		defer close(exited)
 		defer close(ready)
 		for b, n := range sp.counts {
-			var rows []rank.Row
+			var d *rangeData
 			select {
-			case rows = <-free:
+			case d = <-free:
 			case <-stop:
 				return
 			}
-			p := sp.prepare(s, ranked, lanes, info, b, rows[:n])
+			p := preparedRange{d: d, rows: d.rows[:n]}
+			if p.err = sp.prepare(s, b, d); p.err == nil {
+				p.err = d.fill(p.rows, s, ranked, lanes, info, b*bucketRows, 0)
+			}
 			select {
 			case ready <- p:
 			case <-stop:
@@ -184,10 +225,11 @@ func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, in
 		if p.err != nil {
 			return 0, p.err
 		}
-		if err := writeAll(outs, p.rows, &p.ex); err != nil {
+		if err := writeAll(outs, p.rows, &p.d.ex); err != nil {
 			return 0, err
 		}
-		free <- p.rows[:cap(p.rows)]
+		p.d.ex = rank.Extra{}
+		free <- p.d
 		done += int64(len(p.rows))
 		if progress != nil {
 			progress(done)
@@ -196,59 +238,181 @@ func (sp *Spill) writeInPlace(s *Scored, ranked []rank.Key, lanes rank.Lanes, in
 	return done, nil
 }
 
-// preparedRange is one rank range's rows, ready to write. The rows' strings
-// share the memory of the range's spill files (fillNamed).
+// preparedRange is one rank range's rows, ready to write. The rows'
+// strings share d's memory.
 type preparedRange struct {
+	d    *rangeData
 	rows []rank.Row
-	ex   rank.Extra
 	err  error
 }
 
-// prepare reads rank range b's spill files and fills its rows.
-func (sp *Spill) prepare(s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, b int, rows []rank.Row) preparedRange {
-	fail := func(err error) preparedRange { return preparedRange{err: err} }
-	n := len(rows)
-	ids, err := sp.ids.take(b)
-	if err != nil {
-		return fail(err)
-	}
-	reasons, err := sp.reasons.take(b)
-	if err != nil {
-		return fail(err)
-	}
-	base := b * bucketRows
-	clear(rows)
-	ex := rank.Extra{Keep: len(s.cfg.Keep)}
-	if s.cfg.Contributions > 0 {
-		ex.Contributions = make([][]rank.Contribution, n)
-	}
-	if len(s.cfg.Keep) > 0 {
-		ex.Kept = make([][]string, n)
-	}
-	if err := fillNamed(rows, &ex, s.cfg.Model.FeatureNames(), ids, reasons); err != nil {
-		return fail(fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err))
-	}
-	for i := range rows {
-		rk := base + i
-		k := ranked[rk]
-		row := &rows[i]
-		switch {
-		case lanes.Exploration(rk):
-			row.Reasons = ExplorationReason
-		case lanes.Explained(rk) && row.Reasons == "":
-			return fail(fmt.Errorf("spill: rank %d has no reasons", rk+1))
-		}
-		row.Rank = int64(rk + 1)
-		row.Score = s.Prob(k)
-		row.ExpectedRevenue = s.Revenue(k.Ord())
-		row.Lane = lanes.Lane(rk)
-		row.ModelID = info.ModelID
-		row.RunID = info.RunID
-	}
-	return preparedRange{rows: rows, ex: ex}
+// rangeData is one rank range's spill files, read into buffers kept from
+// range to range, and where each of its rows finds its texts in them.
+type rangeData struct {
+	ids, reasons []byte
+	// idAt and reasonAt are, per row of the range, 1 + the offset in ids
+	// (reasons) of its declaration_id (reasons text): a uvarint length
+	// and the bytes. 0: none.
+	idAt, reasonAt []int
+	ex             rank.Extra
+	rows           []rank.Row // the rows being filled
 }
 
-func readAll(f *os.File) ([]byte, error) {
+// prepare reads rank range b's spill files into d and indexes them.
+func (sp *Spill) prepare(s *Scored, b int, d *rangeData) error {
+	n := sp.counts[b]
+	var err error
+	if d.ids, err = sp.ids.take(b, d.ids); err != nil {
+		return err
+	}
+	if d.reasons, err = sp.reasons.take(b, d.reasons); err != nil {
+		return err
+	}
+	d.ex = rank.Extra{Keep: len(s.cfg.Keep)}
+	if s.cfg.Contributions > 0 {
+		d.ex.Contributions = make([][]rank.Contribution, n)
+	}
+	if len(s.cfg.Keep) > 0 {
+		d.ex.Kept = make([][]string, n)
+	}
+	if err := d.index(n, s.cfg.Model.FeatureNames()); err != nil {
+		base := b * bucketRows
+		return fmt.Errorf("spill of ranks %d to %d: %w", base+1, base+n, err)
+	}
+	return nil
+}
+
+// index notes where each of the n rows finds its id and its reasons in d's
+// data, and decodes their kept values and contributions into d.ex
+// (len(d.ex.Contributions) is n, or 0 when the run writes none), named by
+// names (feature index f is names[f]; "f<index>" without names).
+func (d *rangeData) index(n int, names []string) error {
+	d.idAt, d.reasonAt = growClear(d.idAt, n), growClear(d.reasonAt, n)
+	ids, err := d.indexFrom(d.ids, names, kindID, kindKeep)
+	if err != nil {
+		return err
+	}
+	if _, err := d.indexFrom(d.reasons, names, kindReason, kindExact); err != nil {
+		return err
+	}
+	if ids != n {
+		return fmt.Errorf("%d ids for %d ranks", ids, n)
+	}
+	return nil
+}
+
+// growClear returns s resized to n zeros.
+func growClear(s []int, n int) []int {
+	s = grow(s, n)
+	clear(s)
+	return s
+}
+
+// indexFrom indexes the records of data, which may be of the two given
+// kinds only (ids and kept values, or reasons), and returns how many were
+// ids (a rank's second id is an error).
+func (d *rangeData) indexFrom(data []byte, names []string, kinds ...byte) (int, error) {
+	ids, at := 0, 0
+	for at < len(data) {
+		rec := data[at:]
+		if len(rec) < 5 {
+			return 0, errCorruptSpill
+		}
+		off := binary.LittleEndian.Uint32(rec)
+		kind := rec[4]
+		l, k := binary.Uvarint(rec[5:])
+		if k <= 0 || l > uint64(len(rec)-5-k) || int(off) >= len(d.idAt) || (kind != kinds[0] && kind != kinds[1]) {
+			return 0, errCorruptSpill
+		}
+		v := rec[5+k : 5+k+int(l)]
+		switch kind {
+		case kindID:
+			if d.idAt[off] != 0 {
+				return 0, errCorruptSpill
+			}
+			ids++
+			d.idAt[off] = 1 + at + 5
+		case kindReason:
+			d.reasonAt[off] = 1 + at + 5
+		case kindExact:
+			if d.ex.Contributions == nil {
+				return 0, errCorruptSpill
+			}
+			if err := decodeExact(&d.ex.Contributions[off], names, v); err != nil {
+				return 0, err
+			}
+			d.reasonAt[off] = 1 + at + 5 + k
+		case kindKeep:
+			if d.ex.Kept == nil {
+				return 0, errCorruptSpill
+			}
+			vals := make([]string, 0, d.ex.Keep)
+			for len(v) > 0 && len(vals) < d.ex.Keep {
+				l, k := binary.Uvarint(v)
+				if k <= 0 || l > uint64(len(v)-k) {
+					return 0, errCorruptSpill
+				}
+				vals = append(vals, string(v[k:k+int(l)]))
+				v = v[k+int(l):]
+			}
+			if len(v) != 0 || len(vals) != d.ex.Keep {
+				return 0, errCorruptSpill
+			}
+			d.ex.Kept[off] = vals
+		}
+		at += 5 + k + int(l)
+	}
+	return ids, nil
+}
+
+// text is the uvarint-prefixed text at 1-based offset at of data ("" for
+// 0), sharing data's memory (index checked the lengths).
+func text(data []byte, at int) string {
+	if at == 0 {
+		return ""
+	}
+	l, k := binary.Uvarint(data[at-1:])
+	if l == 0 {
+		return ""
+	}
+	return unsafe.String(&data[at-1+k], int(l))
+}
+
+// fill sets rows to the range's rows from its row from on, the range's
+// first rank being base. Their strings share d's memory.
+func (d *rangeData) fill(rows []rank.Row, s *Scored, ranked []rank.Key, lanes rank.Lanes, info RunInfo, base, from int) error {
+	for i := range rows {
+		off := from + i
+		rk := base + off
+		k := ranked[rk]
+		row := &rows[i]
+		reasons := text(d.reasons, d.reasonAt[off])
+		switch {
+		case lanes.Exploration(rk):
+			reasons = ExplorationReason
+		case lanes.Explained(rk) && reasons == "":
+			return fmt.Errorf("spill: rank %d has no reasons", rk+1)
+		}
+		*row = rank.Row{Rank: int64(rk + 1), DeclarationID: text(d.ids, d.idAt[off]), Score: s.Prob(k),
+			ExpectedRevenue: s.Revenue(k.Ord()), Lane: lanes.Lane(rk), Reasons: reasons, ModelID: info.ModelID, RunID: info.RunID}
+	}
+	return nil
+}
+
+// sliceExtra is ex's values of rows [lo, hi).
+func sliceExtra(ex *rank.Extra, lo, hi int) *rank.Extra {
+	out := &rank.Extra{Keep: ex.Keep}
+	if ex.Contributions != nil {
+		out.Contributions = ex.Contributions[lo:hi]
+	}
+	if ex.Kept != nil {
+		out.Kept = ex.Kept[lo:hi]
+	}
+	return out
+}
+
+// readInto reads f whole into buf's memory (grown when too small).
+func readInto(f *os.File, buf []byte) ([]byte, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
@@ -258,7 +422,10 @@ func readAll(f *os.File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	data := make([]byte, 0, fi.Size()+1)
+	if size := int(fi.Size()) + 1; cap(buf) < size {
+		buf = make([]byte, 0, size+size/8)
+	}
+	data := buf[:0]
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
@@ -274,96 +441,26 @@ func readAll(f *os.File) ([]byte, error) {
 	}
 }
 
-// fill places the records of one rank range (its ids, its reasons) into its
-// rows. The strings it sets share the data's memory: each file is read into
-// a buffer of its own that nothing writes again, so they stay valid while
-// the rows are written, without a copy per row.
-func fill(rows []rank.Row, data ...[]byte) error {
-	return fillNamed(rows, &rank.Extra{Contributions: make([][]rank.Contribution, len(rows)), Kept: make([][]string, len(rows)), Keep: 3}, nil, data...)
+// fill places the records of one rank range (its ids, its reasons: any
+// mix of them in data) into its rows, as the write stage does; for tests.
+func fill(rows []rank.Row, data []byte) error {
+	d := &rangeData{ids: data, reasons: data,
+		ex: rank.Extra{Contributions: make([][]rank.Contribution, len(rows)), Kept: make([][]string, len(rows)), Keep: 3}}
+	d.idAt, d.reasonAt = growClear(nil, len(rows)), growClear(nil, len(rows))
+	_, err1 := d.indexFrom(data, nil, kindID, kindKeep)
+	_, err2 := d.indexFrom(data, nil, kindReason, kindExact)
+	for i := range rows {
+		rows[i].DeclarationID, rows[i].Reasons = text(d.ids, d.idAt[i]), text(d.reasons, d.reasonAt[i])
+	}
+	return errors.Join(err1, err2)
 }
 
-// fillNamed is fill with the rows' contributions (len(rows) entries, or nil
-// when the run writes none), named by names (feature index f is names[f];
-// "f<index>" without names).
-func fillNamed(rows []rank.Row, ex *rank.Extra, names []string, data ...[]byte) error {
-	ids := 0
-	for _, d := range data {
-		n, err := fillFrom(rows, ex, names, d)
-		if err != nil {
-			return err
-		}
-		ids += n
-	}
-	if ids != len(rows) {
-		return fmt.Errorf("%d ids for %d ranks", ids, len(rows))
-	}
-	return nil
-}
-
-// fillFrom places the records of data and returns how many were ids.
-func fillFrom(rows []rank.Row, ex *rank.Extra, names []string, data []byte) (int, error) {
-	ids := 0
-	for len(data) > 0 {
-		if len(data) < 5 {
-			return 0, errCorruptSpill
-		}
-		off := binary.LittleEndian.Uint32(data)
-		kind := data[4]
-		l, k := binary.Uvarint(data[5:])
-		if k <= 0 || l > uint64(len(data)-5-k) || int(off) >= len(rows) {
-			return 0, errCorruptSpill
-		}
-		v := data[5+k : 5+k+int(l)]
-		data = data[5+k+int(l):]
-		var s string
-		if len(v) > 0 {
-			s = unsafe.String(&v[0], len(v))
-		}
-		switch kind {
-		case kindID:
-			ids++
-			rows[off].DeclarationID = s
-		case kindReason:
-			rows[off].Reasons = s
-		case kindExact:
-			if ex.Contributions == nil {
-				return 0, errCorruptSpill
-			}
-			if err := decodeExact(&rows[off], &ex.Contributions[off], names, v); err != nil {
-				return 0, err
-			}
-		case kindKeep:
-			if ex.Kept == nil {
-				return 0, errCorruptSpill
-			}
-			vals := make([]string, 0, ex.Keep)
-			for len(v) > 0 && len(vals) < ex.Keep {
-				l, k := binary.Uvarint(v)
-				if k <= 0 || l > uint64(len(v)-k) {
-					return 0, errCorruptSpill
-				}
-				vals = append(vals, string(v[k:k+int(l)]))
-				v = v[k+int(l):]
-			}
-			if len(v) != 0 || len(vals) != ex.Keep {
-				return 0, errCorruptSpill
-			}
-			ex.Kept[off] = vals
-		default:
-			return 0, errCorruptSpill
-		}
-	}
-	return ids, nil
-}
-
-// decodeExact reads a payload of Config.appendPayload into row.
-func decodeExact(row *rank.Row, contribs *[]rank.Contribution, names []string, v []byte) error {
+// decodeExact reads the contributions of a payload of
+// Config.appendPayload (its text is read by fill).
+func decodeExact(contribs *[]rank.Contribution, names []string, v []byte) error {
 	l, k := binary.Uvarint(v)
 	if k <= 0 || l > uint64(len(v)-k) {
 		return errCorruptSpill
-	}
-	if l > 0 {
-		row.Reasons = unsafe.String(&v[k], int(l))
 	}
 	v = v[k+int(l):]
 	n, k := binary.Uvarint(v)

@@ -142,6 +142,20 @@ func (m *Model) Predict(_ arrow.RecordBatch, feats []float64, score, expRev []fl
 	return m.predict(feats, score, expRev, 1)
 }
 
+// FeatureColumns computes the features of rec's rows from the saved state,
+// column by column (cols[j][i] is feature j of row i), in cols' memory when
+// it is large enough: the values of Features, without its transpose to rows.
+func (m *Model) FeatureColumns(rec arrow.RecordBatch, cols [][]float64) ([][]float64, error) {
+	return m.State.Transform(rec, cols)
+}
+
+// PredictColumns is Predict for the first len(score) rows of features given
+// column by column (FeatureColumns): the same predictions, bit for bit, the
+// tree engine rounding its blocks straight from the columns.
+func (m *Model) PredictColumns(cols [][]float64, score, expRev []float64) error {
+	return m.predictFrom(nil, cols, score, expRev, 1)
+}
+
 // Probabilities is true: the classifier is binary:logistic.
 func (m *Model) Probabilities() bool { return true }
 

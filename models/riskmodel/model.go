@@ -203,17 +203,30 @@ func (m *Model) Score(rec arrow.RecordBatch, prob, expRev []float64) ([]float64,
 // the expected revenue, prob times the revenue head's prediction (expm1 of
 // its log1p scale, floored at 0), or 0 without a revenue head.
 func (m *Model) predict(rows, prob, expRev []float64, threads int) error {
+	return m.predictFrom(rows, nil, prob, expRev, threads)
+}
+
+// predictFrom is predict of row-major rows, or of column-major cols
+// (cols[j][i] is feature j of row i) when rows is nil.
+func (m *Model) predictFrom(rows []float64, cols [][]float64, prob, expRev []float64, threads int) error {
 	n := len(prob)
+	heads := []scorer.Head{{Scorer: m.clf, Out: prob}}
+	if m.rev != nil {
+		// Both heads in one pass over each block of rows (docs/scoring-engine.md).
+		heads = append(heads, scorer.Head{Scorer: m.rev, Out: expRev})
+	}
+	var err error
+	if cols != nil {
+		err = scorer.PredictAllColumns(cols, n, threads, heads...)
+	} else {
+		err = scorer.PredictAll(rows, n, threads, heads...)
+	}
+	if err != nil {
+		return fmt.Errorf("riskmodel: %w", err)
+	}
 	if m.rev == nil {
-		if err := m.clf.Predict(rows, n, prob, threads); err != nil {
-			return fmt.Errorf("riskmodel: %w", err)
-		}
 		clear(expRev)
 		return nil
-	}
-	// Both heads in one pass over each block of rows (docs/scoring-engine.md).
-	if err := scorer.PredictAll(rows, n, threads, scorer.Head{Scorer: m.clf, Out: prob}, scorer.Head{Scorer: m.rev, Out: expRev}); err != nil {
-		return fmt.Errorf("riskmodel: %w", err)
 	}
 	for i, r := range expRev {
 		expRev[i] = prob[i] * math.Max(0, math.Expm1(r))

@@ -179,6 +179,24 @@ func (f *forest) load(b *blockBuf, rows []float64, lo, hi int) int {
 	return (n + group - 1) / group * group
 }
 
+// loadColumns is load for rows lo..hi of cols (column-major: cols[j][r] is
+// feature j of row r): the same float32 values, read column by column
+// instead of across rows.
+func (f *forest) loadColumns(b *blockBuf, cols [][]float64, lo, hi int) int {
+	nf, br := f.numFeature, f.blockRows
+	n := hi - lo
+	x := b.x[:2*nf*br]
+	for j, c := range cols[:nf] {
+		src := c[lo:hi]
+		col := x[j*br : j*br+n]
+		neg := x[(nf+j)*br : (nf+j)*br+n]
+		for r, v := range src {
+			col[r], neg[r] = float32(v), -float32(v)
+		}
+	}
+	return (n + group - 1) / group * group
+}
+
 // margins sums into b.sums[:n] the base margin and every tree's leaf value
 // for the n loaded rows.
 func (f *forest) margins(b *blockBuf, n int) {

@@ -177,15 +177,33 @@ type Head struct {
 // is in cache. rows, nrows and threads are as for Predict. Heads on the
 // leaves engine are scored one after another.
 func PredictAll(rows []float64, nrows, threads int, heads ...Head) error {
+	return predictAll(rows, nil, nrows, threads, heads)
+}
+
+// PredictAllColumns is PredictAll for features given column by column:
+// cols[j][r] is feature j of row r (each column at least nrows long). The
+// native engine rounds them into its blocks straight from the columns, so
+// a caller that computes features by column (features.State.Transform)
+// needs no transpose to rows; the predictions are PredictAll's, bit for bit
+// (TestColumnsLikeRows).
+func PredictAllColumns(cols [][]float64, nrows, threads int, heads ...Head) error {
+	return predictAll(nil, cols, nrows, threads, heads)
+}
+
+// predictAll is PredictAll of rows, or of cols when rows is nil.
+func predictAll(rows []float64, cols [][]float64, nrows, threads int, heads []Head) error {
 	var native []Head
 	for _, h := range heads {
-		if err := h.Scorer.check(rows, nrows, len(h.Out), nrows); err != nil {
+		if err := h.Scorer.checkIn(rows, cols, nrows, len(h.Out), nrows); err != nil {
 			return err
 		}
 		if h.Scorer.numFeature != heads[0].Scorer.numFeature {
 			return fmt.Errorf("heads take %d and %d features", heads[0].Scorer.numFeature, h.Scorer.numFeature)
 		}
 		if h.Scorer.engine == Leaves {
+			if rows == nil {
+				rows = rowMajor(cols, nrows)
+			}
 			if err := h.Scorer.predictLeaves(rows, nrows, h.Out, h.Margin, threads); err != nil {
 				return err
 			}
@@ -201,7 +219,12 @@ func PredictAll(rows []float64, nrows, threads int, heads ...Head) error {
 		return func(lo, hi int) {
 			b := lead.bufs.Get().(*blockBuf)
 			defer lead.bufs.Put(b)
-			n := lead.forest.load(b, rows, lo, hi)
+			var n int
+			if cols != nil {
+				n = lead.forest.loadColumns(b, cols, lo, hi)
+			} else {
+				n = lead.forest.load(b, rows, lo, hi)
+			}
 			for _, h := range native {
 				f := h.Scorer.forest
 				f.margins(b, n)
@@ -255,6 +278,40 @@ func (s *Scorer) PredictLeaves(rows []float64, nrows int, out []int32, threads i
 			f.leafIDs(b, n, hi-lo, out[lo*nt:hi*nt])
 		}
 	})
+	return nil
+}
+
+// rowMajor is the first nrows rows of cols, row-major.
+func rowMajor(cols [][]float64, nrows int) []float64 {
+	nf := len(cols)
+	rows := make([]float64, nrows*nf)
+	for j, c := range cols {
+		for i, v := range c[:nrows] {
+			rows[i*nf+j] = v
+		}
+	}
+	return rows
+}
+
+// checkIn is check for rows, or for cols when rows is nil.
+func (s *Scorer) checkIn(rows []float64, cols [][]float64, nrows, outLen, wantOut int) error {
+	if rows != nil || cols == nil {
+		return s.check(rows, nrows, outLen, wantOut)
+	}
+	if nrows < 0 {
+		return fmt.Errorf("nrows %d is negative", nrows)
+	}
+	if len(cols) != s.numFeature {
+		return fmt.Errorf("%d columns for %d features", len(cols), s.numFeature)
+	}
+	for j, c := range cols {
+		if len(c) < nrows {
+			return fmt.Errorf("column %d has %d values for %d rows", j, len(c), nrows)
+		}
+	}
+	if outLen < wantOut {
+		return fmt.Errorf("output has room for %d values, need %d", outLen, wantOut)
+	}
 	return nil
 }
 

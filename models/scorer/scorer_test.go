@@ -402,3 +402,59 @@ func tieRows(m *xgb.Model, rows []float64) []float64 {
 	}
 	return rows
 }
+
+// PredictAllColumns gives PredictAll's predictions bit for bit, from the
+// same features given column by column: two heads, both engines, several
+// thread counts, a row count that is no multiple of a block, missing
+// values, ±0 and ±Inf.
+func TestColumnsLikeRows(t *testing.T) {
+	const nfeat, nrows = 9, 3001
+	rows := xgbtest.Rows(6, nrows, nfeat, 0.1)
+	for i := 0; i < len(rows); i += 97 {
+		rows[i] = []float64{math.Copysign(0, -1), 0, math.Inf(1), math.Inf(-1)}[i%4]
+	}
+	cols := make([][]float64, nfeat)
+	for j := range cols {
+		cols[j] = make([]float64, nrows+5) // longer than nrows: only nrows are read
+		for i := range nrows {
+			cols[j][i] = rows[i*nfeat+j]
+		}
+	}
+	clf := xgbtest.RandomModel(7, xgb.BinaryLogistic, 30, 5, nfeat)
+	reg := xgbtest.RandomModel(8, xgb.RegSquaredError, 20, 4, nfeat)
+	for _, engine := range []scorer.Engine{scorer.Native, scorer.Leaves} {
+		c, err := scorer.NewEngine(clf, engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := scorer.NewEngine(reg, engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, threads := range []int{1, 2, 7} {
+			out := make([][]float64, 4)
+			for k := range out {
+				out[k] = make([]float64, nrows)
+			}
+			if err := scorer.PredictAll(rows, nrows, threads, scorer.Head{Scorer: c, Out: out[0]}, scorer.Head{Scorer: r, Out: out[1], Margin: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := scorer.PredictAllColumns(cols, nrows, threads, scorer.Head{Scorer: c, Out: out[2]}, scorer.Head{Scorer: r, Out: out[3], Margin: true}); err != nil {
+				t.Fatal(err)
+			}
+			for h := range 2 {
+				for i := range nrows {
+					if math.Float64bits(out[h][i]) != math.Float64bits(out[h+2][i]) {
+						t.Fatalf("%s, %d threads, head %d, row %d: %v from rows, %v from columns", engine, threads, h, i, out[h][i], out[h+2][i])
+					}
+				}
+			}
+		}
+		if err := scorer.PredictAllColumns(cols[:nfeat-1], nrows, 1, scorer.Head{Scorer: c, Out: make([]float64, nrows)}); err == nil {
+			t.Errorf("%s: a missing column gave no error", engine)
+		}
+		if err := scorer.PredictAllColumns(cols, nrows+6, 1, scorer.Head{Scorer: c, Out: make([]float64, nrows+6)}); err == nil {
+			t.Errorf("%s: short columns gave no error", engine)
+		}
+	}
+}

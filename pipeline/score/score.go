@@ -495,6 +495,15 @@ func (s *Scored) put(keys *chunked[rank.Key], r scoredBatch) error {
 	return nil
 }
 
+// columnar is a model that computes its features column by column and
+// predicts from them (riskmodel.Model): the scoring stage then spares the
+// transposes from columns to rows and back to the tree engine's column
+// blocks.
+type columnar interface {
+	FeatureColumns(rec arrow.RecordBatch, cols [][]float64) ([][]float64, error)
+	PredictColumns(cols [][]float64, score, expRev []float64) error
+}
+
 // scoreWorker holds one worker's buffers for the first pass.
 type scoreWorker struct {
 	cfg       *Config
@@ -505,7 +514,9 @@ type scoreWorker struct {
 	byRevenue bool
 
 	quoted  []string
-	feats   []float64
+	feats   []float64   // row-major features, or
+	cols    [][]float64 // a columnar model's features
+	col     columnar
 	prob    []float64
 	rev     []float64
 	contrib []float64
@@ -518,9 +529,17 @@ type scoreWorker struct {
 
 func newScoreWorker(cfg *Config, ex contributor, ids *idDigest, threshold *atomic.Uint64) *scoreWorker {
 	nf := len(cfg.Model.FeatureNames())
-	return &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == models.ByExpectedRevenue,
-		quoted: cfg.Reasoner.Quoted(), feats: make([]float64, subBatch*nf), prob: make([]float64, subBatch),
+	w := &scoreWorker{cfg: cfg, ex: ex, ids: ids, threshold: threshold, nf: nf, byRevenue: cfg.RankBy == models.ByExpectedRevenue,
+		quoted: cfg.Reasoner.Quoted(), prob: make([]float64, subBatch),
 		rev: make([]float64, subBatch), contrib: make([]float64, nf)}
+	// The repair's workers (no threshold) compute row-major features for
+	// explain.
+	if c, ok := cfg.Model.(columnar); ok && threshold != nil {
+		w.col = c
+	} else {
+		w.feats = make([]float64, subBatch*nf)
+	}
+	return w
 }
 
 // batch scores one batch, subBatch rows at a time, and writes the reasons of
@@ -558,6 +577,12 @@ func (w *scoreWorker) batch(b batch) (scoredBatch, error) {
 			r.ids = append(r.ids, v...)
 		}
 	}
+	if w.threshold != nil && w.threshold.Load() == math.MaxUint64 {
+		// Until the candidate heap first fills, every row is a candidate:
+		// room for all the batch's records at once, rather than a
+		// regrowth (copy) per sub-batch.
+		r.candidates = slices.Grow(r.candidates, n*w.recordGuess())
+	}
 	for i := 0; i < n; i += subBatch {
 		j := min(i+subBatch, n)
 		if err := w.subBatch(b, i, j, &r); err != nil {
@@ -593,7 +618,6 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	k := j - i
 	sub := b.rec.NewSlice(int64(i), int64(j))
 	defer sub.Release()
-	feats := w.feats[:k*w.nf]
 	if err := w.predict(sub, b.start+i); err != nil {
 		return err
 	}
@@ -618,19 +642,40 @@ func (w *scoreWorker) subBatch(b batch, i, j int, r *scoredBatch) error {
 	}
 	// Room for the records at once (their fixed part, and a guess of 16
 	// bytes per quoted column), rather than by append's regrowth.
-	r.candidates = slices.Grow(r.candidates, len(kept)*(binary.MaxVarintLen32+4*w.nf+16*len(w.quoted)))
+	r.candidates = slices.Grow(r.candidates, len(kept)*w.recordGuess())
 	w.row.bind(sub)
 	for _, key := range kept {
 		t := int(key.Ord()) - b.start - i
-		r.candidates = appendCandidate(r.candidates, key.Ord(), feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
+		if w.col != nil {
+			r.candidates = appendCandidateColumns(r.candidates, key.Ord(), w.cols, &w.row, t, w.quoted)
+		} else {
+			r.candidates = appendCandidate(r.candidates, key.Ord(), w.feats[t*w.nf:(t+1)*w.nf], &w.row, t, w.quoted)
+		}
 	}
 	return nil
+}
+
+// recordGuess is the room a candidate record is given (appendCandidate):
+// its fixed part and a guess of 16 bytes per quoted column.
+func (w *scoreWorker) recordGuess() int {
+	return binary.MaxVarintLen32 + 4*w.nf + 16*len(w.quoted)
 }
 
 // predict computes the features (w.feats) and the model's outputs (w.prob,
 // w.rev) of sub, at most subBatch rows, whose first row is at ordinal start.
 func (w *scoreWorker) predict(sub arrow.RecordBatch, start int) error {
 	k := int(sub.NumRows())
+	if w.col != nil {
+		cols, err := w.col.FeatureColumns(sub, w.cols)
+		if err != nil {
+			return fmt.Errorf("features of rows %d to %d: %w", start+1, start+k, err)
+		}
+		w.cols = cols
+		if err := w.col.PredictColumns(cols, w.prob[:k], w.rev[:k]); err != nil {
+			return fmt.Errorf("scoring rows %d to %d: %w", start+1, start+k, err)
+		}
+		return nil
+	}
 	feats := w.feats[:k*w.nf]
 	if err := w.cfg.Model.Features(sub, feats); err != nil {
 		return fmt.Errorf("features of rows %d to %d: %w", start+1, start+k, err)
@@ -654,6 +699,23 @@ func appendCandidate(dst []byte, ord uint32, x []float64, row *rowView, i int, c
 	for f, v := range x {
 		binary.LittleEndian.PutUint32(dst[n+4*f:], math.Float32bits(float32(v)))
 	}
+	return appendQuoted(dst, row, i, cols)
+}
+
+// appendCandidateColumns is appendCandidate for row i of features given
+// column by column (feats[f][i]).
+func appendCandidateColumns(dst []byte, ord uint32, feats [][]float64, row *rowView, i int, cols []string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(ord))
+	n := len(dst)
+	dst = slices.Grow(dst, 4*len(feats))[:n+4*len(feats)]
+	for f, c := range feats {
+		binary.LittleEndian.PutUint32(dst[n+4*f:], math.Float32bits(float32(c[i])))
+	}
+	return appendQuoted(dst, row, i, cols)
+}
+
+// appendQuoted appends the quoted columns of a candidate record.
+func appendQuoted(dst []byte, row *rowView, i int, cols []string) []byte {
 	for _, c := range cols {
 		v, ok := row.value(i, c)
 		if !ok {

@@ -766,8 +766,14 @@ func (c *chunked[T]) at(i int) T {
 }
 
 // flatten returns the elements as one slice (rank.Sort needs one), dropping
-// each chunk once copied.
+// each chunk once copied. Up to chunkRows elements (a 1M-row night) it is
+// the first chunk itself: no second array of keys, new to the process.
 func (c *chunked[T]) flatten() []T {
+	if len(c.chunks) == 1 && c.chunks[0] != nil {
+		out := c.chunks[0][:c.n]
+		c.chunks = nil
+		return out
+	}
 	out := make([]T, c.n)
 	for k := range c.chunks {
 		copy(out[k*chunkRows:], c.chunks[k])

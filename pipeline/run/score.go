@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -268,30 +269,69 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 		Keep: cfg.Keep}
 
 	// Checksums: they name the inputs in the manifest and seed the run_id.
+	// A CSV input's line count bounds its rows (the row hint), so CSV
+	// inputs are read whole first. Parquet inputs give their row count in
+	// their footers: their checksums are computed beside the score pass,
+	// on a core the pass leaves idle at times, and the run waits for them
+	// before anything uses them (or when it fails).
 	clock := startStage()
-	progress.Stage("checksum", int64(len(cfg.Inputs)))
-	var bytes, rowsHint int64
-	for i, p := range cfg.Inputs {
-		in, rows, err := checksum(p)
-		if err != nil {
+	var sums *checksumJob
+	hint, parquet := parquetRows(cfg.Inputs)
+	if parquet {
+		if hint > 0 && hint < maxRowsHint {
+			scfg.RowsHint = int(hint)
+		}
+		sums = startChecksums(cfg.Inputs)
+	} else {
+		progress.Stage("checksum", int64(len(cfg.Inputs)))
+		var rowsHint int64
+		for i, p := range cfg.Inputs {
+			in, rows, err := checksum(p)
+			if err != nil {
+				return err
+			}
+			m.Inputs = append(m.Inputs, in)
+			if rows < 0 || rowsHint < 0 {
+				rowsHint = -1
+			} else {
+				rowsHint += rows
+			}
+			progress.Set(int64(i + 1))
+		}
+		if rowsHint > 0 && rowsHint < maxRowsHint {
+			scfg.RowsHint = int(rowsHint)
+		}
+		progress.Done()
+		sums = &checksumJob{done: make(chan struct{}), inputs: m.Inputs, stage: clock.stage("checksum", 0)}
+		m.Inputs = nil
+		close(sums.done)
+	}
+	checksummed := false
+	awaitChecksums := func() error {
+		if checksummed {
+			return nil
+		}
+		checksummed = true
+		<-sums.done
+		if sums.err != nil {
+			return sums.err
+		}
+		m.Inputs = sums.inputs
+		var bytes int64
+		for _, in := range m.Inputs {
+			bytes += in.Bytes
+		}
+		stages = append(stages, sums.stage)
+		m.RunID = runID(m.Inputs, profileFingerprint(cfg.Profile), cfg.Model.ID(), m.Plan)
+		log.Info("inputs checked", "run_id", m.RunID, "files", len(m.Inputs), "bytes", bytes, "model", cfg.Model.ID())
+		return nil
+	}
+	defer awaitChecksums() // a failed run's manifest names its inputs too
+	if !parquet {
+		if err := awaitChecksums(); err != nil {
 			return err
 		}
-		m.Inputs = append(m.Inputs, in)
-		bytes += in.Bytes
-		if rows < 0 || rowsHint < 0 {
-			rowsHint = -1
-		} else {
-			rowsHint += rows
-		}
-		progress.Set(int64(i + 1))
 	}
-	if rowsHint > 0 && rowsHint < maxRowsHint {
-		scfg.RowsHint = int(rowsHint)
-	}
-	progress.Done()
-	stages = append(stages, clock.stage("checksum", 0))
-	m.RunID = runID(m.Inputs, profileFingerprint(cfg.Profile), cfg.Model.ID(), m.Plan)
-	log.Info("inputs checked", "run_id", m.RunID, "files", len(m.Inputs), "bytes", bytes, "model", cfg.Model.ID())
 
 	// Pass 1: score every accepted row.
 	var rejects *ingest.RejectFile
@@ -316,7 +356,10 @@ func scoreRun(ctx context.Context, cfg Config, m *Manifest, log *slog.Logger, to
 	scored, err := score.Score(ctx, rd, scfg)
 	rd.Close()
 	progress.Done()
-	if err != nil {
+	if err := errors.Join(err, awaitChecksums()); err != nil {
+		if scored != nil {
+			scored.Remove()
+		}
 		return err
 	}
 	defer scored.Remove()
@@ -501,6 +544,64 @@ func checkColumns(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// checksumJob is the inputs' checksums, computed beside the score pass.
+type checksumJob struct {
+	done   chan struct{}
+	inputs []Input
+	stage  Stage
+	err    error
+}
+
+// startChecksums checksums paths on a goroutine of its own.
+func startChecksums(paths []string) *checksumJob {
+	j := &checksumJob{done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		clock := startStage()
+		for _, p := range paths {
+			in, _, err := checksum(p)
+			if err != nil {
+				j.err = err
+				return
+			}
+			j.inputs = append(j.inputs, in)
+		}
+		// Its CPU seconds are the process's while it ran, the score
+		// pass's included (Stage.CPUSeconds).
+		j.stage = clock.stage("checksum", 0)
+	}()
+	return j
+}
+
+// parquetRows returns the number of rows of paths when every one is a
+// Parquet file (from their footers; -1 if one cannot be read: ingest will
+// say what is wrong with it), and false when one is not Parquet.
+func parquetRows(paths []string) (int64, bool) {
+	if len(paths) == 0 {
+		return 0, false
+	}
+	var total int64
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return 0, false
+		}
+		var head [ingest.SniffLen]byte
+		n, _ := io.ReadFull(f, head[:])
+		f.Close()
+		if format, gz := ingest.Sniff(head[:n]); format != ingest.Parquet || gz {
+			return 0, false
+		}
+		rows, err := ingest.ParquetRows(p)
+		if err != nil || total < 0 {
+			total = -1
+			continue
+		}
+		total += rows
+	}
+	return total, true
 }
 
 // maxRowsHint keeps an absurd row count (a damaged footer) from sizing the

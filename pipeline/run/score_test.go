@@ -265,3 +265,49 @@ func TestChecksumRowBound(t *testing.T) {
 		}
 	}
 }
+
+// Parquet inputs are checksummed beside the score pass (their row bound is
+// in their footers): the manifest names them with their checksums and the
+// run_id RunIDOf gives, the stages in their usual order, and a run that
+// fails in the score pass still names them.
+func TestParquetInputsChecksummedBeside(t *testing.T) {
+	dir := t.TempDir()
+	batches := generate(t, 6000, 5)
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	writeInput(t, a, batches[:1])
+	writeInput(t, b, batches[1:])
+	inputs := []string{a, b}
+	out := t.TempDir()
+	cfg := config(t, inputs, filepath.Join(out, "ranked.parquet"))
+	want, err := RunIDOf(inputs, cfg.Profile, cfg.Model.ID(), cfg.Plan, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, m *Manifest) {
+		t.Helper()
+		if m.RunID != want || len(m.Inputs) != 2 {
+			t.Fatalf("%s: run_id %q (want %q), inputs %+v", what, m.RunID, want, m.Inputs)
+		}
+		for i, in := range m.Inputs {
+			if in.SHA256 != sha(t, inputs[i]) {
+				t.Errorf("%s: input %d: %+v", what, i, in)
+			}
+		}
+	}
+	m, err := Score(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("run", m)
+	if names := stageNames(m.Timings); !slices.Equal(names, []string{"checksum", "score", "rank", "join", "write", "total"}) {
+		t.Errorf("stages %v", names)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg = config(t, inputs, filepath.Join(t.TempDir(), "ranked.parquet"))
+	m, err = Score(ctx, cfg)
+	if err == nil {
+		t.Fatal("a cancelled run gave no error")
+	}
+	check("failed run", m)
+}

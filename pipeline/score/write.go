@@ -422,7 +422,7 @@ func readInto(f *os.File, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	if size := int(fi.Size()) + 1; cap(buf) < size {
+	if size := fi.Size() + 1; int64(cap(buf)) < size {
 		buf = make([]byte, 0, size+size/8)
 	}
 	data := buf[:0]

@@ -8,7 +8,8 @@ benchmark models, then measures, each pair one right after the other:
 
   score    risklane score vs bench/reference.py (pandas + XGBoost), both
            models: "default" (400 trees depth 10 + revenue head, what
-           `risklane train` gives) and "small" (100 trees depth 6, no head)
+           `risklane train` gives) and "small" (100 trees depth 6, no head),
+           REPEAT rounds, medians
   predict  the native engine vs XGBoost inplace_predict of the same
            classifier (each model folder's model.json, the one score used) on
            the features of the night's first 100,000 rows, 1 and 2 threads
@@ -109,27 +110,34 @@ def data(work, bin_, rows):
     return files
 
 
-def bench_score(work, bin_, files, rows):
+def medians(ms, rows):
+    """Summarises repeated runs of one command: median wall and CPU, the
+    highest peak RSS, every wall."""
+    wall = statistics.median(m["wall_s"] for m in ms)
+    return {"wall_s": wall, "rows_per_s": rows / wall, "cpu_s": statistics.median(m["cpu_s"] for m in ms),
+            "peak_rss_mb": max(m["peak_rss_mb"] for m in ms), "walls": [m["wall_s"] for m in ms]}
+
+
+def bench_score(work, bin_, files, rows, repeat):
     out = {}
     for name in MODELS:
         model = os.path.join(work, f"model-{name}")
-        r = {}
-        log(f"score, {name} model: risklane (Parquet, CSV), then the Python reference")
-        for ext in ("parquet", "csv"):
-            cmd = [bin_, "score", "--model", model, "--profile", "canonical", "--in", files[ext],
-                   "--out", os.path.join(work, f"score-{name}-{ext}.parquet"), "--log-format", "json"]
-            if ext == "csv":
-                cmd.append("--csv")
-            r[f"risklane_{ext}"] = measured(work, f"score-{name}-{ext}", cmd)
-        check = os.path.join(work, f"score-{name}-csv.csv")
-        cmd = ["/usr/bin/python3", os.path.join(ROOT, "bench", "reference.py"), "--model", model, "--in", files["csv"],
-               "--out", os.path.join(work, f"python-{name}.csv"), "--threads", "2"]
-        if os.path.exists(check):
-            cmd += ["--check", check]
-        r["python"] = measured(work, f"score-{name}-python", cmd)
-        for v in r.values():
-            v["rows_per_s"] = rows / v["wall_s"]
-        out[name] = r
+        runs = {}
+        for i in range(repeat):
+            log(f"score, {name} model, round {i + 1}/{repeat}: risklane (Parquet, CSV), then the Python reference")
+            for ext in ("parquet", "csv"):
+                cmd = [bin_, "score", "--model", model, "--profile", "canonical", "--in", files[ext],
+                       "--out", os.path.join(work, f"score-{name}-{ext}.parquet"), "--log-format", "json"]
+                if ext == "csv":
+                    cmd.append("--csv")
+                runs.setdefault(f"risklane_{ext}", []).append(measured(work, f"score-{name}-{ext}-{i}", cmd))
+            check = os.path.join(work, f"score-{name}-csv.csv")
+            cmd = ["/usr/bin/python3", os.path.join(ROOT, "bench", "reference.py"), "--model", model, "--in", files["csv"],
+                   "--out", os.path.join(work, f"python-{name}.csv"), "--threads", "2"]
+            if os.path.exists(check):
+                cmd += ["--check", check]
+            runs.setdefault("python", []).append(measured(work, f"score-{name}-python-{i}", cmd))
+        out[name] = {k: medians(ms, rows) for k, ms in runs.items()}
     return out
 
 
@@ -146,11 +154,7 @@ def bench_ingest(work, bin_, duck, files, rows, repeat):
         m = measured(work, f"ingest-duckdb-{i}", [duck, "--in", files["date"], "--out", o, "--threads", "2"])
         m["duckdb"] = json.loads(m["stdout"])
         runs["duckdb"].append(m)
-    out = {}
-    for k, ms in runs.items():
-        wall = statistics.median(m["wall_s"] for m in ms)
-        out[k] = {"wall_s": wall, "rows_per_s": rows / wall, "cpu_s": statistics.median(m["cpu_s"] for m in ms),
-                  "peak_rss_mb": max(m["peak_rss_mb"] for m in ms), "walls": [m["wall_s"] for m in ms]}
+    out = {k: medians(ms, rows) for k, ms in runs.items()}
     out["duckdb"]["version"] = runs["duckdb"][0]["duckdb"]["duckdb"]
     out["duckdb"]["statement_s"] = statistics.median(m["duckdb"]["seconds"] for m in runs["duckdb"])
     out["input_mb"] = os.path.getsize(files["date"]) / 1e6
@@ -233,7 +237,7 @@ def report(res):
         py = r["python"]
         for ext in ("parquet", "csv"):
             g = r[f"risklane_{ext}"]
-            lines.append(f"| score {name} model, {ext} in, vs Python reference (CSV) | {g['rows_per_s']:,.0f} decl/s | "
+            lines.append(f"| score {name} model, {ext} in, vs Python reference (CSV), median of {len(g['walls'])} | {g['rows_per_s']:,.0f} decl/s | "
                          f"{py['rows_per_s']:,.0f} decl/s | {py['wall_s'] / g['wall_s']:.2f}x | {g['peak_rss_mb']:.0f} / {py['peak_rss_mb']:.0f} |")
     # The issue's yardstick: end to end (reading, features, both heads,
     # ranking, reasons, writing) against XGBoost merely predicting the same
@@ -263,6 +267,8 @@ def report(res):
                      f"{t['xgboost_s']:.2f} s | {t['ratio']:.2f}x | |")
     lines += ["", "ratio: how many times faster risklane is than the yardstick (the yardstick's time over risklane's), "
               "measured one right after the other in this run. Wall times include process start and reading input."]
+    for name, r in res.get("score", {}).items():
+        lines.append(f"score {name} walls: " + "; ".join(f"{k} " + ", ".join(f"{w:.2f}" for w in v["walls"]) for k, v in r.items()) + " s")
     if "ingest" in res:
         i = res["ingest"]
         lines.append(f"ingest input {i['input_mb']:.0f} MB; walls risklane {', '.join(f'{w:.2f}' for w in i['risklane']['walls'])}, "
@@ -286,7 +292,7 @@ def main():
     bin_, duck = build(work)
     files = data(work, bin_, a.rows)
     if "score" in ONLY:
-        res["score"] = bench_score(work, bin_, files, a.rows)
+        res["score"] = bench_score(work, bin_, files, a.rows, a.repeat)
     if "predict" in ONLY:
         res["predict"] = bench_predict(work, files)
     if "ingest" in ONLY:

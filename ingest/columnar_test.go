@@ -407,24 +407,11 @@ func mixedRecord(rng *rand.Rand, n int, kind mixedKind, bad float64) arrow.Recor
 	return b.NewRecordBatch()
 }
 
-// writeParquetRG writes rec to a Parquet file with row groups of rg rows.
+// writeParquetRG writes rec to a Parquet file with row groups of rg rows
+// (dictionary pages, no compression, the Arrow schema stored).
 func writeParquetRG(t testing.TB, path string, rec arrow.RecordBatch, rg int64) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rg), parquet.WithDictionaryDefault(true))
-	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetLayout(t, path, rec, pqLayout{rowGroup: rg})
 }
 
 // writeArrowIPC writes rec as an Arrow IPC file or stream in batches of

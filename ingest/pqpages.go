@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -552,6 +553,21 @@ func plainBytes(data []byte, n int, offs []int32, vals []byte) ([]int32, []byte,
 
 const maxInt32 = 1<<31 - 1
 
+// plainFixed appends the k fixed-width values at the start of vals, PLAIN
+// encoded (little-endian, as Arrow holds them), to dst and says how many
+// bytes they took; -1 (dst unchanged) when vals holds fewer than k.
+// It checks the length before it grows dst, so a hostile page header cannot
+// make it allocate.
+func plainFixed[T any](dst []T, vals []byte, k int, bytesOf func([]T) []byte) ([]T, int) {
+	var one T
+	if need := k * int(unsafe.Sizeof(one)); k < 0 || len(vals) < need {
+		return dst, -1
+	}
+	at := len(dst)
+	dst = slices.Grow(dst, k)[:at+k]
+	return dst, copy(bytesOf(dst[at:]), vals)
+}
+
 // values decodes the next k values (all valid) of the current page into
 // buf.
 func (c *pageCol) values(buf *pageBuf, k int) error {
@@ -571,37 +587,16 @@ func (c *pageCol) values(buf *pageBuf, k int) error {
 			c.vals = c.vals[used:]
 			return nil
 		case pageDouble:
-			need = 8 * k
-			if len(c.vals) < need {
-				return errShortPage
-			}
-			at := len(buf.f64)
-			buf.f64 = slices.Grow(buf.f64, k)[:at+k]
-			copy(arrow.Float64Traits.CastToBytes(buf.f64[at:]), c.vals)
+			buf.f64, need = plainFixed(buf.f64, c.vals, k, arrow.Float64Traits.CastToBytes)
 		case pageFloat:
-			need = 4 * k
-			if len(c.vals) < need {
-				return errShortPage
-			}
-			at := len(buf.f32)
-			buf.f32 = slices.Grow(buf.f32, k)[:at+k]
-			copy(arrow.Float32Traits.CastToBytes(buf.f32[at:]), c.vals)
+			buf.f32, need = plainFixed(buf.f32, c.vals, k, arrow.Float32Traits.CastToBytes)
 		case pageInt32:
-			need = 4 * k
-			if len(c.vals) < need {
-				return errShortPage
-			}
-			at := len(buf.i32)
-			buf.i32 = slices.Grow(buf.i32, k)[:at+k]
-			copy(arrow.Int32Traits.CastToBytes(buf.i32[at:]), c.vals)
+			buf.i32, need = plainFixed(buf.i32, c.vals, k, arrow.Int32Traits.CastToBytes)
 		case pageInt64:
-			need = 8 * k
-			if len(c.vals) < need {
-				return errShortPage
-			}
-			at := len(buf.i64)
-			buf.i64 = slices.Grow(buf.i64, k)[:at+k]
-			copy(arrow.Int64Traits.CastToBytes(buf.i64[at:]), c.vals)
+			buf.i64, need = plainFixed(buf.i64, c.vals, k, arrow.Int64Traits.CastToBytes)
+		}
+		if need < 0 {
+			return errShortPage
 		}
 		c.vals = c.vals[need:]
 		return nil

@@ -3,6 +3,7 @@ package date
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -81,6 +82,15 @@ func paramTable() []param {
 			Set: func(c *Config, v float64) { c.RevBase = setBase(c.RevBase, "log_value", v != 0) }},
 		{Param: models.Param{Name: "rev-cap", Doc: "bound the revenue estimate's log target at this quantile of the illicit training rows' (0: none; 0.5-1)", Default: d.RevCap, Min: 0, Max: 1},
 			Set: func(c *Config, v float64) { c.RevCap = v }},
+		{Param: models.Param{Name: "rev-uv-inputs", Doc: "also give the revenue head the unit value's z-scores (within HS6, HS6 x origin) and the duty rate", Default: 0, Min: 0, Max: 1, Bool: true},
+			Set: func(c *Config, v float64) { c.RevenueInputs = setInputs(c.RevenueInputs, uvRevInputs, v != 0) }},
+		{Param: models.Param{Name: "prob-power", Doc: "rank by probability^a x revenue estimate, the dual score (1: DATE's p x estimate; stored with the model)", Default: 1, Min: minProbPower, Max: maxProbPower},
+			Set: func(c *Config, v float64) {
+				c.ProbPower = v
+				if v == 1 {
+					c.ProbPower = 0
+				}
+			}},
 		{Param: models.Param{Name: "lr", Doc: "Adam learning rate", Default: d.Adam.LR, Min: 1e-9, Max: 10},
 			Set: func(c *Config, v float64) { c.Adam.LR = v }},
 		{Param: models.Param{Name: "weight-decay", Doc: "L2 weight decay", Default: d.Adam.WeightDecay, Min: 0, Max: 10},
@@ -112,6 +122,16 @@ func setBase(cur, base string, on bool) string {
 	return cur
 }
 
+// setInputs is the revenue inputs cur with names added (on) or removed
+// (off), each once.
+func setInputs(cur, names []string, on bool) []string {
+	out := slices.DeleteFunc(slices.Clone(cur), func(s string) bool { return slices.Contains(names, s) })
+	if on {
+		out = append(out, names...)
+	}
+	return out
+}
+
 // ConfigOf turns a kind-neutral training configuration into Config.
 func ConfigOf(tc models.TrainConfig) (Config, error) { return recipe.Config(tc) }
 
@@ -125,7 +145,11 @@ func (m *Model) WriteSummary(w io.Writer, _ int) {
 	fmt.Fprintf(w, "Trained on %d labelled rows, early stopping on %d from %s: best epoch %d of %d, validation AUC %.4f\n",
 		h.TrainRows, h.ValidRows, h.ValidFrom, h.BestEpoch, len(h.Loss), at(h.ValidAUC, h.BestEpoch-1))
 	if m.validation != nil {
-		fmt.Fprintf(w, "Validation data, ranked by probability:\n%s\nranked by expected revenue (DATE's dual score):\n%s\n", m.validation[0], m.validation[1])
+		dual := "DATE's dual score"
+		if a := m.Config.ProbPower; a != 0 && a != 1 {
+			dual = fmt.Sprintf("DATE's dual score, probability^%v x revenue", a)
+		}
+		fmt.Fprintf(w, "Validation data, ranked by probability:\n%s\nranked by expected revenue (%s):\n%s\n", m.validation[0], dual, m.validation[1])
 	}
 	fmt.Fprintf(w, "Trained in %.1fs\n", h.Seconds)
 }

@@ -253,7 +253,7 @@ func TestLossVariants(t *testing.T) {
 			m.output(i, z, r, baseOf(b, i), prob, nil)
 			est[i] = m.revenueOf(float64(r), baseOf(b, i))
 		})
-		for _, a := range []float64{0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2} {
+		for _, a := range []float64{0.5, 0.75, 0.9, 1.05, 1.1, 1.2, 1.25, 1.5, 2} {
 			s := make([]float64, len(prob))
 			for i := range s {
 				s[i] = math.Pow(prob[i], a) * est[i]

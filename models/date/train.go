@@ -109,6 +109,11 @@ type Config struct {
 	// The illicit-only head never trained on licit rows, so nothing else
 	// bounds it there.
 	RevCap float64 `json:",omitempty"`
+	// ProbPower is the probability's power in the dual score, p^ProbPower x
+	// the revenue estimate (Model.output); 0 (a model saved before it) and
+	// 1 are DATE's p x estimate. Above 1 it favours the likelier rows over
+	// the larger estimates. A scoring option, stored in the manifest.
+	ProbPower float64 `json:",omitempty"`
 	// ValidFraction is the share of rows, the latest by date, held out for
 	// early stopping.
 	ValidFraction float64
@@ -183,6 +188,34 @@ func (c Config) checkRevTarget() error {
 		return fmt.Errorf("date: revenue cap quantile %v: want 0 (none) or 0.5..1", c.RevCap)
 	case c.RevBase != "" && !slices.Contains(revBases, c.RevBase):
 		return fmt.Errorf("date: revenue base %q: want one of %q or none", c.RevBase, revBases)
+	case c.ProbPower != 0 && !(c.ProbPower >= minProbPower && c.ProbPower <= maxProbPower):
+		return fmt.Errorf("date: the dual score's power on the probability (ProbPower) is %v: want %v..%v (or 0 or 1: p x estimate)", c.ProbPower, minProbPower, maxProbPower)
+	}
+	return nil
+}
+
+// The dual score's power on the probability (Config.ProbPower) is within
+// these bounds.
+const minProbPower, maxProbPower = 0.25, 4
+
+// uvRevInputs are the revenue inputs the rev-uv-inputs parameter adds: the
+// unit value's z-score within the HS6 code and within HS6 x origin, and the
+// duty rate (docs/date.md, Session 9).
+var uvRevInputs = []string{"uv_kg_z_hs6", "uv_kg_z_hs6_origin", "tax_rate"}
+
+// checkRevInputs refuses a configuration naming one of uvRevInputs as a
+// revenue input when the feature state (names) does not compute it: the
+// data lack the columns it needs (the other revenue inputs are taken when
+// present, as before).
+func checkRevInputs(names, inputs []string) error {
+	var missing []string
+	for _, w := range inputs {
+		if slices.Contains(uvRevInputs, w) && !slices.Contains(names, w) {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("date: revenue inputs %q: the feature state does not compute them from these data (unit values need the HS code, value and net mass columns, and an origin for the HS6 x origin one; the duty rate needs the tax rate column)", missing)
 	}
 	return nil
 }
@@ -240,6 +273,9 @@ func prepare(batches []arrow.RecordBatch, cfg Config) (m *Model, train, valid *B
 	}
 	labels, revenue, lab := cf.Labels, cf.Revenue, cf.Rows
 	m = &Model{Config: cfg, State: cf.State, Trees: cf.Trees, sc: cf.sc, leaves: cf.lt}
+	if err := checkRevInputs(m.State.Names(), cfg.RevenueInputs); err != nil {
+		return fail(err)
+	}
 	m.revIdx = revInputIndex(m.State.Names(), cfg.RevenueInputs)
 	if err := m.treeExplainers(); err != nil {
 		return fail(err)
@@ -743,7 +779,11 @@ func (m *Model) output(i int, z, r float32, base float64, prob, expRev []float64
 	}
 	prob[i] = p
 	if expRev != nil {
-		expRev[i] = p * m.revenueOf(float64(r), base)
+		w := p
+		if a := m.Config.ProbPower; a != 0 && a != 1 {
+			w = math.Pow(p, a)
+		}
+		expRev[i] = w * m.revenueOf(float64(r), base)
 	}
 }
 

@@ -103,6 +103,23 @@ var dateVariants = map[string]func(*date.Config){
 	// DATE's public code does), on the better supported leaves
 	"mcw100-revall":       func(c *date.Config) { c.Trees.MinChildWeight, c.RevAllRows = 100, true },
 	"mcw100-revall-revw1": func(c *date.Config) { c.Trees.MinChildWeight, c.RevAllRows, c.RevWeight = 100, true, 1 },
+	// session 9's variant (docs/date.md, "Session 9, second round"): the
+	// revenue relative to the declared value, standardised, alpha 1, the
+	// unit-value revenue inputs, p^1.05 x estimate; with and without the
+	// better supported leaves (the default min child weight)
+	"s9-mcw100": s9Variant(100),
+	"s9":        s9Variant(0),
+	"s9-mcw25":  s9Variant(25),
+}
+
+func s9Variant(mcw float64) func(c *date.Config) {
+	return func(c *date.Config) {
+		if mcw > 0 {
+			c.Trees.MinChildWeight = mcw
+		}
+		c.RevBase, c.RevStandard, c.Alpha, c.ProbPower = "log_value", true, 1, 1.05
+		c.RevenueInputs = append(c.RevenueInputs, "uv_kg_z_hs6", "uv_kg_z_hs6_origin", "tax_rate")
+	}
 }
 
 // TestTune compares DATE variants with the GBDT on held-out rows that are

@@ -481,6 +481,7 @@ func (c *pageCol) loadDict(data []byte, n int) error {
 		return errors.New("a negative number of values")
 	}
 	c.hasDict = true
+	used := 0 // bytes the fixed-width values took; -1 when the page is short
 	switch c.kind {
 	case pageText, pageDict:
 		if n > len(data)/4 { // each value has a 4-byte length: a damaged count would allocate for nothing
@@ -501,29 +502,16 @@ func (c *pageCol) loadDict(data []byte, n int) error {
 			d.Release()
 		}
 	case pageDouble:
-		if len(data) < 8*n {
-			return errShortPage
-		}
-		c.dictF64 = make([]float64, n)
-		copy(arrow.Float64Traits.CastToBytes(c.dictF64), data)
+		c.dictF64, used = plainFixed[float64](nil, data, n, arrow.Float64Traits.CastToBytes)
 	case pageFloat:
-		if len(data) < 4*n {
-			return errShortPage
-		}
-		c.dictF32 = make([]float32, n)
-		copy(arrow.Float32Traits.CastToBytes(c.dictF32), data)
+		c.dictF32, used = plainFixed[float32](nil, data, n, arrow.Float32Traits.CastToBytes)
 	case pageInt32:
-		if len(data) < 4*n {
-			return errShortPage
-		}
-		c.dictI32 = make([]int32, n)
-		copy(arrow.Int32Traits.CastToBytes(c.dictI32), data)
+		c.dictI32, used = plainFixed[int32](nil, data, n, arrow.Int32Traits.CastToBytes)
 	case pageInt64:
-		if len(data) < 8*n {
-			return errShortPage
-		}
-		c.dictI64 = make([]int64, n)
-		copy(arrow.Int64Traits.CastToBytes(c.dictI64), data)
+		c.dictI64, used = plainFixed[int64](nil, data, n, arrow.Int64Traits.CastToBytes)
+	}
+	if used < 0 {
+		return errShortPage
 	}
 	return nil
 }

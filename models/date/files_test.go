@@ -238,3 +238,18 @@ func TestLoadDamaged(t *testing.T) {
 		t.Fatalf("a changed file: %v", err)
 	}
 }
+
+// saveLoad saves m into a new folder and loads it back: the folder and the
+// model read from it.
+func saveLoad(t *testing.T, m *Model) (string, *Model) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "m")
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, back
+}

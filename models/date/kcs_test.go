@@ -1,7 +1,6 @@
 package date
 
 import (
-	"path/filepath"
 	"testing"
 
 	"risklane/models"
@@ -31,14 +30,7 @@ func TestKCSTrain(t *testing.T) {
 	t.Logf("KCS valid by expected revenue:\n%v", r)
 
 	// the saved and loaded model scores through the seam as the trained one
-	dir := filepath.Join(t.TempDir(), "date-model")
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, back := saveLoad(t, m)
 	if back.ID() != m.ID() || back.ID() == "" {
 		t.Fatalf("loaded ID %q, saved %q", back.ID(), m.ID())
 	}

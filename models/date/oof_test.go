@@ -3,7 +3,6 @@ package date
 import (
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -223,14 +222,7 @@ func TestMarginFoldsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "m")
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, back := saveLoad(t, m)
 	if back.Config.MarginFolds != 3 {
 		t.Errorf("margin folds %d after loading, want 3", back.Config.MarginFolds)
 	}

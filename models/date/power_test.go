@@ -91,14 +91,7 @@ func TestProbPowerSeam(t *testing.T) {
 	if moved == 0 {
 		t.Fatal("the power changed no row's score")
 	}
-	dir := filepath.Join(t.TempDir(), "m")
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, back := saveLoad(t, m)
 	if back.Config.ProbPower != 1.1 {
 		t.Fatalf("read back with power %v", back.Config.ProbPower)
 	}

@@ -107,14 +107,7 @@ func TestRevBaseFolder(t *testing.T) {
 	if math.IsInf(m.RevCap, 0) || m.baseCol == 0 {
 		t.Fatalf("trained with a base and a bound: bound %v, base column %d", m.RevCap, m.baseCol)
 	}
-	dir := t.TempDir() + "/m"
-	if err := m.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, got := saveLoad(t, m)
 	if got.RevCap != m.RevCap || got.Config.RevBase != "log_duty" {
 		t.Fatalf("loaded bound %v base %q, saved %v", got.RevCap, got.Config.RevBase, m.RevCap)
 	}

@@ -618,23 +618,24 @@ func (c *pageCol) values(buf *pageBuf, k int) error {
 			buf.offs = append(buf.offs, int32(len(buf.data)))
 		}
 	case pageDouble:
-		for _, id := range ids {
-			buf.f64 = append(buf.f64, c.dictF64[id])
-		}
+		buf.f64 = gather(buf.f64, c.dictF64, ids)
 	case pageFloat:
-		for _, id := range ids {
-			buf.f32 = append(buf.f32, c.dictF32[id])
-		}
+		buf.f32 = gather(buf.f32, c.dictF32, ids)
 	case pageInt32:
-		for _, id := range ids {
-			buf.i32 = append(buf.i32, c.dictI32[id])
-		}
+		buf.i32 = gather(buf.i32, c.dictI32, ids)
 	case pageInt64:
-		for _, id := range ids {
-			buf.i64 = append(buf.i64, c.dictI64[id])
-		}
+		buf.i64 = gather(buf.i64, c.dictI64, ids)
 	}
 	return nil
+}
+
+// gather appends dict's values at ids (checked against the dictionary
+// before) to dst.
+func gather[T any](dst, dict []T, ids []int32) []T {
+	for _, id := range ids {
+		dst = append(dst, dict[id])
+	}
+	return dst
 }
 
 // hybrid decodes Parquet's RLE / bit-packed hybrid encoding of values of

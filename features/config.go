@@ -53,6 +53,14 @@ type Config struct {
 	// reference needs; sparser codes use the HS4, then HS2, then the global
 	// reference. 0 means DefaultMinReference.
 	MinReference int
+	// HalfLife, in days, weighs each labelled row's part in every smoothed
+	// fraud rate (the whole history's, the prior, and the training rows'
+	// out-of-fold rates) by 0.5^(age/HalfLife), age the days between the
+	// history's latest date and the row's (recencyWeights): rates follow a
+	// pattern that changed lately instead of the history's mean. Counts
+	// (freq) and unit-value references stay unweighted. 0 means off: every
+	// row weighs 1. Positive up to MaxHalfLife; it needs the date column.
+	HalfLife float64
 	// Signals are configured plug-in signals to fit, for groups whose signal
 	// needs settings or data a bare Register factory cannot supply (a mirror
 	// signal needs trade statistics). A requested signal group without an
@@ -82,6 +90,9 @@ func (c Config) validate() error {
 	}
 	if !(c.Smoothing > 0) || c.Smoothing > 1e9 {
 		return fmt.Errorf("features: smoothing = %v; use a positive number", c.Smoothing)
+	}
+	if !(c.HalfLife >= 0) || c.HalfLife > MaxHalfLife {
+		return fmt.Errorf("features: fraud-rate half-life = %v days; use 0 (off) or a positive number of days up to %g", c.HalfLife, float64(MaxHalfLife))
 	}
 	if c.MinReference < 1 {
 		return fmt.Errorf("features: min reference = %d; use 1 or more", c.MinReference)

@@ -88,23 +88,40 @@ func Fit(batches []arrow.RecordBatch, cfg Config) (*State, *Matrix, error) {
 		seed:         cfg.Seed,
 		smoothing:    cfg.Smoothing,
 		minReference: cfg.MinReference,
+		halfLife:     cfg.HalfLife,
 		rows:         int64(total),
 		plan:         p,
 		keys:         fr.tables,
 	}
+	weights, err := recencyWeights(batches, cfg.HalfLife)
+	if err != nil {
+		return nil, nil, err
+	}
 	var pos int64
-	for _, y := range fr.labels {
+	var wsum, wpos float64 // the labelled rows' weights, and the illicit ones'
+	for i, y := range fr.labels {
 		if y >= 0 {
 			s.labelled++
 			pos += int64(y)
+			if weights != nil {
+				wsum += weights[i]
+				wpos += weights[i] * float64(y)
+			}
 		}
 	}
 	if s.labelled == 0 {
 		return nil, nil, errors.New("features: no labelled row in the training history (every illicit value is null); fraud rates need inspected rows")
 	}
 	s.prior = float64(pos) / float64(s.labelled)
+	wtotal := float64(s.labelled)
+	if weights != nil {
+		if !(wsum > 0) {
+			return nil, nil, fmt.Errorf("features: with a fraud-rate half-life of %g days every labelled row weighs 0 (they are all far older than the history's latest date); use a longer half-life", cfg.HalfLife)
+		}
+		s.prior, wtotal = wpos/wsum, wsum
+	}
 	fold := assignFolds(fr.ids, cfg.Folds, cfg.Seed)
-	oof := s.fitRates(&fr.in, fr.labels, fold)
+	oof := s.fitRates(&fr.in, fr.labels, weights, wtotal, fold)
 	s.refs = fitReferences(&fr.in, &p, cfg.MinReference)
 	for _, sig := range signals {
 		if err := sig.Fit(batches); err != nil {
@@ -418,22 +435,33 @@ func assignFolds(ids []int32, k int, seed uint64) []uint8 {
 
 // fitRates counts every key and computes its smoothed fraud rate, over the
 // whole history (saved in the state) and per fold without that fold (for
-// the training rows).
-func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
+// the training rows). Each labelled row counts with its weight (nil: 1),
+// total is the labelled rows' weight (their number when unweighted). With
+// weights, differences of float sums can stray a rounding error outside
+// [0, 1]: the out-of-fold rates are clamped to it, which leaves rates of
+// whole counts as they are.
+func (s *State) fitRates(in *inputs, labels []int8, weights []float64, total float64, fold []uint8) *outOfFold {
 	K, m := s.folds, s.smoothing
 	oof := &outOfFold{fold: fold, prior: make([]float64, K), rate: make([][]float64, len(s.keys))}
+	weight := func(i int) float64 {
+		if weights == nil {
+			return 1
+		}
+		return weights[i]
+	}
 	var fs, fn = make([]float64, K), make([]float64, K)
 	for i, y := range labels {
 		if y >= 0 {
-			fs[fold[i]] += float64(y)
-			fn[fold[i]]++
+			w := weight(i)
+			fs[fold[i]] += w * float64(y)
+			fn[fold[i]] += w
 		}
 	}
 	for f := range K {
-		rest := float64(s.labelled) - fn[f]
+		rest := total - fn[f]
 		oof.prior[f] = s.prior
-		if rest > 0 {
-			oof.prior[f] = (s.prior*float64(s.labelled) - fs[f]) / rest
+		if rest > 1e-9*total {
+			oof.prior[f] = clamp01((s.prior*total - fs[f]) / rest)
 		}
 	}
 	for k, kd := range s.plan.keys {
@@ -456,11 +484,12 @@ func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
 				parentCode[c] = in.codes[kd.parent][i]
 			}
 			if y := labels[i]; y >= 0 {
+				w := weight(i)
 				j := int(fold[i])*nk + int(c)
-				sum[j] += float64(y)
-				cnt[j]++
-				tsum[c] += float64(y)
-				tcnt[c]++
+				sum[j] += w * float64(y)
+				cnt[j] += w
+				tsum[c] += w * float64(y)
+				tcnt[c] += w
 			}
 		}
 		t.rate = make([]float64, nk)
@@ -469,7 +498,7 @@ func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
 			if pc := parentCode[c]; pc >= 0 {
 				pr = s.keys[kd.parent].rate[pc]
 			}
-			t.rate[c] = smoothed(tsum[c], tcnt[c], m, pr)
+			t.rate[c] = clamp01(smoothed(tsum[c], tcnt[c], m, pr))
 		}
 		r := make([]float64, K*nk)
 		for f := range K {
@@ -479,13 +508,16 @@ func (s *State) fitRates(in *inputs, labels []int8, fold []uint8) *outOfFold {
 					pr = oof.rate[kd.parent][f*s.keys[kd.parent].len()+int(pc)]
 				}
 				j := f*nk + c
-				r[j] = smoothed(tsum[c]-sum[j], tcnt[c]-cnt[j], m, pr)
+				r[j] = clamp01(smoothed(tsum[c]-sum[j], max(tcnt[c]-cnt[j], 0), m, pr))
 			}
 		}
 		oof.rate[k] = r
 	}
 	return oof
 }
+
+// clamp01 returns x within [0, 1].
+func clamp01(x float64) float64 { return min(max(x, 0), 1) }
 
 // smoothed is the fraud rate of illicit rows among labelled ones, drawn
 // towards prior with the weight of m rows.

@@ -24,22 +24,25 @@ const (
 // wireState is the JSON layout of a State. Statistics are parallel slices
 // indexed by code, so a key with many values costs a few numbers each.
 type wireState struct {
-	Format       string       `json:"format"`
-	Version      int          `json:"version"`
-	Groups       []string     `json:"groups"`
-	Columns      []string     `json:"columns"`
-	Extras       []string     `json:"extras"`
-	Features     []string     `json:"features"`
-	Folds        int          `json:"folds"`
-	Seed         uint64       `json:"seed"`
-	Smoothing    float64      `json:"smoothing"`
-	MinReference int          `json:"min_reference"`
-	Rows         int64        `json:"rows"`
-	Labelled     int64        `json:"labelled"`
-	Prior        float64      `json:"prior"`
-	Keys         []wireKey    `json:"keys"`
-	References   []wireRef    `json:"unit_value_references"`
-	Signals      []wireSignal `json:"signals"`
+	Format       string   `json:"format"`
+	Version      int      `json:"version"`
+	Groups       []string `json:"groups"`
+	Columns      []string `json:"columns"`
+	Extras       []string `json:"extras"`
+	Features     []string `json:"features"`
+	Folds        int      `json:"folds"`
+	Seed         uint64   `json:"seed"`
+	Smoothing    float64  `json:"smoothing"`
+	MinReference int      `json:"min_reference"`
+	// HalfLife is Config.HalfLife; absent (0) in states saved without one
+	// and in those saved before it existed.
+	HalfLife   float64      `json:"half_life,omitempty"`
+	Rows       int64        `json:"rows"`
+	Labelled   int64        `json:"labelled"`
+	Prior      float64      `json:"prior"`
+	Keys       []wireKey    `json:"keys"`
+	References []wireRef    `json:"unit_value_references"`
+	Signals    []wireSignal `json:"signals"`
 }
 
 // wireKey is one categorical key. A single key lists its values (sorted); a
@@ -77,7 +80,7 @@ func (s *State) MarshalJSON() ([]byte, error) {
 	w := wireState{
 		Format: stateFormat, Version: stateVersion,
 		Groups: s.groups, Columns: s.plan.columns, Extras: s.plan.extras, Features: s.names,
-		Folds: s.folds, Seed: s.seed, Smoothing: s.smoothing, MinReference: s.minReference,
+		Folds: s.folds, Seed: s.seed, Smoothing: s.smoothing, MinReference: s.minReference, HalfLife: s.halfLife,
 		Rows: s.rows, Labelled: s.labelled, Prior: s.prior,
 		Keys: []wireKey{}, References: []wireRef{}, Signals: []wireSignal{},
 	}
@@ -168,7 +171,7 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("features: feature state: %w", err)
 	}
 	*s = State{}
-	s.groups, s.folds, s.seed, s.smoothing, s.minReference = st.groups, st.folds, st.seed, st.smoothing, st.minReference
+	s.groups, s.folds, s.seed, s.smoothing, s.minReference, s.halfLife = st.groups, st.folds, st.seed, st.smoothing, st.minReference, st.halfLife
 	s.rows, s.labelled, s.prior = st.rows, st.labelled, st.prior
 	s.plan, s.keys, s.refs = st.plan, st.keys, st.refs
 	s.prepare()
@@ -182,7 +185,7 @@ func fromWire(w *wireState) (*State, error) {
 	if w.Version != stateVersion {
 		return nil, fmt.Errorf("version %d; this risklane reads version %d", w.Version, stateVersion)
 	}
-	cfg := Config{Groups: w.Groups, Folds: w.Folds, Smoothing: w.Smoothing, MinReference: w.MinReference}
+	cfg := Config{Groups: w.Groups, Folds: w.Folds, Smoothing: w.Smoothing, MinReference: w.MinReference, HalfLife: w.HalfLife}
 	if w.Groups == nil {
 		return nil, errors.New("no groups")
 	}
@@ -242,7 +245,7 @@ func fromWire(w *wireState) (*State, error) {
 		return nil, err
 	}
 	s := &State{
-		groups: w.Groups, folds: w.Folds, seed: w.Seed, smoothing: w.Smoothing, minReference: w.MinReference,
+		groups: w.Groups, folds: w.Folds, seed: w.Seed, smoothing: w.Smoothing, minReference: w.MinReference, halfLife: w.HalfLife,
 		rows: w.Rows, labelled: w.Labelled, prior: w.Prior, plan: p,
 	}
 	if len(w.Keys) != len(p.keys) {

@@ -22,6 +22,7 @@ type State struct {
 	seed         uint64
 	smoothing    float64
 	minReference int
+	halfLife     float64 // days; 0: unweighted fraud rates
 	rows         int64
 	labelled     int64
 	prior        float64

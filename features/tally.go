@@ -215,6 +215,9 @@ func ReferenceOf(key UnitValueKey, values []float64) Reference {
 // here, as Fit drops them). A signal group of cfg.Groups must come fitted
 // in cfg.Signals: Assemble sees no rows to fit it on.
 func Assemble(t *Tally, refs []Reference, cfg Config) (*State, error) {
+	if cfg.HalfLife != 0 {
+		return nil, fmt.Errorf("features: a fraud-rate half-life (%v days) needs each row's date, and a Tally holds counts without dates; fit without a half-life, or with Fit on the whole history", cfg.HalfLife)
+	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err

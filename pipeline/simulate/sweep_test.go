@@ -26,7 +26,8 @@ import (
 // offenders, prices, hidden, hshare, persist, newcomers, turn, turnu=1 for
 // TurnUniform, hest=1 for HiddenEstablished; nodrift=1 for the same rows
 // without drift; initlabels for
-// Config.InitialLabels; strats separated by ";"), e.g.
+// Config.InitialLabels; halflife for the features' fraud-rate half-life in
+// days, features.Config.HalfLife; strats separated by ";"), e.g.
 //
 //	RISKLANE_SIM_TUNE='seed=20 turn=2 persist=0.4' go test ./pipeline/simulate -run DriftSweep -v
 //
@@ -153,7 +154,7 @@ func TestDriftSweep(t *testing.T) {
 	}
 	cfg := Config{Start: time.Date(2024, 2, 26, 0, 0, 0, 0, time.UTC), PeriodDays: 7, Periods: periods, InitialDays: 56,
 		Budget: Budget{0.1, 0.1}, RetrainEvery: 1, Seed: gc.Seed, Kind: gbdt, Parallel: 2,
-		Train: models.TrainConfig{Features: features.Config{Groups: strings.Split(kv["feats"], ","), Folds: 5, Smoothing: 10},
+		Train: models.TrainConfig{Features: features.Config{Groups: strings.Split(kv["feats"], ","), Folds: 5, Smoothing: 10, HalfLife: fl("halflife")},
 			Params: map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}},
 		Strategies: strats, onPicks: onPicks, InitialLabels: fl("initlabels")}
 	rows, err := Run(batches, cfg)

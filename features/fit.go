@@ -436,10 +436,12 @@ func assignFolds(ids []int32, k int, seed uint64) []uint8 {
 // fitRates counts every key and computes its smoothed fraud rate, over the
 // whole history (saved in the state) and per fold without that fold (for
 // the training rows). Each labelled row counts with its weight (nil: 1),
-// total is the labelled rows' weight (their number when unweighted). With
-// weights, differences of float sums can stray a rounding error outside
-// [0, 1]: the out-of-fold rates are clamped to it, which leaves rates of
-// whole counts as they are.
+// total is the labelled rows' weight (their number when unweighted). A
+// fold's out-of-fold sums add up the other folds' own sums rather than
+// subtract its part from the total: with fractional weights a difference
+// would carry a rounding error that depends on the fold's own labels (a
+// leak in the last bit). Rates are clamped to [0, 1] against rounding; of
+// whole counts they are exact either way.
 func (s *State) fitRates(in *inputs, labels []int8, weights []float64, total float64, fold []uint8) *outOfFold {
 	K, m := s.folds, s.smoothing
 	oof := &outOfFold{fold: fold, prior: make([]float64, K), rate: make([][]float64, len(s.keys))}
@@ -458,10 +460,19 @@ func (s *State) fitRates(in *inputs, labels []int8, weights []float64, total flo
 		}
 	}
 	for f := range K {
-		rest := total - fn[f]
+		var rest, restIllicit float64
+		for g := range K {
+			if g != f {
+				rest += fn[g]
+				restIllicit += fs[g]
+			}
+		}
 		oof.prior[f] = s.prior
-		if rest > 1e-9*total {
-			oof.prior[f] = clamp01((s.prior*total - fs[f]) / rest)
+		switch {
+		case rest > 0 && weights == nil:
+			oof.prior[f] = (s.prior*total - fs[f]) / rest
+		case rest > 0:
+			oof.prior[f] = clamp01(restIllicit / rest)
 		}
 	}
 	for k, kd := range s.plan.keys {
@@ -507,8 +518,14 @@ func (s *State) fitRates(in *inputs, labels []int8, weights []float64, total flo
 				if pc := parentCode[c]; pc >= 0 {
 					pr = oof.rate[kd.parent][f*s.keys[kd.parent].len()+int(pc)]
 				}
-				j := f*nk + c
-				r[j] = clamp01(smoothed(tsum[c]-sum[j], max(tcnt[c]-cnt[j], 0), m, pr))
+				var rs, rn float64
+				for g := range K {
+					if g != f {
+						rs += sum[g*nk+c]
+						rn += cnt[g*nk+c]
+					}
+				}
+				r[f*nk+c] = clamp01(smoothed(rs, rn, m, pr))
 			}
 		}
 		oof.rate[k] = r

@@ -47,10 +47,18 @@ func randomRows(n int, seed uint64) []row {
 // TestNoLeakage flips the label of one training row at a time and refits:
 // the row's own features must not move (they never saw its label), while
 // rows of other folds that share its keys do move (the label is used, for
-// other rows). Items of one declaration share a fold.
+// other rows). Items of one declaration share a fold. It holds as well with
+// recency-weighted rates (Config.HalfLife): a weight scales a label's part,
+// it never lets a row see its own.
 func TestNoLeakage(t *testing.T) {
+	for _, h := range []float64{0, 28} {
+		t.Run(fmt.Sprintf("halflife=%g", h), func(t *testing.T) { noLeakage(t, h) })
+	}
+}
+
+func noLeakage(t *testing.T, halfLife float64) {
 	rows := randomRows(600, 3)
-	cfg := Config{Groups: BuiltinGroups, Seed: 11}
+	cfg := Config{Groups: BuiltinGroups, Seed: 11, HalfLife: halfLife}
 	base, m0, err := Fit([]arrowBatch{makeBatch(t, rows)}, cfg)
 	if err != nil {
 		t.Fatal(err)

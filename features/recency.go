@@ -8,10 +8,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// MaxHalfLife bounds Config.HalfLife: a half-life of more than a billion
-// days weighs every row of any real history as 1 to within 1e-6 and is
-// taken for a mistake.
-const MaxHalfLife = 1e9
+// MaxHalfLife bounds Config.HalfLife: with a longer half-life a row a year
+// old weighs 1 to within 3e-10, no different from no half-life, and the
+// value is taken for a mistake (a unit or a typo).
+const MaxHalfLife = 1e12
 
 // recencyWeights returns each training row's weight in the smoothed fraud
 // rates with half-life h days (Config.HalfLife): 0.5^(age/h), age the days

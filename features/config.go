@@ -91,8 +91,8 @@ func (c Config) validate() error {
 	if !(c.Smoothing > 0) || c.Smoothing > 1e9 {
 		return fmt.Errorf("features: smoothing = %v; use a positive number", c.Smoothing)
 	}
-	if !(c.HalfLife >= 0) || c.HalfLife > MaxHalfLife {
-		return fmt.Errorf("features: fraud-rate half-life = %v days; use 0 (off) or a positive number of days up to %g", c.HalfLife, float64(MaxHalfLife))
+	if err := CheckHalfLife(c.HalfLife); err != nil {
+		return err
 	}
 	if c.MinReference < 1 {
 		return fmt.Errorf("features: min reference = %d; use 1 or more", c.MinReference)
@@ -114,6 +114,15 @@ func (c Config) validate() error {
 		if !seen[s.Name()] {
 			return fmt.Errorf("features: signal %q is configured but its group is not selected", s.Name())
 		}
+	}
+	return nil
+}
+
+// CheckHalfLife says whether h is a valid Config.HalfLife: 0 (off) or a
+// positive number of days up to MaxHalfLife.
+func CheckHalfLife(h float64) error {
+	if !(h >= 0) || h > MaxHalfLife {
+		return fmt.Errorf("features: fraud-rate half-life = %v days; use 0 (off) or a positive number of days up to %g", h, float64(MaxHalfLife))
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ func TestReadRejectsDamage(t *testing.T) {
 		{`"basis":"kg","level":"hs6"`, `"basis":"unit","level":"hs6"`, "reference"},
 		{`}`, `}}`, "after"},
 		{`"seed":0`, `"seed":0,"extra":1`, "unknown field"},
+		{`"min_reference":5`, `"min_reference":5,"half_life":-1`, "half-life"},
+		{`"min_reference":5`, `"min_reference":5,"half_life":1e13`, "half-life"},
 	} {
 		bad := strings.Replace(string(good), tc.from, tc.to, 1)
 		if bad == string(good) {
@@ -60,8 +62,15 @@ func FuzzRead(f *testing.F) {
 	}
 	b, _ := small.MarshalJSON()
 	f.Add(b)
+	weighted, _, err := Fit([]arrowBatch{makeBatch(f, rows)}, Config{Groups: []string{GroupRisk, GroupTraders}, HalfLife: 28})
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, _ = weighted.MarshalJSON()
+	f.Add(b)
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"format":"risklane-features","version":1,"groups":["hs"],"columns":["hs_code"],"extras":[],"features":["hs2","hs4","hs6"],"folds":5,"seed":0,"smoothing":10,"min_reference":5,"rows":1,"labelled":1,"prior":0,"keys":[],"unit_value_references":[],"signals":[]}`))
+	f.Add([]byte(`{"format":"risklane-features","version":1,"groups":["hs"],"columns":["hs_code"],"extras":[],"features":["hs2","hs4","hs6"],"folds":5,"seed":0,"smoothing":10,"min_reference":5,"half_life":28,"rows":1,"labelled":1,"prior":0,"keys":[],"unit_value_references":[],"signals":[]}`))
 	probe := makeBatch(f, rows)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Read(bytes.NewReader(data))

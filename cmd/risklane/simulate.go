@@ -35,7 +35,7 @@ func init() {
 		groups, kind     string
 		last             int
 		quiet            bool
-		folds, smoothing = features.DefaultFolds, float64(features.DefaultSmoothing)
+		featureFlagGroup = newFeatureFlags()
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate --in FILE --profile P --start DATE [--strategy S ...]",
@@ -126,8 +126,12 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 			if err != nil {
 				return err
 			}
+			fc, err := featureFlagGroup.config("simulate", g, cfg.Seed)
+			if err != nil {
+				return err
+			}
 			cfg.Train = models.TrainConfig{
-				Features: features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: cfg.Seed},
+				Features: fc,
 				Params:   given, Profile: p.Name, Inputs: in,
 			}
 			cfg.Strategies = strategies
@@ -160,8 +164,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.BoolVar(&quiet, "quiet", false, "do not print a line per period and strategy")
 	fl.IntVar(&cfg.Parallel, "parallel", runtime.GOMAXPROCS(0), "strategies replayed at once (the table is the same; memory grows with it)")
 	fl.StringVar(&groups, "features", "", "feature groups of the retrained models: a list or changes to the kind's default")
-	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
-	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
+	featureFlagGroup.add(fl)
 	fl.StringVar(&kind, "model", kinds.Default, "model kind the model-based strategies retrain: "+strings.Join(kinds.Names(), ", "))
 	addParamFlags(fl)
 	rootCmd.AddCommand(cmd)

@@ -37,7 +37,7 @@ func newTrainCmd() *cobra.Command {
 		top              int
 		kind             string
 		mf               mirrorFlags
-		folds, smoothing = features.DefaultFolds, float64(features.DefaultSmoothing)
+		featureFlagGroup = newFeatureFlags()
 	)
 	cmd := &cobra.Command{
 		Use:   "train --in FILE --profile P --out MODEL_DIR",
@@ -136,8 +136,13 @@ saved in features.json: scoring needs no trade file.`,
 				return err
 			}
 			reportTariffRejects(c.OutOrStdout(), mf.tariffs, tariffRejects)
+			fc, err := featureFlagGroup.config("train", g, seed)
+			if err != nil {
+				return err
+			}
+			fc.Signals = sigs
 			tc := models.TrainConfig{
-				Features: features.Config{Groups: g, Folds: folds, Smoothing: smoothing, Seed: seed, Signals: sigs},
+				Features: fc,
 				Seed:     seed, Params: given, Inputs: inputs,
 			}
 			tc.EvalLog = evalLog(c.ErrOrStderr(), quiet, verbose)
@@ -165,8 +170,7 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringVar(&mf.reporter, "reporter", "", "with --trade: ISO3 code of the importing country the declarations belong to")
 	fl.StringVar(&mf.tariffs, "tariffs", "", "with --trade: tariff table CSV (hs,rate) for the mirror revenue gap; default: the rates the declarations show")
 	fl.StringArrayVar(&mf.market, "market-prices", nil, "price table (risklane prices collect/import) for the market features, in the declarations' currency; repeat for several")
-	fl.IntVar(&folds, "folds", folds, "folds of the out-of-fold fraud rates")
-	fl.Float64Var(&smoothing, "smoothing", smoothing, "weight of the prior in smoothed fraud rates")
+	featureFlagGroup.add(fl)
 	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
 	addParamFlags(fl)
 	deprecatedAlias(fl, "threads", "workers")

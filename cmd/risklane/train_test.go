@@ -165,6 +165,7 @@ func TestTrainEvaluateUsage(t *testing.T) {
 		{newTrainCmd, []string{"--in", "x.csv", "--profile", "kcs", "--out", dir, "--valid", "v.csv", "--valid-from", "2021-01-01"}, "not both"},
 		{newTrainCmd, []string{"--in", "x.csv", "--profile", "kcs", "--out", dir, "--valid-from", "January"}, "not a date"},
 		{newTrainCmd, []string{"--in", "x.csv", "--profile", "kcs", "--out", dir, "--features", "hs,bogus"}, `unknown feature group "bogus"`},
+		{newTrainCmd, []string{"--in", "x.csv", "--profile", "kcs", "--out", dir, "--risk-halflife", "-3"}, "--risk-halflife"},
 		{newEvaluateCmd, []string{"--in", "x.csv", "--profile", "kcs"}, "give --model"},
 		{newEvaluateCmd, []string{"--in", "x.csv", "--profile", "kcs", "--model", dir, "--rank-by", "luck"}, "rank by"},
 		{newEvaluateCmd, []string{"--in", "x.csv", "--profile", "kcs", "--xgb-model", "m.json"}, "go together"},

@@ -16,6 +16,17 @@
 // scored later get the statistics of the whole history. Unseen codes fall back
 // to their parent (HS6 to HS4 to HS2) and then to the global fraud rate.
 //
+// A smoothed fraud rate is (illicit + m * prior) / (labelled + m), m the
+// smoothing (--smoothing). With Config.HalfLife (risklane train and simulate
+// --risk-halflife DAYS) each labelled row counts 0.5^(age/HalfLife) instead
+// of 1 in every rate, the prior and the out-of-fold ones alike, age the days
+// between the history's latest date and the row's (a row without a date
+// counts as the oldest dated one), so the rates follow fraud that changed
+// lately rather than the whole history's mean. The state records the
+// half-life (features.json half_life, absent when off); counts and
+// unit-value references stay unweighted, and Assemble, whose counts carry
+// no dates, refuses it.
+//
 // Features come in groups that can be switched on and off (the --features
 // ablation switch of risklane train):
 //

@@ -157,3 +157,49 @@ func AUC[S ~float32 | ~float64](scores []S, positive []bool) float64 {
 	}
 	return float64(twiceU) / (2 * float64(pos) * float64(neg))
 }
+
+// WeightedAUC is AUC with each row counted weights[i] times: the weighted
+// share of (positive, negative) pairs ranked in order, a tie counting one
+// half, as scikit-learn's roc_auc_score with sample_weight and XGBoost's
+// weighted auc metric compute it. Integer weights give AUC of the rows
+// repeated that many times (up to float rounding: the sums are float64).
+// With no positive or no negative weight it returns NaN.
+func WeightedAUC[S ~float32 | ~float64, W ~float32 | ~float64](scores []S, positive []bool, weights []W) float64 {
+	key := func(i int32) float64 {
+		if s := float64(scores[i]); !math.IsNaN(s) {
+			return s
+		}
+		return math.Inf(-1)
+	}
+	order := make([]int32, len(scores))
+	var pos, neg float64
+	for i := range order {
+		order[i] = int32(i)
+		if positive[i] {
+			pos += float64(weights[i])
+		} else {
+			neg += float64(weights[i])
+		}
+	}
+	if !(pos > 0) || !(neg > 0) {
+		return math.NaN()
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
+	var u, negBelow float64
+	for i := 0; i < len(order); {
+		k := key(order[i])
+		var p, q float64
+		j := i
+		for ; j < len(order) && key(order[j]) == k; j++ {
+			if w := float64(weights[order[j]]); positive[order[j]] {
+				p += w
+			} else {
+				q += w
+			}
+		}
+		u += p*negBelow + p*q/2
+		negBelow += q
+		i = j
+	}
+	return u / (pos * neg)
+}

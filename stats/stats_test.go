@@ -203,6 +203,37 @@ func TestAUCPairwise(t *testing.T) {
 	}
 }
 
+// WeightedAUC with integer weights is AUC of the rows repeated that many
+// times (a row of weight 0 left out), and with unit weights AUC itself.
+func TestWeightedAUCRepeats(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for trial := range 20 {
+		score, pos := randomRanking(r, trial)
+		w := make([]float64, len(score))
+		ones := make([]float32, len(score))
+		var rs []float64
+		var rp []bool
+		for i := range score {
+			w[i], ones[i] = float64(r.IntN(4)), 1
+			for range int(w[i]) {
+				rs, rp = append(rs, score[i]), append(rp, pos[i])
+			}
+		}
+		got, want := WeightedAUC(score, pos, w), AUC(rs, rp)
+		if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > 1e-12 {
+			t.Errorf("trial %d: WeightedAUC %v, AUC of the repeated rows %v", trial, got, want)
+		}
+		if g, a := WeightedAUC(score, pos, ones), AUC(score, pos); math.Abs(g-a) > 1e-12 || math.IsNaN(g) != math.IsNaN(a) {
+			t.Errorf("trial %d: unit weights %v, AUC %v", trial, g, a)
+		}
+	}
+	// Hand-worked: positive 3 (weight 2), negatives 2 (weight 1) and 3
+	// (weight 0.5): pairs 2x1 in order, 2x0.5 tied: (2 + 0.5) / 3.
+	if got := WeightedAUC([]float64{3, 2, 3}, []bool{true, false, false}, []float64{2, 1, 0.5}); math.Abs(got-2.5/3) > 1e-15 {
+		t.Errorf("hand-worked weighted AUC %v, want %v", got, 2.5/3)
+	}
+}
+
 // TestAUCAgainstSklearn compares with scikit-learn's roc_auc_score.
 func TestAUCAgainstSklearn(t *testing.T) {
 	py := testenv.Python(t, "sklearn")

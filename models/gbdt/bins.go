@@ -50,7 +50,7 @@ func quantise(m *Matrix, maxBin, threads int) *binned {
 	}
 	parallelFor(threads, nf, func(f int) {
 		s := <-scratch
-		b.quantiseColumn(f, m.Cols[f], maxBin, s)
+		b.quantiseColumn(f, m.Cols[f], m.Weights, maxBin, s)
 		scratch <- s
 	})
 	return b
@@ -62,7 +62,11 @@ type sortScratch struct {
 	sketch    sketch
 }
 
-func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch) {
+// quantiseColumn bins column f; weights, when not nil, weigh its values in
+// the sketch as XGBoost's do, so the cut points (and the minimum and maximum
+// that bound them) come from the rows of positive weight only, while every
+// row gets a code.
+func (b *binned) quantiseColumn(f int, col, weights []float64, maxBin int, s *sortScratch) {
 	// Sort (value, row) pairs once: the sorted order gives both the
 	// quantiles and, in one more pass, every row's bin.
 	keys := s.keys[:0]
@@ -90,12 +94,37 @@ func (b *binned) quantiseColumn(f int, col []float64, maxBin int, s *sortScratch
 
 	// XGBoost's cut points: sketch the values in row order, prune the
 	// summary to max_bin*8 entries, then to the bins wanted plus one, and
-	// cut at every entry but the first.
+	// cut at every entry but the first. The sketch is sized by every value
+	// (XGBoost counts a column's entries whatever their weights).
 	sk := &s.sketch
 	newSketch(len(keys), maxBin, sk)
-	for _, x := range col {
-		if v := float32(x); v == v {
-			sk.push(v)
+	if weights == nil {
+		for _, x := range col {
+			if v := float32(x); v == v {
+				sk.push(v, 1)
+			}
+		}
+	} else {
+		seen := false
+		for i, x := range col {
+			v, w := float32(x), float32(weights[i])
+			if v != v || w == 0 {
+				continue
+			}
+			sk.push(v, w)
+			if !seen || v < lo {
+				lo = v
+			}
+			if !seen || v > hi {
+				hi = v
+			}
+			seen = true
+		}
+		if !seen {
+			// Every value has weight 0: like an all-missing column, no
+			// bins and never split on (codes stay 0, the missing code).
+			b.missing[f] = true
+			return
 		}
 	}
 	intermediate := min(len(keys), maxBin*8)

@@ -225,6 +225,9 @@ func checkMatrix(which string, m *Matrix) error {
 		}
 		seen[name] = j
 	}
+	if err := checkWeights(which, m); err != nil {
+		return err
+	}
 	for j, col := range m.Cols {
 		if len(col) != m.Rows {
 			return fmt.Errorf("gbdt: %s column %s has %d values for %d rows", which, colName(m, j), len(col), m.Rows)
@@ -234,6 +237,29 @@ func checkMatrix(which string, m *Matrix) error {
 				return fmt.Errorf("gbdt: %s column %s row %d: value %v is outside float32's range (XGBoost compares features as float32); mark it missing (NaN) or rescale the column", which, colName(m, j), i, v)
 			}
 		}
+	}
+	return nil
+}
+
+// checkWeights refuses weights XGBoost refuses ("Weights must be positive
+// values": negative, NaN or infinite), weights beyond float32, in which
+// XGBoost keeps them, and weights that are all 0, which leave nothing to fit.
+func checkWeights(which string, m *Matrix) error {
+	if m.Weights == nil {
+		return nil
+	}
+	if len(m.Weights) != m.Rows {
+		return fmt.Errorf("gbdt: the %s matrix has %d weights for %d rows", which, len(m.Weights), m.Rows)
+	}
+	positive := false
+	for i, w := range m.Weights {
+		if !(w >= 0) || w > math.MaxFloat32 {
+			return fmt.Errorf("gbdt: %s row %d has weight %v; weights must be finite numbers >= 0 within float32's range", which, i, w)
+		}
+		positive = positive || float32(w) > 0
+	}
+	if !positive && m.Rows > 0 {
+		return fmt.Errorf("gbdt: every %s weight is 0 (in float32): there is nothing to fit or measure", which)
 	}
 	return nil
 }

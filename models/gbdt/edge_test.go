@@ -2,6 +2,8 @@ package gbdt
 
 import (
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -189,6 +191,17 @@ func TestInvalidInput(t *testing.T) {
 		l[i] = v
 		return l
 	}
+	weighted := func(row int, v float64, n int) *Matrix {
+		m := *X
+		m.Weights = make([]float64, n)
+		for i := range m.Weights {
+			m.Weights[i] = 1
+		}
+		if row >= 0 {
+			m.Weights[row] = v
+		}
+		return &m
+	}
 	cases := []struct {
 		name  string
 		X     *Matrix
@@ -198,6 +211,13 @@ func TestInvalidInput(t *testing.T) {
 		edit  func(*Params)
 		wants string
 	}{
+		{"negative weight", weighted(4, -0.5, 50), y, nil, nil, nil, "training row 4 has weight -0.5"},
+		{"NaN weight", weighted(0, nan, 50), y, nil, nil, nil, "training row 0 has weight NaN"},
+		{"Inf weight", weighted(49, inf, 50), y, nil, nil, nil, "training row 49 has weight +Inf"},
+		{"weight beyond float32", weighted(8, 1e39, 50), y, nil, nil, nil, "training row 8 has weight 1e+39"},
+		{"weight count", weighted(-1, 0, 49), y, nil, nil, nil, "training matrix has 49 weights for 50 rows"},
+		{"zero weights", &Matrix{Rows: X.Rows, Cols: X.Cols, Weights: make([]float64, 50)}, y, nil, nil, nil, "every training weight is 0"},
+		{"valid weight", X, y, weighted(2, -1, 50), y, nil, "validation row 2 has weight -1"},
 		{"nil matrix", nil, y, nil, nil, nil, "no training matrix"},
 		{"no rows", &Matrix{Rows: 0, Cols: [][]float64{{}}}, nil, nil, nil, nil, "no rows"},
 		{"no columns", &Matrix{Rows: 3}, []float64{0, 1, 0}, nil, nil, nil, "no feature columns"},
@@ -251,5 +271,31 @@ func TestInvalidInput(t *testing.T) {
 				t.Fatalf("error %q does not contain %q", err, tc.wants)
 			}
 		})
+	}
+}
+
+// Weights of 1 are no weights: the same trees and metrics, bit for bit, for
+// both objectives.
+func TestUnitWeights(t *testing.T) {
+	X, y := synthetic(3000, 6, 5)
+	for _, obj := range []string{xgb.BinaryLogistic, xgb.RegSquaredError} {
+		p := DefaultParams()
+		p.Objective, p.NumRounds, p.Subsample, p.Seed = obj, 5, 0.8, 2
+		plain, prep, err := Train(X, y, X, y, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		W := *X
+		W.Weights = make([]float64, X.Rows)
+		for i := range W.Weights {
+			W.Weights[i] = 1
+		}
+		model, rep, err := Train(&W, y, &W, y, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(plain, model) || !slices.Equal(prep.Train, rep.Train) || !slices.Equal(prep.Valid, rep.Valid) || prep.BaseScore != rep.BaseScore {
+			t.Errorf("%s: unit weights changed the model or its metrics (train %v, %v)", obj, prep.Train, rep.Train)
+		}
 	}
 }

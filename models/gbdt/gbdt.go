@@ -151,6 +151,15 @@ type Matrix struct {
 	// Names optionally names the features (len(Names) == len(Cols)). When
 	// empty, features are called f0, f1, ... as in XGBoost.
 	Names []string
+	// Weights optionally weights the rows (len(Weights) == Rows), as
+	// XGBoost's DMatrix weight: each row's gradient and hessian are
+	// multiplied by its weight, so MinChildWeight and the cover are
+	// weighted hessian sums; the quantile sketch counts each value with its
+	// row's weight (a zero-weight row shapes no cut point); the metric is
+	// the weighted one (sum of weight x loss over sum of weights; AUC with
+	// weighted counts). Weights are finite and >= 0, not all 0, and used as
+	// float32. nil means every row weighs 1, bit for bit as without.
+	Weights []float64
 }
 
 // Report describes a training run.

@@ -7,8 +7,10 @@ import (
 	"risklane/stats"
 )
 
-// metric evaluates the configured metric on margins against labels y.
-func (t *trainer) metric(margin, y []float32) float64 {
+// metric evaluates the configured metric on margins against labels y,
+// weighted by w (nil: every row 1) as XGBoost 1.7's metrics are: the sum of
+// weight x loss over the sum of weights, and AUC from weighted counts.
+func (t *trainer) metric(margin, y, w []float32) float64 {
 	if len(y) == 0 {
 		return math.NaN()
 	}
@@ -22,32 +24,45 @@ func (t *trainer) metric(margin, y []float32) float64 {
 			p[i] = sigmoid(m)
 			pos[i] = y[i] > 0.5
 		}
+		if w != nil {
+			return stats.WeightedAUC(p, pos, w)
+		}
 		return stats.AUC(p, pos)
 	}
 	// Sum per fixed block, then the blocks in order: the same bits whatever
 	// the thread count.
-	blocks := make([]float64, (len(y)+blockRows-1)/blockRows)
+	blocks := make([]gradSum, (len(y)+blockRows-1)/blockRows) // (loss, weight) sums
 	forBlocks(t.c.threads, len(y), func(lo, hi int) {
 		s := 0.0
+		ws := float64(hi - lo)
+		if w != nil {
+			ws = 0
+		}
 		for i := lo; i < hi; i++ {
 			pred := margin[i]
 			if logistic {
 				pred = sigmoid(pred)
 			}
+			var loss float64
 			if t.c.metric == LogLoss {
-				s += logLoss(float64(pred), float64(y[i]))
+				loss = logLoss(float64(pred), float64(y[i]))
 			} else {
 				d := float64(y[i]) - float64(pred)
-				s += d * d
+				loss = d * d
 			}
+			if w != nil {
+				loss *= float64(w[i])
+				ws += float64(w[i])
+			}
+			s += loss
 		}
-		blocks[lo/blockRows] = s
+		blocks[lo/blockRows] = gradSum{s, ws}
 	})
-	sum := 0.0
+	var sum gradSum
 	for _, b := range blocks {
-		sum += b
+		sum = sum.add(b)
 	}
-	mean := sum / float64(len(y))
+	mean := sum.g / sum.h
 	if t.c.metric == RMSE {
 		return math.Sqrt(mean)
 	}

@@ -21,7 +21,7 @@ type entry struct {
 func (e *entry) rminNext() float32 { return e.rmin + e.wmin }
 func (e *entry) rmaxPrev() float32 { return e.rmax - e.wmin }
 
-// sketch is one column's WQuantileSketch with unit weights.
+// sketch is one column's WQuantileSketch.
 type sketch struct {
 	limit  int
 	queue  []uint64 // orderedBits(value)<<32 | float32 bits of its weight
@@ -46,14 +46,17 @@ func newSketch(n, maxBin int, s *sketch) {
 	s.levels = s.levels[:0]
 }
 
-// push adds one value with weight 1, merging it into the queue's last entry
-// when equal (WQuantileSketch::Push).
-func (s *sketch) push(v float32) {
+// push adds one value with weight w, merging it into the queue's last entry
+// when equal; a zero weight adds nothing (WQuantileSketch::Push).
+func (s *sketch) push(v, w float32) {
+	if w == 0 {
+		return
+	}
 	key := uint64(orderedBits(v)) << 32
 	n := len(s.queue)
 	if n > 0 && s.queue[n-1]&^0xffffffff == key {
-		w := math.Float32frombits(uint32(s.queue[n-1])) + 1
-		s.queue[n-1] = key | uint64(math.Float32bits(w))
+		sum := math.Float32frombits(uint32(s.queue[n-1])) + w
+		s.queue[n-1] = key | uint64(math.Float32bits(sum))
 		return
 	}
 	if n == 2*s.limit {
@@ -61,7 +64,7 @@ func (s *sketch) push(v float32) {
 		s.queue = s.queue[:0]
 		s.pushTemp()
 	}
-	s.queue = append(s.queue, key|uint64(math.Float32bits(1)))
+	s.queue = append(s.queue, key|uint64(math.Float32bits(w)))
 }
 
 // summariseQueue sorts the queue and appends its exact summary to dst

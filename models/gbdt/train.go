@@ -19,11 +19,13 @@ type trainer struct {
 	allFeatures []int
 
 	y      []float32
+	w      []float32 // row weights as float32, as XGBoost keeps them; nil: all 1
 	margin []float32 // training margins, accumulated exactly as a predictor would
 	gh     []gradPair
 
 	valid   [][]float32 // validation features as float32, column by column
 	yValid  []float32
+	wValid  []float32
 	vMargin []float32
 
 	baseScore  float32
@@ -45,6 +47,7 @@ func newTrainer(train *Matrix, y []float64, valid *Matrix, yValid []float64, c c
 		c:        c,
 		names:    train.Names,
 		y:        toFloat32(y),
+		w:        weights32(train.Weights),
 		margin:   make([]float32, n),
 		gh:       make([]gradPair, n),
 		rows:     make([]uint32, n),
@@ -63,7 +66,7 @@ func newTrainer(train *Matrix, y []float64, valid *Matrix, yValid []float64, c c
 		}
 		t.allFeatures = append(t.allFeatures, f)
 	}
-	if err := t.initBase(y); err != nil {
+	if err := t.initBase(y, train.Weights); err != nil {
 		return nil, err
 	}
 	for i := range t.margin {
@@ -76,6 +79,7 @@ func newTrainer(train *Matrix, y []float64, valid *Matrix, yValid []float64, c c
 			t.valid[f] = toFloat32(col)
 		}
 		t.yValid = toFloat32(yValid)
+		t.wValid = weights32(valid.Weights)
 		t.vMargin = make([]float32, valid.Rows)
 		for i := range t.vMargin {
 			t.vMargin[i] = t.baseMargin
@@ -108,6 +112,14 @@ func bothClasses(which string, y []float64, used bool) error {
 	return nil
 }
 
+// weights32 is toFloat32 of weights, keeping nil as nil.
+func weights32(w []float64) []float32 {
+	if w == nil {
+		return nil
+	}
+	return toFloat32(w)
+}
+
 func toFloat32(x []float64) []float32 {
 	out := make([]float32, len(x))
 	for i, v := range x {
@@ -116,18 +128,28 @@ func toFloat32(x []float64) []float32 {
 	return out
 }
 
-// initBase sets the base score (automatic when 0) and the margin it starts from.
-func (t *trainer) initBase(y []float64) error {
+// initBase sets the base score (automatic when 0) and the margin it starts
+// from. XGBoost 1.7 never reads the weights here (its base_score is a fixed
+// 0.5 unless given); the automatic regression base score, the mean label, is
+// the weighted mean when there are weights, as XGBoost 2.x's intercept is.
+func (t *trainer) initBase(y, w []float64) error {
 	bs := t.c.baseScore
 	if bs == 0 {
 		if t.c.objective == xgb.BinaryLogistic {
 			bs = 0.5
-		} else {
+		} else if w == nil {
 			sum := 0.0
 			for _, v := range y {
 				sum += v
 			}
 			bs = sum / float64(len(y))
+		} else {
+			sum, wsum := 0.0, 0.0
+			for i, v := range y {
+				sum += float64(float32(w[i])) * v
+				wsum += float64(float32(w[i]))
+			}
+			bs = sum / wsum
 		}
 	}
 	t.baseScore = float32(bs)
@@ -159,14 +181,14 @@ func (t *trainer) run() (*xgb.Model, *Report, error) {
 		trees = append(trees, tb.tree)
 		t.updateTrainMargins(tb, leaves)
 		if c.evalTrain {
-			rep.Train = append(rep.Train, t.metric(t.margin, t.y))
+			rep.Train = append(rep.Train, t.metric(t.margin, t.y, t.w))
 		}
 		if t.valid == nil {
 			t.logRound(rep, round, false)
 			continue
 		}
 		t.updateValidMargins(&tb.tree)
-		score := t.metric(t.vMargin, t.yValid)
+		score := t.metric(t.vMargin, t.yValid, t.wValid)
 		rep.Valid = append(rep.Valid, score)
 		if round == 0 || (maximize && score > bestScore) || (!maximize && score < bestScore) {
 			best, bestScore = round, score
@@ -237,21 +259,33 @@ func importance(trees []xgb.Tree, names []string) (gain, cover map[string]float6
 }
 
 // gradients computes every row's gradient pair from its current margin, as
-// XGBoost's objectives do in float32.
+// XGBoost's objectives do in float32: both multiplied by the row's weight,
+// which ScalePosWeight multiplies for positive rows.
 func (t *trainer) gradients() {
 	logistic := t.c.objective == xgb.BinaryLogistic
 	scale := t.c.scalePos
 	forBlocks(t.c.threads, len(t.gh), func(lo, hi int) {
 		gh, y, margin := t.gh[lo:hi], t.y[lo:hi], t.margin[lo:hi]
+		var weights []float32
+		if t.w != nil {
+			weights = t.w[lo:hi]
+		}
 		for i := range gh {
+			w := float32(1)
+			if weights != nil {
+				w = weights[i]
+			}
 			if !logistic {
-				gh[i] = gradPair{margin[i] - y[i], 1}
+				if weights == nil {
+					gh[i] = gradPair{margin[i] - y[i], 1}
+				} else {
+					gh[i] = gradPair{(margin[i] - y[i]) * w, w}
+				}
 				continue
 			}
 			p := sigmoid(margin[i])
-			w := float32(1)
 			if y[i] == 1 {
-				w = scale
+				w *= scale
 			}
 			gh[i] = gradPair{(p - y[i]) * w, max(p*(1-p), 1e-16) * w}
 		}

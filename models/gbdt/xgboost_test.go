@@ -106,9 +106,11 @@ func xgbParams(p Params, baseScore float64) map[string]any {
 // workerScript reads one JSON list of jobs {"dir", "params", "rounds"} per
 // line; each job trains XGBoost on dir/train.csv (label last) and writes
 // dir/model.json and the margins of dir/test.csv, one per line, to
-// dir/margin.txt. A job {"dir", "model"} instead loads the model file and
-// scores dir/test.csv. It answers each line with a line of timings. One
-// worker serves every test: importing xgboost is the slow part.
+// dir/margin.txt. With "weights", the DMatrix takes its weights from
+// dir/weight.txt (one per row); with "evals", the training metric of every
+// round goes to dir/eval.txt. A job {"dir", "model"} instead loads the model
+// file and scores dir/test.csv. It answers each line with a line of timings.
+// One worker serves every test: importing xgboost is the slow part.
 const workerScript = `
 import sys, json, time, numpy as np, xgboost as xgb
 for line in sys.stdin:
@@ -123,10 +125,15 @@ for line in sys.stdin:
         else:
             tr = np.loadtxt(d + "/train.csv", delimiter=",", skiprows=1, ndmin=2)
             t1 = time.perf_counter()
-            dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], missing=np.nan)
-            bst = xgb.train(job["params"], dtrain, job["rounds"])
+            w = np.loadtxt(d + "/weight.txt", ndmin=1) if job.get("weights") else None
+            dtrain = xgb.DMatrix(tr[:, :-1], label=tr[:, -1], weight=w, missing=np.nan)
+            res = {}
+            evals = [(dtrain, "train")] if job.get("evals") else []
+            bst = xgb.train(job["params"], dtrain, job["rounds"], evals=evals, evals_result=res, verbose_eval=False)
             t2 = time.perf_counter()
             bst.save_model(d + "/model.json")
+            if evals:
+                np.savetxt(d + "/eval.txt", list(res["train"].values())[0], fmt="%.17g")
         m = bst.predict(xgb.DMatrix(te, missing=np.nan, feature_names=bst.feature_names), output_margin=True)
         np.savetxt(d + "/margin.txt", m, fmt="%.9g")
         done.append("%s: load %.2fs, train %.2fs" % (d, t1 - t0, t2 - t1))
@@ -135,10 +142,12 @@ for line in sys.stdin:
 
 // xgbJob is one job of workerScript.
 type xgbJob struct {
-	Dir    string         `json:"dir"`
-	Params map[string]any `json:"params,omitempty"`
-	Rounds int            `json:"rounds,omitempty"`
-	Model  string         `json:"model,omitempty"`
+	Dir     string         `json:"dir"`
+	Params  map[string]any `json:"params,omitempty"`
+	Rounds  int            `json:"rounds,omitempty"`
+	Model   string         `json:"model,omitempty"`
+	Weights bool           `json:"weights,omitempty"`
+	Evals   bool           `json:"evals,omitempty"`
 }
 
 var worker struct {
@@ -340,46 +349,147 @@ func TestTreesMatchXGBoost(t *testing.T) {
 	runXGBoost(t, python, jobs)
 	for i, tc := range cases {
 		model, dir := runs[i].model, runs[i].dir
+		t.Run(tc.name, func(t *testing.T) { matchXGBoost(t, model, dir, tc.X) })
+	}
+}
+
+// matchXGBoost checks model against the trees XGBoost wrote to
+// dir/model.json and the margins it wrote to dir/margin.txt for X.
+func matchXGBoost(t *testing.T, model *xgb.Model, dir string, X *Matrix) {
+	t.Helper()
+	want := readXGBTrees(t, filepath.Join(dir, "model.json"))
+	if len(want) != len(model.Trees) {
+		t.Fatalf("%d trees, XGBoost has %d", len(model.Trees), len(want))
+	}
+	for k, w := range want {
+		g := &model.Trees[k]
+		if len(w.Left) != g.NumNodes() {
+			t.Fatalf("tree %d: %d nodes, XGBoost has %d", k, g.NumNodes(), len(w.Left))
+		}
+		for n := range w.Left {
+			at := fmt.Sprintf("tree %d node %d", k, n)
+			if g.Left[n] != w.Left[n] || g.Right[n] != w.Right[n] {
+				t.Fatalf("%s: children %d,%d, XGBoost %d,%d", at, g.Left[n], g.Right[n], w.Left[n], w.Right[n])
+			}
+			if !g.IsLeaf(n) && (g.SplitIndex[n] != w.SplitIndex[n] || g.SplitCondition[n] != float32(w.Cond[n]) || g.DefaultLeft[n] != (w.Default[n] == 1)) {
+				t.Fatalf("%s: split f%d < %v (default left %v), XGBoost f%d < %v (%d)", at, g.SplitIndex[n], g.SplitCondition[n], g.DefaultLeft[n], w.SplitIndex[n], w.Cond[n], w.Default[n])
+			}
+			for _, v := range []struct {
+				what      string
+				got, want float64
+				tol       float64
+			}{
+				{"leaf/threshold", float64(g.SplitCondition[n]), w.Cond[n], 1e-5},
+				{"base weight", float64(g.BaseWeight[n]), w.BaseWeight[n], 1e-5},
+				{"gain", float64(g.LossChange[n]), w.Loss[n], 1e-3},
+				{"cover", float64(g.SumHessian[n]), w.Hess[n], 1e-5},
+			} {
+				if math.Abs(v.got-v.want) > v.tol*math.Max(1, math.Abs(v.want)) {
+					t.Errorf("%s: %s %v, XGBoost %v", at, v.what, v.got, v.want)
+				}
+			}
+		}
+	}
+	// And XGBoost's own predictor agrees with the margins we compute.
+	xm := readFloats(t, filepath.Join(dir, "margin.txt"))
+	gm := predictMargins(t, model, X)
+	for i := range xm {
+		if math.Abs(float64(gm[i])-xm[i]) > 1e-5 {
+			t.Fatalf("row %d: margin %v, XGBoost %v", i, gm[i], xm[i])
+		}
+	}
+}
+
+// unevenWeights returns n row weights from 0 to 4, about a sixth of them 0,
+// written to dir/weight.txt for XGBoost's DMatrix.
+func unevenWeights(t testing.TB, n int, seed uint64, dir string) []float64 {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 13))
+	w := make([]float64, n)
+	var b strings.Builder
+	for i := range w {
+		if r.IntN(6) > 0 {
+			w[i] = math.Round(r.ExpFloat64()*100) / 100
+			w[i] = min(w[i], 4)
+		}
+		b.WriteString(strconv.FormatFloat(w[i], 'g', -1, 64))
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "weight.txt"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// With row weights (uneven, a sixth of them 0), risklane must grow the
+// trees XGBoost grows from a DMatrix with the same weight: weighted
+// gradients, hessians and covers, min_child_weight on weighted hessians,
+// cut points from the weighted sketch (the 20,000-row case), and the
+// weighted training metric of every round. Each case's covers differ from
+// the unweighted model's, so the test fails if either side drops the weights.
+func TestWeightedTreesMatchXGBoost(t *testing.T) {
+	python := xgboostPython(t)
+	X, y, yr := fewValued(600, 3)
+	big, bigY := synthetic(20000, 6, 79)
+	cases := []struct {
+		name   string
+		X      *Matrix
+		labels []float64
+		edit   func(*Params)
+	}{
+		{"logistic", X, y, func(p *Params) {}},
+		{"logistic auc", X, y, func(p *Params) { p.EvalMetric = AUC }},
+		{"min_child_weight 8", X, y, func(p *Params) { p.MinChildWeight, p.Lambda, p.Alpha = 8, 2, 0.3 }},
+		{"32 bins", X, y, func(p *Params) { p.MaxBin = 32 }},
+		{"scale_pos_weight", X, y, func(p *Params) { p.ScalePosWeight = 3 }},
+		{"squared error", X, yr, func(p *Params) { p.Objective = xgb.RegSquaredError; p.BaseScore = 0.25 }},
+		{"approximate sketch", big, bigY, func(p *Params) { p.MaxDepth, p.NumRounds = 5, 3 }},
+	}
+	type run struct {
+		model *xgb.Model
+		rep   *Report
+		dir   string
+		X     *Matrix
+	}
+	runs := make([]run, len(cases))
+	var jobs []xgbJob
+	for i, tc := range cases {
+		p := DefaultParams()
+		p.NumRounds, p.MaxDepth, p.Eta = 4, 4, 0.3
+		tc.edit(&p)
+		dir := t.TempDir()
+		WX := *tc.X
+		WX.Weights = unevenWeights(t, tc.X.Rows, uint64(i), dir)
+		model, rep, err := Train(&WX, tc.labels, nil, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _, err := Train(tc.X, tc.labels, nil, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.Trees[0].SumHessian[0] == model.Trees[0].SumHessian[0] {
+			t.Fatalf("%s: the weighted root cover equals the unweighted one (%v)", tc.name, plain.Trees[0].SumHessian[0])
+		}
+		writeCSV(t, filepath.Join(dir, "train.csv"), tc.X, tc.labels)
+		writeCSV(t, filepath.Join(dir, "test.csv"), tc.X, nil)
+		runs[i] = run{model, rep, dir, tc.X}
+		params := xgbParams(p, float64(model.BaseScore))
+		params["eval_metric"] = rep.Metric
+		jobs = append(jobs, xgbJob{Dir: dir, Params: params, Rounds: p.NumRounds, Weights: true, Evals: true})
+	}
+	runXGBoost(t, python, jobs)
+	for i, tc := range cases {
+		r := runs[i]
 		t.Run(tc.name, func(t *testing.T) {
-			want := readXGBTrees(t, filepath.Join(dir, "model.json"))
-			if len(want) != len(model.Trees) {
-				t.Fatalf("%d trees, XGBoost has %d", len(model.Trees), len(want))
+			matchXGBoost(t, r.model, r.dir, r.X)
+			want := readFloats(t, filepath.Join(r.dir, "eval.txt"))
+			if len(want) != len(r.rep.Train) {
+				t.Fatalf("%d rounds of training %s, XGBoost %d", len(r.rep.Train), r.rep.Metric, len(want))
 			}
 			for k, w := range want {
-				g := &model.Trees[k]
-				if len(w.Left) != g.NumNodes() {
-					t.Fatalf("tree %d: %d nodes, XGBoost has %d", k, g.NumNodes(), len(w.Left))
-				}
-				for n := range w.Left {
-					at := fmt.Sprintf("tree %d node %d", k, n)
-					if g.Left[n] != w.Left[n] || g.Right[n] != w.Right[n] {
-						t.Fatalf("%s: children %d,%d, XGBoost %d,%d", at, g.Left[n], g.Right[n], w.Left[n], w.Right[n])
-					}
-					if !g.IsLeaf(n) && (g.SplitIndex[n] != w.SplitIndex[n] || g.SplitCondition[n] != float32(w.Cond[n]) || g.DefaultLeft[n] != (w.Default[n] == 1)) {
-						t.Fatalf("%s: split f%d < %v (default left %v), XGBoost f%d < %v (%d)", at, g.SplitIndex[n], g.SplitCondition[n], g.DefaultLeft[n], w.SplitIndex[n], w.Cond[n], w.Default[n])
-					}
-					for _, v := range []struct {
-						what      string
-						got, want float64
-						tol       float64
-					}{
-						{"leaf/threshold", float64(g.SplitCondition[n]), w.Cond[n], 1e-5},
-						{"base weight", float64(g.BaseWeight[n]), w.BaseWeight[n], 1e-5},
-						{"gain", float64(g.LossChange[n]), w.Loss[n], 1e-3},
-						{"cover", float64(g.SumHessian[n]), w.Hess[n], 1e-5},
-					} {
-						if math.Abs(v.got-v.want) > v.tol*math.Max(1, math.Abs(v.want)) {
-							t.Errorf("%s: %s %v, XGBoost %v", at, v.what, v.got, v.want)
-						}
-					}
-				}
-			}
-			// And XGBoost's own predictor agrees with the margins we compute.
-			xm := readFloats(t, filepath.Join(dir, "margin.txt"))
-			gm := predictMargins(t, model, tc.X)
-			for i := range xm {
-				if math.Abs(float64(gm[i])-xm[i]) > 1e-5 {
-					t.Fatalf("row %d: margin %v, XGBoost %v", i, gm[i], xm[i])
+				if math.Abs(r.rep.Train[k]-w) > 1e-5*math.Max(1, math.Abs(w)) {
+					t.Errorf("round %d: training %s %v, XGBoost %v", k, r.rep.Metric, r.rep.Train[k], w)
 				}
 			}
 		})

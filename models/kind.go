@@ -67,6 +67,13 @@ type TrainConfig struct {
 	// is the same. For callers that train many models and read none of it,
 	// such as the selection simulator.
 	NoDiagnostics bool
+	// RowHalfLife, in days, weights every training row by 0.5^(age /
+	// RowHalfLife), age being the days from the latest date of the labelled
+	// training rows (RecencyWeights): recent labels count more, as concept
+	// drift practice weights them. 0 (the default) weighs every row 1. Only
+	// kinds whose Recipe sets RowWeights take it; the others refuse a
+	// non-zero value.
+	RowHalfLife float64
 }
 
 // Param declares one training parameter of a kind, as XGBoost's
@@ -125,6 +132,10 @@ type Recipe[C any, M Trained] struct {
 	// Base returns the kind's defaults with tc's kind-neutral fields
 	// (features, seed, ...) set; the parameters given are applied on it.
 	Base func(tc TrainConfig) C
+	// RowWeights says the kind trains on per-row weights and so takes
+	// TrainConfig.RowHalfLife (its Base passes it on); Config refuses a
+	// non-zero RowHalfLife for a kind without.
+	RowWeights bool
 	// Check, when set, vets the configuration once the parameters are
 	// applied.
 	Check func(C) error
@@ -145,6 +156,14 @@ func (r Recipe[C, M]) Config(tc TrainConfig) (C, error) {
 	if err := (Kind{Name: r.Kind, Params: r.Params()}).ParseParams(tc.Params); err != nil {
 		var zero C
 		return zero, err
+	}
+	if err := CheckRowHalfLife(tc.RowHalfLife); err != nil {
+		var zero C
+		return zero, err
+	}
+	if tc.RowHalfLife != 0 && !r.RowWeights {
+		var zero C
+		return zero, fmt.Errorf("--train-halflife %g: %s models cannot weight their training rows; use the %s kind or leave it at 0", tc.RowHalfLife, r.Kind, DefaultKind)
 	}
 	cfg := r.Base(tc)
 	Apply(r.Settings, tc.Params, &cfg)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -86,5 +87,24 @@ func TestRecipe(t *testing.T) {
 	m, err = toyRecipe(bad).Train(nil, valid, TrainConfig{})
 	if m != nil || !errors.Is(err, bad) || !strings.HasPrefix(err.Error(), "toy: validation data: ") {
 		t.Fatalf("Train with a failing report: %v, %v", m, err)
+	}
+}
+
+// A recipe takes TrainConfig.RowHalfLife only when it says it trains on row
+// weights; a bad half-life is refused either way.
+func TestRecipeRowHalfLife(t *testing.T) {
+	r := toyRecipe(nil)
+	want := "--train-halflife 28: toy models cannot weight their training rows; use the gbdt kind or leave it at 0"
+	if _, err := r.Config(TrainConfig{RowHalfLife: 28}); err == nil || err.Error() != want {
+		t.Errorf("toy without row weights: %v, want %q", err, want)
+	}
+	r.RowWeights = true
+	if _, err := r.Config(TrainConfig{RowHalfLife: 28}); err != nil {
+		t.Errorf("toy with row weights: %v", err)
+	}
+	for _, bad := range []float64{-1, math.Inf(1), math.NaN()} {
+		if _, err := r.Config(TrainConfig{RowHalfLife: bad}); err == nil || !strings.Contains(err.Error(), "want a number of days >= 0") {
+			t.Errorf("half-life %v: %v", bad, err)
+		}
 	}
 }

@@ -137,3 +137,18 @@ func TestTrainParams(t *testing.T) {
 		}
 	}
 }
+
+// Only the gbdt kind weights training rows by recency; every other kind
+// refuses --train-halflife before reading any data.
+func TestTrainHalfLife(t *testing.T) {
+	for _, k := range All() {
+		if k.Train == nil {
+			continue
+		}
+		_, err := k.Train(nil, nil, models.TrainConfig{RowHalfLife: 28})
+		refused := err != nil && strings.Contains(err.Error(), "cannot weight their training rows")
+		if refused != (k.Name != Default) {
+			t.Errorf("%s: --train-halflife 28: %v", k.Name, err)
+		}
+	}
+}

@@ -22,6 +22,10 @@ type Config struct {
 	// NoDiagnostics skips the per-round training metrics and the in-sample
 	// evaluation (Metrics.Training stays nil); the model is the same.
 	NoDiagnostics bool
+	// RowHalfLife, in days, weights the training rows of both heads by
+	// recency (models.TrainConfig.RowHalfLife, models.RecencyWeights); 0
+	// weighs every row 1.
+	RowHalfLife float64
 	// Profile and Inputs describe the training data in the manifest.
 	Profile string
 	Inputs  []string

@@ -48,6 +48,9 @@ type Manifest struct {
 	// Classifier and Revenue are the hyper-parameters, in XGBoost's names.
 	Classifier Params  `json:"classifier_params"`
 	Revenue    *Params `json:"revenue_params,omitempty"`
+	// RowHalfLife is Config.RowHalfLife, the recency half-life in days
+	// the training rows were weighted by; absent when they were not.
+	RowHalfLife float64 `json:"row_half_life_days,omitempty"`
 	// Files maps each file of the folder to its SHA-256, in hex.
 	Files map[string]string `json:"files"`
 }
@@ -130,6 +133,7 @@ func newManifest(cfg Config, st *features.State, cp gbdt.Params, rp *gbdt.Params
 		Format: models.FolderFormat, Version: models.FolderVersion, Kind: KindName, Risklane: version.String(),
 		Created: time.Now().UTC().Truncate(time.Second), Profile: cfg.Profile, Inputs: cfg.Inputs,
 		Groups: st.Groups(), Features: st.Names(), Classifier: paramsOf(cp),
+		RowHalfLife: cfg.RowHalfLife,
 	}
 	if rp != nil {
 		p := paramsOf(*rp)

@@ -34,14 +34,16 @@ var Kind = models.Kind{
 // data description and logging of the TrainConfig; Train takes the
 // validation batches itself (early stopping, evaluation).
 var recipe = models.Recipe[Config, *Model]{
-	Kind:     KindName,
-	Settings: paramTable(),
+	Kind:       KindName,
+	Settings:   paramTable(),
+	RowWeights: true,
 	Base: func(tc models.TrainConfig) Config {
 		cfg := DefaultConfig()
 		cfg.Features = tc.Features
 		cfg.Classifier.Seed, cfg.Revenue.Seed = tc.Seed, tc.Seed
 		cfg.Profile, cfg.Inputs = tc.Profile, tc.Inputs
 		cfg.NoDiagnostics = tc.NoDiagnostics
+		cfg.RowHalfLife = tc.RowHalfLife
 		cfg.Classifier.EvalLog = tc.EvalLog
 		return cfg
 	},

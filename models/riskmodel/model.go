@@ -74,6 +74,13 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 		return nil, fmt.Errorf("riskmodel: the training data has %d illicit rows among %d labelled: a classifier needs both classes", illicit, len(lab))
 	}
 	train := &gbdt.Matrix{Rows: len(lab), Cols: subset(fm.Cols, lab, fm.Rows), Names: fm.Names}
+	var weights []float64 // every row's, nil for none
+	if cfg.RowHalfLife != 0 {
+		if weights, err = models.RecencyWeights(batches, labels, cfg.RowHalfLife); err != nil {
+			return nil, fmt.Errorf("riskmodel: %w", err)
+		}
+		train.Weights = pick(weights, lab)
+	}
 
 	var vm *gbdt.Matrix
 	var vy []float64
@@ -120,7 +127,7 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 
 	var rp *gbdt.Params
 	if !cfg.NoRevenueHead {
-		rev, sum, err := trainRevenue(fm.Cols, fm.Names, labels, revenue, vm, vlabels, vrevenue, valid != nil, cfg.Revenue)
+		rev, sum, err := trainRevenue(fm.Cols, fm.Names, labels, revenue, weights, vm, vlabels, vrevenue, valid != nil, cfg.Revenue)
 		if err != nil {
 			return nil, err
 		}
@@ -343,7 +350,7 @@ func firstDifference(got, want []string) string {
 
 // trainRevenue trains the revenue head on the illicit training rows with a
 // known, non-negative revenue; nil when there are fewer than MinRevenueRows.
-func trainRevenue(cols [][]float64, names []string, labels []int8, revenue []float64,
+func trainRevenue(cols [][]float64, names []string, labels []int8, revenue, weights []float64,
 	vm *gbdt.Matrix, vlabels []int8, vrevenue []float64, hasValid bool, p gbdt.Params) (*xgb.Model, RevenueSummary, error) {
 	var idx []int
 	var y []float64
@@ -359,6 +366,9 @@ func trainRevenue(cols [][]float64, names []string, labels []int8, revenue []flo
 		return nil, sum, nil
 	}
 	train := &gbdt.Matrix{Rows: len(idx), Cols: subset(cols, idx, len(labels)), Names: names}
+	if weights != nil {
+		train.Weights = pick(weights, idx)
+	}
 	var vmat *gbdt.Matrix
 	var vy []float64
 	if hasValid {
@@ -462,6 +472,15 @@ func subset(cols [][]float64, idx []int, n int) [][]float64 {
 			s[k] = c[i]
 		}
 		out[j] = s
+	}
+	return out
+}
+
+// pick returns x[i] for each i of idx.
+func pick(x []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for k, i := range idx {
+		out[k] = x[i]
 	}
 	return out
 }

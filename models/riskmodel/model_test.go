@@ -360,3 +360,62 @@ func TestContributionsRowsLikeContributions(t *testing.T) {
 		}
 	}
 }
+
+// TestRowHalfLife: --train-halflife reaches both heads as gbdt row weights.
+// With no row sampling the first tree's root cover is the weighted hessian
+// sum, 0.25 x the sum of the weights at base score 0.5; the weights are
+// worked here from the dates: 0.5^(days before the latest labelled row /
+// 30). The manifest records the half-life, and the revenue head changes.
+func TestRowHalfLife(t *testing.T) {
+	train := generate(t, 6000, 5)
+	cfg := DefaultConfig()
+	cfg.Classifier.NumRounds, cfg.Revenue.NumRounds = 3, 3
+	cfg.Classifier.Subsample, cfg.Revenue.Subsample = 1, 1
+	cfg.NoDiagnostics = true
+	plain, err := Train(train, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RowHalfLife = 30
+	m, err := Train(train, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _, err := models.Outcomes(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []int32
+	for _, b := range train {
+		d := b.Column(b.Schema().FieldIndices(decl.Date)[0]).(*array.Date32)
+		for i := range d.Len() {
+			days = append(days, int32(d.Value(i)))
+		}
+	}
+	latest := int32(math.MinInt32)
+	for i, l := range labels {
+		if l >= 0 {
+			latest = max(latest, days[i])
+		}
+	}
+	sum, n := 0.0, 0.0
+	for i, l := range labels {
+		if l >= 0 {
+			sum += float64(float32(math.Pow(0.5, float64(latest-days[i])/30)))
+			n++
+		}
+	}
+	got, unweighted := float64(m.Classifier.Trees[0].SumHessian[0]), float64(plain.Classifier.Trees[0].SumHessian[0])
+	if math.Abs(got-0.25*sum) > 1e-6*sum || math.Abs(unweighted-0.25*n) > 1e-6*n {
+		t.Errorf("root cover %v weighted, %v unweighted; want 0.25 x %v and 0.25 x %v", got, unweighted, sum, n)
+	}
+	if sum > 0.9*n {
+		t.Errorf("the weights sum to %v over %v rows: the half-life hardly weighs anything", sum, n)
+	}
+	if m.Manifest.RowHalfLife != 30 || plain.Manifest.RowHalfLife != 0 {
+		t.Errorf("manifest half-life %v, %v without", m.Manifest.RowHalfLife, plain.Manifest.RowHalfLife)
+	}
+	if m.Revenue == nil || m.Revenue.Trees[0].SumHessian[0] == plain.Revenue.Trees[0].SumHessian[0] {
+		t.Errorf("the revenue head's root cover is not weighted")
+	}
+}

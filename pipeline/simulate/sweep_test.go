@@ -41,6 +41,7 @@ import (
 // hidden drift's fraud, synth.FraudQuantity; the strategies never read the
 // fraud type) against all of them in those weeks; and the rows, frauds and
 // revenue of its exploring part over the last 20 weeks.
+// thalflife=DAYS weights the training rows by recency (TrainConfig.RowHalfLife).
 func TestDriftSweep(t *testing.T) {
 	spec := os.Getenv("RISKLANE_SIM_TUNE")
 	if spec == "" {
@@ -157,6 +158,7 @@ func TestDriftSweep(t *testing.T) {
 		Train: models.TrainConfig{Features: features.Config{Groups: strings.Split(kv["feats"], ","), Folds: 5, Smoothing: 10, HalfLife: fl("halflife")},
 			Params: map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2}},
 		Strategies: strats, onPicks: onPicks, InitialLabels: fl("initlabels")}
+	cfg.Train.RowHalfLife = fl("thalflife")
 	rows, err := Run(batches, cfg)
 	if err != nil {
 		t.Fatal(err)

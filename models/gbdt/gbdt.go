@@ -11,6 +11,17 @@
 // learned direction for missing values follow XGBoost's formulas, including
 // where XGBoost rounds to float32.
 //
+// Row weights (Matrix.Weights) follow XGBoost 1.7's DMatrix weight: each
+// row's gradient and hessian are multiplied by its weight (and by
+// ScalePosWeight for positive rows), so MinChildWeight, the leaf weights and
+// the cover are weighted hessian sums; the quantile sketch counts each value
+// with its row's weight, a zero-weight row adding nothing; the evaluation
+// metrics are weighted (sum of weight x loss over the sum of weights, AUC
+// from weighted counts). XGBoost 1.7 never reads the weights for the base
+// score; here the automatic reg:squarederror base score is the weighted mean
+// label (as XGBoost 2.x's intercept is). The tests check weighted trees,
+// covers and training metrics node by node against Python XGBoost 1.7.
+//
 // Split thresholds are chosen so that "float32(x) < threshold" sends exactly
 // the rows of the trained bins to the left: the exported model reproduces the
 // margins accumulated during training bit for bit.

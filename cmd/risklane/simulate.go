@@ -168,7 +168,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.StringVar(&groups, "features", "", "feature groups of the retrained models: a list or changes to the kind's default")
 	featureFlagGroup.add(fl)
 	fl.StringVar(&kind, "model", kinds.Default, "model kind the model-based strategies retrain: "+strings.Join(kinds.Names(), ", "))
-	fl.Float64Var(&trainHalfLife, "train-halflife", 0, "weight each training row by 0.5^(age/DAYS), age in days from the latest labelled row (gbdt kind only; 0: every row weighs 1)")
+	fl.Float64Var(&trainHalfLife, "train-halflife", 0, "weight each training row by 0.5^(age/DAYS), age in days from the latest labelled row (--model gbdt only; strategies of another kind train unweighted; 0: every row weighs 1)")
 	addParamFlags(fl)
 	rootCmd.AddCommand(cmd)
 }

@@ -210,8 +210,9 @@ func (d *data) replay(s *strategy, si int, cfg Config) ([]Row, error) {
 				tc.NoDiagnostics = true // the replay reads only the model's scores
 				if kind.Name != cfg.Kind.Name {
 					// The parameters given are --model's kind's; a strategy
-					// naming another kind trains it with its own defaults.
-					tc.Params = nil
+					// naming another kind trains it with its own defaults,
+					// its rows unweighted.
+					tc.Params, tc.RowHalfLife = nil, 0
 					if kind.Groups != nil {
 						tc.Features.Groups = kind.Groups
 					}

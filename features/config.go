@@ -56,7 +56,7 @@ type Config struct {
 	// HalfLife, in days, weighs each labelled row's part in every smoothed
 	// fraud rate (the whole history's, the prior, and the training rows'
 	// out-of-fold rates) by 0.5^(age/HalfLife), age the days between the
-	// history's latest date and the row's (recencyWeights): rates follow a
+	// history's latest date and the row's (RecencyWeights): rates follow a
 	// pattern that changed lately instead of the history's mean. Counts
 	// (freq) and unit-value references stay unweighted. 0 means off: every
 	// row weighs 1. Positive up to MaxHalfLife; it needs the date column.
@@ -122,7 +122,7 @@ func (c Config) validate() error {
 // positive number of days up to MaxHalfLife.
 func CheckHalfLife(h float64) error {
 	if !(h >= 0) || h > MaxHalfLife {
-		return fmt.Errorf("features: fraud-rate half-life = %v days; use 0 (off) or a positive number of days up to %g", h, float64(MaxHalfLife))
+		return fmt.Errorf("features: half-life = %v days; use 0 (off) or a positive number of days up to %g", h, float64(MaxHalfLife))
 	}
 	return nil
 }

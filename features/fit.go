@@ -93,7 +93,7 @@ func Fit(batches []arrow.RecordBatch, cfg Config) (*State, *Matrix, error) {
 		plan:         p,
 		keys:         fr.tables,
 	}
-	weights, err := recencyWeights(batches, cfg.HalfLife)
+	weights, err := RecencyWeights(batches, cfg.HalfLife)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,13 +13,18 @@ import (
 // value is taken for a mistake (a unit or a typo).
 const MaxHalfLife = 1e12
 
-// recencyWeights returns each training row's weight in the smoothed fraud
-// rates with half-life h days (Config.HalfLife): 0.5^(age/h), age the days
-// between the latest date of the history and the row's date, so a row of
-// the latest day weighs 1. A row without a date weighs as the oldest dated
-// row: its age is unknown, and it never counts for more than any dated
-// evidence. h 0 returns nil: every row weighs 1, the unweighted rates.
-func recencyWeights(batches []arrow.RecordBatch, h float64) ([]float64, error) {
+// RecencyWeights returns every row's recency weight with half-life h days:
+// 0.5^(age/h), age the days between the latest date of the history and the
+// row's date, so a row of the latest day weighs 1. A row without a date
+// weighs as the oldest dated row: its age is unknown, and it never counts
+// for more than any dated evidence. h 0 returns nil: every row weighs 1.
+// It is the one rule for both uses of a half-life: the smoothed fraud rates
+// (Config.HalfLife) and the training rows' weights
+// (risklane/models.TrainConfig.RowHalfLife).
+func RecencyWeights(batches []arrow.RecordBatch, h float64) ([]float64, error) {
+	if err := CheckHalfLife(h); err != nil {
+		return nil, err
+	}
 	if h == 0 {
 		return nil, nil
 	}
@@ -27,7 +32,7 @@ func recencyWeights(batches []arrow.RecordBatch, h float64) ([]float64, error) {
 	for bi, b := range batches {
 		d, err := readDays(b, days)
 		if err != nil {
-			return nil, fmt.Errorf("features: a fraud-rate half-life needs the declarations' dates: training batch %d: %w", bi+1, err)
+			return nil, fmt.Errorf("features: a half-life needs the declarations' dates: training batch %d: %w", bi+1, err)
 		}
 		days = d
 	}
@@ -38,7 +43,7 @@ func recencyWeights(batches []arrow.RecordBatch, h float64) ([]float64, error) {
 		}
 	}
 	if first > last {
-		return nil, errors.New("features: a fraud-rate half-life needs the declarations' dates, and no training row has one")
+		return nil, errors.New("features: a half-life needs the declarations' dates, and no training row has one")
 	}
 	w := make([]float64, len(days))
 	for i, d := range days {

@@ -190,3 +190,42 @@ func TestHalfLifeRefused(t *testing.T) {
 		t.Errorf("Assemble with a half-life: error %v, want a refusal naming the half-life", err)
 	}
 }
+
+// TestRecencyWeights checks the one rule both half-lives follow (the fraud
+// rates' and the training rows', risklane/models.TrainConfig.RowHalfLife)
+// on handRows split over two batches, half-life 2 days: the latest date is
+// row 6's (2020-01-06, unlabelled rows count for the history's date), so
+// rows 1 to 6 are 5, 4, 3, 2, 1, 0 days old and weigh 2^-2.5, 2^-2, 2^-1.5,
+// 2^-1, 2^-0.5, 1; without row 3's date it weighs as the oldest dated row,
+// 2^-2.5.
+func TestRecencyWeights(t *testing.T) {
+	rows := handRows()
+	batches := func() []arrowBatch { return []arrowBatch{makeBatch(t, rows[:2]), makeBatch(t, rows[2:])} }
+	want := []float64{math.Exp2(-2.5), 0.25, math.Exp2(-1.5), 0.5, math.Sqrt(0.5), 1}
+	check := func(name string) {
+		t.Helper()
+		w, err := RecencyWeights(batches(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w) != len(want) {
+			t.Fatalf("%s: %d weights, want %d", name, len(w), len(want))
+		}
+		for i := range want {
+			if math.Abs(w[i]-want[i]) > 1e-15 {
+				t.Errorf("%s: row %d weighs %v, want %v", name, i+1, w[i], want[i])
+			}
+		}
+	}
+	check("dated")
+	rows[2].Date, want[2] = "", math.Exp2(-2.5)
+	check("row 3 undated")
+	if w, err := RecencyWeights(batches(), 0); w != nil || err != nil {
+		t.Errorf("half-life 0: %v, %v; want nil weights (every row weighs 1)", w, err)
+	}
+	for _, h := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := RecencyWeights(batches(), h); err == nil || !strings.Contains(err.Error(), "half-life") {
+			t.Errorf("half-life %v: error %v, want a refusal", h, err)
+		}
+	}
+}

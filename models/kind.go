@@ -68,9 +68,10 @@ type TrainConfig struct {
 	// such as the selection simulator.
 	NoDiagnostics bool
 	// RowHalfLife, in days, weights every training row by 0.5^(age /
-	// RowHalfLife), age being the days from the latest date of the labelled
-	// training rows (RecencyWeights): recent labels count more, as concept
-	// drift practice weights them. 0 (the default) weighs every row 1. Only
+	// RowHalfLife), age being the days from the latest date of the training
+	// history (features.RecencyWeights, the rule the fraud rates' half-life
+	// follows too): recent labels count more, as concept drift practice
+	// weights them. 0 (the default) weighs every row 1. Only
 	// kinds whose Recipe sets RowWeights take it; the others refuse a
 	// non-zero value.
 	RowHalfLife float64

@@ -103,7 +103,7 @@ func TestRecipeRowHalfLife(t *testing.T) {
 		t.Errorf("toy with row weights: %v", err)
 	}
 	for _, bad := range []float64{-1, math.Inf(1), math.NaN()} {
-		if _, err := r.Config(TrainConfig{RowHalfLife: bad}); err == nil || !strings.Contains(err.Error(), "want a number of days >= 0") {
+		if _, err := r.Config(TrainConfig{RowHalfLife: bad}); err == nil || !strings.Contains(err.Error(), "--train-halflife") {
 			t.Errorf("half-life %v: %v", bad, err)
 		}
 	}

@@ -23,7 +23,7 @@ type Config struct {
 	// evaluation (Metrics.Training stays nil); the model is the same.
 	NoDiagnostics bool
 	// RowHalfLife, in days, weights the training rows of both heads by
-	// recency (models.TrainConfig.RowHalfLife, models.RecencyWeights); 0
+	// recency (models.TrainConfig.RowHalfLife, features.RecencyWeights); 0
 	// weighs every row 1.
 	RowHalfLife float64
 	// Profile and Inputs describe the training data in the manifest.

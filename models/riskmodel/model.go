@@ -76,8 +76,11 @@ func Train(batches, valid []arrow.RecordBatch, cfg Config) (*Model, error) {
 	train := &gbdt.Matrix{Rows: len(lab), Cols: subset(fm.Cols, lab, fm.Rows), Names: fm.Names}
 	var weights []float64 // every row's, nil for none
 	if cfg.RowHalfLife != 0 {
-		if weights, err = models.RecencyWeights(batches, labels, cfg.RowHalfLife); err != nil {
+		if err := models.CheckRowHalfLife(cfg.RowHalfLife); err != nil {
 			return nil, fmt.Errorf("riskmodel: %w", err)
+		}
+		if weights, err = features.RecencyWeights(batches, cfg.RowHalfLife); err != nil {
+			return nil, fmt.Errorf("riskmodel: --train-halflife: %w", err)
 		}
 		train.Weights = pick(weights, lab)
 	}

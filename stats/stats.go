@@ -115,47 +115,13 @@ func searchFloats(q []float64, t float64) int {
 // for a positive row), equal to scikit-learn's roc_auc_score: the
 // Mann-Whitney statistic, each positive row scoring one point per negative
 // row ranked strictly below it and half a point per negative row tied with
-// it. A NaN score ranks as -Inf (below every number, tied with -Inf). The
-// sum is kept doubled in an integer, so the result is the correctly rounded
-// quotient whatever the order of the rows. With only one class present it
-// returns NaN.
+// it. A NaN score ranks as -Inf (below every number, tied with -Inf). It is
+// WeightedAUC with every weight 1: the counts and products stay whole
+// numbers below 2^53 (up to about 90 million rows), exact in float64, so the
+// result is the correctly rounded quotient whatever the order of the rows.
+// With only one class present it returns NaN.
 func AUC[S ~float32 | ~float64](scores []S, positive []bool) float64 {
-	key := func(i int32) float64 {
-		if s := float64(scores[i]); !math.IsNaN(s) {
-			return s
-		}
-		return math.Inf(-1)
-	}
-	order := make([]int32, len(scores))
-	var pos int64
-	for i := range order {
-		order[i] = int32(i)
-		if positive[i] {
-			pos++
-		}
-	}
-	neg := int64(len(order)) - pos
-	if pos == 0 || neg == 0 {
-		return math.NaN()
-	}
-	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
-	var twiceU, negBelow int64
-	for i := 0; i < len(order); {
-		k := key(order[i])
-		var p, q int64
-		j := i
-		for ; j < len(order) && key(order[j]) == k; j++ {
-			if positive[order[j]] {
-				p++
-			} else {
-				q++
-			}
-		}
-		twiceU += 2*p*negBelow + p*q
-		negBelow += q
-		i = j
-	}
-	return float64(twiceU) / (2 * float64(pos) * float64(neg))
+	return WeightedAUC(scores, positive, []float64(nil))
 }
 
 // WeightedAUC is AUC with each row counted weights[i] times: the weighted
@@ -163,7 +129,8 @@ func AUC[S ~float32 | ~float64](scores []S, positive []bool) float64 {
 // half, as scikit-learn's roc_auc_score with sample_weight and XGBoost's
 // weighted auc metric compute it. Integer weights give AUC of the rows
 // repeated that many times (up to float rounding: the sums are float64).
-// With no positive or no negative weight it returns NaN.
+// Nil weights count every row once (AUC). With no positive or no negative
+// weight it returns NaN.
 func WeightedAUC[S ~float32 | ~float64, W ~float32 | ~float64](scores []S, positive []bool, weights []W) float64 {
 	key := func(i int32) float64 {
 		if s := float64(scores[i]); !math.IsNaN(s) {
@@ -175,23 +142,31 @@ func WeightedAUC[S ~float32 | ~float64, W ~float32 | ~float64](scores []S, posit
 	var pos, neg float64
 	for i := range order {
 		order[i] = int32(i)
+		w := 1.0
+		if weights != nil {
+			w = float64(weights[i])
+		}
 		if positive[i] {
-			pos += float64(weights[i])
+			pos += w
 		} else {
-			neg += float64(weights[i])
+			neg += w
 		}
 	}
 	if !(pos > 0) || !(neg > 0) {
 		return math.NaN()
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(key(a), key(b)) })
 	var u, negBelow float64
 	for i := 0; i < len(order); {
 		k := key(order[i])
 		var p, q float64
 		j := i
 		for ; j < len(order) && key(order[j]) == k; j++ {
-			if w := float64(weights[order[j]]); positive[order[j]] {
+			w := 1.0
+			if weights != nil {
+				w = float64(weights[order[j]])
+			}
+			if positive[order[j]] {
 				p += w
 			} else {
 				q += w

@@ -299,6 +299,15 @@ func fewValued(n int, seed uint64) (*Matrix, []float64, []float64) {
 	return X, y, yr
 }
 
+// xgbCase is one training of a comparison with XGBoost: rows, labels and
+// the changes to the comparison's base parameters.
+type xgbCase struct {
+	name   string
+	X      *Matrix
+	labels []float64
+	edit   func(*Params)
+}
+
 // With exact bins, risklane must grow XGBoost's trees: same structure,
 // features, thresholds and default directions, and the same leaf values,
 // gains and covers up to float rounding.
@@ -309,12 +318,7 @@ func TestTreesMatchXGBoost(t *testing.T) {
 	// (its queue overflows into pruned summaries), so matching trees show
 	// that the sketch is reproduced step by step.
 	big, bigY := synthetic(20000, 6, 77)
-	cases := []struct {
-		name   string
-		X      *Matrix
-		labels []float64
-		edit   func(*Params)
-	}{
+	cases := []xgbCase{
 		{"logistic", X, y, func(p *Params) {}},
 		{"logistic regularised", X, y, func(p *Params) { p.Lambda, p.Alpha, p.Gamma, p.MinChildWeight = 2, 0.3, 0.5, 3 }},
 		// 32 bins: fewer than f3's distinct values, so the cut points come
@@ -431,12 +435,7 @@ func TestWeightedTreesMatchXGBoost(t *testing.T) {
 	python := xgboostPython(t)
 	X, y, yr := fewValued(600, 3)
 	big, bigY := synthetic(20000, 6, 79)
-	cases := []struct {
-		name   string
-		X      *Matrix
-		labels []float64
-		edit   func(*Params)
-	}{
+	cases := []xgbCase{
 		{"logistic", X, y, func(p *Params) {}},
 		{"logistic auc", X, y, func(p *Params) { p.EvalMetric = AUC }},
 		{"min_child_weight 8", X, y, func(p *Params) { p.MinChildWeight, p.Lambda, p.Alpha = 8, 2, 0.3 }},

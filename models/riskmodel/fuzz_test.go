@@ -1,6 +1,7 @@
 package riskmodel
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,6 +38,8 @@ func FuzzLoadManifest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(manifest)
+	// the recency half-life of --train-halflife (provenance; session 10)
+	f.Add(bytes.Replace(manifest, []byte(`"format"`), []byte(`"row_half_life_days":14,"format"`), 1))
 	f.Add([]byte(`{"format":"risklane-model","version":1,"files":{"model.json":"00","features.json":"00"}}`))
 	f.Add([]byte(`{"format":"risklane-model","version":1,"files":{"../manifest.json":"00","model.json":"00","features.json":"00"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -26,7 +26,6 @@ var simulateParams = map[string]float64{"rounds": 60, "max-depth": 6, "eta": 0.2
 
 func init() {
 	var (
-		trainHalfLife    float64
 		in               []string
 		prof, out        string
 		start            string
@@ -135,7 +134,7 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 				Features: fc,
 				Params:   given, Profile: p.Name, Inputs: in,
 			}
-			cfg.Train.RowHalfLife = trainHalfLife
+			cfg.Train.RowHalfLife = featureFlagGroup.trainHalfLife
 			cfg.Strategies = strategies
 			for _, s := range strategies {
 				if _, err := simulate.ParseStrategy(s); err != nil {
@@ -168,7 +167,6 @@ The retrained gbdt is smaller than train's default: 60 rounds of depth 6, eta 0.
 	fl.StringVar(&groups, "features", "", "feature groups of the retrained models: a list or changes to the kind's default")
 	featureFlagGroup.add(fl)
 	fl.StringVar(&kind, "model", kinds.Default, "model kind the model-based strategies retrain: "+strings.Join(kinds.Names(), ", "))
-	fl.Float64Var(&trainHalfLife, "train-halflife", 0, "weight each training row by 0.5^(age/DAYS), age in days from the latest labelled row (--model gbdt only; strategies of another kind train unweighted; 0: every row weighs 1)")
 	addParamFlags(fl)
 	rootCmd.AddCommand(cmd)
 }

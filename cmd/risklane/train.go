@@ -27,7 +27,6 @@ func init() { rootCmd.AddCommand(newTrainCmd()) }
 // tests can run it afresh.
 func newTrainCmd() *cobra.Command {
 	var (
-		trainHalfLife    float64
 		in, validIn      []string
 		prof, out        string
 		validFrom        string
@@ -147,7 +146,7 @@ saved in features.json: scoring needs no trade file.`,
 				Seed:     seed, Params: given, Inputs: inputs,
 			}
 			tc.EvalLog = evalLog(c.ErrOrStderr(), quiet, verbose)
-			tc.RowHalfLife = trainHalfLife
+			tc.RowHalfLife = featureFlagGroup.trainHalfLife
 			p, err := profile.Resolve(prof)
 			if err != nil {
 				return err
@@ -174,7 +173,6 @@ saved in features.json: scoring needs no trade file.`,
 	fl.StringArrayVar(&mf.market, "market-prices", nil, "price table (risklane prices collect/import) for the market features, in the declarations' currency; repeat for several")
 	featureFlagGroup.add(fl)
 	fl.StringVar(&kind, "model", kinds.Default, "model kind to train: "+strings.Join(kinds.Names(), ", "))
-	fl.Float64Var(&trainHalfLife, "train-halflife", 0, "weight each training row by 0.5^(age/DAYS), age in days from the latest labelled row (gbdt kind only; 0: every row weighs 1)")
 	addParamFlags(fl)
 	deprecatedAlias(fl, "threads", "workers")
 	return cmd

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -364,8 +365,8 @@ func TestContributionsRowsLikeContributions(t *testing.T) {
 // TestRowHalfLife: --train-halflife reaches both heads as gbdt row weights.
 // With no row sampling the first tree's root cover is the weighted hessian
 // sum, 0.25 x the sum of the weights at base score 0.5; the weights are
-// worked here from the dates: 0.5^(days before the latest labelled row /
-// 30). The manifest records the half-life, and the revenue head changes.
+// worked here from the dates: 0.5^(days before the history's latest date /
+// 30) (features.RecencyWeights' rule). The manifest records the half-life, and the revenue head changes.
 func TestRowHalfLife(t *testing.T) {
 	train := generate(t, 6000, 5)
 	cfg := DefaultConfig()
@@ -392,12 +393,7 @@ func TestRowHalfLife(t *testing.T) {
 			days = append(days, int32(d.Value(i)))
 		}
 	}
-	latest := int32(math.MinInt32)
-	for i, l := range labels {
-		if l >= 0 {
-			latest = max(latest, days[i])
-		}
-	}
+	latest := slices.Max(days)
 	sum, n := 0.0, 0.0
 	for i, l := range labels {
 		if l >= 0 {
